@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# One idempotent set-up step for Capture. Both README commands (and .ci/run) call it first.
+#  - installs the Debian packages the project needs (only those missing);
+#  - restores the pinned npm packages of scripts/npm-packages.lock into .cache/npm, checks each
+#    tarball's sha512 against the lock, and unpacks it;
+#  - is a fast no-op when everything is already present.
+# It reaches nothing but the package registries, and nothing in Capture downloads at run time.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="$root/.cache"
+quiet() { if [ -n "${CAPTURE_SETUP_VERBOSE:-}" ]; then "$@"; else "$@" >/dev/null 2>&1; fi; }
+log() { printf '[setup] %s\n' "$*"; }
+
+# --- Debian packages -------------------------------------------------------------------------
+# ffmpeg/ffprobe: all media I/O. libonnx-testdata: ONNX's own node tests for the inference layer.
+# chromium + fonts: the web pages and the MediaPipe-JS comparison run in real headless Chromium.
+# nodejs/npm are on the image already; they are only checked.
+apt_needed=(ffmpeg libonnx-testdata chromium fonts-dejavu-core)
+missing=()
+for p in "${apt_needed[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  quiet $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+for tool in ffmpeg ffprobe node npm dotnet; do
+  command -v "$tool" >/dev/null || { echo "setup: '$tool' is not on PATH after install" >&2; exit 1; }
+done
+
+# --- npm packages (tarballs pinned by integrity) ---------------------------------------------
+mkdir -p "$cache/npm"
+while read -r spec integrity; do
+  case "$spec" in ''|'#'*) continue ;; esac
+  name="${spec%@*}"; version="${spec##*@}"
+  dir="$cache/npm/${name//\//__}"
+  stamp="$dir/.restored-$version"
+  [ -f "$stamp" ] && continue
+  tgz="$cache/npm/$(echo "${name#@}" | tr '/' '-')-$version.tgz"
+  if [ ! -f "$tgz" ]; then
+    log "restoring $spec from the npm registry"
+    (cd "$cache/npm" && npm pack --silent "$spec" >/dev/null 2>&1) || { echo "setup: npm pack $spec failed" >&2; exit 1; }
+  fi
+  actual="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
+  if [ "$actual" != "$integrity" ]; then
+    echo "setup: $tgz does not match the pinned integrity (expected $integrity, got $actual); deleted it, run again" >&2
+    rm -f "$tgz"; exit 1
+  fi
+  rm -rf "$dir"; mkdir -p "$dir"
+  # Unpack everything but other platforms' binaries (the ORT tarball carries iOS/Android/macOS/Windows builds).
+  tar xzf "$tgz" -C "$dir" --strip-components=1 \
+    --exclude='package/Plugins/iOS~' --exclude='package/Plugins/Android' --exclude='package/Plugins/macOS' \
+    --exclude='package/Plugins/Windows' --exclude='*.meta'
+  touch "$stamp"
+done < "$root/scripts/npm-packages.lock"
+
+ort="$cache/npm/com.github.asus4.onnxruntime"
+[ -f "$ort/Plugins/Linux/x64/libonnxruntime.so" ] || { echo "setup: ONNX Runtime native library missing under $ort" >&2; exit 1; }
+exit 0

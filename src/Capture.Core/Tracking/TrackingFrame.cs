@@ -1,0 +1,136 @@
+using System.Numerics;
+
+namespace Capture.Core.Tracking;
+
+/// <summary>
+/// What the tracker saw in one video frame: the unit that flows from tracking through the wire
+/// protocol to retargeting. Every array is allocated once with its fixed size, so one instance can
+/// be reused frame after frame (<see cref="CopyTo"/>, <see cref="Clear"/>) with no per-frame allocation.
+/// </summary>
+public sealed class TrackingFrame
+{
+    /// <summary>MediaPipe face mesh points (without the 10 iris points of the attention model).</summary>
+    public const int FaceLandmarkCount = 468;
+
+    /// <summary>MediaPipe pose (BlazePose) points.</summary>
+    public const int BodyLandmarkCount = 33;
+
+    /// <summary>Zero-based frame number in the source.</summary>
+    public long Sequence { get; set; }
+
+    /// <summary>When the source frame was captured, microseconds on the source's clock.</summary>
+    public long CaptureTimestampUs { get; set; }
+
+    public int ImageWidth { get; set; }
+
+    public int ImageHeight { get; set; }
+
+    public FaceObservation Face { get; } = new();
+
+    public BodyObservation Body { get; } = new();
+
+    /// <summary>Marks the frame as seeing nothing (keeps sequence, time and size).</summary>
+    public void Clear()
+    {
+        Face.Clear();
+        Body.Clear();
+    }
+
+    /// <summary>Copies every value into <paramref name="destination"/> without allocating.</summary>
+    public void CopyTo(TrackingFrame destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        destination.Sequence = Sequence;
+        destination.CaptureTimestampUs = CaptureTimestampUs;
+        destination.ImageWidth = ImageWidth;
+        destination.ImageHeight = ImageHeight;
+        Face.CopyTo(destination.Face);
+        Body.CopyTo(destination.Body);
+    }
+}
+
+/// <summary>The face part of a <see cref="TrackingFrame"/>.</summary>
+public sealed class FaceObservation
+{
+    public bool Present { get; set; }
+
+    /// <summary>Face-presence confidence, 0..1.</summary>
+    public float Score { get; set; }
+
+    /// <summary>
+    /// 468 points, normalized as MediaPipe does: x and y in [0, 1] of the image width and height
+    /// (may fall slightly outside for a face at the border), z in the same scale as x, smaller = nearer.
+    /// </summary>
+    public Vector3[] Landmarks { get; } = new Vector3[TrackingFrame.FaceLandmarkCount];
+
+    /// <summary>Head rotation and translation relative to the camera (canonical face model space, centimetres).</summary>
+    public HeadPose HeadPose { get; set; } = HeadPose.Identity;
+
+    /// <summary>52 values in 0..1, ARKit order (<see cref="ArkitBlendshapes"/>).</summary>
+    public float[] Blendshapes { get; } = new float[ArkitBlendshapes.Count];
+
+    /// <summary>Landmark <paramref name="index"/> in pixels of an image of the given size.</summary>
+    public Vector2 Pixel(int index, int imageWidth, int imageHeight) =>
+        new(Landmarks[index].X * imageWidth, Landmarks[index].Y * imageHeight);
+
+    public void Clear()
+    {
+        Present = false;
+        Score = 0;
+        HeadPose = HeadPose.Identity;
+        Array.Clear(Landmarks);
+        Array.Clear(Blendshapes);
+    }
+
+    public void CopyTo(FaceObservation destination)
+    {
+        destination.Present = Present;
+        destination.Score = Score;
+        destination.HeadPose = HeadPose;
+        Landmarks.CopyTo(destination.Landmarks, 0);
+        Blendshapes.CopyTo(destination.Blendshapes, 0);
+    }
+}
+
+/// <summary>The body part of a <see cref="TrackingFrame"/>.</summary>
+public sealed class BodyObservation
+{
+    public bool Present { get; set; }
+
+    public float Score { get; set; }
+
+    /// <summary>33 points: x, y normalized to the image, z relative to the hips in x's scale, W = visibility 0..1.</summary>
+    public Vector4[] Landmarks { get; } = new Vector4[TrackingFrame.BodyLandmarkCount];
+
+    public void Clear()
+    {
+        Present = false;
+        Score = 0;
+        Array.Clear(Landmarks);
+    }
+
+    public void CopyTo(BodyObservation destination)
+    {
+        destination.Present = Present;
+        destination.Score = Score;
+        Landmarks.CopyTo(destination.Landmarks, 0);
+    }
+}
+
+/// <summary>A rigid head pose: rotation (unit quaternion) then translation, camera space.</summary>
+public readonly record struct HeadPose(Quaternion Rotation, Vector3 Translation)
+{
+    public static HeadPose Identity { get; } = new(Quaternion.Identity, Vector3.Zero);
+
+    /// <summary>Yaw, pitch and roll in degrees (Y, X, Z intrinsic), for people and overlays.</summary>
+    public Vector3 EulerDegrees()
+    {
+        Quaternion q = Rotation;
+        float sinp = 2 * ((q.W * q.X) - (q.Y * q.Z));
+        float pitch = MathF.Abs(sinp) >= 1 ? MathF.CopySign(MathF.PI / 2, sinp) : MathF.Asin(sinp);
+        float yaw = MathF.Atan2(2 * ((q.W * q.Y) + (q.X * q.Z)), 1 - (2 * ((q.X * q.X) + (q.Y * q.Y))));
+        float roll = MathF.Atan2(2 * ((q.W * q.Z) + (q.X * q.Y)), 1 - (2 * ((q.X * q.X) + (q.Z * q.Z))));
+        const float ToDegrees = 180f / MathF.PI;
+        return new Vector3(yaw * ToDegrees, pitch * ToDegrees, roll * ToDegrees);
+    }
+}
