@@ -1,4 +1,7 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
+using Capture.Inference;
+using Spectre.Console;
 
 namespace Capture.Cli.Commands;
 
@@ -10,10 +13,42 @@ internal static class InfoCommand
         var command = new Command("info", "Print versions, the ONNX Runtime build and its execution providers, and the models' state.");
         command.SetAction(_ =>
         {
-            Console.WriteLine($"capture {typeof(InfoCommand).Assembly.GetName().Version}");
-            Console.WriteLine($".NET {Environment.Version}");
+            ExecutionProviderChoice provider = InferenceEnvironment.Provider;
+            var table = new Table().AddColumns("what", "value").HideHeaders().Border(TableBorder.Simple);
+            table.AddRow("capture", Markup.Escape(typeof(InfoCommand).Assembly.GetName().Version?.ToString() ?? "?"));
+            table.AddRow(".NET", Markup.Escape($"{RuntimeInformation.FrameworkDescription} ({RuntimeInformation.RuntimeIdentifier})"));
+            table.AddRow("ONNX Runtime", Markup.Escape(InferenceEnvironment.OrtVersion));
+            table.AddRow("built-in providers", Markup.Escape(string.Join(", ", InferenceEnvironment.BuiltInProviders)));
+            table.AddRow("execution provider", Markup.Escape($"{provider.Name}: {provider.Reason}"));
+            table.AddRow("ffmpeg", Markup.Escape(FirstLineOf("ffmpeg", "-version") ?? "not found (run scripts/setup.sh)"));
+            AnsiConsole.Write(table);
             return 0;
         });
         return command;
+    }
+
+    private static string? FirstLineOf(string program, string argument)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, argument)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            });
+            if (process is null)
+            {
+                return null;
+            }
+
+            string? line = process.StandardOutput.ReadLine();
+            process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            return line;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
     }
 }
