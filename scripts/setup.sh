@@ -12,10 +12,10 @@ quiet() { if [ -n "${CAPTURE_SETUP_VERBOSE:-}" ]; then "$@"; else "$@" >/dev/nul
 log() { printf '[setup] %s\n' "$*"; }
 
 # --- Debian packages -------------------------------------------------------------------------
-# ffmpeg/ffprobe: all media I/O. libonnx-testdata: ONNX's own node tests for the inference layer.
+# ffmpeg/ffprobe: all media I/O. libonnx-testdata: ONNX's own node tests for the inference layer. python3-onnx: the ONNX checker our model-writer tests run.
 # chromium + fonts: the web pages and the MediaPipe-JS comparison run in real headless Chromium.
 # nodejs/npm are on the image already; they are only checked.
-apt_needed=(ffmpeg libonnx-testdata chromium fonts-dejavu-core)
+apt_needed=(ffmpeg libonnx-testdata python3-onnx chromium fonts-dejavu-core)
 missing=()
 for p in "${apt_needed[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
