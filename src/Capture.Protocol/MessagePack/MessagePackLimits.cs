@@ -1,0 +1,36 @@
+namespace Capture.Protocol.MessagePack;
+
+/// <summary>
+/// Limits a <see cref="MessagePackReader"/> enforces, so input from the network cannot make it allocate,
+/// recurse or loop without bound. Every length is also checked against the bytes actually left, so a
+/// header that lies about its length fails at once instead of waiting for data that is not there.
+/// </summary>
+public sealed record MessagePackLimits
+{
+    /// <summary>For packets from the network: sized for a face+body+hands frame or 1 s of stereo 48 kHz audio with room to spare.</summary>
+    public static MessagePackLimits Untrusted { get; } = new();
+
+    /// <summary>For local files the user chose (recordings): larger sizes, same depth rule.</summary>
+    public static MessagePackLimits Trusted { get; } = new()
+    {
+        MaxMessageSize = 256 * 1024 * 1024,
+        MaxStringLength = 64 * 1024 * 1024,
+        MaxBinaryLength = 256 * 1024 * 1024,
+        MaxElementCount = 16 * 1024 * 1024,
+    };
+
+    /// <summary>Deepest nesting of arrays/maps/extensions. Schema v1 needs 3; 32 leaves room for extensions.</summary>
+    public int MaxDepth { get; init; } = 32;
+
+    /// <summary>Longest str payload in bytes.</summary>
+    public int MaxStringLength { get; init; } = 64 * 1024;
+
+    /// <summary>Longest bin/ext payload in bytes (1 s of 48 kHz stereo s16 audio is 192,000).</summary>
+    public int MaxBinaryLength { get; init; } = 1024 * 1024;
+
+    /// <summary>Most elements in one array, or entries in one map.</summary>
+    public int MaxElementCount { get; init; } = 65536;
+
+    /// <summary>Largest whole input the reader accepts.</summary>
+    public int MaxMessageSize { get; init; } = 2 * 1024 * 1024;
+}

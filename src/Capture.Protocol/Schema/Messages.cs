@@ -1,0 +1,61 @@
+namespace Capture.Protocol.Schema;
+
+/// <summary>The schema version this build writes. Readers accept any minor version of the same major.</summary>
+public static class ProtocolVersion
+{
+    public const int Major = 1;
+    public const int Minor = 0;
+}
+
+/// <summary>Message type, the second element of every envelope (docs/protocol.md).</summary>
+public enum MessageKind
+{
+    /// <summary>A type this reader does not know (a newer minor version added it); the packet is ignored.</summary>
+    Unknown = 0,
+    Hello = 1,
+    TrackingFrame = 2,
+    AudioChunk = 3,
+    Stats = 4,
+    Ack = 5,
+    Bye = 6,
+}
+
+/// <summary>How the 468 face landmarks travel. Readers accept both; the length of the bin tells which.</summary>
+public enum LandmarkEncoding
+{
+    /// <summary>Signed 16-bit little-endian, value = q / 16384 (range ±2, step 6.1e-5): half the bytes, error ≤ 3.1e-5.</summary>
+    Int16 = 0,
+
+    /// <summary>IEEE float32 little-endian: exact, twice the bytes.</summary>
+    Float32 = 1,
+}
+
+/// <summary>First message on a connection: who is sending and what they can send.</summary>
+public sealed record HelloMessage(int Minor, IReadOnlyList<string> Capabilities, string PerformerId, string? AuthToken)
+{
+    /// <summary>Major version as it came in the envelope (always <see cref="ProtocolVersion.Major"/> once decoded).</summary>
+    public int Major { get; init; } = ProtocolVersion.Major;
+}
+
+/// <summary>Header of one chunk of interleaved PCM s16le audio; the samples travel next to it.</summary>
+public readonly record struct AudioChunkHeader(long Sequence, long TimestampUs, int SampleRate, int Channels);
+
+/// <summary>Link statistics a peer reports now and then.</summary>
+public readonly record struct StatsMessage(
+    long TimestampUs, long FramesSent, long FramesDropped, long FramesLost, float FramesPerSecond, long LatencyUs);
+
+/// <summary>Receipt of a message: its type and sequence number.</summary>
+public readonly record struct AckMessage(MessageKind Kind, long Sequence);
+
+/// <summary>Last message on a connection.</summary>
+public sealed record ByeMessage(string? Reason);
+
+/// <summary>A packet from a peer whose major protocol version differs from ours.</summary>
+public sealed class ProtocolVersionException(int peerMajor, int? peerMinor)
+    : Exception($"Protocol version mismatch: the peer speaks {peerMajor}.{(peerMinor?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "x")}, " +
+        $"this build speaks {ProtocolVersion.Major}.{ProtocolVersion.Minor}; major versions must match")
+{
+    public int PeerMajor { get; } = peerMajor;
+
+    public int? PeerMinor { get; } = peerMinor;
+}

@@ -1,0 +1,182 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using Capture.Core.Tracking;
+using Capture.Protocol.MessagePack;
+
+namespace Capture.Protocol.Schema;
+
+/// <summary>
+/// Encodes schema v1 messages (docs/protocol.md). Each call writes one complete packet (one MessagePack
+/// array) to the output; nothing is allocated, so encoding into a reused <see cref="PooledBufferWriter"/>
+/// is allocation-free per frame.
+/// </summary>
+public static class ProtocolWriter
+{
+    /// <summary>int16 landmark scale: 2^14, so ±2 normalized units fit and one step is 6.1e-5 (0.12 px at 1920).</summary>
+    public const float LandmarkQuantScale = 16384f;
+
+    internal const int FaceFields = 4;
+    internal const int BodyFields = 2;
+    internal const int HeadPoseFloats = 7;
+
+    public static void WriteHello(IBufferWriter<byte> output, HelloMessage hello)
+    {
+        ArgumentNullException.ThrowIfNull(hello);
+        var w = Envelope(output, MessageKind.Hello, 4);
+        w.Write(hello.Minor);
+        w.WriteArrayHeader(hello.Capabilities.Count);
+        foreach (string c in hello.Capabilities)
+        {
+            w.Write(c);
+        }
+
+        w.Write(hello.PerformerId);
+        w.Write(hello.AuthToken);
+    }
+
+    public static void WriteTrackingFrame(IBufferWriter<byte> output, TrackingFrame frame, LandmarkEncoding encoding = LandmarkEncoding.Int16)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        var w = Envelope(output, MessageKind.TrackingFrame, 7);
+        w.Write(frame.Sequence);
+        w.Write(frame.CaptureTimestampUs);
+        w.Write(frame.ImageWidth);
+        w.Write(frame.ImageHeight);
+
+        FaceObservation face = frame.Face;
+        if (face.Present)
+        {
+            w.WriteArrayHeader(FaceFields);
+            w.Write(face.Score);
+            WriteFaceLandmarks(w, face.Landmarks, encoding);
+            WriteFloatsLittleEndian(w, face.Blendshapes);
+            w.WriteArrayHeader(HeadPoseFloats);
+            Quaternion q = face.HeadPose.Rotation;
+            Vector3 t = face.HeadPose.Translation;
+            w.Write(q.X);
+            w.Write(q.Y);
+            w.Write(q.Z);
+            w.Write(q.W);
+            w.Write(t.X);
+            w.Write(t.Y);
+            w.Write(t.Z);
+        }
+        else
+        {
+            w.WriteNil();
+        }
+
+        BodyObservation body = frame.Body;
+        if (body.Present)
+        {
+            w.WriteArrayHeader(BodyFields);
+            w.Write(body.Score);
+            WriteFloatsLittleEndian(w, MemoryMarshal.Cast<Vector4, float>(body.Landmarks.AsSpan()));
+        }
+        else
+        {
+            w.WriteNil();
+        }
+
+        // Hands: reserved in v1 (always nil); a v1.x writer may put [left, right] here.
+        w.WriteNil();
+    }
+
+    /// <summary>An audio chunk; <paramref name="pcm"/> is interleaved signed 16-bit little-endian samples.</summary>
+    public static void WriteAudioChunk(IBufferWriter<byte> output, AudioChunkHeader header, ReadOnlySpan<byte> pcm)
+    {
+        if (pcm.Length % (2 * Math.Max(header.Channels, 1)) != 0)
+        {
+            throw new ArgumentException($"PCM length {pcm.Length} is not a whole number of {header.Channels}-channel s16 frames", nameof(pcm));
+        }
+
+        var w = Envelope(output, MessageKind.AudioChunk, 5);
+        w.Write(header.Sequence);
+        w.Write(header.TimestampUs);
+        w.Write(header.SampleRate);
+        w.Write(header.Channels);
+        w.WriteBinary(pcm);
+    }
+
+    public static void WriteStats(IBufferWriter<byte> output, StatsMessage stats)
+    {
+        var w = Envelope(output, MessageKind.Stats, 6);
+        w.Write(stats.TimestampUs);
+        w.Write(stats.FramesSent);
+        w.Write(stats.FramesDropped);
+        w.Write(stats.FramesLost);
+        w.Write(stats.FramesPerSecond);
+        w.Write(stats.LatencyUs);
+    }
+
+    public static void WriteAck(IBufferWriter<byte> output, AckMessage ack)
+    {
+        var w = Envelope(output, MessageKind.Ack, 2);
+        w.Write((int)ack.Kind);
+        w.Write(ack.Sequence);
+    }
+
+    public static void WriteBye(IBufferWriter<byte> output, ByeMessage bye)
+    {
+        ArgumentNullException.ThrowIfNull(bye);
+        var w = Envelope(output, MessageKind.Bye, 1);
+        w.Write(bye.Reason);
+    }
+
+    private static MessagePackWriter Envelope(IBufferWriter<byte> output, MessageKind kind, int fields)
+    {
+        var w = new MessagePackWriter(output);
+        w.WriteArrayHeader(2 + fields);
+        w.Write(ProtocolVersion.Major);
+        w.Write((int)kind);
+        return w;
+    }
+
+    private static void WriteFaceLandmarks(MessagePackWriter w, Vector3[] landmarks, LandmarkEncoding encoding)
+    {
+        ReadOnlySpan<float> values = MemoryMarshal.Cast<Vector3, float>(landmarks.AsSpan());
+        if (encoding == LandmarkEncoding.Float32)
+        {
+            WriteFloatsLittleEndian(w, values);
+            return;
+        }
+
+        int length = values.Length * 2;
+        w.WriteBinaryHeader(length);
+        Span<byte> dest = w.GetSpan(length);
+        for (int i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteInt16LittleEndian(dest.Slice(i * 2, 2), Quantize(values[i]));
+        }
+
+        w.Advance(length);
+    }
+
+    internal static short Quantize(float value)
+    {
+        float scaled = MathF.Round(value * LandmarkQuantScale);
+        return float.IsNaN(scaled) ? (short)0 : (short)Math.Clamp(scaled, short.MinValue, short.MaxValue);
+    }
+
+    private static void WriteFloatsLittleEndian(MessagePackWriter w, ReadOnlySpan<float> values)
+    {
+        int length = values.Length * 4;
+        w.WriteBinaryHeader(length);
+        Span<byte> dest = w.GetSpan(length);
+        if (BitConverter.IsLittleEndian)
+        {
+            MemoryMarshal.AsBytes(values).CopyTo(dest);
+        }
+        else
+        {
+            for (int i = 0; i < values.Length; i++)
+            {
+                BinaryPrimitives.WriteSingleLittleEndian(dest.Slice(i * 4, 4), values[i]);
+            }
+        }
+
+        w.Advance(length);
+    }
+}
