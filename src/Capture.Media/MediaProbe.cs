@@ -1,0 +1,265 @@
+using System.Globalization;
+using System.Text.Json;
+using Capture.Media.Internal;
+
+namespace Capture.Media;
+
+/// <summary>
+/// Validates an input and reads its streams with <c>ffprobe -of json</c> before anything decodes
+/// it, so a bad file fails with one clear message instead of deep inside a pipeline.
+/// </summary>
+public static class MediaProbe
+{
+    /// <summary>
+    /// Probes a media file and checks it can be used as a video input: it exists, is not empty, is
+    /// readable, ffprobe understands it, and it has a decodable video stream (a still image counts).
+    /// </summary>
+    /// <exception cref="MediaInputException">Any of those checks failed; the message names the file and the problem.</exception>
+    public static Task<MediaInfo> ProbeAsync(string path, CancellationToken ct = default) =>
+        ProbeFileAsync(path, requireVideo: true, ct);
+
+    /// <summary>Like <see cref="ProbeAsync"/> but accepts inputs without video (audio sources for a sink).</summary>
+    internal static async Task<MediaInfo> ProbeFileAsync(string path, bool requireVideo, CancellationToken ct)
+    {
+        CheckFile(path);
+        string url = FileUrl(path);
+        MediaInfo info = await RunProbeAsync(path, url, ["-i", url], "not a video file", ct).ConfigureAwait(false);
+        if (requireVideo)
+        {
+            RequireVideo(info);
+        }
+
+        return info;
+    }
+
+    /// <summary>Probes a V4L2 capture device (opening it briefly, as ffprobe does).</summary>
+    internal static async Task<MediaInfo> ProbeDeviceAsync(string device, CancellationToken ct)
+    {
+        if (Directory.Exists(device))
+        {
+            throw new MediaInputException(device, "is a directory, not a video device");
+        }
+
+        if (!File.Exists(device))
+        {
+            throw new MediaInputException(device, "no such video device (is the camera plugged in, and is this the right /dev/videoN?)");
+        }
+
+        MediaInfo info = await RunProbeAsync(device, device, ["-f", "v4l2", "-i", device], "not a readable V4L2 capture device", ct)
+            .ConfigureAwait(false);
+        RequireVideo(info);
+        return info;
+    }
+
+    /// <summary>
+    /// The URL ffmpeg is given for a local file: <c>file:</c> plus the full path, so a name with a
+    /// colon (<c>a:b.mp4</c>) or a leading dash is never read as a protocol or an option.
+    /// </summary>
+    internal static string FileUrl(string path) => "file:" + Path.GetFullPath(path);
+
+    /// <summary>The checks ffprobe cannot phrase well: missing, a directory, empty, unreadable.</summary>
+    internal static void CheckFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path))
+        {
+            throw new MediaInputException(path, "is a directory, not a media file");
+        }
+
+        var file = new FileInfo(path);
+        if (!file.Exists)
+        {
+            throw new MediaInputException(path, "file not found");
+        }
+
+        if (file.Length == 0)
+        {
+            throw new MediaInputException(path, "empty file (0 bytes)");
+        }
+
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new MediaInputException(path, "not readable (permission denied)", ex);
+        }
+        catch (IOException ex)
+        {
+            throw new MediaInputException(path, $"not readable ({ex.Message})", ex);
+        }
+    }
+
+    private static void RequireVideo(MediaInfo info)
+    {
+        if (info.Video is null)
+        {
+            string found = info.Audio is null ? "no audio or video streams" : $"only audio ({info.Audio.Codec})";
+            throw new MediaInputException(info.Path, $"no video stream ({found})");
+        }
+    }
+
+    private static async Task<MediaInfo> RunProbeAsync(string displayName, string url, string[] input, string failure, CancellationToken ct)
+    {
+        string[] args = ["-hide_banner", "-v", "error", "-of", "json", "-show_format", "-show_streams", .. input];
+        await using FfmpegProcess probe = FfmpegProcess.Start("ffprobe", args, readStdout: true, writeStdin: false);
+        using CancellationTokenRegistration kill = ct.Register(probe.Kill);
+        string json = await new StreamReader(probe.StandardOutput).ReadToEndAsync(ct).ConfigureAwait(false);
+        int code = await probe.WaitForExitAsync(ct).ConfigureAwait(false);
+        ct.ThrowIfCancellationRequested();
+        if (code != 0)
+        {
+            throw new MediaInputException(displayName, $"{failure} (ffprobe: {probe.ErrorSummary(url, displayName, maxLines: 1)})");
+        }
+
+        try
+        {
+            return Parse(displayName, json);
+        }
+        catch (JsonException ex)
+        {
+            throw new MediaInputException(displayName, $"{failure} (ffprobe printed unreadable JSON: {ex.Message})", ex);
+        }
+    }
+
+    internal static MediaInfo Parse(string path, string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        JsonElement root = doc.RootElement;
+        string formatName = "unknown";
+        double? duration = null;
+        if (root.TryGetProperty("format", out JsonElement format))
+        {
+            formatName = GetString(format, "format_name") ?? formatName;
+            duration = GetDouble(format, "duration");
+        }
+
+        VideoStreamInfo? video = null;
+        AudioStreamInfo? audio = null;
+        if (root.TryGetProperty("streams", out JsonElement streams) && streams.ValueKind == JsonValueKind.Array)
+        {
+            foreach (JsonElement s in streams.EnumerateArray())
+            {
+                string? type = GetString(s, "codec_type");
+                if (type == "video" && video is null && !IsAttachedPicture(s))
+                {
+                    video = ParseVideo(s);
+                    if (duration is null or <= 0)
+                    {
+                        duration = GetDouble(s, "duration");
+                    }
+                }
+                else if (type == "audio" && audio is null)
+                {
+                    audio = new AudioStreamInfo(
+                        (int)(GetDouble(s, "sample_rate") ?? 0),
+                        (int)(GetDouble(s, "channels") ?? 0),
+                        GetString(s, "codec_name") ?? "unknown");
+                }
+            }
+        }
+
+        return new MediaInfo(path, formatName, duration, video, audio);
+    }
+
+    private static VideoStreamInfo? ParseVideo(JsonElement s)
+    {
+        int width = (int)(GetDouble(s, "width") ?? 0);
+        int height = (int)(GetDouble(s, "height") ?? 0);
+        if (width <= 0 || height <= 0)
+        {
+            // ffprobe lists streams it cannot decode, but without a size: not a usable video stream.
+            return null;
+        }
+
+        double fps = ParseRate(GetString(s, "avg_frame_rate")) ?? ParseRate(GetString(s, "r_frame_rate")) ?? 0;
+        long? frames = GetDouble(s, "nb_frames") is double n && n > 0 ? (long)n : null;
+        int rotation = ReadRotation(s);
+        if (rotation is 90 or 270)
+        {
+            (width, height) = (height, width);
+        }
+
+        return new VideoStreamInfo(width, height, fps, frames, GetString(s, "codec_name") ?? "unknown", rotation);
+    }
+
+    private static bool IsAttachedPicture(JsonElement s) =>
+        s.TryGetProperty("disposition", out JsonElement d) && GetDouble(d, "attached_pic") == 1;
+
+    private static int ReadRotation(JsonElement s)
+    {
+        double? degrees = null;
+        if (s.TryGetProperty("side_data_list", out JsonElement list) && list.ValueKind == JsonValueKind.Array)
+        {
+            foreach (JsonElement side in list.EnumerateArray())
+            {
+                if (GetDouble(side, "rotation") is double r)
+                {
+                    degrees = r;
+                    break;
+                }
+            }
+        }
+
+        if (degrees is null && s.TryGetProperty("tags", out JsonElement tags))
+        {
+            degrees = GetDouble(tags, "rotate");
+        }
+
+        if (degrees is null)
+        {
+            return 0;
+        }
+
+        int quarter = (int)Math.Round(degrees.Value / 90.0);
+        return ((quarter % 4) + 4) % 4 * 90;
+    }
+
+    internal static double? ParseRate(string? rate)
+    {
+        if (string.IsNullOrEmpty(rate))
+        {
+            return null;
+        }
+
+        int slash = rate.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0)
+        {
+            return double.TryParse(rate, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 ? v : null;
+        }
+
+        if (double.TryParse(rate.AsSpan(0, slash), NumberStyles.Float, CultureInfo.InvariantCulture, out double num) &&
+            double.TryParse(rate.AsSpan(slash + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double den) &&
+            num > 0 && den > 0)
+        {
+            return num / den;
+        }
+
+        return null;
+    }
+
+    private static string? GetString(JsonElement e, string name) =>
+        e.TryGetProperty(name, out JsonElement v) ? v.ValueKind switch
+        {
+            JsonValueKind.String => v.GetString(),
+            JsonValueKind.Number => v.GetRawText(),
+            _ => null,
+        } : null;
+
+    private static double? GetDouble(JsonElement e, string name)
+    {
+        if (!e.TryGetProperty(name, out JsonElement v))
+        {
+            return null;
+        }
+
+        if (v.ValueKind == JsonValueKind.Number)
+        {
+            return v.GetDouble();
+        }
+
+        return v.ValueKind == JsonValueKind.String &&
+            double.TryParse(v.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : null;
+    }
+}
