@@ -1,0 +1,256 @@
+using System.Buffers;
+using System.Numerics;
+using Capture.Core.Tracking;
+using Capture.Protocol.MessagePack;
+using Capture.Protocol.Schema;
+
+namespace Capture.Protocol.Tests;
+
+public class SchemaTests
+{
+    private static byte[] Encode(Action<IBufferWriter<byte>> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        write(buffer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    [Fact]
+    public void TrackingFrame_Float32Landmarks_RoundTripsExactly()
+    {
+        TrackingFrame frame = TestFrames.Make(42);
+        byte[] bytes = Encode(b => ProtocolWriter.WriteTrackingFrame(b, frame, LandmarkEncoding.Float32));
+        var reader = new ProtocolReader();
+        Assert.Equal(MessageKind.TrackingFrame, reader.Read(bytes));
+        TrackingFrame got = reader.Frame;
+        Assert.Equal(frame.Sequence, got.Sequence);
+        Assert.Equal(frame.CaptureTimestampUs, got.CaptureTimestampUs);
+        Assert.Equal((1280, 720), (got.ImageWidth, got.ImageHeight));
+        Assert.True(got.Face.Present);
+        Assert.Equal(frame.Face.Score, got.Face.Score);
+        Assert.Equal(frame.Face.Landmarks, got.Face.Landmarks);
+        Assert.Equal(frame.Face.Blendshapes, got.Face.Blendshapes);
+        Assert.Equal(frame.Face.HeadPose, got.Face.HeadPose);
+        Assert.True(got.Body.Present);
+        Assert.Equal(frame.Body.Landmarks, got.Body.Landmarks);
+    }
+
+    [Fact]
+    public void TrackingFrame_Int16Landmarks_WithinQuantizationError()
+    {
+        TrackingFrame frame = TestFrames.Make(7);
+        byte[] bytes = Encode(b => ProtocolWriter.WriteTrackingFrame(b, frame));
+        var got = new TrackingFrame();
+        ProtocolReader.ReadTrackingFrame(bytes, got);
+        float maxError = 0;
+        for (int i = 0; i < TrackingFrame.FaceLandmarkCount; i++)
+        {
+            Vector3 d = Vector3.Abs(got.Face.Landmarks[i] - frame.Face.Landmarks[i]);
+            maxError = MathF.Max(maxError, MathF.Max(d.X, MathF.Max(d.Y, d.Z)));
+        }
+
+        Assert.True(maxError <= 0.5f / ProtocolWriter.LandmarkQuantScale + 1e-7f, $"max error {maxError}");
+        Assert.Equal(frame.Face.Blendshapes, got.Face.Blendshapes);
+    }
+
+    [Fact]
+    public void TrackingFrame_Int16Landmarks_OutOfRangeSaturatesAndNaNBecomesZero()
+    {
+        TrackingFrame frame = TestFrames.Make(1, body: false);
+        frame.Face.Landmarks[0] = new Vector3(5f, -5f, float.NaN);
+        byte[] bytes = Encode(b => ProtocolWriter.WriteTrackingFrame(b, frame));
+        var got = new TrackingFrame();
+        ProtocolReader.ReadTrackingFrame(bytes, got);
+        Assert.Equal(new Vector3(32767 / 16384f, -32768 / 16384f, 0), got.Face.Landmarks[0]);
+        Assert.False(got.Body.Present);
+    }
+
+    [Fact]
+    public void TrackingFrame_NoFaceNoBody_ClearsPreviousContents()
+    {
+        var reader = new ProtocolReader();
+        reader.Read(Encode(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(1))));
+        Assert.True(reader.Frame.Face.Present);
+        reader.Read(Encode(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(2, face: false, body: false))));
+        Assert.False(reader.Frame.Face.Present);
+        Assert.False(reader.Frame.Body.Present);
+        Assert.Equal(Vector3.Zero, reader.Frame.Face.Landmarks[100]);
+        Assert.Equal(2, reader.Frame.Sequence);
+    }
+
+    [Fact]
+    public void EveryOtherMessage_RoundTrips()
+    {
+        var reader = new ProtocolReader();
+        var hello = new HelloMessage(0, ["face", "body", "audio"], "performer-1", "secret");
+        Assert.Equal(MessageKind.Hello, reader.Read(Encode(b => ProtocolWriter.WriteHello(b, hello))));
+        Assert.Equal(hello.PerformerId, reader.Hello!.PerformerId);
+        Assert.Equal(hello.Capabilities, reader.Hello.Capabilities);
+        Assert.Equal("secret", reader.Hello.AuthToken);
+
+        byte[] pcm = [.. Enumerable.Range(0, 1920 * 2).Select(i => (byte)i)];
+        var audio = new AudioChunkHeader(9, 123_456, 48_000, 2);
+        Assert.Equal(MessageKind.AudioChunk, reader.Read(Encode(b => ProtocolWriter.WriteAudioChunk(b, audio, pcm))));
+        Assert.Equal(audio, reader.Audio);
+        Assert.Equal(pcm, reader.AudioPcm.ToArray());
+
+        var stats = new StatsMessage(5, 100, 3, 2, 29.97f, 41_000);
+        Assert.Equal(MessageKind.Stats, reader.Read(Encode(b => ProtocolWriter.WriteStats(b, stats))));
+        Assert.Equal(stats, reader.Stats);
+
+        var ack = new AckMessage(MessageKind.TrackingFrame, 77);
+        Assert.Equal(MessageKind.Ack, reader.Read(Encode(b => ProtocolWriter.WriteAck(b, ack))));
+        Assert.Equal(ack, reader.Ack);
+
+        Assert.Equal(MessageKind.Bye, reader.Read(Encode(b => ProtocolWriter.WriteBye(b, new ByeMessage("done")))));
+        Assert.Equal("done", reader.Bye!.Reason);
+        Assert.Equal(MessageKind.Bye, reader.Read(Encode(b => ProtocolWriter.WriteBye(b, new ByeMessage(null)))));
+        Assert.Null(reader.Bye!.Reason);
+    }
+
+    [Fact]
+    public void Read_MajorVersionMismatch_RefusesNamingBothVersions()
+    {
+        // A v2.3 Hello: [2, 1, 3, [], "p", nil]
+        byte[] bytes = Encode(b =>
+        {
+            var w = new MessagePackWriter(b);
+            w.WriteArrayHeader(6);
+            w.Write(2);
+            w.Write(1);
+            w.Write(3);
+            w.WriteArrayHeader(0);
+            w.Write("p");
+            w.WriteNil();
+        });
+        var ex = Assert.Throws<ProtocolVersionException>(() => new ProtocolReader().Read(bytes));
+        Assert.Contains("peer speaks 2.3", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("this build speaks 1.0", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_V1xWriterWithTrailingFields_AcceptsAndIgnoresThem()
+    {
+        TrackingFrame frame = TestFrames.Make(3);
+        byte[] v10 = Encode(b => ProtocolWriter.WriteTrackingFrame(b, frame));
+
+        // A v1.x writer appends fields at each level: the envelope, the face array and the body array.
+        byte[] v1x = Encode(b =>
+        {
+            var w = new MessagePackWriter(b);
+            var r = new MessagePackReader(v10);
+            int n = r.ReadArrayHeader();
+            w.WriteArrayHeader(n + 2);
+            for (int i = 0; i < 6; i++)
+            {
+                int s = r.Position;
+                r.Skip();
+                w.WriteRaw(r.Slice(s, r.Position - s));
+            }
+
+            int faceCount = r.ReadArrayHeader();
+            w.WriteArrayHeader(faceCount + 1);
+            for (int i = 0; i < faceCount; i++)
+            {
+                int s = r.Position;
+                r.Skip();
+                w.WriteRaw(r.Slice(s, r.Position - s));
+            }
+
+            w.WriteMapHeader(1);
+            w.Write("irises");
+            w.WriteBinary(new byte[40]);
+            int rest = r.Position;
+            r.Skip();
+            r.Skip();
+            w.WriteRaw(r.Slice(rest, r.Position - rest));
+            w.Write("future field");
+            w.WriteArrayHeader(2);
+            w.Write(1.0);
+            w.WriteTimestamp(DateTime.UtcNow);
+        });
+        var reader = new ProtocolReader();
+        Assert.Equal(MessageKind.TrackingFrame, reader.Read(v1x));
+        Assert.Equal(3, reader.Frame.Sequence);
+        Assert.Equal(frame.Face.Blendshapes, reader.Frame.Face.Blendshapes);
+
+        // An unknown message type from a newer minor version is reported, not an error.
+        byte[] unknown = Encode(b =>
+        {
+            var w = new MessagePackWriter(b);
+            w.WriteArrayHeader(3);
+            w.Write(1);
+            w.Write(99);
+            w.Write("whatever");
+        });
+        Assert.Equal(MessageKind.Unknown, reader.Read(unknown));
+        Assert.Equal(99, reader.LastTypeNumber);
+    }
+
+    [Fact]
+    public void Read_EveryTruncationOfAFrame_ThrowsFormatError()
+    {
+        byte[] bytes = Encode(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(5)));
+        var reader = new ProtocolReader();
+        for (int len = 0; len < bytes.Length; len++)
+        {
+            Assert.Throws<MessagePackFormatException>(() => reader.Read(bytes.AsSpan(0, len)));
+        }
+
+        var extra = bytes.Append((byte)0xc0).ToArray();
+        var ex = Assert.Throws<MessagePackFormatException>(() => reader.Read(extra));
+        Assert.Contains("follow the end", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(MessageKind.TrackingFrame, reader.Read(bytes));
+    }
+
+    [Fact]
+    public void Read_WrongLandmarkLength_ThrowsNamingExpectedSizes()
+    {
+        byte[] bytes = Encode(b =>
+        {
+            var w = new MessagePackWriter(b);
+            w.WriteArrayHeader(9);
+            w.Write(1);
+            w.Write(2);
+            w.Write(0);
+            w.Write(0);
+            w.Write(640);
+            w.Write(480);
+            w.WriteArrayHeader(4);
+            w.Write(1f);
+            w.WriteBinary(new byte[100]);
+        });
+        var ex = Assert.Throws<MessagePackFormatException>(() => new ProtocolReader().Read(bytes));
+        Assert.Contains("expected 2808 (int16) or 5616 (float32)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EncodeDecode_SteadyState_AllocatesNothingPerFrame()
+    {
+        TrackingFrame frame = TestFrames.Make(1);
+        using var buffer = new PooledBufferWriter();
+        var reader = new ProtocolReader();
+        void Once(long i)
+        {
+            frame.Sequence = i;
+            buffer.Reset();
+            ProtocolWriter.WriteTrackingFrame(buffer, frame);
+            reader.Read(buffer.WrittenSpan);
+        }
+
+        for (int i = 0; i < 100; i++)
+        {
+            Once(i);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            Once(i);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(999, reader.Frame.Sequence);
+    }
+}
