@@ -1,0 +1,44 @@
+using System.Numerics;
+
+namespace Capture.Retargeting;
+
+/// <summary>Measurements of a 468-point face used to scale motion from one face to another.</summary>
+public static class FaceMeasures
+{
+    public static Vector2 XY(Vector3 p) => new(p.X, p.Y);
+
+    public static Vector3 RightEyeCenter(ReadOnlySpan<Vector3> f) => (f[FaceTopology.RightEyeOuter] + f[FaceTopology.RightEyeInner]) * 0.5f;
+
+    public static Vector3 LeftEyeCenter(ReadOnlySpan<Vector3> f) => (f[FaceTopology.LeftEyeOuter] + f[FaceTopology.LeftEyeInner]) * 0.5f;
+
+    /// <summary>Distance between the eye centres (3-D, so a turned head measures the same).</summary>
+    public static float EyeDistance(ReadOnlySpan<Vector3> f) => Vector3.Distance(RightEyeCenter(f), LeftEyeCenter(f));
+
+    public static float MouthWidth(ReadOnlySpan<Vector3> f) => Vector3.Distance(f[FaceTopology.MouthRight], f[FaceTopology.MouthLeft]);
+
+    /// <summary>Mean lid gap of both eyes.</summary>
+    public static float EyeOpening(ReadOnlySpan<Vector3> f) =>
+        (Vector3.Distance(f[FaceTopology.RightEyeTop], f[FaceTopology.RightEyeBottom]) +
+         Vector3.Distance(f[FaceTopology.LeftEyeTop], f[FaceTopology.LeftEyeBottom])) * 0.5f;
+
+    /// <summary>Lid gap of one eye over its width (0 closed, ~0.3 open).</summary>
+    public static float EyeAspect(ReadOnlySpan<Vector3> f, bool right) => right
+        ? Vector3.Distance(f[FaceTopology.RightEyeTop], f[FaceTopology.RightEyeBottom]) / MathF.Max(1e-6f, Vector3.Distance(f[FaceTopology.RightEyeOuter], f[FaceTopology.RightEyeInner]))
+        : Vector3.Distance(f[FaceTopology.LeftEyeTop], f[FaceTopology.LeftEyeBottom]) / MathF.Max(1e-6f, Vector3.Distance(f[FaceTopology.LeftEyeOuter], f[FaceTopology.LeftEyeInner]));
+
+    /// <summary>Centre and half-axes (x, y) of the face outline's bounding ellipse, in the points' 2-D units.</summary>
+    public static (Vector2 Center, Vector2 Radius) OvalEllipse(ReadOnlySpan<Vector3> f)
+    {
+        var min = new Vector2(float.MaxValue);
+        var max = new Vector2(float.MinValue);
+        foreach (int i in FaceTopology.FaceOval)
+        {
+            Vector2 p = XY(f[i]);
+            min = Vector2.Min(min, p);
+            max = Vector2.Max(max, p);
+        }
+
+        Vector2 radius = Vector2.Max((max - min) * 0.5f, new Vector2(1e-4f));
+        return ((min + max) * 0.5f, radius);
+    }
+}

@@ -1,0 +1,50 @@
+using System.Numerics;
+using Capture.Core.Tracking;
+
+namespace Capture.Retargeting.Generation;
+
+/// <summary>
+/// What the retargeter asks the generator to draw in one frame: where the character's 468 face
+/// points go (crop coordinates, see <see cref="Rigs.CharacterRig"/>) and how closed each eye is.
+/// One instance is reused frame after frame; its arrays never change size.
+/// </summary>
+public sealed class DrivenFace
+{
+    /// <summary>Target positions of the character's face points, crop coordinates (u, v).</summary>
+    public Vector2[] Points { get; } = new Vector2[TrackingFrame.FaceLandmarkCount];
+
+    /// <summary>Subject's right eye closure, 0 open .. 1 shut.</summary>
+    public float BlinkRight { get; set; }
+
+    /// <summary>Subject's left eye closure, 0 open .. 1 shut.</summary>
+    public float BlinkLeft { get; set; }
+
+    /// <summary>The performer's 52 ARKit blendshapes after calibration (0..1), for generators that want them.</summary>
+    public float[] Blendshapes { get; } = new float[ArkitBlendshapes.Count];
+
+    /// <summary>How much of the performer is in this frame: 1 tracked, easing to 0 while the face is lost.</summary>
+    public float Presence { get; set; } = 1;
+
+    /// <summary>Sets every point to the rig's neutral face, eyes open.</summary>
+    public void SetNeutral(ReadOnlySpan<Vector3> neutral)
+    {
+        for (int i = 0; i < Points.Length; i++)
+        {
+            Points[i] = new Vector2(neutral[i].X, neutral[i].Y);
+        }
+
+        BlinkLeft = 0;
+        BlinkRight = 0;
+        Array.Clear(Blendshapes);
+        Presence = 1;
+    }
+
+    public void CopyTo(DrivenFace destination)
+    {
+        Points.CopyTo(destination.Points, 0);
+        Blendshapes.CopyTo(destination.Blendshapes, 0);
+        destination.BlinkLeft = BlinkLeft;
+        destination.BlinkRight = BlinkRight;
+        destination.Presence = Presence;
+    }
+}

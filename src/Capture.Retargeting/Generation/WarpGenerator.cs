@@ -1,0 +1,247 @@
+using System.Numerics;
+using Capture.Core.Frames;
+using Capture.Inference;
+using Capture.Retargeting.Rigs;
+using Capture.Retargeting.Warping;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Capture.Retargeting.Generation;
+
+/// <summary>
+/// The embedded generator: solves the thin-plate spline from the driven control points back to the
+/// character's neutral ones in C#, paints the mouth/teeth/eyelid layers, and runs the
+/// <see cref="WarpGraph"/> session (created once, CUDA or CPU as <see cref="InferenceEnvironment"/>
+/// decides) on tensors allocated once. Not thread-safe: one frame at a time.
+/// </summary>
+public sealed class WarpGenerator : ICharacterGenerator
+{
+    /// <summary>Spline lattice: 64² evaluations are enough for a face's smooth motion and cost ~1 ms.</summary>
+    public const int DefaultGridSize = 64;
+
+    /// <summary>Fixed anchors: a ring around the face and the crop's corners and edge midpoints.</summary>
+    public const int RingAnchors = 16;
+
+    public const int BorderAnchors = 8;
+
+    /// <summary>Control points per frame: the mesh subset plus the fixed anchors.</summary>
+    public static int ControlCount => FaceTopology.WarpControls.Length + RingAnchors + BorderAnchors;
+
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private readonly int _size;
+    private readonly int _layerSize;
+    private readonly float[] _image;
+    private readonly float[] _mask;
+    private readonly float[] _centers;
+    private readonly float[] _weights;
+    private readonly float[] _affine = new float[6];
+    private readonly float[] _layers;
+    private readonly float[] _mouthColor = new float[4];
+    private readonly float[] _teethColor = new float[4];
+    private readonly float[] _lidColor = new float[4];
+    private readonly float[] _output;
+    private readonly OrtValue[] _inputs;
+    private readonly OrtValue[] _outputs;
+    private readonly string[] _outputNames = [WarpGraph.Frame];
+    private readonly ThinPlateSpline _spline;
+    private readonly LayerPainter _painter;
+    private readonly Vector2[] _sourcePoints;
+    private readonly Vector2[] _drivenPoints;
+    private CharacterRig? _rig;
+
+    /// <param name="size">Output side: 256, 512 or 1024 (any size ≥ 16 works).</param>
+    /// <param name="intraOpThreads">ONNX Runtime threads; 0 = one a core.</param>
+    public WarpGenerator(int size, int intraOpThreads = 0, int gridSize = DefaultGridSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 16);
+        _size = size;
+        _layerSize = Math.Min(size, 256);
+        int k = ControlCount;
+        byte[] model = WarpGraph.Build(size, k, gridSize, _layerSize);
+        using (SessionOptions options = InferenceEnvironment.CreateSessionOptions(intraOpThreads))
+        {
+            _session = new InferenceSession(model, options);
+        }
+
+        int plane = size * size;
+        _image = new float[plane * 4];
+        _mask = new float[plane];
+        _centers = new float[k * 2];
+        _weights = new float[2 * k];
+        _layers = new float[3 * _layerSize * _layerSize];
+        _output = new float[plane * 4];
+        _inputs =
+        [
+            OrtValue.CreateTensorValueFromMemory(_image, [1, 4, size, size]),
+            OrtValue.CreateTensorValueFromMemory(_mask, [1, 1, size, size]),
+            OrtValue.CreateTensorValueFromMemory(_centers, [k, 1, 2]),
+            OrtValue.CreateTensorValueFromMemory(_weights, [2, k]),
+            OrtValue.CreateTensorValueFromMemory(_affine, [2, 3]),
+            OrtValue.CreateTensorValueFromMemory(_layers, [1, 3, _layerSize, _layerSize]),
+            OrtValue.CreateTensorValueFromMemory(_mouthColor, [1, 4, 1, 1]),
+            OrtValue.CreateTensorValueFromMemory(_teethColor, [1, 4, 1, 1]),
+            OrtValue.CreateTensorValueFromMemory(_lidColor, [1, 4, 1, 1]),
+        ];
+        _outputs = [OrtValue.CreateTensorValueFromMemory(_output, [1, 4, size, size])];
+        _spline = new ThinPlateSpline(k) { Regularization = 1e-6 };
+        _painter = new LayerPainter(_layerSize);
+        _sourcePoints = new Vector2[k];
+        _drivenPoints = new Vector2[k];
+    }
+
+    public int Size => _size;
+
+    /// <summary>The last frame, planar RGBA floats 0..1. Owned by the generator; overwritten by the next <see cref="Generate"/>.</summary>
+    public ReadOnlySpan<float> Output => _output;
+
+    /// <summary>The spline fitted for the last frame (tests compare the graph with it).</summary>
+    public ThinPlateSpline Spline => _spline;
+
+    public void SetCharacter(CharacterRig rig)
+    {
+        ArgumentNullException.ThrowIfNull(rig);
+        rig.SampleCrop(_size, _image);
+        rig.WriteAnimationMask(_size, _mask);
+        Write(_mouthColor, rig.MouthColor);
+        Write(_teethColor, rig.TeethColor);
+        Write(_lidColor, rig.LidColor);
+        WriteControlPoints(rig.Neutral, rig.Neutral, _sourcePoints);
+        _rig = rig;
+    }
+
+    public void Generate(DrivenFace face)
+    {
+        ArgumentNullException.ThrowIfNull(face);
+        CharacterRig rig = _rig ?? throw new InvalidOperationException("SetCharacter must be called before Generate");
+        WriteDrivenPoints(rig.Neutral, face.Points, _drivenPoints);
+        _spline.Solve(_drivenPoints, _sourcePoints);
+        int k = _drivenPoints.Length;
+        ReadOnlySpan<float> w = _spline.Weights;
+        for (int i = 0; i < k; i++)
+        {
+            _centers[i * 2] = _drivenPoints[i].X;
+            _centers[(i * 2) + 1] = _drivenPoints[i].Y;
+            _weights[i] = w[i * 2];
+            _weights[k + i] = w[(i * 2) + 1];
+        }
+
+        for (int j = 0; j < 3; j++)
+        {
+            _affine[j] = w[(k + j) * 2];
+            _affine[3 + j] = w[((k + j) * 2) + 1];
+        }
+
+        _painter.Paint(face, _layers);
+        _session.Run(_runOptions, WarpGraph.InputNames, _inputs, _outputNames, _outputs);
+    }
+
+    public void CopyTo(VideoFrame destination, int left, int top, (byte R, byte G, byte B) background)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (left < 0 || top < 0 || left + _size > destination.Width || top + _size > destination.Height)
+        {
+            throw new ArgumentException($"a {_size}² frame does not fit at ({left},{top}) in {destination.Width}x{destination.Height}");
+        }
+
+        int plane = _size * _size;
+        ReadOnlySpan<float> o = _output;
+        for (int y = 0; y < _size; y++)
+        {
+            Span<byte> row = destination.Row(top + y).Slice(left * 3, _size * 3);
+            int s = y * _size;
+            for (int x = 0; x < _size; x++)
+            {
+                int i = s + x;
+                float a = Math.Clamp(o[(3 * plane) + i], 0, 1);
+                row[x * 3] = ToByte((o[i] * a * 255f) + (background.R * (1 - a)));
+                row[(x * 3) + 1] = ToByte((o[plane + i] * a * 255f) + (background.G * (1 - a)));
+                row[(x * 3) + 2] = ToByte((o[(2 * plane) + i] * a * 255f) + (background.B * (1 - a)));
+            }
+        }
+    }
+
+    public void CopyRgbaTo(Span<byte> destination)
+    {
+        int plane = _size * _size;
+        if (destination.Length < plane * 4)
+        {
+            throw new ArgumentException("destination too small", nameof(destination));
+        }
+
+        for (int i = 0; i < plane; i++)
+        {
+            for (int c = 0; c < 4; c++)
+            {
+                destination[(i * 4) + c] = ToByte(_output[(c * plane) + i] * 255f);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (OrtValue v in _inputs)
+        {
+            v.Dispose();
+        }
+
+        _outputs[0].Dispose();
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+
+    /// <summary>
+    /// Control points in normalized output coordinates (align-corners, [-1, 1]): the mesh subset
+    /// taken from <paramref name="points"/>, then the anchors, placed from <paramref name="neutral"/>
+    /// and never moved.
+    /// </summary>
+    public static void WriteControlPoints(ReadOnlySpan<Vector3> neutral, ReadOnlySpan<Vector3> points, Span<Vector2> destination)
+    {
+        ReadOnlySpan<int> controls = FaceTopology.WarpControls;
+        for (int i = 0; i < controls.Length; i++)
+        {
+            Vector3 p = points[controls[i]];
+            destination[i] = new Vector2((2 * p.X) - 1, (2 * p.Y) - 1);
+        }
+
+        WriteAnchors(neutral, destination[controls.Length..]);
+    }
+
+    private static void WriteDrivenPoints(ReadOnlySpan<Vector3> neutral, ReadOnlySpan<Vector2> points, Span<Vector2> destination)
+    {
+        ReadOnlySpan<int> controls = FaceTopology.WarpControls;
+        for (int i = 0; i < controls.Length; i++)
+        {
+            Vector2 p = points[controls[i]];
+            destination[i] = new Vector2((2 * p.X) - 1, (2 * p.Y) - 1);
+        }
+
+        WriteAnchors(neutral, destination[controls.Length..]);
+    }
+
+    private static void WriteAnchors(ReadOnlySpan<Vector3> neutral, Span<Vector2> destination)
+    {
+        (Vector2 center, Vector2 radius) = FaceMeasures.OvalEllipse(neutral);
+        for (int i = 0; i < RingAnchors; i++)
+        {
+            float a = 2 * MathF.PI * i / RingAnchors;
+            Vector2 u = center + (CharacterRig.AnchorRing * new Vector2(radius.X * MathF.Cos(a), radius.Y * MathF.Sin(a)));
+            destination[i] = (2 * u) - Vector2.One;
+        }
+
+        ReadOnlySpan<float> border = [-1, -1, 0, -1, 1, -1, 1, 0, 1, 1, 0, 1, -1, 1, -1, 0];
+        for (int i = 0; i < BorderAnchors; i++)
+        {
+            destination[RingAnchors + i] = new Vector2(border[i * 2], border[(i * 2) + 1]);
+        }
+    }
+
+    private static void Write(float[] destination, Vector4 color)
+    {
+        destination[0] = color.X;
+        destination[1] = color.Y;
+        destination[2] = color.Z;
+        destination[3] = color.W;
+    }
+
+    private static byte ToByte(float v) => (byte)Math.Clamp((int)(v + 0.5f), 0, 255);
+}

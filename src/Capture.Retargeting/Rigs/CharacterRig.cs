@@ -1,0 +1,107 @@
+using System.Numerics;
+using Capture.Core.Tracking;
+
+namespace Capture.Retargeting.Rigs;
+
+/// <summary>
+/// A character made from one picture: the picture, the square face-centred crop the generator
+/// animates, and the character's neutral face (468 mesh points) inside that crop. Immutable once built.
+/// </summary>
+/// <remarks>
+/// Crop coordinates: u, v in [0, 1] across the crop (u right, v down); z in the same units as u,
+/// smaller = nearer the camera, as MediaPipe's landmarks. The generator's output is this crop at
+/// 256², 512² or 1024²: the face sits in the middle at the same size whatever the picture's shape,
+/// and a crop that runs past the picture's edge is padded (transparent for pictures with alpha,
+/// the edge pixels repeated otherwise).
+/// </remarks>
+public sealed class CharacterRig
+{
+    internal CharacterRig(string name, RgbaBitmap picture, float cropLeft, float cropTop, float cropSide, Vector3[] neutral, string landmarkSource)
+    {
+        if (neutral.Length != TrackingFrame.FaceLandmarkCount)
+        {
+            throw new ArgumentException($"a rig needs {TrackingFrame.FaceLandmarkCount} points", nameof(neutral));
+        }
+
+        Name = name;
+        Picture = picture;
+        CropLeft = cropLeft;
+        CropTop = cropTop;
+        CropSide = cropSide;
+        Neutral = neutral;
+        LandmarkSource = landmarkSource;
+        (MouthColor, TeethColor, LidColor) = RigColors.Sample(this);
+    }
+
+    public string Name { get; }
+
+    /// <summary>The character picture (after any downscale on load). Shared, not copied: do not modify.</summary>
+    public RgbaBitmap Picture { get; }
+
+    public float CropLeft { get; }
+
+    public float CropTop { get; }
+
+    /// <summary>Side of the square crop in picture pixels.</summary>
+    public float CropSide { get; }
+
+    /// <summary>The neutral face in crop coordinates (see remarks). Do not modify.</summary>
+    public Vector3[] Neutral { get; }
+
+    /// <summary>Where the points came from: "tracker", "rig file", or "tracker + rig file".</summary>
+    public string LandmarkSource { get; }
+
+    /// <summary>Inside of the mouth, RGBA 0..1 (the lips' colour, darkened).</summary>
+    public Vector4 MouthColor { get; }
+
+    /// <summary>Teeth, RGBA 0..1 (off-white, tinted and shaded toward the face's colour).</summary>
+    public Vector4 TeethColor { get; }
+
+    /// <summary>Eyelid skin, RGBA 0..1 (sampled above the eyes).</summary>
+    public Vector4 LidColor { get; }
+
+    /// <summary>Distance between the eye centres, in crop units.</summary>
+    public float EyeDistance => FaceMeasures.EyeDistance(Neutral);
+
+    /// <summary>Crop coordinates of a point given in picture pixels.</summary>
+    public Vector2 ToCrop(Vector2 picturePixel) => (picturePixel - new Vector2(CropLeft, CropTop)) / CropSide;
+
+    /// <summary>Picture pixels of a point given in crop coordinates.</summary>
+    public Vector2 ToPicture(Vector2 crop) => (crop * CropSide) + new Vector2(CropLeft, CropTop);
+
+    /// <summary>The crop at size×size, planar RGBA floats 0..1 (R plane, G, B, A).</summary>
+    public void SampleCrop(int size, Span<float> planar) => Picture.SampleSquare(CropLeft, CropTop, CropSide, size, planar);
+
+    /// <summary>
+    /// Writes the animation mask at size×size: 1 over the face and a margin around it, falling off
+    /// smoothly (a feathered ellipse) to 0 where the picture stays still.
+    /// </summary>
+    public void WriteAnimationMask(int size, Span<float> mask)
+    {
+        (Vector2 center, Vector2 radius) = FaceMeasures.OvalEllipse(Neutral);
+        float inner = AnimationMaskInner;
+        float outer = AnimationMaskOuter;
+        for (int y = 0; y < size; y++)
+        {
+            float v = size == 1 ? 0 : (float)y / (size - 1);
+            for (int x = 0; x < size; x++)
+            {
+                float u = size == 1 ? 0 : (float)x / (size - 1);
+                float dx = (u - center.X) / radius.X;
+                float dy = (v - center.Y) / radius.Y;
+                float r = MathF.Sqrt((dx * dx) + (dy * dy));
+                float t = Math.Clamp((outer - r) / (outer - inner), 0, 1);
+                mask[(y * size) + x] = t * t * (3 - (2 * t));
+            }
+        }
+    }
+
+    /// <summary>Mask is 1 inside this many face-oval radii.</summary>
+    public const float AnimationMaskInner = 1.25f;
+
+    /// <summary>Mask is 0 beyond this many face-oval radii (fixed warp anchors sit at <see cref="AnchorRing"/>, between the two).</summary>
+    public const float AnimationMaskOuter = 1.9f;
+
+    /// <summary>Radius, in face-oval radii, of the ring of fixed warp anchors that keeps the background still.</summary>
+    public const float AnchorRing = 1.6f;
+}

@@ -1,0 +1,71 @@
+using System.Numerics;
+using Capture.Core.Tracking;
+
+namespace Capture.Retargeting.Rigs;
+
+/// <summary>Makes a <see cref="CharacterRig"/> from a picture and its 468 face points.</summary>
+public static class CharacterRigBuilder
+{
+    /// <summary>Pictures larger than this on a side are halved (box filter) until they fit; detail beyond it is never visible in a 1024² output.</summary>
+    public const int MaxWorkingSide = 4096;
+
+    /// <summary>Pictures larger than this on a side are refused before decoding (a 20000² RGBA picture is 1.6 GB).</summary>
+    public const int MaxPictureSide = 16384;
+
+    /// <summary>The crop is this many face heights on a side (head, hair and shoulders), smaller when the picture is.</summary>
+    public const float CropFaceHeights = 2.2f;
+
+    /// <summary>
+    /// Halves <paramref name="picture"/> until it fits <see cref="MaxWorkingSide"/>; returns it and a
+    /// message for the user when it was reduced (null otherwise).
+    /// </summary>
+    public static (RgbaBitmap Picture, string? Message) FitWorkingSize(RgbaBitmap picture, string name)
+    {
+        ArgumentNullException.ThrowIfNull(picture);
+        if (picture.Width > MaxPictureSide || picture.Height > MaxPictureSide)
+        {
+            throw new InvalidDataException(
+                $"{name}: {picture.Width}x{picture.Height} is larger than the {MaxPictureSide} px a side Capture accepts for a character; scale it down first.");
+        }
+
+        RgbaBitmap result = picture;
+        while (Math.Max(result.Width, result.Height) > MaxWorkingSide)
+        {
+            result = result.HalfSize();
+        }
+
+        return ReferenceEquals(result, picture)
+            ? (picture, null)
+            : (result, $"{name}: {picture.Width}x{picture.Height} is larger than {MaxWorkingSide} px a side; downscaled to {result.Width}x{result.Height} for rigging.");
+    }
+
+    /// <summary>
+    /// Builds a rig from face points in picture pixels (x, y; z in x's pixel scale, smaller = nearer).
+    /// </summary>
+    public static CharacterRig FromLandmarks(string name, RgbaBitmap picture, ReadOnlySpan<Vector3> pixelLandmarks, string landmarkSource)
+    {
+        ArgumentNullException.ThrowIfNull(picture);
+        if (pixelLandmarks.Length != TrackingFrame.FaceLandmarkCount)
+        {
+            throw new ArgumentException($"expected {TrackingFrame.FaceLandmarkCount} points, got {pixelLandmarks.Length}", nameof(pixelLandmarks));
+        }
+
+        (Vector2 center, Vector2 radius) = FaceMeasures.OvalEllipse(pixelLandmarks);
+        float faceHeight = 2 * MathF.Max(radius.X, radius.Y);
+        float side = MathF.Min(faceHeight * CropFaceHeights, Math.Max(picture.Width, picture.Height));
+        side = MathF.Max(side, faceHeight * 1.2f);
+        float left = center.X - (side / 2);
+        float top = center.Y - (side / 2) - (0.04f * faceHeight);
+        left = side <= picture.Width ? Math.Clamp(left, 0, picture.Width - side) : (picture.Width - side) / 2;
+        top = side <= picture.Height ? Math.Clamp(top, 0, picture.Height - side) : (picture.Height - side) / 2;
+
+        var neutral = new Vector3[TrackingFrame.FaceLandmarkCount];
+        for (int i = 0; i < neutral.Length; i++)
+        {
+            Vector3 p = pixelLandmarks[i];
+            neutral[i] = new Vector3((p.X - left) / side, (p.Y - top) / side, p.Z / side);
+        }
+
+        return new CharacterRig(name, picture, left, top, side, neutral, landmarkSource);
+    }
+}

@@ -1,0 +1,134 @@
+namespace Capture.Retargeting.Rigs;
+
+/// <summary>An RGBA8 picture (4 bytes a pixel, rows packed) owned by whoever made it.</summary>
+public sealed class RgbaBitmap
+{
+    public RgbaBitmap(int width, int height, byte[]? pixels = null, bool hasAlpha = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        long needed = (long)width * height * 4;
+        if (pixels is not null && pixels.LongLength != needed)
+        {
+            throw new ArgumentException($"{width}x{height} RGBA needs {needed} bytes, got {pixels.LongLength}", nameof(pixels));
+        }
+
+        Width = width;
+        Height = height;
+        Pixels = pixels ?? new byte[needed];
+        HasAlpha = hasAlpha;
+    }
+
+    public int Width { get; }
+
+    public int Height { get; }
+
+    /// <summary>RGBA8, row-major, no padding.</summary>
+    public byte[] Pixels { get; }
+
+    /// <summary>True when the source had an alpha channel (transparent pixels may exist).</summary>
+    public bool HasAlpha { get; }
+
+    /// <summary>Halves the size with a 2×2 box filter (odd last row/column dropped).</summary>
+    public RgbaBitmap HalfSize()
+    {
+        int w = Math.Max(1, Width / 2);
+        int h = Math.Max(1, Height / 2);
+        var result = new RgbaBitmap(w, h, hasAlpha: HasAlpha);
+        byte[] src = Pixels;
+        byte[] dst = result.Pixels;
+        for (int y = 0; y < h; y++)
+        {
+            int r0 = Math.Min(2 * y, Height - 1) * Width * 4;
+            int r1 = Math.Min((2 * y) + 1, Height - 1) * Width * 4;
+            for (int x = 0; x < w; x++)
+            {
+                int c0 = Math.Min(2 * x, Width - 1) * 4;
+                int c1 = Math.Min((2 * x) + 1, Width - 1) * 4;
+                int d = ((y * w) + x) * 4;
+                for (int c = 0; c < 4; c++)
+                {
+                    dst[d + c] = (byte)((src[r0 + c0 + c] + src[r0 + c1 + c] + src[r1 + c0 + c] + src[r1 + c1 + c] + 2) >> 2);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Samples the square [left, left+side)×[top, top+side) of this picture into a size×size RGBA
+    /// float picture, planar (R plane, G, B, A) in 0..1. Outside the picture: transparent when the
+    /// picture has alpha, otherwise the nearest edge pixel. Downscaling averages a supersampled footprint.
+    /// </summary>
+    public void SampleSquare(float left, float top, float side, int size, Span<float> planar)
+    {
+        int plane = size * size;
+        if (planar.Length < plane * 4)
+        {
+            throw new ArgumentException("destination too small", nameof(planar));
+        }
+
+        float step = side / size;
+        int taps = Math.Clamp((int)MathF.Ceiling(step), 1, 4);
+        float inv = 1f / (taps * taps);
+        Span<float> acc = stackalloc float[4];
+        for (int y = 0; y < size; y++)
+        {
+            for (int x = 0; x < size; x++)
+            {
+                acc.Clear();
+                for (int ty = 0; ty < taps; ty++)
+                {
+                    float sy = top + ((y + ((ty + 0.5f) / taps)) * step) - 0.5f;
+                    for (int tx = 0; tx < taps; tx++)
+                    {
+                        float sx = left + ((x + ((tx + 0.5f) / taps)) * step) - 0.5f;
+                        Bilinear(sx, sy, acc);
+                    }
+                }
+
+                int i = (y * size) + x;
+                planar[i] = acc[0] * inv;
+                planar[plane + i] = acc[1] * inv;
+                planar[(2 * plane) + i] = acc[2] * inv;
+                planar[(3 * plane) + i] = acc[3] * inv;
+            }
+        }
+    }
+
+    private void Bilinear(float x, float y, Span<float> acc)
+    {
+        int x0 = (int)MathF.Floor(x);
+        int y0 = (int)MathF.Floor(y);
+        float fx = x - x0;
+        float fy = y - y0;
+        AddTap(x0, y0, (1 - fx) * (1 - fy), acc);
+        AddTap(x0 + 1, y0, fx * (1 - fy), acc);
+        AddTap(x0, y0 + 1, (1 - fx) * fy, acc);
+        AddTap(x0 + 1, y0 + 1, fx * fy, acc);
+    }
+
+    private void AddTap(int x, int y, float weight, Span<float> acc)
+    {
+        if (weight == 0)
+        {
+            return;
+        }
+
+        bool outside = x < 0 || y < 0 || x >= Width || y >= Height;
+        if (outside && HasAlpha)
+        {
+            return;
+        }
+
+        x = Math.Clamp(x, 0, Width - 1);
+        y = Math.Clamp(y, 0, Height - 1);
+        int o = ((y * Width) + x) * 4;
+        const float Scale = 1f / 255f;
+        acc[0] += Pixels[o] * Scale * weight;
+        acc[1] += Pixels[o + 1] * Scale * weight;
+        acc[2] += Pixels[o + 2] * Scale * weight;
+        acc[3] += Pixels[o + 3] * Scale * weight;
+    }
+}

@@ -1,0 +1,108 @@
+using System.Numerics;
+using Capture.Retargeting.Generation;
+using Capture.Retargeting.Rigs;
+
+namespace Capture.Retargeting.Tests;
+
+public class WarpGeneratorTests
+{
+    internal static RgbaBitmap Picture(int width, int height, bool transparentCorners)
+    {
+        var bitmap = new RgbaBitmap(width, height, hasAlpha: transparentCorners);
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                int o = ((y * width) + x) * 4;
+                bitmap.Pixels[o] = (byte)(x * 255 / width);
+                bitmap.Pixels[o + 1] = (byte)(y * 255 / height);
+                bitmap.Pixels[o + 2] = (byte)(((x / 8) + (y / 8)) % 2 * 200);
+                bool corner = transparentCorners && (x < width / 8 || y < height / 8);
+                bitmap.Pixels[o + 3] = corner ? (byte)0 : (byte)255;
+            }
+        }
+
+        return bitmap;
+    }
+
+    internal static CharacterRig SyntheticRig(RgbaBitmap picture, float mouthOpen = 0)
+    {
+        Vector3[] crop = SyntheticFace.Create(mouthOpen: mouthOpen);
+        float side = Math.Min(picture.Width, picture.Height);
+        var pixels = crop.Select(p => new Vector3(p.X * side, p.Y * side, p.Z * side)).ToArray();
+        return CharacterRigBuilder.FromLandmarks("synthetic", picture, pixels, "test");
+    }
+
+    [Fact]
+    public void Generate_NeutralFace_ReproducesTheCrop()
+    {
+        RgbaBitmap picture = Picture(96, 96, transparentCorners: false);
+        CharacterRig rig = SyntheticRig(picture);
+        using var generator = new WarpGenerator(64, 1, gridSize: 16);
+        generator.SetCharacter(rig);
+        var face = new DrivenFace();
+        face.SetNeutral(rig.Neutral);
+
+        generator.Generate(face);
+
+        var crop = new float[4 * 64 * 64];
+        rig.SampleCrop(64, crop);
+        float worst = 0;
+        for (int i = 0; i < crop.Length; i++)
+        {
+            worst = MathF.Max(worst, MathF.Abs(crop[i] - generator.Output[i]));
+        }
+
+        Assert.True(worst < 0.02f, $"identity warp differs from the crop by {worst}");
+    }
+
+    [Fact]
+    public void Generate_TransparentPicture_KeepsAlphaOutsideTheFace()
+    {
+        RgbaBitmap picture = Picture(96, 96, transparentCorners: true);
+        CharacterRig rig = SyntheticRig(picture);
+        using var generator = new WarpGenerator(64, 1, gridSize: 16);
+        generator.SetCharacter(rig);
+        var face = new DrivenFace();
+        face.SetNeutral(rig.Neutral);
+        for (int i = 0; i < face.Points.Length; i++)
+        {
+            face.Points[i] += new Vector2(0.02f, 0.01f);
+        }
+
+        generator.Generate(face);
+        var rgba = new byte[64 * 64 * 4];
+        generator.CopyRgbaTo(rgba);
+
+        Assert.Equal(0, rgba[3]);
+        Assert.Equal(255, rgba[(((40 * 64) + 40) * 4) + 3]);
+        Assert.True(rig.Picture.HasAlpha);
+    }
+
+    [Fact]
+    public void Generate_OpenMouth_PaintsTheMouthInteriorDark()
+    {
+        RgbaBitmap picture = Picture(128, 128, transparentCorners: false);
+        CharacterRig rig = SyntheticRig(picture);
+        using var generator = new WarpGenerator(128, 1, gridSize: 32);
+        generator.SetCharacter(rig);
+        var face = new DrivenFace();
+        face.SetNeutral(rig.Neutral);
+        Vector3[] open = SyntheticFace.Create(mouthOpen: 0.08f);
+        foreach (int i in FaceTopology.LipsInner)
+        {
+            face.Points[i] = new Vector2(open[i].X, open[i].Y);
+        }
+
+        generator.Generate(face);
+
+        // Centre of the opening, a little below the upper teeth band.
+        Vector2 centre = (face.Points[FaceTopology.UpperLipInner] + face.Points[FaceTopology.LowerLipInner]) / 2;
+        int x = (int)(centre.X * 127);
+        int y = (int)((centre.Y + 0.004f) * 127);
+        int plane = 128 * 128;
+        Vector3 got = new(generator.Output[(y * 128) + x], generator.Output[plane + (y * 128) + x], generator.Output[(2 * plane) + (y * 128) + x]);
+        Vector3 expected = new(rig.MouthColor.X, rig.MouthColor.Y, rig.MouthColor.Z);
+        Assert.True(Vector3.Distance(got, expected) < 0.15f, $"mouth pixel {got}, mouth colour {expected}");
+    }
+}

@@ -1,0 +1,63 @@
+using Capture.Inference;
+using Capture.Retargeting.Generation;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Capture.Retargeting.Tests;
+
+public class WarpGraphTests
+{
+    [Fact]
+    public void Build_RandomInputs_MatchesTheCSharpReferenceWarp()
+    {
+        const int Size = 24;
+        const int Grid = 7;
+        const int Lattice = 9;
+        const int K = 10;
+        var random = new Random(5);
+        float[] Fill(int n, float lo, float hi) => Enumerable.Range(0, n).Select(_ => lo + ((float)random.NextDouble() * (hi - lo))).ToArray();
+        float[] image = Fill(4 * Size * Size, 0, 1);
+        float[] mask = Fill(Size * Size, 0, 1);
+        float[] centers = Fill(K * 2, -1, 1);
+        float[] weights = Fill(2 * K, -0.05f, 0.05f);
+        float[] affine = [0.02f, 0.95f, 0.1f, -0.03f, -0.08f, 1.05f];
+        float[] layers = Fill(3 * Lattice * Lattice, 0, 1);
+        float[] mouth = Fill(4, 0, 1);
+        float[] teeth = Fill(4, 0, 1);
+        float[] lid = Fill(4, 0, 1);
+        byte[] model = WarpGraph.Build(Size, K, Grid, Lattice);
+        var output = new float[4 * Size * Size];
+
+        using (SessionOptions options = InferenceEnvironment.CreateSessionOptions(1))
+        using (var session = new InferenceSession(model, options))
+        {
+            OrtValue[] inputs =
+            [
+                OrtValue.CreateTensorValueFromMemory(image, [1, 4, Size, Size]),
+                OrtValue.CreateTensorValueFromMemory(mask, [1, 1, Size, Size]),
+                OrtValue.CreateTensorValueFromMemory(centers, [K, 1, 2]),
+                OrtValue.CreateTensorValueFromMemory(weights, [2, K]),
+                OrtValue.CreateTensorValueFromMemory(affine, [2, 3]),
+                OrtValue.CreateTensorValueFromMemory(layers, [1, 3, Lattice, Lattice]),
+                OrtValue.CreateTensorValueFromMemory(mouth, [1, 4, 1, 1]),
+                OrtValue.CreateTensorValueFromMemory(teeth, [1, 4, 1, 1]),
+                OrtValue.CreateTensorValueFromMemory(lid, [1, 4, 1, 1]),
+            ];
+            using OrtValue result = OrtValue.CreateTensorValueFromMemory(output, [1, 4, Size, Size]);
+            using var run = new RunOptions();
+            session.Run(run, WarpGraph.InputNames, inputs, [WarpGraph.Frame], [result]);
+            foreach (OrtValue v in inputs)
+            {
+                v.Dispose();
+            }
+        }
+
+        float[] expected = ReferenceWarp.Run(Size, Grid, Lattice, image, mask, centers, weights, affine, layers, mouth, teeth, lid);
+        float worst = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            worst = MathF.Max(worst, MathF.Abs(expected[i] - output[i]));
+        }
+
+        Assert.True(worst < 2e-3f, $"largest difference graph vs reference: {worst}");
+    }
+}
