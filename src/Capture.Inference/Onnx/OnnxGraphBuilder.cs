@@ -127,6 +127,9 @@ public sealed class OnnxGraphBuilder
         return name;
     }
 
+    /// <summary>Keeps <paramref name="name"/> out of <see cref="UniqueName"/>'s answers (for names the caller will define later).</summary>
+    internal void Reserve(string name) => _reserved.Add(name);
+
     /// <summary>Serializes the graph as an ONNX <c>ModelProto</c> (ir_version 8, producer "capture").</summary>
     public byte[] ToModelBytes()
     {
