@@ -1,0 +1,155 @@
+// Runs inside headless Chromium, loaded by /page/face_mesh.html or /page/pose.html.
+// Everything it fetches comes from the run.mjs server on 127.0.0.1: the MediaPipe package files
+// (through locateFile), the input images (/input/<i>) and the decoded video frames (/frame/<k>).
+// The page exposes window.capture = { init, runImage, runVideo } for run.mjs to call.
+'use strict';
+
+(() => {
+  const solutionName = window.location.pathname.replace(/^\/page\/|\.html$/g, '');
+  let canvas = null;
+  let ctx = null;
+  let solution = null;
+  let last = null;
+  let staticImageMode = false;
+  let flushCanvas = null;
+  let resets = 0;
+
+  function faceResults(results) {
+    const faces = (results.multiFaceLandmarks || []).map((list) => ({
+      landmarks: list.map((p) => [p.x, p.y, p.z]),
+    }));
+    return { faces };
+  }
+
+  function poseResults(results) {
+    if (!results.poseLandmarks) {
+      return { pose: null };
+    }
+    return {
+      pose: {
+        landmarks: results.poseLandmarks.map((p) => [p.x, p.y, p.z, p.visibility]),
+        worldLandmarks: (results.poseWorldLandmarks || []).map((p) => [p.x, p.y, p.z, p.visibility]),
+      },
+    };
+  }
+
+  async function init(options) {
+    const base = `/mp/${solutionName}/`;
+    const locateFile = (file) => base + file;
+    if (solutionName === 'face_mesh') {
+      solution = new window.FaceMesh({ locateFile });
+      // minDetectionConfidence is left at the graph's own 0.5: in face_mesh 0.4.1657299874,
+      // setting it replaces the face detector's whole TensorsToDetectionsCalculator options with
+      // just min_score_thresh, and the graph then aborts (RET_CHECK options_.has_num_classes()).
+      solution.setOptions({
+        maxNumFaces: options.maxNumFaces,
+        refineLandmarks: false,
+        selfieMode: false,
+        minTrackingConfidence: options.minTrackingConfidence,
+      });
+      solution.onResults((r) => { last = faceResults(r); });
+    } else if (solutionName === 'pose') {
+      solution = new window.Pose({ locateFile });
+      solution.setOptions({
+        modelComplexity: options.modelComplexity,
+        smoothLandmarks: options.smoothLandmarks,
+        enableSegmentation: false,
+        selfieMode: false,
+        minDetectionConfidence: options.minDetectionConfidence,
+        minTrackingConfidence: options.minTrackingConfidence,
+      });
+      solution.onResults((r) => { last = poseResults(r); });
+    } else {
+      throw new Error(`unknown solution '${solutionName}'`);
+    }
+    staticImageMode = options.staticImageMode;
+    await solution.initialize();
+    return { solution: solutionName, simd: typeof WebAssembly.validate === 'function' };
+  }
+
+  function newCanvas(width, height) {
+    canvas = document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = height;
+    // willReadFrequently keeps the 2D canvas on the CPU, where putImageData is cheapest.
+    ctx = canvas.getContext('2d', { willReadFrequently: true });
+  }
+
+  // The JS solutions have no static_image_mode: their graphs always take the next region from the
+  // previous frame's landmarks and run the detector only when there were none. A plain gray frame
+  // yields no landmarks, so the frame after it goes through the detector afresh, exactly as with
+  // static_image_mode. (solution.reset() does the same but rebuilds the graph: ~6 s a call on
+  // SwiftShader.) If the gray frame ever did yield landmarks, fall back to reset().
+  async function forgetTracking() {
+    if (flushCanvas === null) {
+      flushCanvas = document.createElement('canvas');
+      flushCanvas.width = 64;
+      flushCanvas.height = 64;
+      const c = flushCanvas.getContext('2d');
+      c.fillStyle = 'rgb(128,128,128)';
+      c.fillRect(0, 0, 64, 64);
+    }
+    last = null;
+    await solution.send({ image: flushCanvas });
+    const empty = last !== null && (last.faces ? last.faces.length === 0 : last.pose === null);
+    if (!empty) {
+      solution.reset();
+      resets++;
+    }
+  }
+
+  async function sendCanvas() {
+    if (staticImageMode) {
+      await forgetTracking();
+    }
+    last = null;
+    const t0 = performance.now();
+    await solution.send({ image: canvas });
+    const ms = performance.now() - t0;
+    if (last === null) {
+      throw new Error('MediaPipe returned no results for a frame');
+    }
+    return { ms, result: last };
+  }
+
+  async function runImage(url) {
+    const response = await fetch(url);
+    if (!response.ok) {
+      throw new Error(`${url}: HTTP ${response.status}`);
+    }
+    const bitmap = await createImageBitmap(await response.blob());
+    // A new canvas per image: the solution keeps the first input's size for its texture, so a
+    // resized canvas gives wrong landmarks for every image after the first of another size.
+    newCanvas(bitmap.width, bitmap.height);
+    ctx.drawImage(bitmap, 0, 0);
+    bitmap.close();
+    const { ms, result } = await sendCanvas();
+    return { width: canvas.width, height: canvas.height, ms, resets, ...result };
+  }
+
+  // Runs frames /frame/0 … until the server answers 404 (end of video) or maxFrames.
+  // Only solution.send() is timed: fetching and putImageData (the decode side) are not.
+  async function runVideo(width, height, maxFrames) {
+    newCanvas(width, height);
+    const frames = [];
+    const times = [];
+    for (let k = 0; k < maxFrames; k++) {
+      const response = await fetch(`/frame/${k}`);
+      if (response.status === 404) {
+        break;
+      }
+      if (!response.ok) {
+        throw new Error(`/frame/${k}: HTTP ${response.status}`);
+      }
+      const bytes = new Uint8ClampedArray(await response.arrayBuffer());
+      ctx.putImageData(new ImageData(bytes, width, height), 0, 0);
+      const { ms, result } = await sendCanvas();
+      times.push(ms);
+      frames.push({ index: k, ...result });
+    }
+    return { frames, times };
+  }
+
+  window.capture = { init, runImage, runVideo };
+  window.captureReady = true;
+})();
