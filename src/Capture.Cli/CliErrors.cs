@@ -29,8 +29,8 @@ internal static class CliErrors
     }
 
     private static bool IsUserError(Exception ex) =>
-        ex is CaptureUserException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
-            or InvalidDataException or OperationCanceledException;
+        // IOException covers missing files and Capture.Media's MediaInputException (bad or unreadable media).
+        ex is CaptureUserException or IOException or UnauthorizedAccessException or InvalidDataException or OperationCanceledException;
 }
 
 /// <summary>An error the user can fix (the message says how); printed without a stack trace.</summary>
