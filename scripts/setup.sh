@@ -58,4 +58,15 @@ done < "$root/scripts/npm-packages.lock"
 
 ort="$cache/npm/com.github.asus4.onnxruntime"
 [ -f "$ort/Plugins/Linux/x64/libonnxruntime.so" ] || { echo "setup: ONNX Runtime native library missing under $ort" >&2; exit 1; }
+
+# --- MediaPipe JS reference harness (tests/mediapipe-js): playwright-core, never a browser -----
+mpjs="$root/tests/mediapipe-js"
+mpjs_stamp="$mpjs/node_modules/.capture-lock-sha256"
+mpjs_sum="$(sha256sum "$mpjs/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$mpjs_stamp" 2>/dev/null)" != "$mpjs_sum" ]; then
+  log "npm ci --prefix tests/mediapipe-js"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 quiet npm ci --prefix "$mpjs" --no-audit --no-fund \
+    || { echo "setup: npm ci --prefix tests/mediapipe-js failed" >&2; exit 1; }
+  echo "$mpjs_sum" > "$mpjs_stamp"
+fi
 exit 0
