@@ -53,16 +53,21 @@ public static class FrameSources
         (int width, int height) = OutputSize(video.Width, video.Height, options);
         double fps = video.FrameRate > 0 ? video.FrameRate : 30;
         long? frameCount = video.FrameCount;
+        string? rateFilter = null;
         if (options.MaxFrameRate is double max && max < fps)
         {
             fps = max;
             frameCount = info.DurationSeconds is double d ? (long)Math.Round(d * fps) : null;
+            rateFilter = $"fps={Format(fps)}";
         }
 
         string url = MediaProbe.FileUrl(path);
         var args = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-xerror", "-i", url, "-map", "0:v:0", "-an", "-sn", "-dn" };
-        AddScale(args, width, height, video.Width, video.Height, extraFilter: null);
-        args.AddRange(["-fps_mode", "cfr", "-r", Format(fps)]);
+        AddScale(args, width, height, video.Width, video.Height, rateFilter);
+        // Constant rate out, so Sequence / FrameRate is each frame's presentation time. At the native
+        // rate the muxer-side cfr keeps exactly the declared frames (the fps filter can drop the last
+        // one); a lower cap needs the fps filter, which picks the nearest frame for each output tick.
+        args.AddRange(rateFilter is null ? ["-fps_mode", "cfr", "-r", Format(fps)] : ["-fps_mode", "passthrough"]);
         args.AddRange(s_rawOutput);
         FfmpegProcess process = FfmpegProcess.Start("ffmpeg", args, readStdout: true, writeStdin: false);
         return new FfmpegFrameSource(process, width, height, fps, frameCount, options.PoolCapacity, FrameClock.Presentation,

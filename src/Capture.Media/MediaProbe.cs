@@ -23,13 +23,7 @@ public static class MediaProbe
     {
         CheckFile(path);
         string url = FileUrl(path);
-        MediaInfo info = await RunProbeAsync(path, url, ["-i", url], "not a video file", ct).ConfigureAwait(false);
-        if (requireVideo)
-        {
-            RequireVideo(info);
-        }
-
-        return info;
+        return await RunProbeAsync(path, url, ["-i", url], "not a video file", requireVideo, ct).ConfigureAwait(false);
     }
 
     /// <summary>Probes a V4L2 capture device (opening it briefly, as ffprobe does).</summary>
@@ -45,10 +39,8 @@ public static class MediaProbe
             throw new MediaInputException(device, "no such video device (is the camera plugged in, and is this the right /dev/videoN?)");
         }
 
-        MediaInfo info = await RunProbeAsync(device, device, ["-f", "v4l2", "-i", device], "not a readable V4L2 capture device", ct)
+        return await RunProbeAsync(device, device, ["-f", "v4l2", "-i", device], "not a readable V4L2 capture device", requireVideo: true, ct)
             .ConfigureAwait(false);
-        RequireVideo(info);
-        return info;
     }
 
     /// <summary>
@@ -91,16 +83,8 @@ public static class MediaProbe
         }
     }
 
-    private static void RequireVideo(MediaInfo info)
-    {
-        if (info.Video is null)
-        {
-            string found = info.Audio is null ? "no audio or video streams" : $"only audio ({info.Audio.Codec})";
-            throw new MediaInputException(info.Path, $"no video stream ({found})");
-        }
-    }
-
-    private static async Task<MediaInfo> RunProbeAsync(string displayName, string url, string[] input, string failure, CancellationToken ct)
+    private static async Task<MediaInfo> RunProbeAsync(
+        string displayName, string url, string[] input, string failure, bool requireVideo, CancellationToken ct)
     {
         string[] args = ["-hide_banner", "-v", "error", "-of", "json", "-show_format", "-show_streams", .. input];
         await using FfmpegProcess probe = FfmpegProcess.Start("ffprobe", args, readStdout: true, writeStdin: false);
@@ -110,20 +94,66 @@ public static class MediaProbe
         ct.ThrowIfCancellationRequested();
         if (code != 0)
         {
-            throw new MediaInputException(displayName, $"{failure} (ffprobe: {probe.ErrorSummary(url, displayName, maxLines: 1)})");
+            string reason = probe.ErrorSummary(url, displayName, maxLines: 1);
+            if (probe.ErrorSummary(url, displayName, maxLines: 3).Contains("moov atom not found", StringComparison.Ordinal) &&
+                StartsWithFtyp(displayName))
+            {
+                // A real MP4 (it opens with an ftyp box) without its index: writers put the index
+                // last unless told otherwise, so the file was cut off or is still being written.
+                failure = "incomplete MP4, truncated or still being written";
+                reason = "moov atom not found";
+            }
+
+            throw new MediaInputException(displayName, $"{failure} (ffprobe: {reason})");
         }
 
+        MediaInfo info;
+        bool undecodableVideo;
         try
         {
-            return Parse(displayName, json);
+            (info, undecodableVideo) = Parse(displayName, json);
         }
         catch (JsonException ex)
         {
             throw new MediaInputException(displayName, $"{failure} (ffprobe printed unreadable JSON: {ex.Message})", ex);
         }
+
+        if (requireVideo && info.Video is null)
+        {
+            if (undecodableVideo)
+            {
+                // ffprobe lists a video stream it could not decode a single picture from (e.g. text named .png).
+                string reason = probe.ErrorSummary(url, displayName, maxLines: 2);
+                throw new MediaInputException(displayName, $"{failure} (ffprobe: {(reason == "no message" ? "no picture could be decoded" : reason)})");
+            }
+
+            string found = info.Audio is null ? "no audio or video streams" : $"only audio ({info.Audio.Codec})";
+            throw new MediaInputException(displayName, $"no video stream ({found})");
+        }
+
+        return info;
     }
 
-    internal static MediaInfo Parse(string path, string json)
+    private static bool StartsWithFtyp(string path)
+    {
+        try
+        {
+            Span<byte> head = stackalloc byte[8];
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
+            return stream.ReadAtLeast(head, 8, throwOnEndOfStream: false) == 8 && head[4..].SequenceEqual("ftyp"u8);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Reads ffprobe's JSON; also says whether a video stream was listed without a picture size (undecodable).</summary>
+    internal static (MediaInfo Info, bool UndecodableVideo) Parse(string path, string json)
     {
         using var doc = JsonDocument.Parse(json);
         JsonElement root = doc.RootElement;
@@ -137,6 +167,7 @@ public static class MediaProbe
 
         VideoStreamInfo? video = null;
         AudioStreamInfo? audio = null;
+        bool undecodable = false;
         if (root.TryGetProperty("streams", out JsonElement streams) && streams.ValueKind == JsonValueKind.Array)
         {
             foreach (JsonElement s in streams.EnumerateArray())
@@ -145,6 +176,7 @@ public static class MediaProbe
                 if (type == "video" && video is null && !IsAttachedPicture(s))
                 {
                     video = ParseVideo(s);
+                    undecodable |= video is null;
                     if (duration is null or <= 0)
                     {
                         duration = GetDouble(s, "duration");
@@ -160,7 +192,7 @@ public static class MediaProbe
             }
         }
 
-        return new MediaInfo(path, formatName, duration, video, audio);
+        return (new MediaInfo(path, formatName, duration, video, audio), undecodable);
     }
 
     private static VideoStreamInfo? ParseVideo(JsonElement s)
