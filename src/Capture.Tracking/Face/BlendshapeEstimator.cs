@@ -1,0 +1,212 @@
+using System.Numerics;
+using Capture.Core.Tracking;
+
+namespace Capture.Tracking.Face;
+
+/// <summary>
+/// ARKit-52 blendshapes measured from face-mesh geometry with the head pose removed (canonical
+/// space, cm), each relative to a neutral face (by default the canonical face; calibrate with
+/// <see cref="SetNeutral"/>). Every value is a clamped, linear ratio of a distance against its
+/// neutral; the full-scale figures are stated beside each one and are first guesses tuned on the
+/// shared clips, not fitted to ARKit data.
+/// </summary>
+/// <remarks>
+/// Measured: eyeBlink, eyeWide, eyeSquint, jawOpen, jawLeft/Right, jawForward, mouthClose,
+/// mouthFunnel, mouthPucker, mouthLeft/Right, mouthSmile, mouthFrown, mouthStretch, mouthRollLower/Upper,
+/// mouthPress, mouthLowerDown, mouthUpperUp, browDown, browInnerUp, browOuterUp, cheekPuff,
+/// cheekSquint, noseSneer. Always 0: the eight eyeLook* (the 468-point mesh has no iris),
+/// mouthDimple, mouthShrugLower/Upper and tongueOut (no reliable landmark signal).
+/// Subject's left (ARKit "Left") is image right for an unmirrored camera: MediaPipe's left-eye
+/// points (263, 362, 386, 374 …) drive the *Left shapes.
+/// </remarks>
+public sealed class BlendshapeEstimator
+{
+    private Measures _neutral;
+
+    public BlendshapeEstimator(CanonicalFaceGeometry canonical)
+    {
+        _neutral = Measures.From(canonical.Landmarks);
+        CanonicalNeutral = _neutral;
+    }
+
+    internal Measures CanonicalNeutral { get; }
+
+    /// <summary>Uses <paramref name="neutralCanonicalSpace"/> (468 points, pose removed) as the rest face.</summary>
+    public void SetNeutral(ReadOnlySpan<Vector3> neutralCanonicalSpace) => _neutral = Measures.From(neutralCanonicalSpace);
+
+    /// <summary>Goes back to the canonical face as the rest face.</summary>
+    public void ResetNeutral() => _neutral = CanonicalNeutral;
+
+    /// <summary>Writes 52 values (ARKit order) for landmarks in canonical space.</summary>
+    public void Estimate(ReadOnlySpan<Vector3> canonicalSpace, Span<float> blendshapes)
+    {
+        Measures m = Measures.From(canonicalSpace);
+        Measures n = _neutral;
+        blendshapes[..ArkitBlendshapes.Count].Clear();
+
+        // Eyes: aperture (lid gap over eye width) against neutral. Full blink at 20 % of neutral.
+        float rightOpen = m.RightEyeAperture / n.RightEyeAperture;
+        float leftOpen = m.LeftEyeAperture / n.LeftEyeAperture;
+        Set(blendshapes, ArkitBlendshape.EyeBlinkRight, (0.8f - rightOpen) / 0.6f);
+        Set(blendshapes, ArkitBlendshape.EyeBlinkLeft, (0.8f - leftOpen) / 0.6f);
+        Set(blendshapes, ArkitBlendshape.EyeWideRight, (rightOpen - 1.15f) / 0.35f);
+        Set(blendshapes, ArkitBlendshape.EyeWideLeft, (leftOpen - 1.15f) / 0.35f);
+
+        // Squint: the lower lid rising toward the eye line, full at 1 mm.
+        Set(blendshapes, ArkitBlendshape.EyeSquintRight, (m.RightLowerLidRise - n.RightLowerLidRise) / 0.1f);
+        Set(blendshapes, ArkitBlendshape.EyeSquintLeft, (m.LeftLowerLidRise - n.LeftLowerLidRise) / 0.1f);
+
+        // Jaw: nose-base to chin distance, full open at +30 %; sideways and forward chin, full at 1 cm.
+        float jawOpen = Clamp01(((m.NoseChin / n.NoseChin) - 1) / 0.3f);
+        blendshapes[(int)ArkitBlendshape.JawOpen] = jawOpen;
+        float jawSide = m.ChinSideways - n.ChinSideways;
+        Set(blendshapes, ArkitBlendshape.JawLeft, jawSide / 1f);
+        Set(blendshapes, ArkitBlendshape.JawRight, -jawSide / 1f);
+        Set(blendshapes, ArkitBlendshape.JawForward, (m.ChinForward - n.ChinForward) / 1f);
+
+        // Lips apart, full at 40 % of the neutral mouth width; mouthClose = jaw open with lips together.
+        float lipGap = Clamp01((m.LipGap - n.LipGap) / (0.4f * n.MouthWidth));
+        Set(blendshapes, ArkitBlendshape.MouthClose, jawOpen - lipGap);
+
+        // Narrower mouth: pucker (full at −25 % width), funnel when the lips are also apart.
+        float pucker = Clamp01((1 - (m.MouthWidth / n.MouthWidth)) / 0.25f);
+        blendshapes[(int)ArkitBlendshape.MouthPucker] = pucker;
+        Set(blendshapes, ArkitBlendshape.MouthFunnel, pucker * Clamp01(lipGap * 3));
+
+        // Mouth centre sideways against the nose, full at 15 % of mouth width.
+        float mouthSide = (m.MouthCentreSideways - n.MouthCentreSideways) / (0.15f * n.MouthWidth);
+        Set(blendshapes, ArkitBlendshape.MouthLeft, mouthSide);
+        Set(blendshapes, ArkitBlendshape.MouthRight, -mouthSide);
+
+        // Corners up against the upper-lip centre: smile (full at 12 % of mouth width), down: frown (8 %).
+        float rightCornerUp = (m.RightCornerHeight - n.RightCornerHeight) / n.MouthWidth;
+        float leftCornerUp = (m.LeftCornerHeight - n.LeftCornerHeight) / n.MouthWidth;
+        Set(blendshapes, ArkitBlendshape.MouthSmileRight, rightCornerUp / 0.12f);
+        Set(blendshapes, ArkitBlendshape.MouthSmileLeft, leftCornerUp / 0.12f);
+        Set(blendshapes, ArkitBlendshape.MouthFrownRight, -rightCornerUp / 0.08f);
+        Set(blendshapes, ArkitBlendshape.MouthFrownLeft, -leftCornerUp / 0.08f);
+
+        // Stretch: a corner moving outward without rising, full at 12 % of mouth width.
+        float rightOut = (m.RightCornerOut - n.RightCornerOut) / n.MouthWidth;
+        float leftOut = (m.LeftCornerOut - n.LeftCornerOut) / n.MouthWidth;
+        Set(blendshapes, ArkitBlendshape.MouthStretchRight, (rightOut / 0.12f) - Clamp01(rightCornerUp / 0.12f));
+        Set(blendshapes, ArkitBlendshape.MouthStretchLeft, (leftOut / 0.12f) - Clamp01(leftCornerUp / 0.12f));
+
+        // Lip thickness: rolled in when thinner (full at −50 %); press = both thinner with lips together.
+        float upperThin = 1 - (m.UpperLipThickness / n.UpperLipThickness);
+        float lowerThin = 1 - (m.LowerLipThickness / n.LowerLipThickness);
+        Set(blendshapes, ArkitBlendshape.MouthRollUpper, upperThin / 0.5f);
+        Set(blendshapes, ArkitBlendshape.MouthRollLower, lowerThin / 0.5f);
+        float press = Clamp01((upperThin + lowerThin) / 0.6f) * (1 - Clamp01(lipGap * 4));
+        blendshapes[(int)ArkitBlendshape.MouthPressLeft] = press;
+        blendshapes[(int)ArkitBlendshape.MouthPressRight] = press;
+
+        // Lower lip toward the chin / upper lip toward the nose, full at −30 %.
+        Set(blendshapes, ArkitBlendshape.MouthLowerDownRight, (1 - (m.RightLowerLipChin / n.RightLowerLipChin)) / 0.3f);
+        Set(blendshapes, ArkitBlendshape.MouthLowerDownLeft, (1 - (m.LeftLowerLipChin / n.LeftLowerLipChin)) / 0.3f);
+        Set(blendshapes, ArkitBlendshape.MouthUpperUpRight, (1 - (m.RightUpperLipNose / n.RightUpperLipNose)) / 0.3f);
+        Set(blendshapes, ArkitBlendshape.MouthUpperUpLeft, (1 - (m.LeftUpperLipNose / n.LeftUpperLipNose)) / 0.3f);
+
+        // Brows: height above the upper lid; up full at +6 mm, down full at −4 mm.
+        float innerUp = ((m.RightInnerBrow - n.RightInnerBrow) + (m.LeftInnerBrow - n.LeftInnerBrow)) / 2;
+        Set(blendshapes, ArkitBlendshape.BrowInnerUp, innerUp / 0.6f);
+        Set(blendshapes, ArkitBlendshape.BrowOuterUpRight, (m.RightOuterBrow - n.RightOuterBrow) / 0.6f);
+        Set(blendshapes, ArkitBlendshape.BrowOuterUpLeft, (m.LeftOuterBrow - n.LeftOuterBrow) / 0.6f);
+        float rightDown = ((m.RightInnerBrow - n.RightInnerBrow) + (m.RightOuterBrow - n.RightOuterBrow)) / 2;
+        float leftDown = ((m.LeftInnerBrow - n.LeftInnerBrow) + (m.LeftOuterBrow - n.LeftOuterBrow)) / 2;
+        Set(blendshapes, ArkitBlendshape.BrowDownRight, -rightDown / 0.4f);
+        Set(blendshapes, ArkitBlendshape.BrowDownLeft, -leftDown / 0.4f);
+
+        // Cheeks: width across the cheeks (puff full at +8 %), cheek points rising (squint full at 3 mm).
+        Set(blendshapes, ArkitBlendshape.CheekPuff, ((m.CheekWidth / n.CheekWidth) - 1) / 0.08f);
+        Set(blendshapes, ArkitBlendshape.CheekSquintRight, (m.RightCheekHeight - n.RightCheekHeight) / 0.3f);
+        Set(blendshapes, ArkitBlendshape.CheekSquintLeft, (m.LeftCheekHeight - n.LeftCheekHeight) / 0.3f);
+
+        // Nostril wings rising, full at 2 mm.
+        Set(blendshapes, ArkitBlendshape.NoseSneerRight, (m.RightNostrilHeight - n.RightNostrilHeight) / 0.2f);
+        Set(blendshapes, ArkitBlendshape.NoseSneerLeft, (m.LeftNostrilHeight - n.LeftNostrilHeight) / 0.2f);
+    }
+
+    private static void Set(Span<float> b, ArkitBlendshape shape, float value) => b[(int)shape] = Clamp01(value);
+
+    private static float Clamp01(float v) => float.IsNaN(v) ? 0 : Math.Clamp(v, 0f, 1f);
+
+    /// <summary>The distances every blendshape is read from, in canonical space (cm; y up, x to the subject's left).</summary>
+    internal readonly record struct Measures
+    {
+        public float RightEyeAperture { get; init; }
+        public float LeftEyeAperture { get; init; }
+        public float RightLowerLidRise { get; init; }
+        public float LeftLowerLidRise { get; init; }
+        public float NoseChin { get; init; }
+        public float ChinSideways { get; init; }
+        public float ChinForward { get; init; }
+        public float LipGap { get; init; }
+        public float MouthWidth { get; init; }
+        public float MouthCentreSideways { get; init; }
+        public float RightCornerHeight { get; init; }
+        public float LeftCornerHeight { get; init; }
+        public float RightCornerOut { get; init; }
+        public float LeftCornerOut { get; init; }
+        public float UpperLipThickness { get; init; }
+        public float LowerLipThickness { get; init; }
+        public float RightLowerLipChin { get; init; }
+        public float LeftLowerLipChin { get; init; }
+        public float RightUpperLipNose { get; init; }
+        public float LeftUpperLipNose { get; init; }
+        public float RightInnerBrow { get; init; }
+        public float LeftInnerBrow { get; init; }
+        public float RightOuterBrow { get; init; }
+        public float LeftOuterBrow { get; init; }
+        public float CheekWidth { get; init; }
+        public float RightCheekHeight { get; init; }
+        public float LeftCheekHeight { get; init; }
+        public float RightNostrilHeight { get; init; }
+        public float LeftNostrilHeight { get; init; }
+
+        public static Measures From(ReadOnlySpan<Vector3> p)
+        {
+            // Eye lines: subject's right eye 33 (outer) – 133 (inner), left 263 – 362.
+            float rightEyeY = (p[33].Y + p[133].Y) / 2;
+            float leftEyeY = (p[263].Y + p[362].Y) / 2;
+            float rightEyeWidth = Vector3.Distance(p[33], p[133]);
+            float leftEyeWidth = Vector3.Distance(p[263], p[362]);
+            float rightUpperLidY = p[159].Y;
+            float leftUpperLidY = p[386].Y;
+            float midX = (p[168].X + p[2].X) / 2;   // the face's midline: nose bridge and nose base
+            float upperLipY = p[0].Y;
+            return new Measures
+            {
+                RightEyeAperture = (Vector3.Distance(p[159], p[145]) + Vector3.Distance(p[158], p[153]) + Vector3.Distance(p[160], p[144])) / (3 * rightEyeWidth),
+                LeftEyeAperture = (Vector3.Distance(p[386], p[374]) + Vector3.Distance(p[385], p[380]) + Vector3.Distance(p[387], p[373])) / (3 * leftEyeWidth),
+                RightLowerLidRise = p[145].Y - rightEyeY,
+                LeftLowerLidRise = p[374].Y - leftEyeY,
+                NoseChin = Vector3.Distance(p[2], p[152]),
+                ChinSideways = p[152].X - midX,
+                ChinForward = p[152].Z - p[168].Z,
+                LipGap = Vector3.Distance(p[13], p[14]),
+                MouthWidth = Vector3.Distance(p[61], p[291]),
+                MouthCentreSideways = ((p[61].X + p[291].X) / 2) - midX,
+                RightCornerHeight = p[61].Y - upperLipY,
+                LeftCornerHeight = p[291].Y - upperLipY,
+                RightCornerOut = midX - p[61].X,
+                LeftCornerOut = p[291].X - midX,
+                UpperLipThickness = Vector3.Distance(p[0], p[13]),
+                LowerLipThickness = Vector3.Distance(p[14], p[17]),
+                RightLowerLipChin = Vector3.Distance(p[87], p[152]),
+                LeftLowerLipChin = Vector3.Distance(p[317], p[152]),
+                RightUpperLipNose = Vector3.Distance(p[82], p[2]),
+                LeftUpperLipNose = Vector3.Distance(p[312], p[2]),
+                RightInnerBrow = p[107].Y - rightUpperLidY,
+                LeftInnerBrow = p[336].Y - leftUpperLidY,
+                RightOuterBrow = p[70].Y - rightUpperLidY,
+                LeftOuterBrow = p[300].Y - leftUpperLidY,
+                CheekWidth = Vector3.Distance(p[50], p[280]),
+                RightCheekHeight = p[50].Y - rightEyeY,
+                LeftCheekHeight = p[280].Y - leftEyeY,
+                RightNostrilHeight = p[129].Y - rightEyeY,
+                LeftNostrilHeight = p[358].Y - leftEyeY,
+            };
+        }
+    }
+}

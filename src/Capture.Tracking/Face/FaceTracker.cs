@@ -1,0 +1,217 @@
+using System.Numerics;
+using Capture.Core.Frames;
+using Capture.Core.Tracking;
+using Capture.Tracking.Detection;
+using Capture.Tracking.Geometry;
+using Capture.Tracking.Onnx;
+using Capture.Tracking.Smoothing;
+
+namespace Capture.Tracking.Face;
+
+/// <summary>
+/// MediaPipe's face-mesh pipeline on one face: BlazeFace short-range detection (128×128 letterbox,
+/// values in [-1, 1]) → rect from the box, rotated by the eye keypoints, squared and scaled 1.5 →
+/// face_landmark (192×192 crop, values in [0, 1]) → 468 points projected back → next frame's rect
+/// from the points (eye corners 33 → 263), re-detecting only when the face flag falls below the
+/// tracking threshold. Then smoothing, head pose and blendshapes.
+/// </summary>
+internal sealed class FaceTracker : IDisposable
+{
+    private const int LandmarkFloats = TrackingFrame.FaceLandmarkCount * 3;
+    private const float DetectionRoiScale = 1.5f;
+    private const float LandmarkRoiScale = 1.5f;
+
+    private readonly TensorModel _detector;
+    private readonly TensorModel _mesh;
+    private readonly DetectionDecoder _decoder;
+    private readonly int _regressorsOutput;
+    private readonly int _scoresOutput;
+    private readonly int _landmarksOutput;
+    private readonly int _flagOutput;
+    private readonly TrackerOptions _options;
+    private readonly OneEuroFilterBank _filter;
+    private readonly float[] _pixels = new float[LandmarkFloats];
+    private readonly Vector3[] _canonicalSpace = new Vector3[TrackingFrame.FaceLandmarkCount];
+    private readonly HeadPoseSolver _pose;
+    private readonly BlendshapeEstimator _blendshapes;
+    private RotatedRect _roi;
+    private bool _tracking;
+
+    public FaceTracker(TensorModel detector, TensorModel mesh, CanonicalFaceGeometry canonical, TrackerOptions options)
+    {
+        _detector = detector;
+        _mesh = mesh;
+        _options = options;
+        _decoder = new DetectionDecoder(SsdAnchors.FaceShortRange(), 16, 6, detector.InputWidth)
+        {
+            MinScore = options.MinDetectionConfidence,
+        };
+        _scoresOutput = detector.FindOutput(_decoder.AnchorCount);
+        _regressorsOutput = detector.FindOutput(_decoder.AnchorCount * 16L);
+        if (_scoresOutput < 0 || _regressorsOutput < 0)
+        {
+            throw new InvalidDataException($"model '{detector.Name}' ({detector.Path}): expected outputs of {_decoder.AnchorCount}×16 and {_decoder.AnchorCount}×1 floats.");
+        }
+
+        _landmarksOutput = mesh.FindOutput(LandmarkFloats);
+        _flagOutput = mesh.FindOutput(1);
+        if (_landmarksOutput < 0 || _flagOutput < 0)
+        {
+            throw new InvalidDataException($"model '{mesh.Name}' ({mesh.Path}): expected a 1404-float landmark output and a 1-float face flag.");
+        }
+
+        _filter = new OneEuroFilterBank(LandmarkFloats, options.FaceSmoothing);
+        _pose = new HeadPoseSolver(canonical) { FocalLengthFactor = options.FocalLengthFactor };
+        _blendshapes = new BlendshapeEstimator(canonical);
+    }
+
+    /// <summary>The rect the mesh model last looked at (for overlays and tests).</summary>
+    public RotatedRect Roi => _roi;
+
+    public bool IsTracking => _tracking;
+
+    public void Reset()
+    {
+        _tracking = false;
+        _filter.Reset();
+    }
+
+    public void SetNeutral(FaceObservation face, int width, int height)
+    {
+        if (!face.Present)
+        {
+            throw new ArgumentException("the neutral frame has no face", nameof(face));
+        }
+
+        var scratch = new Vector3[TrackingFrame.FaceLandmarkCount];
+        _pose.Solve(face.Landmarks, width, height, scratch);
+        _blendshapes.SetNeutral(scratch);
+    }
+
+    public void ResetNeutral() => _blendshapes.ResetNeutral();
+
+    public void Process(VideoFrame frame, FaceObservation face)
+    {
+        int width = frame.Width;
+        int height = frame.Height;
+        bool detected = false;
+        if (!_tracking || _options.StaticImage)
+        {
+            if (!Detect(frame))
+            {
+                Lost(face);
+                return;
+            }
+
+            detected = true;
+        }
+
+        float flag = RunMesh(frame);
+        if (flag < _options.MinTrackingConfidence && !detected)
+        {
+            // Lost track: look for the face again in this same frame rather than waiting a frame.
+            if (!Detect(frame))
+            {
+                Lost(face);
+                return;
+            }
+
+            flag = RunMesh(frame);
+        }
+
+        if (flag < _options.MinTrackingConfidence)
+        {
+            Lost(face);
+            return;
+        }
+
+        // Next frame's rect from this frame's raw points (MediaPipe: before smoothing).
+        float minX = float.MaxValue, minY = float.MaxValue, maxX = float.MinValue, maxY = float.MinValue;
+        for (int i = 0; i < LandmarkFloats; i += 3)
+        {
+            minX = MathF.Min(minX, _pixels[i]);
+            maxX = MathF.Max(maxX, _pixels[i]);
+            minY = MathF.Min(minY, _pixels[i + 1]);
+            maxY = MathF.Max(maxY, _pixels[i + 1]);
+        }
+
+        float rotation = RotatedRect.RotationFrom(Point(33), Point(263), 0);
+        _roi = new RotatedRect((minX + maxX) / 2, (minY + maxY) / 2, maxX - minX, maxY - minY, rotation).SquareLongScaled(LandmarkRoiScale);
+        _tracking = true;
+
+        if (_options.Smoothing && !_options.StaticImage)
+        {
+            float size = ((maxX - minX) + (maxY - minY)) / 2;
+            _filter.Apply(_pixels, frame.TimestampUs, size);
+        }
+
+        face.Present = true;
+        face.Score = flag;
+        Vector3[] landmarks = face.Landmarks;
+        for (int i = 0; i < landmarks.Length; i++)
+        {
+            landmarks[i] = new Vector3(_pixels[3 * i] / width, _pixels[(3 * i) + 1] / height, _pixels[(3 * i) + 2] / width);
+        }
+
+        face.HeadPose = _pose.Solve(landmarks, width, height, _canonicalSpace);
+        _blendshapes.Estimate(_canonicalSpace, face.Blendshapes);
+    }
+
+    private Vector2 Point(int index) => new(_pixels[3 * index], _pixels[(3 * index) + 1]);
+
+    private void Lost(FaceObservation face)
+    {
+        _tracking = false;
+        _filter.Reset();
+        face.Clear();
+    }
+
+    private bool Detect(VideoFrame frame)
+    {
+        RotatedRect letterbox = RotatedRect.Letterbox(frame.Width, frame.Height);
+        int size = _detector.InputWidth;
+        ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, letterbox, _detector.Input, size, -1f, 1f, CropBorder.Zero);
+        _detector.Run();
+        if (!_decoder.TryDecodeBest(_detector.Output(_regressorsOutput), _detector.Output(_scoresOutput), out RawDetection d))
+        {
+            return false;
+        }
+
+        Vector2 topLeft = letterbox.ToImage(d.XMin, d.YMin);
+        Vector2 bottomRight = letterbox.ToImage(d.XMax, d.YMax);
+        Vector2 rightEye = letterbox.ToImage(d.Keypoints[0].X, d.Keypoints[0].Y);
+        Vector2 leftEye = letterbox.ToImage(d.Keypoints[1].X, d.Keypoints[1].Y);
+        float rotation = RotatedRect.RotationFrom(rightEye, leftEye, 0);
+        Vector2 centre = (topLeft + bottomRight) / 2;
+        Vector2 extent = bottomRight - topLeft;
+        _roi = new RotatedRect(centre.X, centre.Y, extent.X, extent.Y, rotation).SquareLongScaled(DetectionRoiScale);
+        _filter.Reset();
+        return true;
+    }
+
+    /// <summary>Runs the mesh model on <see cref="_roi"/>, leaves pixel landmarks in <see cref="_pixels"/>, returns the face flag (0..1).</summary>
+    private float RunMesh(VideoFrame frame)
+    {
+        int size = _mesh.InputWidth;
+        ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, _roi, _mesh.Input, size, 0f, 1f, CropBorder.Replicate);
+        _mesh.Run();
+        float flag = DetectionDecoder.Sigmoid(_mesh.Output(_flagOutput)[0]);
+        ReadOnlySpan<float> raw = _mesh.Output(_landmarksOutput);
+        float inv = 1f / size;
+        for (int i = 0; i < LandmarkFloats; i += 3)
+        {
+            Vector2 p = _roi.ToImage(raw[i] * inv, raw[i + 1] * inv);
+            _pixels[i] = p.X;
+            _pixels[i + 1] = p.Y;
+            _pixels[i + 2] = raw[i + 2] * inv * _roi.Width;   // z in pixels, the same scale as x
+        }
+
+        return flag;
+    }
+
+    public void Dispose()
+    {
+        _detector.Dispose();
+        _mesh.Dispose();
+    }
+}

@@ -1,0 +1,190 @@
+using System.Numerics;
+using Capture.Core.Frames;
+using Capture.Core.Tracking;
+using Capture.Tracking.Detection;
+using Capture.Tracking.Geometry;
+using Capture.Tracking.Onnx;
+using Capture.Tracking.Smoothing;
+
+namespace Capture.Tracking.Pose;
+
+/// <summary>
+/// MediaPipe's BlazePose pipeline on one body: pose detection (224×224 letterbox, [-1, 1]) → rect
+/// centred on keypoint 0 (mid-hip) with side 2·|kp1 − kp0|, rotated so kp0 → kp1 points up (target
+/// 90°), scaled 1.25 → pose landmark model (256×256 crop, [0, 1]; 39 points × x, y, z, visibility,
+/// presence, sigmoid on the last two) → 33 points projected back; points 33 and 34 (auxiliary)
+/// give the next frame's rect the same way. Heatmap refinement is not done.
+/// </summary>
+internal sealed class PoseTracker : IDisposable
+{
+    private const int ModelPoints = 39;
+    private const int ValuesPerPoint = 5;
+    private const float RoiScale = 1.25f;
+
+    private readonly TensorModel _detector;
+    private readonly TensorModel _landmarks;
+    private readonly DetectionDecoder _decoder;
+    private readonly int _regressorsOutput;
+    private readonly int _scoresOutput;
+    private readonly int _landmarksOutput;
+    private readonly int _flagOutput;
+    private readonly TrackerOptions _options;
+    private readonly OneEuroFilterBank _filter;
+    private readonly float[] _pixels = new float[TrackingFrame.BodyLandmarkCount * 3];
+    private readonly float[] _visibility = new float[TrackingFrame.BodyLandmarkCount];
+    private Vector2 _auxCentre;
+    private Vector2 _auxScale;
+    private RotatedRect _roi;
+    private bool _tracking;
+
+    public PoseTracker(TensorModel detector, TensorModel landmarks, TrackerOptions options)
+    {
+        _detector = detector;
+        _landmarks = landmarks;
+        _options = options;
+        _decoder = new DetectionDecoder(SsdAnchors.Pose(), 12, 4, detector.InputWidth)
+        {
+            MinScore = options.MinDetectionConfidence,
+        };
+        _scoresOutput = detector.FindOutput(_decoder.AnchorCount);
+        _regressorsOutput = detector.FindOutput(_decoder.AnchorCount * 12L);
+        if (_scoresOutput < 0 || _regressorsOutput < 0)
+        {
+            throw new InvalidDataException($"model '{detector.Name}' ({detector.Path}): expected outputs of {_decoder.AnchorCount}×12 and {_decoder.AnchorCount}×1 floats.");
+        }
+
+        _landmarksOutput = landmarks.FindOutput(ModelPoints * ValuesPerPoint);
+        _flagOutput = landmarks.FindOutput(1);
+        if (_landmarksOutput < 0 || _flagOutput < 0)
+        {
+            throw new InvalidDataException($"model '{landmarks.Name}' ({landmarks.Path}): expected a 195-float landmark output and a 1-float pose flag.");
+        }
+
+        _filter = new OneEuroFilterBank(_pixels.Length, options.BodySmoothing);
+    }
+
+    public RotatedRect Roi => _roi;
+
+    public void Reset()
+    {
+        _tracking = false;
+        _filter.Reset();
+    }
+
+    public void Process(VideoFrame frame, BodyObservation body)
+    {
+        bool detected = false;
+        if (!_tracking || _options.StaticImage)
+        {
+            if (!Detect(frame))
+            {
+                Lost(body);
+                return;
+            }
+
+            detected = true;
+        }
+
+        float flag = RunLandmarks(frame);
+        if (flag < _options.MinTrackingConfidence && !detected)
+        {
+            if (!Detect(frame))
+            {
+                Lost(body);
+                return;
+            }
+
+            flag = RunLandmarks(frame);
+        }
+
+        if (flag < _options.MinTrackingConfidence)
+        {
+            Lost(body);
+            return;
+        }
+
+        _roi = RoiFrom(_auxCentre, _auxScale);
+        _tracking = true;
+        if (_options.Smoothing && !_options.StaticImage)
+        {
+            _filter.Apply(_pixels, frame.TimestampUs, _roi.Width / RoiScale);
+        }
+
+        body.Present = true;
+        body.Score = flag;
+        Vector4[] points = body.Landmarks;
+        for (int i = 0; i < points.Length; i++)
+        {
+            points[i] = new Vector4(_pixels[3 * i] / frame.Width, _pixels[(3 * i) + 1] / frame.Height, _pixels[(3 * i) + 2] / frame.Width, _visibility[i]);
+        }
+    }
+
+    private static RotatedRect RoiFrom(Vector2 centre, Vector2 scalePoint)
+    {
+        float side = 2 * Vector2.Distance(centre, scalePoint);
+        float rotation = RotatedRect.RotationFrom(centre, scalePoint, MathF.PI / 2);
+        return new RotatedRect(centre.X, centre.Y, side, side, rotation).SquareLongScaled(RoiScale);
+    }
+
+    private void Lost(BodyObservation body)
+    {
+        _tracking = false;
+        _filter.Reset();
+        body.Clear();
+    }
+
+    private bool Detect(VideoFrame frame)
+    {
+        RotatedRect letterbox = RotatedRect.Letterbox(frame.Width, frame.Height);
+        ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, letterbox, _detector.Input, _detector.InputWidth, -1f, 1f, CropBorder.Zero);
+        _detector.Run();
+        if (!_decoder.TryDecodeBest(_detector.Output(_regressorsOutput), _detector.Output(_scoresOutput), out RawDetection d))
+        {
+            return false;
+        }
+
+        Vector2 hip = letterbox.ToImage(d.Keypoints[0].X, d.Keypoints[0].Y);
+        Vector2 scale = letterbox.ToImage(d.Keypoints[1].X, d.Keypoints[1].Y);
+        _roi = RoiFrom(hip, scale);
+        _filter.Reset();
+        return true;
+    }
+
+    private float RunLandmarks(VideoFrame frame)
+    {
+        int size = _landmarks.InputWidth;
+        ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, _roi, _landmarks.Input, size, 0f, 1f, CropBorder.Replicate);
+        _landmarks.Run();
+        float flag = _landmarks.Output(_flagOutput)[0];
+        ReadOnlySpan<float> raw = _landmarks.Output(_landmarksOutput);
+        float inv = 1f / size;
+        for (int i = 0; i < ModelPoints; i++)
+        {
+            ReadOnlySpan<float> v = raw.Slice(i * ValuesPerPoint, ValuesPerPoint);
+            Vector2 p = _roi.ToImage(v[0] * inv, v[1] * inv);
+            if (i < TrackingFrame.BodyLandmarkCount)
+            {
+                _pixels[3 * i] = p.X;
+                _pixels[(3 * i) + 1] = p.Y;
+                _pixels[(3 * i) + 2] = v[2] * inv * _roi.Width;
+                _visibility[i] = DetectionDecoder.Sigmoid(v[3]);
+            }
+            else if (i == TrackingFrame.BodyLandmarkCount)
+            {
+                _auxCentre = p;
+            }
+            else if (i == TrackingFrame.BodyLandmarkCount + 1)
+            {
+                _auxScale = p;
+            }
+        }
+
+        return flag;
+    }
+
+    public void Dispose()
+    {
+        _detector.Dispose();
+        _landmarks.Dispose();
+    }
+}

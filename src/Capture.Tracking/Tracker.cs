@@ -1,0 +1,148 @@
+using Capture.Core.Frames;
+using Capture.Core.Tracking;
+using Capture.Tracking.Face;
+using Capture.Tracking.Onnx;
+using Capture.Tracking.Pose;
+
+namespace Capture.Tracking;
+
+/// <summary>
+/// Face (468-point mesh, head pose, ARKit-52 blendshapes) and body (33 points) tracking of one
+/// performer, frame after frame, on MediaPipe's own models converted to ONNX. Not thread-safe:
+/// one tracker follows one video stream. <see cref="Process"/> allocates nothing after the first frames.
+/// </summary>
+public sealed class Tracker : IDisposable
+{
+    private readonly FaceTracker? _face;
+    private readonly PoseTracker? _pose;
+    private bool _disposed;
+
+    private Tracker(TrackerOptions options, FaceTracker? face, PoseTracker? pose)
+    {
+        Options = options;
+        _face = face;
+        _pose = pose;
+    }
+
+    public TrackerOptions Options { get; }
+
+    /// <summary>
+    /// Loads the models (converting them on first use through the model store when
+    /// <see cref="TrackerOptions.ModelPaths"/> is null). A missing or corrupt model file is an
+    /// <see cref="InvalidDataException"/> or <see cref="FileNotFoundException"/> naming it.
+    /// </summary>
+    public static async Task<Tracker> CreateAsync(TrackerOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.Face && !options.Body)
+        {
+            throw new ArgumentException("nothing to track: both Face and Body are off", nameof(options));
+        }
+
+        TrackerModelPaths paths = options.ModelPaths ?? await TrackerModels.ResolveAsync(options, ct).ConfigureAwait(false);
+        return await Task.Run(() => Create(options, paths), ct).ConfigureAwait(false);
+    }
+
+    private static Tracker Create(TrackerOptions options, TrackerModelPaths paths)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            FaceTracker? face = null;
+            PoseTracker? pose = null;
+            if (options.Face)
+            {
+                CanonicalFaceGeometry canonical = CanonicalFace.Load(paths.FaceGeometry);
+                TensorModel detector = Own(owned, TensorModel.Open(paths.FaceDetection, TrackerModels.FaceDetection, options.Threads));
+                TensorModel mesh = Own(owned, TensorModel.Open(paths.FaceLandmark, TrackerModels.FaceLandmark, options.Threads));
+                face = new FaceTracker(detector, mesh, canonical, options);
+            }
+
+            if (options.Body)
+            {
+                string poseDetection = paths.PoseDetection ?? throw new ArgumentException("body tracking needs a pose detection model path", nameof(paths));
+                string poseLandmark = paths.PoseLandmark ?? throw new ArgumentException("body tracking needs a pose landmark model path", nameof(paths));
+                TensorModel detector = Own(owned, TensorModel.Open(poseDetection, TrackerModels.PoseDetection, options.Threads));
+                TensorModel landmarks = Own(owned, TensorModel.Open(poseLandmark, TrackerModels.PoseLandmarkName(options.PoseModel), options.Threads));
+                pose = new PoseTracker(detector, landmarks, options);
+            }
+
+            return new Tracker(options, face, pose);
+        }
+        catch
+        {
+            foreach (IDisposable d in owned)
+            {
+                d.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private static T Own<T>(List<IDisposable> owned, T value)
+        where T : IDisposable
+    {
+        owned.Add(value);
+        return value;
+    }
+
+    /// <summary>
+    /// Tracks one frame and fills <paramref name="result"/> (sequence, timestamp and size from the
+    /// frame; face and body, or Present = false when not found). The frame is only read during the
+    /// call; the caller keeps ownership.
+    /// </summary>
+    public void Process(VideoFrame frame, TrackingFrame result)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        ArgumentNullException.ThrowIfNull(result);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        result.Sequence = frame.Sequence;
+        result.CaptureTimestampUs = frame.TimestampUs;
+        result.ImageWidth = frame.Width;
+        result.ImageHeight = frame.Height;
+        result.Clear();
+        _face?.Process(frame, result.Face);
+        _pose?.Process(frame, result.Body);
+    }
+
+    /// <summary>Forgets the tracked regions and the smoothing history (a new clip or a cut).</summary>
+    public void Reset()
+    {
+        _face?.Reset();
+        _pose?.Reset();
+    }
+
+    /// <summary>
+    /// Calibrates blendshapes: the face in <paramref name="neutral"/> (a frame this tracker produced,
+    /// the performer at rest) becomes the zero of every blendshape.
+    /// </summary>
+    public void SetNeutral(TrackingFrame neutral)
+    {
+        ArgumentNullException.ThrowIfNull(neutral);
+        if (_face is null)
+        {
+            throw new InvalidOperationException("face tracking is off");
+        }
+
+        _face.SetNeutral(neutral.Face, neutral.ImageWidth, neutral.ImageHeight);
+    }
+
+    /// <summary>Goes back to the canonical face as the blendshape neutral.</summary>
+    public void ResetNeutral() => _face?.ResetNeutral();
+
+    /// <summary>The face region the mesh model looked at last (pixels), or null when not tracking a face.</summary>
+    public Geometry.RotatedRect? FaceRegion => _face is { IsTracking: true } f ? f.Roi : null;
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _face?.Dispose();
+        _pose?.Dispose();
+    }
+}

@@ -1,0 +1,58 @@
+using Capture.Tracking.Smoothing;
+
+namespace Capture.Tracking;
+
+/// <summary>Which pose landmark model to run: MediaPipe's lite, full or heavy BlazePose GHUM.</summary>
+public enum PoseModel
+{
+    Lite,
+    Full,
+    Heavy,
+}
+
+/// <summary>What <see cref="Tracker"/> tracks and how.</summary>
+public sealed record TrackerOptions
+{
+    /// <summary>Track the face (mesh, head pose, blendshapes). Default on.</summary>
+    public bool Face { get; init; } = true;
+
+    /// <summary>Track the body (33 pose points). Default off.</summary>
+    public bool Body { get; init; }
+
+    /// <summary>ONNX Runtime intra-op threads a model; 0 lets ORT choose.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Detect on every frame and do not smooth: for unrelated stills such as character photos.</summary>
+    public bool StaticImage { get; init; }
+
+    /// <summary>One-Euro smoothing of landmarks between frames (ignored when <see cref="StaticImage"/>).</summary>
+    public bool Smoothing { get; init; } = true;
+
+    /// <summary>Face landmark smoothing; defaults to MediaPipe's face-mesh figures (see docs/tracking.md).</summary>
+    public OneEuroParameters FaceSmoothing { get; init; } = OneEuroParameters.Default;
+
+    /// <summary>Body landmark smoothing; defaults to MediaPipe's pose figures.</summary>
+    public OneEuroParameters BodySmoothing { get; init; } = OneEuroParameters.Default;
+
+    public PoseModel PoseModel { get; init; } = PoseModel.Full;
+
+    /// <summary>Minimum face-detector score to start tracking (MediaPipe's min_detection_confidence, 0.5).</summary>
+    public float MinDetectionConfidence { get; init; } = 0.5f;
+
+    /// <summary>Minimum face/pose presence flag to keep tracking without re-detecting (MediaPipe's min_tracking_confidence, 0.5).</summary>
+    public float MinTrackingConfidence { get; init; } = 0.5f;
+
+    /// <summary>Focal length as a fraction of image height for head-pose depth (default: 63° vertical FOV).</summary>
+    public float FocalLengthFactor { get; init; } = Capture.Tracking.Face.HeadPoseSolver.DefaultFocalLengthFactor;
+
+    /// <summary>Explicit model files; null resolves every model through the model store.</summary>
+    public TrackerModelPaths? ModelPaths { get; init; }
+}
+
+/// <summary>Paths of the converted ONNX models and the face geometry metadata, for callers that bring their own files.</summary>
+public sealed record TrackerModelPaths(
+    string FaceDetection,
+    string FaceLandmark,
+    string FaceGeometry,
+    string? PoseDetection = null,
+    string? PoseLandmark = null);

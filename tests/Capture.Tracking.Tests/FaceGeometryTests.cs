@@ -1,0 +1,214 @@
+using System.Numerics;
+using Capture.Core.Tracking;
+using Capture.Tracking.Face;
+
+namespace Capture.Tracking.Tests;
+
+public class CanonicalFaceGeometryTests
+{
+    [Fact]
+    public void Parse_MediaPipeMetadata_Gives468PointsInCentimetresFacingTheCamera()
+    {
+        CanonicalFaceGeometry face = TestData.Canonical;
+
+        Assert.Equal(468, face.Landmarks.Length);
+        // Subject's right eye outer corner (33) is on image left, left eye (263) on image right.
+        Assert.True(face.Landmarks[33].X < 0 && face.Landmarks[263].X > 0);
+        // Forehead (10) above chin (152): y is up.
+        Assert.True(face.Landmarks[10].Y > face.Landmarks[152].Y);
+        // Nose tip (1) in front of the eye corners: z toward the camera.
+        Assert.True(face.Landmarks[1].Z > face.Landmarks[33].Z);
+        // An adult's outer eye corners are roughly 8–11 cm apart.
+        float eyes = Vector3.Distance(face.Landmarks[33], face.Landmarks[263]);
+        Assert.InRange(eyes, 7f, 12f);
+        Assert.True(face.ProcrustesWeights.Count(w => w > 0) >= 10);
+        Assert.True(face.Triangles.Length > 0 && face.Triangles.Length % 3 == 0);
+        Assert.All(face.Triangles, i => Assert.InRange(i, 0, 467));
+    }
+
+    [Fact]
+    public void Parse_TruncatedData_ThrowsInvalidData()
+    {
+        byte[] data = TestData.GeometryMetadataBytes();
+
+        Assert.Throws<InvalidDataException>(() => CanonicalFaceGeometry.Parse(data.AsSpan(0, data.Length / 2)));
+    }
+
+    [Fact]
+    public void Load_NotAMetadataFile_ThrowsNamingTheFile()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"capture-not-geometry-{Guid.NewGuid():N}.binarypb");
+        File.WriteAllText(path, "this is not a protobuf");
+        try
+        {
+            InvalidDataException ex = Assert.Throws<InvalidDataException>(() => CanonicalFaceGeometry.Load(path));
+            Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
+
+public class SimilarityFitTests
+{
+    [Fact]
+    public void Fit_KnownSimilarity_IsRecovered()
+    {
+        Vector3[] source = TestData.Canonical.Landmarks;
+        var rotation = Quaternion.Normalize(Quaternion.CreateFromYawPitchRoll(0.4f, -0.2f, 0.3f));
+        var truth = new Similarity(7.5f, rotation, new Vector3(12, -30, 5));
+        Vector3[] target = [.. source.Select(truth.Apply)];
+        float[] weights = [.. Enumerable.Repeat(1f, source.Length)];
+
+        Similarity fit = SimilarityFit.Fit(source, target, weights);
+
+        Assert.Equal(7.5f, fit.Scale, 3);
+        Assert.True(MathF.Abs(Quaternion.Dot(fit.Rotation, rotation)) > 0.99999f);
+        Assert.Equal(12, fit.Translation.X, 2);
+        Assert.Equal(-30, fit.Translation.Y, 2);
+        Assert.Equal(5, fit.Translation.Z, 2);
+    }
+
+    [Fact]
+    public void Fit_ZeroWeightOutliers_AreIgnored()
+    {
+        Vector3[] source = TestData.Canonical.Landmarks;
+        var truth = new Similarity(2, Quaternion.CreateFromAxisAngle(Vector3.UnitY, 0.5f), Vector3.One);
+        Vector3[] target = [.. source.Select(truth.Apply)];
+        float[] weights = TestData.Canonical.ProcrustesWeights;
+        for (int i = 0; i < target.Length; i++)
+        {
+            if (weights[i] == 0)
+            {
+                target[i] += new Vector3(100, 0, 0);
+            }
+        }
+
+        Similarity fit = SimilarityFit.Fit(source, target, weights);
+
+        Assert.Equal(2, fit.Scale, 3);
+        Assert.True(MathF.Abs(Quaternion.Dot(fit.Rotation, truth.Rotation)) > 0.99999f);
+    }
+}
+
+public class HeadPoseSolverTests
+{
+    /// <summary>Places the canonical face in a 640×480 image with a known pose, as normalized landmarks.</summary>
+    internal static Vector3[] Render(Quaternion rotation, float pixelsPerCm, Vector2 centre, Func<int, Vector3, Vector3>? deform = null)
+    {
+        Vector3[] c = TestData.Canonical.Landmarks;
+        var result = new Vector3[c.Length];
+        for (int i = 0; i < c.Length; i++)
+        {
+            Vector3 p = deform is null ? c[i] : deform(i, c[i]);
+            Vector3 r = Vector3.Transform(p, rotation) * pixelsPerCm;
+            result[i] = new Vector3((centre.X + r.X) / 640, (centre.Y - r.Y) / 480, -r.Z / 640);
+        }
+
+        return result;
+    }
+
+    [Fact]
+    public void Solve_RenderedCanonicalFace_RecoversRotationAndDepth()
+    {
+        var rotation = Quaternion.CreateFromYawPitchRoll(0.3f, 0.1f, -0.2f);
+        Vector3[] landmarks = Render(rotation, 10, new Vector2(320, 240));
+        var solver = new HeadPoseSolver(TestData.Canonical);
+        var canonicalSpace = new Vector3[468];
+
+        HeadPose pose = solver.Solve(landmarks, 640, 480, canonicalSpace);
+
+        Assert.True(MathF.Abs(Quaternion.Dot(pose.Rotation, rotation)) > 0.9999f);
+        // 10 px a cm with f = 0.816 · 480 px → depth ≈ 39.2 cm in front of the camera (negative z).
+        Assert.Equal(-HeadPoseSolver.DefaultFocalLengthFactor * 480 / 10, pose.Translation.Z, 1);
+        Assert.Equal(0, pose.Translation.X, 1);
+        Assert.Equal(TestData.Canonical.Landmarks[1].X, canonicalSpace[1].X, 2);
+        Assert.Equal(TestData.Canonical.Landmarks[152].Y, canonicalSpace[152].Y, 2);
+    }
+
+    [Fact]
+    public void Solve_FaceRightOfCentre_HasPositiveTranslationX()
+    {
+        Vector3[] landmarks = Render(Quaternion.Identity, 10, new Vector2(420, 240));
+        var solver = new HeadPoseSolver(TestData.Canonical);
+
+        HeadPose pose = solver.Solve(landmarks, 640, 480, new Vector3[468]);
+
+        Assert.Equal(10, pose.Translation.X, 1); // 100 px at 10 px/cm
+        Assert.Equal(0, pose.EulerDegrees().X, 1);
+    }
+}
+
+public class BlendshapeEstimatorTests
+{
+    private static float[] Estimate(Vector3[] landmarks)
+    {
+        var solver = new HeadPoseSolver(TestData.Canonical);
+        var estimator = new BlendshapeEstimator(TestData.Canonical);
+        var canonicalSpace = new Vector3[468];
+        solver.Solve(landmarks, 640, 480, canonicalSpace);
+        var b = new float[ArkitBlendshapes.Count];
+        estimator.Estimate(canonicalSpace, b);
+        return b;
+    }
+
+    private static float Get(float[] b, ArkitBlendshape s) => b[(int)s];
+
+    [Fact]
+    public void Estimate_CanonicalFaceAnyPose_IsAllNearZero()
+    {
+        float[] b = Estimate(HeadPoseSolverTests.Render(Quaternion.CreateFromYawPitchRoll(0.5f, -0.2f, 0.3f), 8, new Vector2(300, 260)));
+
+        Assert.All(b, v => Assert.InRange(v, 0f, 0.02f));
+    }
+
+    [Fact]
+    public void Estimate_UpperLidsOnLowerLids_BlinksBothEyesOnly()
+    {
+        int[] upper = [159, 158, 160, 386, 385, 387];
+        int[] lower = [145, 153, 144, 374, 380, 373];
+        Vector3[] c = TestData.Canonical.Landmarks;
+        Vector3 Close(int i, Vector3 p)
+        {
+            int k = Array.IndexOf(upper, i);
+            return k >= 0 ? Vector3.Lerp(p, c[lower[k]], 0.9f) : p;
+        }
+
+        float[] b = Estimate(HeadPoseSolverTests.Render(Quaternion.CreateFromAxisAngle(Vector3.UnitY, 0.3f), 9, new Vector2(320, 240), Close));
+
+        Assert.True(Get(b, ArkitBlendshape.EyeBlinkLeft) > 0.9f);
+        Assert.True(Get(b, ArkitBlendshape.EyeBlinkRight) > 0.9f);
+        Assert.True(Get(b, ArkitBlendshape.JawOpen) < 0.05f);
+        Assert.True(Get(b, ArkitBlendshape.MouthSmileLeft) < 0.05f);
+    }
+
+    [Fact]
+    public void Estimate_ChinAndLowerLipDropped_OpensTheJaw()
+    {
+        Vector3[] c = TestData.Canonical.Landmarks;
+        float mouthY = c[14].Y;
+        // Everything below the lower inner lip moves 1.5 cm down, the lower lip with it.
+        Vector3 Drop(int i, Vector3 p) => p.Y <= mouthY + 0.05f && MathF.Abs(p.X) < 5 ? p - new Vector3(0, 1.5f, 0) : p;
+
+        float[] b = Estimate(HeadPoseSolverTests.Render(Quaternion.Identity, 10, new Vector2(320, 240), Drop));
+
+        Assert.True(Get(b, ArkitBlendshape.JawOpen) > 0.5f, $"jawOpen {Get(b, ArkitBlendshape.JawOpen)}");
+        Assert.True(Get(b, ArkitBlendshape.EyeBlinkLeft) < 0.05f);
+    }
+
+    [Fact]
+    public void Estimate_MouthCornersRaised_SmilesOnThatSide()
+    {
+        // Raise the subject's left corner (291) and its neighbours by 4 mm.
+        Vector3[] c = TestData.Canonical.Landmarks;
+        Vector3 corner = c[291];
+        Vector3 Raise(int i, Vector3 p) => Vector3.Distance(p, corner) < 0.6f ? p + new Vector3(0, 0.4f, 0) : p;
+
+        float[] b = Estimate(HeadPoseSolverTests.Render(Quaternion.Identity, 10, new Vector2(320, 240), Raise));
+
+        Assert.True(Get(b, ArkitBlendshape.MouthSmileLeft) > 0.5f, $"smileLeft {Get(b, ArkitBlendshape.MouthSmileLeft)}");
+        Assert.True(Get(b, ArkitBlendshape.MouthSmileRight) < 0.05f);
+    }
+}

@@ -1,0 +1,278 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics;
+using System.Text.Json;
+
+namespace Capture.Tracking.Tests.Reference;
+
+/// <summary>Which of MediaPipe's JS solutions a run uses.</summary>
+public enum MediaPipeSolution
+{
+    /// <summary><c>@mediapipe/face_mesh</c>: 468 face landmarks (no attention model), one face.</summary>
+    FaceMesh,
+
+    /// <summary><c>@mediapipe/pose</c>: 33 body landmarks, model complexity 1.</summary>
+    Pose,
+
+    /// <summary>Both, one after the other, on the same inputs (one browser).</summary>
+    Both,
+}
+
+/// <summary>One face found by MediaPipe face_mesh.</summary>
+/// <param name="Landmarks">468 points, MediaPipe's normalised coordinates: x, y in [0, 1] of the image
+/// width and height, z relative depth in about the scale of x.</param>
+public sealed record MediaPipeFace(IReadOnlyList<Vector3> Landmarks);
+
+/// <summary>The body found by MediaPipe pose.</summary>
+/// <param name="Landmarks">33 points: normalised x, y, z as for faces, W = visibility.</param>
+/// <param name="WorldLandmarks">33 points in metres, origin between the hips, W = visibility.</param>
+public sealed record MediaPipePose(IReadOnlyList<Vector4> Landmarks, IReadOnlyList<Vector4> WorldLandmarks);
+
+/// <summary>MediaPipe's answer for one image or video frame.</summary>
+/// <param name="File">The image path (absolute); for video frames, the video path.</param>
+/// <param name="Index">The position among the inputs (image order, or the frame number).</param>
+/// <param name="Faces">Faces found; empty when none, or when face_mesh did not run.</param>
+/// <param name="Pose">The body found; null when none, or when pose did not run.</param>
+public sealed record MediaPipeResult(string File, int Index, int Width, int Height, IReadOnlyList<MediaPipeFace> Faces, MediaPipePose? Pose);
+
+/// <summary>How fast one solution ran over a video: only MediaPipe's <c>send()</c> is timed (no decoding).</summary>
+/// <param name="Fps">Frames a second over the timed frames (after the warm-up frames).</param>
+public sealed record MediaPipeTiming(double Fps, double MedianMs, double MeanMs, int FramesTimed, int WarmupFrames, double FirstFrameMs, double InitMs);
+
+/// <summary>MediaPipe's answers for a video, frame by frame, and the time each solution took.</summary>
+/// <param name="Frames">Per frame; empty when the run asked for timing only.</param>
+public sealed record MediaPipeVideoResult(IReadOnlyList<MediaPipeResult> Frames, MediaPipeTiming? FaceMesh, MediaPipeTiming? Pose);
+
+/// <summary>
+/// Runs MediaPipe's own JS solutions in headless Chromium through <c>tests/mediapipe-js/run.mjs</c>
+/// (see its README): the reference the C# tracker is checked against. One node process and one
+/// browser launch per call, however many images; the process is killed when the call is cancelled.
+/// </summary>
+public static class MediaPipeJs
+{
+    private static readonly Lazy<string> s_script = new(FindScript);
+
+    /// <summary>Face mesh on still images. <paramref name="staticMode"/> runs the detector on every image;
+    /// otherwise each image is tracked from the previous one, like video frames.</summary>
+    public static Task<IReadOnlyList<MediaPipeResult>> RunFaceMeshAsync(IEnumerable<string> images, bool staticMode, CancellationToken cancellationToken = default)
+        => RunImagesAsync(MediaPipeSolution.FaceMesh, images, staticMode, cancellationToken);
+
+    /// <summary>Pose on still images; <paramref name="staticMode"/> as for <see cref="RunFaceMeshAsync"/>.</summary>
+    public static Task<IReadOnlyList<MediaPipeResult>> RunPoseAsync(IEnumerable<string> images, bool staticMode, CancellationToken cancellationToken = default)
+        => RunImagesAsync(MediaPipeSolution.Pose, images, staticMode, cancellationToken);
+
+    /// <summary>One or both solutions on still images, in one browser.</summary>
+    public static async Task<IReadOnlyList<MediaPipeResult>> RunImagesAsync(MediaPipeSolution solution, IEnumerable<string> images, bool staticMode, CancellationToken cancellationToken = default)
+    {
+        List<string> args = ["--solution", SolutionArgument(solution), "--images"];
+        int count = args.Count;
+        args.AddRange(images.Select(Path.GetFullPath));
+        if (args.Count == count)
+        {
+            throw new ArgumentException("at least one image is needed", nameof(images));
+        }
+
+        if (staticMode)
+        {
+            args.Add("--static");
+        }
+
+        using JsonDocument doc = await RunAsync(args, cancellationToken).ConfigureAwait(false);
+        JsonElement list = doc.RootElement.GetProperty("images");
+        var results = new List<MediaPipeResult>(list.GetArrayLength());
+        int index = 0;
+        foreach (JsonElement image in list.EnumerateArray())
+        {
+            results.Add(ParseResult(image, image.GetProperty("file").GetString()!, index++));
+        }
+
+        return results;
+    }
+
+    /// <summary>
+    /// One or both solutions over a video scaled to <paramref name="width"/>×<paramref name="height"/>
+    /// (<paramref name="fit"/>: <c>pad</c>, <c>crop</c> or <c>stretch</c>), in tracking mode unless
+    /// <paramref name="staticMode"/>; at most <paramref name="maxFrames"/> frames when given.
+    /// With <paramref name="withLandmarks"/> false only the timing comes back.
+    /// </summary>
+    public static async Task<MediaPipeVideoResult> RunVideoAsync(
+        MediaPipeSolution solution, string video, int width, int height, int? maxFrames = null, string fit = "pad",
+        bool staticMode = false, bool withLandmarks = true, CancellationToken cancellationToken = default)
+    {
+        string path = Path.GetFullPath(video);
+        List<string> args =
+        [
+            "--solution", SolutionArgument(solution), "--video", path,
+            "--width", width.ToString(CultureInfo.InvariantCulture), "--height", height.ToString(CultureInfo.InvariantCulture),
+            "--fit", fit,
+        ];
+        if (maxFrames is int n)
+        {
+            args.Add("--frames");
+            args.Add(n.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (staticMode)
+        {
+            args.Add("--static");
+        }
+
+        if (!withLandmarks)
+        {
+            args.Add("--no-landmarks");
+        }
+
+        using JsonDocument doc = await RunAsync(args, cancellationToken).ConfigureAwait(false);
+        JsonElement root = doc.RootElement;
+        var frames = new List<MediaPipeResult>();
+        if (root.TryGetProperty("frames", out JsonElement list))
+        {
+            foreach (JsonElement frame in list.EnumerateArray())
+            {
+                frames.Add(ParseResult(frame, path, frame.GetProperty("index").GetInt32(), width, height));
+            }
+        }
+
+        JsonElement timing = root.GetProperty("timing");
+        return new MediaPipeVideoResult(frames, ParseTiming(timing, "face_mesh"), ParseTiming(timing, "pose"));
+    }
+
+    private static string SolutionArgument(MediaPipeSolution solution) => solution switch
+    {
+        MediaPipeSolution.FaceMesh => "face_mesh",
+        MediaPipeSolution.Pose => "pose",
+        MediaPipeSolution.Both => "both",
+        _ => throw new ArgumentOutOfRangeException(nameof(solution), solution, "unknown solution"),
+    };
+
+    private static async Task<JsonDocument> RunAsync(IReadOnlyList<string> args, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo("node")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(s_script.Value);
+        foreach (string a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1";
+        using var process = new Process { StartInfo = start };
+        try
+        {
+            process.Start();
+        }
+        catch (Win32Exception e)
+        {
+            throw new InvalidOperationException("node is not on PATH; the MediaPipe JS reference needs it (scripts/setup.sh checks it)", e);
+        }
+
+        try
+        {
+            Task<string> stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            Task<string> stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            string output = await stdout.ConfigureAwait(false);
+            string errors = await stderr.ConfigureAwait(false);
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException(
+                    $"{s_script.Value} exited with {process.ExitCode}: {errors.Trim()}");
+            }
+
+            return JsonDocument.Parse(output);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                // Cancelled (or a read failed): the node process and its browser go with it.
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static MediaPipeResult ParseResult(JsonElement e, string file, int index, int width = 0, int height = 0)
+    {
+        if (e.TryGetProperty("width", out JsonElement w))
+        {
+            width = w.GetInt32();
+            height = e.GetProperty("height").GetInt32();
+        }
+
+        var faces = new List<MediaPipeFace>();
+        if (e.TryGetProperty("faces", out JsonElement faceList))
+        {
+            foreach (JsonElement face in faceList.EnumerateArray())
+            {
+                JsonElement points = face.GetProperty("landmarks");
+                var landmarks = new Vector3[points.GetArrayLength()];
+                int i = 0;
+                foreach (JsonElement p in points.EnumerateArray())
+                {
+                    landmarks[i++] = new Vector3(p[0].GetSingle(), p[1].GetSingle(), p[2].GetSingle());
+                }
+
+                faces.Add(new MediaPipeFace(landmarks));
+            }
+        }
+
+        MediaPipePose? pose = null;
+        if (e.TryGetProperty("pose", out JsonElement poseElement) && poseElement.ValueKind == JsonValueKind.Object)
+        {
+            pose = new MediaPipePose(Points4(poseElement.GetProperty("landmarks")), Points4(poseElement.GetProperty("worldLandmarks")));
+        }
+
+        return new MediaPipeResult(file, index, width, height, faces, pose);
+    }
+
+    private static Vector4[] Points4(JsonElement points)
+    {
+        var result = new Vector4[points.GetArrayLength()];
+        int i = 0;
+        foreach (JsonElement p in points.EnumerateArray())
+        {
+            // Visibility is absent (null in JSON) for points the model gives none.
+            float v = p[3].ValueKind == JsonValueKind.Number ? p[3].GetSingle() : float.NaN;
+            result[i++] = new Vector4(p[0].GetSingle(), p[1].GetSingle(), p[2].GetSingle(), v);
+        }
+
+        return result;
+    }
+
+    private static MediaPipeTiming? ParseTiming(JsonElement timing, string name)
+    {
+        if (!timing.TryGetProperty(name, out JsonElement t))
+        {
+            return null;
+        }
+
+        static double Number(JsonElement e, string p) => e.GetProperty(p).ValueKind == JsonValueKind.Number ? e.GetProperty(p).GetDouble() : double.NaN;
+        return new MediaPipeTiming(
+            Number(t, "fps"), Number(t, "medianMs"), Number(t, "meanMs"), t.GetProperty("framesTimed").GetInt32(),
+            t.GetProperty("warmupFrames").GetInt32(), Number(t, "firstFrameMs"), Number(t, "initMs"));
+    }
+
+    private static string FindScript()
+    {
+        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            string script = Path.Combine(dir, "tests", "mediapipe-js", "run.mjs");
+            if (File.Exists(script))
+            {
+                if (!Directory.Exists(Path.Combine(dir, "tests", "mediapipe-js", "node_modules", "playwright-core")))
+                {
+                    throw new InvalidOperationException("tests/mediapipe-js/node_modules is missing: run 'bash scripts/setup.sh'");
+                }
+
+                return script;
+            }
+        }
+
+        throw new InvalidOperationException("tests/mediapipe-js/run.mjs not found above " + AppContext.BaseDirectory);
+    }
+}
