@@ -12,6 +12,7 @@ internal static class Program
             "Each stage runs on its own: probe a video, track it, render a character from it.")
         {
             InfoCommand.Create(),
+            ProbeCommand.Create(),
         };
 
         return CliErrors.Run(root, args);
