@@ -13,6 +13,7 @@ internal static class Program
         {
             InfoCommand.Create(),
             ProbeCommand.Create(),
+            ModelsCommand.Create(),
         };
 
         return CliErrors.Run(root, args);
