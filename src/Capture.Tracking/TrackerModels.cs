@@ -1,3 +1,5 @@
+using Capture.Inference.Models;
+
 namespace Capture.Tracking;
 
 /// <summary>The model names the tracker asks the model store for, and their resolution.</summary>
@@ -5,6 +7,7 @@ internal static class TrackerModels
 {
     public const string FaceDetection = "face_detection_short_range";
     public const string FaceLandmark = "face_landmark";
+    public const string FaceGeometry = "geometry_pipeline_metadata_landmarks";
     public const string PoseDetection = "pose_detection";
 
     public static string PoseLandmarkName(PoseModel model) => model switch
@@ -14,16 +17,28 @@ internal static class TrackerModels
         _ => "pose_landmark_full",
     };
 
-    public static Task<TrackerModelPaths> ResolveAsync(TrackerOptions options, CancellationToken ct)
+    /// <summary>Every file the options need, from the checkout's model store (converted on first use).</summary>
+    public static async Task<TrackerModelPaths> ResolveAsync(TrackerOptions options, CancellationToken ct)
     {
-        _ = options;
-        _ = ct;
-        throw new InvalidOperationException("The model store is not available in this build; pass TrackerOptions.ModelPaths.");
+        ModelStore store = ModelStore.FromRepository();
+        string faceDetection = "", faceLandmark = "", geometry = "";
+        if (options.Face)
+        {
+            faceDetection = await store.GetModelPathAsync(FaceDetection, ct).ConfigureAwait(false);
+            faceLandmark = await store.GetModelPathAsync(FaceLandmark, ct).ConfigureAwait(false);
+            geometry = await store.GetAssetPathAsync(FaceGeometry, ct).ConfigureAwait(false);
+        }
+
+        string? poseDetection = null, poseLandmark = null;
+        if (options.Body)
+        {
+            poseDetection = await store.GetModelPathAsync(PoseDetection, ct).ConfigureAwait(false);
+            poseLandmark = await store.GetModelPathAsync(PoseLandmarkName(options.PoseModel), ct).ConfigureAwait(false);
+        }
+
+        return new TrackerModelPaths(faceDetection, faceLandmark, geometry, poseDetection, poseLandmark);
     }
 
-    public static Task<string> GetFaceGeometryPathAsync(CancellationToken ct)
-    {
-        _ = ct;
-        throw new InvalidOperationException("The model store is not available in this build; use CanonicalFace.Load(path).");
-    }
+    public static Task<string> GetFaceGeometryPathAsync(CancellationToken ct) =>
+        ModelStore.FromRepository().GetAssetPathAsync(FaceGeometry, ct);
 }
