@@ -2,13 +2,12 @@ namespace Capture.Retargeting.Tests;
 
 /// <summary>
 /// The generator graph written out in plain C#, loop by loop, from the ONNX operator definitions
-/// (Resize linear align_corners, GridSample bilinear align_corners border): the graph is checked against it.
+/// (Resize linear align_corners, GridSample bilinear align_corners border, then warped·keep + add): the graph is checked against it.
 /// </summary>
 internal static class ReferenceWarp
 {
-    public static float[] Run(
-        int size, int grid, int lattice, float[] image, float[] mask, float[] centers, float[] weights, float[] affine,
-        float[] layers, float[] mouth, float[] teeth, float[] lid)
+    /// <param name="centers">The spline centres themselves (x, y pairs), not the graph's −2× form.</param>
+    public static float[] Run(int size, int grid, float[] image, float[] keep, float[] add, float[] centers, float[] weights, float[] affine)
     {
         int k = centers.Length / 2;
         var coarse = new float[2, grid, grid];
@@ -44,18 +43,10 @@ internal static class ReferenceWarp
                 float sy = UpsampleAt(coarse, 1, grid, size, x, y);
                 float px = (sx + 1) / 2 * (size - 1);
                 float py = (sy + 1) / 2 * (size - 1);
-                float m = LatticeAt(layers, 0, lattice, size, x, y);
-                float t = LatticeAt(layers, 1, lattice, size, x, y);
-                float l = LatticeAt(layers, 2, lattice, size, x, y);
                 int i = (y * size) + x;
                 for (int c = 0; c < 4; c++)
                 {
-                    float v = SampleBorder(image, c, size, px, py);
-                    v += m * (mouth[c] - v);
-                    v += t * (teeth[c] - v);
-                    v += l * (lid[c] - v);
-                    float still = image[(c * plane) + i];
-                    output[(c * plane) + i] = still + (mask[i] * (v - still));
+                    output[(c * plane) + i] = (SampleBorder(image, c, size, px, py) * keep[i]) + add[(c * plane) + i];
                 }
             }
         }
@@ -73,19 +64,6 @@ internal static class ReferenceWarp
         float ay = fy - y0;
         return (coarse[c, y0, x0] * (1 - ax) * (1 - ay)) + (coarse[c, y0, x0 + 1] * ax * (1 - ay))
             + (coarse[c, y0 + 1, x0] * (1 - ax) * ay) + (coarse[c, y0 + 1, x0 + 1] * ax * ay);
-    }
-
-    private static float LatticeAt(float[] layers, int c, int lattice, int size, int x, int y)
-    {
-        float fx = x * (lattice - 1f) / (size - 1);
-        float fy = y * (lattice - 1f) / (size - 1);
-        int x0 = Math.Min((int)fx, lattice - 2);
-        int y0 = Math.Min((int)fy, lattice - 2);
-        float ax = fx - x0;
-        float ay = fy - y0;
-        int p = c * lattice * lattice;
-        return (layers[p + (y0 * lattice) + x0] * (1 - ax) * (1 - ay)) + (layers[p + (y0 * lattice) + x0 + 1] * ax * (1 - ay))
-            + (layers[p + ((y0 + 1) * lattice) + x0] * (1 - ax) * ay) + (layers[p + ((y0 + 1) * lattice) + x0 + 1] * ax * ay);
     }
 
     private static float SampleBorder(float[] image, int c, int size, float px, float py)

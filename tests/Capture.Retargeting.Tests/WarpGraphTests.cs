@@ -11,20 +11,18 @@ public class WarpGraphTests
     {
         const int Size = 24;
         const int Grid = 7;
-        const int Lattice = 9;
         const int K = 10;
         var random = new Random(5);
         float[] Fill(int n, float lo, float hi) => Enumerable.Range(0, n).Select(_ => lo + ((float)random.NextDouble() * (hi - lo))).ToArray();
         float[] image = Fill(4 * Size * Size, 0, 1);
-        float[] mask = Fill(Size * Size, 0, 1);
+        float[] keep = Fill(Size * Size, 0, 1);
+        float[] add = Fill(4 * Size * Size, 0, 0.5f);
         float[] centers = Fill(K * 2, -1, 1);
+        float[] graphCenters = centers.Select(c => -2 * c).ToArray();
+        float[] norms = Enumerable.Range(0, K).Select(i => (centers[i * 2] * centers[i * 2]) + (centers[(i * 2) + 1] * centers[(i * 2) + 1])).ToArray();
         float[] weights = Fill(2 * K, -0.05f, 0.05f);
         float[] affine = [0.02f, 0.95f, 0.1f, -0.03f, -0.08f, 1.05f];
-        float[] layers = Fill(3 * Lattice * Lattice, 0, 1);
-        float[] mouth = Fill(4, 0, 1);
-        float[] teeth = Fill(4, 0, 1);
-        float[] lid = Fill(4, 0, 1);
-        byte[] model = WarpGraph.Build(Size, K, Grid, Lattice);
+        byte[] model = WarpGraph.Build(Size, K, Grid);
         var output = new float[4 * Size * Size];
 
         using (SessionOptions options = InferenceEnvironment.CreateSessionOptions(1))
@@ -33,14 +31,12 @@ public class WarpGraphTests
             OrtValue[] inputs =
             [
                 OrtValue.CreateTensorValueFromMemory(image, [1, 4, Size, Size]),
-                OrtValue.CreateTensorValueFromMemory(mask, [1, 1, Size, Size]),
-                OrtValue.CreateTensorValueFromMemory(centers, [K, 1, 2]),
+                OrtValue.CreateTensorValueFromMemory(keep, [1, 1, Size, Size]),
+                OrtValue.CreateTensorValueFromMemory(add, [1, 4, Size, Size]),
+                OrtValue.CreateTensorValueFromMemory(graphCenters, [K, 2]),
+                OrtValue.CreateTensorValueFromMemory(norms, [K, 1]),
                 OrtValue.CreateTensorValueFromMemory(weights, [2, K]),
                 OrtValue.CreateTensorValueFromMemory(affine, [2, 3]),
-                OrtValue.CreateTensorValueFromMemory(layers, [1, 3, Lattice, Lattice]),
-                OrtValue.CreateTensorValueFromMemory(mouth, [1, 4, 1, 1]),
-                OrtValue.CreateTensorValueFromMemory(teeth, [1, 4, 1, 1]),
-                OrtValue.CreateTensorValueFromMemory(lid, [1, 4, 1, 1]),
             ];
             using OrtValue result = OrtValue.CreateTensorValueFromMemory(output, [1, 4, Size, Size]);
             using var run = new RunOptions();
@@ -51,7 +47,7 @@ public class WarpGraphTests
             }
         }
 
-        float[] expected = ReferenceWarp.Run(Size, Grid, Lattice, image, mask, centers, weights, affine, layers, mouth, teeth, lid);
+        float[] expected = ReferenceWarp.Run(Size, Grid, image, keep, add, centers, weights, affine);
         float worst = 0;
         for (int i = 0; i < expected.Length; i++)
         {

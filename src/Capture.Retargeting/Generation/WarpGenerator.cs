@@ -29,16 +29,15 @@ public sealed class WarpGenerator : ICharacterGenerator
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
     private readonly int _size;
-    private readonly int _layerSize;
     private readonly float[] _image;
     private readonly float[] _mask;
+    private readonly float[] _still;
+    private readonly float[] _keep;
+    private readonly float[] _add;
     private readonly float[] _centers;
+    private readonly float[] _centerNorms;
     private readonly float[] _weights;
     private readonly float[] _affine = new float[6];
-    private readonly float[] _layers;
-    private readonly float[] _mouthColor = new float[4];
-    private readonly float[] _teethColor = new float[4];
-    private readonly float[] _lidColor = new float[4];
     private readonly float[] _output;
     private readonly OrtValue[] _inputs;
     private readonly OrtValue[] _outputs;
@@ -51,13 +50,13 @@ public sealed class WarpGenerator : ICharacterGenerator
 
     /// <param name="size">Output side: 256, 512 or 1024 (any size ≥ 16 works).</param>
     /// <param name="intraOpThreads">ONNX Runtime threads; 0 = one a core.</param>
+    /// <param name="gridSize">Spline lattice side G.</param>
     public WarpGenerator(int size, int intraOpThreads = 0, int gridSize = DefaultGridSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 16);
         _size = size;
-        _layerSize = Math.Min(size, 256);
         int k = ControlCount;
-        byte[] model = WarpGraph.Build(size, k, gridSize, _layerSize);
+        byte[] model = WarpGraph.Build(size, k, gridSize);
         using (SessionOptions options = InferenceEnvironment.CreateSessionOptions(intraOpThreads))
         {
             _session = new InferenceSession(model, options);
@@ -66,25 +65,26 @@ public sealed class WarpGenerator : ICharacterGenerator
         int plane = size * size;
         _image = new float[plane * 4];
         _mask = new float[plane];
+        _still = new float[plane * 4];
+        _keep = new float[plane];
+        _add = new float[plane * 4];
         _centers = new float[k * 2];
+        _centerNorms = new float[k];
         _weights = new float[2 * k];
-        _layers = new float[3 * _layerSize * _layerSize];
         _output = new float[plane * 4];
         _inputs =
         [
             OrtValue.CreateTensorValueFromMemory(_image, [1, 4, size, size]),
-            OrtValue.CreateTensorValueFromMemory(_mask, [1, 1, size, size]),
-            OrtValue.CreateTensorValueFromMemory(_centers, [k, 1, 2]),
+            OrtValue.CreateTensorValueFromMemory(_keep, [1, 1, size, size]),
+            OrtValue.CreateTensorValueFromMemory(_add, [1, 4, size, size]),
+            OrtValue.CreateTensorValueFromMemory(_centers, [k, 2]),
+            OrtValue.CreateTensorValueFromMemory(_centerNorms, [k, 1]),
             OrtValue.CreateTensorValueFromMemory(_weights, [2, k]),
             OrtValue.CreateTensorValueFromMemory(_affine, [2, 3]),
-            OrtValue.CreateTensorValueFromMemory(_layers, [1, 3, _layerSize, _layerSize]),
-            OrtValue.CreateTensorValueFromMemory(_mouthColor, [1, 4, 1, 1]),
-            OrtValue.CreateTensorValueFromMemory(_teethColor, [1, 4, 1, 1]),
-            OrtValue.CreateTensorValueFromMemory(_lidColor, [1, 4, 1, 1]),
         ];
         _outputs = [OrtValue.CreateTensorValueFromMemory(_output, [1, 4, size, size])];
         _spline = new ThinPlateSpline(k) { Regularization = 1e-6 };
-        _painter = new LayerPainter(_layerSize);
+        _painter = new LayerPainter(size);
         _sourcePoints = new Vector2[k];
         _drivenPoints = new Vector2[k];
     }
@@ -102,9 +102,16 @@ public sealed class WarpGenerator : ICharacterGenerator
         ArgumentNullException.ThrowIfNull(rig);
         rig.SampleCrop(_size, _image);
         rig.WriteAnimationMask(_size, _mask);
-        Write(_mouthColor, rig.MouthColor);
-        Write(_teethColor, rig.TeethColor);
-        Write(_lidColor, rig.LidColor);
+        int plane = _size * _size;
+        for (int c = 0; c < 4; c++)
+        {
+            for (int i = 0; i < plane; i++)
+            {
+                _still[(c * plane) + i] = _image[(c * plane) + i] * (1 - _mask[i]);
+            }
+        }
+
+        _painter.SetBase(_mask, _still, _keep, _add);
         WriteControlPoints(rig.Neutral, rig.Neutral, _sourcePoints);
         _rig = rig;
     }
@@ -119,8 +126,9 @@ public sealed class WarpGenerator : ICharacterGenerator
         ReadOnlySpan<float> w = _spline.Weights;
         for (int i = 0; i < k; i++)
         {
-            _centers[i * 2] = _drivenPoints[i].X;
-            _centers[(i * 2) + 1] = _drivenPoints[i].Y;
+            _centers[i * 2] = -2 * _drivenPoints[i].X;
+            _centers[(i * 2) + 1] = -2 * _drivenPoints[i].Y;
+            _centerNorms[i] = _drivenPoints[i].LengthSquared();
             _weights[i] = w[i * 2];
             _weights[k + i] = w[(i * 2) + 1];
         }
@@ -131,7 +139,7 @@ public sealed class WarpGenerator : ICharacterGenerator
             _affine[3 + j] = w[((k + j) * 2) + 1];
         }
 
-        _painter.Paint(face, _layers);
+        _painter.Paint(face, rig.MouthColor, rig.TeethColor, rig.LidColor, _keep, _add);
         _session.Run(_runOptions, WarpGraph.InputNames, _inputs, _outputNames, _outputs);
     }
 
@@ -233,14 +241,6 @@ public sealed class WarpGenerator : ICharacterGenerator
         {
             destination[RingAnchors + i] = new Vector2(border[i * 2], border[(i * 2) + 1]);
         }
-    }
-
-    private static void Write(float[] destination, Vector4 color)
-    {
-        destination[0] = color.X;
-        destination[1] = color.Y;
-        destination[2] = color.Z;
-        destination[3] = color.W;
     }
 
     private static byte ToByte(float v) => (byte)Math.Clamp((int)(v + 0.5f), 0, 255);

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Numerics;
+using Capture.Core.Tracking;
+using Capture.Retargeting;
+using Capture.Retargeting.Generation;
+using Capture.Retargeting.Rigs;
+
+namespace Capture.Benchmarks;
+
+/// <summary>
+/// Frames a second of the embedded warp generator (spline solve + layers + ONNX graph + RGB copy)
+/// at 256² and 512², driving a face-shaped rig with a moving, talking, blinking face.
+/// </summary>
+public sealed class GeneratorBenchmark : IBenchmarkCommand
+{
+    public string Name => "generator";
+
+    public string Description => "warp generator frames/s at 256² and 512² (goal: ≥60 FPS at 512² on 2 CPU cores)";
+
+    public int Run(string[] args)
+    {
+        Console.WriteLine(BenchmarkReport.MachineLine());
+        int[] sizes = args.Length > 0 ? [.. args.Select(int.Parse)] : [256, 512];
+        foreach (int size in sizes)
+        {
+            RgbaBitmap picture = Picture(1024);
+            CharacterRig rig = CharacterRigBuilder.FromLandmarks("bench", picture, FaceLayout(1024), "benchmark");
+            using var generator = new WarpGenerator(size);
+            generator.SetCharacter(rig);
+            var face = new DrivenFace();
+            var frame = Core.Frames.VideoFrame.CreateUnpooled(size, size);
+            var runs = new List<double>();
+            long allocatedBefore = 0;
+            for (int run = 0; run < 7; run++)
+            {
+                const int Frames = 60;
+                if (run == 1)
+                {
+                    allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+                }
+
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < Frames; i++)
+                {
+                    Drive(rig, face, (run * Frames) + i);
+                    generator.Generate(face);
+                    generator.CopyTo(frame, 0, 0, (0, 0, 0));
+                }
+
+                sw.Stop();
+                if (run > 0)
+                {
+                    runs.Add(Frames / sw.Elapsed.TotalSeconds);
+                }
+            }
+
+            long perFrame = (GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / (6 * 60);
+            Console.WriteLine($"generator {size}x{size}: median {BenchmarkReport.Median(runs):F1} frames/s over {runs.Count} runs of 60 frames " +
+                              $"(min {runs.Min():F1}, max {runs.Max():F1}); managed allocation {perFrame} B/frame (ORT Run wrapper)");
+        }
+
+        return 0;
+    }
+
+    private static void Drive(CharacterRig rig, DrivenFace face, int t)
+    {
+        face.SetNeutral(rig.Neutral);
+        float open = 0.03f * (0.5f + (0.5f * MathF.Sin(t * 0.3f)));
+        var shift = new Vector2(0.01f * MathF.Sin(t * 0.05f), 0.005f * MathF.Cos(t * 0.07f));
+        for (int i = 0; i < face.Points.Length; i++)
+        {
+            face.Points[i] += shift;
+        }
+
+        foreach (int i in FaceTopology.LipsInner)
+        {
+            face.Points[i] += new Vector2(0, face.Points[i].Y > rig.Neutral[FaceTopology.UpperLipInner].Y ? open : -open * 0.3f);
+        }
+
+        face.BlinkLeft = face.BlinkRight = t % 40 < 4 ? 1 : 0;
+    }
+
+    private static RgbaBitmap Picture(int side)
+    {
+        var bitmap = new RgbaBitmap(side, side);
+        for (int y = 0; y < side; y++)
+        {
+            for (int x = 0; x < side; x++)
+            {
+                int o = ((y * side) + x) * 4;
+                bitmap.Pixels[o] = (byte)x;
+                bitmap.Pixels[o + 1] = (byte)y;
+                bitmap.Pixels[o + 2] = (byte)(x ^ y);
+                bitmap.Pixels[o + 3] = 255;
+            }
+        }
+
+        return bitmap;
+    }
+
+    // A face-shaped layout: named rings on ellipses, the rest scattered inside the outline.
+    private static Vector3[] FaceLayout(float side)
+    {
+        var f = new Vector3[TrackingFrame.FaceLandmarkCount];
+        var random = new Random(1);
+        float cx = side / 2, cy = side / 2, r = side / 4;
+        for (int i = 0; i < f.Length; i++)
+        {
+            float a = (float)(random.NextDouble() * 2 * Math.PI);
+            float d = (float)Math.Sqrt(random.NextDouble()) * 0.85f;
+            f[i] = new Vector3(cx + (0.75f * r * d * MathF.Cos(a)), cy + (r * d * MathF.Sin(a)), 0);
+        }
+
+        Ring(f, FaceTopology.FaceOval, cx, cy, 0.75f * r, r, -MathF.PI / 2, 1);
+        Ring(f, FaceTopology.RightEye, cx - (0.3f * r), cy - (0.2f * r), 0.12f * r, 0.05f * r, MathF.PI, -1);
+        Ring(f, FaceTopology.LeftEye, cx + (0.3f * r), cy - (0.2f * r), 0.12f * r, 0.05f * r, 0, 1);
+        Ring(f, FaceTopology.LipsOuter, cx, cy + (0.45f * r), 0.25f * r, 0.09f * r, MathF.PI, -1);
+        Ring(f, FaceTopology.LipsInner, cx, cy + (0.45f * r), 0.2f * r, 0.001f * r, MathF.PI, -1);
+        return f;
+    }
+
+    private static void Ring(Vector3[] f, ReadOnlySpan<int> ring, float cx, float cy, float rx, float ry, float start, int dir)
+    {
+        for (int i = 0; i < ring.Length; i++)
+        {
+            float a = start + (dir * 2 * MathF.PI * i / ring.Length);
+            f[ring[i]] = new Vector3(cx + (rx * MathF.Cos(a)), cy + (ry * MathF.Sin(a)), 0);
+        }
+    }
+}
