@@ -13,6 +13,7 @@ internal static class Program
         {
             InfoCommand.Create(),
             ProbeCommand.Create(),
+            ReplayCommand.Create(),
             ModelsCommand.Create(),
         };
 
