@@ -134,6 +134,9 @@ public sealed class Tracker : IDisposable
     /// <summary>The face region the mesh model looked at last (pixels), or null when not tracking a face.</summary>
     public Geometry.RotatedRect? FaceRegion => _face is { IsTracking: true } f ? f.Roi : null;
 
+    /// <summary>How many times the face detector has run (tests and benchmarks check that tracking re-detects rarely).</summary>
+    internal long FaceDetectorRuns => _face?.DetectorRuns ?? 0;
+
     public void Dispose()
     {
         if (_disposed)

@@ -70,6 +70,9 @@ internal sealed class FaceTracker : IDisposable
 
     public bool IsTracking => _tracking;
 
+    /// <summary>How many times the detector ran (tracking should keep this near one a clip).</summary>
+    public long DetectorRuns { get; private set; }
+
     public void Reset()
     {
         _tracking = false;
@@ -168,6 +171,7 @@ internal sealed class FaceTracker : IDisposable
 
     private bool Detect(VideoFrame frame)
     {
+        DetectorRuns++;
         RotatedRect letterbox = RotatedRect.Letterbox(frame.Width, frame.Height);
         int size = _detector.InputWidth;
         ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, letterbox, _detector.Input, size, -1f, 1f, CropBorder.Zero);
