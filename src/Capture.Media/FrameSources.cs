@@ -97,7 +97,11 @@ public static class FrameSources
     /// <paramref name="fps"/>. Endless unless <paramref name="frameCount"/> is given. A graph ffmpeg
     /// rejects fails on the first <see cref="IFrameSource.ReadAsync"/> with its message.
     /// </summary>
-    public static IFrameSource OpenLavfi(string filterGraph, int width, int height, double fps, int? frameCount = null)
+    /// <param name="realTime">
+    /// Pace it like a camera (ffmpeg <c>-re</c>): an <see cref="ILiveFrameSource"/> stamped with arrival
+    /// times that drops the oldest frame when the consumer is behind. False: as fast as it is read.
+    /// </param>
+    public static IFrameSource OpenLavfi(string filterGraph, int width, int height, double fps, int? frameCount = null, bool realTime = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(filterGraph);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
@@ -109,7 +113,13 @@ public static class FrameSources
         }
 
         string graph = WithSizeAndRate(filterGraph, width, height, fps);
-        var args = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", graph, "-map", "0:v:0" };
+        var args = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error" };
+        if (realTime)
+        {
+            args.Add("-re");
+        }
+
+        args.AddRange(["-f", "lavfi", "-i", graph, "-map", "0:v:0"]);
         if (frameCount is int count)
         {
             args.AddRange(["-frames:v", count.ToString(CultureInfo.InvariantCulture)]);
@@ -119,12 +129,14 @@ public static class FrameSources
         args.AddRange(s_rawOutput);
         FfmpegProcess process = FfmpegProcess.Start("ffmpeg", args, readStdout: true, writeStdin: false);
         return new FfmpegFrameSource(process, width, height, fps, frameCount, FrameSourceOptions.Default.PoolCapacity,
-            FrameClock.Presentation, $"lavfi:{filterGraph}", inputUrl: null, $"lavfi {filterGraph} {width}x{height} @{fps:0.##}");
+            realTime ? FrameClock.Arrival : FrameClock.Presentation, $"lavfi:{filterGraph}", inputUrl: null,
+            $"lavfi {filterGraph} {width}x{height} @{fps:0.##}{(realTime ? " real-time" : "")}");
     }
 
     /// <summary>
     /// Opens a V4L2 camera (<c>/dev/videoN</c>) at its current format, scaled and rate-capped by the
-    /// options. Frames are stamped with their arrival time on <c>CaptureClock</c>.
+    /// options. Frames are stamped with their arrival time on <c>CaptureClock</c>; the result is an
+    /// <see cref="ILiveFrameSource"/> that drops the oldest frame when the consumer is behind.
     /// </summary>
     /// <exception cref="MediaInputException">The device is missing, or is not a V4L2 capture device (e.g. a regular file).</exception>
     public static async Task<IFrameSource> OpenV4l2Async(string device, FrameSourceOptions? options = null, CancellationToken ct = default)

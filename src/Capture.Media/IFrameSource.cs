@@ -31,3 +31,15 @@ public interface IFrameSource : IAsyncDisposable
     /// <exception cref="OperationCanceledException">Cancelled; the source has then stopped for good (its ffmpeg is killed).</exception>
     ValueTask<VideoFrame?> ReadAsync(CancellationToken ct = default);
 }
+
+/// <summary>
+/// A source that runs at the input's own pace (a camera, a real-time lavfi source): frames are
+/// stamped with their arrival time, and when the consumer falls behind the oldest queued frame is
+/// dropped rather than the input made to wait, so what <see cref="IFrameSource.ReadAsync"/> returns is
+/// always recent.
+/// </summary>
+public interface ILiveFrameSource : IFrameSource
+{
+    /// <summary>Frames dropped so far because the consumer was behind.</summary>
+    long DroppedFrames { get; }
+}

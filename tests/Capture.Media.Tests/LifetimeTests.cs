@@ -55,3 +55,44 @@ public sealed class LifetimeTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => FrameSources.OpenFileAsync(TestMedia.ExprMan, ct: cts.Token));
     }
 }
+
+public sealed class LiveSourceTests
+{
+    [Fact]
+    public async Task ReadAsync_RealTimeSourceWithSlowConsumer_DropsOldestAndDeliversRecentFrame()
+    {
+        await using IFrameSource opened = FrameSources.OpenLavfi("testsrc2", 64, 48, 100, realTime: true);
+        var source = Assert.IsAssignableFrom<ILiveFrameSource>(opened);
+        long firstSequence;
+        using (Capture.Core.Frames.VideoFrame first = (await source.ReadAsync())!)
+        {
+            firstSequence = first.Sequence;
+        }
+
+        await Task.Delay(600); // the consumer falls ~60 frames behind a 100 fps camera
+        long before = Capture.Core.Timing.CaptureClock.NowUs;
+        using Capture.Core.Frames.VideoFrame latest = (await source.ReadAsync())!;
+        Assert.True(latest.Sequence - firstSequence >= 30, $"got frame {latest.Sequence} after {firstSequence}: stale frames were queued, not dropped");
+        Assert.True(source.DroppedFrames >= 20, $"dropped {source.DroppedFrames}");
+        // A frame queued before the pause would be ~600 ms old; the newest one is at most a few frame times old
+        // (generous, because the test machine is shared and threads get scheduled late).
+        Assert.InRange(before - latest.TimestampUs, 0, 300_000);
+    }
+
+    [Fact]
+    public async Task ReadAsync_RealTimeSource_IsPacedLikeACamera()
+    {
+        await using IFrameSource source = FrameSources.OpenLavfi("testsrc2", 32, 32, 20, frameCount: 10, realTime: true);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int count = 0;
+        while (await source.ReadAsync() is { } frame)
+        {
+            frame.Dispose();
+            count++;
+        }
+
+        // Every frame ffmpeg produced is either delivered or counted as dropped (a late consumer on a busy machine).
+        Assert.Equal(10, count + ((ILiveFrameSource)source).DroppedFrames);
+        Assert.True(clock.ElapsedMilliseconds >= 350, $"10 frames at 20 fps took only {clock.ElapsedMilliseconds} ms");
+    }
+}

@@ -12,7 +12,11 @@ internal enum FrameClock
     /// <summary>Presentation time of a constant-rate output: <c>Sequence / FrameRate</c>.</summary>
     Presentation,
 
-    /// <summary>The moment the frame finished arriving, on <see cref="CaptureClock"/> (live devices).</summary>
+    /// <summary>
+    /// The moment the frame finished arriving, on <see cref="CaptureClock"/> (live devices). A live
+    /// source never makes the camera wait: when the consumer is behind, the oldest queued frame is
+    /// dropped (and counted) so the next one read is the newest.
+    /// </summary>
     Arrival,
 }
 
@@ -23,7 +27,7 @@ internal enum FrameClock
 /// async read), stamps it and queues it; the consumer takes frames from that queue. ffmpeg can so
 /// decode ahead by up to the pool's capacity, and nothing is allocated per frame.
 /// </summary>
-internal sealed class FfmpegFrameSource : IFrameSource
+internal sealed class FfmpegFrameSource : ILiveFrameSource
 {
     private readonly FfmpegProcess _process;
     private readonly FramePool _pool;
@@ -35,6 +39,7 @@ internal sealed class FfmpegFrameSource : IFrameSource
     private readonly string? _inputUrl;
     private ExceptionDispatchInfo? _error;
     private long _delivered;
+    private long _dropped;
     private int _disposed;
 
     public FfmpegFrameSource(
@@ -54,7 +59,8 @@ internal sealed class FfmpegFrameSource : IFrameSource
         // Never fuller than the pool, since every queued item holds a pool frame: writes cannot fail.
         _queue = Channel.CreateBounded<VideoFrame>(new BoundedChannelOptions(poolCapacity)
         {
-            SingleReader = true,
+            // A live source's reader thread takes back stale frames, so it is a second reader.
+            SingleReader = clock != FrameClock.Arrival,
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
@@ -71,6 +77,8 @@ internal sealed class FfmpegFrameSource : IFrameSource
     public long? FrameCount { get; }
 
     public string Description { get; }
+
+    public long DroppedFrames => Interlocked.Read(ref _dropped);
 
     /// <summary>The ffmpeg child's process id (tests check it is gone after dispose or cancel).</summary>
     internal int ProcessId => _process.Id;
@@ -120,7 +128,7 @@ internal sealed class FfmpegFrameSource : IFrameSource
         {
             while (!_stop.IsCancellationRequested)
             {
-                VideoFrame frame = Rent();
+                VideoFrame frame = _clock == FrameClock.Arrival ? RentDroppingOldest() : Rent();
                 int got;
                 try
                 {
@@ -165,6 +173,24 @@ internal sealed class FfmpegFrameSource : IFrameSource
         {
             _queue.Writer.TryComplete();
         }
+    }
+
+    /// <summary>A free frame if there is one, else the oldest frame still queued (dropped), else wait for the consumer.</summary>
+    private VideoFrame RentDroppingOldest()
+    {
+        if (_pool.TryRent(out VideoFrame free))
+        {
+            return free;
+        }
+
+        if (_queue.Reader.TryRead(out VideoFrame? stale))
+        {
+            // Still rented, now by us again: overwritten in place, so nothing is allocated.
+            Interlocked.Increment(ref _dropped);
+            return stale;
+        }
+
+        return Rent();
     }
 
     private VideoFrame Rent()
