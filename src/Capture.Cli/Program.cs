@@ -15,6 +15,8 @@ internal static class Program
             ProbeCommand.Create(),
             ReplayCommand.Create(),
             ModelsCommand.Create(),
+            TrackCommand.Create(),
+            RenderCommand.Create(),
         };
 
         return CliErrors.Run(root, args);

@@ -57,7 +57,8 @@ public static class TrackingOverlay
         {
             foreach (Vector3 q in frame.Face.Landmarks)
             {
-                DrawDot(rgb, width, height, q.X * width, q.Y * height, 0, 0, 255, 0);
+                // 2×2 so the mesh reads at 480p without hiding the face.
+                FillRect(rgb, width, height, (int)MathF.Floor(q.X * width), (int)MathF.Floor(q.Y * height), 2, 2, 40, 255, 40);
             }
 
             DrawBlendshapeBars(rgb, width, height, frame.Face.Blendshapes);
