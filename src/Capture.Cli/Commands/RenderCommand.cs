@@ -1,0 +1,173 @@
+using System.CommandLine;
+using System.Globalization;
+using Capture.Retargeting;
+using Capture.Retargeting.Rendering;
+using Spectre.Console;
+
+namespace Capture.Cli.Commands;
+
+/// <summary>
+/// <c>capture render DRIVING --character IMAGE -o out.mp4</c>: a performer's clip drives a character
+/// picture; <c>capture render --sample</c> renders the shared sample pair.
+/// </summary>
+internal static class RenderCommand
+{
+    /// <summary>Where the shared test media live, relative to the repository (../shared/media).</summary>
+    private const string SampleDriving = "vid_expr_man_d18.mp4";
+    private const string SampleCharacter = "char_painting_mona_lisa_s9.jpg";
+    private const string FallbackCharacter = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";
+
+    public static Command Create()
+    {
+        var driving = new Argument<string?>("driving") { Description = "The performer's video (any format ffmpeg reads).", Arity = ArgumentArity.ZeroOrOne };
+        var character = new Option<string?>("--character", "-c") { Description = "The character picture (PNG/JPEG, any size; alpha is kept)." };
+        var output = new Option<string?>("--output", "-o") { Description = "Output MP4 (the driving clip's audio is kept)." };
+        var rig = new Option<string?>("--rig") { Description = "Rig JSON with the character's face points, for faces the tracker cannot read (see docs/generator.md)." };
+        var size = new Option<int>("--size") { Description = "Output side in pixels: 256, 512 or 1024.", DefaultValueFactory = _ => 512 };
+        var sideBySide = new Option<bool>("--side-by-side") { Description = "Put the performer's face on the left of the character." };
+        var intensity = new Option<float>("--intensity") { Description = "Expression intensity 1..5 (3 = the performer's own amount).", DefaultValueFactory = _ => 3 };
+        var mouth = new Option<float>("--mouth-gain") { Description = "Extra gain on mouth motion (0..4).", DefaultValueFactory = _ => 1 };
+        var eyes = new Option<float>("--eye-gain") { Description = "Extra gain on eyelid motion (0..4).", DefaultValueFactory = _ => 1 };
+        var head = new Option<float>("--head-gain") { Description = "Gain on head rotation and translation (0 = still head, 0..4).", DefaultValueFactory = _ => 1 };
+        var profile = new Option<string?>("--profile") { Description = "Performer profile JSON from 'capture calibrate' (default: neutral from the clip's first second)." };
+        var motionData = new Option<string?>("--motion-data") { Description = "Folder to write motion.csv into (head pose, blinks, blendshapes per frame)." };
+        var frames = new Option<int?>("--frames") { Description = "Render only the first N frames." };
+        var sample = new Option<bool>("--sample") { Description = $"Render the sample: {SampleDriving} driving {SampleCharacter} from ../shared/media into out/sample.mp4." };
+        var command = new Command("render", "Drive a character picture with a performer's video and write an MP4.")
+        {
+            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, frames, sample,
+        };
+        command.SetAction(async (parseResult, ct) =>
+        {
+            try
+            {
+                RenderOptions options = BuildOptions(
+                    parseResult.GetValue(sample), parseResult.GetValue(driving), parseResult.GetValue(character), parseResult.GetValue(output),
+                    parseResult.GetValue(size), parseResult.GetValue(sideBySide)) with
+                {
+                    RigPath = parseResult.GetValue(rig),
+                    ProfilePath = parseResult.GetValue(profile),
+                    MotionDataDirectory = parseResult.GetValue(motionData),
+                    MaxFrames = parseResult.GetValue(frames),
+                    Gains = new RetargetGains
+                    {
+                        Intensity = parseResult.GetValue(intensity),
+                        Mouth = parseResult.GetValue(mouth),
+                        Eyes = parseResult.GetValue(eyes),
+                        HeadMotion = parseResult.GetValue(head),
+                    },
+                };
+                return await RunAsync(options, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is CaptureUserException or IOException or InvalidDataException or OperationCanceledException or ArgumentException)
+            {
+                CliErrors.Report(ex);
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static RenderOptions BuildOptions(bool sample, string? driving, string? character, string? output, int size, bool sideBySide)
+    {
+        if (!RenderOptions.Sizes.Contains(size))
+        {
+            throw new CaptureUserException($"--size {size} is not supported; use 256, 512 or 1024");
+        }
+
+        if (sample || (driving is null && character is null))
+        {
+            if (!sample)
+            {
+                throw new CaptureUserException("render needs a driving clip and --character IMAGE (or --sample for the shared sample)");
+            }
+
+            string? media = FindSharedMedia();
+            if (media is null)
+            {
+                string fallback = File.Exists(FallbackCharacter) ? $" (e.g. --character {FallbackCharacter})" : string.Empty;
+                throw new CaptureUserException(
+                    $"--sample needs the shared media folder (../shared/media with {SampleDriving} and {SampleCharacter}), which is not here; " +
+                    $"pass your own: capture render DRIVING.mp4 --character PICTURE{fallback} -o out.mp4");
+            }
+
+            return new RenderOptions
+            {
+                DrivingPath = driving ?? Path.Combine(media, SampleDriving),
+                CharacterPath = character ?? Path.Combine(media, SampleCharacter),
+                OutputPath = output ?? Path.Combine("out", "sample.mp4"),
+                Size = size,
+                SideBySide = true,
+            };
+        }
+
+        if (driving is null)
+        {
+            throw new CaptureUserException("render needs the driving clip as its first argument");
+        }
+
+        if (character is null)
+        {
+            throw new CaptureUserException("render needs --character PICTURE (a PNG or JPEG of the character)");
+        }
+
+        return new RenderOptions
+        {
+            DrivingPath = driving,
+            CharacterPath = character,
+            OutputPath = output ?? Path.ChangeExtension(Path.GetFileName(driving), null) + "_render.mp4",
+            Size = size,
+            SideBySide = sideBySide,
+        };
+    }
+
+    private static string? FindSharedMedia()
+    {
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (DirectoryInfo? dir = new(start); dir is not null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "..", "shared", "media");
+                if (File.Exists(Path.Combine(candidate, SampleDriving)) && File.Exists(Path.Combine(candidate, SampleCharacter)))
+                {
+                    return Path.GetFullPath(candidate);
+                }
+
+                string inside = Path.Combine(dir.FullName, "shared", "media");
+                if (File.Exists(Path.Combine(inside, SampleDriving)) && File.Exists(Path.Combine(inside, SampleCharacter)))
+                {
+                    return Path.GetFullPath(inside);
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task<int> RunAsync(RenderOptions options, CancellationToken ct)
+    {
+        AnsiConsole.MarkupLine($"render [bold]{Markup.Escape(options.DrivingPath)}[/] → [bold]{Markup.Escape(options.CharacterPath)}[/] at {options.Size}² → {Markup.Escape(options.OutputPath)}");
+        RenderResult? result = null;
+        await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                ProgressTask task = ctx.AddTask("render", maxValue: 1);
+                var progress = new Progress<RenderProgress>(p =>
+                {
+                    task.MaxValue = p.TotalFrames ?? Math.Max(task.MaxValue, p.Frame + 1);
+                    task.Value = p.Frame;
+                    task.Description = string.Create(CultureInfo.InvariantCulture, $"render {p.Frame}/{p.TotalFrames?.ToString(CultureInfo.InvariantCulture) ?? "?"} frames, {p.FramesPerSecond:F1} fps");
+                });
+                result = await RenderPipeline.RunAsync(options, progress, m => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]"), ct).ConfigureAwait(false);
+                task.Value = task.MaxValue;
+            }).ConfigureAwait(false);
+
+        RenderResult r = result!;
+        string lost = r.FramesWithoutFace > 0 ? $", face lost in {r.FramesWithoutFace} frames (eased to neutral)" : string.Empty;
+        AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"[green]wrote[/] {Markup.Escape(r.OutputPath)}: {r.Frames} frames in {r.Seconds:F1} s ({r.FramesPerSecond:F1} fps){Markup.Escape(lost)}"));
+        return 0;
+    }
+}

@@ -1,0 +1,49 @@
+namespace Capture.Retargeting.Rendering;
+
+/// <summary>What <see cref="RenderPipeline"/> renders.</summary>
+public sealed record RenderOptions
+{
+    public required string DrivingPath { get; init; }
+
+    public required string CharacterPath { get; init; }
+
+    public required string OutputPath { get; init; }
+
+    /// <summary>Rig file for characters the tracker cannot read (see <see cref="Rigs.RigFile"/>).</summary>
+    public string? RigPath { get; init; }
+
+    /// <summary>Performer profile; null or one without a neutral: calibrate from the clip's first <see cref="CalibrationSeconds"/>.</summary>
+    public string? ProfilePath { get; init; }
+
+    /// <summary>Output side: 256, 512 or 1024.</summary>
+    public int Size { get; init; } = 512;
+
+    /// <summary>Driving face crop on the left, character on the right.</summary>
+    public bool SideBySide { get; init; }
+
+    public RetargetGains Gains { get; init; } = new();
+
+    /// <summary>Seconds at the clip's start taken as the performer's neutral.</summary>
+    public double CalibrationSeconds { get; init; } = 1;
+
+    /// <summary>Write per-frame motion (head pose, blinks, blendshapes) as CSV into this folder.</summary>
+    public string? MotionDataDirectory { get; init; }
+
+    /// <summary>Stop after this many frames (tests, previews).</summary>
+    public int? MaxFrames { get; init; }
+
+    /// <summary>Background for transparent characters (RGB).</summary>
+    public (byte R, byte G, byte B) Background { get; init; } = (0, 0, 0);
+
+    /// <summary>Sizes the generator supports as presets.</summary>
+    public static IReadOnlyList<int> Sizes { get; } = [256, 512, 1024];
+}
+
+/// <summary>Progress of a render, reported once a frame.</summary>
+public readonly record struct RenderProgress(long Frame, long? TotalFrames, double FramesPerSecond);
+
+/// <summary>What a render did.</summary>
+public sealed record RenderResult(long Frames, long FramesWithoutFace, double Seconds, string OutputPath, string CharacterLandmarkSource, string? ProfileSource)
+{
+    public double FramesPerSecond => Seconds > 0 ? Frames / Seconds : 0;
+}

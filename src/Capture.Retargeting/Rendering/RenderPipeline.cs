@@ -1,0 +1,301 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+using System.Threading.Channels;
+using Capture.Core.Frames;
+using Capture.Core.Tracking;
+using Capture.Media;
+using Capture.Retargeting.Calibration;
+using Capture.Retargeting.Generation;
+using Capture.Retargeting.Rigs;
+using Capture.Tracking;
+
+namespace Capture.Retargeting.Rendering;
+
+/// <summary>
+/// decode → track → retarget → generate → encode, streamed frame by frame with flat memory: pooled
+/// decoded frames, a fixed ring of tracking results, one output frame. Tracking (stage 1) and
+/// retarget + generate + encode (stage 2) run concurrently on a bounded channel, so on two cores
+/// the tracker and the generator overlap; nothing is dropped (offline).
+/// </summary>
+public static class RenderPipeline
+{
+    private const int Ring = 8;
+
+    public static async Task<RenderResult> RunAsync(RenderOptions options, IProgress<RenderProgress>? progress = null, Action<string>? log = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Gains.Validate();
+        if (!File.Exists(options.DrivingPath))
+        {
+            throw new FileNotFoundException($"driving clip {options.DrivingPath} does not exist", options.DrivingPath);
+        }
+
+        var clock = Stopwatch.StartNew();
+        CharacterRig rig = await CharacterLoader.LoadAsync(options.CharacterPath, options.RigPath, log, ct).ConfigureAwait(false);
+        MediaInfo info = await MediaProbe.ProbeAsync(options.DrivingPath, ct).ConfigureAwait(false);
+        VideoStreamInfo video = info.Video ?? throw new InvalidDataException($"{options.DrivingPath} has no video stream");
+
+        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Threads = 1 }, ct).ConfigureAwait(false);
+        PerformerProfile? profile = options.ProfilePath is null ? null : PerformerProfile.Load(options.ProfilePath);
+        (PerformerProfile calibrated, Vector4 performerCrop) = await CalibrateAsync(
+            options.DrivingPath, tracker, profile, options.CalibrationSeconds, ct).ConfigureAwait(false);
+        string profileSource = profile is { HasNeutral: true } ? options.ProfilePath! : $"first {options.CalibrationSeconds:0.#} s of {Path.GetFileName(options.DrivingPath)}";
+        log?.Invoke($"performer neutral: {profileSource}");
+        tracker.Reset();
+
+        var retargeter = new Retargeter(rig, calibrated, options.Gains);
+        using var generator = new WarpGenerator(options.Size, intraOpThreads: 1);
+        generator.SetCharacter(rig);
+        int size = options.Size;
+        int outWidth = options.SideBySide ? size * 2 : size;
+        var output = VideoFrame.CreateUnpooled(outWidth, size);
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(options.OutputPath));
+        if (dir is not null)
+        {
+            Directory.CreateDirectory(dir);
+        }
+
+        await using IFrameSource source = await FrameSources.OpenAsync(options.DrivingPath, new FrameSourceOptions { PoolCapacity = 6 }, ct).ConfigureAwait(false);
+        await using Mp4Sink sink = Mp4Sink.Create(options.OutputPath, outWidth, size, source.FrameRate, info.Audio is null ? null : options.DrivingPath);
+        MotionWriter? motion = options.MotionDataDirectory is null ? null : new MotionWriter(options.MotionDataDirectory);
+        long? total = options.MaxFrames is int max ? Math.Min(max, source.FrameCount ?? max) : source.FrameCount;
+
+        var channel = Channel.CreateBounded<(VideoFrame Frame, TrackingFrame Tracking)>(
+            new BoundedChannelOptions(3) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        var ring = new TrackingFrame[Ring];
+        for (int i = 0; i < ring.Length; i++)
+        {
+            ring[i] = new TrackingFrame();
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Task producer = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    long n = 0;
+                    while (options.MaxFrames is not int limit || n < limit)
+                    {
+                        VideoFrame? frame = await source.ReadAsync(stop.Token).ConfigureAwait(false);
+                        if (frame is null)
+                        {
+                            break;
+                        }
+
+                        TrackingFrame result = ring[n % Ring];
+                        tracker.Process(frame, result);
+                        await channel.Writer.WriteAsync((frame, result), stop.Token).ConfigureAwait(false);
+                        n++;
+                    }
+
+                    channel.Writer.TryComplete();
+                }
+                catch (Exception ex)
+                {
+                    channel.Writer.TryComplete(ex);
+                }
+            },
+            stop.Token);
+
+        var driven = new DrivenFace();
+        long frames = 0;
+        long faceless = 0;
+        var rate = Stopwatch.StartNew();
+        try
+        {
+            await foreach ((VideoFrame frame, TrackingFrame tracking) in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                using (frame)
+                {
+                    if (!tracking.Face.Present)
+                    {
+                        faceless++;
+                    }
+
+                    retargeter.Update(tracking, driven);
+                    generator.Generate(driven);
+                    if (options.SideBySide)
+                    {
+                        FrameOps.SampleSquare(frame, performerCrop.X, performerCrop.Y, performerCrop.Z, output, 0, 0, size);
+                    }
+
+                    generator.CopyTo(output, options.SideBySide ? size : 0, 0, options.Background);
+                    await sink.WriteAsync(output, ct).ConfigureAwait(false);
+                    motion?.Write(tracking, driven, retargeter.HeadRotation);
+                    frames++;
+                    progress?.Report(new RenderProgress(frames, total, frames / Math.Max(1e-6, rate.Elapsed.TotalSeconds)));
+                }
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await DrainAsync(channel.Reader).ConfigureAwait(false);
+            try
+            {
+                await producer.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The producer stops when the consumer does.
+            }
+
+            motion?.Dispose();
+        }
+
+        if (frames == 0)
+        {
+            throw new InvalidDataException($"{options.DrivingPath}: no frames could be decoded");
+        }
+
+        await sink.CompleteAsync(ct).ConfigureAwait(false);
+        return new RenderResult(frames, faceless, clock.Elapsed.TotalSeconds, options.OutputPath, rig.LandmarkSource, profileSource);
+    }
+
+    /// <summary>
+    /// The performer's neutral: from the profile when it has one, otherwise the mean of the tracked
+    /// frames in the clip's first <paramref name="seconds"/> (searching up to 5 s for a face).
+    /// Also returns the square crop around the performer's face (left, top, side) for side-by-side views.
+    /// </summary>
+    public static async Task<(PerformerProfile Profile, Vector4 Crop)> CalibrateAsync(
+        string drivingPath, Tracker tracker, PerformerProfile? profile, double seconds, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(tracker);
+        var calibrator = new PerformerCalibrator();
+        var tracking = new TrackingFrame();
+        Vector4 crop = default;
+        bool haveCrop = false;
+        await using (IFrameSource source = await FrameSources.OpenAsync(drivingPath, null, ct).ConfigureAwait(false))
+        {
+            double fps = source.FrameRate > 0 ? source.FrameRate : 30;
+            long neutralFrames = Math.Max(1, (long)Math.Round(seconds * fps));
+            long searchFrames = Math.Max(neutralFrames, (long)(5 * fps));
+            for (long n = 0; n < searchFrames && calibrator.NeutralFrames < neutralFrames; n++)
+            {
+                VideoFrame? frame = await source.ReadAsync(ct).ConfigureAwait(false);
+                if (frame is null)
+                {
+                    break;
+                }
+
+                using (frame)
+                {
+                    tracker.Process(frame, tracking);
+                }
+
+                if (!tracking.Face.Present)
+                {
+                    continue;
+                }
+
+                calibrator.AddNeutral(tracking);
+                if (!haveCrop)
+                {
+                    crop = FaceCrop(tracking);
+                    haveCrop = true;
+                }
+            }
+        }
+
+        if (profile is { HasNeutral: true })
+        {
+            return (profile, haveCrop ? crop : new Vector4(0, 0, tracking.ImageHeight, 0));
+        }
+
+        if (calibrator.NeutralFrames == 0)
+        {
+            throw new InvalidDataException($"{drivingPath}: no face found in the first 5 seconds, so the performer's neutral cannot be taken (pass --profile with a calibrated profile, or use a clip that starts on the face)");
+        }
+
+        PerformerProfile built = calibrator.Build(profile?.Name ?? "clip", drivingPath);
+        if (profile is not null)
+        {
+            built.Blendshapes = profile.Blendshapes;
+        }
+
+        return (built, crop);
+    }
+
+    /// <summary>A square around a tracked face (left, top, side in pixels), as the character crop is chosen.</summary>
+    public static Vector4 FaceCrop(TrackingFrame tracking)
+    {
+        ArgumentNullException.ThrowIfNull(tracking);
+        Span<Vector3> pixels = stackalloc Vector3[TrackingFrame.FaceLandmarkCount];
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            Vector3 p = tracking.Face.Landmarks[i];
+            pixels[i] = new Vector3(p.X * tracking.ImageWidth, p.Y * tracking.ImageHeight, 0);
+        }
+
+        (Vector2 center, Vector2 radius) = FaceMeasures.OvalEllipse(pixels);
+        float faceHeight = 2 * MathF.Max(radius.X, radius.Y);
+        float side = MathF.Min(faceHeight * CharacterRigBuilder.CropFaceHeights, Math.Max(tracking.ImageWidth, tracking.ImageHeight));
+        float left = center.X - (side / 2);
+        float top = center.Y - (side / 2) - (0.04f * faceHeight);
+        left = side <= tracking.ImageWidth ? Math.Clamp(left, 0, tracking.ImageWidth - side) : (tracking.ImageWidth - side) / 2;
+        top = side <= tracking.ImageHeight ? Math.Clamp(top, 0, tracking.ImageHeight - side) : (tracking.ImageHeight - side) / 2;
+        return new Vector4(left, top, side, 0);
+    }
+
+    private static async Task DrainAsync(ChannelReader<(VideoFrame Frame, TrackingFrame Tracking)> reader)
+    {
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (reader.TryRead(out (VideoFrame Frame, TrackingFrame Tracking) item))
+                {
+                    item.Frame.Dispose();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
+        {
+            // Completed with the producer's error or cancellation: nothing left to return.
+        }
+        catch (Exception)
+        {
+            // The producer's own error is reported by awaiting it, not here.
+        }
+    }
+
+    /// <summary>motion.csv: time, presence, head yaw/pitch/roll (relative to neutral), blinks, 52 calibrated blendshapes.</summary>
+    private sealed class MotionWriter : IDisposable
+    {
+        private readonly StreamWriter _writer;
+        private readonly StringBuilder _line = new(1024);
+
+        public MotionWriter(string directory)
+        {
+            Directory.CreateDirectory(directory);
+            _writer = new StreamWriter(Path.Combine(directory, "motion.csv"), false, new UTF8Encoding(false));
+            _writer.Write("frame,time_s,face_present,presence,yaw_deg,pitch_deg,roll_deg,blink_right,blink_left");
+            foreach (string name in ArkitBlendshapes.Names)
+            {
+                _writer.Write(',');
+                _writer.Write(name);
+            }
+
+            _writer.WriteLine();
+        }
+
+        public void Write(TrackingFrame tracking, DrivenFace driven, Quaternion rotation)
+        {
+            Vector3 euler = new HeadPose(rotation, Vector3.Zero).EulerDegrees();
+            CultureInfo c = CultureInfo.InvariantCulture;
+            _line.Clear();
+            _line.Append(c, $"{tracking.Sequence},{tracking.CaptureTimestampUs / 1e6:F4},{(tracking.Face.Present ? 1 : 0)},{driven.Presence:F3},{euler.X:F2},{euler.Y:F2},{euler.Z:F2},{driven.BlinkRight:F3},{driven.BlinkLeft:F3}");
+            foreach (float b in driven.Blendshapes)
+            {
+                _line.Append(',').Append(b.ToString("F3", c));
+            }
+
+            _writer.WriteLine(_line);
+        }
+
+        public void Dispose() => _writer.Dispose();
+    }
+}

@@ -1,0 +1,308 @@
+using System.Numerics;
+using System.Text.Json;
+using Capture.Core.Tracking;
+using Capture.Retargeting.Warping;
+
+namespace Capture.Retargeting.Rigs;
+
+/// <summary>
+/// A small JSON file of named face points for characters the tracker cannot read (anime, animals)
+/// or reads badly. Format (docs/generator.md, "Rig files"):
+/// <code>
+/// { "format": "capture-rig", "version": 1, "imageSize": [W, H],
+///   "points": { "rightEyeOuter": [x, y], "leftEyeOuter": [x, y], "mouthRight": [x, y], ... } }
+/// </code>
+/// "right" and "left" are the character's own (a character facing the camera has its right eye on
+/// the image's left). Points are pixels of an image of size imageSize (scaled if the picture differs
+/// by a uniform factor). The full 468-point face is derived by fitting the canonical face to them
+/// (similarity, then a thin-plate correction through every given point), or, when the tracker
+/// found a face, by bending the tracked face through them.
+/// </summary>
+public sealed class RigFile
+{
+    public const string FormatName = "capture-rig";
+    public const int CurrentVersion = 1;
+
+    /// <summary>Point names and the mesh index each one sets.</summary>
+    public static IReadOnlyDictionary<string, int> PointNames { get; } = new Dictionary<string, int>(StringComparer.Ordinal)
+    {
+        ["rightEyeOuter"] = FaceTopology.RightEyeOuter,
+        ["rightEyeInner"] = FaceTopology.RightEyeInner,
+        ["rightEyeTop"] = FaceTopology.RightEyeTop,
+        ["rightEyeBottom"] = FaceTopology.RightEyeBottom,
+        ["leftEyeInner"] = FaceTopology.LeftEyeInner,
+        ["leftEyeOuter"] = FaceTopology.LeftEyeOuter,
+        ["leftEyeTop"] = FaceTopology.LeftEyeTop,
+        ["leftEyeBottom"] = FaceTopology.LeftEyeBottom,
+        ["rightBrowOuter"] = 70,
+        ["rightBrowMiddle"] = 105,
+        ["rightBrowInner"] = 107,
+        ["leftBrowInner"] = 336,
+        ["leftBrowMiddle"] = 334,
+        ["leftBrowOuter"] = 300,
+        ["noseBridge"] = 168,
+        ["noseTip"] = FaceTopology.NoseTip,
+        ["mouthRight"] = FaceTopology.MouthRight,
+        ["mouthLeft"] = FaceTopology.MouthLeft,
+        ["upperLipTop"] = FaceTopology.UpperLipOuter,
+        ["upperLipInner"] = FaceTopology.UpperLipInner,
+        ["lowerLipInner"] = FaceTopology.LowerLipInner,
+        ["lowerLipBottom"] = FaceTopology.LowerLipOuter,
+        ["chin"] = FaceTopology.Chin,
+        ["foreheadTop"] = FaceTopology.ForeheadTop,
+        ["rightCheek"] = FaceTopology.RightFaceSide,
+        ["leftCheek"] = FaceTopology.LeftFaceSide,
+        ["rightJaw"] = 172,
+        ["leftJaw"] = 397,
+    };
+
+    private RigFile(string path, int width, int height, IReadOnlyList<(string Name, int Index, Vector2 Point)> points)
+    {
+        Path = path;
+        ImageWidth = width;
+        ImageHeight = height;
+        Points = points;
+    }
+
+    public string Path { get; }
+
+    public int ImageWidth { get; }
+
+    public int ImageHeight { get; }
+
+    /// <summary>The named points in file order, pixels of an ImageWidth × ImageHeight image.</summary>
+    public IReadOnlyList<(string Name, int Index, Vector2 Point)> Points { get; }
+
+    /// <summary>Reads and checks a rig file; every problem is an <see cref="InvalidDataException"/> naming the file and the field.</summary>
+    public static RigFile Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"rig file {path} does not exist", path);
+        }
+
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Parses rig JSON text; <paramref name="path"/> names it in errors.</summary>
+    public static RigFile Parse(string json, string path)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"rig file {path} is not valid JSON (line {ex.LineNumber + 1}): {ex.Message}", ex);
+        }
+
+        using (doc)
+        {
+            JsonElement root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw Error(path, "the top level must be an object");
+            }
+
+            string format = root.TryGetProperty("format", out JsonElement f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : "";
+            if (format != FormatName)
+            {
+                throw Error(path, $"\"format\" must be \"{FormatName}\"");
+            }
+
+            if (!root.TryGetProperty("version", out JsonElement v) || !v.TryGetInt32(out int version) || version != CurrentVersion)
+            {
+                throw Error(path, $"\"version\" must be {CurrentVersion}");
+            }
+
+            if (!root.TryGetProperty("imageSize", out JsonElement size) || !TryPair(size, out Vector2 wh) || wh.X < 1 || wh.Y < 1)
+            {
+                throw Error(path, "\"imageSize\" must be [width, height] in pixels, the size the points were measured on");
+            }
+
+            if (!root.TryGetProperty("points", out JsonElement pts) || pts.ValueKind != JsonValueKind.Object)
+            {
+                throw Error(path, "\"points\" must be an object of named [x, y] points");
+            }
+
+            var points = new List<(string, int, Vector2)>();
+            foreach (JsonProperty p in pts.EnumerateObject())
+            {
+                if (!PointNames.TryGetValue(p.Name, out int index))
+                {
+                    throw Error(path, $"unknown point \"{p.Name}\"; known points: {string.Join(", ", PointNames.Keys)}");
+                }
+
+                if (!TryPair(p.Value, out Vector2 xy))
+                {
+                    throw Error(path, $"point \"{p.Name}\" must be [x, y] (two numbers)");
+                }
+
+                if (xy.X < -wh.X || xy.Y < -wh.Y || xy.X > 2 * wh.X || xy.Y > 2 * wh.Y)
+                {
+                    throw Error(path, $"point \"{p.Name}\" [{xy.X}, {xy.Y}] is far outside the {wh.X}x{wh.Y} image");
+                }
+
+                points.Add((p.Name, index, xy));
+            }
+
+            bool right = points.Any(p => p.Item1.StartsWith("rightEye", StringComparison.Ordinal));
+            bool left = points.Any(p => p.Item1.StartsWith("leftEye", StringComparison.Ordinal));
+            bool mouth = points.Any(p => p.Item1.StartsWith("mouth", StringComparison.Ordinal) || p.Item1.Contains("Lip", StringComparison.Ordinal));
+            if (points.Count < 4 || !right || !left || !mouth)
+            {
+                throw Error(path, "needs at least 4 points, among them a rightEye… point, a leftEye… point and a mouth or lip point");
+            }
+
+            return new RigFile(path, (int)wh.X, (int)wh.Y, points);
+        }
+    }
+
+    /// <summary>
+    /// The full face in pixels of a picture of the given size: the canonical face (centimetres,
+    /// x right, y up, z toward the camera) fitted to the points by a 2-D similarity, then bent
+    /// through every point; or, with <paramref name="tracked"/>, the tracked face bent through them.
+    /// </summary>
+    public Vector3[] FitFace(ReadOnlySpan<Vector3> canonical, int pictureWidth, int pictureHeight, ReadOnlySpan<Vector3> tracked = default)
+    {
+        float sx = (float)pictureWidth / ImageWidth;
+        float sy = (float)pictureHeight / ImageHeight;
+        if (MathF.Abs(sx - sy) > 0.02f * MathF.Max(sx, sy))
+        {
+            throw new InvalidDataException(
+                $"rig file {Path}: imageSize {ImageWidth}x{ImageHeight} does not have the picture's shape ({pictureWidth}x{pictureHeight}); the points would land in the wrong places");
+        }
+
+        int n = Points.Count;
+        var targets = new Vector2[n];
+        for (int i = 0; i < n; i++)
+        {
+            targets[i] = Points[i].Point * new Vector2(sx, sy);
+        }
+
+        var face = new Vector3[TrackingFrame.FaceLandmarkCount];
+        if (tracked.Length == TrackingFrame.FaceLandmarkCount)
+        {
+            tracked.CopyTo(face);
+        }
+        else
+        {
+            if (canonical.Length != TrackingFrame.FaceLandmarkCount)
+            {
+                throw new ArgumentException("the canonical face must have 468 points", nameof(canonical));
+            }
+
+            // Image orientation: y down, z away from the camera.
+            var image = new Vector2[canonical.Length];
+            for (int i = 0; i < canonical.Length; i++)
+            {
+                image[i] = new Vector2(canonical[i].X, -canonical[i].Y);
+            }
+
+            (float scale, float angle, Vector2 shift) = FitSimilarity2D(image, targets);
+            (float sin, float cos) = MathF.SinCos(angle);
+            for (int i = 0; i < canonical.Length; i++)
+            {
+                Vector2 p = image[i];
+                var q = new Vector2((cos * p.X) - (sin * p.Y), (sin * p.X) + (cos * p.Y));
+                face[i] = new Vector3((scale * q) + shift, -canonical[i].Z * scale);
+            }
+        }
+
+        BendThrough(face, targets);
+        return face;
+    }
+
+    private (float Scale, float Angle, Vector2 Shift) FitSimilarity2D(Vector2[] image, Vector2[] targets)
+    {
+        Vector2 ca = Vector2.Zero;
+        Vector2 cb = Vector2.Zero;
+        for (int i = 0; i < targets.Length; i++)
+        {
+            ca += image[Points[i].Index];
+            cb += targets[i];
+        }
+
+        ca /= targets.Length;
+        cb /= targets.Length;
+        double a = 0, b = 0, norm = 0;
+        for (int i = 0; i < targets.Length; i++)
+        {
+            Vector2 p = image[Points[i].Index] - ca;
+            Vector2 q = targets[i] - cb;
+            a += (p.X * q.X) + (p.Y * q.Y);
+            b += (p.X * q.Y) - (p.Y * q.X);
+            norm += p.LengthSquared();
+        }
+
+        float angle = (float)Math.Atan2(b, a);
+        float scale = (float)(Math.Sqrt((a * a) + (b * b)) / norm);
+        (float sin, float cos) = MathF.SinCos(angle);
+        var rotated = new Vector2((cos * ca.X) - (sin * ca.Y), (sin * ca.X) + (cos * ca.Y));
+        return (scale, angle, cb - (scale * rotated));
+    }
+
+    // Moves every point by a thin-plate spline of the residuals, so each named point lands exactly.
+    private void BendThrough(Vector3[] face, Vector2[] targets)
+    {
+        int n = targets.Length;
+        var centers = new Vector2[n];
+        var residuals = new Vector2[n];
+        Vector2 origin = Vector2.Zero;
+        float extent = 1;
+        for (int i = 0; i < n; i++)
+        {
+            origin += targets[i];
+        }
+
+        origin /= n;
+        for (int i = 0; i < n; i++)
+        {
+            extent = MathF.Max(extent, Vector2.Distance(targets[i], origin));
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            Vector3 p = face[Points[i].Index];
+            centers[i] = (new Vector2(p.X, p.Y) - origin) / extent;
+            residuals[i] = (targets[i] - new Vector2(p.X, p.Y)) / extent;
+        }
+
+        var spline = new ThinPlateSpline(n) { Regularization = 1e-6 };
+        try
+        {
+            spline.Solve(centers, residuals);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new InvalidDataException($"rig file {Path}: the points are repeated or all on one line, so no face can be fitted to them", ex);
+        }
+
+        for (int i = 0; i < face.Length; i++)
+        {
+            Vector2 p = (new Vector2(face[i].X, face[i].Y) - origin) / extent;
+            Vector2 d = spline.Evaluate(p) * extent;
+            face[i] = new Vector3(face[i].X + d.X, face[i].Y + d.Y, face[i].Z);
+        }
+    }
+
+    private static bool TryPair(JsonElement e, out Vector2 value)
+    {
+        value = default;
+        if (e.ValueKind != JsonValueKind.Array || e.GetArrayLength() != 2)
+        {
+            return false;
+        }
+
+        if (!e[0].TryGetSingle(out float x) || !e[1].TryGetSingle(out float y) || !float.IsFinite(x) || !float.IsFinite(y))
+        {
+            return false;
+        }
+
+        value = new Vector2(x, y);
+        return true;
+    }
+
+    private static InvalidDataException Error(string path, string problem) => new($"rig file {path}: {problem}");
+}
