@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Capture.Inference;
+using Capture.Inference.Models;
 using Spectre.Console;
 
 namespace Capture.Cli.Commands;
@@ -21,10 +22,27 @@ internal static class InfoCommand
             table.AddRow("built-in providers", Markup.Escape(string.Join(", ", InferenceEnvironment.BuiltInProviders)));
             table.AddRow("execution provider", Markup.Escape($"{provider.Name}: {provider.Reason}"));
             table.AddRow("ffmpeg", Markup.Escape(FirstLineOf("ffmpeg", "-version") ?? "not found (run scripts/setup.sh)"));
+            table.AddRow("models", Markup.Escape(DescribeModels()));
             AnsiConsole.Write(table);
             return 0;
         });
         return command;
+    }
+
+    private static string DescribeModels()
+    {
+        try
+        {
+            ModelStore store = ModelStore.FromRepository();
+            IEnumerable<string> states = store.Manifest.Models
+                .GroupBy(store.GetState)
+                .Select(g => $"{g.Count()} {g.Key}");
+            return $"{string.Join(", ", states)} ({store.ManifestPath}; `capture models` for each)";
+        }
+        catch (FileNotFoundException ex)
+        {
+            return ex.Message;
+        }
     }
 
     private static string? FirstLineOf(string program, string argument)
