@@ -69,4 +69,16 @@ if [ "$(cat "$mpjs_stamp" 2>/dev/null)" != "$mpjs_sum" ]; then
     || { echo "setup: npm ci --prefix tests/mediapipe-js failed" >&2; exit 1; }
   echo "$mpjs_sum" > "$mpjs_stamp"
 fi
+
+# --- npm packages for the protocol interop tests (tests/interop-node: @msgpack/msgpack, osc-js, three) ---
+# Peers we did not write, run under node by tests/Capture.Protocol.Tests. Skipped while node_modules matches the lock.
+interop="$root/tests/interop-node"
+interop_stamp="$interop/node_modules/.capture-lock-sha256"
+interop_sum="$(sha256sum "$interop/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$interop_stamp" 2>/dev/null)" != "$interop_sum" ]; then
+  log "npm ci --prefix tests/interop-node"
+  quiet npm ci --prefix "$interop" --no-audit --no-fund \
+    || { echo "setup: npm ci --prefix tests/interop-node failed" >&2; exit 1; }
+  echo "$interop_sum" > "$interop_stamp"
+fi
 exit 0

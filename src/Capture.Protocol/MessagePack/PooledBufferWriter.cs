@@ -25,6 +25,9 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
 
+    /// <summary>The written bytes, writable, for patching a length written before its content (valid until the next write).</summary>
+    internal Span<byte> WrittenMutable => _buffer.AsSpan(0, _written);
+
     /// <summary>Forgets what was written, keeping the array.</summary>
     public void Reset() => _written = 0;
 

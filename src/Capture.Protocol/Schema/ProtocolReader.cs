@@ -78,7 +78,7 @@ public sealed class ProtocolReader
             case MessageKind.Stats: used = ReadStats(ref r, body); break;
             case MessageKind.Ack:
                 Require(body, 2, kind, r.Position);
-                Ack = new AckMessage((MessageKind)r.ReadInt32(), r.ReadInt64());
+                Ack = new AckMessage((MessageKind)r.ReadInt32(), ReadWholeNumber(ref r));
                 used = 2;
                 break;
             case MessageKind.Bye:
@@ -146,6 +146,27 @@ public sealed class ProtocolReader
         return MessageKind.TrackingFrame;
     }
 
+    /// <summary>
+    /// A 64-bit count or time: any integer format, or a float holding a whole number. JavaScript writers
+    /// encode a Number above 2^32 (a timestamp in µs) as float 64, and a web page should not need BigInt.
+    /// </summary>
+    private static long ReadWholeNumber(ref MessagePackReader r)
+    {
+        if (r.PeekType() != MessagePackType.Float)
+        {
+            return r.ReadInt64();
+        }
+
+        int at = r.Position;
+        double d = r.ReadDouble();
+        if (Math.Floor(d) != d || d < -9.2233720368547758e18 || d >= 9.2233720368547758e18)
+        {
+            throw new MessagePackFormatException($"Expected a whole number, found {d}", at);
+        }
+
+        return (long)d;
+    }
+
     private static void Require(int body, int needed, MessageKind kind, int offset)
     {
         if (body < needed)
@@ -176,8 +197,8 @@ public sealed class ProtocolReader
     private static int ReadTrackingFrame(ref MessagePackReader r, int body, TrackingFrame frame)
     {
         Require(body, 6, MessageKind.TrackingFrame, r.Position);
-        frame.Sequence = r.ReadInt64();
-        frame.CaptureTimestampUs = r.ReadInt64();
+        frame.Sequence = ReadWholeNumber(ref r);
+        frame.CaptureTimestampUs = ReadWholeNumber(ref r);
         frame.ImageWidth = r.ReadInt32();
         frame.ImageHeight = r.ReadInt32();
 
@@ -300,8 +321,8 @@ public sealed class ProtocolReader
     private int ReadAudio(ref MessagePackReader r, int body)
     {
         Require(body, 5, MessageKind.AudioChunk, r.Position);
-        long seq = r.ReadInt64();
-        long ts = r.ReadInt64();
+        long seq = ReadWholeNumber(ref r);
+        long ts = ReadWholeNumber(ref r);
         int rateAt = r.Position;
         int rate = r.ReadInt32();
         int channelsAt = r.Position;
@@ -337,7 +358,7 @@ public sealed class ProtocolReader
     private int ReadStats(ref MessagePackReader r, int body)
     {
         Require(body, 6, MessageKind.Stats, r.Position);
-        Stats = new StatsMessage(r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadSingle(), r.ReadInt64());
+        Stats = new StatsMessage(ReadWholeNumber(ref r), ReadWholeNumber(ref r), ReadWholeNumber(ref r), ReadWholeNumber(ref r), r.ReadSingle(), ReadWholeNumber(ref r));
         return 6;
     }
 }

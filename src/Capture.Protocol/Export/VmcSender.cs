@@ -1,0 +1,123 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Numerics;
+using System.Text;
+using Capture.Core.Tracking;
+using Capture.Protocol.MessagePack;
+
+namespace Capture.Protocol.Export;
+
+/// <summary>
+/// Sends tracking frames as VMC protocol (OSC over UDP) so VSeeFace, VMC-aware Unity/Unreal tools and
+/// Warudo can listen: one OSC bundle a frame with <c>/VMC/Ext/OK</c>, <c>/VMC/Ext/T</c>, <c>/VMC/Ext/Root/Pos</c>,
+/// <c>/VMC/Ext/Bone/Pos "Head"</c>, one <c>/VMC/Ext/Blend/Val</c> per ARKit blendshape (Apple's camelCase names)
+/// and <c>/VMC/Ext/Blend/Apply</c>. Rotations are converted to Unity's left-handed axes by mirroring Z
+/// (q → (−x, −y, z, w)). Reuses one buffer: sending allocates nothing per frame. Owns its socket.
+/// </summary>
+public sealed class VmcSender : IDisposable
+{
+    /// <summary>The port VMC "Marionette" receivers listen on by default.</summary>
+    public const int DefaultPort = 39539;
+
+    private static readonly byte[][] s_blendNames = [.. ArkitBlendshapes.Names.Select(n => Encoding.ASCII.GetBytes(n))];
+    private readonly Socket _socket;
+    private readonly PooledBufferWriter _buffer = new(4096);
+
+    public VmcSender(IPEndPoint? destination = null)
+    {
+        destination ??= new IPEndPoint(IPAddress.Loopback, DefaultPort);
+        _socket = new Socket(destination.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        _socket.Connect(destination);
+    }
+
+    /// <summary>Bytes of the last bundle sent.</summary>
+    public int LastBundleSize => _buffer.WrittenCount;
+
+    /// <summary>Encodes and sends one frame; <paramref name="timeSeconds"/> goes into <c>/VMC/Ext/T</c>.</summary>
+    public void Send(TrackingFrame frame, float timeSeconds)
+    {
+        Encode(frame, timeSeconds);
+        _socket.Send(_buffer.WrittenSpan);
+    }
+
+    /// <summary>The bundle for one frame, valid until the next call.</summary>
+    public ReadOnlySpan<byte> Encode(TrackingFrame frame, float timeSeconds)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        _buffer.Reset();
+        var osc = new OscWriter(_buffer);
+        osc.BeginBundle();
+
+        // /VMC/Ext/OK (loaded, calibration state 3 = done, calibration mode 0 = normal, tracking status)
+        int start = Begin(osc);
+        osc.WriteAddressAndTags("/VMC/Ext/OK"u8, ",iiii"u8);
+        osc.WriteInt(1);
+        osc.WriteInt(3);
+        osc.WriteInt(0);
+        osc.WriteInt(frame.Face.Present ? 1 : 0);
+        End(start);
+
+        start = Begin(osc);
+        osc.WriteAddressAndTags("/VMC/Ext/T"u8, ",f"u8);
+        osc.WriteFloat(timeSeconds);
+        End(start);
+
+        start = Begin(osc);
+        osc.WriteAddressAndTags("/VMC/Ext/Root/Pos"u8, ",sfffffff"u8);
+        osc.WriteString("root"u8);
+        WritePose(osc, Vector3.Zero, Quaternion.Identity);
+        End(start);
+
+        HeadPose head = frame.Face.HeadPose;
+        start = Begin(osc);
+        osc.WriteAddressAndTags("/VMC/Ext/Bone/Pos"u8, ",sfffffff"u8);
+        osc.WriteString("Head"u8);
+        Quaternion q = head.Rotation;
+        WritePose(osc, Vector3.Zero, new Quaternion(-q.X, -q.Y, q.Z, q.W));
+        End(start);
+
+        ReadOnlySpan<float> shapes = frame.Face.Blendshapes;
+        for (int i = 0; i < s_blendNames.Length; i++)
+        {
+            start = Begin(osc);
+            osc.WriteAddressAndTags("/VMC/Ext/Blend/Val"u8, ",sf"u8);
+            osc.WriteString(s_blendNames[i]);
+            osc.WriteFloat(shapes[i]);
+            End(start);
+        }
+
+        start = Begin(osc);
+        osc.WriteAddressAndTags("/VMC/Ext/Blend/Apply"u8, ","u8);
+        End(start);
+        return _buffer.WrittenSpan;
+    }
+
+    public void Dispose()
+    {
+        _socket.Dispose();
+        _buffer.Dispose();
+    }
+
+    private static void WritePose(OscWriter osc, Vector3 p, Quaternion q)
+    {
+        osc.WriteFloat(p.X);
+        osc.WriteFloat(p.Y);
+        osc.WriteFloat(p.Z);
+        osc.WriteFloat(q.X);
+        osc.WriteFloat(q.Y);
+        osc.WriteFloat(q.Z);
+        osc.WriteFloat(q.W);
+    }
+
+    /// <summary>Reserves an element's size field; returns where the element's content starts.</summary>
+    private int Begin(OscWriter osc)
+    {
+        osc.ReserveSize();
+        return _buffer.WrittenCount;
+    }
+
+    /// <summary>Patches the size field before <paramref name="start"/> (by offset: the buffer may have grown since).</summary>
+    private void End(int start) =>
+        BinaryPrimitives.WriteInt32BigEndian(_buffer.WrittenMutable.Slice(start - 4, 4), _buffer.WrittenCount - start);
+}

@@ -1,0 +1,247 @@
+using System.Buffers;
+using System.Text.Json.Nodes;
+using Capture.Core.Tracking;
+using Capture.Protocol.MessagePack;
+using Capture.Protocol.Schema;
+
+namespace Capture.Protocol.Tests;
+
+/// <summary>Golden cross-tests against npm @msgpack/msgpack 3.1.3, a MessagePack implementation we did not write.</summary>
+public sealed class MessagePackInteropTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("capture-mp-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>Every format the writer has, each with the value it should decode to.</summary>
+    private static List<(Action<MessagePackWriter> Write, object? Expected)> KitchenSink()
+    {
+        byte[] Bytes(int n) => [.. Enumerable.Range(0, n).Select(i => (byte)(i * 7))];
+        var list = new List<(Action<MessagePackWriter>, object?)>
+        {
+            (w => w.WriteNil(), null),
+            (w => w.Write(true), true),
+            (w => w.Write(false), false),
+            (w => w.WriteUInt8(200), 200L),
+            (w => w.WriteUInt16(60000), 60000L),
+            (w => w.WriteUInt32(4000000000), 4000000000L),
+            (w => w.WriteUInt64(ulong.MaxValue), ulong.MaxValue),
+            (w => w.WriteInt8(-100), -100L),
+            (w => w.WriteInt16(-30000), -30000L),
+            (w => w.WriteInt32(-2000000000), -2000000000L),
+            (w => w.WriteInt64(long.MinValue), long.MinValue),
+            (w => w.Write(5L), 5L),
+            (w => w.Write(-7L), -7L),
+            (w => w.WriteUInt8(1), 1L),
+            (w => w.Write(1.5f), 1.5f),
+            (w => w.Write(0.1f), 0.1f),
+            (w => w.Write(-1e-300), -1e-300),
+            (w => w.Write(Math.PI), Math.PI),
+            (w => w.Write(-0.0), -0.0),
+            (w => w.Write(""), ""),
+            (w => w.Write(new string('a', 31)), new string('a', 31)),
+            (w => w.Write(new string('b', 200)), new string('b', 200)),
+            (w => w.Write(new string('c', 300)), new string('c', 300)),
+            (w => w.Write(new string('d', 70000)), new string('d', 70000)),
+            (w => w.Write("héllo ✓ 日本"), "héllo ✓ 日本"),
+            (w => w.WriteBinary(Bytes(0)), Bytes(0)),
+            (w => w.WriteBinary(Bytes(255)), Bytes(255)),
+            (w => w.WriteBinary(Bytes(256)), Bytes(256)),
+            (w => w.WriteBinary(Bytes(70000)), Bytes(70000)),
+            (w => w.WriteTimestamp(1_700_000_000, 0), new MessagePackTimestamp(1_700_000_000, 0)),
+            (w => w.WriteTimestamp(1_700_000_000, 123_456_789), new MessagePackTimestamp(1_700_000_000, 123_456_789)),
+            (w => w.WriteTimestamp(17_179_869_184, 5), new MessagePackTimestamp(17_179_869_184, 5)),
+            (w => w.WriteTimestamp(-2, 500_000_000), new MessagePackTimestamp(-2, 500_000_000)),
+        };
+        foreach (int n in new[] { 1, 2, 4, 8, 16, 3, 300, 70000 })
+        {
+            byte[] data = Bytes(n);
+            list.Add((w => w.WriteExtension(9, data), new MessagePackExtension(9, data)));
+        }
+
+        foreach (int n in new[] { 0, 15, 16, 70000 })
+        {
+            list.Add((w =>
+            {
+                w.WriteArrayHeader(n);
+                for (int i = 0; i < n; i++)
+                {
+                    w.Write(i % 5);
+                }
+            }, Enumerable.Range(0, n).Select(i => (object?)(long)(i % 5)).ToArray()));
+            list.Add((w =>
+            {
+                w.WriteMapHeader(n);
+                for (int i = 0; i < n; i++)
+                {
+                    w.Write("k" + i);
+                    w.Write(i % 2 == 0);
+                }
+            }, Enumerable.Range(0, n).Select(i => new KeyValuePair<object?, object?>("k" + i, i % 2 == 0)).ToList()));
+        }
+
+        return list;
+    }
+
+    private static List<byte[]> MessagePackets()
+    {
+        var packets = new List<byte[]>();
+        void Add(Action<IBufferWriter<byte>> write)
+        {
+            var b = new ArrayBufferWriter<byte>();
+            write(b);
+            packets.Add(b.WrittenSpan.ToArray());
+        }
+
+        Add(b => ProtocolWriter.WriteHello(b, new HelloMessage(0, ["face", "body"], "p1", null)));
+        Add(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(4)));
+        Add(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(5), LandmarkEncoding.Float32));
+        Add(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(6, face: false)));
+        Add(b => ProtocolWriter.WriteAudioChunk(b, new AudioChunkHeader(1, 2, 16000, 1), new byte[640]));
+        Add(b => ProtocolWriter.WriteStats(b, new StatsMessage(1, 2, 3, 4, 5.5f, 6)));
+        Add(b => ProtocolWriter.WriteAck(b, new AckMessage(MessageKind.TrackingFrame, 4)));
+        Add(b => ProtocolWriter.WriteBye(b, new ByeMessage("bye")));
+        return packets;
+    }
+
+    [Fact]
+    public void NodeDecode_EveryFormatAndMessageWeWrite_SameValues()
+    {
+        var sink = KitchenSink();
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(buffer);
+        foreach (var (write, _) in sink)
+        {
+            write(writer);
+        }
+
+        List<byte[]> packets = MessagePackets();
+        foreach (byte[] p in packets)
+        {
+            writer.WriteRaw(p);
+        }
+
+        string file = Path.Combine(_dir, "ours.mpk");
+        File.WriteAllBytes(file, buffer.WrittenSpan.ToArray());
+        var decoded = JsonNode.Parse(NodeInterop.Run("msgpack-decode.mjs", file))!.AsArray();
+        Assert.Equal(sink.Count + packets.Count, decoded.Count);
+        for (int i = 0; i < sink.Count; i++)
+        {
+            JsonNode? expected = NodeInterop.Canonical(sink[i].Expected);
+            Assert.True(JsonNode.DeepEquals(expected, decoded[i]), $"value {i}: node decoded {Trim(decoded[i])}, expected {Trim(expected)}");
+        }
+
+        // Messages: node's view equals our own decoder's generic view of the same bytes.
+        for (int i = 0; i < packets.Count; i++)
+        {
+            var r = new MessagePackReader(packets[i]);
+            JsonNode? ours = NodeInterop.Canonical(r.ReadObject());
+            Assert.True(JsonNode.DeepEquals(ours, decoded[sink.Count + i]), $"message {i} differs");
+        }
+    }
+
+    [Fact]
+    public void NodeSchemaView_FrameWeWrite_MatchesDocumentedLayout()
+    {
+        List<byte[]> packets = MessagePackets();
+        string file = Path.Combine(_dir, "frames.mpk");
+        File.WriteAllBytes(file, [.. packets[1], .. packets[2], .. packets[3]]);
+        var frames = JsonNode.Parse(NodeInterop.Run("msgpack-decode.mjs", file, "--schema"))!.AsArray();
+        for (int k = 0; k < 2; k++)
+        {
+            TrackingFrame expected = TestFrames.Make(4 + k);
+            JsonNode f = frames[k]!;
+            Assert.Equal(expected.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), (string)f["seq"]!);
+            Assert.Equal(1280, (int)f["w"]!);
+            var lm = f["face"]!["landmarks"]!.AsArray();
+            Assert.Equal(468 * 3, lm.Count);
+            double tolerance = k == 0 ? 0.5 / 16384 + 1e-7 : 0;
+            for (int i = 0; i < 468; i++)
+            {
+                Assert.InRange((double)lm[i * 3]! - expected.Face.Landmarks[i].X, -tolerance, tolerance);
+                Assert.InRange((double)lm[(i * 3) + 2]! - expected.Face.Landmarks[i].Z, -tolerance, tolerance);
+            }
+
+            var shapes = f["face"]!["blendshapes"]!.AsArray();
+            Assert.Equal(expected.Face.Blendshapes.Select(v => (double)v), shapes.Select(v => (double)v!));
+            var pose = f["face"]!["pose"]!.AsArray();
+            Assert.Equal((double)expected.Face.HeadPose.Rotation.W, (double)pose[3]!);
+            Assert.Equal((double)expected.Face.HeadPose.Translation.Z, (double)pose[6]!);
+            var body = f["body"]!["landmarks"]!.AsArray();
+            Assert.Equal((double)expected.Body.Landmarks[32].W, (double)body[(32 * 4) + 3]!);
+        }
+
+        Assert.Null(frames[2]!["face"]);
+        Assert.NotNull(frames[2]!["body"]);
+    }
+
+    [Fact]
+    public void WeDecode_EveryFormatAndMessageNodeWrites_SameValues()
+    {
+        string file = Path.Combine(_dir, "node.mpk");
+        var expected = JsonNode.Parse(NodeInterop.Run("msgpack-encode.mjs", file))!;
+        int count = (int)expected["count"]!;
+        var values = expected["values"]!.AsArray();
+        byte[] bytes = File.ReadAllBytes(file);
+        var reader = new MessagePackReader(bytes, MessagePackLimits.Trusted);
+        var starts = new List<int>();
+        for (int i = 0; i < count; i++)
+        {
+            starts.Add(reader.Position);
+            JsonNode? ours = NodeInterop.Canonical(reader.ReadObject());
+            Assert.True(JsonNode.DeepEquals(values[i], ours), $"value {i}: we decoded {Trim(ours)}, node wrote {Trim(values[i])}");
+        }
+
+        Assert.True(reader.End);
+
+        // The last 7 values are Capture messages node built from docs/protocol.md.
+        var protocol = new ProtocolReader();
+        ReadOnlySpan<byte> Packet(int index) => bytes.AsSpan(starts[index], (index + 1 < count ? starts[index + 1] : bytes.Length) - starts[index]);
+        int m = count - 7;
+        Assert.Equal(MessageKind.Hello, protocol.Read(Packet(m)));
+        Assert.Equal("node-performer", protocol.Hello!.PerformerId);
+        Assert.Equal(["face", "body"], protocol.Hello.Capabilities);
+        Assert.Equal("tok", protocol.Hello.AuthToken);
+
+        TrackingFrame want = TestFrames.Make(12);
+        for (int k = 1; k <= 2; k++)
+        {
+            Assert.Equal(MessageKind.TrackingFrame, protocol.Read(Packet(m + k)));
+            TrackingFrame got = protocol.Frame;
+            Assert.Equal(12, got.Sequence);
+            Assert.Equal(want.CaptureTimestampUs, got.CaptureTimestampUs);
+            float tolerance = k == 1 ? (1f / 16384) + 1e-6f : 1e-6f;
+            for (int i = 0; i < 468; i++)
+            {
+                Assert.True(System.Numerics.Vector3.Distance(want.Face.Landmarks[i], got.Face.Landmarks[i]) <= tolerance * 2, $"landmark {i}: {got.Face.Landmarks[i]} vs {want.Face.Landmarks[i]}");
+            }
+
+            Assert.Equal(want.Face.Blendshapes, got.Face.Blendshapes);
+            Assert.Equal(new System.Numerics.Vector3(1.5f, -2f, -45f), got.Face.HeadPose.Translation);
+            Assert.Equal(k == 1, got.Body.Present);
+            if (k == 1)
+            {
+                for (int i = 0; i < 33; i++)
+                {
+                    Assert.True(System.Numerics.Vector4.Distance(want.Body.Landmarks[i], got.Body.Landmarks[i]) < 1e-6f, $"body {i}");
+                }
+            }
+        }
+
+        Assert.Equal(MessageKind.AudioChunk, protocol.Read(Packet(m + 3)));
+        Assert.Equal(new AudioChunkHeader(5, 123456, 48000, 1), protocol.Audio);
+        Assert.Equal(new byte[] { 1, 0, 255, 127 }, protocol.AudioPcm.ToArray());
+        Assert.Equal(MessageKind.Stats, protocol.Read(Packet(m + 4)));
+        Assert.Equal(new StatsMessage(99, 1000, 3, 2, 29.97f, 41000), protocol.Stats);
+        Assert.Equal(MessageKind.Ack, protocol.Read(Packet(m + 5)));
+        Assert.Equal(new AckMessage(MessageKind.TrackingFrame, 12), protocol.Ack);
+        Assert.Equal(MessageKind.Bye, protocol.Read(Packet(m + 6)));
+        Assert.Equal("node says bye", protocol.Bye!.Reason);
+    }
+
+    private static string Trim(JsonNode? n)
+    {
+        string s = n?.ToJsonString() ?? "null";
+        return s.Length > 200 ? s[..200] + "…" : s;
+    }
+}

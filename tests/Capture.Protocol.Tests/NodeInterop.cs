@@ -1,0 +1,96 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Capture.Protocol.MessagePack;
+
+namespace Capture.Protocol.Tests;
+
+/// <summary>Runs the node scripts in tests/interop-node (peers we did not write) and turns values into one canonical JSON form.</summary>
+internal static class NodeInterop
+{
+    public static string InteropDirectory { get; } = FindInteropDirectory();
+
+    private static string FindInteropDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "tests", "interop-node");
+            if (File.Exists(Path.Combine(candidate, "package.json")))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException("tests/interop-node not found above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>Starts <c>node script args</c>; the caller owns (and must dispose) the process.</summary>
+    public static Process Start(string script, params string[] args)
+    {
+        if (!Directory.Exists(Path.Combine(InteropDirectory, "node_modules")))
+        {
+            throw new InvalidOperationException("tests/interop-node/node_modules is missing: run scripts/setup.sh (npm ci --prefix tests/interop-node)");
+        }
+
+        var psi = new ProcessStartInfo("node") { WorkingDirectory = InteropDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(script);
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        return Process.Start(psi) ?? throw new InvalidOperationException("could not start node");
+    }
+
+    /// <summary>Runs a script to completion and returns its stdout; a non-zero exit fails with its stderr.</summary>
+    public static string Run(string script, params string[] args)
+    {
+        using Process p = Start(script, args);
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(60_000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"node {script} did not finish in 60 s");
+        }
+
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"node {script} exited {p.ExitCode}: {stderr.Result}");
+        }
+
+        return stdout.Result;
+    }
+
+    /// <summary>The canonical form of what <see cref="MessagePackReader.ReadObject"/> returns (see canonical.mjs).</summary>
+    public static JsonNode? Canonical(object? v) => v switch
+    {
+        null => null,
+        bool b => JsonValue.Create(b),
+        long l => new JsonObject { ["i"] = l.ToString(CultureInfo.InvariantCulture) },
+        ulong u => new JsonObject { ["i"] = u.ToString(CultureInfo.InvariantCulture) },
+        int i => new JsonObject { ["i"] = i.ToString(CultureInfo.InvariantCulture) },
+        float f => Number(f),
+        double d => Number(d),
+        string s => new JsonObject { ["s"] = s },
+        byte[] bytes => new JsonObject { ["b"] = Convert.ToHexStringLower(bytes) },
+        object?[] items => new JsonArray([.. items.Select(Canonical)]),
+        List<KeyValuePair<object?, object?>> map => new JsonObject { ["m"] = new JsonArray([.. map.Select(kv => (JsonNode)new JsonArray(Canonical(kv.Key), Canonical(kv.Value)))]) },
+        MessagePackTimestamp t => new JsonObject { ["t"] = new JsonArray(t.Seconds.ToString(CultureInfo.InvariantCulture), t.Nanoseconds) },
+        MessagePackExtension x => new JsonObject { ["x"] = x.Type, ["d"] = Convert.ToHexStringLower(x.Data) },
+        _ => throw new ArgumentException($"no canonical form for {v.GetType()}"),
+    };
+
+    private static JsonObject Number(double d)
+    {
+        if (Math.Abs(d) <= 9007199254740991 && Math.Floor(d) == d && !(d == 0 && double.IsNegative(d)))
+        {
+            return new JsonObject { ["i"] = ((long)d).ToString(CultureInfo.InvariantCulture) };
+        }
+
+        byte[] bits = new byte[8];
+        BinaryPrimitives.WriteDoubleBigEndian(bits, d);
+        return new JsonObject { ["f"] = Convert.ToHexStringLower(bits) };
+    }
+}
