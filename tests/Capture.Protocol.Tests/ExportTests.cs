@@ -1,0 +1,236 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Numerics;
+using System.Text.Json.Nodes;
+using Capture.Core.Tracking;
+using Capture.Protocol.Export;
+
+namespace Capture.Protocol.Tests;
+
+public sealed class ExportTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("capture-export-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static int FreeUdpPort()
+    {
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)s.LocalEndPoint!).Port;
+    }
+
+    [Fact]
+    public async Task Vmc_FramesSent_ParsedByOscJsWithEveryAddressAndValue()
+    {
+        int port = FreeUdpPort();
+        using Process node = NodeInterop.Start("vmc-listen.mjs", port.ToString(CultureInfo.InvariantCulture), "2");
+        Task<string> stderr = node.StandardError.ReadToEndAsync();
+        string? first = await node.StandardOutput.ReadLineAsync();
+        Assert.True(first == $"ready {port}", $"node said '{first}', stderr: {(node.HasExited ? await stderr : "")}");
+        Task<string> rest = node.StandardOutput.ReadToEndAsync();
+
+        TrackingFrame frame = TestFrames.Make(3);
+        using (var sender = new VmcSender(new IPEndPoint(IPAddress.Loopback, port)))
+        {
+            sender.Send(frame, 1.25f);
+            frame.Face.Blendshapes[(int)ArkitBlendshape.JawOpen] = 0.75f;
+            sender.Send(frame, 1.5f);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await node.WaitForExitAsync(timeout.Token);
+        Assert.True(node.ExitCode == 0, $"node exited {node.ExitCode}: {await stderr}");
+        var messages = (await rest).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(2 * (4 + 52 + 1), messages.Count);
+
+        List<JsonNode> firstBundle = messages.Take(57).ToList();
+        Assert.Equal("/VMC/Ext/OK", (string)firstBundle[0]["address"]!);
+        Assert.Equal(1, (int)firstBundle[0]["args"]![0]!);
+        Assert.Equal("/VMC/Ext/T", (string)firstBundle[1]["address"]!);
+        Assert.Equal(1.25, (double)firstBundle[1]["args"]![0]!);
+        Assert.Equal("/VMC/Ext/Root/Pos", (string)firstBundle[2]["address"]!);
+        Assert.Equal("root", (string)firstBundle[2]["args"]![0]!);
+        JsonNode head = firstBundle[3];
+        Assert.Equal("/VMC/Ext/Bone/Pos", (string)head["address"]!);
+        Assert.Equal("Head", (string)head["args"]![0]!);
+        Quaternion q = frame.Face.HeadPose.Rotation;
+        Assert.Equal((double)-q.X, (double)head["args"]![4]!);
+        Assert.Equal((double)q.Z, (double)head["args"]![6]!);
+        Assert.Equal((double)q.W, (double)head["args"]![7]!);
+
+        List<JsonNode> blends = firstBundle.Skip(4).Take(52).ToList();
+        Assert.All(blends, b => Assert.Equal("/VMC/Ext/Blend/Val", (string)b["address"]!));
+        Assert.Equal(ArkitBlendshapes.Names, blends.Select(b => (string)b["args"]![0]!));
+        for (int i = 0; i < 52; i++)
+        {
+            float expected = i == (int)ArkitBlendshape.JawOpen ? TestFrames.Blendshape(i, 3) : frame.Face.Blendshapes[i];
+            Assert.Equal((double)expected, (double)blends[i]["args"]![1]!);
+        }
+
+        Assert.Equal("/VMC/Ext/Blend/Apply", (string)firstBundle[56]["address"]!);
+        JsonNode jaw = messages[57 + 4 + (int)ArkitBlendshape.JawOpen];
+        Assert.Equal("jawOpen", (string)jaw["args"]![0]!);
+        Assert.Equal(0.75, (double)jaw["args"]![1]!);
+    }
+
+    [Fact]
+    public void Vmc_Encode_SteadyState_AllocatesNothing()
+    {
+        TrackingFrame frame = TestFrames.Make(1);
+        using var sender = new VmcSender(new IPEndPoint(IPAddress.Loopback, FreeUdpPort()));
+        sender.Encode(frame, 0);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            sender.Encode(frame, i);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(sender.LastBundleSize is > 2000 and < 4096, $"bundle of {sender.LastBundleSize} bytes");
+    }
+
+    [Fact]
+    public void LiveLinkCsv_Frames_HeaderInAppOrderAndValuesByName()
+    {
+        const string ExpectedHeader =
+            "Timecode,BlendShapeCount,EyeBlinkLeft,EyeLookDownLeft,EyeLookInLeft,EyeLookOutLeft,EyeLookUpLeft,EyeSquintLeft,EyeWideLeft," +
+            "EyeBlinkRight,EyeLookDownRight,EyeLookInRight,EyeLookOutRight,EyeLookUpRight,EyeSquintRight,EyeWideRight," +
+            "JawForward,JawRight,JawLeft,JawOpen,MouthClose,MouthFunnel,MouthPucker,MouthRight,MouthLeft,MouthSmileLeft,MouthSmileRight," +
+            "MouthFrownLeft,MouthFrownRight,MouthDimpleLeft,MouthDimpleRight,MouthStretchLeft,MouthStretchRight,MouthRollLower,MouthRollUpper," +
+            "MouthShrugLower,MouthShrugUpper,MouthPressLeft,MouthPressRight,MouthLowerDownLeft,MouthLowerDownRight,MouthUpperUpLeft,MouthUpperUpRight," +
+            "BrowDownLeft,BrowDownRight,BrowInnerUp,BrowOuterUpLeft,BrowOuterUpRight,CheekPuff,CheekSquintLeft,CheekSquintRight," +
+            "NoseSneerLeft,NoseSneerRight,TongueOut,HeadYaw,HeadPitch,HeadRoll,LeftEyeYaw,LeftEyePitch,LeftEyeRoll,RightEyeYaw,RightEyePitch,RightEyeRoll";
+        var text = new StringWriter();
+        var csv = new LiveLinkFaceCsvWriter(text);
+        TrackingFrame frame = TestFrames.Make(2);
+        frame.Face.Blendshapes[(int)ArkitBlendshape.JawLeft] = 0.125f;
+        frame.Face.Blendshapes[(int)ArkitBlendshape.JawRight] = 0.875f;
+        frame.CaptureTimestampUs = ((3600 + 120 + 3) * 1_000_000L) + 512_500;
+        csv.Write(frame);
+        csv.Write(TestFrames.Make(3, face: false));
+        string[] lines = text.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Equal(ExpectedHeader, lines[0]);
+        string[] columns = lines[0].Split(',');
+        string[] row = lines[1].Split(',');
+        Assert.Equal(columns.Length, row.Length);
+        Assert.Equal("01:02:03:30.750", row[0]);
+        Assert.Equal("61", row[1]);
+        for (int c = 2; c < 54; c++)
+        {
+            int arkit = ArkitBlendshapes.IndexOf(columns[c]);
+            Assert.True(arkit >= 0, columns[c]);
+            Assert.Equal(frame.Face.Blendshapes[arkit], float.Parse(row[c], CultureInfo.InvariantCulture));
+        }
+
+        Assert.Equal("0.875", row[Array.IndexOf(columns, "JawRight")]);
+        float yaw = float.Parse(row[Array.IndexOf(columns, "HeadYaw")], CultureInfo.InvariantCulture);
+        Assert.Equal(frame.Face.HeadPose.EulerDegrees().X * MathF.PI / 180f, yaw, 5);
+        Assert.All(lines[2].Split(',').Skip(2), v => Assert.Equal("0", v));
+    }
+
+    [Theory]
+    [InlineData(0L, 30, "00:00:00:00.000")]
+    [InlineData(1_016_667L, 60, "00:00:01:01.000")]
+    [InlineData(86_400_000_000L + 50_000L, 30, "00:00:00:01.500")]
+    public void LiveLinkCsv_FormatTimecode_FramesAndSubframes(long us, int fps, string expected)
+    {
+        Assert.Equal(expected, new LiveLinkFaceCsvWriter(TextWriter.Null, fps).FormatTimecode(us));
+    }
+
+    private static TrackingFrame MovingBody(int k)
+    {
+        TrackingFrame f = TestFrames.Make(k, face: false);
+        Vector4[] l = f.Body.Landmarks;
+        void Set(int i, float x, float y, float z) => l[i] = new Vector4(x, y, z, 0.99f);
+        float a = k * 0.2f;
+        Set(0, 0.5f, 0.2f, -0.05f);
+        Set(7, 0.53f, 0.22f, 0f);
+        Set(8, 0.47f, 0.22f, 0f);
+        Set(11, 0.58f, 0.35f, 0.01f * k);
+        Set(12, 0.42f, 0.35f, -0.01f);
+        Set(13, 0.65f + (0.02f * MathF.Cos(a)), 0.45f + (0.05f * MathF.Sin(a)), 0.02f);
+        Set(14, 0.35f, 0.46f, -0.02f);
+        Set(15, 0.70f, 0.40f - (0.03f * k), 0.05f);
+        Set(16, 0.33f, 0.56f, 0.01f);
+        Set(19, 0.72f, 0.38f - (0.03f * k), 0.06f);
+        Set(20, 0.32f, 0.59f, 0.02f);
+        Set(23, 0.55f, 0.6f, 0f);
+        Set(24, 0.45f, 0.6f, 0f);
+        Set(25, 0.56f + (0.01f * k), 0.75f, -0.03f);
+        Set(26, 0.44f, 0.76f, 0.01f);
+        Set(27, 0.57f, 0.9f, 0f);
+        Set(28, 0.43f, 0.91f, 0.02f);
+        Set(31, 0.58f, 0.93f, -0.06f);
+        Set(32, 0.42f, 0.94f, -0.05f);
+        return f;
+    }
+
+    [Fact]
+    public void Bvh_MovingBody_ParsedByThreeBvhLoaderWithTrackedBoneDirections()
+    {
+        var bvh = new BvhWriter(30);
+        for (int k = 0; k < 8; k++)
+        {
+            bvh.Add(MovingBody(k));
+        }
+
+        string file = Path.Combine(_dir, "body.bvh");
+        using (var w = new StreamWriter(file))
+        {
+            bvh.WriteTo(w);
+        }
+
+        var result = JsonNode.Parse(NodeInterop.Run("bvh-read.mjs", file, "0", "5", "7"))!;
+        Assert.Equal(8, (int)result["frameCount"]!);
+        Assert.Equal(1 / 30.0, (double)result["frameTime"]!, 5);
+        var bones = result["bones"]!.AsArray().Select(b => (string)b!).ToList();
+        foreach (string name in BvhWriter.JointNames)
+        {
+            Assert.Contains(name, bones);
+        }
+
+        (string Joint, string Child)[] limbs =
+        [
+            ("LeftArm", "LeftForeArm"), ("LeftForeArm", "LeftHand"), ("RightArm", "RightForeArm"), ("RightForeArm", "RightHand"),
+            ("LeftUpLeg", "LeftLeg"), ("LeftLeg", "LeftFoot"), ("RightUpLeg", "RightLeg"), ("RightLeg", "RightFoot"),
+            ("Hips", "Spine"), ("Spine", "Neck"), ("Neck", "Head"),
+        ];
+        foreach (int k in new[] { 0, 5, 7 })
+        {
+            TrackingFrame frame = MovingBody(k);
+            Vector3[] points = [.. frame.Body.Landmarks.Select(l => BvhWriter.ToSpace(l, 1280f / 720f))];
+            JsonNode pose = result["poses"]![k.ToString(CultureInfo.InvariantCulture)]!;
+            Vector3 At(string bone)
+            {
+                var a = pose[bone]!.AsArray();
+                return new Vector3((float)a[0]!, (float)a[1]!, (float)a[2]!);
+            }
+
+            Vector3 hips = BvhWriter.JointPosition("Hips", points);
+            Assert.True(Vector3.Distance(hips, At("Hips")) < 1e-3f, $"frame {k}: hips at {At("Hips")}, expected {hips}");
+            foreach (var (joint, child) in limbs)
+            {
+                Vector3 expected = Vector3.Normalize(BvhWriter.BoneTip(joint, points) - BvhWriter.JointPosition(joint, points));
+                Vector3 got = Vector3.Normalize(At(child) - At(joint));
+                Assert.True(Vector3.Dot(expected, got) > 0.9999f, $"frame {k}: {joint}→{child} points {got}, landmarks say {expected}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Bvh_EulerZxy_RecomposesToTheSameRotation()
+    {
+        var random = new Random(5);
+        for (int i = 0; i < 200; i++)
+        {
+            var q = Quaternion.Normalize(new Quaternion((float)random.NextDouble() - 0.5f, (float)random.NextDouble() - 0.5f, (float)random.NextDouble() - 0.5f, (float)random.NextDouble() - 0.5f));
+            Vector3 e = BvhWriter.ToEulerZxyDegrees(q) * (MathF.PI / 180f);
+            Quaternion back = Quaternion.CreateFromAxisAngle(Vector3.UnitZ, e.Z) * Quaternion.CreateFromAxisAngle(Vector3.UnitX, e.X) * Quaternion.CreateFromAxisAngle(Vector3.UnitY, e.Y);
+            Assert.True(MathF.Abs(Quaternion.Dot(q, back)) > 0.99999f, $"{q} → {e} → {back}");
+        }
+    }
+}
