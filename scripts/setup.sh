@@ -81,4 +81,15 @@ if [ "$(cat "$interop_stamp" 2>/dev/null)" != "$interop_sum" ]; then
     || { echo "setup: npm ci --prefix tests/interop-node failed" >&2; exit 1; }
   echo "$interop_sum" > "$interop_stamp"
 fi
+
+# --- TensorFlow Lite's own runtime (tfjs-tflite, wasm) for the TFLite→ONNX converter's reference tests ---
+tfjs="$root/tests/Capture.Inference.Tests/TfLite/TfjsReference"
+tfjs_stamp="$tfjs/node_modules/.capture-lock-sha256"
+tfjs_sum="$(sha256sum "$tfjs/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$tfjs_stamp" 2>/dev/null)" != "$tfjs_sum" ]; then
+  log "npm ci --prefix tests/Capture.Inference.Tests/TfLite/TfjsReference"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 quiet npm ci --prefix "$tfjs" --no-audit --no-fund \
+    || { echo "setup: npm ci --prefix tests/Capture.Inference.Tests/TfLite/TfjsReference failed" >&2; exit 1; }
+  echo "$tfjs_sum" > "$tfjs_stamp"
+fi
 exit 0
