@@ -84,7 +84,11 @@ public sealed class Mp4Sink : IAsyncDisposable
         return new Mp4Sink(new RawVideoWriter(args, checked(width * height * 3), path, url), width, height, fps);
     }
 
-    /// <summary>Encodes one frame. The caller keeps ownership of the frame; it may be disposed as soon as this returns.</summary>
+    /// <summary>
+    /// Encodes one frame. The caller keeps ownership of the frame; it may be disposed as soon as this
+    /// returns. The pixels go down the pipe synchronously (a frame's pixels are a span), so this
+    /// blocks while ffmpeg's pipe is full; the <see cref="ReadOnlyMemory{T}"/> overload does not.
+    /// </summary>
     public ValueTask WriteAsync(VideoFrame frame, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(frame);
@@ -93,12 +97,13 @@ public sealed class Mp4Sink : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Encodes one frame of packed RGB24 (<c>Width*Height*3</c> bytes), read before this returns.</summary>
+    /// <summary>
+    /// Encodes one frame of packed RGB24 (<c>Width*Height*3</c> bytes) asynchronously; the memory must
+    /// stay unchanged until the returned task completes. Cancelling kills the encoder (the file is lost).
+    /// </summary>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> rgb24, CancellationToken ct = default)
     {
-        ct.ThrowIfCancellationRequested();
-        _writer.Write(rgb24.Span);
-        return ValueTask.CompletedTask;
+        return _writer.WriteAsync(rgb24, ct);
     }
 
     /// <summary>Ends the stream and waits for ffmpeg to write the file; throws ffmpeg's error if it failed.</summary>

@@ -58,12 +58,10 @@ public sealed class PngSequenceSink : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Writes one frame of packed RGB24, read before this returns.</summary>
+    /// <summary>Writes one frame of packed RGB24 asynchronously; the memory must stay unchanged until the task completes.</summary>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> rgb24, CancellationToken ct = default)
     {
-        ct.ThrowIfCancellationRequested();
-        _writer.Write(rgb24.Span);
-        return ValueTask.CompletedTask;
+        return _writer.WriteAsync(rgb24, ct);
     }
 
     public Task CompleteAsync(CancellationToken ct = default) => _writer.CompleteAsync(ct);

@@ -113,6 +113,35 @@ public sealed class SinkTests : IClassFixture<TempDir>
     }
 
     [Fact]
+    public async Task Mp4Sink_WriteCancelled_KillsEncoder()
+    {
+        string path = _temp.File("cancelled.mp4");
+        await using Mp4Sink sink = Mp4Sink.Create(path, 64, 48, 25);
+        await sink.WriteAsync(new byte[64 * 48 * 3]);
+        int pid = sink.ProcessId;
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await sink.WriteAsync(new byte[64 * 48 * 3], cts.Token));
+        Assert.True(TestMedia.ProcessGone(pid), $"encoder {pid} still running after a cancelled write: {TestMedia.ProcessState(pid)}");
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await sink.WriteAsync(new byte[64 * 48 * 3]));
+    }
+
+    [Fact]
+    public async Task Mp4Sink_DisposedWithoutComplete_LeavesNoEncoder()
+    {
+        string path = _temp.File("abandoned.mp4");
+        int pid;
+        await using (Mp4Sink sink = Mp4Sink.Create(path, 64, 48, 25))
+        {
+            await sink.WriteAsync(new byte[64 * 48 * 3]);
+            pid = sink.ProcessId;
+        }
+
+        Assert.True(TestMedia.ProcessGone(pid), $"encoder {pid} still running after dispose");
+        TestMedia.AssertNoFfmpegMentioning(path);
+    }
+
+    [Fact]
     public async Task PngSequenceSink_ThreeFrames_WritesNumberedFilesThatLoadBack()
     {
         string dir = _temp.File("seq");

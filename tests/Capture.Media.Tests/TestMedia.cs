@@ -92,6 +92,20 @@ internal static class TestMedia
         Assert.True(left.Count == 0, "orphaned ffmpeg: " + string.Join(" | ", left));
     }
 
+    /// <summary>The process's state letter from /proc (R, S, Z…), or null when it is gone.</summary>
+    public static string? ProcessState(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0] + " " + File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     public static bool ProcessGone(int pid)
     {
         var deadline = Stopwatch.StartNew();

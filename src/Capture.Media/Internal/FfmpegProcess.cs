@@ -19,6 +19,9 @@ internal sealed class FfmpegProcess : IAsyncDisposable, IDisposable
     /// <summary>Longest stderr line kept; ffmpeg's own lines are far shorter, a binary dump is not.</summary>
     private const int StderrLineMaxChars = 400;
 
+    /// <summary>How long a kill waits for the process to be gone before returning anyway.</summary>
+    private const int KillWaitMilliseconds = 2000;
+
     private readonly Process _process;
     private readonly string[] _stderrRing = new string[StderrLinesKept];
     private readonly Lock _stderrLock = new();
@@ -130,7 +133,11 @@ internal sealed class FfmpegProcess : IAsyncDisposable, IDisposable
         return _process.ExitCode;
     }
 
-    /// <summary>Kills the process and everything it started; a process that already ended is left alone.</summary>
+    /// <summary>
+    /// Kills the process and everything it started, and reaps it (a killed ffmpeg goes within
+    /// milliseconds; the wait is capped so a stuck kernel cannot hang the caller). A process that
+    /// already ended is left alone.
+    /// </summary>
     public void Kill()
     {
         try
@@ -138,6 +145,7 @@ internal sealed class FfmpegProcess : IAsyncDisposable, IDisposable
             if (!_process.HasExited)
             {
                 _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(KillWaitMilliseconds);
             }
         }
         catch (InvalidOperationException)

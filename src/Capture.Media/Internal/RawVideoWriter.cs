@@ -1,11 +1,12 @@
+using System.Runtime.CompilerServices;
 using Capture.Core.Frames;
 
 namespace Capture.Media.Internal;
 
 /// <summary>
 /// The shared half of every sink: an ffmpeg child reading raw frames of one fixed size from its
-/// stdin. Writes are synchronous pipe writes (ffmpeg's encoder is the back-pressure); a write to
-/// an ffmpeg that died reports ffmpeg's own error, naming the output.
+/// stdin; ffmpeg's encoder is the back-pressure. A write to an ffmpeg that died reports ffmpeg's
+/// own error, naming the output.
 /// </summary>
 internal sealed class RawVideoWriter : IAsyncDisposable
 {
@@ -31,19 +32,10 @@ internal sealed class RawVideoWriter : IAsyncDisposable
 
     internal int ProcessId => _process.Id;
 
+    /// <summary>Writes one frame synchronously (a <see cref="VideoFrame"/>'s pixels are only a span).</summary>
     public void Write(ReadOnlySpan<byte> frame)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_completed)
-        {
-            throw new InvalidOperationException($"{_outputName}: the sink is already complete.");
-        }
-
-        if (frame.Length != FrameBytes)
-        {
-            throw new ArgumentException($"A frame for {_outputName} must be {FrameBytes} bytes, not {frame.Length}.", nameof(frame));
-        }
-
+        CheckWritable(frame.Length);
         try
         {
             _stdin.Write(frame);
@@ -54,6 +46,47 @@ internal sealed class RawVideoWriter : IAsyncDisposable
         }
 
         FramesWritten++;
+    }
+
+    /// <summary>
+    /// Writes one frame without holding a thread while ffmpeg's pipe is full (pipe writes are
+    /// epoll-driven on Linux). Cancelling mid-frame would leave ffmpeg out of step, so a cancelled
+    /// write kills ffmpeg and the sink cannot be used again.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> frame, CancellationToken ct)
+    {
+        CheckWritable(frame.Length);
+        try
+        {
+            await _stdin.WriteAsync(frame, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _completed = true;
+            _process.Kill();
+            throw;
+        }
+        catch (IOException ex)
+        {
+            throw Failed("ffmpeg stopped reading frames", ex);
+        }
+
+        FramesWritten++;
+    }
+
+    private void CheckWritable(int length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_completed)
+        {
+            throw new InvalidOperationException($"{_outputName}: the sink is already complete.");
+        }
+
+        if (length != FrameBytes)
+        {
+            throw new ArgumentException($"A frame for {_outputName} must be {FrameBytes} bytes, not {length}.", "frame");
+        }
     }
 
     /// <summary>Closes stdin (end of stream) and waits for ffmpeg to finish the file; throws its error if it failed.</summary>
