@@ -16,8 +16,12 @@ status=0
 # processes (ffmpeg, node, chromium) that would otherwise fight for them.
 for proj in tests/*.Tests/*.Tests.csproj; do
   echo "[test] $(basename "$proj" .csproj)"
-  dotnet test "$proj" -c Release --no-build -nologo -v:q --logger "console;verbosity=minimal" "$@" 2>&1 | tee -a "$log"
+  out="$(mktemp)"
+  dotnet test "$proj" -c Release --no-build -nologo -v:q --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$out"
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  # A suite that printed no summary did not run (e.g. its assembly is missing): that is a failure too.
+  grep -Eq 'Failed: +[0-9]+, Passed: +[0-9]+' "$out" || { echo "[test] $(basename "$proj" .csproj) ran no tests"; status=1; }
+  cat "$out" >> "$log"; rm -f "$out"
 done
 
 read -r passed failed skipped < <(grep -Eo 'Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" |
