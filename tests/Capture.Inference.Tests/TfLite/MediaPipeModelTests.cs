@@ -56,6 +56,17 @@ public class MediaPipeModelTests(BuiltModelsFixture models) : IClassFixture<Buil
         }
     }
 
+    [Onnx.PythonOnnxFact]
+    public async Task Converted_FaceLandmarkAndPoseDetection_PassOnnxCheckerWithShapeInference()
+    {
+        foreach (string name in new[] { "face_landmark", "pose_detection" })
+        {
+            (int code, string text) = Onnx.PythonOnnx.CheckModel(await File.ReadAllBytesAsync(await models.Store.GetModelPathAsync(name)));
+
+            Assert.True(code == 0, $"{name}: {text}");
+        }
+    }
+
     [Fact]
     public async Task FaceLandmark_FaceCrop_PresenceHighAndLandmarksInsideCrop()
     {
