@@ -17,6 +17,8 @@ internal static class Program
             ModelsCommand.Create(),
             TrackCommand.Create(),
             RenderCommand.Create(),
+            EvalCommand.Create(),
+            CalibrateCommand.Create(),
         };
 
         return CliErrors.Run(root, args);

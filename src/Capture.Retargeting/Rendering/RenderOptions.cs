@@ -33,7 +33,7 @@ public sealed record RenderOptions
     public int? MaxFrames { get; init; }
 
     /// <summary>Background for transparent characters (RGB).</summary>
-    public (byte R, byte G, byte B) Background { get; init; } = (0, 0, 0);
+    public (byte R, byte G, byte B) Background { get; init; } = (235, 235, 235);
 
     /// <summary>Sizes the generator supports as presets.</summary>
     public static IReadOnlyList<int> Sizes { get; } = [256, 512, 1024];

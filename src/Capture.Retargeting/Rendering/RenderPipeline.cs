@@ -232,7 +232,7 @@ public static class RenderPipeline
 
         (Vector2 center, Vector2 radius) = FaceMeasures.OvalEllipse(pixels);
         float faceHeight = 2 * MathF.Max(radius.X, radius.Y);
-        float side = MathF.Min(faceHeight * CharacterRigBuilder.CropFaceHeights, Math.Max(tracking.ImageWidth, tracking.ImageHeight));
+        float side = MathF.Min(faceHeight * CharacterRigBuilder.CropFaceHeights, MathF.Max(Math.Min(tracking.ImageWidth, tracking.ImageHeight), faceHeight * 0.9f));
         float left = center.X - (side / 2);
         float top = center.Y - (side / 2) - (0.04f * faceHeight);
         left = side <= tracking.ImageWidth ? Math.Clamp(left, 0, tracking.ImageWidth - side) : (tracking.ImageWidth - side) / 2;

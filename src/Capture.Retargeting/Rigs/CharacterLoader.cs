@@ -50,6 +50,12 @@ public static class CharacterLoader
         if (rigFile is not null)
         {
             Vector3[] canonical = (await CanonicalFace.LoadAsync(ct).ConfigureAwait(false)).Landmarks;
+            if (tracked is not null && !rigFile.Agrees(tracked, picture.Width, picture.Height))
+            {
+                log?.Invoke($"{Path.GetFileName(picturePath)}: the tracker's face does not match the rig file's points; using the rig file alone");
+                tracked = null;
+            }
+
             Vector3[] fitted = rigFile.FitFace(canonical, picture.Width, picture.Height, tracked);
             string source = tracked is null ? "rig file" : "tracker + rig file";
             log?.Invoke($"{Path.GetFileName(picturePath)}: face points from {source} ({rigFile.Points.Count} named points in {rigFile.Path})");

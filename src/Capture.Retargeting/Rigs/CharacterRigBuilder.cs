@@ -52,8 +52,13 @@ public static class CharacterRigBuilder
 
         (Vector2 center, Vector2 radius) = FaceMeasures.OvalEllipse(pixelLandmarks);
         float faceHeight = 2 * MathF.Max(radius.X, radius.Y);
-        float side = MathF.Min(faceHeight * CropFaceHeights, Math.Max(picture.Width, picture.Height));
-        side = MathF.Max(side, faceHeight * 1.2f);
+        // An opaque picture is never padded (padding shows as mirrored or smeared picture): the crop
+        // is at most its short side, even if that cuts into a big face. A picture with alpha is
+        // padded with transparency, so the whole face always fits.
+        float shortSide = Math.Min(picture.Width, picture.Height);
+        float side = picture.HasAlpha
+            ? MathF.Min(faceHeight * CropFaceHeights, MathF.Max(shortSide, faceHeight * 1.1f))
+            : MathF.Min(faceHeight * CropFaceHeights, shortSide);
         float left = center.X - (side / 2);
         float top = center.Y - (side / 2) - (0.04f * faceHeight);
         left = side <= picture.Width ? Math.Clamp(left, 0, picture.Width - side) : (picture.Width - side) / 2;

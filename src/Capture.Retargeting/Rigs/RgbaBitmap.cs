@@ -59,7 +59,7 @@ public sealed class RgbaBitmap
     /// <summary>
     /// Samples the square [left, left+side)×[top, top+side) of this picture into a size×size RGBA
     /// float picture, planar (R plane, G, B, A) in 0..1. Outside the picture: transparent when the
-    /// picture has alpha, otherwise the nearest edge pixel. Downscaling averages a supersampled footprint.
+    /// picture has alpha, otherwise the picture mirrored at its edge. Downscaling averages a supersampled footprint.
     /// </summary>
     public void SampleSquare(float left, float top, float side, int size, Span<float> planar)
     {
@@ -109,6 +109,24 @@ public sealed class RgbaBitmap
         AddTap(x0 + 1, y0 + 1, fx * fy, acc);
     }
 
+    // Reflects an index into [0, n) (…2 1 0 | 0 1 2 … n-1 | n-1 n-2…): padding that continues the picture instead of smearing its edge.
+    private static int Mirror(int i, int n)
+    {
+        if (n == 1)
+        {
+            return 0;
+        }
+
+        int period = 2 * n;
+        i %= period;
+        if (i < 0)
+        {
+            i += period;
+        }
+
+        return i < n ? i : period - 1 - i;
+    }
+
     private void AddTap(int x, int y, float weight, Span<float> acc)
     {
         if (weight == 0)
@@ -122,8 +140,8 @@ public sealed class RgbaBitmap
             return;
         }
 
-        x = Math.Clamp(x, 0, Width - 1);
-        y = Math.Clamp(y, 0, Height - 1);
+        x = Mirror(x, Width);
+        y = Mirror(y, Height);
         int o = ((y * Width) + x) * 4;
         const float Scale = 1f / 255f;
         acc[0] += Pixels[o] * Scale * weight;

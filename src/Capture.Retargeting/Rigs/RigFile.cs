@@ -214,6 +214,37 @@ public sealed class RigFile
         return face;
     }
 
+    /// <summary>
+    /// True when a tracked face (picture pixels) lies near the named points: within a quarter of
+    /// the eye distance on average. A face far from them (the tracker saw something else) is not
+    /// worth correcting; the canonical face fitted to the points is better.
+    /// </summary>
+    public bool Agrees(ReadOnlySpan<Vector3> tracked, int pictureWidth, int pictureHeight)
+    {
+        var scale = new Vector2((float)pictureWidth / ImageWidth, (float)pictureHeight / ImageHeight);
+        Vector2 right = Vector2.Zero, left = Vector2.Zero;
+        int nr = 0, nl = 0;
+        double sum = 0;
+        foreach ((string name, int index, Vector2 point) in Points)
+        {
+            Vector2 target = point * scale;
+            sum += Vector2.DistanceSquared(target, new Vector2(tracked[index].X, tracked[index].Y));
+            if (name.StartsWith("rightEye", StringComparison.Ordinal))
+            {
+                right += target;
+                nr++;
+            }
+            else if (name.StartsWith("leftEye", StringComparison.Ordinal))
+            {
+                left += target;
+                nl++;
+            }
+        }
+
+        float eyes = Vector2.Distance(right / nr, left / nl);
+        return Math.Sqrt(sum / Points.Count) < 0.25 * eyes;
+    }
+
     private (float Scale, float Angle, Vector2 Shift) FitSimilarity2D(Vector2[] image, Vector2[] targets)
     {
         Vector2 ca = Vector2.Zero;
