@@ -70,7 +70,7 @@ public static class FrameSources
         args.AddRange(rateFilter is null ? ["-fps_mode", "cfr", "-r", Format(fps)] : ["-fps_mode", "passthrough"]);
         args.AddRange(s_rawOutput);
         FfmpegProcess process = FfmpegProcess.Start("ffmpeg", args, readStdout: true, writeStdin: false);
-        return new FfmpegFrameSource(process, width, height, fps, frameCount, options.PoolCapacity, FrameClock.Presentation,
+        return FfmpegFrameSource.Start(process, width, height, fps, frameCount, options.PoolCapacity, FrameClock.Presentation,
             path, url, $"file {Path.GetFileName(path)} {width}x{height} @{fps:0.##}");
     }
 
@@ -86,7 +86,7 @@ public static class FrameSources
         AddScale(args, width, height, video.Width, video.Height, extraFilter: null);
         args.AddRange(s_rawOutput);
         FfmpegProcess process = FfmpegProcess.Start("ffmpeg", args, readStdout: true, writeStdin: false);
-        return new FfmpegFrameSource(process, width, height, 0, 1, options.PoolCapacity, FrameClock.Presentation,
+        return FfmpegFrameSource.Start(process, width, height, 0, 1, options.PoolCapacity, FrameClock.Presentation,
             path, url, $"image {Path.GetFileName(path)} {width}x{height}");
     }
 
@@ -128,7 +128,7 @@ public static class FrameSources
         args.AddRange(["-vf", $"scale={width}:{height}", "-fps_mode", "cfr", "-r", Format(fps)]);
         args.AddRange(s_rawOutput);
         FfmpegProcess process = FfmpegProcess.Start("ffmpeg", args, readStdout: true, writeStdin: false);
-        return new FfmpegFrameSource(process, width, height, fps, frameCount, FrameSourceOptions.Default.PoolCapacity,
+        return FfmpegFrameSource.Start(process, width, height, fps, frameCount, FrameSourceOptions.Default.PoolCapacity,
             realTime ? FrameClock.Arrival : FrameClock.Presentation, $"lavfi:{filterGraph}", inputUrl: null,
             $"lavfi {filterGraph} {width}x{height} @{fps:0.##}{(realTime ? " real-time" : "")}");
     }
@@ -160,7 +160,7 @@ public static class FrameSources
         args.AddRange(["-fps_mode", "passthrough"]);
         args.AddRange(s_rawOutput);
         FfmpegProcess process = FfmpegProcess.Start("ffmpeg", args, readStdout: true, writeStdin: false);
-        return new FfmpegFrameSource(process, width, height, fps, null, options.PoolCapacity, FrameClock.Arrival,
+        return FfmpegFrameSource.Start(process, width, height, fps, null, options.PoolCapacity, FrameClock.Arrival,
             device, device, $"v4l2 {device} {width}x{height} @{fps:0.##}");
     }
 

@@ -176,6 +176,14 @@ public sealed class FrameSourceTests : IClassFixture<TempDir>
     }
 
     [Fact]
+    public async Task OpenAsync_Mp4Path_IsAVideoFileSource()
+    {
+        await using IFrameSource source = await FrameSources.OpenAsync(TestMedia.ExprMan, new FrameSourceOptions { Height = 120 });
+        Assert.Equal("file vid_expr_man_d18.mp4 120x120 @30", source.Description);
+        Assert.IsNotAssignableFrom<ILiveFrameSource>(source);
+    }
+
+    [Fact]
     public async Task ReadAsync_ConsumerHoldsFrames_SourceWaitsAndReusesPool()
     {
         await using IFrameSource source = await FrameSources.OpenFileAsync(TestMedia.ExprMan, new FrameSourceOptions { PoolCapacity = 3, Width = 64 });

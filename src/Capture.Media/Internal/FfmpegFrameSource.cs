@@ -27,7 +27,7 @@ internal enum FrameClock
 /// async read), stamps it and queues it; the consumer takes frames from that queue. ffmpeg can so
 /// decode ahead by up to the pool's capacity, and nothing is allocated per frame.
 /// </summary>
-internal sealed class FfmpegFrameSource : ILiveFrameSource
+internal class FfmpegFrameSource : IFrameSource
 {
     private readonly FfmpegProcess _process;
     private readonly FramePool _pool;
@@ -42,7 +42,7 @@ internal sealed class FfmpegFrameSource : ILiveFrameSource
     private long _dropped;
     private int _disposed;
 
-    public FfmpegFrameSource(
+    protected FfmpegFrameSource(
         FfmpegProcess process, int width, int height, double frameRate, long? frameCount, int poolCapacity,
         FrameClock clock, string inputName, string? inputUrl, string description)
     {
@@ -78,7 +78,16 @@ internal sealed class FfmpegFrameSource : ILiveFrameSource
 
     public string Description { get; }
 
+    /// <summary>Frames dropped because the consumer was behind (live sources only; otherwise 0).</summary>
     public long DroppedFrames => Interlocked.Read(ref _dropped);
+
+    /// <summary>Starts reading: an <see cref="ILiveFrameSource"/> for <see cref="FrameClock.Arrival"/>, a plain source otherwise.</summary>
+    public static FfmpegFrameSource Start(
+        FfmpegProcess process, int width, int height, double frameRate, long? frameCount, int poolCapacity,
+        FrameClock clock, string inputName, string? inputUrl, string description) =>
+        clock == FrameClock.Arrival
+            ? new LiveFfmpegFrameSource(process, width, height, frameRate, frameCount, poolCapacity, inputName, inputUrl, description)
+            : new FfmpegFrameSource(process, width, height, frameRate, frameCount, poolCapacity, clock, inputName, inputUrl, description);
 
     /// <summary>The ffmpeg child's process id (tests check it is gone after dispose or cancel).</summary>
     internal int ProcessId => _process.Id;
@@ -165,6 +174,11 @@ internal sealed class FfmpegFrameSource : ILiveFrameSource
         catch (Exception ex) when (_stop.IsCancellationRequested && ex is IOException or ObjectDisposedException)
         {
         }
+        catch (IOException ex)
+        {
+            _error = ExceptionDispatchInfo.Capture(new MediaInputException(
+                _inputName, $"reading frames from ffmpeg failed ({ex.Message}; ffmpeg: {_process.ErrorSummary(_inputUrl, _inputName)})", ex));
+        }
         catch (Exception ex)
         {
             _error = ExceptionDispatchInfo.Capture(ex);
@@ -241,3 +255,10 @@ internal sealed class FfmpegFrameSource : ILiveFrameSource
         _stop.Dispose();
     }
 }
+
+/// <summary>The same source, marked live: arrival-time stamps and drop-oldest (see <see cref="FrameClock.Arrival"/>).</summary>
+internal sealed class LiveFfmpegFrameSource(
+    FfmpegProcess process, int width, int height, double frameRate, long? frameCount, int poolCapacity,
+    string inputName, string? inputUrl, string description)
+    : FfmpegFrameSource(process, width, height, frameRate, frameCount, poolCapacity, FrameClock.Arrival, inputName, inputUrl, description),
+    ILiveFrameSource;
