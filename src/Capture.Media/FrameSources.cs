@@ -62,7 +62,7 @@ public static class FrameSources
         }
 
         string url = MediaProbe.FileUrl(path);
-        var args = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-xerror", "-i", url, "-map", "0:v:0", "-an", "-sn", "-dn" };
+        var args = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-xerror", "-i", url, "-map", "0:V:0", "-an", "-sn", "-dn" };
         AddScale(args, width, height, video.Width, video.Height, rateFilter);
         // Constant rate out, so Sequence / FrameRate is each frame's presentation time. At the native
         // rate the muxer-side cfr keeps exactly the declared frames (the fps filter can drop the last
