@@ -263,3 +263,43 @@ public sealed class TransportTests
         }
     }
 }
+
+public sealed class WebSocketInteropTests
+{
+    [Fact]
+    public async Task WebSocketServer_NodeWsClient_HandshakeFramesAndAcksBothWays()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var listener = new WebSocketPacketListener(new IPEndPoint(IPAddress.Loopback, 0), "/live");
+        Task<WebSocketPacketTransport> accept = listener.AcceptAsync(cts.Token);
+        using System.Diagnostics.Process node = NodeInterop.Start("ws-client.mjs", $"ws://127.0.0.1:{listener.Port}/live", "3");
+        Task<string> stdout = node.StandardOutput.ReadToEndAsync(cts.Token);
+        Task<string> stderr = node.StandardError.ReadToEndAsync(cts.Token);
+        await using WebSocketPacketTransport server = await accept;
+
+        var reader = new ProtocolReader();
+        byte[] buffer = new byte[65536];
+        Assert.Equal(MessageKind.Hello, reader.Read(buffer.AsSpan(0, await server.ReceiveAsync(buffer, cts.Token))));
+        Assert.Equal("ws-node", reader.Hello!.PerformerId);
+        var ack = new ArrayBufferWriter<byte>();
+        for (int s = 0; s < 3; s++)
+        {
+            Assert.Equal(MessageKind.TrackingFrame, reader.Read(buffer.AsSpan(0, await server.ReceiveAsync(buffer, cts.Token))));
+            Assert.Equal(s, reader.Frame.Sequence);
+            Assert.Equal(1_700_000_000_000_000 + (s * 33_333), reader.Frame.CaptureTimestampUs);
+            Assert.Equal(5 / 16384f, reader.Frame.Face.Landmarks[1].Z);
+            Assert.Equal(0.5f, reader.Frame.Face.Blendshapes[(int)Core.Tracking.ArkitBlendshape.JawOpen]);
+            ack.Clear();
+            ProtocolWriter.WriteAck(ack, new AckMessage(MessageKind.TrackingFrame, s));
+            await server.SendAsync(ack.WrittenMemory, cts.Token);
+        }
+
+        Assert.Equal(0, await server.ReceiveAsync(buffer, cts.Token));
+        await node.WaitForExitAsync(cts.Token);
+        Assert.True(node.ExitCode == 0, $"node exited {node.ExitCode}: {await stderr}");
+        string[] lines = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(
+            ["[{\"i\":\"1\"},{\"i\":\"5\"},{\"i\":\"2\"},{\"i\":\"0\"}]", "[{\"i\":\"1\"},{\"i\":\"5\"},{\"i\":\"2\"},{\"i\":\"1\"}]", "[{\"i\":\"1\"},{\"i\":\"5\"},{\"i\":\"2\"},{\"i\":\"2\"}]"],
+            lines);
+    }
+}
