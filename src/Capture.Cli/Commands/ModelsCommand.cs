@@ -40,7 +40,11 @@ internal static class ModelsCommand
 
         var force = new Option<bool>("--force", "-f") { Description = "Rebuild even when a verified build exists." };
         var names = new Argument<string[]>("names") { Description = "Models or assets to build (default: all).", Arity = ArgumentArity.ZeroOrMore };
-        var build = new Command("build", "Extract and convert the models into models/build/ (checked against the manifest).") { force, names };
+        var update = new Option<bool>("--update-manifest")
+        {
+            Description = "Maintainers only: recompute the selected entries' sha256 (source and converted) and rewrite models/manifest.json first.",
+        };
+        var build = new Command("build", "Extract and convert the models into models/build/ (checked against the manifest).") { force, update, names };
         build.SetAction(async (parseResult, ct) =>
         {
             ModelStore store = ModelStore.FromRepository();
@@ -54,6 +58,18 @@ internal static class ModelsCommand
             }
 
             bool rebuild = parseResult.GetValue(force);
+            if (parseResult.GetValue(update))
+            {
+                ModelEntry[] entries = [.. store.Manifest.Models.Select(m => selected.Contains(m.Name) ? store.Rehash(m) : m)];
+                foreach ((ModelEntry before, ModelEntry after) in store.Manifest.Models.Zip(entries).Where(p => p.First != p.Second))
+                {
+                    AnsiConsole.MarkupLine($"[yellow]updated[/] {Markup.Escape(after.Name)}: sha256 {after.Sha256[..12]}…, onnx {after.OnnxSha256?[..12] ?? "-"}…");
+                }
+
+                store.SaveManifest(new ModelManifest(entries));
+                rebuild = true;
+            }
+
             await AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn())
                 .StartAsync(async ctx =>

@@ -42,7 +42,7 @@ public sealed partial class ModelStore
         BuildDirectory = buildDirectory;
     }
 
-    public ModelManifest Manifest { get; }
+    public ModelManifest Manifest { get; private set; }
 
     public string ManifestPath { get; }
 
@@ -105,6 +105,43 @@ public sealed partial class ModelStore
     /// <summary>Extracts the source bytes (the .tflite or asset) from the npm package and checks their sha256.</summary>
     public byte[] ReadSource(ModelEntry entry)
     {
+        (string sourceName, byte[] bytes) = ReadSourceUnverified(entry);
+        VerifyHash(sourceName, bytes, entry.Sha256);
+        return bytes;
+    }
+
+    /// <summary>
+    /// The entry with its hashes recomputed from the npm package and the current converter: for a maintainer
+    /// who changed the converter or a package version on purpose (<c>capture models build --update-manifest</c>).
+    /// </summary>
+    public ModelEntry Rehash(ModelEntry entry)
+    {
+        (_, byte[] source) = ReadSourceUnverified(entry);
+        return entry with
+        {
+            Sha256 = Sha256Hex(source),
+            OnnxSha256 = entry.IsModel ? Sha256Hex(Convert(entry, source)) : null,
+        };
+    }
+
+    /// <summary>Writes <paramref name="manifest"/> over this store's manifest file.</summary>
+    public void SaveManifest(ModelManifest manifest)
+    {
+        File.WriteAllText(ManifestPath, manifest.ToJson());
+        Manifest = manifest;
+        _buildLock.Wait();
+        try
+        {
+            _verified.Clear();
+        }
+        finally
+        {
+            _buildLock.Release();
+        }
+    }
+
+    private (string SourceName, byte[] Bytes) ReadSourceUnverified(ModelEntry entry)
+    {
         string dir = PackageDirectory(entry);
         if (!Directory.Exists(dir))
         {
@@ -138,8 +175,7 @@ public sealed partial class ModelStore
             bytes = ExtractPacked(Path.Combine(dir, entry.Packed + "_loader.js"), data, entry.File);
         }
 
-        VerifyHash(sourceName, bytes, entry.Sha256);
-        return bytes;
+        return (sourceName, bytes);
     }
 
     /// <summary>

@@ -197,6 +197,12 @@ public sealed class TfLiteToOnnxConverter
             case TfLiteBuiltinOperator.MEAN:
                 Mean(op, o?.GetBool(0) ?? false);
                 break;
+            case TfLiteBuiltinOperator.STRIDED_SLICE:
+                StridedSlice(op, o);
+                break;
+            case TfLiteBuiltinOperator.SLICE:
+                Slice(op);
+                break;
             case TfLiteBuiltinOperator.SOFTMAX:
                 Softmax(op, o?.GetFloat(0, 1f) ?? 1f);
                 break;
@@ -453,6 +459,67 @@ public sealed class TfLiteToOnnxConverter
         Array.Sort(axes);
         string input = nchw ? ToNchw(op.Inputs[0]) : ToNhwc(op.Inputs[0]);
         string y = _b.Node("ReduceMean", [input], _b.UniqueName("mean"), OnnxAttribute.Ints("axes", axes), OnnxAttribute.Int("keepdims", keepDims ? 1 : 0));
+        Set(op.Outputs[0], y, nchw);
+    }
+
+    private void StridedSlice(TfLiteOperator op, FlatTable? o)
+    {
+        // StridedSliceOptions: begin_mask=0, end_mask=1, ellipsis_mask=2, new_axis_mask=3, shrink_axis_mask=4, offset=5.
+        int beginMask = o?.GetInt(0) ?? 0, endMask = o?.GetInt(1) ?? 0, shrinkMask = o?.GetInt(4) ?? 0;
+        if ((o?.GetInt(2) ?? 0) != 0 || (o?.GetInt(3) ?? 0) != 0 || (o?.GetBool(5) ?? false))
+        {
+            throw new NotSupportedException("ellipsis_mask, new_axis_mask and offset are not supported");
+        }
+
+        int[] begin = Const(op.Inputs[1], "begin").AsInts(), end = Const(op.Inputs[2], "end").AsInts();
+        int[] strides = op.Inputs.Length > 3 ? Const(op.Inputs[3], "strides").AsInts() : [.. Enumerable.Repeat(1, begin.Length)];
+        var starts = new long[begin.Length];
+        var ends = new long[begin.Length];
+        for (int d = 0; d < begin.Length; d++)
+        {
+            bool backwards = strides[d] < 0;
+            starts[d] = (beginMask & (1 << d)) != 0 ? (backwards ? long.MaxValue : 0) : begin[d];
+            ends[d] = (endMask & (1 << d)) != 0 ? (backwards ? long.MinValue : long.MaxValue)
+                : (shrinkMask & (1 << d)) != 0 ? begin[d] + 1 : end[d];
+            if ((shrinkMask & (1 << d)) != 0 && begin[d] == -1)
+            {
+                ends[d] = long.MaxValue;
+            }
+        }
+
+        SliceNode(op, starts, ends, [.. strides.Select(s => (long)s)], reshapeToOutput: shrinkMask != 0);
+    }
+
+    private void Slice(TfLiteOperator op)
+    {
+        int[] begin = Const(op.Inputs[1], "begin").AsInts(), size = Const(op.Inputs[2], "size").AsInts();
+        long[] starts = [.. begin.Select(b => (long)b)];
+        long[] ends = [.. begin.Select((b, d) => size[d] < 0 ? long.MaxValue : (long)b + size[d])];
+        SliceNode(op, starts, ends, [.. begin.Select(_ => 1L)], reshapeToOutput: false);
+    }
+
+    private void SliceNode(TfLiteOperator op, long[] starts, long[] ends, long[] steps, bool reshapeToOutput)
+    {
+        Activation x = Act(op.Inputs[0]);
+        int rank = starts.Length;
+        bool nchw = x.Shape.Length == 4 && rank == 4 && !reshapeToOutput;
+        long[] axes = [.. Enumerable.Range(0, rank).Select(d => (long)d)];
+        if (nchw)
+        {
+            // Slice the NCHW tensor: NHWC axis d is NCHW axis IndexOf(toNchw, d).
+            axes = [.. axes.Select(a => (long)Array.IndexOf(s_toNchw, a))];
+        }
+
+        string input = nchw ? ToNchw(op.Inputs[0]) : ToNhwc(op.Inputs[0]);
+        string y = _b.Node("Slice", [input,
+            _b.Initializer(_b.UniqueName("starts"), starts, rank), _b.Initializer(_b.UniqueName("ends"), ends, rank),
+            _b.Initializer(_b.UniqueName("axes"), axes, rank), _b.Initializer(_b.UniqueName("steps"), steps, rank)], _b.UniqueName("slice"));
+        int[] outShape = _graph.Tensors[op.Outputs[0]].Shape;
+        if (reshapeToOutput)
+        {
+            y = _b.Node("Reshape", [y, _b.Initializer(_b.UniqueName("shape"), [.. outShape.Select(d => (long)d)], outShape.Length)], _b.UniqueName("reshape"));
+        }
+
         Set(op.Outputs[0], y, nchw);
     }
 

@@ -36,6 +36,14 @@ public sealed class ModelStoreTests : IDisposable
     }
 
     [Fact]
+    public void Rehash_CurrentConverter_ReproducesManifestHashes()
+    {
+        ModelEntry entry = _repo.Manifest.Get("hand_recrop");
+
+        Assert.Equal(entry, _repo.Rehash(entry));
+    }
+
+    [Fact]
     public async Task GetAssetPathAsync_Geometry_ExtractsPackedFileWithManifestHash()
     {
         var store = new ModelStore(_repo.ManifestPath, _repo.NpmCacheDirectory, Path.Combine(_temp, "build"));

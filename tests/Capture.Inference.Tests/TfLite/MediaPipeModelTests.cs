@@ -33,6 +33,10 @@ public class MediaPipeModelTests(BuiltModelsFixture models) : IClassFixture<Buil
     [InlineData("pose_landmark_lite")]
     [InlineData("pose_landmark_full")]
     [InlineData("pose_landmark_heavy")]
+    [InlineData("hand_landmark_full")]
+    [InlineData("palm_detection_full")]
+    [InlineData("palm_detection_lite")]
+    [InlineData("hand_recrop")]
     public async Task Converted_RealModel_HasTfLiteInputsAndOutputsAndRunsFinite(string name)
     {
         ModelEntry entry = models.Store.Manifest.Get(name);

@@ -242,6 +242,37 @@ public class TfLiteToOnnxConverterTests
     }
 
     [Fact]
+    public void Convert_StridedSliceChannelsAndShrink_MatchesTfSemantics()
+    {
+        const int H = 3, W = 4, C = 6;
+        float[] x = [.. Enumerable.Range(0, H * W * C).Select(i => (float)i)];
+        var m = new TinyTfLite();
+        int input = m.Input("x", 1, H, W, C);
+        int relu = m.Activation("relu", 1, H, W, C);
+        m.Op(TfLiteBuiltinOperator.RELU, [input], [relu]); // so the slice sees an NCHW activation
+
+        // Channels 1, 3, 5 of rows 1.. (begin_mask on batch and width, end_mask on all but channels).
+        int sliced = m.Activation("sliced", 1, 2, W, 3);
+        m.Op(TfLiteBuiltinOperator.STRIDED_SLICE, [relu, m.ConstInt("b", [0, 1, 0, 1], 4), m.ConstInt("e", [0, 0, 0, 6], 4), m.ConstInt("s", [1, 1, 1, 2], 4)],
+            [sliced], new FbTable((0, 0b0101), (1, 0b0111)));
+        m.Output(sliced);
+
+        // Row 2, all columns, channel 0, with the row and channel axes shrunk: shape [1, W].
+        int row = m.Activation("row", 1, W);
+        m.Op(TfLiteBuiltinOperator.STRIDED_SLICE, [relu, m.ConstInt("b2", [0, 2, 0, 0], 4), m.ConstInt("e2", [1, 3, W, 1], 4), m.ConstInt("s2", [1, 1, 1, 1], 4)],
+            [row], new FbTable((4, 0b1010)));
+        m.Output(row);
+
+        (float[] Data, long[] Shape)[] got = ConvertAndRun(m, ("x", x, [1, H, W, C]));
+
+        float[] expected = [.. from y in Enumerable.Range(1, 2) from xx in Enumerable.Range(0, W) from c in new[] { 1, 3, 5 } select x[(((y * W) + xx) * C) + c]];
+        Assert.Equal([1L, 2, W, 3], got[0].Shape);
+        Assert.Equal(expected, got[0].Data);
+        Assert.Equal([1L, W], got[1].Shape);
+        Assert.Equal([.. Enumerable.Range(0, W).Select(xx => x[(((2 * W) + xx) * C) + 0])], got[1].Data);
+    }
+
+    [Fact]
     public void Convert_SameModelTwice_IdenticalBytes()
     {
         static byte[] Build()

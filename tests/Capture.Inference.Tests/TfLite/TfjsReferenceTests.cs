@@ -20,6 +20,7 @@ public class TfjsReferenceTests(BuiltModelsFixture models, ITestOutputHelper out
     [InlineData("face_landmark", 0f, 1f, 1e-5f)]
     [InlineData("pose_detection", -1f, 1f, 1e-5f)]
     [InlineData("pose_landmark_lite", 0f, 1f, 1e-4f)]
+    [InlineData("hand_landmark_full", 0f, 1f, 1e-4f)]
     public async Task Converted_RealModelOnFacePhoto_MatchesTfLiteRuntime(string name, float lo, float hi, float maxRelative)
     {
         ModelEntry entry = models.Store.Manifest.Get(name);
