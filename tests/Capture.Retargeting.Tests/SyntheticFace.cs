@@ -30,6 +30,10 @@ internal static class SyntheticFace
         Ring(f, FaceTopology.LipsInner, cx, cy + (0.45f * r), 0.2f * r, mouthOpen * r, MathF.PI, -1);
         Line(f, FaceTopology.RightBrow, cx - (0.45f * r), cx - (0.12f * r), cy - (0.38f * r));
         Line(f, FaceTopology.LeftBrow, cx + (0.12f * r), cx + (0.45f * r), cy - (0.38f * r));
+        f[FaceTopology.NoseTip] = new Vector3(cx, cy + (0.15f * r), -0.1f * r);
+        f[4] = new Vector3(cx, cy + (0.1f * r), -0.09f * r);
+        f[6] = new Vector3(cx, cy - (0.1f * r), -0.05f * r);
+        f[168] = new Vector3(cx, cy - (0.2f * r), -0.04f * r);
         return f;
     }
 
