@@ -44,11 +44,12 @@ public sealed class BlendshapeEstimator
         Measures n = _neutral;
         blendshapes[..ArkitBlendshapes.Count].Clear();
 
-        // Eyes: aperture (lid gap over eye width) against neutral. Full blink at 20 % of neutral.
+        // Eyes: aperture (lid gap over eye width) against neutral. Blink starts below 90 % of the
+        // neutral aperture and is full at 40 %: the 468-point model rarely closes the lids completely.
         float rightOpen = m.RightEyeAperture / n.RightEyeAperture;
         float leftOpen = m.LeftEyeAperture / n.LeftEyeAperture;
-        Set(blendshapes, ArkitBlendshape.EyeBlinkRight, (0.8f - rightOpen) / 0.6f);
-        Set(blendshapes, ArkitBlendshape.EyeBlinkLeft, (0.8f - leftOpen) / 0.6f);
+        Set(blendshapes, ArkitBlendshape.EyeBlinkRight, (0.9f - rightOpen) / 0.5f);
+        Set(blendshapes, ArkitBlendshape.EyeBlinkLeft, (0.9f - leftOpen) / 0.5f);
         Set(blendshapes, ArkitBlendshape.EyeWideRight, (rightOpen - 1.15f) / 0.35f);
         Set(blendshapes, ArkitBlendshape.EyeWideLeft, (leftOpen - 1.15f) / 0.35f);
 

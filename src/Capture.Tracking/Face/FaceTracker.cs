@@ -31,6 +31,7 @@ internal sealed class FaceTracker : IDisposable
     private readonly TrackerOptions _options;
     private readonly OneEuroFilterBank _filter;
     private readonly float[] _pixels = new float[LandmarkFloats];
+    private readonly Vector3[] _raw = new Vector3[TrackingFrame.FaceLandmarkCount];
     private readonly Vector3[] _canonicalSpace = new Vector3[TrackingFrame.FaceLandmarkCount];
     private readonly HeadPoseSolver _pose;
     private readonly BlendshapeEstimator _blendshapes;
@@ -142,6 +143,16 @@ internal sealed class FaceTracker : IDisposable
         _roi = new RotatedRect((minX + maxX) / 2, (minY + maxY) / 2, maxX - minX, maxY - minY, rotation).SquareLongScaled(LandmarkRoiScale);
         _tracking = true;
 
+        // Blendshapes read the raw points: smoothing tuned for still-face jitter would flatten a
+        // 100 ms blink, and the shapes are ratios that tolerate the model's sub-pixel noise.
+        for (int i = 0; i < _raw.Length; i++)
+        {
+            _raw[i] = new Vector3(_pixels[3 * i] / width, _pixels[(3 * i) + 1] / height, _pixels[(3 * i) + 2] / width);
+        }
+
+        _pose.Solve(_raw, width, height, _canonicalSpace);
+        _blendshapes.Estimate(_canonicalSpace, face.Blendshapes);
+
         if (_options.Smoothing && !_options.StaticImage)
         {
             float size = ((maxX - minX) + (maxY - minY)) / 2;
@@ -157,7 +168,6 @@ internal sealed class FaceTracker : IDisposable
         }
 
         face.HeadPose = _pose.Solve(landmarks, width, height, _canonicalSpace);
-        _blendshapes.Estimate(_canonicalSpace, face.Blendshapes);
     }
 
     private Vector2 Point(int index) => new(_pixels[3 * index], _pixels[(3 * index) + 1]);
