@@ -43,6 +43,8 @@ public sealed class ProtocolFuzzBenchmark : IBenchmarkCommand
         Console.WriteLine($"packets: {fuzzer.Packets:N0} in {clock.Elapsed.TotalSeconds:F1} s ({fuzzer.Packets / clock.Elapsed.TotalSeconds:N0}/s), seed {seed}");
         Console.WriteLine($"accepted: {fuzzer.Accepted:N0}, rejected with a format/version error: {fuzzer.Rejected:N0}");
         Console.WriteLine($"crashes: {fuzzer.CrashCount}, hangs: 0, slowest packet: {fuzzer.SlowestPacket.TotalMilliseconds:F2} ms");
+        TimeSpan again = fuzzer.Time(fuzzer.SlowestPacketBytes, 20);
+        Console.WriteLine($"slowest packet ({fuzzer.SlowestPacketBytes.Length:N0} bytes) decoded again on its own: best of 20 = {again.TotalMilliseconds:F3} ms");
         Console.WriteLine($"peak working set: {process.PeakWorkingSet64 / (1024.0 * 1024):F1} MiB, GC heap: {GC.GetTotalMemory(false) / (1024.0 * 1024):F1} MiB");
         foreach (string crash in fuzzer.Crashes)
         {

@@ -59,6 +59,25 @@ public sealed class ProtocolFuzzer
 
     public TimeSpan SlowestPacket { get; private set; }
 
+    /// <summary>A copy of the slowest packet, to time it again on its own (a pause or a real slow path?).</summary>
+    public byte[] SlowestPacketBytes { get; private set; } = [];
+
+    /// <summary>Decodes one packet as the fuzz loop does, and returns how long the fastest of <paramref name="repeats"/> tries took.</summary>
+    public TimeSpan Time(byte[] packet, int repeats)
+    {
+        var best = TimeSpan.MaxValue;
+        var watch = new Stopwatch();
+        for (int i = 0; i < repeats; i++)
+        {
+            watch.Restart();
+            Feed(packet);
+            watch.Stop();
+            best = watch.Elapsed < best ? watch.Elapsed : best;
+        }
+
+        return best;
+    }
+
     /// <summary>Runs <paramref name="count"/> packets.</summary>
     public void Run(long count)
     {
@@ -73,6 +92,7 @@ public sealed class ProtocolFuzzer
             if (watch.Elapsed > SlowestPacket)
             {
                 SlowestPacket = watch.Elapsed;
+                SlowestPacketBytes = packet.ToArray();
             }
         }
     }
