@@ -35,40 +35,54 @@ internal static class TfjsReference
         }
     }
 
-    /// <summary>Runs <paramref name="tflite"/> on one NHWC input; returns the outputs in the model's order.</summary>
-    public static (string Name, int[] Shape, float[] Data)[] Run(byte[] tflite, float[] input)
+    /// <summary>
+    /// Runs each model on its NHWC input in one browser launch; returns each job's outputs in the model's order.
+    /// </summary>
+    public static (string Name, int[] Shape, float[] Data)[][] Run(IReadOnlyList<(byte[] TfLite, float[] Input)> jobs)
     {
         string dir = System.IO.Directory.CreateTempSubdirectory("capture-tfjs").FullName;
         try
         {
-            File.WriteAllBytes(Path.Combine(dir, "model.tflite"), tflite);
-            File.WriteAllBytes(Path.Combine(dir, "input.f32"), MemoryMarshal.AsBytes(input.AsSpan()).ToArray());
             var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (string a in new[] { Path.Combine(Directory, "run.mjs"), Path.Combine(dir, "model.tflite"), Path.Combine(dir, "input.f32"), Path.Combine(dir, "out") })
+            start.ArgumentList.Add(Path.Combine(Directory, "run.mjs"));
+            for (int j = 0; j < jobs.Count; j++)
             {
-                start.ArgumentList.Add(a);
+                File.WriteAllBytes(Path.Combine(dir, $"model{j}.tflite"), jobs[j].TfLite);
+                File.WriteAllBytes(Path.Combine(dir, $"input{j}.f32"), MemoryMarshal.AsBytes(jobs[j].Input.AsSpan()).ToArray());
+                start.ArgumentList.Add(Path.Combine(dir, $"model{j}.tflite"));
+                start.ArgumentList.Add(Path.Combine(dir, $"input{j}.f32"));
+                start.ArgumentList.Add(Path.Combine(dir, $"out{j}"));
             }
 
             using Process p = Process.Start(start)!;
             Task<string> stderr = p.StandardError.ReadToEndAsync();
             string stdout = p.StandardOutput.ReadToEnd();
-            if (!p.WaitForExit(120_000))
+            if (!p.WaitForExit(300_000))
             {
                 p.Kill(entireProcessTree: true);
-                throw new TimeoutException("tfjs-tflite reference did not finish in 120 s");
+                throw new TimeoutException("tfjs-tflite reference did not finish in 300 s");
             }
 
-            Assert.True(p.ExitCode == 0, $"run.mjs failed ({p.ExitCode}): {stdout}{stderr.Result}");
-            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "out", "outputs.json")));
-            return [.. doc.RootElement.EnumerateArray().Select((o, i) => (
-                o.GetProperty("name").GetString()!,
-                o.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray(),
-                MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(dir, "out", $"{i}.f32"))).ToArray()))];
+            if (p.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"run.mjs failed ({p.ExitCode}): {stdout}{stderr.Result}");
+            }
+
+            return [.. Enumerable.Range(0, jobs.Count).Select(j => ReadOutputs(Path.Combine(dir, $"out{j}")))];
         }
         finally
         {
             System.IO.Directory.Delete(dir, recursive: true);
         }
+    }
+
+    private static (string Name, int[] Shape, float[] Data)[] ReadOutputs(string outDir)
+    {
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "outputs.json")));
+        return [.. doc.RootElement.EnumerateArray().Select((o, i) => (
+            o.GetProperty("name").GetString()!,
+            o.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray(),
+            MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(outDir, $"{i}.f32"))).ToArray()))];
     }
 }
 
