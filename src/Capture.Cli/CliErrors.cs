@@ -14,7 +14,7 @@ internal static class CliErrors
     {
         try
         {
-            return root.Parse(args).Invoke();
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception ex) when (IsUserError(ex))
         {
