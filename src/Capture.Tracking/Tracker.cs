@@ -137,6 +137,9 @@ public sealed class Tracker : IDisposable
     /// <summary>How many times the face detector has run (tests and benchmarks check that tracking re-detects rarely).</summary>
     internal long FaceDetectorRuns => _face?.DetectorRuns ?? 0;
 
+    /// <summary>How many times the pose detector has run.</summary>
+    internal long PoseDetectorRuns => _pose?.DetectorRuns ?? 0;
+
     public void Dispose()
     {
         if (_disposed)

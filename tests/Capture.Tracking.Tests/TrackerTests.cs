@@ -88,19 +88,29 @@ public class TrackerTests(ModelsFixture models)
     }
 
     [Fact]
-    public void Process_TinyFaceInALargeFrame_DoesNotThrowAndIsFoundWhereItIs()
+    public void Process_TinyFaceInALargeFrame_IsReportedAbsentWithoutError()
     {
-        // The portrait shrunk to 96×96 and placed at (400, 300) on a 640×480 grey frame: a face of ~50 px.
+        // The portrait shrunk to 96×96 (a face ~50 px wide) on a 640×480 grey frame: below what the
+        // short-range detector sees at its 128×128 input (~10 px), so no face — and no exception.
         VideoFrame frame = Ffmpeg.Decode(TestData.Media("face_sergey_mediapipe.png"), 1, 640, 480, "scale=96:96,pad=640:480:400:300:gray")[0];
 
         TrackingFrame r = Track(frame);
 
-        if (r.Face.Present)
-        {
-            Vector2 nose = r.Face.Pixel(1, 640, 480);
-            Assert.InRange(nose.X, 400, 496);
-            Assert.InRange(nose.Y, 300, 396);
-        }
+        Assert.False(r.Face.Present);
+    }
+
+    [Fact]
+    public void Process_SmallFaceOffCentre_IsFoundWhereItIs()
+    {
+        // 200×200 portrait (a face ~110 px wide) at (400, 240) on 640×480.
+        VideoFrame frame = Ffmpeg.Decode(TestData.Media("face_sergey_mediapipe.png"), 1, 640, 480, "scale=200:200,pad=640:480:400:240:gray")[0];
+
+        TrackingFrame r = Track(frame);
+
+        Assert.True(r.Face.Present);
+        Vector2 nose = r.Face.Pixel(1, 640, 480);
+        Assert.InRange(nose.X, 400, 600);
+        Assert.InRange(nose.Y, 240, 440);
     }
 
     [Fact]
@@ -177,6 +187,26 @@ public class TrackerTests(ModelsFixture models)
         }
 
         Assert.Equal(1, tracker.FaceDetectorRuns);
+    }
+
+    [Theory]
+    [InlineData("vid_body_fullbody_gesture_s13.mp4")]
+    [InlineData("vid_talk_selfie_man_d13.mp4")]
+    public void Process_BodyVideo_TracksFromTheLandmarksWithoutReDetecting(string clip)
+    {
+        List<VideoFrame> frames = Ffmpeg.Decode(TestData.Media(clip), 20);
+        using Tracker tracker = models.Create(new TrackerOptions { Face = false, Body = true });
+        var r = new TrackingFrame();
+        int present = 0;
+
+        foreach (VideoFrame f in frames)
+        {
+            tracker.Process(f, r);
+            present += r.Body.Present ? 1 : 0;
+        }
+
+        Assert.Equal(frames.Count, present);
+        Assert.True(tracker.PoseDetectorRuns <= 2, $"{tracker.PoseDetectorRuns} detector runs in {frames.Count} frames");
     }
 
     [Fact]

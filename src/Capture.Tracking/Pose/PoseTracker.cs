@@ -65,6 +65,9 @@ internal sealed class PoseTracker : IDisposable
 
     public RotatedRect Roi => _roi;
 
+    /// <summary>How many times the pose detector ran.</summary>
+    public long DetectorRuns { get; private set; }
+
     public void Reset()
     {
         _tracking = false;
@@ -135,6 +138,7 @@ internal sealed class PoseTracker : IDisposable
 
     private bool Detect(VideoFrame frame)
     {
+        DetectorRuns++;
         RotatedRect letterbox = RotatedRect.Letterbox(frame.Width, frame.Height);
         ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, letterbox, _detector.Input, _detector.InputWidth, -1f, 1f, CropBorder.Zero);
         _detector.Run();
