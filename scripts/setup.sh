@@ -59,37 +59,19 @@ done < "$root/scripts/npm-packages.lock"
 ort="$cache/npm/com.github.asus4.onnxruntime"
 [ -f "$ort/Plugins/Linux/x64/libonnxruntime.so" ] || { echo "setup: ONNX Runtime native library missing under $ort" >&2; exit 1; }
 
-# --- MediaPipe JS reference harness (tests/mediapipe-js): playwright-core, never a browser -----
-mpjs="$root/tests/mediapipe-js"
-mpjs_stamp="$mpjs/node_modules/.capture-lock-sha256"
-mpjs_sum="$(sha256sum "$mpjs/package-lock.json" | cut -d' ' -f1)"
-if [ "$(cat "$mpjs_stamp" 2>/dev/null)" != "$mpjs_sum" ]; then
-  log "npm ci --prefix tests/mediapipe-js"
-  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 quiet npm ci --prefix "$mpjs" --no-audit --no-fund \
-    || { echo "setup: npm ci --prefix tests/mediapipe-js failed" >&2; exit 1; }
-  echo "$mpjs_sum" > "$mpjs_stamp"
-fi
-
-# --- npm packages for the protocol interop tests (tests/interop-node: @msgpack/msgpack, osc-js, three) ---
-# Peers we did not write, run under node by tests/Capture.Protocol.Tests. Skipped while node_modules matches the lock.
-interop="$root/tests/interop-node"
-interop_stamp="$interop/node_modules/.capture-lock-sha256"
-interop_sum="$(sha256sum "$interop/package-lock.json" | cut -d' ' -f1)"
-if [ "$(cat "$interop_stamp" 2>/dev/null)" != "$interop_sum" ]; then
-  log "npm ci --prefix tests/interop-node"
-  quiet npm ci --prefix "$interop" --no-audit --no-fund \
-    || { echo "setup: npm ci --prefix tests/interop-node failed" >&2; exit 1; }
-  echo "$interop_sum" > "$interop_stamp"
-fi
-
-# --- TensorFlow Lite's own runtime (tfjs-tflite, wasm) for the TFLite→ONNX converter's reference tests ---
-tfjs="$root/tests/Capture.Inference.Tests/TfLite/TfjsReference"
-tfjs_stamp="$tfjs/node_modules/.capture-lock-sha256"
-tfjs_sum="$(sha256sum "$tfjs/package-lock.json" | cut -d' ' -f1)"
-if [ "$(cat "$tfjs_stamp" 2>/dev/null)" != "$tfjs_sum" ]; then
-  log "npm ci --prefix tests/Capture.Inference.Tests/TfLite/TfjsReference"
-  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 quiet npm ci --prefix "$tfjs" --no-audit --no-fund \
-    || { echo "setup: npm ci --prefix tests/Capture.Inference.Tests/TfLite/TfjsReference failed" >&2; exit 1; }
-  echo "$tfjs_sum" > "$tfjs_stamp"
-fi
+# --- Node test peers, each with its own package-lock.json --------------------------------------
+# `npm ci` per folder, skipped while node_modules was installed from the same lock; never downloads a browser.
+npm_ci_locked() {
+  local dir="$root/$1" stamp sum
+  stamp="$root/$1/node_modules/.capture-lock-sha256"
+  sum="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ] && return 0
+  log "npm ci --prefix $1"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 quiet npm ci --prefix "$dir" --no-audit --no-fund \
+    || { echo "setup: npm ci --prefix $1 failed" >&2; exit 1; }
+  echo "$sum" > "$stamp"
+}
+npm_ci_locked tests/mediapipe-js                           # MediaPipe JS in Chromium (playwright-core): the tracker's reference
+npm_ci_locked tests/interop-node                           # @msgpack/msgpack, osc-js, three's BVHLoader: protocol peers we did not write
+npm_ci_locked tests/Capture.Inference.Tests/TfLite/TfjsReference   # TensorFlow Lite's own runtime (tfjs-tflite wasm): converter reference
 exit 0
