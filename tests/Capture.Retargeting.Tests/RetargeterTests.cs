@@ -116,6 +116,22 @@ public class RetargeterTests
         }
     }
 
+    [Fact]
+    public void Load_DefaultProfileInCalibration_HasNoNeutralAndFullRanges()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "Capture.sln")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        PerformerProfile profile = PerformerProfile.Load(Path.Combine(dir!, "calibration", "performer-default.json"));
+
+        Assert.False(profile.HasNeutral);
+        Assert.Equal(ArkitBlendshapes.Count, profile.Blendshapes.Count);
+        Assert.All(profile.Blendshapes.Values, r => Assert.Equal(new BlendshapeRange(0, 1), r));
+    }
+
     private static (CharacterRig Rig, PerformerProfile Profile, TrackingFrame Neutral) Setup()
     {
         CharacterRig rig = WarpGeneratorTests.SyntheticRig(WarpGeneratorTests.Picture(96, 96, transparentCorners: false));

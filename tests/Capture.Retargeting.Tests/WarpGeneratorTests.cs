@@ -106,3 +106,34 @@ public class WarpGeneratorTests
         Assert.True(Vector3.Distance(got, expected) < 0.15f, $"mouth pixel {got}, mouth colour {expected}");
     }
 }
+
+public class WarpGeneratorChannelTests
+{
+    [Fact]
+    public void Generate_WithoutAlpha_MatchesTheRgbaGeneratorOnColourAndReportsOpaque()
+    {
+        RgbaBitmap picture = WarpGeneratorTests.Picture(96, 96, transparentCorners: false);
+        CharacterRig rig = WarpGeneratorTests.SyntheticRig(picture);
+        using var rgba = new WarpGenerator(64, 1, gridSize: 16);
+        using var rgb = new WarpGenerator(64, 1, gridSize: 16, withAlpha: false);
+        rgba.SetCharacter(rig);
+        rgb.SetCharacter(rig);
+        var face = new DrivenFace();
+        face.SetNeutral(rig.Neutral);
+        face.Points[FaceTopology.Chin] += new System.Numerics.Vector2(0, 0.03f);
+
+        rgba.Generate(face);
+        rgb.Generate(face);
+
+        int plane = 64 * 64;
+        for (int i = 0; i < plane * 3; i++)
+        {
+            Assert.Equal(rgba.Output[i], rgb.Output[i], 4);
+        }
+
+        for (int i = plane * 3; i < plane * 4; i++)
+        {
+            Assert.Equal(1f, rgb.Output[i]);
+        }
+    }
+}

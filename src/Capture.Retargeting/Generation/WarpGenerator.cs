@@ -29,6 +29,7 @@ public sealed class WarpGenerator : ICharacterGenerator
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
     private readonly int _size;
+    private readonly int _channels;
     private readonly float[] _image;
     private readonly float[] _mask;
     private readonly float[] _still;
@@ -51,12 +52,14 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// <param name="size">Output side: 256, 512 or 1024 (any size ≥ 16 works).</param>
     /// <param name="intraOpThreads">ONNX Runtime threads; 0 = one a core.</param>
     /// <param name="gridSize">Spline lattice side G.</param>
-    public WarpGenerator(int size, int intraOpThreads = 0, int gridSize = DefaultGridSize)
+    /// <param name="withAlpha">Warp the alpha channel too (pictures with transparency); false warps RGB only and reports alpha 1.</param>
+    public WarpGenerator(int size, int intraOpThreads = 0, int gridSize = DefaultGridSize, bool withAlpha = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 16);
         _size = size;
+        _channels = withAlpha ? 4 : 3;
         int k = ControlCount;
-        byte[] model = WarpGraph.Build(size, k, gridSize);
+        byte[] model = WarpGraph.Build(size, k, gridSize, _channels);
         using (SessionOptions options = InferenceEnvironment.CreateSessionOptions(intraOpThreads))
         {
             _session = new InferenceSession(model, options);
@@ -74,15 +77,19 @@ public sealed class WarpGenerator : ICharacterGenerator
         _output = new float[plane * 4];
         _inputs =
         [
-            OrtValue.CreateTensorValueFromMemory(_image, [1, 4, size, size]),
+            Tensor(_image, _channels * plane, [1, _channels, size, size]),
             OrtValue.CreateTensorValueFromMemory(_keep, [1, 1, size, size]),
-            OrtValue.CreateTensorValueFromMemory(_add, [1, 4, size, size]),
+            Tensor(_add, _channels * plane, [1, _channels, size, size]),
             OrtValue.CreateTensorValueFromMemory(_centers, [k, 2]),
             OrtValue.CreateTensorValueFromMemory(_centerNorms, [k, 1]),
             OrtValue.CreateTensorValueFromMemory(_weights, [2, k]),
             OrtValue.CreateTensorValueFromMemory(_affine, [2, 3]),
         ];
-        _outputs = [OrtValue.CreateTensorValueFromMemory(_output, [1, 4, size, size])];
+        _outputs = [Tensor(_output, _channels * plane, [1, _channels, size, size])];
+        if (_channels == 3)
+        {
+            _output.AsSpan(3 * plane).Fill(1);
+        }
         _spline = new ThinPlateSpline(k) { Regularization = 1e-6 };
         _painter = new LayerPainter(size);
         _sourcePoints = new Vector2[k];
@@ -91,7 +98,10 @@ public sealed class WarpGenerator : ICharacterGenerator
 
     public int Size => _size;
 
-    /// <summary>The last frame, planar RGBA floats 0..1. Owned by the generator; overwritten by the next <see cref="Generate"/>.</summary>
+    /// <summary>True when the alpha channel is warped (see the constructor).</summary>
+    public bool WithAlpha => _channels == 4;
+
+    /// <summary>The last frame, planar RGBA floats 0..1 (alpha all 1 without <see cref="WithAlpha"/>). Owned by the generator; overwritten by the next <see cref="Generate"/>.</summary>
     public ReadOnlySpan<float> Output => _output;
 
     /// <summary>The spline fitted for the last frame (tests compare the graph with it).</summary>
@@ -242,6 +252,10 @@ public sealed class WarpGenerator : ICharacterGenerator
             destination[RingAnchors + i] = new Vector2(border[i * 2], border[(i * 2) + 1]);
         }
     }
+
+    // A tensor over the first `length` floats of an array we own (pinned by ORT for the OrtValue's life).
+    private static OrtValue Tensor(float[] data, int length, long[] shape) =>
+        OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(data, 0, length), shape);
 
     private static byte ToByte(float v) => (byte)Math.Clamp((int)(v + 0.5f), 0, 255);
 }

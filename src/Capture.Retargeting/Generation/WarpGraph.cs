@@ -19,15 +19,15 @@ namespace Capture.Retargeting.Generation;
 /// <c>frame = GridSample(image, grid) · keep + add</c>.
 /// Inputs (all float):
 /// <list type="bullet">
-/// <item><c>image</c> [1,4,S,S]: the character crop, RGBA in 0..1.</item>
+/// <item><c>image</c> [1,C,S,S]: the character crop, RGBA (C = 4) or RGB (C = 3) in 0..1.</item>
 /// <item><c>keep</c> [1,1,S,S]: weight of the warped picture: animation mask × (1 − layer coverage).</item>
-/// <item><c>add</c> [1,4,S,S]: still picture × (1 − mask) + mask × premultiplied layer colour.</item>
+/// <item><c>add</c> [1,C,S,S]: still picture × (1 − mask) + mask × premultiplied layer colour.</item>
 /// <item><c>centers</c> [K,2]: −2 × the spline centres (= driven control points in output space).</item>
 /// <item><c>center_norms</c> [K,1]: |centre|².</item>
 /// <item><c>weights</c> [2,K]: the spline's kernel weights (x row, y row).</item>
 /// <item><c>affine</c> [2,3]: the spline's affine part, columns (1, x, y).</item>
 /// </list>
-/// Output <c>frame</c> [1,4,S,S], RGBA in 0..1.
+/// Output <c>frame</c> [1,C,S,S] in 0..1.
 /// </remarks>
 public static class WarpGraph
 {
@@ -43,10 +43,14 @@ public static class WarpGraph
     /// <summary>Input names in the order <see cref="WarpGenerator"/> feeds them.</summary>
     public static IReadOnlyList<string> InputNames { get; } = [Image, Keep, Add, Centers, CenterNorms, Weights, Affine];
 
-    /// <summary>Builds the model bytes for output size <paramref name="size"/>, K control points and a G×G spline grid.</summary>
-    public static byte[] Build(int size, int controlCount, int gridSize)
+    /// <summary>
+    /// Builds the model bytes for output size <paramref name="size"/>, K control points, a G×G spline grid and
+    /// <paramref name="channels"/> picture channels (4 = RGBA; 3 = RGB for opaque pictures, a quarter less GridSample work).
+    /// </summary>
+    public static byte[] Build(int size, int controlCount, int gridSize, int channels = 4)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(controlCount, 3);
         ArgumentOutOfRangeException.ThrowIfLessThan(gridSize, 2);
         var g = new OnnxGraphBuilder("capture_warp_generator", 17);
@@ -54,9 +58,9 @@ public static class WarpGraph
         long k = controlCount;
         int gg = gridSize * gridSize;
 
-        g.Input(Image, OnnxDataType.Float, 1, 4, s, s);
+        g.Input(Image, OnnxDataType.Float, 1, channels, s, s);
         g.Input(Keep, OnnxDataType.Float, 1, 1, s, s);
-        g.Input(Add, OnnxDataType.Float, 1, 4, s, s);
+        g.Input(Add, OnnxDataType.Float, 1, channels, s, s);
         g.Input(Centers, OnnxDataType.Float, k, 2);
         g.Input(CenterNorms, OnnxDataType.Float, k, 1);
         g.Input(Weights, OnnxDataType.Float, 2, k);
@@ -111,7 +115,7 @@ public static class WarpGraph
 
         string kept = g.Node("Mul", [warped, Keep], "kept");
         string frame = g.Node("Add", [kept, Add], Frame);
-        g.Output(frame, OnnxDataType.Float, 1, 4, s, s);
+        g.Output(frame, OnnxDataType.Float, 1, channels, s, s);
         return g.ToModelBytes();
     }
 

@@ -46,7 +46,7 @@ public static class RenderPipeline
         tracker.Reset();
 
         var retargeter = new Retargeter(rig, calibrated, options.Gains);
-        using var generator = new WarpGenerator(options.Size, intraOpThreads: 1);
+        using var generator = new WarpGenerator(options.Size, intraOpThreads: 1, withAlpha: rig.Picture.HasAlpha);
         generator.SetCharacter(rig);
         int size = options.Size;
         int outWidth = options.SideBySide ? size * 2 : size;
