@@ -62,9 +62,6 @@ public sealed class WarpGenerator : ICharacterGenerator
         byte[] model = WarpGraph.Build(size, k, gridSize, _channels);
         using (SessionOptions options = InferenceEnvironment.CreateSessionOptions(intraOpThreads))
         {
-            // Between runs this thread does C# work (spline, layers, copies) and the pipeline runs the
-            // tracker: ORT's worker threads must not spin-wait for the next run on a 2-core machine.
-            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
             _session = new InferenceSession(model, options);
         }
 
