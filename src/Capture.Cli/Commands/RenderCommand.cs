@@ -32,10 +32,11 @@ internal static class RenderCommand
         var profile = new Option<string?>("--profile") { Description = "Performer profile JSON from 'capture calibrate' (default: neutral from the clip's first second)." };
         var motionData = new Option<string?>("--motion-data") { Description = "Folder to write motion.csv into (head pose, blinks, blendshapes per frame)." };
         var frames = new Option<int?>("--frames") { Description = "Render only the first N frames." };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Print where the time went, per pipeline stage." };
         var sample = new Option<bool>("--sample") { Description = $"Render the sample: {SampleDriving} driving {SampleCharacter} from ../shared/media into out/sample.mp4." };
         var command = new Command("render", "Drive a character picture with a performer's video and write an MP4.")
         {
-            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, frames, sample,
+            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, frames, sample, verbose,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -57,7 +58,7 @@ internal static class RenderCommand
                         HeadMotion = parseResult.GetValue(head),
                     },
                 };
-                return await RunAsync(options, ct).ConfigureAwait(false);
+                return await RunAsync(options, parseResult.GetValue(verbose), ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is CaptureUserException or IOException or InvalidDataException or OperationCanceledException or ArgumentException)
             {
@@ -144,7 +145,7 @@ internal static class RenderCommand
         return null;
     }
 
-    private static async Task<int> RunAsync(RenderOptions options, CancellationToken ct)
+    private static async Task<int> RunAsync(RenderOptions options, bool verbose, CancellationToken ct)
     {
         AnsiConsole.MarkupLine($"render [bold]{Markup.Escape(options.DrivingPath)}[/] → [bold]{Markup.Escape(options.CharacterPath)}[/] at {options.Size}² → {Markup.Escape(options.OutputPath)}");
         RenderResult? result = null;
@@ -168,6 +169,11 @@ internal static class RenderCommand
         string lost = r.FramesWithoutFace > 0 ? $", face lost in {r.FramesWithoutFace} frames (eased to neutral)" : string.Empty;
         AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"[green]wrote[/] {Markup.Escape(r.OutputPath)}: {r.Frames} frames in {r.Seconds:F1} s ({r.FramesPerSecond:F1} fps){Markup.Escape(lost)}"));
+        if (verbose && r.Stages.Length > 0)
+        {
+            AnsiConsole.MarkupLine($"[grey]{Markup.Escape(r.Stages)}[/]");
+        }
+
         return 0;
     }
 }

@@ -26,10 +26,11 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// <summary>Control points per frame: the mesh subset plus the fixed anchors.</summary>
     public static int ControlCount => FaceTopology.WarpControls.Length + RingAnchors + BorderAnchors;
 
-    private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
     private readonly int _size;
     private readonly int _channels;
+    private readonly int _intraOpThreads;
+    private readonly int _gridSize;
     private readonly float[] _image;
     private readonly float[] _mask;
     private readonly float[] _still;
@@ -40,8 +41,13 @@ public sealed class WarpGenerator : ICharacterGenerator
     private readonly float[] _weights;
     private readonly float[] _affine = new float[6];
     private readonly float[] _output;
-    private readonly OrtValue[] _inputs;
-    private readonly OrtValue[] _outputs;
+    private InferenceSession? _session;
+    private OrtValue[] _inputs = [];
+    private OrtValue[] _outputs = [];
+    private WarpRegion _region;
+    private float[] _regionKeep = [];
+    private float[] _regionAdd = [];
+    private float[] _regionOutput = [];
     private readonly string[] _outputNames = [WarpGraph.Frame];
     private readonly ThinPlateSpline _spline;
     private readonly LayerPainter _painter;
@@ -58,13 +64,9 @@ public sealed class WarpGenerator : ICharacterGenerator
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 16);
         _size = size;
         _channels = withAlpha ? 4 : 3;
+        _intraOpThreads = intraOpThreads;
+        _gridSize = gridSize;
         int k = ControlCount;
-        byte[] model = WarpGraph.Build(size, k, gridSize, _channels);
-        using (SessionOptions options = InferenceEnvironment.CreateSessionOptions(intraOpThreads))
-        {
-            _session = new InferenceSession(model, options);
-        }
-
         int plane = size * size;
         _image = new float[plane * 4];
         _mask = new float[plane];
@@ -75,17 +77,6 @@ public sealed class WarpGenerator : ICharacterGenerator
         _centerNorms = new float[k];
         _weights = new float[2 * k];
         _output = new float[plane * 4];
-        _inputs =
-        [
-            Tensor(_image, _channels * plane, [1, _channels, size, size]),
-            OrtValue.CreateTensorValueFromMemory(_keep, [1, 1, size, size]),
-            Tensor(_add, _channels * plane, [1, _channels, size, size]),
-            OrtValue.CreateTensorValueFromMemory(_centers, [k, 2]),
-            OrtValue.CreateTensorValueFromMemory(_centerNorms, [k, 1]),
-            OrtValue.CreateTensorValueFromMemory(_weights, [2, k]),
-            OrtValue.CreateTensorValueFromMemory(_affine, [2, 3]),
-        ];
-        _outputs = [Tensor(_output, _channels * plane, [1, _channels, size, size])];
         if (_channels == 3)
         {
             _output.AsSpan(3 * plane).Fill(1);
@@ -122,14 +113,108 @@ public sealed class WarpGenerator : ICharacterGenerator
         }
 
         _painter.SetBase(_mask, _still, _keep, _add);
+
+        // Outside the mask's bounding box the frame is the still picture: written once here, and
+        // the session renders only the box.
+        _add.AsSpan(0, _channels * plane).CopyTo(_output);
+        WarpRegion region = WarpRegion.OfMask(_mask, _size);
+        if (_session is null || region != _region)
+        {
+            CreateSession(region);
+        }
+
         WriteControlPoints(rig.Neutral, rig.Neutral, _sourcePoints);
         _rig = rig;
     }
+
+    /// <summary>The output rectangle the session renders (the animation mask's bounding box).</summary>
+    public WarpRegion Region => _region;
+
+    private void CreateSession(WarpRegion region)
+    {
+        DisposeSession();
+        int k = ControlCount;
+        int plane = _size * _size;
+        int area = region.Width * region.Height;
+        byte[] model = WarpGraph.Build(_size, k, _gridSize, _channels, region);
+        using (SessionOptions options = InferenceEnvironment.CreateSessionOptions(_intraOpThreads))
+        {
+            _session = new InferenceSession(model, options);
+        }
+
+        _region = region;
+        _regionKeep = new float[area];
+        _regionAdd = new float[area * _channels];
+        _regionOutput = new float[area * _channels];
+        _inputs =
+        [
+            Tensor(_image, _channels * plane, [1, _channels, _size, _size]),
+            OrtValue.CreateTensorValueFromMemory(_regionKeep, [1, 1, region.Height, region.Width]),
+            OrtValue.CreateTensorValueFromMemory(_regionAdd, [1, _channels, region.Height, region.Width]),
+            OrtValue.CreateTensorValueFromMemory(_centers, [k, 2]),
+            OrtValue.CreateTensorValueFromMemory(_centerNorms, [k, 1]),
+            OrtValue.CreateTensorValueFromMemory(_weights, [2, k]),
+            OrtValue.CreateTensorValueFromMemory(_affine, [2, 3]),
+        ];
+        _outputs = [OrtValue.CreateTensorValueFromMemory(_regionOutput, [1, _channels, region.Height, region.Width])];
+    }
+
+    // Copies the region's rows between a full S×S planar buffer and a region-sized one.
+    private void CopyRegion(float[] full, float[] part, int channels, bool toPart)
+    {
+        int plane = _size * _size;
+        int w = _region.Width;
+        int area = w * _region.Height;
+        for (int c = 0; c < channels; c++)
+        {
+            for (int y = 0; y < _region.Height; y++)
+            {
+                Span<float> f = full.AsSpan((c * plane) + ((_region.Top + y) * _size) + _region.Left, w);
+                Span<float> p = part.AsSpan((c * area) + (y * w), w);
+                if (toPart)
+                {
+                    f.CopyTo(p);
+                }
+                else
+                {
+                    p.CopyTo(f);
+                }
+            }
+        }
+    }
+
+    private void DisposeSession()
+    {
+        foreach (OrtValue v in _inputs)
+        {
+            v.Dispose();
+        }
+
+        foreach (OrtValue v in _outputs)
+        {
+            v.Dispose();
+        }
+
+        _inputs = [];
+        _outputs = [];
+        _session?.Dispose();
+        _session = null;
+    }
+
+    /// <summary>Stopwatch ticks spent so far solving splines, painting layers and in the ORT session.</summary>
+    public long SplineTicks { get; private set; }
+
+    /// <inheritdoc cref="SplineTicks"/>
+    public long LayerTicks { get; private set; }
+
+    /// <inheritdoc cref="SplineTicks"/>
+    public long SessionTicks { get; private set; }
 
     public void Generate(DrivenFace face)
     {
         ArgumentNullException.ThrowIfNull(face);
         CharacterRig rig = _rig ?? throw new InvalidOperationException("SetCharacter must be called before Generate");
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         WriteDrivenPoints(rig.Neutral, face.Points, _drivenPoints);
         _spline.Solve(_drivenPoints, _sourcePoints);
         int k = _drivenPoints.Length;
@@ -149,8 +234,19 @@ public sealed class WarpGenerator : ICharacterGenerator
             _affine[3 + j] = w[((k + j) * 2) + 1];
         }
 
+        long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
         _painter.Paint(face, rig.MouthColor, rig.TeethColor, rig.LidColor, _keep, _add);
-        _session.Run(_runOptions, WarpGraph.InputNames, _inputs, _outputNames, _outputs);
+        CopyRegion(_keep, _regionKeep, 1, toPart: true);
+        CopyRegion(_add, _regionAdd, _channels, toPart: true);
+        long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+        _session!.Run(_runOptions, WarpGraph.InputNames, _inputs, _outputNames, _outputs);
+        long t3 = System.Diagnostics.Stopwatch.GetTimestamp();
+        CopyRegion(_output, _regionOutput, _channels, toPart: false);
+        long t4 = System.Diagnostics.Stopwatch.GetTimestamp();
+        SplineTicks += t1 - t0;
+        LayerTicks += t2 - t1;
+        SessionTicks += t3 - t2;
+        LayerTicks += t4 - t3;
     }
 
     public void CopyTo(VideoFrame destination, int left, int top, (byte R, byte G, byte B) background)
@@ -163,6 +259,26 @@ public sealed class WarpGenerator : ICharacterGenerator
 
         int plane = _size * _size;
         ReadOnlySpan<float> o = _output;
+        if (_channels == 3)
+        {
+            // Opaque picture: no blend with the background.
+            for (int y = 0; y < _size; y++)
+            {
+                Span<byte> row = destination.Row(top + y).Slice(left * 3, _size * 3);
+                ReadOnlySpan<float> r = o.Slice(y * _size, _size);
+                ReadOnlySpan<float> g = o.Slice(plane + (y * _size), _size);
+                ReadOnlySpan<float> b = o.Slice((2 * plane) + (y * _size), _size);
+                for (int x = 0; x < _size; x++)
+                {
+                    row[x * 3] = ToByte(r[x] * 255f);
+                    row[(x * 3) + 1] = ToByte(g[x] * 255f);
+                    row[(x * 3) + 2] = ToByte(b[x] * 255f);
+                }
+            }
+
+            return;
+        }
+
         for (int y = 0; y < _size; y++)
         {
             Span<byte> row = destination.Row(top + y).Slice(left * 3, _size * 3);
@@ -197,14 +313,8 @@ public sealed class WarpGenerator : ICharacterGenerator
 
     public void Dispose()
     {
-        foreach (OrtValue v in _inputs)
-        {
-            v.Dispose();
-        }
-
-        _outputs[0].Dispose();
+        DisposeSession();
         _runOptions.Dispose();
-        _session.Dispose();
     }
 
     /// <summary>

@@ -47,9 +47,21 @@ public static class WarpGraph
     /// Builds the model bytes for output size <paramref name="size"/>, K control points, a G×G spline grid and
     /// <paramref name="channels"/> picture channels (4 = RGBA; 3 = RGB for opaque pictures, a quarter less GridSample work).
     /// </summary>
-    public static byte[] Build(int size, int controlCount, int gridSize, int channels = 4)
+    /// <param name="region">
+    /// The output rectangle to render (default: the whole S×S frame). Outside the animation mask the
+    /// frame is the still picture, so only the mask's bounding box needs the warp: <c>keep</c>,
+    /// <c>add</c> and <c>frame</c> are then [1,·,H,W] over that rectangle while <c>image</c> stays S×S,
+    /// and the G×G spline lattice spans the rectangle.
+    /// </param>
+    public static byte[] Build(int size, int controlCount, int gridSize, int channels = 4, WarpRegion? region = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 2);
+        WarpRegion r = region ?? new WarpRegion(0, 0, size, size);
+        if (r.Left < 0 || r.Top < 0 || r.Width < 2 || r.Height < 2 || r.Left + r.Width > size || r.Top + r.Height > size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(region), $"region {r} must lie inside the {size}² frame and be at least 2×2");
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(controlCount, 3);
         ArgumentOutOfRangeException.ThrowIfLessThan(gridSize, 2);
@@ -59,8 +71,10 @@ public static class WarpGraph
         int gg = gridSize * gridSize;
 
         g.Input(Image, OnnxDataType.Float, 1, channels, s, s);
-        g.Input(Keep, OnnxDataType.Float, 1, 1, s, s);
-        g.Input(Add, OnnxDataType.Float, 1, channels, s, s);
+        long h = r.Height;
+        long w = r.Width;
+        g.Input(Keep, OnnxDataType.Float, 1, 1, h, w);
+        g.Input(Add, OnnxDataType.Float, 1, channels, h, w);
         g.Input(Centers, OnnxDataType.Float, k, 2);
         g.Input(CenterNorms, OnnxDataType.Float, k, 1);
         g.Input(Weights, OnnxDataType.Float, 2, k);
@@ -74,8 +88,8 @@ public static class WarpGraph
             for (int gx = 0; gx < gridSize; gx++)
             {
                 int i = (gy * gridSize) + gx;
-                float x = GridCoordinate(gx, gridSize);
-                float y = GridCoordinate(gy, gridSize);
+                float x = PixelCoordinate(r.Left + ((r.Width - 1) * (double)gx / (gridSize - 1)), size);
+                float y = PixelCoordinate(r.Top + ((r.Height - 1) * (double)gy / (gridSize - 1)), size);
                 points[i] = x;
                 points[gg + i] = y;
                 norms[i] = (x * x) + (y * y);
@@ -90,7 +104,7 @@ public static class WarpGraph
         string gridHomogeneous = g.Initializer("grid_homogeneous", homogeneous, 3, gg);
         string epsilon = g.Initializer("epsilon", [1e-20f]);
         string coarseShape = g.Initializer("coarse_shape", [1L, 2, gridSize, gridSize], 4);
-        string fieldSize = g.Initializer("field_size", [1L, 2, s, s], 4);
+        string fieldSize = g.Initializer("field_size", [1L, 2, h, w], 4);
 
         // r² between every centre and every grid point, [K, G²]; clamped at 0 against rounding.
         string cross = g.Node("MatMul", [Centers, gridPoints], "cross");
@@ -115,10 +129,72 @@ public static class WarpGraph
 
         string kept = g.Node("Mul", [warped, Keep], "kept");
         string frame = g.Node("Add", [kept, Add], Frame);
-        g.Output(frame, OnnxDataType.Float, 1, channels, s, s);
+        g.Output(frame, OnnxDataType.Float, 1, channels, h, w);
         return g.ToModelBytes();
     }
 
     /// <summary>Normalized coordinate of lattice index <paramref name="i"/> of <paramref name="n"/> (align-corners).</summary>
     public static float GridCoordinate(int i, int n) => -1f + (2f * i / (n - 1));
+
+    private static float PixelCoordinate(double pixel, int n) => (float)(-1 + (2 * pixel / (n - 1)));
+}
+
+/// <summary>A rectangle of output pixels (left, top, width, height) that the warp graph renders.</summary>
+public readonly record struct WarpRegion(int Left, int Top, int Width, int Height)
+{
+    /// <summary>
+    /// The bounding box of the pixels where <paramref name="mask"/> (size×size, row-major) is above 0,
+    /// grown to at least 2×2; the whole frame when the mask is empty.
+    /// </summary>
+    public static WarpRegion OfMask(ReadOnlySpan<float> mask, int size)
+    {
+        int left = size;
+        int top = size;
+        int right = -1;
+        int bottom = -1;
+        for (int y = 0; y < size; y++)
+        {
+            ReadOnlySpan<float> row = mask.Slice(y * size, size);
+            int first = -1;
+            for (int x = 0; x < size; x++)
+            {
+                if (row[x] > 0)
+                {
+                    first = x;
+                    break;
+                }
+            }
+
+            if (first < 0)
+            {
+                continue;
+            }
+
+            int last = first;
+            for (int x = size - 1; x > first; x--)
+            {
+                if (row[x] > 0)
+                {
+                    last = x;
+                    break;
+                }
+            }
+
+            left = Math.Min(left, first);
+            right = Math.Max(right, last);
+            top = Math.Min(top, y);
+            bottom = y;
+        }
+
+        if (right < 0)
+        {
+            return new WarpRegion(0, 0, size, size);
+        }
+
+        right = Math.Min(size - 1, Math.Max(right, left + 1));
+        left = Math.Min(left, right - 1);
+        bottom = Math.Min(size - 1, Math.Max(bottom, top + 1));
+        top = Math.Min(top, bottom - 1);
+        return new WarpRegion(left, top, right - left + 1, bottom - top + 1);
+    }
 }

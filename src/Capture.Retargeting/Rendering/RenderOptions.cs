@@ -46,4 +46,7 @@ public readonly record struct RenderProgress(long Frame, long? TotalFrames, doub
 public sealed record RenderResult(long Frames, long FramesWithoutFace, double Seconds, string OutputPath, string CharacterLandmarkSource, string? ProfileSource)
 {
     public double FramesPerSecond => Seconds > 0 ? Frames / Seconds : 0;
+
+    /// <summary>Seconds spent per pipeline stage (one line, for <c>--verbose</c>); empty when not measured.</summary>
+    public string Stages { get; init; } = string.Empty;
 }

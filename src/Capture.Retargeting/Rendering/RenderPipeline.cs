@@ -33,6 +33,7 @@ public static class RenderPipeline
         }
 
         var clock = Stopwatch.StartNew();
+        var timings = new StageClock();
         CharacterRig rig = await CharacterLoader.LoadAsync(options.CharacterPath, options.RigPath, log, ct).ConfigureAwait(false);
         MediaInfo info = await MediaProbe.ProbeAsync(options.DrivingPath, ct).ConfigureAwait(false);
         VideoStreamInfo video = info.Video ?? throw new InvalidDataException($"{options.DrivingPath} has no video stream");
@@ -44,6 +45,7 @@ public static class RenderPipeline
         string profileSource = profile is { HasNeutral: true } ? options.ProfilePath! : $"first {options.CalibrationSeconds:0.#} s of {Path.GetFileName(options.DrivingPath)}";
         log?.Invoke($"performer neutral: {profileSource}");
         tracker.Reset();
+        timings.Setup = clock.Elapsed.TotalSeconds;
 
         var retargeter = new Retargeter(rig, calibrated, options.Gains);
         using var generator = new WarpGenerator(options.Size, intraOpThreads: 1, withAlpha: rig.Picture.HasAlpha);
@@ -79,15 +81,21 @@ public static class RenderPipeline
                     long n = 0;
                     while (options.MaxFrames is not int limit || n < limit)
                     {
+                        long t0 = Stopwatch.GetTimestamp();
                         VideoFrame? frame = await source.ReadAsync(stop.Token).ConfigureAwait(false);
                         if (frame is null)
                         {
                             break;
                         }
 
+                        long t1 = Stopwatch.GetTimestamp();
                         TrackingFrame result = ring[n % Ring];
                         tracker.Process(frame, result);
+                        long t2 = Stopwatch.GetTimestamp();
                         await channel.Writer.WriteAsync((frame, result), stop.Token).ConfigureAwait(false);
+                        timings.Decode += t1 - t0;
+                        timings.Track += t2 - t1;
+                        timings.TrackQueue += Stopwatch.GetTimestamp() - t2;
                         n++;
                     }
 
@@ -104,26 +112,38 @@ public static class RenderPipeline
         long frames = 0;
         long faceless = 0;
         var rate = Stopwatch.StartNew();
+        long waitStart = Stopwatch.GetTimestamp();
         try
         {
             await foreach ((VideoFrame frame, TrackingFrame tracking) in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false))
             {
                 using (frame)
                 {
+                    long t0 = Stopwatch.GetTimestamp();
+                    timings.GenerateWait += t0 - waitStart;
                     if (!tracking.Face.Present)
                     {
                         faceless++;
                     }
 
                     retargeter.Update(tracking, driven);
+                    long t1 = Stopwatch.GetTimestamp();
                     generator.Generate(driven);
+                    long t2 = Stopwatch.GetTimestamp();
                     if (options.SideBySide)
                     {
                         FrameOps.SampleSquare(frame, performerCrop.X, performerCrop.Y, performerCrop.Z, output, 0, 0, size);
                     }
 
                     generator.CopyTo(output, options.SideBySide ? size : 0, 0, options.Background);
+                    long t3 = Stopwatch.GetTimestamp();
                     await sink.WriteAsync(output, ct).ConfigureAwait(false);
+                    long t4 = Stopwatch.GetTimestamp();
+                    timings.Retarget += t1 - t0;
+                    timings.Generate += t2 - t1;
+                    timings.Composite += t3 - t2;
+                    timings.Encode += t4 - t3;
+                    waitStart = Stopwatch.GetTimestamp();
                     motion?.Write(tracking, driven, retargeter.HeadRotation);
                     frames++;
                     progress?.Report(new RenderProgress(frames, total, frames / Math.Max(1e-6, rate.Elapsed.TotalSeconds)));
@@ -151,8 +171,16 @@ public static class RenderPipeline
             throw new InvalidDataException($"{options.DrivingPath}: no frames could be decoded");
         }
 
+        long finish = Stopwatch.GetTimestamp();
         await sink.CompleteAsync(ct).ConfigureAwait(false);
-        return new RenderResult(frames, faceless, clock.Elapsed.TotalSeconds, options.OutputPath, rig.LandmarkSource, profileSource);
+        timings.Finish = Stopwatch.GetTimestamp() - finish;
+        timings.Spline = generator.SplineTicks;
+        timings.Layers = generator.LayerTicks;
+        timings.Session = generator.SessionTicks;
+        return new RenderResult(frames, faceless, clock.Elapsed.TotalSeconds, options.OutputPath, rig.LandmarkSource, profileSource)
+        {
+            Stages = timings.ToReport(),
+        };
     }
 
     /// <summary>
@@ -259,6 +287,32 @@ public static class RenderPipeline
         catch (Exception)
         {
             // The producer's own error is reported by awaiting it, not here.
+        }
+    }
+
+    /// <summary>Per-stage tick totals, written by the two pipeline stages (each field by one thread only).</summary>
+    private sealed class StageClock
+    {
+        public double Setup;
+        public long Decode;
+        public long Track;
+        public long TrackQueue;
+        public long GenerateWait;
+        public long Retarget;
+        public long Generate;
+        public long Spline;
+        public long Layers;
+        public long Session;
+        public long Composite;
+        public long Encode;
+        public long Finish;
+
+        public string ToReport()
+        {
+            static string S(long ticks) => (ticks / (double)Stopwatch.Frequency).ToString("F2", CultureInfo.InvariantCulture);
+            return string.Create(CultureInfo.InvariantCulture, $"setup (rig, tracker, calibration) {Setup:F2} s | stage 1: decode wait {S(Decode)}, track {S(Track)}, blocked on stage 2 {S(TrackQueue)} | ")
+                + $"stage 2: wait for stage 1 {S(GenerateWait)}, retarget {S(Retarget)}, generate {S(Generate)} (spline {S(Spline)}, layers {S(Layers)}, ORT run {S(Session)}), "
+                + $"side-by-side + RGB {S(Composite)}, encoder pipe {S(Encode)} | encoder finish {S(Finish)} s";
         }
     }
 
