@@ -15,7 +15,7 @@ namespace Capture.Tracking.Face;
 /// from the points (eye corners 33 → 263), re-detecting only when the face flag falls below the
 /// tracking threshold. Then smoothing, head pose and blendshapes.
 /// </summary>
-internal sealed class FaceTracker : IDisposable
+internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
 {
     private const int LandmarkFloats = TrackingFrame.FaceLandmarkCount * 3;
     private const float DetectionRoiScale = 1.5f;
@@ -28,7 +28,6 @@ internal sealed class FaceTracker : IDisposable
     private readonly int _scoresOutput;
     private readonly int _landmarksOutput;
     private readonly int _flagOutput;
-    private readonly TrackerOptions _options;
     private readonly OneEuroFilterBank _filter;
     private readonly float[] _pixels = new float[LandmarkFloats];
     private readonly Vector3[] _raw = new Vector3[TrackingFrame.FaceLandmarkCount];
@@ -36,13 +35,12 @@ internal sealed class FaceTracker : IDisposable
     private readonly HeadPoseSolver _pose;
     private readonly BlendshapeEstimator _blendshapes;
     private RotatedRect _roi;
-    private bool _tracking;
 
     public FaceTracker(TensorModel detector, TensorModel mesh, CanonicalFaceGeometry canonical, TrackerOptions options)
+        : base(options)
     {
         _detector = detector;
         _mesh = mesh;
-        _options = options;
         _decoder = new DetectionDecoder(SsdAnchors.FaceShortRange(), 16, 6, detector.InputWidth)
         {
             MinScore = options.MinDetectionConfidence,
@@ -69,14 +67,12 @@ internal sealed class FaceTracker : IDisposable
     /// <summary>The rect the mesh model last looked at (for overlays and tests).</summary>
     public RotatedRect Roi => _roi;
 
-    public bool IsTracking => _tracking;
-
     /// <summary>How many times the detector ran (tracking should keep this near one a clip).</summary>
     public long DetectorRuns { get; private set; }
 
     public void Reset()
     {
-        _tracking = false;
+        StopTracking();
         _filter.Reset();
     }
 
@@ -98,32 +94,7 @@ internal sealed class FaceTracker : IDisposable
     {
         int width = frame.Width;
         int height = frame.Height;
-        bool detected = false;
-        if (!_tracking || _options.StaticImage)
-        {
-            if (!Detect(frame))
-            {
-                Lost(face);
-                return;
-            }
-
-            detected = true;
-        }
-
-        float flag = RunMesh(frame);
-        if (flag < _options.MinTrackingConfidence && !detected)
-        {
-            // Lost track: look for the face again in this same frame rather than waiting a frame.
-            if (!Detect(frame))
-            {
-                Lost(face);
-                return;
-            }
-
-            flag = RunMesh(frame);
-        }
-
-        if (flag < _options.MinTrackingConfidence)
+        if (!TrackLandmarks(frame, out float flag))
         {
             Lost(face);
             return;
@@ -141,7 +112,6 @@ internal sealed class FaceTracker : IDisposable
 
         float rotation = RotatedRect.RotationFrom(Point(33), Point(263), 0);
         _roi = new RotatedRect((minX + maxX) / 2, (minY + maxY) / 2, maxX - minX, maxY - minY, rotation).SquareLongScaled(LandmarkRoiScale);
-        _tracking = true;
 
         // Blendshapes read the raw points: smoothing tuned for still-face jitter would flatten a
         // 100 ms blink, and the shapes are ratios that tolerate the model's sub-pixel noise.
@@ -153,7 +123,7 @@ internal sealed class FaceTracker : IDisposable
         _pose.Solve(_raw, width, height, _canonicalSpace);
         _blendshapes.Estimate(_canonicalSpace, face.Blendshapes);
 
-        if (_options.Smoothing && !_options.StaticImage)
+        if (Options.Smoothing && !Options.StaticImage)
         {
             float size = ((maxX - minX) + (maxY - minY)) / 2;
             _filter.Apply(_pixels, frame.TimestampUs, size);
@@ -174,12 +144,12 @@ internal sealed class FaceTracker : IDisposable
 
     private void Lost(FaceObservation face)
     {
-        _tracking = false;
+        StopTracking();
         _filter.Reset();
         face.Clear();
     }
 
-    private bool Detect(VideoFrame frame)
+    protected override bool Detect(VideoFrame frame)
     {
         DetectorRuns++;
         RotatedRect letterbox = RotatedRect.Letterbox(frame.Width, frame.Height);
@@ -204,7 +174,7 @@ internal sealed class FaceTracker : IDisposable
     }
 
     /// <summary>Runs the mesh model on <see cref="_roi"/>, leaves pixel landmarks in <see cref="_pixels"/>, returns the face flag (0..1).</summary>
-    private float RunMesh(VideoFrame frame)
+    protected override float RunLandmarks(VideoFrame frame)
     {
         int size = _mesh.InputWidth;
         ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, _roi, _mesh.Input, size, 0f, 1f, CropBorder.Replicate);

@@ -15,7 +15,7 @@ namespace Capture.Tracking.Pose;
 /// presence, sigmoid on the last two) → 33 points projected back; points 33 and 34 (auxiliary)
 /// give the next frame's rect the same way. Heatmap refinement is not done.
 /// </summary>
-internal sealed class PoseTracker : IDisposable
+internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
 {
     private const int ModelPoints = 39;
     private const int ValuesPerPoint = 5;
@@ -28,20 +28,18 @@ internal sealed class PoseTracker : IDisposable
     private readonly int _scoresOutput;
     private readonly int _landmarksOutput;
     private readonly int _flagOutput;
-    private readonly TrackerOptions _options;
     private readonly OneEuroFilterBank _filter;
     private readonly float[] _pixels = new float[TrackingFrame.BodyLandmarkCount * 3];
     private readonly float[] _visibility = new float[TrackingFrame.BodyLandmarkCount];
     private Vector2 _auxCentre;
     private Vector2 _auxScale;
     private RotatedRect _roi;
-    private bool _tracking;
 
     public PoseTracker(TensorModel detector, TensorModel landmarks, TrackerOptions options)
+        : base(options)
     {
         _detector = detector;
         _landmarks = landmarks;
-        _options = options;
         _decoder = new DetectionDecoder(SsdAnchors.Pose(), 12, 4, detector.InputWidth)
         {
             MinScore = options.MinDetectionConfidence,
@@ -70,45 +68,20 @@ internal sealed class PoseTracker : IDisposable
 
     public void Reset()
     {
-        _tracking = false;
+        StopTracking();
         _filter.Reset();
     }
 
     public void Process(VideoFrame frame, BodyObservation body)
     {
-        bool detected = false;
-        if (!_tracking || _options.StaticImage)
-        {
-            if (!Detect(frame))
-            {
-                Lost(body);
-                return;
-            }
-
-            detected = true;
-        }
-
-        float flag = RunLandmarks(frame);
-        if (flag < _options.MinTrackingConfidence && !detected)
-        {
-            if (!Detect(frame))
-            {
-                Lost(body);
-                return;
-            }
-
-            flag = RunLandmarks(frame);
-        }
-
-        if (flag < _options.MinTrackingConfidence)
+        if (!TrackLandmarks(frame, out float flag))
         {
             Lost(body);
             return;
         }
 
         _roi = RoiFrom(_auxCentre, _auxScale);
-        _tracking = true;
-        if (_options.Smoothing && !_options.StaticImage)
+        if (Options.Smoothing && !Options.StaticImage)
         {
             _filter.Apply(_pixels, frame.TimestampUs, _roi.Width / RoiScale);
         }
@@ -131,12 +104,12 @@ internal sealed class PoseTracker : IDisposable
 
     private void Lost(BodyObservation body)
     {
-        _tracking = false;
+        StopTracking();
         _filter.Reset();
         body.Clear();
     }
 
-    private bool Detect(VideoFrame frame)
+    protected override bool Detect(VideoFrame frame)
     {
         DetectorRuns++;
         RotatedRect letterbox = RotatedRect.Letterbox(frame.Width, frame.Height);
@@ -154,7 +127,7 @@ internal sealed class PoseTracker : IDisposable
         return true;
     }
 
-    private float RunLandmarks(VideoFrame frame)
+    protected override float RunLandmarks(VideoFrame frame)
     {
         int size = _landmarks.InputWidth;
         ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, _roi, _landmarks.Input, size, 0f, 1f, CropBorder.Replicate);
