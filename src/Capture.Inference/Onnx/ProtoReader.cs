@@ -6,8 +6,9 @@ namespace Capture.Inference.Onnx;
 /// <summary>
 /// Minimal protocol-buffers wire-format reader over a byte span. Throws <see cref="InvalidDataException"/>
 /// on truncated or malformed input; unknown fields are skipped by the caller with <see cref="Skip"/>.
+/// Used for ONNX tensors and for MediaPipe's own <c>.binarypb</c> assets (the canonical face geometry).
 /// </summary>
-internal ref struct ProtoReader
+public ref struct ProtoReader
 {
     private readonly ReadOnlySpan<byte> _data;
     private int _position;

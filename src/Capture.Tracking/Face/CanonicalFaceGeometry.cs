@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using Capture.Core.Tracking;
+using Capture.Inference.Onnx;
 
 namespace Capture.Tracking.Face;
 
@@ -49,25 +50,25 @@ public sealed class CanonicalFaceGeometry
         var weights = new float[TrackingFrame.FaceLandmarkCount];
         var vertices = new List<float>();
         var indices = new List<int>();
-        var reader = new Reader(data);
+        var reader = new ProtoReader(data);
         while (!reader.End)
         {
-            (int field, int wire) = reader.Tag();
+            (int field, int wire) = reader.ReadTag();
             if (field == 2 && wire == 2)
             {
-                var sub = new Reader(reader.Bytes());
+                var sub = new ProtoReader(reader.ReadBytes());
                 int id = -1;
                 float weight = 0;
                 while (!sub.End)
                 {
-                    (int f, int w) = sub.Tag();
+                    (int f, int w) = sub.ReadTag();
                     if (f == 1 && w == 0)
                     {
-                        id = (int)sub.Varint();
+                        id = (int)sub.ReadVarint();
                     }
                     else if (f == 2 && w == 5)
                     {
-                        weight = sub.Fixed32();
+                        weight = sub.ReadFixed32Float();
                     }
                     else
                     {
@@ -82,13 +83,13 @@ public sealed class CanonicalFaceGeometry
             }
             else if (field == 1 && wire == 2)
             {
-                var mesh = new Reader(reader.Bytes());
+                var mesh = new ProtoReader(reader.ReadBytes());
                 while (!mesh.End)
                 {
-                    (int f, int w) = mesh.Tag();
+                    (int f, int w) = mesh.ReadTag();
                     if (f == 3 && w == 2)
                     {
-                        ReadOnlySpan<byte> packed = mesh.Bytes();
+                        ReadOnlySpan<byte> packed = mesh.ReadBytes();
                         for (int i = 0; i + 4 <= packed.Length; i += 4)
                         {
                             vertices.Add(BinaryPrimitives.ReadSingleLittleEndian(packed[i..]));
@@ -96,19 +97,19 @@ public sealed class CanonicalFaceGeometry
                     }
                     else if (f == 3 && w == 5)
                     {
-                        vertices.Add(mesh.Fixed32());
+                        vertices.Add(mesh.ReadFixed32Float());
                     }
                     else if (f == 4 && w == 2)
                     {
-                        var packed = new Reader(mesh.Bytes());
+                        var packed = new ProtoReader(mesh.ReadBytes());
                         while (!packed.End)
                         {
-                            indices.Add((int)packed.Varint());
+                            indices.Add((int)packed.ReadVarint());
                         }
                     }
                     else if (f == 4 && w == 0)
                     {
-                        indices.Add((int)mesh.Varint());
+                        indices.Add((int)mesh.ReadVarint());
                     }
                     else
                     {
@@ -140,81 +141,5 @@ public sealed class CanonicalFaceGeometry
         }
 
         return new CanonicalFaceGeometry(landmarks, weights, [.. indices]);
-    }
-
-    private ref struct Reader(ReadOnlySpan<byte> data)
-    {
-        private readonly ReadOnlySpan<byte> _data = data;
-        private int _position;
-
-        public readonly bool End => _position >= _data.Length;
-
-        public (int Field, int Wire) Tag()
-        {
-            ulong tag = Varint();
-            return ((int)(tag >> 3), (int)(tag & 7));
-        }
-
-        public ulong Varint()
-        {
-            ulong result = 0;
-            for (int shift = 0; shift < 64; shift += 7)
-            {
-                if (_position >= _data.Length)
-                {
-                    throw new InvalidDataException("truncated varint");
-                }
-
-                byte b = _data[_position++];
-                result |= (ulong)(b & 0x7F) << shift;
-                if (b < 0x80)
-                {
-                    return result;
-                }
-            }
-
-            throw new InvalidDataException("varint too long");
-        }
-
-        public float Fixed32()
-        {
-            Need(4);
-            float v = BinaryPrimitives.ReadSingleLittleEndian(_data[_position..]);
-            _position += 4;
-            return v;
-        }
-
-        public ReadOnlySpan<byte> Bytes()
-        {
-            ulong length = Varint();
-            if (length > (ulong)(_data.Length - _position))
-            {
-                throw new InvalidDataException("length past the end of the data");
-            }
-
-            ReadOnlySpan<byte> slice = _data.Slice(_position, (int)length);
-            _position += (int)length;
-            return slice;
-        }
-
-        public void Skip(int wire)
-        {
-            switch (wire)
-            {
-                case 0: Varint(); break;
-                case 1: Need(8); _position += 8; break;
-                case 2: Bytes(); break;
-                case 5: Need(4); _position += 4; break;
-                default: throw new InvalidDataException($"unsupported wire type {wire}");
-            }
-        }
-
-        private readonly void Need(int n)
-        {
-            if (_position + n > _data.Length)
-            {
-                throw new InvalidDataException("truncated field");
-            }
-        }
     }
 }
