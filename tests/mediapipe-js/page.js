@@ -13,11 +13,35 @@
   let staticImageMode = false;
   let flushCanvas = null;
   let resets = 0;
+  let geometry = false;
+
+  // MediaPipe's MatrixData as a plain column-major array of 16 numbers (whatever layout it came in).
+  function columnMajor16(matrix) {
+    const data = Array.from(matrix.getPackedDataList());
+    const rows = matrix.getRows();
+    const cols = matrix.getCols();
+    if (rows !== 4 || cols !== 4 || data.length !== 16) {
+      throw new Error(`pose transform matrix is ${rows}x${cols} with ${data.length} values, expected 4x4`);
+    }
+    if (matrix.getLayout() === 1) { // ROW_MAJOR
+      const out = new Array(16);
+      for (let r = 0; r < 4; r++) { for (let c = 0; c < 4; c++) { out[(c * 4) + r] = data[(r * 4) + c]; } }
+      return out;
+    }
+    return data;
+  }
 
   function faceResults(results) {
     const faces = (results.multiFaceLandmarks || []).map((list) => ({
       landmarks: list.map((p) => [p.x, p.y, p.z]),
     }));
+    if (geometry) {
+      const geometries = results.multiFaceGeometry || [];
+      if (geometries.length !== faces.length) {
+        throw new Error(`${faces.length} faces but ${geometries.length} face geometries`);
+      }
+      geometries.forEach((g, i) => { faces[i].poseTransformMatrix = columnMajor16(g.getPoseTransformMatrix()); });
+    }
     return { faces };
   }
 
@@ -46,7 +70,10 @@
         refineLandmarks: false,
         selfieMode: false,
         minTrackingConfidence: options.minTrackingConfidence,
+        // Off unless --geometry: the default output stays exactly as before.
+        ...(options.geometry ? { enableFaceGeometry: true } : {}),
       });
+      geometry = options.geometry === true;
       solution.onResults((r) => { last = faceResults(r); });
     } else if (solutionName === 'pose') {
       solution = new window.Pose({ locateFile });

@@ -4,6 +4,7 @@
 //
 //   node tests/mediapipe-js/run.mjs --solution face_mesh|pose|both --images a.png b.png … [--static]
 //   node tests/mediapipe-js/run.mjs --solution both --video clip.mp4 --width 640 --height 480 [--frames N] [--fit pad|crop|stretch]
+//   … --geometry: face_mesh also returns each face's poseTransformMatrix (enableFaceGeometry)
 //
 // Writes one JSON document to stdout (see README.md for its shape); diagnostics go to stderr.
 // Exit codes: 0 ok, 2 bad arguments or input files, 1 anything else (browser, MediaPipe, ffmpeg).
@@ -53,7 +54,7 @@ function parseArgs(argv) {
     solution: null, images: [], video: null, width: 640, height: 480, frames: Infinity,
     fit: 'pad', staticImageMode: false, maxNumFaces: 1, modelComplexity: 1, smoothLandmarks: false,
     minDetectionConfidence: 0.5, minTrackingConfidence: 0.5, chromium: '/usr/bin/chromium',
-    noLandmarks: false,
+    noLandmarks: false, geometry: false,
   };
   const number = (name, value, min, max) => {
     const n = Number(value);
@@ -82,6 +83,7 @@ function parseArgs(argv) {
       case '--min-tracking': o.minTrackingConfidence = number(a, argv[++i], 0, 1); break;
       case '--chromium': o.chromium = argv[++i]; break;
       case '--no-landmarks': o.noLandmarks = true; break;
+      case '--geometry': o.geometry = true; break;
       case '-h': case '--help': o.help = true; break;
       default: throw new UsageError(`unknown argument '${a}'`);
     }
@@ -95,6 +97,9 @@ function parseArgs(argv) {
   if (o.minDetectionConfidence !== 0.5 && o.solutions.includes('face_mesh')) {
     // See page.js: this package version aborts when the face detector's threshold is set.
     throw new UsageError('--min-detection cannot be changed for face_mesh 0.4.1657299874 (its graph aborts); it stays 0.5');
+  }
+  if (o.geometry && !o.solutions.includes('face_mesh')) {
+    throw new UsageError('--geometry needs --solution face_mesh or both');
   }
   if ((o.images.length > 0) === (o.video !== null)) {
     throw new UsageError('give either --images FILE… or --video FILE');
@@ -277,7 +282,7 @@ async function openSolution(context, origin, solution, o) {
   await page.evaluate((opts) => window.capture.init(opts), {
     staticImageMode: o.staticImageMode, maxNumFaces: o.maxNumFaces, modelComplexity: o.modelComplexity,
     smoothLandmarks: o.smoothLandmarks, minDetectionConfidence: o.minDetectionConfidence,
-    minTrackingConfidence: o.minTrackingConfidence,
+    minTrackingConfidence: o.minTrackingConfidence, geometry: o.geometry,
   });
   const initMs = performance.now() - t0;
   check();

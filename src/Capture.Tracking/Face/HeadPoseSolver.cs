@@ -4,15 +4,17 @@ using Capture.Core.Tracking;
 namespace Capture.Tracking.Face;
 
 /// <summary>
-/// Head pose from 468 image landmarks: the landmarks are put in a metric-like camera space
-/// (pixels about the principal point, y up, z toward the camera), a weighted similarity
-/// (scale, rotation, translation) is fitted from the canonical face onto them, and the scale gives
-/// the depth under a pinhole camera with focal length <see cref="FocalLengthFactor"/> × image height
-/// (weak perspective: one depth for the whole face).
+/// Head pose from 468 image landmarks, the way MediaPipe's face-geometry pipeline gets its pose
+/// transform: a weighted similarity from the canonical face onto the landmarks taken as a flat
+/// (weak-perspective) cloud gives a first scale, hence a depth under a pinhole camera with focal length
+/// <see cref="FocalLengthFactor"/> × image height; each point is then moved along its camera ray to
+/// its own depth (face depth + its relative z) and refitted, twice, so the final fit is in metric
+/// space (cm) with a scale near 1 and its rotation and translation are the pose.
 /// </summary>
 /// <remarks>
 /// Camera space is MediaPipe's face-geometry convention: right-handed, x right, y up, the camera at
-/// the origin looking down −z, so a face in front of it has negative translation z (cm).
+/// the origin looking down −z, so a face in front of it has negative translation z (cm). Checked
+/// against MediaPipe JS's own <c>getPoseTransformMatrix()</c> in HeadPoseAgainstMediaPipeTests.
 /// </remarks>
 public sealed class HeadPoseSolver
 {
@@ -23,7 +25,8 @@ public sealed class HeadPoseSolver
     public const float DefaultFocalLengthFactor = 0.8160f;
 
     private readonly CanonicalFaceGeometry _canonical;
-    private readonly Vector3[] _camera = new Vector3[TrackingFrame.FaceLandmarkCount];
+    private readonly Vector3[] _screen = new Vector3[TrackingFrame.FaceLandmarkCount];
+    private readonly Vector3[] _metric = new Vector3[TrackingFrame.FaceLandmarkCount];
 
     public HeadPoseSolver(CanonicalFaceGeometry canonical)
     {
@@ -32,35 +35,63 @@ public sealed class HeadPoseSolver
 
     public float FocalLengthFactor { get; init; } = DefaultFocalLengthFactor;
 
-    /// <summary>The last fit: canonical (cm) → camera-pixel space.</summary>
+    /// <summary>The last first-pass (weak-perspective) fit: canonical (cm) → camera-pixel space.</summary>
     public Similarity LastFit { get; private set; }
 
     /// <summary>
     /// Fits the pose of normalized landmarks (x, y in 0..1 of the image, z in x's scale) and writes the
-    /// landmarks with the pose removed (canonical space, cm) into <paramref name="canonicalSpace"/>.
+    /// landmarks with the first-pass (weak-perspective) similarity removed (canonical space, cm) into
+    /// <paramref name="canonicalSpace"/>.
     /// </summary>
     public HeadPose Solve(ReadOnlySpan<Vector3> landmarks, int imageWidth, int imageHeight, Span<Vector3> canonicalSpace)
     {
+        // Screen space in pixels about the principal point: y up, z (MediaPipe's: larger = farther)
+        // in x's pixel scale. The first pass fits them as they are, with z turned toward the camera.
         float cx = imageWidth / 2f;
         float cy = imageHeight / 2f;
-        for (int i = 0; i < _camera.Length; i++)
+        float zMean = 0;
+        for (int i = 0; i < _screen.Length; i++)
         {
             Vector3 l = landmarks[i];
-            _camera[i] = new Vector3((l.X * imageWidth) - cx, cy - (l.Y * imageHeight), -l.Z * imageWidth);
+            _screen[i] = new Vector3((l.X * imageWidth) - cx, cy - (l.Y * imageHeight), l.Z * imageWidth);
+            _metric[i] = new Vector3(_screen[i].X, _screen[i].Y, -_screen[i].Z);
+            zMean += _screen[i].Z;
         }
 
-        Similarity fit = SimilarityFit.Fit(_canonical.Landmarks, _camera, _canonical.ProcrustesWeights);
-        LastFit = fit;
-        for (int i = 0; i < _camera.Length; i++)
-        {
-            canonicalSpace[i] = fit.Invert(_camera[i]);
-        }
+        zMean /= _screen.Length;
+        Similarity first = SimilarityFit.Fit(_canonical.Landmarks, _metric, _canonical.ProcrustesWeights);
+        LastFit = first;
 
-        // Scale is pixels a centimetre at the face's depth: depth = f / scale.
+        // Scale is pixels a centimetre at the face's depth (f / depth). Unproject with it, refit: the
+        // second scale corrects the first; unproject again with their product and fit the pose.
         float focal = FocalLengthFactor * imageHeight;
-        float scale = fit.Scale > 1e-6f ? fit.Scale : 1e-6f;
-        float depth = focal / scale;
-        var translation = new Vector3(fit.Translation.X / scale, fit.Translation.Y / scale, -depth);
-        return new HeadPose(fit.Rotation, translation);
+        float scale = SafeScale(first.Scale);
+        Unproject(focal, zMean, scale);
+        scale *= SafeScale(SimilarityFit.Fit(_canonical.Landmarks, _metric, _canonical.ProcrustesWeights).Scale);
+        Unproject(focal, zMean, scale);
+        Similarity fit = SimilarityFit.Fit(_canonical.Landmarks, _metric, _canonical.ProcrustesWeights);
+
+        // The blendshapes read the points through the first (weak-perspective) fit, as they were
+        // tuned on: MediaPipe's unprojection puts the mean point at the fitted depth, an approximation
+        // that bends a rigid face by a few per cent in depth, which the shape measures would read.
+        for (int i = 0; i < _screen.Length; i++)
+        {
+            canonicalSpace[i] = first.Invert(new Vector3(_screen[i].X, _screen[i].Y, -_screen[i].Z));
+        }
+
+        return new HeadPose(fit.Rotation, fit.Translation);
+    }
+
+    private static float SafeScale(float scale) => scale > 1e-6f ? scale : 1e-6f;
+
+    /// <summary>Screen points to metric camera space (cm): depth (f + z − mean z) / scale along each pixel's ray.</summary>
+    private void Unproject(float focal, float zMean, float scale)
+    {
+        for (int i = 0; i < _screen.Length; i++)
+        {
+            Vector3 p = _screen[i];
+            float depth = (p.Z - zMean + focal) / scale;
+            _metric[i] = new Vector3(p.X * depth / focal, p.Y * depth / focal, -depth);
+        }
     }
 }

@@ -22,7 +22,11 @@ public enum MediaPipeSolution
 /// <summary>One face found by MediaPipe face_mesh.</summary>
 /// <param name="Landmarks">468 points, MediaPipe's normalised coordinates: x, y in [0, 1] of the image
 /// width and height, z relative depth in about the scale of x.</param>
-public sealed record MediaPipeFace(IReadOnlyList<Vector3> Landmarks);
+/// <param name="PoseTransform">Only from <see cref="MediaPipeJs.RunFaceGeometryAsync"/>: face geometry's pose
+/// transform, canonical face (cm) → MediaPipe's face-geometry camera space (cm; x right, y up, camera at
+/// the origin looking down −z), as a System.Numerics matrix (row vectors: <c>Vector3.Transform(p, m)</c>,
+/// translation in M41..M43), i.e. the transpose of MediaPipe's column-vector matrix.</param>
+public sealed record MediaPipeFace(IReadOnlyList<Vector3> Landmarks, Matrix4x4? PoseTransform = null);
 
 /// <summary>The body found by MediaPipe pose.</summary>
 /// <param name="Landmarks">33 points: normalised x, y, z as for faces, W = visibility.</param>
@@ -62,8 +66,16 @@ public static class MediaPipeJs
     public static Task<IReadOnlyList<MediaPipeResult>> RunPoseAsync(IEnumerable<string> images, bool staticMode, CancellationToken cancellationToken = default)
         => RunImagesAsync(MediaPipeSolution.Pose, images, staticMode, cancellationToken);
 
+    /// <summary>Face mesh with face geometry (<c>enableFaceGeometry</c>, MediaPipe's default 63° vertical
+    /// field of view) on still images: every face carries its <see cref="MediaPipeFace.PoseTransform"/>.</summary>
+    public static Task<IReadOnlyList<MediaPipeResult>> RunFaceGeometryAsync(IEnumerable<string> images, bool staticMode, CancellationToken cancellationToken = default)
+        => RunImagesAsync(MediaPipeSolution.FaceMesh, images, staticMode, geometry: true, cancellationToken);
+
     /// <summary>One or both solutions on still images, in one browser.</summary>
-    public static async Task<IReadOnlyList<MediaPipeResult>> RunImagesAsync(MediaPipeSolution solution, IEnumerable<string> images, bool staticMode, CancellationToken cancellationToken = default)
+    public static Task<IReadOnlyList<MediaPipeResult>> RunImagesAsync(MediaPipeSolution solution, IEnumerable<string> images, bool staticMode, CancellationToken cancellationToken = default)
+        => RunImagesAsync(solution, images, staticMode, geometry: false, cancellationToken);
+
+    private static async Task<IReadOnlyList<MediaPipeResult>> RunImagesAsync(MediaPipeSolution solution, IEnumerable<string> images, bool staticMode, bool geometry, CancellationToken cancellationToken)
     {
         List<string> args = ["--solution", SolutionArgument(solution), "--images"];
         int count = args.Count;
@@ -76,6 +88,11 @@ public static class MediaPipeJs
         if (staticMode)
         {
             args.Add("--static");
+        }
+
+        if (geometry)
+        {
+            args.Add("--geometry");
         }
 
         using JsonDocument doc = await RunAsync(args, cancellationToken).ConfigureAwait(false);
@@ -217,7 +234,21 @@ public static class MediaPipeJs
                     landmarks[i++] = new Vector3(p[0].GetSingle(), p[1].GetSingle(), p[2].GetSingle());
                 }
 
-                faces.Add(new MediaPipeFace(landmarks));
+                Matrix4x4? poseTransform = null;
+                if (face.TryGetProperty("poseTransformMatrix", out JsonElement m))
+                {
+                    // MediaPipe's column-major 4×4 read in order fills System.Numerics' rows: its transpose.
+                    float[] v = new float[16];
+                    int j = 0;
+                    foreach (JsonElement x in m.EnumerateArray())
+                    {
+                        v[j++] = x.GetSingle();
+                    }
+
+                    poseTransform = new Matrix4x4(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]);
+                }
+
+                faces.Add(new MediaPipeFace(landmarks, poseTransform));
             }
         }
 
