@@ -23,13 +23,6 @@ public static class RenderPipeline
 {
     private const int Ring = 8;
 
-    /// <summary>
-    /// Long side the driving clip is decoded at when no side-by-side view needs its pixels: the
-    /// tracker works on a ≤256 px detector input and a 192 px face crop, so 640 loses nothing and
-    /// moves a quarter of the pixels through the pipe.
-    /// </summary>
-    public const int TrackingLongSide = 640;
-
     public static async Task<RenderResult> RunAsync(RenderOptions options, IProgress<RenderProgress>? progress = null, Action<string>? log = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -47,9 +40,8 @@ public static class RenderPipeline
 
         using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Threads = 1 }, ct).ConfigureAwait(false);
         PerformerProfile? profile = options.ProfilePath is null ? null : PerformerProfile.Load(options.ProfilePath);
-        FrameSourceOptions decode = DecodeOptions(video, options.SideBySide ? null : TrackingLongSide);
         (PerformerProfile calibrated, Vector4 performerCrop) = await CalibrateAsync(
-            options.DrivingPath, tracker, profile, options.CalibrationSeconds, ct, decode).ConfigureAwait(false);
+            options.DrivingPath, tracker, profile, options.CalibrationSeconds, ct).ConfigureAwait(false);
         string profileSource = profile is { HasNeutral: true } ? options.ProfilePath! : $"first {options.CalibrationSeconds:0.#} s of {Path.GetFileName(options.DrivingPath)}";
         log?.Invoke($"performer neutral: {profileSource}");
         tracker.Reset();
@@ -67,7 +59,7 @@ public static class RenderPipeline
             Directory.CreateDirectory(dir);
         }
 
-        await using IFrameSource source = await FrameSources.OpenAsync(options.DrivingPath, decode with { PoolCapacity = 6 }, ct).ConfigureAwait(false);
+        await using IFrameSource source = await FrameSources.OpenAsync(options.DrivingPath, new FrameSourceOptions { PoolCapacity = 6 }, ct).ConfigureAwait(false);
         await using Mp4Sink sink = Mp4Sink.Create(options.OutputPath, outWidth, size, source.FrameRate, info.Audio is null ? null : options.DrivingPath);
         MotionWriter? motion = options.MotionDataDirectory is null ? null : new MotionWriter(options.MotionDataDirectory);
         long? total = options.MaxFrames is int max ? Math.Min(max, source.FrameCount ?? max) : source.FrameCount;
@@ -196,16 +188,15 @@ public static class RenderPipeline
     /// frames in the clip's first <paramref name="seconds"/> (searching up to 5 s for a face).
     /// Also returns the square crop around the performer's face (left, top, side) for side-by-side views.
     /// </summary>
-    /// <param name="decode">How to decode the clip (the render's own scaling, so the crop is in its pixels); null = as stored.</param>
     public static async Task<(PerformerProfile Profile, Vector4 Crop)> CalibrateAsync(
-        string drivingPath, Tracker tracker, PerformerProfile? profile, double seconds, CancellationToken ct, FrameSourceOptions? decode = null)
+        string drivingPath, Tracker tracker, PerformerProfile? profile, double seconds, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(tracker);
         var calibrator = new PerformerCalibrator();
         var tracking = new TrackingFrame();
         Vector4 crop = default;
         bool haveCrop = false;
-        await using (IFrameSource source = await FrameSources.OpenAsync(drivingPath, decode, ct).ConfigureAwait(false))
+        await using (IFrameSource source = await FrameSources.OpenAsync(drivingPath, null, ct).ConfigureAwait(false))
         {
             double fps = source.FrameRate > 0 ? source.FrameRate : 30;
             long neutralFrames = Math.Max(1, (long)Math.Round(seconds * fps));
@@ -254,18 +245,6 @@ public static class RenderPipeline
         }
 
         return (built, crop);
-    }
-
-    /// <summary>Decoding options that shrink the clip so its long side is at most <paramref name="longSide"/> (null: as stored).</summary>
-    public static FrameSourceOptions DecodeOptions(VideoStreamInfo video, int? longSide)
-    {
-        ArgumentNullException.ThrowIfNull(video);
-        if (longSide is not int side || Math.Max(video.Width, video.Height) <= side)
-        {
-            return new FrameSourceOptions();
-        }
-
-        return video.Width >= video.Height ? new FrameSourceOptions { Width = side } : new FrameSourceOptions { Height = side };
     }
 
     /// <summary>A square around a tracked face (left, top, side in pixels), as the character crop is chosen.</summary>
