@@ -1,4 +1,5 @@
 using System.Numerics;
+using Capture.Core.Geometry;
 using Capture.Core.Tracking;
 using Capture.Retargeting.Calibration;
 using Capture.Retargeting.Generation;
@@ -69,7 +70,7 @@ public sealed class Retargeter
         _characterPivot = (FaceMeasures.RightEyeCenter(rig.Neutral) + FaceMeasures.LeftEyeCenter(rig.Neutral)) * 0.5f;
 
         // The character's head orientation and size relative to the performer's neutral (eye-distance units).
-        Similarity3 toCharacter = SimilarityFit.Fit(_performerNeutral, rig.Neutral, FaceTopology.Rigid);
+        Similarity toCharacter = SimilarityFit.Fit(_performerNeutral, rig.Neutral, FaceTopology.Rigid);
         _characterScale = toCharacter.Scale;
         _characterRotation = toCharacter.Rotation;
 
@@ -136,7 +137,7 @@ public sealed class Retargeter
     private void Measure(TrackingFrame frame)
     {
         PerformerCalibrator.ToHeightUnits(frame, _frame);
-        Similarity3 pose = SimilarityFit.Fit(_performerNeutral, _frame, FaceTopology.Rigid);
+        Similarity pose = SimilarityFit.Fit(_performerNeutral, _frame, FaceTopology.Rigid);
         for (int i = 0; i < _frame.Length; i++)
         {
             _expression[i] = pose.Invert(_frame[i]) - _performerNeutral[i];

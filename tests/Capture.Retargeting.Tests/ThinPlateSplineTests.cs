@@ -1,4 +1,5 @@
 using System.Numerics;
+using Capture.Core.Geometry;
 using Capture.Retargeting.Warping;
 
 namespace Capture.Retargeting.Tests;
@@ -80,7 +81,7 @@ public class SimilarityFitTests
         var from = new Vector3[30];
         var to = new Vector3[30];
         Quaternion rotation = Quaternion.CreateFromYawPitchRoll(0.4f, -0.2f, 0.15f);
-        var truth = new Similarity3(1.7f, rotation, new Vector3(3, -2, 0.5f));
+        var truth = new Similarity(1.7f, rotation, new Vector3(3, -2, 0.5f));
         int[] indices = new int[30];
         for (int i = 0; i < 30; i++)
         {
@@ -89,7 +90,7 @@ public class SimilarityFitTests
             indices[i] = i;
         }
 
-        Similarity3 fit = SimilarityFit.Fit(from, to, indices);
+        Similarity fit = SimilarityFit.Fit(from, to, indices);
 
         Assert.Equal(1.7f, fit.Scale, 3);
         Assert.True(MathF.Abs(Quaternion.Dot(fit.Rotation, rotation)) > 0.99999f, $"rotation {fit.Rotation} vs {rotation}");

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Capture.Core.Geometry;
 using Capture.Core.Tracking;
 using Capture.Retargeting.Warping;
 
@@ -38,7 +39,7 @@ public sealed class PerformerCalibrator
             _scratch.CopyTo(_first, 0);
         }
 
-        Similarity3 toFirst = SimilarityFit.Fit(_scratch, _first, FaceTopology.Rigid);
+        Similarity toFirst = SimilarityFit.Fit(_scratch, _first, FaceTopology.Rigid);
         for (int i = 0; i < _sum.Length; i++)
         {
             _sum[i] += toFirst.Apply(_scratch[i]);

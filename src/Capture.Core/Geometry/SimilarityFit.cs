@@ -1,10 +1,12 @@
 using System.Numerics;
 
-namespace Capture.Tracking.Face;
+namespace Capture.Core.Geometry;
 
 /// <summary>A similarity transform <c>target ≈ Scale · Rotation · source + Translation</c>.</summary>
 public readonly record struct Similarity(float Scale, Quaternion Rotation, Vector3 Translation)
 {
+    public static Similarity Identity { get; } = new(1, Quaternion.Identity, Vector3.Zero);
+
     public Vector3 Apply(Vector3 p) => (Scale * Vector3.Transform(p, Rotation)) + Translation;
 
     /// <summary>The inverse map, target space back to source space.</summary>
@@ -14,10 +16,31 @@ public readonly record struct Similarity(float Scale, Quaternion Rotation, Vecto
 /// <summary>
 /// Weighted least-squares similarity fit (Umeyama's scale and translation, rotation by Horn's
 /// unit-quaternion method: the eigenvector of the largest eigenvalue of a 4×4 symmetric matrix,
-/// found by Jacobi sweeps). No allocation.
+/// found by Jacobi sweeps). No allocation. Used for head pose (tracking) and for the character's
+/// head motion and performer-to-character mapping (retargeting).
 /// </summary>
 public static class SimilarityFit
 {
+    /// <summary>The unweighted fit of <paramref name="source"/>[i] onto <paramref name="target"/>[i] for every i in <paramref name="indices"/>.</summary>
+    public static Similarity Fit(ReadOnlySpan<Vector3> source, ReadOnlySpan<Vector3> target, ReadOnlySpan<int> indices)
+    {
+        if (indices.Length < 3)
+        {
+            throw new ArgumentException("a similarity needs at least three points", nameof(indices));
+        }
+
+        // Weight 1 on the chosen points, 0 elsewhere: on the stack, since point sets here are face meshes (≤ 478).
+        Span<float> weights = source.Length <= 1024 ? stackalloc float[source.Length] : new float[source.Length];
+        weights.Clear();
+        foreach (int i in indices)
+        {
+            weights[i] = 1;
+        }
+
+        return Fit(source, target, weights);
+    }
+
+    /// <summary>The weighted fit of <paramref name="source"/>[i] onto <paramref name="target"/>[i]; points with weight ≤ 0 are ignored.</summary>
     public static Similarity Fit(ReadOnlySpan<Vector3> source, ReadOnlySpan<Vector3> target, ReadOnlySpan<float> weights)
     {
         double wsum = 0;
@@ -37,7 +60,7 @@ public static class SimilarityFit
 
         if (wsum <= 0)
         {
-            return new Similarity(1, Quaternion.Identity, Vector3.Zero);
+            return Similarity.Identity;
         }
 
         sx /= wsum; sy /= wsum; sz /= wsum; tx /= wsum; ty /= wsum; tz /= wsum;
