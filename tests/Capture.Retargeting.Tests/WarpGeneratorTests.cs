@@ -105,6 +105,58 @@ public class WarpGeneratorTests
         Vector3 expected = new(rig.MouthColor.X, rig.MouthColor.Y, rig.MouthColor.Z);
         Assert.True(Vector3.Distance(got, expected) < 0.15f, $"mouth pixel {got}, mouth colour {expected}");
     }
+
+    [Fact]
+    public void Generate_OpenMouthWithPerformerSource_CopiesTheSourceMouthFromItsOwnPlace()
+    {
+        RgbaBitmap picture = Picture(128, 128, transparentCorners: false);
+        CharacterRig rig = SyntheticRig(picture);
+        using var generator = new WarpGenerator(128, 1, gridSize: 32);
+        generator.SetCharacter(rig);
+        var face = new DrivenFace();
+        face.SetNeutral(rig.Neutral);
+        Vector3[] open = SyntheticFace.Create(mouthOpen: 0.08f);
+        foreach (int i in FaceTopology.LipsInner)
+        {
+            face.Points[i] = new Vector2(open[i].X, open[i].Y);
+        }
+
+        // The performer's mouth sits 0.1 to the right in its picture: green there, red elsewhere.
+        int plane = 128 * 128;
+        var source = new float[4 * plane];
+        source.AsSpan(0, plane).Fill(1);
+        var shift = new Vector2(0.1f, 0);
+        for (int i = 0; i < face.MouthSourcePoints.Length; i++)
+        {
+            face.MouthSourcePoints[i] = new Vector2(open[i].X, open[i].Y) + shift;
+        }
+
+        Vector2 centre = (face.Points[FaceTopology.UpperLipInner] + face.Points[FaceTopology.LowerLipInner]) / 2;
+        int sx = (int)((centre.X + shift.X) * 127);
+        int sy = (int)(centre.Y * 127);
+        for (int y = sy - 4; y <= sy + 4; y++)
+        {
+            for (int x = sx - 8; x <= sx + 8; x++)
+            {
+                source[(y * 128) + x] = 0;
+                source[plane + (y * 128) + x] = 1;
+            }
+        }
+
+        face.MouthSource = source;
+        generator.Generate(face);
+
+        int px = (int)(centre.X * 127);
+        int py = (int)(centre.Y * 127);
+        Vector3 got = new(generator.Output[(py * 128) + px], generator.Output[plane + (py * 128) + px], generator.Output[(2 * plane) + (py * 128) + px]);
+        Assert.True(Vector3.Distance(got, new Vector3(0, 1, 0)) < 0.1f, $"mouth pixel {got}, source green");
+
+        // Without the source the same frame gets the painted interior again.
+        face.MouthSource = null;
+        generator.Generate(face);
+        Vector3 painted = new(generator.Output[(py * 128) + px], generator.Output[plane + (py * 128) + px], generator.Output[(2 * plane) + (py * 128) + px]);
+        Assert.True(Vector3.Distance(painted, new Vector3(0, 1, 0)) > 0.5f, $"painted mouth pixel {painted}");
+    }
 }
 
 public class WarpGeneratorChannelTests

@@ -25,6 +25,17 @@ public sealed class DrivenFace
     /// <summary>How much of the performer is in this frame: 1 tracked, easing to 0 while the face is lost.</summary>
     public float Presence { get; set; } = 1;
 
+    /// <summary>
+    /// Optional: the performer's own picture of this frame, planar RGB(A) floats 0..1 at the
+    /// generator's output size, to copy the mouth interior from (self-reenactment, where the
+    /// performer is the character). Null (the default) paints the mouth interior. Owned by the
+    /// caller; read during the next <c>Generate</c> only.
+    /// </summary>
+    public float[]? MouthSource { get; set; }
+
+    /// <summary>The performer's face points in <see cref="MouthSource"/>'s coordinates (0..1); used only with it.</summary>
+    public Vector2[] MouthSourcePoints { get; } = new Vector2[TrackingFrame.FaceLandmarkCount];
+
     /// <summary>Sets every point to the rig's neutral face, eyes open.</summary>
     public void SetNeutral(ReadOnlySpan<Vector3> neutral)
     {
@@ -46,5 +57,7 @@ public sealed class DrivenFace
         destination.BlinkLeft = BlinkLeft;
         destination.BlinkRight = BlinkRight;
         destination.Presence = Presence;
+        destination.MouthSource = MouthSource;
+        MouthSourcePoints.CopyTo(destination.MouthSourcePoints, 0);
     }
 }

@@ -61,7 +61,7 @@ public sealed class LayerPainter
         }
 
         _paintedCount = 0;
-        PaintMouth(face.Points, mouthColor, teethColor, keep, add);
+        PaintMouth(face.Points, mouthColor, teethColor, keep, add, face.MouthSource is { } src && src.Length >= 3 * _plane ? face : null);
         PaintLid(face.Points, FaceTopology.RightEye, face.BlinkRight, lidColor, keep, add);
         PaintLid(face.Points, FaceTopology.LeftEye, face.BlinkLeft, lidColor, keep, add);
     }
@@ -80,7 +80,7 @@ public sealed class LayerPainter
         }
     }
 
-    private void PaintMouth(Vector2[] p, Vector4 mouthColor, Vector4 teethColor, Span<float> keep, Span<float> add)
+    private void PaintMouth(Vector2[] p, Vector4 mouthColor, Vector4 teethColor, Span<float> keep, Span<float> add, DrivenFace? source)
     {
         ReadOnlySpan<int> ring = FaceTopology.LipsInner;
         float scale = _size - 1;
@@ -113,6 +113,17 @@ public sealed class LayerPainter
             return;
         }
 
+        // The performer's inner-lip box maps onto the driven one (per-axis scale and shift).
+        Vector2 sourceFrom = Vector2.Zero, sourceScale = Vector2.One, drivenFrom = Vector2.Zero;
+        if (source is not null)
+        {
+            (Vector2 dMin, Vector2 dMax) = Box(p, ring);
+            (Vector2 sMin, Vector2 sMax) = Box(source.MouthSourcePoints, ring);
+            drivenFrom = dMin * scale;
+            sourceFrom = sMin * scale;
+            sourceScale = (sMax - sMin) / Vector2.Max(dMax - dMin, new Vector2(1e-6f));
+        }
+
         _painted[_paintedCount++] = rect;
         for (int y = rect.Y0; y <= rect.Y1; y++)
         {
@@ -133,7 +144,9 @@ public sealed class LayerPainter
                 float teeth = 0.9f * MathF.Max(Math.Clamp(upperBand - (y - top) + 0.5f, 0, 1), Math.Clamp(lowerBand - (bottom - y) + 0.5f, 0, 1));
 
                 // Sequential paint: mouth over warp, teeth over mouth.
-                Vector4 colour = (mouthColor * (inside * (1 - teeth))) + (teethColor * (teeth * inside));
+                Vector4 colour = source is null
+                    ? (mouthColor * (inside * (1 - teeth))) + (teethColor * (teeth * inside))
+                    : SampleSource(source, q, scale, sourceFrom, sourceScale, drivenFrom) * inside;
                 Write(x, y, inside, colour, keep, add);
             }
         }
@@ -186,6 +199,43 @@ public sealed class LayerPainter
     }
 
     // keep = mask·(1 − cover); add = still + mask·colour (colour premultiplied by its coverage).
+    private static (Vector2 Min, Vector2 Max) Box(Vector2[] p, ReadOnlySpan<int> ring)
+    {
+        var min = new Vector2(float.MaxValue);
+        var max = new Vector2(float.MinValue);
+        foreach (int i in ring)
+        {
+            min = Vector2.Min(min, p[i]);
+            max = Vector2.Max(max, p[i]);
+        }
+
+        return (min, max);
+    }
+
+    // Bilinear sample of the performer's picture at the point matching output pixel q, alpha 1.
+    private Vector4 SampleSource(DrivenFace source, Vector2 q, float scale, Vector2 sourceFrom, Vector2 sourceScale, Vector2 drivenFrom)
+    {
+        float[] img = source.MouthSource!;
+        Vector2 s = sourceFrom + ((q - drivenFrom) * sourceScale);
+        float fx = Math.Clamp(s.X, 0, scale);
+        float fy = Math.Clamp(s.Y, 0, scale);
+        int x0 = Math.Min((int)fx, _size - 2);
+        int y0 = Math.Min((int)fy, _size - 2);
+        float tx = fx - x0;
+        float ty = fy - y0;
+        int i = (y0 * _size) + x0;
+        Vector4 c = new(0, 0, 0, 1);
+        for (int ch = 0; ch < 3; ch++)
+        {
+            int o = (ch * _plane) + i;
+            float top = img[o] + ((img[o + 1] - img[o]) * tx);
+            float bottom = img[o + _size] + ((img[o + _size + 1] - img[o + _size]) * tx);
+            c[ch] = top + ((bottom - top) * ty);
+        }
+
+        return c;
+    }
+
     private void Write(int x, int y, float cover, Vector4 colour, Span<float> keep, Span<float> add)
     {
         int i = (y * _size) + x;
