@@ -90,7 +90,6 @@ public static class SelfReenactment
         var frozenMarks = new TrackingFrame();
         stills.Process(frozenFrame, frozenMarks);
         var driven = new DrivenFace();
-        var mouth = new float[plane * 4];
 
         double psnr = 0, ssim = 0, akd = 0, stillPsnr = 0, stillSsim = 0, stillAkd = 0;
         long frames = 0, akdFrames = 0;
@@ -110,25 +109,10 @@ public static class SelfReenactment
             }
 
             retargeter.Update(tracking, driven);
-            picture.SampleSquare(rig.CropLeft, rig.CropTop, rig.CropSide, size, truth);
-            // The performer is the character: its own mouth interior, from this driving frame.
-            driven.MouthSource = null;
-            if (tracking.Face.Present)
-            {
-                truth.CopyTo(mouth, 0);
-                driven.MouthSource = mouth;
-                for (int i = 0; i < TrackingFrame.FaceLandmarkCount; i++)
-                {
-                    Vector3 p = tracking.Face.Landmarks[i];
-                    driven.MouthSourcePoints[i] = new Vector2(
-                        ((p.X * source.Width) - rig.CropLeft) / rig.CropSide,
-                        ((p.Y * source.Height) - rig.CropTop) / rig.CropSide);
-                }
-            }
-
             generator.Generate(driven);
             generator.Output.CopyTo(generated);
             Scale255(generated);
+            picture.SampleSquare(rig.CropLeft, rig.CropTop, rig.CropSide, size, truth);
             Scale255(truth);
             psnr += ImageMetrics.Psnr(generated.AsSpan(0, plane * 3), truth.AsSpan(0, plane * 3));
             ssim += metrics.Ssim(generated, truth, 3);
