@@ -7,6 +7,10 @@ cd "$root"
 bash scripts/setup.sh || exit 1
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# The shared test media beside the checkout (../shared/media); tests read it in place.
+if [ -z "${CAPTURE_MEDIA:-}" ] && [ -d "$root/../shared/media" ]; then
+  export CAPTURE_MEDIA="$(cd "$root/../shared/media" && pwd)"
+fi
 echo "[test] building Capture.sln (Release)"
 dotnet build Capture.sln -c Release -nologo -v:q -clp:ErrorsOnly || { echo "[test] build failed"; exit 1; }
 

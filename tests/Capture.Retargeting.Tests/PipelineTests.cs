@@ -1,4 +1,7 @@
+using Capture.Core.Tracking;
 using Capture.Media;
+using Capture.Protocol.Recording;
+using Capture.Protocol.Schema;
 using Capture.Retargeting.Generation;
 using Capture.Retargeting.Rendering;
 using Capture.Retargeting.Rigs;
@@ -83,9 +86,10 @@ public class PipelineTests
     }
 
     [Fact]
-    public async Task RunAsync_FifteenFramesAt256_WritesAnMp4WithAudio()
+    public async Task RunAsync_FifteenFramesAt256_WritesAnMp4WithAudioAndTheMotionData()
     {
         string output = Path.Combine(Path.GetTempPath(), $"render-{Guid.NewGuid():N}.mp4");
+        string motion = Path.Combine(Path.GetTempPath(), $"render-motion-{Guid.NewGuid():N}");
         try
         {
             RenderResult result = await RenderPipeline.RunAsync(new RenderOptions
@@ -97,6 +101,7 @@ public class PipelineTests
                 SideBySide = true,
                 MaxFrames = 15,
                 CalibrationSeconds = 0.3,
+                MotionDataDirectory = motion,
             });
 
             MediaInfo info = await MediaProbe.ProbeAsync(output);
@@ -108,10 +113,35 @@ public class PipelineTests
             Assert.Equal("h264", info.Video.Codec);
             Assert.NotNull(info.Audio);
             Assert.InRange(info.DurationSeconds ?? 0, 0.3, 1.0);
+
+            // The captured motion, readable by the protocol's own recording reader and as Live Link Face CSV.
+            using (RecordingReader recording = RecordingReader.Open(Path.Combine(motion, "motion.mpk")))
+            {
+                var frame = new TrackingFrame();
+                int packets = 0, faces = 0;
+                while (recording.TryReadNext(out ReadOnlyMemory<byte> packet))
+                {
+                    ProtocolReader.ReadTrackingFrame(packet.Span, frame);
+                    packets++;
+                    faces += frame.Face.Present ? 1 : 0;
+                }
+
+                Assert.Equal(15, packets);
+                Assert.Equal(15, faces);
+            }
+
+            string[] liveLink = await File.ReadAllLinesAsync(Path.Combine(motion, "livelink.csv"));
+            Assert.StartsWith("Timecode,BlendShapeCount,EyeBlinkLeft,", liveLink[0], StringComparison.Ordinal);
+            Assert.Equal(16, liveLink.Length);
+            Assert.Equal(16, (await File.ReadAllLinesAsync(Path.Combine(motion, "motion.csv"))).Length);
         }
         finally
         {
             File.Delete(output);
+            if (Directory.Exists(motion))
+            {
+                Directory.Delete(motion, recursive: true);
+            }
         }
     }
 }

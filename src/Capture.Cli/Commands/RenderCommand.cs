@@ -30,7 +30,7 @@ internal static class RenderCommand
         var eyes = new Option<float>("--eye-gain") { Description = "Extra gain on eyelid motion (0..4).", DefaultValueFactory = _ => 1 };
         var head = new Option<float>("--head-gain") { Description = "Gain on head rotation and translation (0 = still head, 0..4).", DefaultValueFactory = _ => 1 };
         var profile = new Option<string?>("--profile") { Description = "Performer profile JSON from 'capture calibrate' (default: neutral from the clip's first second)." };
-        var motionData = new Option<string?>("--motion-data") { Description = "Folder to write motion.csv into (head pose, blinks, blendshapes per frame)." };
+        var motionData = new Option<string?>("--motion-data") { Description = "Folder for the captured motion: motion.mpk (the protocol recording, `capture replay` plays it), livelink.csv (Live Link Face), motion.csv (what drove the character)." };
         var frames = new Option<int?>("--frames") { Description = "Render only the first N frames." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print where the time went, per pipeline stage." };
         var sample = new Option<bool>("--sample") { Description = $"Render the sample: {SampleDriving} driving {SampleCharacter} from ../shared/media into out/sample.mp4." };

@@ -6,6 +6,10 @@ using System.Threading.Channels;
 using Capture.Core.Frames;
 using Capture.Core.Tracking;
 using Capture.Media;
+using Capture.Protocol.Export;
+using Capture.Protocol.MessagePack;
+using Capture.Protocol.Recording;
+using Capture.Protocol.Schema;
 using Capture.Retargeting.Calibration;
 using Capture.Retargeting.Generation;
 using Capture.Retargeting.Rigs;
@@ -64,7 +68,7 @@ public static class RenderPipeline
 
         await using IFrameSource source = await FrameSources.OpenAsync(options.DrivingPath, new FrameSourceOptions { PoolCapacity = 6 }, ct).ConfigureAwait(false);
         await using Mp4Sink sink = Mp4Sink.Create(options.OutputPath, outWidth, size, source.FrameRate, info.Audio is null ? null : options.DrivingPath);
-        MotionWriter? motion = options.MotionDataDirectory is null ? null : new MotionWriter(options.MotionDataDirectory);
+        MotionWriter? motion = options.MotionDataDirectory is null ? null : new MotionWriter(options.MotionDataDirectory, Path.GetFileName(options.DrivingPath));
         long? total = options.MaxFrames is int max ? Math.Min(max, source.FrameCount ?? max) : source.FrameCount;
 
         var channel = Channel.CreateBounded<(VideoFrame Frame, TrackingFrame Tracking)>(
@@ -320,14 +324,29 @@ public static class RenderPipeline
     }
 
     /// <summary>motion.csv: time, presence, head yaw/pitch/roll (relative to neutral), blinks, 52 calibrated blendshapes.</summary>
+    /// <summary>
+    /// The captured motion next to the video, for animators: <c>motion.mpk</c> (the wire protocol's
+    /// recording of every tracked frame, replayable with <c>capture replay</c>), <c>livelink.csv</c>
+    /// (Live Link Face's CSV, ARKit blendshapes per frame) and <c>motion.csv</c> (what the character
+    /// was driven with: presence, head angles, blinks, calibrated blendshapes).
+    /// </summary>
     private sealed class MotionWriter : IDisposable
     {
         private readonly StreamWriter _writer;
         private readonly StringBuilder _line = new(1024);
+        private readonly FileStream _recordingFile;
+        private readonly RecordingWriter _recording;
+        private readonly PooledBufferWriter _packet = new(16 * 1024);
+        private readonly StreamWriter _liveLinkFile;
+        private readonly LiveLinkFaceCsvWriter _liveLink;
 
-        public MotionWriter(string directory)
+        public MotionWriter(string directory, string source)
         {
             Directory.CreateDirectory(directory);
+            _recordingFile = new FileStream(Path.Combine(directory, "motion.mpk"), FileMode.Create, FileAccess.Write, FileShare.Read);
+            _recording = new RecordingWriter(_recordingFile, $"capture render {source}");
+            _liveLinkFile = new StreamWriter(Path.Combine(directory, "livelink.csv"), false, new UTF8Encoding(false));
+            _liveLink = new LiveLinkFaceCsvWriter(_liveLinkFile);
             _writer = new StreamWriter(Path.Combine(directory, "motion.csv"), false, new UTF8Encoding(false));
             _writer.Write("frame,time_s,face_present,presence,yaw_deg,pitch_deg,roll_deg,blink_right,blink_left");
             foreach (string name in ArkitBlendshapes.Names)
@@ -341,6 +360,10 @@ public static class RenderPipeline
 
         public void Write(TrackingFrame tracking, DrivenFace driven, Quaternion rotation)
         {
+            _packet.Reset();
+            ProtocolWriter.WriteTrackingFrame(_packet, tracking, LandmarkEncoding.Float32);
+            _recording.Write(_packet.WrittenSpan);
+            _liveLink.Write(tracking);
             Vector3 euler = new HeadPose(rotation, Vector3.Zero).EulerDegrees();
             CultureInfo c = CultureInfo.InvariantCulture;
             _line.Clear();
@@ -353,6 +376,13 @@ public static class RenderPipeline
             _writer.WriteLine(_line);
         }
 
-        public void Dispose() => _writer.Dispose();
+        public void Dispose()
+        {
+            _writer.Dispose();
+            _recording.Dispose();
+            _recordingFile.Dispose();
+            _liveLinkFile.Dispose();
+            _packet.Dispose();
+        }
     }
 }
