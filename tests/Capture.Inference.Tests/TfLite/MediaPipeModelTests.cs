@@ -24,7 +24,7 @@ public sealed class BuiltModelsFixture : IDisposable
 
 public class MediaPipeModelTests(BuiltModelsFixture models) : IClassFixture<BuiltModelsFixture>
 {
-    private const string Face = Media + "/face_sergey_mediapipe.png";
+    private static readonly string s_face = Media + "/face_sergey_mediapipe.png";
 
     [Theory]
     [InlineData("face_detection_short_range")]
@@ -75,7 +75,7 @@ public class MediaPipeModelTests(BuiltModelsFixture models) : IClassFixture<Buil
     public async Task FaceLandmark_FaceCrop_PresenceHighAndLandmarksInsideCrop()
     {
         // MediaPipe face mesh input: 192×192 RGB in [0, 1].
-        float[] face = LoadSquare(Face, 60, 80, 480, 192, 0f, 1f);
+        float[] face = LoadSquare(s_face, 60, 80, 480, 192, 0f, 1f);
         float[] gray = [.. Enumerable.Repeat(0.5f, face.Length)];
         using InferenceSession session = await OpenAsync("face_landmark");
 
@@ -97,7 +97,7 @@ public class MediaPipeModelTests(BuiltModelsFixture models) : IClassFixture<Buil
     public async Task FaceDetection_FacePhoto_SomeAnchorScoresAboveHalf()
     {
         // Short-range face detector input: 128×128 RGB in [-1, 1]; 896 anchors, 16 regressors each.
-        float[] image = LoadSquare(Face, 0, 0, 600, 128, -1f, 1f);
+        float[] image = LoadSquare(s_face, 0, 0, 600, 128, -1f, 1f);
         float[] gray = new float[image.Length];
         using InferenceSession session = await OpenAsync("face_detection_short_range");
 
