@@ -21,11 +21,8 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
     private const float DetectionRoiScale = 1.5f;
     private const float LandmarkRoiScale = 1.5f;
 
-    private readonly TensorModel _detector;
+    private readonly LetterboxDetector _detector;
     private readonly TensorModel _mesh;
-    private readonly DetectionDecoder _decoder;
-    private readonly int _regressorsOutput;
-    private readonly int _scoresOutput;
     private readonly int _landmarksOutput;
     private readonly int _flagOutput;
     private readonly OneEuroFilterBank _filter;
@@ -39,18 +36,8 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
     public FaceTracker(TensorModel detector, TensorModel mesh, CanonicalFaceGeometry canonical, TrackerOptions options)
         : base(options)
     {
-        _detector = detector;
+        _detector = new LetterboxDetector(detector, SsdAnchors.FaceShortRange(), 16, 6, options.MinDetectionConfidence);
         _mesh = mesh;
-        _decoder = new DetectionDecoder(SsdAnchors.FaceShortRange(), 16, 6, detector.InputWidth)
-        {
-            MinScore = options.MinDetectionConfidence,
-        };
-        _scoresOutput = detector.FindOutput(_decoder.AnchorCount);
-        _regressorsOutput = detector.FindOutput(_decoder.AnchorCount * 16L);
-        if (_scoresOutput < 0 || _regressorsOutput < 0)
-        {
-            throw new InvalidDataException($"model '{detector.Name}' ({detector.Path}): expected outputs of {_decoder.AnchorCount}×16 and {_decoder.AnchorCount}×1 floats.");
-        }
 
         _landmarksOutput = mesh.FindOutput(LandmarkFloats);
         _flagOutput = mesh.FindOutput(1);
@@ -68,7 +55,7 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
     public RotatedRect Roi => _roi;
 
     /// <summary>How many times the detector ran (tracking should keep this near one a clip).</summary>
-    public long DetectorRuns { get; private set; }
+    public long DetectorRuns => _detector.Runs;
 
     public void Reset()
     {
@@ -151,12 +138,7 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
 
     protected override bool Detect(VideoFrame frame)
     {
-        DetectorRuns++;
-        RotatedRect letterbox = RotatedRect.Letterbox(frame.Width, frame.Height);
-        int size = _detector.InputWidth;
-        ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, letterbox, _detector.Input, size, -1f, 1f, CropBorder.Zero);
-        _detector.Run();
-        if (!_decoder.TryDecodeBest(_detector.Output(_regressorsOutput), _detector.Output(_scoresOutput), out RawDetection d))
+        if (!_detector.TryDetect(frame, out RawDetection d, out RotatedRect letterbox))
         {
             return false;
         }

@@ -21,11 +21,8 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
     private const int ValuesPerPoint = 5;
     private const float RoiScale = 1.25f;
 
-    private readonly TensorModel _detector;
+    private readonly LetterboxDetector _detector;
     private readonly TensorModel _landmarks;
-    private readonly DetectionDecoder _decoder;
-    private readonly int _regressorsOutput;
-    private readonly int _scoresOutput;
     private readonly int _landmarksOutput;
     private readonly int _flagOutput;
     private readonly OneEuroFilterBank _filter;
@@ -38,18 +35,8 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
     public PoseTracker(TensorModel detector, TensorModel landmarks, TrackerOptions options)
         : base(options)
     {
-        _detector = detector;
+        _detector = new LetterboxDetector(detector, SsdAnchors.Pose(), 12, 4, options.MinDetectionConfidence);
         _landmarks = landmarks;
-        _decoder = new DetectionDecoder(SsdAnchors.Pose(), 12, 4, detector.InputWidth)
-        {
-            MinScore = options.MinDetectionConfidence,
-        };
-        _scoresOutput = detector.FindOutput(_decoder.AnchorCount);
-        _regressorsOutput = detector.FindOutput(_decoder.AnchorCount * 12L);
-        if (_scoresOutput < 0 || _regressorsOutput < 0)
-        {
-            throw new InvalidDataException($"model '{detector.Name}' ({detector.Path}): expected outputs of {_decoder.AnchorCount}×12 and {_decoder.AnchorCount}×1 floats.");
-        }
 
         _landmarksOutput = landmarks.FindOutput(ModelPoints * ValuesPerPoint);
         _flagOutput = landmarks.FindOutput(1);
@@ -111,11 +98,7 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
 
     protected override bool Detect(VideoFrame frame)
     {
-        DetectorRuns++;
-        RotatedRect letterbox = RotatedRect.Letterbox(frame.Width, frame.Height);
-        ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, letterbox, _detector.Input, _detector.InputWidth, -1f, 1f, CropBorder.Zero);
-        _detector.Run();
-        if (!_decoder.TryDecodeBest(_detector.Output(_regressorsOutput), _detector.Output(_scoresOutput), out RawDetection d))
+        if (!_detector.TryDetect(frame, out RawDetection d, out RotatedRect letterbox))
         {
             return false;
         }
