@@ -185,5 +185,9 @@ public sealed class Retargeter
         }
 
         output.Presence = w;
+        output.HeadPivot = _characterPivot;
+        output.HeadRotation = rotation;
+        output.HeadLean = lean;
+        output.HeadShift = shift;
     }
 }

@@ -189,3 +189,52 @@ public class WarpGeneratorChannelTests
         }
     }
 }
+
+public class HeadOutlineTests
+{
+    // Backward map at a crop point (u, v): where the generator reads the picture for that output pixel.
+    private static Vector2 ReadFrom(WarpGenerator generator, float u, float v) =>
+        (generator.Spline.Evaluate(new Vector2((2 * u) - 1, (2 * v) - 1)) + Vector2.One) * 0.5f;
+
+    [Fact]
+    public void Generate_HeadRaised_HairAboveFollowsAndNeckBelowStays()
+    {
+        RgbaBitmap picture = WarpGeneratorTests.Picture(96, 96, transparentCorners: false);
+        CharacterRig rig = WarpGeneratorTests.SyntheticRig(picture);
+        using var generator = new WarpGenerator(64, 1, gridSize: 16);
+        generator.SetCharacter(rig);
+        (Vector2 center, Vector2 radius) = FaceMeasures.OvalEllipse(rig.Neutral);
+        var face = new DrivenFace();
+        face.SetNeutral(rig.Neutral);
+        var shift = new Vector3(0, -0.04f, 0);
+        for (int i = 0; i < face.Points.Length; i++)
+        {
+            face.Points[i] += new Vector2(shift.X, shift.Y);
+        }
+
+        face.HeadPivot = rig.Neutral[FaceTopology.NoseTip];
+        face.HeadShift = shift;
+
+        generator.Generate(face);
+
+        // Above the forehead, between the face and the ring: the output reads from lower down (the hair rose).
+        float above = ReadFrom(generator, center.X, center.Y - (1.45f * radius.Y)).Y - (center.Y - (1.45f * radius.Y));
+        // Below the chin at the same distance: the neck is not dragged up with the head.
+        float below = ReadFrom(generator, center.X, center.Y + (1.45f * radius.Y)).Y - (center.Y + (1.45f * radius.Y));
+        Assert.True(above > 0.25f * -shift.Y, $"hair above the face moved by {above} for a head shift of {-shift.Y}");
+        Assert.True(MathF.Abs(below) < 0.5f * above, $"neck below the chin moved by {below}, hair by {above}");
+    }
+
+    [Fact]
+    public void MoveWithHead_Identity_LeavesPointsWhereTheyAre()
+    {
+        var face = new DrivenFace { HeadPivot = new Vector3(0.5f, 0.4f, 0.1f) };
+        var q = new Vector3(0.3f, 0.2f, 0.15f);
+
+        Assert.Equal(q, face.MoveWithHead(q));
+        face.HeadRotation = Quaternion.CreateFromAxisAngle(Vector3.UnitZ, MathF.PI / 2);
+        Vector3 turned = face.MoveWithHead(q);
+        Assert.Equal(0.5f + 0.2f, turned.X, 4);
+        Assert.Equal(0.4f - 0.2f, turned.Y, 4);
+    }
+}

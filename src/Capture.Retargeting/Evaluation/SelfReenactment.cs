@@ -19,7 +19,11 @@ namespace Capture.Retargeting.Evaluation;
 /// <param name="StillAkd">AKD of frame 0 held still.</param>
 public sealed record ReenactmentScores(
     string Clip, int Size, long Frames, double Psnr, double Ssim, double Akd, long AkdFrames,
-    double StillPsnr, double StillSsim, double StillAkd, double Seconds);
+    double StillPsnr, double StillSsim, double StillAkd, double Seconds)
+{
+    /// <summary>Where the error sits, when the run was asked for it.</summary>
+    public ErrorBreakdown? Breakdown { get; init; }
+}
 
 /// <summary>
 /// Self-reenactment: frame 0 of a clip becomes the character, every later frame drives it, and the
@@ -30,7 +34,7 @@ public sealed record ReenactmentScores(
 public static class SelfReenactment
 {
     public static async Task<ReenactmentScores> RunAsync(
-        string clip, int size = 256, int akdEvery = 4, int? maxFrames = null, IProgress<(long Frame, long? Total)>? progress = null, CancellationToken ct = default)
+        string clip, int size = 256, int akdEvery = 4, int? maxFrames = null, bool breakdown = false, IProgress<(long Frame, long? Total)>? progress = null, CancellationToken ct = default)
     {
         if (!File.Exists(clip))
         {
@@ -90,6 +94,7 @@ public static class SelfReenactment
         var frozenMarks = new TrackingFrame();
         stills.Process(frozenFrame, frozenMarks);
         var driven = new DrivenFace();
+        ErrorBreakdown? errors = breakdown ? new ErrorBreakdown(rig, size) : null;
 
         double psnr = 0, ssim = 0, akd = 0, stillPsnr = 0, stillSsim = 0, stillAkd = 0;
         long frames = 0, akdFrames = 0;
@@ -118,6 +123,7 @@ public static class SelfReenactment
             ssim += metrics.Ssim(generated, truth, 3);
             stillPsnr += ImageMetrics.Psnr(frozen.AsSpan(0, plane * 3), truth.AsSpan(0, plane * 3));
             stillSsim += metrics.Ssim(frozen, truth, 3);
+            errors?.Add(generated, frozen, truth);
             if (frames % akdEvery == 0)
             {
                 ToFrame(truth, truthFrame);
@@ -144,7 +150,10 @@ public static class SelfReenactment
         double a = akdFrames > 0 ? akd / akdFrames : double.NaN;
         double sa = akdFrames > 0 ? stillAkd / akdFrames : double.NaN;
         return new ReenactmentScores(Path.GetFileName(clip), size, frames, psnr / frames, ssim / frames, a, akdFrames,
-            stillPsnr / frames, stillSsim / frames, sa, clock.Elapsed.TotalSeconds);
+            stillPsnr / frames, stillSsim / frames, sa, clock.Elapsed.TotalSeconds)
+        {
+            Breakdown = errors,
+        };
     }
 
     private static double MeanDistance(TrackingFrame a, TrackingFrame b, int size)

@@ -26,6 +26,25 @@ public sealed class DrivenFace
     public float Presence { get; set; } = 1;
 
     /// <summary>
+    /// The head's rigid motion this frame, for points that move with the head but are not face
+    /// points (hair, ears, the head's outline): a crop point q (with depth) goes to
+    /// <c>HeadPivot + Rotate(q − HeadPivot, HeadRotation) · HeadLean + HeadShift</c>. Identity at rest.
+    /// </summary>
+    public Vector3 HeadPivot { get; set; }
+
+    /// <inheritdoc cref="HeadPivot"/>
+    public Quaternion HeadRotation { get; set; } = Quaternion.Identity;
+
+    /// <inheritdoc cref="HeadPivot"/>
+    public float HeadLean { get; set; } = 1;
+
+    /// <inheritdoc cref="HeadPivot"/>
+    public Vector3 HeadShift { get; set; }
+
+    /// <summary>Where a point that moves rigidly with the head goes this frame (see <see cref="HeadPivot"/>).</summary>
+    public Vector3 MoveWithHead(Vector3 q) => HeadPivot + (Vector3.Transform(q - HeadPivot, HeadRotation) * HeadLean) + HeadShift;
+
+    /// <summary>
     /// Optional: the performer's own picture of this frame, planar RGB(A) floats 0..1 at the
     /// generator's output size, to copy the mouth interior from (self-reenactment, where the
     /// performer is the character). Null (the default) paints the mouth interior. Owned by the
@@ -48,6 +67,9 @@ public sealed class DrivenFace
         BlinkRight = 0;
         Array.Clear(Blendshapes);
         Presence = 1;
+        HeadRotation = Quaternion.Identity;
+        HeadLean = 1;
+        HeadShift = Vector3.Zero;
     }
 
     public void CopyTo(DrivenFace destination)
@@ -57,6 +79,10 @@ public sealed class DrivenFace
         destination.BlinkLeft = BlinkLeft;
         destination.BlinkRight = BlinkRight;
         destination.Presence = Presence;
+        destination.HeadPivot = HeadPivot;
+        destination.HeadRotation = HeadRotation;
+        destination.HeadLean = HeadLean;
+        destination.HeadShift = HeadShift;
         destination.MouthSource = MouthSource;
         MouthSourcePoints.CopyTo(destination.MouthSourcePoints, 0);
     }

@@ -23,6 +23,9 @@ public sealed class WarpGenerator : ICharacterGenerator
 
     public const int BorderAnchors = 8;
 
+    /// <summary>How much of the head's rigid motion the upper ring anchors (hair, ears) follow.</summary>
+    public const float HeadFollow = 0.5f;
+
     /// <summary>Control points per frame: the mesh subset plus the fixed anchors.</summary>
     public static int ControlCount => FaceTopology.WarpControls.Length + RingAnchors + BorderAnchors;
 
@@ -216,6 +219,7 @@ public sealed class WarpGenerator : ICharacterGenerator
         CharacterRig rig = _rig ?? throw new InvalidOperationException("SetCharacter must be called before Generate");
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         WriteDrivenPoints(rig.Neutral, face.Points, _drivenPoints);
+        MoveRingWithHead(rig.Neutral, face, _drivenPoints.AsSpan(FaceTopology.WarpControls.Length, RingAnchors));
         _spline.Solve(_drivenPoints, _sourcePoints);
         int k = _drivenPoints.Length;
         ReadOnlySpan<float> w = _spline.Weights;
@@ -344,6 +348,29 @@ public sealed class WarpGenerator : ICharacterGenerator
         }
 
         WriteAnchors(neutral, destination[controls.Length..]);
+    }
+
+    // The ring anchors of the upper half sit on the head's outline (hair, ears): they follow half
+    // the head's rigid motion, taken at the depth of the face's sides, so a turn moves them less
+    // than the face front. The lower half sits on the neck and shoulders, which a nod or a turn
+    // does not move: those stay. Measured with `capture eval` (docs/generator.md).
+    private static void MoveRingWithHead(ReadOnlySpan<Vector3> neutral, DrivenFace face, Span<Vector2> ring)
+    {
+        float z = 0.5f * (neutral[FaceTopology.RightFaceSide].Z + neutral[FaceTopology.LeftFaceSide].Z);
+        for (int i = 0; i < ring.Length; i++)
+        {
+            float a = 2 * MathF.PI * i / RingAnchors;
+            float up = Math.Clamp(-MathF.Sin(a), 0, 1);
+            if (up == 0)
+            {
+                continue;
+            }
+
+            Vector2 u = (ring[i] + Vector2.One) * 0.5f;
+            Vector3 m = face.MoveWithHead(new Vector3(u, z));
+            Vector2 moved = u + (HeadFollow * up * (new Vector2(m.X, m.Y) - u));
+            ring[i] = (2 * moved) - Vector2.One;
+        }
     }
 
     private static void WriteAnchors(ReadOnlySpan<Vector3> neutral, Span<Vector2> destination)

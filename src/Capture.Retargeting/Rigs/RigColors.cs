@@ -14,12 +14,12 @@ internal static class RigColors
         Vector2 leftLid = XY(f[FaceTopology.LeftEyeTop]) + (0.6f * (XY(f[FaceTopology.LeftEyeTop]) - XY(f[FaceTopology.LeftEyeBottom])));
         Vector3 lid = Average(rig, [rightLid, leftLid]);
 
-        // A mouth interior is mostly shadow: the lips' hue at a third of their brightness.
-        Vector3 mouth = lip * 0.3f;
+        // A mouth interior is shadow, tongue and gums: the lips' hue at 60% of their brightness.
+        Vector3 mouth = lip * 0.6f;
 
-        // Teeth: off-white, pulled a quarter toward the skin tone and shaded like the face.
+        // Teeth: off-white pulled halfway to the skin tone, shaded like the face and in the lips' shadow.
         float light = Math.Clamp((skin.X + skin.Y + skin.Z) / 3f / 0.6f, 0.45f, 1f);
-        Vector3 teeth = Vector3.Lerp(new Vector3(0.95f, 0.93f, 0.88f), skin, 0.25f) * light;
+        Vector3 teeth = Vector3.Lerp(new Vector3(0.95f, 0.93f, 0.88f), skin, 0.5f) * light * 0.75f;
         return (new Vector4(mouth, 1), new Vector4(teeth, 1), new Vector4(lid, 1));
     }
 
