@@ -54,7 +54,8 @@ public sealed class Tracker : IDisposable
             {
                 CanonicalFaceGeometry canonical = CanonicalFace.Load(paths.FaceGeometry);
                 TensorModel detector = Own(owned, TensorModel.Open(paths.FaceDetection, TrackerModels.FaceDetection, options.Threads));
-                TensorModel mesh = Own(owned, TensorModel.Open(paths.FaceLandmark, TrackerModels.FaceLandmark, options.Threads));
+                TensorModel mesh = Own(owned, TensorModel.Open(paths.FaceLandmark,
+                    options.RefineLandmarks ? TrackerModels.FaceLandmarkWithAttention : TrackerModels.FaceLandmark, options.Threads));
                 face = new FaceTracker(detector, mesh, canonical, options);
             }
 

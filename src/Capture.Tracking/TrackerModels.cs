@@ -7,6 +7,7 @@ internal static class TrackerModels
 {
     public const string FaceDetection = "face_detection_short_range";
     public const string FaceLandmark = "face_landmark";
+    public const string FaceLandmarkWithAttention = "face_landmark_with_attention";
     public const string FaceGeometry = "geometry_pipeline_metadata_landmarks";
     public const string PoseDetection = "pose_detection";
 
@@ -25,7 +26,7 @@ internal static class TrackerModels
         if (options.Face)
         {
             faceDetection = await store.GetModelPathAsync(FaceDetection, ct).ConfigureAwait(false);
-            faceLandmark = await store.GetModelPathAsync(FaceLandmark, ct).ConfigureAwait(false);
+            faceLandmark = await store.GetModelPathAsync(options.RefineLandmarks ? FaceLandmarkWithAttention : FaceLandmark, ct).ConfigureAwait(false);
             geometry = await store.GetAssetPathAsync(FaceGeometry, ct).ConfigureAwait(false);
         }
 

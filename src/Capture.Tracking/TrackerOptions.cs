@@ -16,6 +16,13 @@ public sealed record TrackerOptions
     /// <summary>Track the face (mesh, head pose, blendshapes). Default on.</summary>
     public bool Face { get; init; } = true;
 
+    /// <summary>
+    /// Run MediaPipe's attention face model (face_landmark_with_attention, MediaPipe's refineLandmarks): refined
+    /// lips and eyes, the 10 iris points in <see cref="Capture.Core.Tracking.FaceObservation.Iris"/> and the
+    /// eyeLook blendshapes. Slower than the plain mesh model (see docs/tracking.md for both speeds).
+    /// </summary>
+    public bool RefineLandmarks { get; init; }
+
     /// <summary>Track the body (33 pose points). Default off.</summary>
     public bool Body { get; init; }
 

@@ -128,6 +128,89 @@ public class SchemaTests
         Assert.Contains("this build speaks 1.0", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(LandmarkEncoding.Float32)]
+    [InlineData(LandmarkEncoding.Int16)]
+    public void TrackingFrame_WithIris_RoundTripsAndAFrameWithoutClearsIt(LandmarkEncoding encoding)
+    {
+        TrackingFrame frame = TestFrames.Make(5);
+        frame.Face.HasIris = true;
+        for (int i = 0; i < TrackingFrame.IrisLandmarkCount; i++)
+        {
+            frame.Face.Iris[i] = new Vector3(0.4f + (i * 0.01f), 0.45f - (i * 0.002f), -0.02f + (i * 0.001f));
+        }
+
+        var reader = new ProtocolReader();
+        Assert.Equal(MessageKind.TrackingFrame, reader.Read(Encode(b => ProtocolWriter.WriteTrackingFrame(b, frame, encoding))));
+
+        Assert.True(reader.Frame.Face.HasIris);
+        float tolerance = encoding == LandmarkEncoding.Float32 ? 0 : (0.5f / ProtocolWriter.LandmarkQuantScale) + 1e-7f;
+        for (int i = 0; i < TrackingFrame.IrisLandmarkCount; i++)
+        {
+            Vector3 d = Vector3.Abs(reader.Frame.Face.Iris[i] - frame.Face.Iris[i]);
+            Assert.True(MathF.Max(d.X, MathF.Max(d.Y, d.Z)) <= tolerance, $"iris {i}: {reader.Frame.Face.Iris[i]} vs {frame.Face.Iris[i]}");
+        }
+
+        Assert.Equal(frame.Face.Blendshapes, reader.Frame.Face.Blendshapes);
+        Assert.True(reader.Frame.Body.Present);
+
+        // The next frame has a face without iris: the reused destination must not keep the old points.
+        reader.Read(Encode(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(6), encoding)));
+        Assert.False(reader.Frame.Face.HasIris);
+        Assert.All(reader.Frame.Face.Iris, p => Assert.Equal(Vector3.Zero, p));
+    }
+
+    [Fact]
+    public void TrackingFrame_WithoutIris_BytesUnchangedFromV10()
+    {
+        // A frame without iris is written exactly as before v1.1: four face fields.
+        byte[] bytes = Encode(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(9)));
+        var r = new MessagePackReader(bytes);
+        Assert.Equal(9, r.ReadArrayHeader());
+        for (int i = 0; i < 6; i++)
+        {
+            r.Skip();
+        }
+
+        Assert.Equal(ProtocolWriter.FaceFields, r.ReadArrayHeader());
+    }
+
+    [Fact]
+    public void Read_IrisBinOfWrongLength_ThrowsNamingIris()
+    {
+        TrackingFrame frame = TestFrames.Make(4);
+        frame.Face.HasIris = true;
+        byte[] bytes = Encode(b => ProtocolWriter.WriteTrackingFrame(b, frame));
+
+        // Int16 iris: bin8 header c4 3c then 60 bytes; shorten the declared length to 58 and drop two bytes.
+        int at = FindIrisBin(bytes);
+        byte[] bad = [.. bytes[..(at + 1)], 58, .. bytes[(at + 2)..(at + 2 + 58)], .. bytes[(at + 2 + 60)..]];
+
+        var ex = Assert.Throws<MessagePackFormatException>(() => ProtocolReader.ReadTrackingFrame(bad, new TrackingFrame()));
+        Assert.Contains("Iris", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Where the face's field 5 starts: after the envelope's first 6 elements and the face's first 4.</summary>
+    private static int FindIrisBin(byte[] bytes)
+    {
+        var r = new MessagePackReader(bytes);
+        r.ReadArrayHeader();
+        for (int i = 0; i < 6; i++)
+        {
+            r.Skip();
+        }
+
+        Assert.Equal(ProtocolWriter.FaceFieldsWithIris, r.ReadArrayHeader());
+        for (int i = 0; i < ProtocolWriter.FaceFields; i++)
+        {
+            r.Skip();
+        }
+
+        Assert.Equal(0xc4, bytes[r.Position]);
+        Assert.Equal(60, bytes[r.Position + 1]);
+        return r.Position;
+    }
+
     [Fact]
     public void Read_V1xWriterWithTrailingFields_AcceptsAndIgnoresThem()
     {

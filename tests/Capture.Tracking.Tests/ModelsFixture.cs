@@ -6,10 +6,17 @@ public sealed class ModelsFixture
     private readonly Lazy<TrackerModelPaths> _paths = new(() =>
         TrackerModels.ResolveAsync(new TrackerOptions { Face = true, Body = true }, CancellationToken.None).GetAwaiter().GetResult());
 
+    private readonly Lazy<string> _attention = new(() =>
+        Capture.Inference.Models.ModelStore.FromRepository().GetModelPathAsync(TrackerModels.FaceLandmarkWithAttention).GetAwaiter().GetResult());
+
     public TrackerModelPaths Paths => _paths.Value;
 
+    /// <summary>The paths with the attention face model (iris) in place of the plain mesh model.</summary>
+    public TrackerModelPaths AttentionPaths => Paths with { FaceLandmark = _attention.Value };
+
+    /// <summary>A tracker on the fixture's models; the attention model when <see cref="TrackerOptions.RefineLandmarks"/>.</summary>
     public Tracker Create(TrackerOptions options) =>
-        Tracker.CreateAsync(options with { ModelPaths = Paths }).GetAwaiter().GetResult();
+        Tracker.CreateAsync(options with { ModelPaths = options.RefineLandmarks ? AttentionPaths : Paths }).GetAwaiter().GetResult();
 }
 
 [CollectionDefinition(Name)]

@@ -67,7 +67,8 @@
       // just min_score_thresh, and the graph then aborts (RET_CHECK options_.has_num_classes()).
       solution.setOptions({
         maxNumFaces: options.maxNumFaces,
-        refineLandmarks: false,
+        // --refine: the attention model (478 points); off by default so the output stays 468 points.
+        refineLandmarks: options.refine === true,
         selfieMode: false,
         minTrackingConfidence: options.minTrackingConfidence,
         // Off unless --geometry: the default output stays exactly as before.

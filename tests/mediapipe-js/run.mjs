@@ -5,6 +5,7 @@
 //   node tests/mediapipe-js/run.mjs --solution face_mesh|pose|both --images a.png b.png … [--static]
 //   node tests/mediapipe-js/run.mjs --solution both --video clip.mp4 --width 640 --height 480 [--frames N] [--fit pad|crop|stretch]
 //   … --geometry: face_mesh also returns each face's poseTransformMatrix (enableFaceGeometry)
+//   … --refine: face_mesh with refineLandmarks (attention model): 478 points, 468–477 the irises
 //
 // Writes one JSON document to stdout (see README.md for its shape); diagnostics go to stderr.
 // Exit codes: 0 ok, 2 bad arguments or input files, 1 anything else (browser, MediaPipe, ffmpeg).
@@ -54,7 +55,7 @@ function parseArgs(argv) {
     solution: null, images: [], video: null, width: 640, height: 480, frames: Infinity,
     fit: 'pad', staticImageMode: false, maxNumFaces: 1, modelComplexity: 1, smoothLandmarks: false,
     minDetectionConfidence: 0.5, minTrackingConfidence: 0.5, chromium: '/usr/bin/chromium',
-    noLandmarks: false, geometry: false,
+    noLandmarks: false, geometry: false, refine: false,
   };
   const number = (name, value, min, max) => {
     const n = Number(value);
@@ -84,6 +85,7 @@ function parseArgs(argv) {
       case '--chromium': o.chromium = argv[++i]; break;
       case '--no-landmarks': o.noLandmarks = true; break;
       case '--geometry': o.geometry = true; break;
+      case '--refine': o.refine = true; break;
       case '-h': case '--help': o.help = true; break;
       default: throw new UsageError(`unknown argument '${a}'`);
     }
@@ -97,6 +99,9 @@ function parseArgs(argv) {
   if (o.minDetectionConfidence !== 0.5 && o.solutions.includes('face_mesh')) {
     // See page.js: this package version aborts when the face detector's threshold is set.
     throw new UsageError('--min-detection cannot be changed for face_mesh 0.4.1657299874 (its graph aborts); it stays 0.5');
+  }
+  if (o.refine && !o.solutions.includes('face_mesh')) {
+    throw new UsageError('--refine needs --solution face_mesh or both');
   }
   if (o.geometry && !o.solutions.includes('face_mesh')) {
     throw new UsageError('--geometry needs --solution face_mesh or both');
@@ -282,7 +287,7 @@ async function openSolution(context, origin, solution, o) {
   await page.evaluate((opts) => window.capture.init(opts), {
     staticImageMode: o.staticImageMode, maxNumFaces: o.maxNumFaces, modelComplexity: o.modelComplexity,
     smoothLandmarks: o.smoothLandmarks, minDetectionConfidence: o.minDetectionConfidence,
-    minTrackingConfidence: o.minTrackingConfidence, geometry: o.geometry,
+    minTrackingConfidence: o.minTrackingConfidence, geometry: o.geometry, refine: o.refine,
   });
   const initMs = performance.now() - t0;
   check();

@@ -30,13 +30,14 @@ internal static class RenderCommand
         var eyes = new Option<float>("--eye-gain") { Description = "Extra gain on eyelid motion (0..4).", DefaultValueFactory = _ => 1 };
         var head = new Option<float>("--head-gain") { Description = "Gain on head rotation and translation (0 = still head, 0..4).", DefaultValueFactory = _ => 1 };
         var profile = new Option<string?>("--profile") { Description = "Performer profile JSON from 'capture calibrate' (default: neutral from the clip's first second)." };
-        var motionData = new Option<string?>("--motion-data") { Description = "Folder for the captured motion: motion.mpk (the protocol recording, `capture replay` plays it), livelink.csv (Live Link Face), motion.csv (what drove the character)." };
+        var motionData = new Option<string?>("--motion-data") { Description = "Folder for the captured motion: motion.mpk (the protocol recording, `capture replay` plays it), livelink.csv (Live Link Face), motion.csv (what drove the character), motion.bvh (the body as BVH; tracking the body costs render time)." };
+        var noBody = new Option<bool>("--no-body") { Description = "With --motion-data: track the face only (no body in motion.mpk, no motion.bvh; faster)." };
         var frames = new Option<int?>("--frames") { Description = "Render only the first N frames." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print where the time went, per pipeline stage." };
         var sample = new Option<bool>("--sample") { Description = $"Render the sample: {SampleDriving} driving {SampleCharacter} from ../shared/media into out/sample.mp4." };
         var command = new Command("render", "Drive a character picture with a performer's video and write an MP4.")
         {
-            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, frames, sample, verbose,
+            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, frames, sample, verbose,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -49,6 +50,7 @@ internal static class RenderCommand
                     RigPath = parseResult.GetValue(rig),
                     ProfilePath = parseResult.GetValue(profile),
                     MotionDataDirectory = parseResult.GetValue(motionData),
+                    Body = !parseResult.GetValue(noBody),
                     MaxFrames = parseResult.GetValue(frames),
                     Gains = new RetargetGains
                     {
@@ -169,6 +171,12 @@ internal static class RenderCommand
         string lost = r.FramesWithoutFace > 0 ? $", face lost in {r.FramesWithoutFace} frames (eased to neutral)" : string.Empty;
         AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"[green]wrote[/] {Markup.Escape(r.OutputPath)}: {r.Frames} frames in {r.Seconds:F1} s ({r.FramesPerSecond:F1} fps){Markup.Escape(lost)}"));
+        if (options.MotionDataDirectory is string motionDir)
+        {
+            string body = r.FramesWithBody is long b ? string.Create(CultureInfo.InvariantCulture, $", motion.bvh (body seen in {b} frames)") : string.Empty;
+            AnsiConsole.MarkupLine($"[green]motion data[/] {Markup.Escape(motionDir)}: motion.mpk, livelink.csv, motion.csv{Markup.Escape(body)}");
+        }
+
         if (verbose && r.Stages.Length > 0)
         {
             AnsiConsole.MarkupLine($"[grey]{Markup.Escape(r.Stages)}[/]");

@@ -12,6 +12,9 @@ public sealed class TrackingFrame
     /// <summary>MediaPipe face mesh points (without the 10 iris points of the attention model).</summary>
     public const int FaceLandmarkCount = 468;
 
+    /// <summary>Iris points of the attention face model: 5 per eye (centre, then four on the iris edge).</summary>
+    public const int IrisLandmarkCount = 10;
+
     /// <summary>MediaPipe pose (BlazePose) points.</summary>
     public const int BodyLandmarkCount = 33;
 
@@ -63,6 +66,16 @@ public sealed class FaceObservation
     /// </summary>
     public Vector3[] Landmarks { get; } = new Vector3[TrackingFrame.FaceLandmarkCount];
 
+    /// <summary>True when <see cref="Iris"/> holds this frame's iris points (the tracker ran the attention model).</summary>
+    public bool HasIris { get; set; }
+
+    /// <summary>
+    /// MediaPipe's refined points 468–477, normalized like <see cref="Landmarks"/>: 0–4 the iris of the
+    /// subject's right eye (image left, around points 33/133; centre first), 5–9 the subject's left eye
+    /// (around 263/362). All zero unless <see cref="HasIris"/>.
+    /// </summary>
+    public Vector3[] Iris { get; } = new Vector3[TrackingFrame.IrisLandmarkCount];
+
     /// <summary>Head rotation and translation relative to the camera (canonical face model space, centimetres).</summary>
     public HeadPose HeadPose { get; set; } = HeadPose.Identity;
 
@@ -80,6 +93,8 @@ public sealed class FaceObservation
         HeadPose = HeadPose.Identity;
         Array.Clear(Landmarks);
         Array.Clear(Blendshapes);
+        HasIris = false;
+        Array.Clear(Iris);
     }
 
     public void CopyTo(FaceObservation destination)
@@ -89,6 +104,8 @@ public sealed class FaceObservation
         destination.HeadPose = HeadPose;
         Landmarks.CopyTo(destination.Landmarks, 0);
         Blendshapes.CopyTo(destination.Blendshapes, 0);
+        destination.HasIris = HasIris;
+        Iris.CopyTo(destination.Iris, 0);
     }
 }
 

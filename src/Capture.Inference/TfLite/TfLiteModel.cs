@@ -39,8 +39,10 @@ public sealed record TfLiteSparsity(int[] TraversalOrder, int[] BlockMap, TfLite
 /// <summary>One operator: its builtin code, tensor indices (-1 = omitted optional) and options table.</summary>
 public sealed class TfLiteOperator
 {
-    internal TfLiteOperator(TfLiteBuiltinOperator op, string? customCode, int version, int[] inputs, int[] outputs, FlatTable? options)
+    internal TfLiteOperator(TfLiteBuiltinOperator op, string? customCode, int version, int[] inputs, int[] outputs, FlatTable? options,
+        ReadOnlyMemory<byte> customOptions = default)
     {
+        CustomOptions = customOptions;
         Op = op;
         CustomCode = customCode;
         Version = version;
@@ -60,6 +62,10 @@ public sealed class TfLiteOperator
     public int[] Outputs { get; }
 
     internal FlatTable? Options { get; }
+
+    /// <summary>A custom operator's options (FlexBuffers for MediaPipe's ops; see <see cref="FlexValue"/>); empty if none.
+    /// A slice of the model's file bytes, valid as long as the model is.</summary>
+    public ReadOnlyMemory<byte> CustomOptions { get; }
 
     public override string ToString() => CustomCode is null ? Op.ToString() : $"CUSTOM:{CustomCode}";
 }
@@ -187,7 +193,7 @@ public sealed class TfLiteModel
         var operators = new List<TfLiteOperator>();
         foreach (FlatTable o in s.GetTableVector(3))
         {
-            // Operator: opcode_index=0, inputs=1, outputs=2, builtin_options_type=3, builtin_options=4.
+            // Operator: opcode_index=0, inputs=1, outputs=2, builtin_options_type=3, builtin_options=4, custom_options=5.
             uint code = o.GetUInt(0);
             if (code >= codes.Length)
             {
@@ -204,7 +210,8 @@ public sealed class TfLiteModel
                 }
             }
 
-            operators.Add(new TfLiteOperator(codes[code].Op, codes[code].Custom, codes[code].Version, opInputs, opOutputs, o.GetTable(4)));
+            operators.Add(new TfLiteOperator(codes[code].Op, codes[code].Custom, codes[code].Version, opInputs, opOutputs, o.GetTable(4),
+                o.GetVectorBytes(5, 1)));
         }
 
         foreach (int t in inputs.Concat(outputs))

@@ -7,9 +7,11 @@ namespace Capture.Inference.TfLite;
 /// and output names, shapes and order. TFLite is NHWC; the ONNX body runs NCHW (weights transposed at
 /// conversion) with one transpose at each 4-D input and one where an output or reshape needs NHWC order.
 /// Constant-only subgraphs (DEQUANTIZE and DENSIFY of weights) are folded into float32 initializers.
+/// MediaPipe's custom operators (Landmarks2TransformMatrix, TransformTensorBilinear, TransformLandmarks)
+/// are lowered to standard ONNX operators (see the MediaPipe part of this class).
 /// The output bytes are a deterministic function of the input model.
 /// </summary>
-public sealed class TfLiteToOnnxConverter
+public sealed partial class TfLiteToOnnxConverter
 {
     private static readonly long[] s_toNchw = [0, 3, 1, 2];
     private static readonly long[] s_toNhwc = [0, 2, 3, 1];
@@ -205,6 +207,9 @@ public sealed class TfLiteToOnnxConverter
                 break;
             case TfLiteBuiltinOperator.SOFTMAX:
                 Softmax(op, o?.GetFloat(0, 1f) ?? 1f);
+                break;
+            case TfLiteBuiltinOperator.CUSTOM:
+                ConvertMediaPipeCustom(op);
                 break;
             default:
                 throw new NotSupportedException($"TFLite operator {op} is not supported by the converter");

@@ -83,31 +83,109 @@ public sealed class BvhWriter
             throw new InvalidOperationException("No frame with a body was added; a BVH needs at least one");
         }
 
-        Vector3[] offsets = RestOffsets(out Vector3[] endOffsets);
+        Span<float> channels = stackalloc float[ChannelCount];
+        Span<float> lengths = stackalloc float[BoneLengthCount];
+        var sums = new double[BoneLengthCount];
+        foreach (Vector3[] points in _frames)
+        {
+            MeasureFrame(points, channels, lengths);
+            for (int i = 0; i < sums.Length; i++)
+            {
+                sums[i] += lengths[i];
+            }
+        }
+
+        var means = new float[BoneLengthCount];
+        for (int i = 0; i < means.Length; i++)
+        {
+            means[i] = (float)(sums[i] / _frames.Count);
+        }
+
         var inv = CultureInfo.InvariantCulture;
-        writer.WriteLine("HIERARCHY");
-        WriteJoint(writer, 0, 0, offsets, endOffsets);
+        WriteHierarchy(writer, means);
         writer.WriteLine("MOTION");
         writer.WriteLine(string.Create(inv, $"Frames: {_frames.Count}"));
         writer.WriteLine(string.Create(inv, $"Frame Time: {_frameTime:0.########}"));
-        var world = new Quaternion[s_joints.Length];
         var line = new StringBuilder();
         foreach (Vector3[] points in _frames)
         {
             line.Clear();
-            Vector3 root = s_joints[0].Position(points);
-            line.Append(inv, $"{root.X:0.#####} {root.Y:0.#####} {root.Z:0.#####}");
-            for (int j = 0; j < s_joints.Length; j++)
-            {
-                world[j] = WorldRotation(s_joints[j], points);
-                Quaternion parent = s_joints[j].Parent < 0 ? Quaternion.Identity : world[s_joints[j].Parent];
-                Quaternion local = Quaternion.Normalize(Quaternion.Inverse(parent) * world[j]);
-                Vector3 zxy = ToEulerZxyDegrees(local);
-                line.Append(inv, $" {zxy.Z:0.#####} {zxy.X:0.#####} {zxy.Y:0.#####}");
-            }
-
+            MeasureFrame(points, channels, lengths);
+            AppendMotionLine(line, channels);
             writer.WriteLine(line.ToString());
         }
+    }
+
+    /// <summary>Values on one motion line: the root's position, then Z, X, Y rotation of every joint.</summary>
+    public static int ChannelCount => 3 + (3 * s_joints.Length);
+
+    /// <summary>
+    /// Lengths one frame gives the rest pose (<see cref="MeasureFrame"/> fills them, <see cref="WriteHierarchy"/>
+    /// takes their means over the take): [j] the distance from joint j to its parent (0 for the root),
+    /// [joints + j] the length of joint j's own bone (0 where it has none).
+    /// </summary>
+    public static int BoneLengthCount => 2 * s_joints.Length;
+
+    /// <summary>
+    /// One frame without buffering it, for writers that stream: the motion line's values
+    /// (<see cref="ChannelCount"/>) and the bone lengths (<see cref="BoneLengthCount"/>) of 33 points
+    /// already in BVH space (<see cref="ToSpace"/>). Allocates nothing.
+    /// </summary>
+    public static void MeasureFrame(Vector3[] points, Span<float> channels, Span<float> boneLengths)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        ArgumentOutOfRangeException.ThrowIfLessThan(points.Length, TrackingFrame.BodyLandmarkCount, nameof(points));
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels.Length, ChannelCount, nameof(channels));
+        ArgumentOutOfRangeException.ThrowIfLessThan(boneLengths.Length, BoneLengthCount, nameof(boneLengths));
+        Span<Quaternion> world = stackalloc Quaternion[s_joints.Length];
+        Vector3 root = s_joints[0].Position(points);
+        channels[0] = root.X;
+        channels[1] = root.Y;
+        channels[2] = root.Z;
+        for (int j = 0; j < s_joints.Length; j++)
+        {
+            Joint joint = s_joints[j];
+            world[j] = WorldRotation(joint, points);
+            Quaternion parent = joint.Parent < 0 ? Quaternion.Identity : world[joint.Parent];
+            Quaternion local = Quaternion.Normalize(Quaternion.Inverse(parent) * world[j]);
+            Vector3 zxy = ToEulerZxyDegrees(local);
+            channels[3 + (3 * j)] = zxy.Z;
+            channels[4 + (3 * j)] = zxy.X;
+            channels[5 + (3 * j)] = zxy.Y;
+            boneLengths[j] = joint.Parent < 0 ? 0 : Vector3.Distance(joint.Position(points), s_joints[joint.Parent].Position(points));
+            boneLengths[s_joints.Length + j] = joint.Tip is null ? 0 : Vector3.Distance(joint.Tip(points), joint.Position(points));
+        }
+    }
+
+    /// <summary>One motion line's values as the file writes them (space-separated, invariant culture, up to 5 decimals).</summary>
+    public static void AppendMotionLine(StringBuilder line, ReadOnlySpan<float> channels)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        // TryFormat into a stack buffer: StringBuilder's interpolation with a provider boxes each float.
+        Span<char> text = stackalloc char[64];
+        for (int i = 0; i < channels.Length; i++)
+        {
+            if (i > 0)
+            {
+                line.Append(' ');
+            }
+
+            channels[i].TryFormat(text, out int written, "0.#####", CultureInfo.InvariantCulture);
+            line.Append(text[..written]);
+        }
+    }
+
+    /// <summary>
+    /// The HIERARCHY section: a T-pose whose bones have the given mean lengths (laid out as
+    /// <see cref="BoneLengthCount"/> says).
+    /// </summary>
+    public static void WriteHierarchy(TextWriter writer, ReadOnlySpan<float> meanBoneLengths)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentOutOfRangeException.ThrowIfLessThan(meanBoneLengths.Length, BoneLengthCount, nameof(meanBoneLengths));
+        Vector3[] offsets = RestOffsets(meanBoneLengths, out Vector3[] endOffsets);
+        writer.WriteLine("HIERARCHY");
+        WriteJoint(writer, 0, 0, offsets, endOffsets);
     }
 
     /// <summary>
@@ -181,7 +259,7 @@ public sealed class BvhWriter
         return Quaternion.Normalize(FromTo(a, b) * swing);
     }
 
-    private Vector3[] RestOffsets(out Vector3[] endOffsets)
+    private static Vector3[] RestOffsets(ReadOnlySpan<float> meanLengths, out Vector3[] endOffsets)
     {
         var offsets = new Vector3[s_joints.Length];
         endOffsets = new Vector3[s_joints.Length];
@@ -191,16 +269,14 @@ public sealed class BvhWriter
             if (joint.Parent >= 0)
             {
                 Joint parent = s_joints[joint.Parent];
-                float length = _frames.Average(p => Vector3.Distance(joint.Position(p), parent.Position(p)));
                 bool isParentsBone = parent.Tip is not null && IsTipOf(parent, joint);
                 Vector3 direction = isParentsBone ? parent.RestDirection : SideDirection(joint.Name);
-                offsets[j] = direction * length;
+                offsets[j] = direction * meanLengths[j];
             }
 
             if (joint.Tip is not null && !s_joints.Any(c => c.Parent == j && IsTipOf(joint, c)))
             {
-                float tipLength = _frames.Average(p => Vector3.Distance(joint.Tip(p), joint.Position(p)));
-                endOffsets[j] = joint.RestDirection * Math.Max(tipLength, 1e-3f);
+                endOffsets[j] = joint.RestDirection * Math.Max(meanLengths[s_joints.Length + j], 1e-3f);
             }
         }
 

@@ -218,7 +218,7 @@ public sealed class ProtocolReader
 
             face.Present = true;
             face.Score = r.ReadSingle();
-            ReadFaceLandmarks(ref r, face.Landmarks);
+            ReadFaceLandmarks(ref r, face.Landmarks, "Face landmarks");
             ReadFloats(ref r, face.Blendshapes, "blendshapes");
             int poseAt = r.Position;
             int poseCount = r.ReadArrayHeader();
@@ -235,7 +235,19 @@ public sealed class ProtocolReader
             }
 
             face.HeadPose = new HeadPose(q, t);
-            for (int i = ProtocolWriter.FaceFields; i < n; i++)
+            // Field 5 (v1.1): the 10 iris points as a bin like the landmarks; nil or any other type there
+            // (a writer that put something else in that slot) reads as no iris and is skipped.
+            face.HasIris = n >= ProtocolWriter.FaceFieldsWithIris && r.PeekType() == MessagePackType.Binary;
+            if (face.HasIris)
+            {
+                ReadFaceLandmarks(ref r, face.Iris, "Iris");
+            }
+            else
+            {
+                Array.Clear(face.Iris);
+            }
+
+            for (int i = face.HasIris ? ProtocolWriter.FaceFieldsWithIris : ProtocolWriter.FaceFields; i < n; i++)
             {
                 r.Skip();
             }
@@ -268,7 +280,7 @@ public sealed class ProtocolReader
         return 6;
     }
 
-    private static void ReadFaceLandmarks(ref MessagePackReader r, Vector3[] landmarks)
+    private static void ReadFaceLandmarks(ref MessagePackReader r, Vector3[] landmarks, string what)
     {
         int at = r.Position;
         ReadOnlySpan<byte> bin = r.ReadBinary();
@@ -287,7 +299,7 @@ public sealed class ProtocolReader
         else
         {
             throw new MessagePackFormatException(
-                $"Face landmarks bin has {bin.Length} bytes; expected {dest.Length * 2} (int16) or {dest.Length * 4} (float32)", at);
+                $"{what} bin has {bin.Length} bytes; expected {dest.Length * 2} (int16) or {dest.Length * 4} (float32)", at);
         }
     }
 

@@ -18,6 +18,9 @@ public static class ProtocolWriter
     public const float LandmarkQuantScale = 16384f;
 
     internal const int FaceFields = 4;
+
+    /// <summary>Face fields when the optional iris (field 5, v1.1) follows: older readers skip it as an unknown trailing field.</summary>
+    internal const int FaceFieldsWithIris = 5;
     internal const int BodyFields = 2;
     internal const int HeadPoseFloats = 7;
 
@@ -48,7 +51,7 @@ public static class ProtocolWriter
         FaceObservation face = frame.Face;
         if (face.Present)
         {
-            w.WriteArrayHeader(FaceFields);
+            w.WriteArrayHeader(face.HasIris ? FaceFieldsWithIris : FaceFields);
             w.Write(face.Score);
             WriteFaceLandmarks(w, face.Landmarks, encoding);
             WriteFloatsLittleEndian(w, face.Blendshapes);
@@ -62,6 +65,11 @@ public static class ProtocolWriter
             w.Write(t.X);
             w.Write(t.Y);
             w.Write(t.Z);
+            if (face.HasIris)
+            {
+                // The 10 iris points, encoded like the 468 landmarks (same int16 scale or float32).
+                WriteFaceLandmarks(w, face.Iris, encoding);
+            }
         }
         else
         {

@@ -26,8 +26,18 @@ public sealed record RenderOptions
     /// <summary>Seconds at the clip's start taken as the performer's neutral.</summary>
     public double CalibrationSeconds { get; init; } = 1;
 
-    /// <summary>Write per-frame motion (head pose, blinks, blendshapes) as CSV into this folder.</summary>
+    /// <summary>
+    /// Write the captured motion into this folder: motion.mpk, livelink.csv, motion.csv and (with
+    /// <see cref="Body"/>) motion.bvh.
+    /// </summary>
     public string? MotionDataDirectory { get; init; }
+
+    /// <summary>
+    /// With <see cref="MotionDataDirectory"/>: also track the body (33 pose points), recorded in
+    /// motion.mpk and written as motion.bvh. Ignored without a motion-data folder (the character is
+    /// driven by the face only).
+    /// </summary>
+    public bool Body { get; init; } = true;
 
     /// <summary>Stop after this many frames (tests, previews).</summary>
     public int? MaxFrames { get; init; }
@@ -46,6 +56,9 @@ public readonly record struct RenderProgress(long Frame, long? TotalFrames, doub
 public sealed record RenderResult(long Frames, long FramesWithoutFace, double Seconds, string OutputPath, string CharacterLandmarkSource, string? ProfileSource)
 {
     public double FramesPerSecond => Seconds > 0 ? Frames / Seconds : 0;
+
+    /// <summary>Frames whose body was seen well enough for motion.bvh (<see cref="BvhStreamWriter.SeesBody"/>); null when the body was not tracked.</summary>
+    public long? FramesWithBody { get; init; }
 
     /// <summary>Seconds spent per pipeline stage (one line, for <c>--verbose</c>); empty when not measured.</summary>
     public string Stages { get; init; } = string.Empty;

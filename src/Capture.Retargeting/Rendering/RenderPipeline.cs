@@ -21,7 +21,9 @@ namespace Capture.Retargeting.Rendering;
 /// decode → track → retarget → generate → encode, streamed frame by frame with flat memory: pooled
 /// decoded frames, a fixed ring of tracking results, one output frame. Tracking (stage 1) and
 /// retarget + generate + encode (stage 2) run concurrently on a bounded channel, so on two cores
-/// the tracker and the generator overlap; nothing is dropped (offline).
+/// the tracker and the generator overlap; nothing is dropped (offline). With motion data the body is
+/// tracked in stage 1 too (a second, body-only tracker, so calibration stays face-only) and written
+/// as motion.bvh.
 /// </summary>
 public static class RenderPipeline
 {
@@ -43,6 +45,9 @@ public static class RenderPipeline
         VideoStreamInfo video = info.Video ?? throw new InvalidDataException($"{options.DrivingPath} has no video stream");
 
         using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Threads = 1 }, ct).ConfigureAwait(false);
+        bool trackBody = options.MotionDataDirectory is not null && options.Body;
+        using Tracker? bodyTracker = trackBody ? await Tracker.CreateAsync(new TrackerOptions { Face = false, Body = true, Threads = 1 }, ct).ConfigureAwait(false) : null;
+        var bodyScratch = new TrackingFrame();
         PerformerProfile? profile = options.ProfilePath is null ? null : PerformerProfile.Load(options.ProfilePath);
         (PerformerProfile calibrated, Vector4 performerCrop) = await CalibrateAsync(
             options.DrivingPath, tracker, profile, options.CalibrationSeconds, ct).ConfigureAwait(false);
@@ -68,7 +73,7 @@ public static class RenderPipeline
 
         await using IFrameSource source = await FrameSources.OpenAsync(options.DrivingPath, new FrameSourceOptions { PoolCapacity = 6 }, ct).ConfigureAwait(false);
         await using Mp4Sink sink = Mp4Sink.Create(options.OutputPath, outWidth, size, source.FrameRate, info.Audio is null ? null : options.DrivingPath);
-        MotionWriter? motion = options.MotionDataDirectory is null ? null : new MotionWriter(options.MotionDataDirectory, Path.GetFileName(options.DrivingPath));
+        using MotionWriter? motion = options.MotionDataDirectory is null ? null : new MotionWriter(options.MotionDataDirectory, Path.GetFileName(options.DrivingPath), trackBody ? source.FrameRate : null);
         long? total = options.MaxFrames is int max ? Math.Min(max, source.FrameCount ?? max) : source.FrameCount;
 
         var channel = Channel.CreateBounded<(VideoFrame Frame, TrackingFrame Tracking)>(
@@ -98,6 +103,13 @@ public static class RenderPipeline
                         long t1 = Stopwatch.GetTimestamp();
                         TrackingFrame result = ring[n % Ring];
                         tracker.Process(frame, result);
+                        if (bodyTracker is not null)
+                        {
+                            // Tracker.Process clears the whole result, so the body goes through its own frame.
+                            bodyTracker.Process(frame, bodyScratch);
+                            bodyScratch.Body.CopyTo(result.Body);
+                        }
+
                         long t2 = Stopwatch.GetTimestamp();
                         await channel.Writer.WriteAsync((frame, result), stop.Token).ConfigureAwait(false);
                         timings.Decode += t1 - t0;
@@ -156,6 +168,15 @@ public static class RenderPipeline
                     progress?.Report(new RenderProgress(frames, total, frames / Math.Max(1e-6, rate.Elapsed.TotalSeconds)));
                 }
             }
+
+            if (frames > 0 && motion is not null)
+            {
+                motion.Complete();
+                if (motion.Body is { FramesWithBody: 0 })
+                {
+                    log?.Invoke($"no body seen in {Path.GetFileName(options.DrivingPath)} (shoulders and hips must both be in view): motion.bvh holds the rest pose");
+                }
+            }
         }
         finally
         {
@@ -169,8 +190,6 @@ public static class RenderPipeline
             {
                 // The producer stops when the consumer does.
             }
-
-            motion?.Dispose();
         }
 
         if (frames == 0)
@@ -186,6 +205,7 @@ public static class RenderPipeline
         timings.Session = generator.SessionTicks;
         return new RenderResult(frames, faceless, clock.Elapsed.TotalSeconds, options.OutputPath, rig.LandmarkSource, profileSource)
         {
+            FramesWithBody = motion?.Body?.FramesWithBody,
             Stages = timings.ToReport(),
         };
     }
@@ -323,12 +343,13 @@ public static class RenderPipeline
         }
     }
 
-    /// <summary>motion.csv: time, presence, head yaw/pitch/roll (relative to neutral), blinks, 52 calibrated blendshapes.</summary>
     /// <summary>
     /// The captured motion next to the video, for animators: <c>motion.mpk</c> (the wire protocol's
     /// recording of every tracked frame, replayable with <c>capture replay</c>), <c>livelink.csv</c>
     /// (Live Link Face's CSV, ARKit blendshapes per frame) and <c>motion.csv</c> (what the character
-    /// was driven with: presence, head angles, blinks, calibrated blendshapes).
+    /// was driven with: presence, head angles, blinks, calibrated blendshapes) and, when the body is
+    /// tracked, <c>motion.bvh</c> (<see cref="BvhStreamWriter"/>, flat memory). The motion.csv and motion.bvh
+    /// lines are formatted without allocating (LiveLinkFaceCsvWriter still makes a few strings a frame).
     /// </summary>
     private sealed class MotionWriter : IDisposable
     {
@@ -340,9 +361,13 @@ public static class RenderPipeline
         private readonly StreamWriter _liveLinkFile;
         private readonly LiveLinkFaceCsvWriter _liveLink;
 
-        public MotionWriter(string directory, string source)
+        /// <summary>motion.bvh's writer; null when the body is not tracked.</summary>
+        public BvhStreamWriter? Body { get; }
+
+        public MotionWriter(string directory, string source, double? bodyFramesPerSecond)
         {
             Directory.CreateDirectory(directory);
+            Body = bodyFramesPerSecond is double fps ? new BvhStreamWriter(Path.Combine(directory, "motion.bvh"), fps) : null;
             _recordingFile = new FileStream(Path.Combine(directory, "motion.mpk"), FileMode.Create, FileAccess.Write, FileShare.Read);
             _recording = new RecordingWriter(_recordingFile, $"capture render {source}");
             _liveLinkFile = new StreamWriter(Path.Combine(directory, "livelink.csv"), false, new UTF8Encoding(false));
@@ -364,20 +389,28 @@ public static class RenderPipeline
             ProtocolWriter.WriteTrackingFrame(_packet, tracking, LandmarkEncoding.Float32);
             _recording.Write(_packet.WrittenSpan);
             _liveLink.Write(tracking);
+            Body?.Add(tracking);
             Vector3 euler = new HeadPose(rotation, Vector3.Zero).EulerDegrees();
             CultureInfo c = CultureInfo.InvariantCulture;
             _line.Clear();
             _line.Append(c, $"{tracking.Sequence},{tracking.CaptureTimestampUs / 1e6:F4},{(tracking.Face.Present ? 1 : 0)},{driven.Presence:F3},{euler.X:F2},{euler.Y:F2},{euler.Z:F2},{driven.BlinkRight:F3},{driven.BlinkLeft:F3}");
+            // TryFormat into a stack buffer: StringBuilder's interpolation with a provider boxes each float.
+            Span<char> text = stackalloc char[32];
             foreach (float b in driven.Blendshapes)
             {
-                _line.Append(',').Append(b.ToString("F3", c));
+                b.TryFormat(text, out int written, "F3", c);
+                _line.Append(',').Append(text[..written]);
             }
 
             _writer.WriteLine(_line);
         }
 
+        /// <summary>The take is over: writes motion.bvh (the other files are complete as they stream).</summary>
+        public void Complete() => Body?.Complete();
+
         public void Dispose()
         {
+            Body?.Dispose();
             _writer.Dispose();
             _recording.Dispose();
             _recordingFile.Dispose();

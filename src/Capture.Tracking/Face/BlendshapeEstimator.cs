@@ -14,14 +14,29 @@ namespace Capture.Tracking.Face;
 /// Measured: eyeBlink, eyeWide, eyeSquint, jawOpen, jawLeft/Right, jawForward, mouthClose,
 /// mouthFunnel, mouthPucker, mouthLeft/Right, mouthSmile, mouthFrown, mouthStretch, mouthRollLower/Upper,
 /// mouthPress, mouthLowerDown, mouthUpperUp, browDown, browInnerUp, browOuterUp, cheekPuff,
-/// cheekSquint, noseSneer. Always 0: the eight eyeLook* (the 468-point mesh has no iris),
+/// cheekSquint, noseSneer, and the eight eyeLook* when iris points are given (attention model:
+/// the iris centre inside the eye opening, against the neutral's). Always 0: eyeLook* without iris,
 /// mouthDimple, mouthShrugLower/Upper and tongueOut (no reliable landmark signal).
 /// Subject's left (ARKit "Left") is image right for an unmirrored camera: MediaPipe's left-eye
 /// points (263, 362, 386, 374 …) drive the *Left shapes.
 /// </remarks>
 public sealed class BlendshapeEstimator
 {
+    /// <summary>
+    /// Iris-centre offset from the eye-corner midpoint, in eye widths, that reads as a full look sideways.
+    /// The iris travels about a third of the eye width between straight and a hard side glance; 0.15 is
+    /// the measured offset of clear (not extreme) side glances in the shared clips (docs/tracking.md).
+    /// </summary>
+    internal const float LookSidewaysFullScale = 0.15f;
+
+    /// <summary>
+    /// The same for up and down: the lids follow a vertical gaze, so the iris moves less inside the opening,
+    /// but where it rests differs more between people (0.055–0.11 on the frontal photos), hence the wider scale.
+    /// </summary>
+    internal const float LookVerticalFullScale = 0.12f;
+
     private Measures _neutral;
+    private Gaze _neutralGaze = Gaze.Default;
 
     public BlendshapeEstimator(CanonicalFaceGeometry canonical)
     {
@@ -32,10 +47,55 @@ public sealed class BlendshapeEstimator
     internal Measures CanonicalNeutral { get; }
 
     /// <summary>Uses <paramref name="neutralCanonicalSpace"/> (468 points, pose removed) as the rest face.</summary>
-    public void SetNeutral(ReadOnlySpan<Vector3> neutralCanonicalSpace) => _neutral = Measures.From(neutralCanonicalSpace);
+    public void SetNeutral(ReadOnlySpan<Vector3> neutralCanonicalSpace)
+    {
+        _neutral = Measures.From(neutralCanonicalSpace);
+        _neutralGaze = Gaze.Default;
+    }
+
+    /// <summary>Uses a rest face with its 10 iris points (canonical space) as the zero of every shape, eyeLook* included.</summary>
+    public void SetNeutral(ReadOnlySpan<Vector3> neutralCanonicalSpace, ReadOnlySpan<Vector3> neutralIrisCanonicalSpace)
+    {
+        _neutral = Measures.From(neutralCanonicalSpace);
+        _neutralGaze = Gaze.From(neutralCanonicalSpace, neutralIrisCanonicalSpace);
+    }
 
     /// <summary>Goes back to the canonical face as the rest face.</summary>
-    public void ResetNeutral() => _neutral = CanonicalNeutral;
+    public void ResetNeutral()
+    {
+        _neutral = CanonicalNeutral;
+        _neutralGaze = Gaze.Default;
+    }
+
+    /// <summary>
+    /// Writes 52 values (ARKit order) for landmarks and the 10 iris points (468–477 of the attention
+    /// model), both in canonical space: as <see cref="Estimate(ReadOnlySpan{Vector3}, Span{float})"/> plus the eyeLook* shapes.
+    /// </summary>
+    public void Estimate(ReadOnlySpan<Vector3> canonicalSpace, ReadOnlySpan<Vector3> irisCanonicalSpace, Span<float> blendshapes)
+    {
+        Estimate(canonicalSpace, blendshapes);
+        Gaze g = Gaze.From(canonicalSpace, irisCanonicalSpace);
+        Gaze n = _neutralGaze;
+
+        // Sideways offsets are positive toward the subject's left: the right eye then looks in (to the
+        // nose), the left eye out. Up is +y in canonical space.
+        float right = (g.RightSideways - n.RightSideways) / LookSidewaysFullScale;
+        float left = (g.LeftSideways - n.LeftSideways) / LookSidewaysFullScale;
+        Set(blendshapes, ArkitBlendshape.EyeLookInRight, right);
+        Set(blendshapes, ArkitBlendshape.EyeLookOutRight, -right);
+        Set(blendshapes, ArkitBlendshape.EyeLookOutLeft, left);
+        Set(blendshapes, ArkitBlendshape.EyeLookInLeft, -left);
+        float rightUp = (g.RightUp - n.RightUp) / LookVerticalFullScale;
+        float leftUp = (g.LeftUp - n.LeftUp) / LookVerticalFullScale;
+        Set(blendshapes, ArkitBlendshape.EyeLookUpRight, rightUp);
+        Set(blendshapes, ArkitBlendshape.EyeLookDownRight, -rightUp);
+        Set(blendshapes, ArkitBlendshape.EyeLookUpLeft, leftUp);
+        Set(blendshapes, ArkitBlendshape.EyeLookDownLeft, -leftUp);
+    }
+
+    /// <summary>Where each iris centre sits in its eye opening (canonical space, in eye widths).</summary>
+    internal static Gaze MeasureGaze(ReadOnlySpan<Vector3> canonicalSpace, ReadOnlySpan<Vector3> irisCanonicalSpace) =>
+        Gaze.From(canonicalSpace, irisCanonicalSpace);
 
     /// <summary>Writes 52 values (ARKit order) for landmarks in canonical space.</summary>
     public void Estimate(ReadOnlySpan<Vector3> canonicalSpace, Span<float> blendshapes)
@@ -131,6 +191,51 @@ public sealed class BlendshapeEstimator
     private static void Set(Span<float> b, ArkitBlendshape shape, float value) => b[(int)shape] = Clamp01(value);
 
     private static float Clamp01(float v) => float.IsNaN(v) ? 0 : Math.Clamp(v, 0f, 1f);
+
+    /// <summary>
+    /// Iris centres against the eye-corner midpoints, in eye widths: sideways along the corner line
+    /// (positive toward the subject's left), up along canonical +y.
+    /// </summary>
+    internal readonly record struct Gaze(float RightSideways, float RightUp, float LeftSideways, float LeftUp)
+    {
+        /// <summary>
+        /// Rest gaze when no neutral frame with iris was given, as measured on the frontal photos looking
+        /// into the camera (docs/tracking.md): each iris centre 0.02 eye widths outward of the corner
+        /// midpoint and 0.075 above the corner line.
+        /// </summary>
+        public static Gaze Default { get; } = new(-RestOutward, DefaultUp, RestOutward, DefaultUp);
+
+        internal const float RestOutward = 0.02f;
+
+        internal const float DefaultUp = 0.075f;
+
+        public static Gaze From(ReadOnlySpan<Vector3> p, ReadOnlySpan<Vector3> iris)
+        {
+            if (iris.Length < TrackingFrame.IrisLandmarkCount)
+            {
+                throw new ArgumentException($"expected {TrackingFrame.IrisLandmarkCount} iris points, got {iris.Length}", nameof(iris));
+            }
+
+            // Subject's right eye: outer 33, inner 133, iris centre 468 (iris[0]); left eye: inner 362, outer 263, iris 473 (iris[5]).
+            (float rs, float ru) = Offset(p[33], p[133], iris[0]);
+            (float ls, float lu) = Offset(p[362], p[263], iris[5]);
+            return new Gaze(rs, ru, ls, lu);
+        }
+
+        /// <summary><paramref name="towardLeft"/> is the corner nearer the subject's left.</summary>
+        private static (float Sideways, float Up) Offset(Vector3 towardRight, Vector3 towardLeft, Vector3 irisCentre)
+        {
+            Vector3 axis = towardLeft - towardRight;
+            float width = axis.Length();
+            if (!(width > 1e-6f))
+            {
+                return (0, DefaultUp);
+            }
+
+            Vector3 d = irisCentre - ((towardLeft + towardRight) / 2);
+            return (Vector3.Dot(d, axis) / (width * width), d.Y / width);
+        }
+    }
 
     /// <summary>The distances every blendshape is read from, in canonical space (cm; y up, x to the subject's left).</summary>
     internal readonly record struct Measures

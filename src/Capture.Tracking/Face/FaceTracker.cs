@@ -13,7 +13,9 @@ namespace Capture.Tracking.Face;
 /// values in [-1, 1]) → rect from the box, rotated by the eye keypoints, squared and scaled 1.5 →
 /// face_landmark (192×192 crop, values in [0, 1]) → 468 points projected back → next frame's rect
 /// from the points (eye corners 33 → 263), re-detecting only when the face flag falls below the
-/// tracking threshold. Then smoothing, head pose and blendshapes.
+/// tracking threshold. Then smoothing, head pose and blendshapes. With the attention model
+/// (face_landmark_with_attention, <see cref="TrackerOptions.RefineLandmarks"/>) lips and eyes are refined
+/// and the 10 iris points (468–477) come too; they drive the eyeLook blendshapes.
 /// </summary>
 internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
 {
@@ -25,10 +27,14 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
     private readonly TensorModel _mesh;
     private readonly int _landmarksOutput;
     private readonly int _flagOutput;
+    private readonly RefinedOutputs? _refined;
+    private readonly float[] _merged = new float[AttentionMeshRefinement.PointCount * 3];
     private readonly OneEuroFilterBank _filter;
-    private readonly float[] _pixels = new float[LandmarkFloats];
+    private readonly float[] _pixels;
     private readonly Vector3[] _raw = new Vector3[TrackingFrame.FaceLandmarkCount];
+    private readonly Vector3[] _rawIris = new Vector3[TrackingFrame.IrisLandmarkCount];
     private readonly Vector3[] _canonicalSpace = new Vector3[TrackingFrame.FaceLandmarkCount];
+    private readonly Vector3[] _canonicalIris = new Vector3[TrackingFrame.IrisLandmarkCount];
     private readonly HeadPoseSolver _pose;
     private readonly BlendshapeEstimator _blendshapes;
     private RotatedRect _roi;
@@ -39,17 +45,28 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
         _detector = new LetterboxDetector(detector, SsdAnchors.FaceShortRange(), 16, 6, options.MinDetectionConfidence);
         _mesh = mesh;
 
-        _landmarksOutput = mesh.FindOutput(LandmarkFloats);
-        _flagOutput = mesh.FindOutput(1);
+        _refined = RefinedOutputs.Find(mesh);
+        if (options.RefineLandmarks && _refined is null)
+        {
+            throw new InvalidDataException($"model '{mesh.Name}' ({mesh.Path}): iris tracking (RefineLandmarks) needs face_landmark_with_attention, "
+                + $"whose outputs {AttentionMeshRefinement.LeftIrisOutput} and {AttentionMeshRefinement.RightIrisOutput} this model lacks.");
+        }
+
+        _landmarksOutput = _refined?.Mesh ?? mesh.FindOutput(LandmarkFloats);
+        _flagOutput = _refined?.Flag ?? mesh.FindOutput(1);
         if (_landmarksOutput < 0 || _flagOutput < 0)
         {
             throw new InvalidDataException($"model '{mesh.Name}' ({mesh.Path}): expected a 1404-float landmark output and a 1-float face flag.");
         }
 
-        _filter = new OneEuroFilterBank(LandmarkFloats, options.FaceSmoothing);
+        _pixels = new float[_refined is null ? LandmarkFloats : AttentionMeshRefinement.PointCount * 3];
+        _filter = new OneEuroFilterBank(_pixels.Length, options.FaceSmoothing);
         _pose = new HeadPoseSolver(canonical) { FocalLengthFactor = options.FocalLengthFactor };
         _blendshapes = new BlendshapeEstimator(canonical);
     }
+
+    /// <summary>True when the mesh model is the attention model and frames carry iris points.</summary>
+    public bool HasIris => _refined is not null;
 
     /// <summary>The rect the mesh model last looked at (for overlays and tests).</summary>
     public RotatedRect Roi => _roi;
@@ -72,7 +89,16 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
 
         var scratch = new Vector3[TrackingFrame.FaceLandmarkCount];
         _pose.Solve(face.Landmarks, width, height, scratch);
-        _blendshapes.SetNeutral(scratch);
+        if (face.HasIris)
+        {
+            var iris = new Vector3[TrackingFrame.IrisLandmarkCount];
+            _pose.ToCanonical(face.Iris, width, height, iris);
+            _blendshapes.SetNeutral(scratch, iris);
+        }
+        else
+        {
+            _blendshapes.SetNeutral(scratch);
+        }
     }
 
     public void ResetNeutral() => _blendshapes.ResetNeutral();
@@ -89,7 +115,7 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
 
         // Next frame's rect from this frame's raw points (MediaPipe: before smoothing).
         float minX = float.MaxValue, minY = float.MaxValue, maxX = float.MinValue, maxY = float.MinValue;
-        for (int i = 0; i < LandmarkFloats; i += 3)
+        for (int i = 0; i < _pixels.Length; i += 3)
         {
             minX = MathF.Min(minX, _pixels[i]);
             maxX = MathF.Max(maxX, _pixels[i]);
@@ -108,7 +134,21 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
         }
 
         _pose.Solve(_raw, width, height, _canonicalSpace);
-        _blendshapes.Estimate(_canonicalSpace, face.Blendshapes);
+        if (_refined is not null)
+        {
+            for (int i = 0; i < _rawIris.Length; i++)
+            {
+                int k = 3 * (TrackingFrame.FaceLandmarkCount + i);
+                _rawIris[i] = new Vector3(_pixels[k] / width, _pixels[k + 1] / height, _pixels[k + 2] / width);
+            }
+
+            _pose.ToCanonical(_rawIris, width, height, _canonicalIris);
+            _blendshapes.Estimate(_canonicalSpace, _canonicalIris, face.Blendshapes);
+        }
+        else
+        {
+            _blendshapes.Estimate(_canonicalSpace, face.Blendshapes);
+        }
 
         if (Options.Smoothing && !Options.StaticImage)
         {
@@ -122,6 +162,17 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
         for (int i = 0; i < landmarks.Length; i++)
         {
             landmarks[i] = new Vector3(_pixels[3 * i] / width, _pixels[(3 * i) + 1] / height, _pixels[(3 * i) + 2] / width);
+        }
+
+        face.HasIris = _refined is not null;
+        if (face.HasIris)
+        {
+            Vector3[] iris = face.Iris;
+            for (int i = 0; i < iris.Length; i++)
+            {
+                int k = 3 * (TrackingFrame.FaceLandmarkCount + i);
+                iris[i] = new Vector3(_pixels[k] / width, _pixels[k + 1] / height, _pixels[k + 2] / width);
+            }
         }
 
         face.HeadPose = _pose.Solve(landmarks, width, height, _canonicalSpace);
@@ -163,8 +214,15 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
         _mesh.Run();
         float flag = DetectionDecoder.Sigmoid(_mesh.Output(_flagOutput)[0]);
         ReadOnlySpan<float> raw = _mesh.Output(_landmarksOutput);
+        if (_refined is { } r)
+        {
+            AttentionMeshRefinement.Merge(raw, _mesh.Output(r.Lips), _mesh.Output(r.LeftEye), _mesh.Output(r.RightEye),
+                _mesh.Output(r.LeftIris), _mesh.Output(r.RightIris), _merged);
+            raw = _merged;
+        }
+
         float inv = 1f / size;
-        for (int i = 0; i < LandmarkFloats; i += 3)
+        for (int i = 0; i < _pixels.Length; i += 3)
         {
             Vector2 p = _roi.ToImage(raw[i] * inv, raw[i + 1] * inv);
             _pixels[i] = p.X;
@@ -179,5 +237,42 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
     {
         _detector.Dispose();
         _mesh.Dispose();
+    }
+
+    /// <summary>Output indices of the attention model, found by name; null for the plain mesh model.</summary>
+    private sealed record RefinedOutputs(int Mesh, int Lips, int LeftEye, int RightEye, int LeftIris, int RightIris, int Flag)
+    {
+        public static RefinedOutputs? Find(TensorModel model)
+        {
+            IReadOnlyList<string> names = model.OutputNames;
+            int Index(string name, long floats)
+            {
+                int i = -1;
+                for (int k = 0; k < names.Count; k++)
+                {
+                    if (names[k] == name)
+                    {
+                        i = k;
+                    }
+                }
+
+                return i >= 0 && model.OutputLength(i) != floats
+                    ? throw new InvalidDataException($"model '{model.Name}' ({model.Path}): output {name} has {model.OutputLength(i)} floats, expected {floats}")
+                    : i;
+            }
+
+            int leftIris = Index(AttentionMeshRefinement.LeftIrisOutput, 10);
+            if (leftIris < 0)
+            {
+                return null;
+            }
+
+            var outputs = new RefinedOutputs(Index(AttentionMeshRefinement.MeshOutput, LandmarkFloats), Index(AttentionMeshRefinement.LipsOutput, 160),
+                Index(AttentionMeshRefinement.LeftEyeOutput, 142), Index(AttentionMeshRefinement.RightEyeOutput, 142), leftIris,
+                Index(AttentionMeshRefinement.RightIrisOutput, 10), Index(AttentionMeshRefinement.FlagOutput, 1));
+            return outputs.Mesh < 0 || outputs.Lips < 0 || outputs.LeftEye < 0 || outputs.RightEye < 0 || outputs.RightIris < 0 || outputs.Flag < 0
+                ? throw new InvalidDataException($"model '{model.Name}' ({model.Path}): has {AttentionMeshRefinement.LeftIrisOutput} but not every attention-model output ({string.Join(", ", names)})")
+                : outputs;
+        }
     }
 }

@@ -83,6 +83,22 @@ public sealed class HeadPoseSolver
         return new HeadPose(fit.Rotation, fit.Translation);
     }
 
+    /// <summary>
+    /// Maps extra normalized points (e.g. the iris) into the canonical space of the last <see cref="Solve"/>,
+    /// through the same first-pass fit the mesh points went through.
+    /// </summary>
+    public void ToCanonical(ReadOnlySpan<Vector3> points, int imageWidth, int imageHeight, Span<Vector3> canonicalSpace)
+    {
+        float cx = imageWidth / 2f;
+        float cy = imageHeight / 2f;
+        Similarity first = LastFit;
+        for (int i = 0; i < points.Length; i++)
+        {
+            Vector3 l = points[i];
+            canonicalSpace[i] = first.Invert(new Vector3((l.X * imageWidth) - cx, cy - (l.Y * imageHeight), -(l.Z * imageWidth)));
+        }
+    }
+
     private static float SafeScale(float scale) => scale > 1e-6f ? scale : 1e-6f;
 
     /// <summary>Screen points to metric camera space (cm): depth (f + z − mean z) / scale along each pixel's ray.</summary>

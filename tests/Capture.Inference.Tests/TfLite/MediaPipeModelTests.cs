@@ -29,6 +29,7 @@ public class MediaPipeModelTests(BuiltModelsFixture models) : IClassFixture<Buil
     [Theory]
     [InlineData("face_detection_short_range")]
     [InlineData("face_landmark")]
+    [InlineData("face_landmark_with_attention")]
     [InlineData("pose_detection")]
     [InlineData("pose_landmark_lite")]
     [InlineData("pose_landmark_full")]

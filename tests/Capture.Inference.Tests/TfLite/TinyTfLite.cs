@@ -8,7 +8,7 @@ internal sealed class TinyTfLite
     private readonly List<FbTable> _tensors = [];
     private readonly List<FbTable> _buffers = [new FbTable()];
     private readonly List<FbTable> _operators = [];
-    private readonly List<TfLiteBuiltinOperator> _codes = [];
+    private readonly List<(TfLiteBuiltinOperator Op, string? Custom, int Version)> _codes = [];
     private readonly List<int> _inputs = [];
     private readonly List<int> _outputs = [];
 
@@ -67,12 +67,19 @@ internal sealed class TinyTfLite
         return Tensor(name, TfLiteTensorType.Float32, shape, [.. values.SelectMany(BitConverter.GetBytes)], sparsity);
     }
 
-    public void Op(TfLiteBuiltinOperator op, int[] inputs, int[] outputs, FbTable? options = null)
+    public void Op(TfLiteBuiltinOperator op, int[] inputs, int[] outputs, FbTable? options = null) =>
+        AddOperator((op, null, 1), inputs, outputs, options, null);
+
+    /// <summary>A CUSTOM operator with its code, version and raw custom options (FlexBuffers for MediaPipe's ops).</summary>
+    public void Custom(string code, int version, int[] inputs, int[] outputs, byte[]? customOptions) =>
+        AddOperator((TfLiteBuiltinOperator.CUSTOM, code, version), inputs, outputs, null, customOptions);
+
+    private void AddOperator((TfLiteBuiltinOperator, string?, int) key, int[] inputs, int[] outputs, FbTable? options, byte[]? customOptions)
     {
-        int code = _codes.IndexOf(op);
+        int code = _codes.IndexOf(key);
         if (code < 0)
         {
-            _codes.Add(op);
+            _codes.Add(key);
             code = _codes.Count - 1;
         }
 
@@ -82,12 +89,19 @@ internal sealed class TinyTfLite
             fields.Add((4, options));
         }
 
+        if (customOptions is not null)
+        {
+            fields.Add((5, new FbBytes(customOptions, 1)));
+        }
+
         _operators.Add(new FbTable([.. fields]));
     }
 
     public byte[] Build()
     {
-        FbTable[] codes = [.. _codes.Select(c => new FbTable((0, (byte)Math.Min((int)c, 127)), (2, 1), (3, (int)c)))];
+        FbTable[] codes = [.. _codes.Select(c => c.Custom is null
+            ? new FbTable((0, (byte)Math.Min((int)c.Op, 127)), (2, c.Version), (3, (int)c.Op))
+            : new FbTable((0, (byte)c.Op), (1, new FbString(c.Custom)), (2, c.Version), (3, (int)c.Op)))];
         var subgraph = new FbTable(
             (0, new FbTables([.. _tensors])), (1, FbBytes.Ints([.. _inputs])), (2, FbBytes.Ints([.. _outputs])),
             (3, new FbTables([.. _operators])), (4, new FbString("main")));

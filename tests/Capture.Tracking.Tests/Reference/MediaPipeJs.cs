@@ -62,6 +62,11 @@ public static class MediaPipeJs
     public static Task<IReadOnlyList<MediaPipeResult>> RunFaceMeshAsync(IEnumerable<string> images, bool staticMode, CancellationToken cancellationToken = default)
         => RunImagesAsync(MediaPipeSolution.FaceMesh, images, staticMode, cancellationToken);
 
+    /// <summary>Face mesh with <c>refineLandmarks: true</c> (the attention model) on still images: 478 points a face,
+    /// 468–472 the iris of the subject's right eye, 473–477 the left.</summary>
+    public static Task<IReadOnlyList<MediaPipeResult>> RunFaceMeshRefinedAsync(IEnumerable<string> images, bool staticMode, CancellationToken cancellationToken = default)
+        => RunImagesAsync(MediaPipeSolution.FaceMesh, images, staticMode, geometry: false, cancellationToken, refine: true);
+
     /// <summary>Pose on still images; <paramref name="staticMode"/> as for <see cref="RunFaceMeshAsync"/>.</summary>
     public static Task<IReadOnlyList<MediaPipeResult>> RunPoseAsync(IEnumerable<string> images, bool staticMode, CancellationToken cancellationToken = default)
         => RunImagesAsync(MediaPipeSolution.Pose, images, staticMode, cancellationToken);
@@ -75,7 +80,8 @@ public static class MediaPipeJs
     public static Task<IReadOnlyList<MediaPipeResult>> RunImagesAsync(MediaPipeSolution solution, IEnumerable<string> images, bool staticMode, CancellationToken cancellationToken = default)
         => RunImagesAsync(solution, images, staticMode, geometry: false, cancellationToken);
 
-    private static async Task<IReadOnlyList<MediaPipeResult>> RunImagesAsync(MediaPipeSolution solution, IEnumerable<string> images, bool staticMode, bool geometry, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<MediaPipeResult>> RunImagesAsync(MediaPipeSolution solution, IEnumerable<string> images, bool staticMode, bool geometry,
+        CancellationToken cancellationToken, bool refine = false)
     {
         List<string> args = ["--solution", SolutionArgument(solution), "--images"];
         int count = args.Count;
@@ -93,6 +99,11 @@ public static class MediaPipeJs
         if (geometry)
         {
             args.Add("--geometry");
+        }
+
+        if (refine)
+        {
+            args.Add("--refine");
         }
 
         using JsonDocument doc = await RunAsync(args, cancellationToken).ConfigureAwait(false);
