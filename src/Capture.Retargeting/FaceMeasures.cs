@@ -26,6 +26,39 @@ public static class FaceMeasures
         ? Vector3.Distance(f[FaceTopology.RightEyeTop], f[FaceTopology.RightEyeBottom]) / MathF.Max(1e-6f, Vector3.Distance(f[FaceTopology.RightEyeOuter], f[FaceTopology.RightEyeInner]))
         : Vector3.Distance(f[FaceTopology.LeftEyeTop], f[FaceTopology.LeftEyeBottom]) / MathF.Max(1e-6f, Vector3.Distance(f[FaceTopology.LeftEyeOuter], f[FaceTopology.LeftEyeInner]));
 
+    /// <summary>
+    /// A point in one eye's own 2-D frame: origin at the corners' midpoint, x along outer → inner
+    /// corner, y perpendicular (x turned +90° in image axes), both in eye widths. Gaze moves the iris
+    /// in this frame; head motion and face size do not.
+    /// </summary>
+    public static Vector2 ToEyeFrame(Vector2 outer, Vector2 inner, Vector2 point)
+    {
+        Vector2 axis = inner - outer;
+        float width2 = MathF.Max(axis.LengthSquared(), 1e-12f);
+        Vector2 d = point - ((outer + inner) * 0.5f);
+        return new Vector2(Vector2.Dot(d, axis), (d.Y * axis.X) - (d.X * axis.Y)) / width2;
+    }
+
+    /// <summary>The inverse of <see cref="ToEyeFrame"/>.</summary>
+    public static Vector2 FromEyeFrame(Vector2 outer, Vector2 inner, Vector2 local)
+    {
+        Vector2 axis = inner - outer;
+        return ((outer + inner) * 0.5f) + (local.X * axis) + (local.Y * new Vector2(-axis.Y, axis.X));
+    }
+
+    /// <summary>Centre of an eye's 16 contour points (where an iris sits when none was tracked).</summary>
+    public static Vector2 EyeContourCenter(ReadOnlySpan<Vector3> f, bool right)
+    {
+        ReadOnlySpan<int> eye = right ? FaceTopology.RightEye : FaceTopology.LeftEye;
+        Vector2 sum = Vector2.Zero;
+        foreach (int i in eye)
+        {
+            sum += XY(f[i]);
+        }
+
+        return sum / eye.Length;
+    }
+
     /// <summary>Centre and half-axes (x, y) of the face outline's bounding ellipse, in the points' 2-D units.</summary>
     public static (Vector2 Center, Vector2 Radius) OvalEllipse(ReadOnlySpan<Vector3> f)
     {

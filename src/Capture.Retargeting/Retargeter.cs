@@ -48,6 +48,8 @@ public sealed class Retargeter
     private float _blinkRight;
     private float _blinkLeft;
     private float _presence;
+    private Vector2 _gazeRight;
+    private Vector2 _gazeLeft;
     private long _lastTimestampUs = long.MinValue;
 
     public Retargeter(CharacterRig rig, PerformerProfile profile, RetargetGains? gains = null)
@@ -146,6 +148,16 @@ public sealed class Retargeter
         _rotation = pose.Rotation;
         _translation = (pose.Translation - _neutralPosition) / _neutralScale;
         _lean = pose.Scale / _neutralScale;
+        if (_profile.NeutralGaze is { Length: 4 } g && PerformerCalibrator.TryGaze(frame, out Vector2 right, out Vector2 left))
+        {
+            _gazeRight = right - new Vector2(g[0], g[1]);
+            _gazeLeft = left - new Vector2(g[2], g[3]);
+        }
+        else
+        {
+            _gazeRight = _gazeLeft = Vector2.Zero;
+        }
+
         _blinkRight = Blink(FaceMeasures.EyeAspect(_frame, right: true), _neutralAspectRight);
         _blinkLeft = Blink(FaceMeasures.EyeAspect(_frame, right: false), _neutralAspectLeft);
         for (int b = 0; b < _blendshapes.Length; b++)
@@ -185,6 +197,8 @@ public sealed class Retargeter
         }
 
         output.Presence = w;
+        output.GazeRight = _gazeRight * (w * _gains.Eyes);
+        output.GazeLeft = _gazeLeft * (w * _gains.Eyes);
         output.HeadPivot = _characterPivot;
         output.HeadRotation = rotation;
         output.HeadLean = lean;

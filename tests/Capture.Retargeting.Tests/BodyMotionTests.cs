@@ -122,6 +122,7 @@ public sealed class BodyMotionTests : IDisposable
         RenderResult result = await RenderPipeline.RunAsync(new RenderOptions
         {
             DrivingPath = Media("vid_body_fullbody_gesture_s13.mp4"),
+            Iris = false, // the iris model loses this full-body shot's small face
             CharacterPath = Media("char_statue_terracotta_s6.jpg"),
             OutputPath = Path.Combine(_dir, "out.mp4"),
             Size = 256,
@@ -164,6 +165,7 @@ public sealed class BodyMotionTests : IDisposable
         RenderResult result = await RenderPipeline.RunAsync(new RenderOptions
         {
             DrivingPath = Media("vid_body_fullbody_gesture_s13.mp4"),
+            Iris = false,
             CharacterPath = Media("char_statue_terracotta_s6.jpg"),
             OutputPath = Path.Combine(_dir, "out.mp4"),
             Size = 256,

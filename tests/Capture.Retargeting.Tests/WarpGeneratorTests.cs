@@ -237,4 +237,44 @@ public class HeadOutlineTests
         Assert.Equal(0.5f + 0.2f, turned.X, 4);
         Assert.Equal(0.4f - 0.2f, turned.Y, 4);
     }
+
+    [Fact]
+    public void EyeFrame_RoundTrip_ReturnsThePoint()
+    {
+        var outer = new Vector2(0.30f, 0.41f);
+        var inner = new Vector2(0.42f, 0.43f);
+        var p = new Vector2(0.37f, 0.40f);
+
+        Vector2 local = FaceMeasures.ToEyeFrame(outer, inner, p);
+        Vector2 back = FaceMeasures.FromEyeFrame(outer, inner, local);
+
+        Assert.Equal(p.X, back.X, 5);
+        Assert.Equal(p.Y, back.Y, 5);
+        Assert.Equal(0.5f, FaceMeasures.ToEyeFrame(outer, inner, inner).X, 5);
+    }
+
+    [Fact]
+    public void Generate_Gaze_MovesTheIrisTextureWithinTheEye()
+    {
+        RgbaBitmap picture = WarpGeneratorTests.Picture(96, 96, transparentCorners: false);
+        CharacterRig rig = WarpGeneratorTests.SyntheticRig(picture);
+        using var generator = new WarpGenerator(64, 1, gridSize: 16);
+        generator.SetCharacter(rig);
+        var face = new DrivenFace();
+        face.SetNeutral(rig.Neutral);
+        face.GazeRight = new Vector2(0.15f, 0);
+        Vector2 outer = FaceMeasures.XY(rig.Neutral[FaceTopology.RightEyeOuter]);
+        Vector2 inner = FaceMeasures.XY(rig.Neutral[FaceTopology.RightEyeInner]);
+        Vector2 rest = FaceMeasures.ToEyeFrame(outer, inner, rig.IrisCenters[0]);
+        Vector2 moved = FaceMeasures.FromEyeFrame(outer, inner, rest + face.GazeRight);
+
+        generator.Generate(face);
+
+        // The output pixel where the iris now is reads the picture where the iris was; the other eye is untouched.
+        Vector2 readRight = ReadFrom(generator, moved.X, moved.Y);
+        Vector2 readLeft = ReadFrom(generator, rig.IrisCenters[1].X, rig.IrisCenters[1].Y);
+        Assert.True(Vector2.Distance(readRight, rig.IrisCenters[0]) < 1e-3f, $"iris read from {readRight}, rests at {rig.IrisCenters[0]}");
+        Assert.True(Vector2.Distance(moved, rig.IrisCenters[0]) > 0.1f * Vector2.Distance(outer, inner));
+        Assert.True(Vector2.Distance(readLeft, rig.IrisCenters[1]) < 1e-3f);
+    }
 }

@@ -39,7 +39,7 @@ internal static class CalibrateCommand
                 var calibrator = new PerformerCalibrator();
                 var tracking = new TrackingFrame();
                 await using IFrameSource source = await FrameSources.OpenAsync(path, null, ct).ConfigureAwait(false);
-                using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true }, ct).ConfigureAwait(false);
+                using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = true }, ct).ConfigureAwait(false);
                 double fps = source.FrameRate > 0 ? source.FrameRate : 30;
                 long neutralFrames = (long)Math.Ceiling(neutralSeconds * fps);
                 long lastFrame = rangeSeconds > 0 ? neutralFrames + (long)Math.Ceiling(rangeSeconds * fps) : long.MaxValue;

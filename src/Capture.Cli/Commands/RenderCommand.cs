@@ -31,13 +31,14 @@ internal static class RenderCommand
         var head = new Option<float>("--head-gain") { Description = "Gain on head rotation and translation (0 = still head, 0..4).", DefaultValueFactory = _ => 1 };
         var profile = new Option<string?>("--profile") { Description = "Performer profile JSON from 'capture calibrate' (default: neutral from the clip's first second)." };
         var motionData = new Option<string?>("--motion-data") { Description = "Folder for the captured motion: motion.mpk (the protocol recording, `capture replay` plays it), livelink.csv (Live Link Face), motion.csv (what drove the character), motion.bvh (the body as BVH; tracking the body costs render time)." };
+        var noIris = new Option<bool>("--no-iris") { Description = "Track with the plain face mesh: no gaze, slightly less exact lips, but finds small faces (full-body shots) the iris model loses." };
         var noBody = new Option<bool>("--no-body") { Description = "With --motion-data: track the face only (no body in motion.mpk, no motion.bvh; faster)." };
         var frames = new Option<int?>("--frames") { Description = "Render only the first N frames." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print where the time went, per pipeline stage." };
         var sample = new Option<bool>("--sample") { Description = $"Render the sample: {SampleDriving} driving {SampleCharacter} from ../shared/media into out/sample.mp4." };
         var command = new Command("render", "Drive a character picture with a performer's video and write an MP4.")
         {
-            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, frames, sample, verbose,
+            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, noIris, frames, sample, verbose,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -51,6 +52,7 @@ internal static class RenderCommand
                     ProfilePath = parseResult.GetValue(profile),
                     MotionDataDirectory = parseResult.GetValue(motionData),
                     Body = !parseResult.GetValue(noBody),
+                    Iris = !parseResult.GetValue(noIris),
                     MaxFrames = parseResult.GetValue(frames),
                     Gains = new RetargetGains
                     {

@@ -18,6 +18,9 @@ public sealed class PerformerCalibrator
     private readonly Vector3[] _scratch = new Vector3[TrackingFrame.FaceLandmarkCount];
     private readonly double[] _blendSum = new double[ArkitBlendshapes.Count];
     private readonly float[] _blendMax = new float[ArkitBlendshapes.Count];
+    private Vector2 _gazeRight;
+    private Vector2 _gazeLeft;
+    private int _gazeCount;
     private int _count;
     private int _observed;
 
@@ -48,6 +51,13 @@ public sealed class PerformerCalibrator
         for (int b = 0; b < _blendSum.Length; b++)
         {
             _blendSum[b] += frame.Face.Blendshapes[b];
+        }
+
+        if (TryGaze(frame, out Vector2 right, out Vector2 left))
+        {
+            _gazeRight += right;
+            _gazeLeft += left;
+            _gazeCount++;
         }
 
         _count++;
@@ -101,6 +111,13 @@ public sealed class PerformerCalibrator
             profile.NeutralLandmarks[i] = [p.X, p.Y, p.Z];
         }
 
+        if (_gazeCount > 0)
+        {
+            Vector2 r = _gazeRight / _gazeCount;
+            Vector2 l = _gazeLeft / _gazeCount;
+            profile.NeutralGaze = [r.X, r.Y, l.X, l.Y];
+        }
+
         for (int b = 0; b < ArkitBlendshapes.Count; b++)
         {
             float neutral = (float)(_blendSum[b] / _count);
@@ -112,6 +129,27 @@ public sealed class PerformerCalibrator
     }
 
     /// <summary>Landmarks as (x·W, y·H, z·W) / H: one isotropic unit, the image height.</summary>
+    /// <summary>
+    /// Each iris centre in its eye's own frame (<see cref="FaceMeasures.ToEyeFrame"/>), measured on
+    /// the image with its aspect ratio undone. False when the frame has no iris points.
+    /// </summary>
+    public static bool TryGaze(TrackingFrame frame, out Vector2 right, out Vector2 left)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        right = left = Vector2.Zero;
+        FaceObservation f = frame.Face;
+        if (!f.Present || !f.HasIris)
+        {
+            return false;
+        }
+
+        var aspect = new Vector2(frame.ImageHeight > 0 ? (float)frame.ImageWidth / frame.ImageHeight : 1f, 1);
+        Vector2 P(Vector3 p) => new Vector2(p.X, p.Y) * aspect;
+        right = FaceMeasures.ToEyeFrame(P(f.Landmarks[FaceTopology.RightEyeOuter]), P(f.Landmarks[FaceTopology.RightEyeInner]), P(f.Iris[0]));
+        left = FaceMeasures.ToEyeFrame(P(f.Landmarks[FaceTopology.LeftEyeOuter]), P(f.Landmarks[FaceTopology.LeftEyeInner]), P(f.Iris[5]));
+        return true;
+    }
+
     public static void ToHeightUnits(TrackingFrame frame, Span<Vector3> destination)
     {
         ArgumentNullException.ThrowIfNull(frame);

@@ -55,6 +55,13 @@ public sealed class PerformerProfile
     /// <summary>Eye midpoint at rest, in image-height units (x, y, z).</summary>
     public float[]? NeutralPosition { get; set; }
 
+    /// <summary>
+    /// Where the irises sit at rest, each in its eye's own frame (see <see cref="FaceMeasures.ToEyeFrame"/>):
+    /// right x, right y, left x, left y. Null when the calibration frames had no iris points: then
+    /// the character's gaze does not move.
+    /// </summary>
+    public float[]? NeutralGaze { get; set; }
+
     /// <summary>Per-blendshape rest value and peak, keyed by ARKit name.</summary>
     public Dictionary<string, BlendshapeRange> Blendshapes { get; set; } = [];
 

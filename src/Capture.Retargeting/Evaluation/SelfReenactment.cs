@@ -43,8 +43,8 @@ public static class SelfReenactment
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await using IFrameSource source = await FrameSources.OpenAsync(clip, null, ct).ConfigureAwait(false);
-        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Threads = 1 }, ct).ConfigureAwait(false);
-        using Tracker stills = await Tracker.CreateAsync(new TrackerOptions { Face = true, StaticImage = true, Threads = 1 }, ct).ConfigureAwait(false);
+        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Threads = 1, RefineLandmarks = true }, ct).ConfigureAwait(false);
+        using Tracker stills = await Tracker.CreateAsync(new TrackerOptions { Face = true, StaticImage = true, Threads = 1, RefineLandmarks = true }, ct).ConfigureAwait(false);
         var tracking = new TrackingFrame();
         var picture = new RgbaBitmap(source.Width, source.Height);
 
@@ -69,7 +69,10 @@ public static class SelfReenactment
 
         // The character is frame 0 itself (a copy: the picture buffer is refilled with each real frame below).
         var still = new RgbaBitmap(picture.Width, picture.Height, (byte[])picture.Pixels.Clone());
-        CharacterRig rig = CharacterRigBuilder.FromLandmarks(Path.GetFileNameWithoutExtension(clip), still, landmarks, "tracker");
+        Vector2[] iris = tracking.Face.HasIris
+            ? [new(tracking.Face.Iris[0].X * source.Width, tracking.Face.Iris[0].Y * source.Height), new(tracking.Face.Iris[5].X * source.Width, tracking.Face.Iris[5].Y * source.Height)]
+            : [];
+        CharacterRig rig = CharacterRigBuilder.FromLandmarks(Path.GetFileNameWithoutExtension(clip), still, landmarks, "tracker", iris);
         var calibrator = new PerformerCalibrator();
         calibrator.AddNeutral(tracking);
         PerformerProfile profile = calibrator.Build("frame 0", clip);

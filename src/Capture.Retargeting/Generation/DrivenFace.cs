@@ -19,6 +19,15 @@ public sealed class DrivenFace
     /// <summary>Subject's left eye closure, 0 open .. 1 shut.</summary>
     public float BlinkLeft { get; set; }
 
+    /// <summary>
+    /// How far the subject's right iris has moved from where it rests, in the eye's own frame
+    /// (<see cref="FaceMeasures.ToEyeFrame"/>: eye widths, x toward the nose). Zero without iris tracking.
+    /// </summary>
+    public Vector2 GazeRight { get; set; }
+
+    /// <inheritdoc cref="GazeRight"/>
+    public Vector2 GazeLeft { get; set; }
+
     /// <summary>The performer's 52 ARKit blendshapes after calibration (0..1), for generators that want them.</summary>
     public float[] Blendshapes { get; } = new float[ArkitBlendshapes.Count];
 
@@ -65,6 +74,7 @@ public sealed class DrivenFace
 
         BlinkLeft = 0;
         BlinkRight = 0;
+        GazeRight = GazeLeft = Vector2.Zero;
         Array.Clear(Blendshapes);
         Presence = 1;
         HeadRotation = Quaternion.Identity;
@@ -78,6 +88,8 @@ public sealed class DrivenFace
         Blendshapes.CopyTo(destination.Blendshapes, 0);
         destination.BlinkLeft = BlinkLeft;
         destination.BlinkRight = BlinkRight;
+        destination.GazeRight = GazeRight;
+        destination.GazeLeft = GazeLeft;
         destination.Presence = Presence;
         destination.HeadPivot = HeadPivot;
         destination.HeadRotation = HeadRotation;

@@ -27,7 +27,13 @@ public sealed class WarpGenerator : ICharacterGenerator
     public const float HeadFollow = 0.5f;
 
     /// <summary>Control points per frame: the mesh subset plus the fixed anchors.</summary>
-    public static int ControlCount => FaceTopology.WarpControls.Length + RingAnchors + BorderAnchors;
+    public static int ControlCount => FaceTopology.WarpControls.Length + RingAnchors + BorderAnchors + IrisControls;
+
+    /// <summary>The two iris centres, last among the control points: they carry gaze.</summary>
+    public const int IrisControls = 2;
+
+    /// <summary>Largest iris shift drawn, in eye widths (a tracking glitch must not tear the eye).</summary>
+    public const float MaxGaze = 0.2f;
 
     private readonly RunOptions _runOptions = new();
     private readonly int _size;
@@ -127,6 +133,8 @@ public sealed class WarpGenerator : ICharacterGenerator
         }
 
         WriteControlPoints(rig.Neutral, rig.Neutral, _sourcePoints);
+        _sourcePoints[^2] = (2 * rig.IrisCenters[0]) - Vector2.One;
+        _sourcePoints[^1] = (2 * rig.IrisCenters[1]) - Vector2.One;
         _rig = rig;
     }
 
@@ -220,6 +228,8 @@ public sealed class WarpGenerator : ICharacterGenerator
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         WriteDrivenPoints(rig.Neutral, face.Points, _drivenPoints);
         MoveRingWithHead(rig.Neutral, face, _drivenPoints.AsSpan(FaceTopology.WarpControls.Length, RingAnchors));
+        _drivenPoints[^2] = DrivenIris(rig, face, right: true);
+        _drivenPoints[^1] = DrivenIris(rig, face, right: false);
         _spline.Solve(_drivenPoints, _sourcePoints);
         int k = _drivenPoints.Length;
         ReadOnlySpan<float> w = _spline.Weights;
@@ -348,6 +358,18 @@ public sealed class WarpGenerator : ICharacterGenerator
         }
 
         WriteAnchors(neutral, destination[controls.Length..]);
+    }
+
+    // The iris keeps its place in the driven eye (the corners carry head motion and size) and moves
+    // by the performer's gaze, both in the eye's own frame.
+    private static Vector2 DrivenIris(CharacterRig rig, DrivenFace face, bool right)
+    {
+        int outer = right ? FaceTopology.RightEyeOuter : FaceTopology.LeftEyeOuter;
+        int inner = right ? FaceTopology.RightEyeInner : FaceTopology.LeftEyeInner;
+        Vector2 rest = FaceMeasures.ToEyeFrame(FaceMeasures.XY(rig.Neutral[outer]), FaceMeasures.XY(rig.Neutral[inner]), rig.IrisCenters[right ? 0 : 1]);
+        Vector2 gaze = Vector2.Clamp(right ? face.GazeRight : face.GazeLeft, new Vector2(-MaxGaze), new Vector2(MaxGaze));
+        Vector2 p = FaceMeasures.FromEyeFrame(face.Points[outer], face.Points[inner], rest + gaze);
+        return (2 * p) - Vector2.One;
     }
 
     // The ring anchors of the upper half sit on the head's outline (hair, ears): they follow half

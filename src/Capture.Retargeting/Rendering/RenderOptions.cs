@@ -39,6 +39,13 @@ public sealed record RenderOptions
     /// </summary>
     public bool Body { get; init; } = true;
 
+    /// <summary>
+    /// Track the performer with MediaPipe's attention face model: iris points drive the character's
+    /// gaze, and its refined lips and eyes follow the mouth better. It loses faces that fill only a
+    /// small part of the frame (a full-body shot): turn it off for those.
+    /// </summary>
+    public bool Iris { get; init; } = true;
+
     /// <summary>Stop after this many frames (tests, previews).</summary>
     public int? MaxFrames { get; init; }
 

@@ -44,7 +44,7 @@ public static class RenderPipeline
         MediaInfo info = await MediaProbe.ProbeAsync(options.DrivingPath, ct).ConfigureAwait(false);
         VideoStreamInfo video = info.Video ?? throw new InvalidDataException($"{options.DrivingPath} has no video stream");
 
-        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Threads = 1 }, ct).ConfigureAwait(false);
+        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Threads = 1, RefineLandmarks = options.Iris }, ct).ConfigureAwait(false);
         bool trackBody = options.MotionDataDirectory is not null && options.Body;
         using Tracker? bodyTracker = trackBody ? await Tracker.CreateAsync(new TrackerOptions { Face = false, Body = true, Threads = 1 }, ct).ConfigureAwait(false) : null;
         var bodyScratch = new TrackingFrame();
@@ -262,7 +262,8 @@ public static class RenderPipeline
 
         if (calibrator.NeutralFrames == 0)
         {
-            throw new InvalidDataException($"{drivingPath}: no face found in the first 5 seconds, so the performer's neutral cannot be taken (pass --profile with a calibrated profile, or use a clip that starts on the face)");
+            throw new InvalidDataException($"{drivingPath}: no face found in the first 5 seconds, so the performer's neutral cannot be taken (pass --profile with a calibrated profile, or use a clip that starts on the face" +
+                (tracker.Options.RefineLandmarks ? "; for a small face, as in a full-body shot, try --no-iris: the iris model loses small faces" : string.Empty) + ")");
         }
 
         PerformerProfile built = calibrator.Build(profile?.Name ?? "clip", drivingPath);

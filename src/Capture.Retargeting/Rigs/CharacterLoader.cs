@@ -45,7 +45,8 @@ public static class CharacterLoader
             log?.Invoke(message);
         }
 
-        Vector3[]? tracked = await TrackAsync(picture, ct).ConfigureAwait(false);
+        TrackedPicture? found = await TrackAsync(picture, ct).ConfigureAwait(false);
+        Vector3[]? tracked = found?.Points;
         string name = Path.GetFileNameWithoutExtension(picturePath);
         if (rigFile is not null)
         {
@@ -72,18 +73,21 @@ public static class CharacterLoader
         }
 
         log?.Invoke($"{Path.GetFileName(picturePath)}: face found by the tracker");
-        return CharacterRigBuilder.FromLandmarks(name, picture, tracked, "tracker");
+        return CharacterRigBuilder.FromLandmarks(name, picture, tracked, "tracker", found!.IrisCenters);
     }
 
-    /// <summary>The face in picture pixels (z in x's pixel scale), or null when the tracker finds none.</summary>
-    public static async Task<Vector3[]?> TrackAsync(RgbaBitmap picture, CancellationToken ct = default)
+    /// <summary>
+    /// The face in picture pixels (z in x's pixel scale) and the two iris centres (right eye first),
+    /// or null when the tracker finds no face. The tracker runs MediaPipe's attention model (iris).
+    /// </summary>
+    public static async Task<TrackedPicture?> TrackAsync(RgbaBitmap picture, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(picture);
         float scale = MathF.Min(1f, (float)TrackingSide / Math.Max(picture.Width, picture.Height));
         int width = Math.Max(16, (int)MathF.Round(picture.Width * scale));
         int height = Math.Max(16, (int)MathF.Round(picture.Height * scale));
         VideoFrame frame = ToFrame(picture, width, height);
-        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, StaticImage = true }, ct).ConfigureAwait(false);
+        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, StaticImage = true, RefineLandmarks = true }, ct).ConfigureAwait(false);
         var result = new TrackingFrame();
         tracker.Process(frame, result);
         if (!result.Face.Present)
@@ -98,8 +102,12 @@ public static class CharacterLoader
             points[i] = new Vector3(p.X * picture.Width, p.Y * picture.Height, p.Z * picture.Width);
         }
 
-        return points;
+        Vector2[] iris = [IrisPixel(result.Face, 0, picture), IrisPixel(result.Face, 5, picture)];
+        return new TrackedPicture(points, result.Face.HasIris ? iris : []);
     }
+
+    private static Vector2 IrisPixel(FaceObservation face, int index, RgbaBitmap picture) =>
+        new(face.Iris[index].X * picture.Width, face.Iris[index].Y * picture.Height);
 
     // The picture resized for the tracker, transparent parts over mid grey (no false edges either way).
     private static VideoFrame ToFrame(RgbaBitmap picture, int width, int height)
@@ -129,3 +137,6 @@ public static class CharacterLoader
         return frame;
     }
 }
+
+/// <summary>A face the tracker found in a character picture: 468 points and the iris centres (empty when not tracked), in picture pixels.</summary>
+public sealed record TrackedPicture(Vector3[] Points, Vector2[] IrisCenters);

@@ -16,7 +16,7 @@ namespace Capture.Retargeting.Rigs;
 /// </remarks>
 public sealed class CharacterRig
 {
-    internal CharacterRig(string name, RgbaBitmap picture, float cropLeft, float cropTop, float cropSide, Vector3[] neutral, string landmarkSource)
+    internal CharacterRig(string name, RgbaBitmap picture, float cropLeft, float cropTop, float cropSide, Vector3[] neutral, string landmarkSource, Vector2[]? irisCenters = null)
     {
         if (neutral.Length != TrackingFrame.FaceLandmarkCount)
         {
@@ -30,6 +30,8 @@ public sealed class CharacterRig
         CropSide = cropSide;
         Neutral = neutral;
         LandmarkSource = landmarkSource;
+        HasTrackedIris = irisCenters is { Length: 2 };
+        IrisCenters = HasTrackedIris ? irisCenters! : [FaceMeasures.EyeContourCenter(neutral, right: true), FaceMeasures.EyeContourCenter(neutral, right: false)];
         (MouthColor, TeethColor, LidColor) = RigColors.Sample(this);
     }
 
@@ -47,6 +49,15 @@ public sealed class CharacterRig
 
     /// <summary>The neutral face in crop coordinates (see remarks). Do not modify.</summary>
     public Vector3[] Neutral { get; }
+
+    /// <summary>
+    /// Iris centres in crop coordinates, the subject's right eye first: tracked (attention model) when
+    /// <see cref="HasTrackedIris"/>, else the centre of each eye's contour. The generator moves them with gaze.
+    /// </summary>
+    public Vector2[] IrisCenters { get; }
+
+    /// <summary>True when <see cref="IrisCenters"/> came from the tracker.</summary>
+    public bool HasTrackedIris { get; }
 
     /// <summary>Where the points came from: "tracker", "rig file", or "tracker + rig file".</summary>
     public string LandmarkSource { get; }

@@ -40,9 +40,10 @@ public static class CharacterRigBuilder
     }
 
     /// <summary>
-    /// Builds a rig from face points in picture pixels (x, y; z in x's pixel scale, smaller = nearer).
+    /// Builds a rig from face points in picture pixels (x, y; z in x's pixel scale, smaller = nearer),
+    /// and the two iris centres in pixels (right eye first) when the tracker found them.
     /// </summary>
-    public static CharacterRig FromLandmarks(string name, RgbaBitmap picture, ReadOnlySpan<Vector3> pixelLandmarks, string landmarkSource)
+    public static CharacterRig FromLandmarks(string name, RgbaBitmap picture, ReadOnlySpan<Vector3> pixelLandmarks, string landmarkSource, ReadOnlySpan<Vector2> pixelIrisCenters = default)
     {
         ArgumentNullException.ThrowIfNull(picture);
         if (pixelLandmarks.Length != TrackingFrame.FaceLandmarkCount)
@@ -71,6 +72,12 @@ public static class CharacterRigBuilder
             neutral[i] = new Vector3((p.X - left) / side, (p.Y - top) / side, p.Z / side);
         }
 
-        return new CharacterRig(name, picture, left, top, side, neutral, landmarkSource);
+        Vector2[]? iris = null;
+        if (pixelIrisCenters.Length == 2)
+        {
+            iris = [(pixelIrisCenters[0] - new Vector2(left, top)) / side, (pixelIrisCenters[1] - new Vector2(left, top)) / side];
+        }
+
+        return new CharacterRig(name, picture, left, top, side, neutral, landmarkSource, iris);
     }
 }
