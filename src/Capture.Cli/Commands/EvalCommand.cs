@@ -14,13 +14,14 @@ internal static class EvalCommand
         var size = new Option<int>("--size") { Description = "Output side compared (256, 512 or 1024).", DefaultValueFactory = _ => 256 };
         var frames = new Option<int?>("--frames") { Description = "Compare only the first N driven frames." };
         var akdEvery = new Option<int>("--akd-every") { Description = "Track generated and real frames for AKD every Nth frame.", DefaultValueFactory = _ => 4 };
-        var breakdown = new Option<bool>("--breakdown") { Description = "Also print where the error sits (face, head, mask edge, still picture) and write the RMS error picture of each clip beside the working directory's eval-errors/." };
+        var breakdown = new Option<bool>("--breakdown") { Description = "Also print where the error sits: the face, the rest of the head, the animation mask's edge, the still picture." };
+        var errorMaps = new Option<DirectoryInfo?>("--error-maps") { Description = "Write each clip's RMS error per pixel (×4, grey) as DIR/CLIP.png; implies --breakdown." };
         var command = new Command(
             "eval",
             "Self-reenactment: frame 0 drives nothing but is the character; later frames drive it and are the ground truth. " +
             "Prints PSNR, SSIM and average keypoint distance, next to frame 0 held still.")
         {
-            clips, size, frames, akdEvery, breakdown,
+            clips, size, frames, akdEvery, breakdown, errorMaps,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -47,7 +48,7 @@ internal static class EvalCommand
                                 task.MaxValue = p.Total ?? Math.Max(task.MaxValue, p.Frame + 1);
                                 task.Value = p.Frame;
                             });
-                            results.Add(await SelfReenactment.RunAsync(clip, s, every, parseResult.GetValue(frames), parseResult.GetValue(breakdown), progress, ct).ConfigureAwait(false));
+                            results.Add(await SelfReenactment.RunAsync(clip, s, every, parseResult.GetValue(frames), parseResult.GetValue(breakdown) || parseResult.GetValue(errorMaps) is not null, progress, ct).ConfigureAwait(false));
                             task.Value = task.MaxValue;
                         }
                     }).ConfigureAwait(false);
@@ -55,7 +56,7 @@ internal static class EvalCommand
                 AnsiConsole.Write(ToTable(results));
                 foreach (ReenactmentScores r in results.Where(r => r.Breakdown is not null))
                 {
-                    await WriteBreakdownAsync(r, ct).ConfigureAwait(false);
+                    await WriteBreakdownAsync(r, parseResult.GetValue(errorMaps), ct).ConfigureAwait(false);
                 }
 
                 AnsiConsole.MarkupLine("[grey]Published anchors (TalkingHead-1KH, other data, a scale only): FOMM 31.07 dB / 0.762, LivePortrait 32.01 dB / 0.819. Goal here: ≥31 dB, ≥0.80 at 256².[/]");
@@ -70,7 +71,7 @@ internal static class EvalCommand
         return command;
     }
 
-    private static async Task WriteBreakdownAsync(ReenactmentScores r, CancellationToken ct)
+    private static async Task WriteBreakdownAsync(ReenactmentScores r, DirectoryInfo? maps, CancellationToken ct)
     {
         ErrorBreakdown b = r.Breakdown!;
         CultureInfo c = CultureInfo.InvariantCulture;
@@ -83,9 +84,13 @@ internal static class EvalCommand
         }
 
         AnsiConsole.Write(table);
-        string directory = Path.Combine(Environment.CurrentDirectory, "eval-errors");
-        Directory.CreateDirectory(directory);
-        string path = Path.Combine(directory, Path.GetFileNameWithoutExtension(r.Clip) + ".png");
+        if (maps is null)
+        {
+            return;
+        }
+
+        maps.Create();
+        string path = Path.Combine(maps.FullName, Path.GetFileNameWithoutExtension(r.Clip) + ".png");
         byte[] grey = b.ErrorPicture();
         var rgb = new byte[grey.Length * 3];
         for (int i = 0; i < grey.Length; i++)

@@ -143,9 +143,15 @@ public sealed class LayerPainter
                 float lowerBand = MathF.Min(0.15f * opening, 0.04f * mouthWidth);
                 float teeth = 0.9f * MathF.Max(Math.Clamp(upperBand - (y - top) + 0.5f, 0, 1), Math.Clamp(lowerBand - (bottom - y) + 0.5f, 0, 1));
 
+                // The cavity darkens away from the lips (shadow), from 1.2× the mouth colour at the
+                // lips to 0.55× midway between them.
+                float depth = opening > 0 ? 1 - MathF.Abs((2 * (y - top) / opening) - 1) : 0;
+                Vector4 cavity = mouthColor * (1.2f - (0.65f * Math.Clamp(depth, 0, 1)));
+                cavity.W = mouthColor.W;
+
                 // Sequential paint: mouth over warp, teeth over mouth.
                 Vector4 colour = source is null
-                    ? (mouthColor * (inside * (1 - teeth))) + (teethColor * (teeth * inside))
+                    ? (cavity * (inside * (1 - teeth))) + (teethColor * (teeth * inside))
                     : SampleSource(source, q, scale, sourceFrom, sourceScale, drivenFrom) * inside;
                 Write(x, y, inside, colour, keep, add);
             }

@@ -1,0 +1,45 @@
+namespace Capture.Cli.Tests;
+
+/// <summary><c>capture eval</c> as a user runs it, on a few frames of a real clip.</summary>
+public sealed class EvalTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("capture-eval-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Media(string name) => Path.Combine(Environment.GetEnvironmentVariable("CAPTURE_MEDIA") ?? "/work/shared/media", name);
+
+    [Fact]
+    public async Task Eval_ErrorMaps_PrintsScoresAndRegionsAndWritesTheErrorPicture()
+    {
+        CliProcess.Result r = await CliProcess.RunAsync(
+            "eval", Media("vid_expr_man_d18.mp4"), "--frames", "6", "--error-maps", _dir);
+
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Contains("vid_expr_man_d18.mp4", r.StdOut, StringComparison.Ordinal);
+        Assert.Contains("where the error sits", r.StdOut, StringComparison.Ordinal);
+        foreach (string region in new[] { "face (inside the oval)", "mask edge", "still picture" })
+        {
+            Assert.Contains(region, r.StdOut, StringComparison.Ordinal);
+        }
+
+        var png = new FileInfo(Path.Combine(_dir, "vid_expr_man_d18.png"));
+        Assert.True(png.Exists && png.Length > 100, "no error picture");
+        byte[] head = File.ReadAllBytes(png.FullName)[..8];
+        Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, head);
+    }
+
+    [Fact]
+    public async Task Eval_ClipWithoutAFace_FailsNamingTheClip()
+    {
+        string clip = Path.Combine(_dir, "noface.mp4");
+        var ffmpeg = System.Diagnostics.Process.Start("ffmpeg", ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10:duration=1", "-pix_fmt", "yuv420p", clip])!;
+        await ffmpeg.WaitForExitAsync();
+
+        CliProcess.Result r = await CliProcess.RunAsync("eval", clip, "--frames", "3");
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("noface.mp4: no face in frame 0", r.All, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.All, StringComparison.Ordinal);
+    }
+}
