@@ -56,7 +56,10 @@ public sealed class Tracker : IDisposable
                 TensorModel detector = Own(owned, TensorModel.Open(paths.FaceDetection, TrackerModels.FaceDetection, options.Threads));
                 TensorModel mesh = Own(owned, TensorModel.Open(paths.FaceLandmark,
                     options.RefineLandmarks ? TrackerModels.FaceLandmarkWithAttention : TrackerModels.FaceLandmark, options.Threads));
-                face = new FaceTracker(detector, mesh, canonical, options);
+                TensorModel? fallback = options.RefineLandmarks && paths.FaceLandmarkFallback is { } plain
+                    ? Own(owned, TensorModel.Open(plain, TrackerModels.FaceLandmark, options.Threads))
+                    : null;
+                face = new FaceTracker(detector, mesh, canonical, options, fallback);
             }
 
             if (options.Body)
@@ -137,6 +140,9 @@ public sealed class Tracker : IDisposable
 
     /// <summary>How many times the face detector has run (tests and benchmarks check that tracking re-detects rarely).</summary>
     internal long FaceDetectorRuns => _face?.DetectorRuns ?? 0;
+
+    /// <summary>How many times the plain face model ran for the attention model (small faces; see docs/tracking.md).</summary>
+    internal long FaceFallbackRuns => _face?.FallbackRuns ?? 0;
 
     /// <summary>How many times the pose detector has run.</summary>
     internal long PoseDetectorRuns => _pose?.DetectorRuns ?? 0;

@@ -23,10 +23,16 @@ internal static class TrackerModels
     {
         ModelStore store = ModelStore.FromRepository();
         string faceDetection = "", faceLandmark = "", geometry = "";
+        string? fallback = null;
         if (options.Face)
         {
             faceDetection = await store.GetModelPathAsync(FaceDetection, ct).ConfigureAwait(false);
             faceLandmark = await store.GetModelPathAsync(options.RefineLandmarks ? FaceLandmarkWithAttention : FaceLandmark, ct).ConfigureAwait(false);
+            if (options.RefineLandmarks)
+            {
+                fallback = await store.GetModelPathAsync(FaceLandmark, ct).ConfigureAwait(false);
+            }
+
             geometry = await store.GetAssetPathAsync(FaceGeometry, ct).ConfigureAwait(false);
         }
 
@@ -37,7 +43,7 @@ internal static class TrackerModels
             poseLandmark = await store.GetModelPathAsync(PoseLandmarkName(options.PoseModel), ct).ConfigureAwait(false);
         }
 
-        return new TrackerModelPaths(faceDetection, faceLandmark, geometry, poseDetection, poseLandmark);
+        return new TrackerModelPaths(faceDetection, faceLandmark, geometry, poseDetection, poseLandmark, fallback);
     }
 
     public static Task<string> GetFaceGeometryPathAsync(CancellationToken ct) =>

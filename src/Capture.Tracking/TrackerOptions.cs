@@ -56,10 +56,17 @@ public sealed record TrackerOptions
     public TrackerModelPaths? ModelPaths { get; init; }
 }
 
-/// <summary>Paths of the converted ONNX models and the face geometry metadata, for callers that bring their own files.</summary>
+/// <summary>
+/// Paths of the converted ONNX models and the face geometry metadata, for callers that bring their own files.
+/// <see cref="FaceLandmark"/> is the attention model when <see cref="TrackerOptions.RefineLandmarks"/>;
+/// <see cref="FaceLandmarkFallback"/> is then the plain face_landmark model it falls back on to find small
+/// faces the attention model misses in the detector's rect (null: no fallback, MediaPipe's behaviour;
+/// see docs/tracking.md).
+/// </summary>
 public sealed record TrackerModelPaths(
     string FaceDetection,
     string FaceLandmark,
     string FaceGeometry,
     string? PoseDetection = null,
-    string? PoseLandmark = null);
+    string? PoseLandmark = null,
+    string? FaceLandmarkFallback = null);

@@ -12,7 +12,7 @@ public sealed class ModelsFixture
     public TrackerModelPaths Paths => _paths.Value;
 
     /// <summary>The paths with the attention face model (iris) in place of the plain mesh model.</summary>
-    public TrackerModelPaths AttentionPaths => Paths with { FaceLandmark = _attention.Value };
+    public TrackerModelPaths AttentionPaths => Paths with { FaceLandmark = _attention.Value, FaceLandmarkFallback = Paths.FaceLandmark };
 
     /// <summary>A tracker on the fixture's models; the attention model when <see cref="TrackerOptions.RefineLandmarks"/>.</summary>
     public Tracker Create(TrackerOptions options) =>

@@ -22,12 +22,17 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
     private const int LandmarkFloats = TrackingFrame.FaceLandmarkCount * 3;
     private const float DetectionRoiScale = 1.5f;
     private const float LandmarkRoiScale = 1.5f;
+    private const int FallbackIterations = 8;
+    private const float FallbackSettled = 0.005f;
 
     private readonly LetterboxDetector _detector;
     private readonly TensorModel _mesh;
     private readonly int _landmarksOutput;
     private readonly int _flagOutput;
     private readonly RefinedOutputs? _refined;
+    private readonly TensorModel? _fallback;
+    private readonly int _fallbackLandmarks;
+    private readonly int _fallbackFlag;
     private readonly float[] _merged = new float[AttentionMeshRefinement.PointCount * 3];
     private readonly OneEuroFilterBank _filter;
     private readonly float[] _pixels;
@@ -38,8 +43,14 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
     private readonly HeadPoseSolver _pose;
     private readonly BlendshapeEstimator _blendshapes;
     private RotatedRect _roi;
+    private bool _fromDetection;
 
-    public FaceTracker(TensorModel detector, TensorModel mesh, CanonicalFaceGeometry canonical, TrackerOptions options)
+    /// <summary>
+    /// Takes ownership of the models (disposed with this tracker). <paramref name="fallback"/> (the plain
+    /// face_landmark model, or null) is used only with the attention model, to find faces it misses in the
+    /// detector's rect.
+    /// </summary>
+    public FaceTracker(TensorModel detector, TensorModel mesh, CanonicalFaceGeometry canonical, TrackerOptions options, TensorModel? fallback = null)
         : base(options)
     {
         _detector = new LetterboxDetector(detector, SsdAnchors.FaceShortRange(), 16, 6, options.MinDetectionConfidence);
@@ -59,6 +70,17 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
             throw new InvalidDataException($"model '{mesh.Name}' ({mesh.Path}): expected a 1404-float landmark output and a 1-float face flag.");
         }
 
+        _fallback = fallback;
+        if (fallback is not null)
+        {
+            _fallbackLandmarks = fallback.FindOutput(LandmarkFloats);
+            _fallbackFlag = fallback.FindOutput(1);
+            if (_fallbackLandmarks < 0 || _fallbackFlag < 0 || RefinedOutputs.Find(fallback) is not null)
+            {
+                throw new InvalidDataException($"model '{fallback.Name}' ({fallback.Path}): the fallback must be the plain face_landmark model (a 1404-float landmark output and a 1-float face flag).");
+            }
+        }
+
         _pixels = new float[_refined is null ? LandmarkFloats : AttentionMeshRefinement.PointCount * 3];
         _filter = new OneEuroFilterBank(_pixels.Length, options.FaceSmoothing);
         _pose = new HeadPoseSolver(canonical) { FocalLengthFactor = options.FocalLengthFactor };
@@ -70,6 +92,9 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
 
     /// <summary>The rect the mesh model last looked at (for overlays and tests).</summary>
     public RotatedRect Roi => _roi;
+
+    /// <summary>How many times the plain model ran because the attention model missed the face in the detector's rect.</summary>
+    public long FallbackRuns { get; private set; }
 
     /// <summary>How many times the detector ran (tracking should keep this near one a clip).</summary>
     public long DetectorRuns => _detector.Runs;
@@ -114,17 +139,7 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
         }
 
         // Next frame's rect from this frame's raw points (MediaPipe: before smoothing).
-        float minX = float.MaxValue, minY = float.MaxValue, maxX = float.MinValue, maxY = float.MinValue;
-        for (int i = 0; i < _pixels.Length; i += 3)
-        {
-            minX = MathF.Min(minX, _pixels[i]);
-            maxX = MathF.Max(maxX, _pixels[i]);
-            minY = MathF.Min(minY, _pixels[i + 1]);
-            maxY = MathF.Max(maxY, _pixels[i + 1]);
-        }
-
-        float rotation = RotatedRect.RotationFrom(Point(33), Point(263), 0);
-        _roi = new RotatedRect((minX + maxX) / 2, (minY + maxY) / 2, maxX - minX, maxY - minY, rotation).SquareLongScaled(LandmarkRoiScale);
+        float size = RoiFromPoints();
 
         // Blendshapes read the raw points: smoothing tuned for still-face jitter would flatten a
         // 100 ms blink, and the shapes are ratios that tolerate the model's sub-pixel noise.
@@ -152,7 +167,6 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
 
         if (Options.Smoothing && !Options.StaticImage)
         {
-            float size = ((maxX - minX) + (maxY - minY)) / 2;
             _filter.Apply(_pixels, frame.TimestampUs, size);
         }
 
@@ -180,6 +194,26 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
 
     private Vector2 Point(int index) => new(_pixels[3 * index], _pixels[(3 * index) + 1]);
 
+    /// <summary>
+    /// Sets <see cref="_roi"/> from the 468 mesh points in <see cref="_pixels"/> (MediaPipe's landmarks-to-rect;
+    /// the iris points lie inside the eyes and never widen the box); returns the points' mean box side.
+    /// </summary>
+    private float RoiFromPoints()
+    {
+        float minX = float.MaxValue, minY = float.MaxValue, maxX = float.MinValue, maxY = float.MinValue;
+        for (int i = 0; i < LandmarkFloats; i += 3)
+        {
+            minX = MathF.Min(minX, _pixels[i]);
+            maxX = MathF.Max(maxX, _pixels[i]);
+            minY = MathF.Min(minY, _pixels[i + 1]);
+            maxY = MathF.Max(maxY, _pixels[i + 1]);
+        }
+
+        float rotation = RotatedRect.RotationFrom(Point(33), Point(263), 0);
+        _roi = new RotatedRect((minX + maxX) / 2, (minY + maxY) / 2, maxX - minX, maxY - minY, rotation).SquareLongScaled(LandmarkRoiScale);
+        return ((maxX - minX) + (maxY - minY)) / 2;
+    }
+
     private void Lost(FaceObservation face)
     {
         StopTracking();
@@ -203,14 +237,46 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
         Vector2 extent = bottomRight - topLeft;
         _roi = new RotatedRect(centre.X, centre.Y, extent.X, extent.Y, rotation).SquareLongScaled(DetectionRoiScale);
         _filter.Reset();
+        _fromDetection = true;
         return true;
     }
 
     /// <summary>Runs the mesh model on <see cref="_roi"/>, leaves pixel landmarks in <see cref="_pixels"/>, returns the face flag (0..1).</summary>
     protected override float RunLandmarks(VideoFrame frame)
     {
-        int size = _mesh.InputWidth;
-        ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, _roi, _mesh.Input, size, 0f, 1f, CropBorder.Replicate);
+        float flag = RunMesh(frame);
+        if (_refined is not null && _fallback is not null && _fromDetection && flag < Options.MinTrackingConfidence)
+        {
+            // The attention model misses faces that fill less of its crop than usual: the detector's rect
+            // around a small face is too wide (MediaPipe JS misses them too). The plain model still finds
+            // them there; rects from its points shrink onto the face over a few runs (as its tracking does
+            // over a few frames), and the attention model is asked again on the settled rect.
+            bool found = false;
+            for (int i = 0; i < FallbackIterations && RunFallback(frame); i++)
+            {
+                found = true;
+                float before = _roi.Width;
+                RoiFromPoints();
+                if (MathF.Abs(_roi.Width - before) <= FallbackSettled * before)
+                {
+                    break;
+                }
+            }
+
+            if (found)
+            {
+                flag = RunMesh(frame);
+            }
+        }
+
+        _fromDetection = false;
+        return flag;
+    }
+
+    /// <summary>Runs <see cref="_mesh"/> on <see cref="_roi"/> and leaves its pixel points in <see cref="_pixels"/>; returns its face flag.</summary>
+    private float RunMesh(VideoFrame frame)
+    {
+        ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, _roi, _mesh.Input, _mesh.InputWidth, 0f, 1f, CropBorder.Replicate);
         _mesh.Run();
         float flag = DetectionDecoder.Sigmoid(_mesh.Output(_flagOutput)[0]);
         ReadOnlySpan<float> raw = _mesh.Output(_landmarksOutput);
@@ -221,22 +287,47 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
             raw = _merged;
         }
 
-        float inv = 1f / size;
-        for (int i = 0; i < _pixels.Length; i += 3)
+        Project(raw, _mesh.InputWidth, _pixels.Length);
+        return flag;
+    }
+
+    /// <summary>
+    /// Runs the plain mesh model on <see cref="_roi"/>; when its flag passes, leaves its 468 pixel points in
+    /// <see cref="_pixels"/> (the iris slots keep stale values) and returns true.
+    /// </summary>
+    private bool RunFallback(VideoFrame frame)
+    {
+        TensorModel plain = _fallback!;
+        ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, _roi, plain.Input, plain.InputWidth, 0f, 1f, CropBorder.Replicate);
+        plain.Run();
+        FallbackRuns++;
+        if (DetectionDecoder.Sigmoid(plain.Output(_fallbackFlag)[0]) < Options.MinTrackingConfidence)
+        {
+            return false;
+        }
+
+        Project(plain.Output(_fallbackLandmarks), plain.InputWidth, LandmarkFloats);
+        return true;
+    }
+
+    /// <summary>Maps the first <paramref name="floats"/> of <paramref name="raw"/> (model input pixels, xyz) through <see cref="_roi"/> into <see cref="_pixels"/>.</summary>
+    private void Project(ReadOnlySpan<float> raw, int inputSize, int floats)
+    {
+        float inv = 1f / inputSize;
+        for (int i = 0; i < floats; i += 3)
         {
             Vector2 p = _roi.ToImage(raw[i] * inv, raw[i + 1] * inv);
             _pixels[i] = p.X;
             _pixels[i + 1] = p.Y;
             _pixels[i + 2] = raw[i + 2] * inv * _roi.Width;   // z in pixels, the same scale as x
         }
-
-        return flag;
     }
 
     public void Dispose()
     {
         _detector.Dispose();
         _mesh.Dispose();
+        _fallback?.Dispose();
     }
 
     /// <summary>Output indices of the attention model, found by name; null for the plain mesh model.</summary>
