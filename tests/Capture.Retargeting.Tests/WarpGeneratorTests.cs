@@ -103,7 +103,11 @@ public class WarpGeneratorTests
         int plane = 128 * 128;
         Vector3 got = new(generator.Output[(y * 128) + x], generator.Output[plane + (y * 128) + x], generator.Output[(2 * plane) + (y * 128) + x]);
         Vector3 expected = new(rig.MouthColor.X, rig.MouthColor.Y, rig.MouthColor.Z);
-        Assert.True(Vector3.Distance(got, expected) < 0.15f, $"mouth pixel {got}, mouth colour {expected}");
+
+        // Midway between the lips the cavity is the mouth colour in shadow (0.55× there, a little
+        // more just off the middle), the same hue.
+        Vector3 ratio = got / expected;
+        Assert.True(ratio.X is > 0.5f and < 0.7f && MathF.Abs(ratio.X - ratio.Y) < 0.02f && MathF.Abs(ratio.X - ratio.Z) < 0.02f, $"mouth pixel {got}, mouth colour {expected}");
     }
 
     [Fact]
