@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Capture.Testing;
 
 namespace Capture.Benchmarks;
 
@@ -23,7 +24,7 @@ public sealed class MediaPipeJsBenchmark : IBenchmarkCommand
     {
         int runs = 3, faceFrames = 120, poseFrames = 40, width = 640, height = 480;
         string fit = "pad";
-        string video = Path.Combine(Environment.GetEnvironmentVariable("CAPTURE_MEDIA") ?? "/work/shared/media", "vid_talk_selfie_man_d13.mp4");
+        string video = SharedMedia.File("vid_talk_selfie_man_d13.mp4");
         for (int i = 0; i < args.Length; i++)
         {
             string value = i + 1 < args.Length ? args[i + 1] : "";

@@ -1,3 +1,5 @@
+using Capture.Testing;
+
 namespace Capture.Cli.Tests;
 
 /// <summary><c>capture eval</c> as a user runs it, on a few frames of a real clip.</summary>
@@ -7,7 +9,7 @@ public sealed class EvalTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string Media(string name) => Path.Combine(Environment.GetEnvironmentVariable("CAPTURE_MEDIA") ?? "/work/shared/media", name);
+    private static string Media(string name) => SharedMedia.File(name);
 
     [Fact]
     public async Task Eval_ErrorMaps_PrintsScoresAndRegionsAndWritesTheErrorPicture()

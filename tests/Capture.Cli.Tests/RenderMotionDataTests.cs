@@ -1,4 +1,5 @@
 using System.Globalization;
+using Capture.Testing;
 
 namespace Capture.Cli.Tests;
 
@@ -9,7 +10,7 @@ public sealed class RenderMotionDataTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string Media(string name) => Path.Combine(Environment.GetEnvironmentVariable("CAPTURE_MEDIA") ?? "/work/shared/media", name);
+    private static string Media(string name) => SharedMedia.File(name);
 
     [Fact]
     public async Task Render_FullBodyClipWithMotionData_WritesABvhWithOneLinePerFrame()

@@ -5,6 +5,7 @@ using Capture.Protocol.Export;
 using Capture.Protocol.Recording;
 using Capture.Protocol.Schema;
 using Capture.Retargeting.Rendering;
+using Capture.Testing;
 
 namespace Capture.Retargeting.Tests;
 
@@ -18,7 +19,7 @@ public sealed class BodyMotionTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string Media(string name) => Path.Combine(Environment.GetEnvironmentVariable("CAPTURE_MEDIA") ?? "/work/shared/media", name);
+    private static string Media(string name) => SharedMedia.File(name);
 
     [Fact]
     public void Complete_EveryFrameSeesTheBody_WritesExactlyWhatBvhWriterWrites()

@@ -5,13 +5,14 @@ using Capture.Protocol.Schema;
 using Capture.Retargeting.Generation;
 using Capture.Retargeting.Rendering;
 using Capture.Retargeting.Rigs;
+using Capture.Testing;
 
 namespace Capture.Retargeting.Tests;
 
 /// <summary>The real thing: ffmpeg, the converted MediaPipe models, the shared media.</summary>
 public class PipelineTests
 {
-    private static string MediaDir => Environment.GetEnvironmentVariable("CAPTURE_MEDIA") ?? "/work/shared/media";
+    private static string MediaDir => SharedMedia.Directory;
 
     private static string Media(string name) => Path.Combine(MediaDir, name);
 

@@ -200,16 +200,23 @@ public class HeadOutlineTests
     private static Vector2 ReadFrom(WarpGenerator generator, float u, float v) =>
         (generator.Spline.Evaluate(new Vector2((2 * u) - 1, (2 * v) - 1)) + Vector2.One) * 0.5f;
 
+    // A synthetic character on a 64² generator, and a driven face at its neutral.
+    private static (CharacterRig Rig, WarpGenerator Generator, DrivenFace Face) AtRest()
+    {
+        CharacterRig rig = WarpGeneratorTests.SyntheticRig(WarpGeneratorTests.Picture(96, 96, transparentCorners: false));
+        var generator = new WarpGenerator(64, 1, gridSize: 16);
+        generator.SetCharacter(rig);
+        var face = new DrivenFace();
+        face.SetNeutral(rig.Neutral);
+        return (rig, generator, face);
+    }
+
     [Fact]
     public void Generate_HeadRaised_HairAboveFollowsAndNeckBelowStays()
     {
-        RgbaBitmap picture = WarpGeneratorTests.Picture(96, 96, transparentCorners: false);
-        CharacterRig rig = WarpGeneratorTests.SyntheticRig(picture);
-        using var generator = new WarpGenerator(64, 1, gridSize: 16);
-        generator.SetCharacter(rig);
+        (CharacterRig rig, WarpGenerator generator, DrivenFace face) = AtRest();
+        using WarpGenerator owned = generator;
         (Vector2 center, Vector2 radius) = FaceMeasures.OvalEllipse(rig.Neutral);
-        var face = new DrivenFace();
-        face.SetNeutral(rig.Neutral);
         var shift = new Vector3(0, -0.04f, 0);
         for (int i = 0; i < face.Points.Length; i++)
         {
@@ -260,12 +267,8 @@ public class HeadOutlineTests
     [Fact]
     public void Generate_Gaze_MovesTheIrisTextureWithinTheEye()
     {
-        RgbaBitmap picture = WarpGeneratorTests.Picture(96, 96, transparentCorners: false);
-        CharacterRig rig = WarpGeneratorTests.SyntheticRig(picture);
-        using var generator = new WarpGenerator(64, 1, gridSize: 16);
-        generator.SetCharacter(rig);
-        var face = new DrivenFace();
-        face.SetNeutral(rig.Neutral);
+        (CharacterRig rig, WarpGenerator generator, DrivenFace face) = AtRest();
+        using WarpGenerator owned = generator;
         face.GazeRight = new Vector2(0.15f, 0);
         Vector2 outer = FaceMeasures.XY(rig.Neutral[FaceTopology.RightEyeOuter]);
         Vector2 inner = FaceMeasures.XY(rig.Neutral[FaceTopology.RightEyeInner]);
