@@ -162,6 +162,28 @@ public class TrackerTests(ModelsFixture models)
     }
 
     [Fact]
+    public async Task CreateAsync_AttentionModelAsFallback_ThrowsNamingTheFile()
+    {
+        string attention = models.AttentionPaths.FaceLandmark;
+        var options = new TrackerOptions { RefineLandmarks = true, ModelPaths = models.AttentionPaths with { FaceLandmarkFallback = attention } };
+
+        InvalidDataException ex = await Assert.ThrowsAsync<InvalidDataException>(() => Tracker.CreateAsync(options));
+
+        Assert.Contains(attention, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("fallback", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CreateAsync_MissingFallbackModelFile_ThrowsFileNotFound()
+    {
+        var options = new TrackerOptions { RefineLandmarks = true, ModelPaths = models.AttentionPaths with { FaceLandmarkFallback = "/nonexistent/face_landmark.onnx" } };
+
+        FileNotFoundException ex = await Assert.ThrowsAsync<FileNotFoundException>(() => Tracker.CreateAsync(options));
+
+        Assert.Contains("/nonexistent/face_landmark.onnx", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CreateAsync_MissingModelFile_ThrowsFileNotFound()
     {
         var options = new TrackerOptions { ModelPaths = models.Paths with { FaceDetection = "/nonexistent/face_detection_short_range.onnx" } };

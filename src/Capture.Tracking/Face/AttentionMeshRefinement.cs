@@ -21,7 +21,9 @@ internal static class AttentionMeshRefinement
     /// <summary>Total refined points: 468 mesh + 10 iris.</summary>
     public const int PointCount = 478;
 
-    public static ReadOnlySpan<short> Lips =>
+    public static ReadOnlySpan<short> Lips => s_lips;
+
+    private static readonly short[] s_lips =
     [
         61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 185, 40, 39, 37, 0, 267, 269, 270, 409,
         78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 191, 80, 81, 82, 13, 312, 311, 310, 415,
@@ -30,7 +32,9 @@ internal static class AttentionMeshRefinement
     ];
 
     /// <summary>MediaPipe's "left eye": image left, the subject's right eye (33 outer, 133 inner).</summary>
-    public static ReadOnlySpan<short> LeftEye =>
+    public static ReadOnlySpan<short> LeftEye => s_leftEye;
+
+    private static readonly short[] s_leftEye =
     [
         33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173, 130, 25, 110, 24,
         23, 22, 26, 112, 243, 247, 30, 29, 27, 28, 56, 190, 226, 31, 228, 229, 230, 231, 232, 233,
@@ -39,7 +43,9 @@ internal static class AttentionMeshRefinement
     ];
 
     /// <summary>MediaPipe's "right eye": image right, the subject's left eye (263 outer, 362 inner).</summary>
-    public static ReadOnlySpan<short> RightEye =>
+    public static ReadOnlySpan<short> RightEye => s_rightEye;
+
+    private static readonly short[] s_rightEye =
     [
         263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385, 384, 398, 359, 255, 339, 254,
         253, 252, 256, 341, 463, 467, 260, 259, 257, 258, 286, 414, 446, 261, 448, 449, 450, 451, 452, 453,
