@@ -18,7 +18,7 @@ public sealed class RenderMotionDataTests : IDisposable
         string motion = Path.Combine(_dir, "motion");
         CliProcess.Result r = await CliProcess.RunAsync(
             "render", Media("vid_body_fullbody_gesture_s13.mp4"), "--character", Media("char_statue_terracotta_s6.jpg"),
-            "-o", Path.Combine(_dir, "out.mp4"), "--size", "256", "--frames", "10", "--motion-data", motion, "--no-iris");
+            "-o", Path.Combine(_dir, "out.mp4"), "--size", "256", "--frames", "10", "--motion-data", motion);
 
         Assert.True(r.ExitCode == 0, r.All);
         Assert.Contains("body seen in 10 frames", r.StdOut, StringComparison.Ordinal);
@@ -28,19 +28,6 @@ public sealed class RenderMotionDataTests : IDisposable
         Assert.All(lines, l => Assert.All(l, v => Assert.True(float.IsFinite(v))));
         float largestChange = Enumerable.Range(0, channels).Max(c => lines.Max(l => l[c]) - lines.Min(l => l[c]));
         Assert.True(largestChange > 1, $"largest channel change {largestChange}");
-    }
-
-    [Fact]
-    public async Task Render_SmallFaceWithTheIrisModel_FailsNamingTheClipAndNoIris()
-    {
-        CliProcess.Result r = await CliProcess.RunAsync(
-            "render", Media("vid_body_fullbody_gesture_s13.mp4"), "--character", Media("char_statue_terracotta_s6.jpg"),
-            "-o", Path.Combine(_dir, "out-iris.mp4"), "--size", "256", "--frames", "5");
-
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("vid_body_fullbody_gesture_s13.mp4: no face found", r.StdErr + r.StdOut);
-        Assert.Contains("--no-iris", r.StdErr + r.StdOut);
-        Assert.DoesNotContain("   at ", r.StdErr + r.StdOut);
     }
 
     [Fact]

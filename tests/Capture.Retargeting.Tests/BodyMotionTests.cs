@@ -123,7 +123,6 @@ public sealed class BodyMotionTests : IDisposable
         RenderResult result = await RenderPipeline.RunAsync(new RenderOptions
         {
             DrivingPath = Media("vid_body_fullbody_gesture_s13.mp4"),
-            Iris = false, // the iris model loses this full-body shot's small face
             CharacterPath = Media("char_statue_terracotta_s6.jpg"),
             OutputPath = Path.Combine(_dir, "out.mp4"),
             Size = 256,
@@ -166,7 +165,7 @@ public sealed class BodyMotionTests : IDisposable
         RenderResult result = await RenderPipeline.RunAsync(new RenderOptions
         {
             DrivingPath = Media("vid_body_fullbody_gesture_s13.mp4"),
-            Iris = false,
+            Iris = false, // the plain-mesh path (render --no-iris)
             CharacterPath = Media("char_statue_terracotta_s6.jpg"),
             OutputPath = Path.Combine(_dir, "out.mp4"),
             Size = 256,

@@ -31,7 +31,7 @@ internal static class RenderCommand
         var head = new Option<float>("--head-gain") { Description = "Gain on head rotation and translation (0 = still head, 0..4).", DefaultValueFactory = _ => 1 };
         var profile = new Option<string?>("--profile") { Description = "Performer profile JSON from 'capture calibrate' (default: neutral from the clip's first second)." };
         var motionData = new Option<string?>("--motion-data") { Description = "Folder for the captured motion: motion.mpk (the protocol recording, `capture replay` plays it), livelink.csv (Live Link Face), motion.csv (what drove the character), motion.bvh (the body as BVH; tracking the body costs render time)." };
-        var noIris = new Option<bool>("--no-iris") { Description = "Track with the plain face mesh: no gaze, slightly less exact lips, but finds small faces (full-body shots) the iris model loses." };
+        var noIris = new Option<bool>("--no-iris") { Description = "Track with the plain face mesh: no gaze and slightly less exact lips, about a quarter faster to track." };
         var noBody = new Option<bool>("--no-body") { Description = "With --motion-data: track the face only (no body in motion.mpk, no motion.bvh; faster)." };
         var frames = new Option<int?>("--frames") { Description = "Render only the first N frames." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print where the time went, per pipeline stage." };

@@ -262,8 +262,7 @@ public static class RenderPipeline
 
         if (calibrator.NeutralFrames == 0)
         {
-            throw new InvalidDataException($"{drivingPath}: no face found in the first 5 seconds, so the performer's neutral cannot be taken (pass --profile with a calibrated profile, or use a clip that starts on the face" +
-                (tracker.Options.RefineLandmarks ? "; for a small face, as in a full-body shot, try --no-iris: the iris model loses small faces" : string.Empty) + ")");
+            throw new InvalidDataException($"{drivingPath}: no face found in the first 5 seconds, so the performer's neutral cannot be taken (pass --profile with a calibrated profile, or use a clip that starts on the face)");
         }
 
         PerformerProfile built = calibrator.Build(profile?.Name ?? "clip", drivingPath);
