@@ -9,7 +9,8 @@ using Capture.Tracking.Smoothing;
 namespace Capture.Benchmarks;
 
 /// <summary>
-/// <c>tracking</c>: frames a second of the tracker (face only, face + pose; 1 and 2 threads) on
+/// <c>tracking</c>: frames a second of the tracker (face only with the plain mesh or the iris
+/// (attention) model, face + pose; 1 and 2 threads) on
 /// 640×480 frames; still-face jitter and fast-motion lag of the smoothing; and a blendshape sanity
 /// table (blinks, jawOpen, smile). Goals (tracking issue): jitter ≤ 0.5 px at 640×480, lag ≤ 1 frame.
 /// Args: [media dir] [frames a run, default 90] [runs, default 3; 0 skips the fps table].
@@ -18,7 +19,7 @@ public sealed class TrackingBenchmark : IBenchmarkCommand
 {
     public string Name => "tracking";
 
-    public string Description => "Tracker fps (face, face+pose; 1/2 threads) at 640x480, still-face jitter, lag, blendshape sanity";
+    public string Description => "Tracker fps (face, face with iris, face+pose; 1/2 threads) at 640x480, still-face jitter, lag, blendshape sanity";
 
     public int Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
 
@@ -37,11 +38,16 @@ public sealed class TrackingBenchmark : IBenchmarkCommand
         Console.WriteLine("|---|---|---|---|---|");
         foreach ((string clip, List<VideoFrame> frames) in runs == 0 ? [] : new[] { ("d13 talk", talk), ("d3 expr", expr) })
         {
-            foreach (bool body in new[] { false, true })
+            foreach ((string name, TrackerOptions options) in new[]
+            {
+                ("face", new TrackerOptions()),
+                ("face, iris model", new TrackerOptions { RefineLandmarks = true }),
+                ("face+pose", new TrackerOptions { Body = true }),
+            })
             {
                 foreach (int threads in new[] { 1, 2 })
                 {
-                    using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Body = body, Threads = threads });
+                    using Tracker tracker = await Tracker.CreateAsync(options with { Threads = threads });
                     var result = new TrackingFrame();
                     var fps = new List<double>();
                     for (int run = 0; run < runs + 1; run++)
@@ -59,7 +65,7 @@ public sealed class TrackingBenchmark : IBenchmarkCommand
                         }
                     }
 
-                    Console.WriteLine($"| {clip} | {(body ? "face+pose" : "face")} | {threads} | {BenchmarkReport.Median(fps):F1} | {string.Join(", ", fps.Select(v => v.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} |");
+                    Console.WriteLine($"| {clip} | {name} | {threads} | {BenchmarkReport.Median(fps):F1} | {string.Join(", ", fps.Select(v => v.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} |");
                 }
             }
         }
@@ -234,7 +240,8 @@ public sealed class TrackingBenchmark : IBenchmarkCommand
         return f;
     }
 
-    private static async Task<List<VideoFrame>> DecodeAsync(string path, int max, int width, int height)
+    /// <summary>Up to <paramref name="max"/> frames of a file, copied out of the pool (scaled when a size is given).</summary>
+    internal static async Task<List<VideoFrame>> DecodeAsync(string path, int max, int width, int height)
     {
         var options = new FrameSourceOptions { Width = width > 0 ? width : null, Height = height > 0 ? height : null };
         await using IFrameSource source = await FrameSources.OpenAsync(path, options);
