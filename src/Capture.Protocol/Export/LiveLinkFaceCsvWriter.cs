@@ -9,7 +9,11 @@ namespace Capture.Protocol.Export;
 /// <c>Timecode,BlendShapeCount,EyeBlinkLeft,…,TongueOut,HeadYaw,HeadPitch,HeadRoll,LeftEyeYaw,…,RightEyeRoll</c>
 /// in the app's own column order (it differs from ARKit's: JawRight before JawLeft, MouthRight before
 /// MouthLeft) and capitalization. Timecode is <c>HH:MM:SS:FF.mmm</c>: frames at <see cref="FramesPerSecond"/>,
-/// then the sub-frame fraction in thousandths. Head angles are radians; eye angles are 0 (not tracked).
+/// then the sub-frame fraction in thousandths. Head and eye angles are radians. Eye yaw and pitch come from the
+/// eyeLook* blendshapes (<see cref="EyeRotation"/>) and relate to the row's own EyeLook* columns the way they do in
+/// the app's CSV files (<see cref="EyeAngles.Mirrored"/>: LeftEyeYaw follows EyeLookOutRight − EyeLookInRight,
+/// RightEyeYaw follows EyeLookInLeft − EyeLookOutLeft, pitch is positive looking down); eye roll is always 0, and
+/// all six eye columns are 0 when the frame has no iris points (<see cref="FaceObservation.HasIris"/>).
 /// Does not own the writer.
 /// </summary>
 public sealed class LiveLinkFaceCsvWriter
@@ -88,16 +92,24 @@ public sealed class LiveLinkFaceCsvWriter
         WriteValue(euler.X);
         WriteValue(euler.Y);
         WriteValue(euler.Z);
-        for (int i = 3; i < RotationColumns.Count; i++)
-        {
-            WriteValue(0f);
-        }
+        EyeAngles eyes = EyeRotation.FromFace(frame.Face).Mirrored();
+        WriteValue(eyes.LeftYaw);
+        WriteValue(eyes.LeftPitch);
+        WriteValue(0f);
+        WriteValue(eyes.RightYaw);
+        WriteValue(eyes.RightPitch);
+        WriteValue(0f);
 
         _writer.WriteLine();
     }
 
     private void WriteValue(float v)
     {
+        if (v == 0)
+        {
+            v = 0; // −0 (a negated zero yaw) would print as "-0"
+        }
+
         _writer.Write(',');
         _writer.Write(v.ToString("0.########", CultureInfo.InvariantCulture));
     }

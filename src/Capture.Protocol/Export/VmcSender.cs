@@ -11,9 +11,12 @@ namespace Capture.Protocol.Export;
 /// <summary>
 /// Sends tracking frames as VMC protocol (OSC over UDP) so VSeeFace, VMC-aware Unity/Unreal tools and
 /// Warudo can listen: one OSC bundle a frame with <c>/VMC/Ext/OK</c>, <c>/VMC/Ext/T</c>, <c>/VMC/Ext/Root/Pos</c>,
-/// <c>/VMC/Ext/Bone/Pos "Head"</c>, one <c>/VMC/Ext/Blend/Val</c> per ARKit blendshape (Apple's camelCase names)
-/// and <c>/VMC/Ext/Blend/Apply</c>. Rotations are converted to Unity's left-handed axes by mirroring Z
-/// (q → (−x, −y, z, w)). Reuses one buffer: sending allocates nothing per frame. Owns its socket.
+/// <c>/VMC/Ext/Bone/Pos "Head"</c>, then <c>"LeftEye"</c> and <c>"RightEye"</c> when the frame has iris points
+/// (<see cref="FaceObservation.HasIris"/>; without them no eye bones are sent, so a receiver keeps its own eye
+/// animation), one <c>/VMC/Ext/Blend/Val</c> per ARKit blendshape (Apple's camelCase names)
+/// and <c>/VMC/Ext/Blend/Apply</c>. The head rotation is converted to Unity's left-handed axes by mirroring Z
+/// (q → (−x, −y, z, w)); eye rotations see <see cref="EyeBoneRotation"/>. Reuses one buffer: sending allocates
+/// nothing per frame. Owns its socket.
 /// </summary>
 public sealed class VmcSender : IDisposable
 {
@@ -77,6 +80,22 @@ public sealed class VmcSender : IDisposable
         WritePose(osc, Vector3.Zero, new Quaternion(-q.X, -q.Y, q.Z, q.W));
         End(start);
 
+        if (frame.Face.Present && frame.Face.HasIris)
+        {
+            EyeAngles eyes = EyeRotation.FromFace(frame.Face);
+            start = Begin(osc);
+            osc.WriteAddressAndTags("/VMC/Ext/Bone/Pos"u8, ",sfffffff"u8);
+            osc.WriteString("LeftEye"u8);
+            WritePose(osc, Vector3.Zero, EyeBoneRotation(eyes.LeftYaw, eyes.LeftPitch));
+            End(start);
+
+            start = Begin(osc);
+            osc.WriteAddressAndTags("/VMC/Ext/Bone/Pos"u8, ",sfffffff"u8);
+            osc.WriteString("RightEye"u8);
+            WritePose(osc, Vector3.Zero, EyeBoneRotation(eyes.RightYaw, eyes.RightPitch));
+            End(start);
+        }
+
         ReadOnlySpan<float> shapes = frame.Face.Blendshapes;
         for (int i = 0; i < s_blendNames.Length; i++)
         {
@@ -91,6 +110,19 @@ public sealed class VmcSender : IDisposable
         osc.WriteAddressAndTags("/VMC/Ext/Blend/Apply"u8, ","u8);
         End(start);
         return _buffer.WrittenSpan;
+    }
+
+    /// <summary>
+    /// The local rotation of a Unity humanoid eye bone (<c>LeftEye</c>/<c>RightEye</c>) for an ARKit-convention
+    /// yaw and pitch (<see cref="EyeAngles"/>, radians), for a normalized rig (VRM style: the avatar faces +Z,
+    /// bones at rest have identity rotation). Unity's Y-then-X Euler turn (x = pitch, positive looks down;
+    /// y = −yaw, since the avatar's left is −X and a positive Unity yaw turns toward +X): q = qY(−yaw) · qX(pitch).
+    /// </summary>
+    public static Quaternion EyeBoneRotation(float yaw, float pitch)
+    {
+        (float sy, float cy) = MathF.SinCos(-yaw / 2);
+        (float sp, float cp) = MathF.SinCos(pitch / 2);
+        return new Quaternion(cy * sp, sy * cp, -sy * sp, cy * cp);
     }
 
     public void Dispose()
