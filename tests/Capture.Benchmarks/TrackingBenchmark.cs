@@ -25,7 +25,7 @@ public sealed class TrackingBenchmark : IBenchmarkCommand
 
     private static async Task<int> RunAsync(string[] args)
     {
-        string media = args.Length > 0 ? args[0] : "/work/shared/media";
+        string media = args.Length > 0 ? args[0] : Capture.Testing.SharedMedia.Directory;
         int count = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 90;
         int runs = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3;
         Console.WriteLine(BenchmarkReport.MachineLine());

@@ -5,8 +5,8 @@ namespace Capture.Media.Tests;
 /// <summary>The shared test clips (read in place, never copied into the repo) and small helpers.</summary>
 internal static class TestMedia
 {
-    /// <summary>CAPTURE_MEDIA (scripts/test.sh sets it to ../shared/media beside the checkout), else /work/shared/media.</summary>
-    public static readonly string Dir = Environment.GetEnvironmentVariable("CAPTURE_MEDIA") ?? "/work/shared/media";
+    /// <summary>The shared media folder (<see cref="Capture.Testing.SharedMedia"/>).</summary>
+    public static readonly string Dir = Capture.Testing.SharedMedia.Directory;
 
     /// <summary>480×480, 30 fps, 216 frames, AAC audio.</summary>
     public static readonly string ExprMan = Path.Combine(Dir, "vid_expr_man_d18.mp4");

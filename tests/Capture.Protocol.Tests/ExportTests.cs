@@ -15,22 +15,11 @@ public sealed class ExportTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static int FreeUdpPort()
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
-    }
-
     [Fact]
     public async Task Vmc_FramesSent_ParsedByOscJsWithEveryAddressAndValue()
     {
-        int port = FreeUdpPort();
-        using Process node = NodeInterop.Start("vmc-listen.mjs", port.ToString(CultureInfo.InvariantCulture), "2");
-        Task<string> stderr = node.StandardError.ReadToEndAsync();
-        string? first = await node.StandardOutput.ReadLineAsync();
-        Assert.True(first == $"ready {port}", $"node said '{first}', stderr: {(node.HasExited ? await stderr : "")}");
-        Task<string> rest = node.StandardOutput.ReadToEndAsync();
+        (Process listener, int port, Task<string> rest, Task<string> stderr) = await NodeInterop.StartVmcListenerAsync(2);
+        using Process node = listener;
 
         TrackingFrame frame = TestFrames.Make(3);
         using (var sender = new VmcSender(new IPEndPoint(IPAddress.Loopback, port)))
@@ -80,7 +69,7 @@ public sealed class ExportTests : IDisposable
     public void Vmc_Encode_SteadyState_AllocatesNothing()
     {
         TrackingFrame frame = TestFrames.Make(1);
-        using var sender = new VmcSender(new IPEndPoint(IPAddress.Loopback, FreeUdpPort()));
+        using var sender = new VmcSender(new IPEndPoint(IPAddress.Loopback, NodeInterop.FreeUdpPort()));
         sender.Encode(frame, 0);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 100; i++)

@@ -201,22 +201,11 @@ public sealed class EyeRotationTests
         Assert.Equal(1f, got.Length(), 5);
     }
 
-    private static int FreeUdpPort()
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
-    }
-
     [Fact]
     public async Task Vmc_IrisFrameThenPlainFrame_EyeBonesParsedByOscJsOnlyForIris()
     {
-        int port = FreeUdpPort();
-        using Process node = NodeInterop.Start("vmc-listen.mjs", port.ToString(CultureInfo.InvariantCulture), "2");
-        Task<string> stderr = node.StandardError.ReadToEndAsync();
-        string? first = await node.StandardOutput.ReadLineAsync();
-        Assert.True(first == $"ready {port}", $"node said '{first}', stderr: {(node.HasExited ? await stderr : "")}");
-        Task<string> rest = node.StandardOutput.ReadToEndAsync();
+        (Process listener, int port, Task<string> rest, Task<string> stderr) = await NodeInterop.StartVmcListenerAsync(2);
+        using Process node = listener;
 
         // Looking to the subject's left and a little down.
         TrackingFrame iris = IrisFrame(7,
@@ -264,7 +253,7 @@ public sealed class EyeRotationTests
     {
         TrackingFrame plain = TestFrames.Make(1);
         TrackingFrame iris = IrisFrame(1, (ArkitBlendshape.EyeLookUpLeft, 0.5f));
-        using var sender = new VmcSender(new IPEndPoint(IPAddress.Loopback, FreeUdpPort()));
+        using var sender = new VmcSender(new IPEndPoint(IPAddress.Loopback, NodeInterop.FreeUdpPort()));
         int plainSize = sender.Encode(plain, 0).Length;
         sender.Encode(iris, 0);
         long before = GC.GetAllocatedBytesForCurrentThread();

@@ -43,6 +43,29 @@ internal static class NodeInterop
         return Process.Start(psi) ?? throw new InvalidOperationException("could not start node");
     }
 
+    /// <summary>A UDP port on the loopback that nothing listens on right now.</summary>
+    public static int FreeUdpPort()
+    {
+        using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        s.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        return ((System.Net.IPEndPoint)s.LocalEndPoint!).Port;
+    }
+
+    /// <summary>
+    /// Starts <c>vmc-listen.mjs</c> on a free UDP port for <paramref name="bundles"/> bundles and waits
+    /// until it says it is ready; returns the process (the caller disposes it), the port, and its
+    /// remaining stdout (one parsed message a line) and its stderr, complete when it exits.
+    /// </summary>
+    public static async Task<(Process Node, int Port, Task<string> Output, Task<string> Errors)> StartVmcListenerAsync(int bundles)
+    {
+        int port = FreeUdpPort();
+        Process node = Start("vmc-listen.mjs", port.ToString(System.Globalization.CultureInfo.InvariantCulture), bundles.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Task<string> stderr = node.StandardError.ReadToEndAsync();
+        string? first = await node.StandardOutput.ReadLineAsync();
+        Assert.True(first == $"ready {port}", $"node said '{first}', stderr: {(node.HasExited ? await stderr : "")}");
+        return (node, port, node.StandardOutput.ReadToEndAsync(), stderr);
+    }
+
     /// <summary>Runs a script to completion and returns its stdout; a non-zero exit fails with its stderr.</summary>
     public static string Run(string script, params string[] args)
     {

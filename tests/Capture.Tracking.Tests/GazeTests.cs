@@ -128,18 +128,7 @@ public sealed class GazeTests(ModelsFixture models, ITestOutputHelper output)
         List<VideoFrame> frames = Ffmpeg.Decode(TestData.Media("vid_expr_man_d18.mp4"), 12);
         using Tracker tracker = models.Create(new TrackerOptions { RefineLandmarks = true });
         var r = new TrackingFrame();
-        for (int i = 0; i < 4; i++)
-        {
-            tracker.Process(frames[i], r);
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 4; i < frames.Count; i++)
-        {
-            tracker.Process(frames[i], r);
-        }
-
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = TestData.AllocatedAfterWarmUp(tracker, frames, r);
         Assert.True(r.Face.Present && r.Face.HasIris);
         Assert.Equal(0, allocated);
 

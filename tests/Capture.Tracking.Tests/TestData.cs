@@ -10,9 +10,29 @@ internal static partial class TestData
 
     public static string RepoRoot { get; } = FindRepoRoot();
 
-    public static string MediaDir => Environment.GetEnvironmentVariable("CAPTURE_MEDIA") ?? "/work/shared/media";
+    public static string MediaDir => Capture.Testing.SharedMedia.Directory;
 
-    public static string Media(string name) => Path.Combine(MediaDir, name);
+    public static string Media(string name) => Capture.Testing.SharedMedia.File(name);
+
+    /// <summary>
+    /// Tracks the first 4 frames (warm-up: detection, first allocations), then the rest into
+    /// <paramref name="result"/>; returns the bytes this thread allocated over the rest.
+    /// </summary>
+    public static long AllocatedAfterWarmUp(Tracker tracker, List<Capture.Core.Frames.VideoFrame> frames, Capture.Core.Tracking.TrackingFrame result)
+    {
+        for (int i = 0; i < 4; i++)
+        {
+            tracker.Process(frames[i], result);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 4; i < frames.Count; i++)
+        {
+            tracker.Process(frames[i], result);
+        }
+
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
 
     public static CanonicalFaceGeometry Canonical => s_canonical.Value;
 

@@ -5,8 +5,8 @@ namespace Capture.Inference.Tests.TfLite;
 /// <summary>Decodes test images with ffmpeg into NHWC float RGB tensors.</summary>
 internal static class TestImages
 {
-    /// <summary>CAPTURE_MEDIA (scripts/test.sh sets it to ../shared/media beside the checkout), else /work/shared/media.</summary>
-    public static readonly string Media = Environment.GetEnvironmentVariable("CAPTURE_MEDIA") ?? "/work/shared/media";
+    /// <summary>The shared media folder (<see cref="Capture.Testing.SharedMedia"/>).</summary>
+    public static readonly string Media = Capture.Testing.SharedMedia.Directory;
 
     /// <summary>
     /// Crops (x, y, size×size) from <paramref name="path"/>, scales to <paramref name="outSize"/>², and maps

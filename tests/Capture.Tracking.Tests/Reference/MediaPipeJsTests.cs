@@ -13,7 +13,7 @@ public sealed class MediaPipeJsTests : IDisposable
     [Fact]
     public async Task RunFaceMeshAsync_FaceThenGrayImage_FindsOneFaceInsideTheImageThenNone()
     {
-        string face = Path.Combine(Environment.GetEnvironmentVariable("CAPTURE_MEDIA") ?? "/work/shared/media", "face_sergey_mediapipe.png");
+        string face = TestData.Media("face_sergey_mediapipe.png");
         string gray = Path.Combine(_dir, "gray.png");
         await RunFfmpegAsync("-f", "lavfi", "-i", "color=c=gray:s=640x480", "-frames:v", "1", gray);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
