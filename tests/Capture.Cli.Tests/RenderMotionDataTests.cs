@@ -18,7 +18,7 @@ public sealed class RenderMotionDataTests : IDisposable
         string motion = Path.Combine(_dir, "motion");
         CliProcess.Result r = await CliProcess.RunAsync(
             "render", Media("vid_body_fullbody_gesture_s13.mp4"), "--character", Media("char_statue_terracotta_s6.jpg"),
-            "-o", Path.Combine(_dir, "out.mp4"), "--size", "256", "--frames", "10", "--motion-data", motion);
+            "-o", Path.Combine(_dir, "out.mp4"), "--size", "256", "--frames", "10", "--motion-data", motion, "--pose-model", "Lite");
 
         Assert.True(r.ExitCode == 0, r.All);
         Assert.Contains("body seen in 10 frames", r.StdOut, StringComparison.Ordinal);

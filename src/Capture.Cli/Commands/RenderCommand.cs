@@ -33,12 +33,13 @@ internal static class RenderCommand
         var motionData = new Option<string?>("--motion-data") { Description = "Folder for the captured motion: motion.mpk (the protocol recording, `capture replay` plays it), livelink.csv (Live Link Face), motion.csv (what drove the character), motion.bvh (the body as BVH; tracking the body costs render time)." };
         var noIris = new Option<bool>("--no-iris") { Description = "Track with the plain face mesh: no gaze and slightly less exact lips, about a quarter faster to track." };
         var noBody = new Option<bool>("--no-body") { Description = "With --motion-data: track the face only (no body in motion.mpk, no motion.bvh; faster)." };
+        var poseModel = new Option<Capture.Tracking.PoseModel>("--pose-model") { Description = "With --motion-data: the BlazePose model for the body (Lite is the fastest, Heavy the most exact).", DefaultValueFactory = _ => Capture.Tracking.PoseModel.Full };
         var frames = new Option<int?>("--frames") { Description = "Render only the first N frames." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print where the time went, per pipeline stage." };
         var sample = new Option<bool>("--sample") { Description = $"Render the sample: {SampleDriving} driving {SampleCharacter} from ../shared/media into out/sample.mp4." };
         var command = new Command("render", "Drive a character picture with a performer's video and write an MP4.")
         {
-            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, noIris, frames, sample, verbose,
+            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, poseModel, noIris, frames, sample, verbose,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -53,6 +54,7 @@ internal static class RenderCommand
                     MotionDataDirectory = parseResult.GetValue(motionData),
                     Body = !parseResult.GetValue(noBody),
                     Iris = !parseResult.GetValue(noIris),
+                    PoseModel = parseResult.GetValue(poseModel),
                     MaxFrames = parseResult.GetValue(frames),
                     Gains = new RetargetGains
                     {

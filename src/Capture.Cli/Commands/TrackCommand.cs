@@ -26,10 +26,11 @@ internal static class TrackCommand
         var height = new Option<int?>("--height") { Description = "Scale frames to this height before tracking." };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads a model (0: its default)." };
         var iris = new Option<bool>("--iris") { Description = "Use MediaPipe's attention face model: 10 iris points (sent in the recording) and the eyeLook* blendshapes; refined lips and eyes. About 25% slower." };
+        var poseModel = new Option<PoseModel>("--pose-model") { Description = "With --body: the BlazePose model (Lite is the fastest, Heavy the most exact).", DefaultValueFactory = _ => PoseModel.Full };
         var stills = new Option<bool>("--static") { Description = "Detect on every frame and do not smooth (unrelated stills)." };
         var command = new Command("track", "Track a performer's face (468 points, head pose, ARKit blendshapes) and optionally body into a .mpk recording.")
         {
-            input, output, body, noFace, overlay, width, height, threads, stills, iris,
+            input, output, body, noFace, overlay, width, height, threads, stills, iris, poseModel,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -45,6 +46,7 @@ internal static class TrackCommand
                         Threads = parseResult.GetValue(threads),
                         StaticImage = parseResult.GetValue(stills),
                         RefineLandmarks = parseResult.GetValue(iris),
+                        PoseModel = parseResult.GetValue(poseModel),
                     },
                     parseResult.GetValue(overlay),
                     parseResult.GetValue(width),

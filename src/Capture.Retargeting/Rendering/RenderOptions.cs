@@ -39,6 +39,9 @@ public sealed record RenderOptions
     /// </summary>
     public bool Body { get; init; } = true;
 
+    /// <summary>With <see cref="Body"/>: which BlazePose landmark model tracks it (Lite is the fastest, Full the default).</summary>
+    public Capture.Tracking.PoseModel PoseModel { get; init; } = Capture.Tracking.PoseModel.Full;
+
     /// <summary>
     /// Track the performer with MediaPipe's attention face model: iris points drive the character's
     /// gaze, and its refined lips and eyes follow the mouth better. Off: the plain mesh (no gaze,

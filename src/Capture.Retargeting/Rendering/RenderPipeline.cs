@@ -46,7 +46,7 @@ public static class RenderPipeline
 
         using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Threads = 1, RefineLandmarks = options.Iris }, ct).ConfigureAwait(false);
         bool trackBody = options.MotionDataDirectory is not null && options.Body;
-        using Tracker? bodyTracker = trackBody ? await Tracker.CreateAsync(new TrackerOptions { Face = false, Body = true, Threads = 1 }, ct).ConfigureAwait(false) : null;
+        using Tracker? bodyTracker = trackBody ? await Tracker.CreateAsync(new TrackerOptions { Face = false, Body = true, Threads = 1, PoseModel = options.PoseModel }, ct).ConfigureAwait(false) : null;
         var bodyScratch = new TrackingFrame();
         PerformerProfile? profile = options.ProfilePath is null ? null : PerformerProfile.Load(options.ProfilePath);
         (PerformerProfile calibrated, Vector4 performerCrop) = await CalibrateAsync(
