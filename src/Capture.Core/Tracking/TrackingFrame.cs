@@ -76,6 +76,12 @@ public sealed class FaceObservation
     /// </summary>
     public Vector3[] Iris { get; } = new Vector3[TrackingFrame.IrisLandmarkCount];
 
+    /// <summary>Index in <see cref="Iris"/> of the subject's right iris centre (MediaPipe point 468).</summary>
+    public const int RightIrisCenter = 0;
+
+    /// <summary>Index in <see cref="Iris"/> of the subject's left iris centre (MediaPipe point 473).</summary>
+    public const int LeftIrisCenter = 5;
+
     /// <summary>Head rotation and translation relative to the camera (canonical face model space, centimetres).</summary>
     public HeadPose HeadPose { get; set; } = HeadPose.Identity;
 

@@ -128,7 +128,6 @@ public sealed class PerformerCalibrator
         return profile;
     }
 
-    /// <summary>Landmarks as (x·W, y·H, z·W) / H: one isotropic unit, the image height.</summary>
     /// <summary>
     /// Each iris centre in its eye's own frame (<see cref="FaceMeasures.ToEyeFrame"/>), measured on
     /// the image with its aspect ratio undone. False when the frame has no iris points.
@@ -145,11 +144,12 @@ public sealed class PerformerCalibrator
 
         var aspect = new Vector2(frame.ImageHeight > 0 ? (float)frame.ImageWidth / frame.ImageHeight : 1f, 1);
         Vector2 P(Vector3 p) => new Vector2(p.X, p.Y) * aspect;
-        right = FaceMeasures.ToEyeFrame(P(f.Landmarks[FaceTopology.RightEyeOuter]), P(f.Landmarks[FaceTopology.RightEyeInner]), P(f.Iris[0]));
-        left = FaceMeasures.ToEyeFrame(P(f.Landmarks[FaceTopology.LeftEyeOuter]), P(f.Landmarks[FaceTopology.LeftEyeInner]), P(f.Iris[5]));
+        right = FaceMeasures.ToEyeFrame(P(f.Landmarks[FaceTopology.RightEyeOuter]), P(f.Landmarks[FaceTopology.RightEyeInner]), P(f.Iris[FaceObservation.RightIrisCenter]));
+        left = FaceMeasures.ToEyeFrame(P(f.Landmarks[FaceTopology.LeftEyeOuter]), P(f.Landmarks[FaceTopology.LeftEyeInner]), P(f.Iris[FaceObservation.LeftIrisCenter]));
         return true;
     }
 
+    /// <summary>Landmarks as (x·W, y·H, z·W) / H: one isotropic unit, the image height.</summary>
     public static void ToHeightUnits(TrackingFrame frame, Span<Vector3> destination)
     {
         ArgumentNullException.ThrowIfNull(frame);

@@ -60,19 +60,11 @@ public static class SelfReenactment
             throw new InvalidDataException($"{clip}: no face in frame 0, which self-reenactment uses as the character");
         }
 
-        var landmarks = new Vector3[TrackingFrame.FaceLandmarkCount];
-        for (int i = 0; i < landmarks.Length; i++)
-        {
-            Vector3 p = tracking.Face.Landmarks[i];
-            landmarks[i] = new Vector3(p.X * source.Width, p.Y * source.Height, p.Z * source.Width);
-        }
+        TrackedPicture face = TrackedPicture.FromFace(tracking.Face, source.Width, source.Height);
 
         // The character is frame 0 itself (a copy: the picture buffer is refilled with each real frame below).
         var still = new RgbaBitmap(picture.Width, picture.Height, (byte[])picture.Pixels.Clone());
-        Vector2[] iris = tracking.Face.HasIris
-            ? [new(tracking.Face.Iris[0].X * source.Width, tracking.Face.Iris[0].Y * source.Height), new(tracking.Face.Iris[5].X * source.Width, tracking.Face.Iris[5].Y * source.Height)]
-            : [];
-        CharacterRig rig = CharacterRigBuilder.FromLandmarks(Path.GetFileNameWithoutExtension(clip), still, landmarks, "tracker", iris);
+        CharacterRig rig = CharacterRigBuilder.FromLandmarks(Path.GetFileNameWithoutExtension(clip), still, face.Points, "tracker", face.IrisCenters);
         var calibrator = new PerformerCalibrator();
         calibrator.AddNeutral(tracking);
         PerformerProfile profile = calibrator.Build("frame 0", clip);

@@ -63,6 +63,8 @@ public sealed class WarpGenerator : ICharacterGenerator
     private readonly Vector2[] _sourcePoints;
     private readonly Vector2[] _drivenPoints;
     private CharacterRig? _rig;
+    private Vector2 _irisRestRight;
+    private Vector2 _irisRestLeft;
 
     /// <param name="size">Output side: 256, 512 or 1024 (any size ≥ 16 works).</param>
     /// <param name="intraOpThreads">ONNX Runtime threads; 0 = one a core.</param>
@@ -135,6 +137,8 @@ public sealed class WarpGenerator : ICharacterGenerator
         WriteControlPoints(rig.Neutral, rig.Neutral, _sourcePoints);
         _sourcePoints[^2] = (2 * rig.IrisCenters[0]) - Vector2.One;
         _sourcePoints[^1] = (2 * rig.IrisCenters[1]) - Vector2.One;
+        _irisRestRight = IrisRest(rig, right: true);
+        _irisRestLeft = IrisRest(rig, right: false);
         _rig = rig;
     }
 
@@ -228,8 +232,8 @@ public sealed class WarpGenerator : ICharacterGenerator
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         WriteDrivenPoints(rig.Neutral, face.Points, _drivenPoints);
         MoveRingWithHead(rig.Neutral, face, _drivenPoints.AsSpan(FaceTopology.WarpControls.Length, RingAnchors));
-        _drivenPoints[^2] = DrivenIris(rig, face, right: true);
-        _drivenPoints[^1] = DrivenIris(rig, face, right: false);
+        _drivenPoints[^2] = DrivenIris(face, _irisRestRight, right: true);
+        _drivenPoints[^1] = DrivenIris(face, _irisRestLeft, right: false);
         _spline.Solve(_drivenPoints, _sourcePoints);
         int k = _drivenPoints.Length;
         ReadOnlySpan<float> w = _spline.Weights;
@@ -360,13 +364,20 @@ public sealed class WarpGenerator : ICharacterGenerator
         WriteAnchors(neutral, destination[controls.Length..]);
     }
 
-    // The iris keeps its place in the driven eye (the corners carry head motion and size) and moves
-    // by the performer's gaze, both in the eye's own frame.
-    private static Vector2 DrivenIris(CharacterRig rig, DrivenFace face, bool right)
+    // Where the character's iris rests in its eye's own frame.
+    private static Vector2 IrisRest(CharacterRig rig, bool right)
     {
         int outer = right ? FaceTopology.RightEyeOuter : FaceTopology.LeftEyeOuter;
         int inner = right ? FaceTopology.RightEyeInner : FaceTopology.LeftEyeInner;
-        Vector2 rest = FaceMeasures.ToEyeFrame(FaceMeasures.XY(rig.Neutral[outer]), FaceMeasures.XY(rig.Neutral[inner]), rig.IrisCenters[right ? 0 : 1]);
+        return FaceMeasures.ToEyeFrame(FaceMeasures.XY(rig.Neutral[outer]), FaceMeasures.XY(rig.Neutral[inner]), rig.IrisCenters[right ? 0 : 1]);
+    }
+
+    // The iris keeps its place in the driven eye (the corners carry head motion and size) and moves
+    // by the performer's gaze, both in the eye's own frame.
+    private static Vector2 DrivenIris(DrivenFace face, Vector2 rest, bool right)
+    {
+        int outer = right ? FaceTopology.RightEyeOuter : FaceTopology.LeftEyeOuter;
+        int inner = right ? FaceTopology.RightEyeInner : FaceTopology.LeftEyeInner;
         Vector2 gaze = Vector2.Clamp(right ? face.GazeRight : face.GazeLeft, new Vector2(-MaxGaze), new Vector2(MaxGaze));
         Vector2 p = FaceMeasures.FromEyeFrame(face.Points[outer], face.Points[inner], rest + gaze);
         return (2 * p) - Vector2.One;

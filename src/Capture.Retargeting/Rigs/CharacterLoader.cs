@@ -95,19 +95,8 @@ public static class CharacterLoader
             return null;
         }
 
-        var points = new Vector3[TrackingFrame.FaceLandmarkCount];
-        for (int i = 0; i < points.Length; i++)
-        {
-            Vector3 p = result.Face.Landmarks[i];
-            points[i] = new Vector3(p.X * picture.Width, p.Y * picture.Height, p.Z * picture.Width);
-        }
-
-        Vector2[] iris = [IrisPixel(result.Face, 0, picture), IrisPixel(result.Face, 5, picture)];
-        return new TrackedPicture(points, result.Face.HasIris ? iris : []);
+        return TrackedPicture.FromFace(result.Face, picture.Width, picture.Height);
     }
-
-    private static Vector2 IrisPixel(FaceObservation face, int index, RgbaBitmap picture) =>
-        new(face.Iris[index].X * picture.Width, face.Iris[index].Y * picture.Height);
 
     // The picture resized for the tracker, transparent parts over mid grey (no false edges either way).
     private static VideoFrame ToFrame(RgbaBitmap picture, int width, int height)
@@ -139,4 +128,21 @@ public static class CharacterLoader
 }
 
 /// <summary>A face the tracker found in a character picture: 468 points and the iris centres (empty when not tracked), in picture pixels.</summary>
-public sealed record TrackedPicture(Vector3[] Points, Vector2[] IrisCenters);
+public sealed record TrackedPicture(Vector3[] Points, Vector2[] IrisCenters)
+{
+    /// <summary>A tracked face (normalized, as the tracker gives it) in pixels of a picture of the given size; z in x's pixel scale.</summary>
+    public static TrackedPicture FromFace(FaceObservation face, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(face);
+        var points = new Vector3[TrackingFrame.FaceLandmarkCount];
+        for (int i = 0; i < points.Length; i++)
+        {
+            Vector3 p = face.Landmarks[i];
+            points[i] = new Vector3(p.X * width, p.Y * height, p.Z * width);
+        }
+
+        Vector2 Pixel(Vector3 p) => new(p.X * width, p.Y * height);
+        Vector2[] iris = face.HasIris ? [Pixel(face.Iris[FaceObservation.RightIrisCenter]), Pixel(face.Iris[FaceObservation.LeftIrisCenter])] : [];
+        return new TrackedPicture(points, iris);
+    }
+}

@@ -217,8 +217,8 @@ public sealed class BlendshapeEstimator
             }
 
             // Subject's right eye: outer 33, inner 133, iris centre 468 (iris[0]); left eye: inner 362, outer 263, iris 473 (iris[5]).
-            (float rs, float ru) = Offset(p[33], p[133], iris[0]);
-            (float ls, float lu) = Offset(p[362], p[263], iris[5]);
+            (float rs, float ru) = Offset(p[33], p[133], iris[FaceObservation.RightIrisCenter]);
+            (float ls, float lu) = Offset(p[362], p[263], iris[FaceObservation.LeftIrisCenter]);
             return new Gaze(rs, ru, ls, lu);
         }
 
