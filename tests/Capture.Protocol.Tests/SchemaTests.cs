@@ -109,6 +109,34 @@ public class SchemaTests
     }
 
     [Fact]
+    public void RenderedFrame_RoundTripsHeaderAndJpegBytes()
+    {
+        byte[] jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 0xFF, 0xD9];
+        var header = new RenderedFrameHeader(7, 1_764_000_000_000_001, 1_764_000_000_020_002, 512, 256);
+        byte[] bytes = Encode(b => ProtocolWriter.WriteRenderedFrame(b, header, jpeg));
+
+        // [1, 7, 7, 1764000000000001, 1764000000020002, 512, 256, bin8(9)]: fixarray(8), two fixints, then the fields.
+        Assert.Equal(new byte[] { 0x98, 0x01, 0x07, 0x07 }, bytes[..4]);
+        var reader = new ProtocolReader();
+        Assert.Equal(MessageKind.RenderedFrame, reader.Read(bytes));
+        Assert.Equal(header, reader.Rendered);
+        Assert.Equal(jpeg, reader.RenderedJpeg.ToArray());
+    }
+
+    [Fact]
+    public void RenderedFrame_ZeroSize_IsRefusedNamingTheSize()
+    {
+        var header = new RenderedFrameHeader(1, 2, 3, 512, 256);
+        byte[] bytes = Encode(b => ProtocolWriter.WriteRenderedFrame(b, header, [1, 2, 3]));
+        // Patch the width (positive fixint 0x?? is not used for 512: it is uint16 0xcd 0x02 0x00) to zero.
+        int at = Array.IndexOf(bytes, (byte)0xcd);
+        bytes[at + 1] = 0;
+        bytes[at + 2] = 0;
+        var ex = Assert.Throws<MessagePackFormatException>(() => new ProtocolReader().Read(bytes));
+        Assert.Contains("0x256", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_MajorVersionMismatch_RefusesNamingBothVersions()
     {
         // A v2.3 Hello: [2, 1, 3, [], "p", nil]

@@ -18,6 +18,9 @@ public enum MessageKind
     Stats = 4,
     Ack = 5,
     Bye = 6,
+
+    /// <summary>v1.2: one rendered character frame (JPEG) from the renderer to a viewer.</summary>
+    RenderedFrame = 7,
 }
 
 /// <summary>How the 468 face landmarks travel. Readers accept both; the length of the bin tells which.</summary>
@@ -39,6 +42,13 @@ public sealed record HelloMessage(int Minor, IReadOnlyList<string> Capabilities,
 
 /// <summary>Header of one chunk of interleaved PCM s16le audio; the samples travel next to it.</summary>
 public readonly record struct AudioChunkHeader(long Sequence, long TimestampUs, int SampleRate, int Channels);
+
+/// <summary>
+/// Header of one rendered character frame (v1.2); the JPEG bytes travel next to it.
+/// <paramref name="CaptureTimestampUs"/> is the performer's capture time of the tracking frame that drove it and
+/// <paramref name="RenderedTimestampUs"/> when rendering finished, both on the Unix-epoch clock in µs for live sessions.
+/// </summary>
+public readonly record struct RenderedFrameHeader(long Sequence, long CaptureTimestampUs, long RenderedTimestampUs, int Width, int Height);
 
 /// <summary>Link statistics a peer reports now and then.</summary>
 public readonly record struct StatsMessage(

@@ -18,6 +18,7 @@ public sealed class ProtocolReader
 {
     private readonly MessagePackLimits _limits;
     private byte[] _audio = [];
+    private byte[] _jpeg = [];
 
     public ProtocolReader(MessagePackLimits? limits = null)
     {
@@ -33,6 +34,12 @@ public sealed class ProtocolReader
 
     /// <summary>PCM s16le of the last audio chunk, in a buffer this reader reuses: valid until the next <see cref="Read"/>.</summary>
     public ReadOnlyMemory<byte> AudioPcm { get; private set; }
+
+    /// <summary>Header of the last rendered frame (v1.2).</summary>
+    public RenderedFrameHeader Rendered { get; private set; }
+
+    /// <summary>JPEG bytes of the last rendered frame, in a buffer this reader reuses: valid until the next <see cref="Read"/>.</summary>
+    public ReadOnlyMemory<byte> RenderedJpeg { get; private set; }
 
     public StatsMessage Stats { get; private set; }
 
@@ -76,6 +83,7 @@ public sealed class ProtocolReader
             case MessageKind.TrackingFrame: used = ReadTrackingFrame(ref r, body, Frame); break;
             case MessageKind.AudioChunk: used = ReadAudio(ref r, body); break;
             case MessageKind.Stats: used = ReadStats(ref r, body); break;
+            case MessageKind.RenderedFrame: used = ReadRendered(ref r, body); break;
             case MessageKind.Ack:
                 Require(body, 2, kind, r.Position);
                 Ack = new AckMessage((MessageKind)r.ReadInt32(), ReadWholeNumber(ref r));
@@ -365,6 +373,32 @@ public sealed class ProtocolReader
         AudioPcm = _audio.AsMemory(0, pcm.Length);
         Audio = new AudioChunkHeader(seq, ts, rate, channels);
         return 5;
+    }
+
+    private int ReadRendered(ref MessagePackReader r, int body)
+    {
+        Require(body, 6, MessageKind.RenderedFrame, r.Position);
+        long seq = ReadWholeNumber(ref r);
+        long captured = ReadWholeNumber(ref r);
+        long rendered = ReadWholeNumber(ref r);
+        int sizeAt = r.Position;
+        int width = r.ReadInt32();
+        int height = r.ReadInt32();
+        if (width is <= 0 or > 8192 || height is <= 0 or > 8192)
+        {
+            throw new MessagePackFormatException($"Rendered frame size {width}x{height} is not in 1..8192", sizeAt);
+        }
+
+        ReadOnlySpan<byte> jpeg = r.ReadBinary();
+        if (_jpeg.Length < jpeg.Length)
+        {
+            _jpeg = new byte[Math.Max(jpeg.Length, 64 * 1024)];
+        }
+
+        jpeg.CopyTo(_jpeg);
+        RenderedJpeg = _jpeg.AsMemory(0, jpeg.Length);
+        Rendered = new RenderedFrameHeader(seq, captured, rendered, width, height);
+        return 6;
     }
 
     private int ReadStats(ref MessagePackReader r, int body)

@@ -108,6 +108,23 @@ public static class ProtocolWriter
         w.WriteBinary(pcm);
     }
 
+    /// <summary>A rendered frame (v1.2): the header, then <paramref name="jpeg"/> as one bin.</summary>
+    public static void WriteRenderedFrame(IBufferWriter<byte> output, RenderedFrameHeader header, ReadOnlySpan<byte> jpeg)
+    {
+        if (header.Width <= 0 || header.Height <= 0)
+        {
+            throw new ArgumentException($"Rendered frame size {header.Width}x{header.Height} is not positive", nameof(header));
+        }
+
+        var w = Envelope(output, MessageKind.RenderedFrame, 6);
+        w.Write(header.Sequence);
+        w.Write(header.CaptureTimestampUs);
+        w.Write(header.RenderedTimestampUs);
+        w.Write(header.Width);
+        w.Write(header.Height);
+        w.WriteBinary(jpeg);
+    }
+
     public static void WriteStats(IBufferWriter<byte> output, StatsMessage stats)
     {
         var w = Envelope(output, MessageKind.Stats, 6);
