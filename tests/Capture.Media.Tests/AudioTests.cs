@@ -236,6 +236,21 @@ public sealed class AudioTests(AudioFixture fx) : IClassFixture<AudioFixture>
     }
 
     [Fact]
+    public async Task Open_SixChannelWav_GoesThroughFfmpegDownmix()
+    {
+        string path = fx.File("six.wav");
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=1", "-ac", "6", "-c:a", "pcm_s16le", path);
+        var ex = Assert.Throws<MediaInputException>(() => AudioSources.OpenWav(path));
+        Assert.Contains("NAudio does not decode here", ex.Message, StringComparison.Ordinal);
+
+        using IAudioSource source = await AudioSources.OpenAsync(path);
+        Assert.StartsWith("file six.wav pcm_s16le 48000 Hz 6 ch", source.Description, StringComparison.Ordinal);
+        short[] pcm = ReadAll(source);
+        Assert.Equal(48000, pcm.Length);
+        Assert.InRange(ZeroCrossings(pcm.AsSpan(4800, 38400)), 704 - 2, 704 + 2);
+    }
+
+    [Fact]
     public void OpenWav_TruncatedData_SaysTruncated()
     {
         byte[] whole = File.ReadAllBytes(fx.Sine44k);

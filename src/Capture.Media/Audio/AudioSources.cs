@@ -37,9 +37,9 @@ public static class AudioSources
             return await Task.Run(() => OpenLavfi(spec, realTime), ct).ConfigureAwait(false);
         }
 
-        if (Path.GetExtension(spec).Equals(".wav", StringComparison.OrdinalIgnoreCase))
+        if (Path.GetExtension(spec).Equals(".wav", StringComparison.OrdinalIgnoreCase) && TryOpenWav(spec, realTime) is IAudioSource wav)
         {
-            return OpenWav(spec, realTime);
+            return wav;
         }
 
         return await OpenMediaFileAsync(spec, realTime, ct).ConfigureAwait(false);
@@ -47,10 +47,14 @@ public static class AudioSources
 
     /// <summary>
     /// Opens a WAV file with NAudio's <see cref="WaveFileReader"/>: 8/16/24/32-bit PCM or 32-bit
-    /// float, mono or stereo. Other WAVs (more channels, ADPCM, µ-law…) are handed to ffmpeg.
+    /// float, mono or stereo (<see cref="OpenAsync"/> hands other WAVs — more channels, ADPCM, µ-law — to ffmpeg).
     /// </summary>
-    /// <exception cref="MediaInputException">Missing, empty, not a WAV, or truncated (header or data cut short).</exception>
-    public static IAudioSource OpenWav(string path, bool realTime = false)
+    /// <exception cref="MediaInputException">Missing, empty, not a WAV, truncated (header or data cut short), or a sample format NAudio does not decode here.</exception>
+    public static IAudioSource OpenWav(string path, bool realTime = false) =>
+        TryOpenWav(path, realTime) ?? throw new MediaInputException(path, "a WAV sample format or channel count NAudio does not decode here; open it with AudioSources.OpenAsync (ffmpeg)");
+
+    /// <summary>The WAV read in-process, or null when it is a valid WAV in a format for ffmpeg.</summary>
+    private static ChunkedAudioSource? TryOpenWav(string path, bool realTime)
     {
         MediaProbe.CheckFile(path);
         WaveFileReader reader = ReadWavHeader(path);
@@ -71,7 +75,7 @@ public static class AudioSources
         if (decoded is null)
         {
             reader.Dispose();
-            return OpenMediaFileAsync(path, realTime, CancellationToken.None).GetAwaiter().GetResult();
+            return null;
         }
 
         string description = $"wav {Path.GetFileName(path)} {format.SampleRate} Hz {format.Channels} ch → {LiveAudioFormat.SampleRate} Hz mono{Paced(realTime)}";

@@ -215,8 +215,9 @@ internal sealed class ChunkedAudioSource : IAudioSource
 /// <summary>
 /// An ffmpeg child's stdout carrying raw f32le samples, as an NAudio <see cref="IWaveProvider"/>.
 /// Reads block until the buffer is full or the pipe ends; a trailing partial sample is dropped.
+/// The process is owned by the <see cref="ChunkedAudioSource"/> reading through this.
 /// </summary>
-internal sealed class PipeWaveProvider(FfmpegProcess process, int sampleRate, int channels) : IWaveProvider, IDisposable
+internal sealed class PipeWaveProvider(FfmpegProcess process, int sampleRate, int channels) : IWaveProvider
 {
     public WaveFormat WaveFormat { get; } = AudioSamples.FloatFormat(sampleRate, channels);
 
@@ -226,6 +227,4 @@ internal sealed class PipeWaveProvider(FfmpegProcess process, int sampleRate, in
         int got = process.StandardOutput.ReadAtLeast(buffer[..want], want, throwOnEndOfStream: false);
         return got - (got % WaveFormat.BlockAlign);
     }
-
-    public void Dispose() => process.Dispose();
 }
