@@ -354,14 +354,21 @@ public class SchemaTests
             Once(i);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
+        // Three measured rounds of 1,000 frames: a per-frame allocation shows in every round (≥ 1,000 bytes); a
+        // one-off runtime event on this thread while the suite runs in parallel (seen once in ten full runs) does not.
+        var rounds = new long[3];
+        for (int round = 0; round < rounds.Length; round++)
         {
-            Once(i);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
+            {
+                Once(i);
+            }
+
+            rounds[round] = GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        Assert.True(rounds.Min() == 0, $"bytes allocated per 1,000 frames in each round: {string.Join(", ", rounds)}");
         Assert.Equal(999, reader.Frame.Sequence);
     }
 }

@@ -19,11 +19,11 @@ internal static class UntrustedReads
     public static MessagePackFormatException? Translate(Exception ex, long offset) => ex switch
     {
         MessagePackFormatException => null,
-        EndOfStreamException => new MessagePackFormatException($"Input ends inside a value ({ex.Message})", offset, isTruncated: true),
-        MessagePackSerializationException => new MessagePackFormatException(ex.Message, offset),
-        OverflowException => new MessagePackFormatException($"Number out of range: {ex.Message}", offset),
-        InsufficientExecutionStackException => new MessagePackFormatException($"Nesting too deep: {ex.Message}", offset),
-        DecoderFallbackException => new MessagePackFormatException($"String is not valid UTF-8 ({ex.Message})", offset),
+        EndOfStreamException => new MessagePackFormatException($"Input ends inside a value ({ex.Message})", offset, true, ex),
+        MessagePackSerializationException => new MessagePackFormatException(ex.Message, offset, false, ex),
+        OverflowException => new MessagePackFormatException($"Number out of range: {ex.Message}", offset, false, ex),
+        InsufficientExecutionStackException => new MessagePackFormatException($"Nesting too deep: {ex.Message}", offset, false, ex),
+        DecoderFallbackException => new MessagePackFormatException($"String is not valid UTF-8 ({ex.Message})", offset, false, ex),
         _ => null,
     };
 
