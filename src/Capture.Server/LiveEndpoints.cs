@@ -218,8 +218,11 @@ public static class LiveEndpoints
             return;
         }
 
+        // The viewer token, or the performer's (which grants more): the capture page shows the character it drives.
         string token = http.Request.Query["token"].ToString();
-        if (!Secrets.Matches(token, session.ViewerToken))
+        bool viewer = Secrets.Matches(token, session.ViewerToken);
+        bool performer = Secrets.Matches(token, session.PerformerToken);
+        if (!(viewer | performer))
         {
             await Problem(StatusCodes.Status401Unauthorized, "viewer token not valid", "the frames URL needs this session's viewer token as ?token=").ExecuteAsync(http).ConfigureAwait(false);
             return;

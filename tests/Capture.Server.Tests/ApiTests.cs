@@ -137,7 +137,7 @@ public sealed class ApiTests(ServerFixture server) : IClassFixture<ServerFixture
         {
             using var socket = new System.Net.WebSockets.ClientWebSocket();
             socket.Options.CollectHttpResponseDetails = true;
-            string url = s.FramesUrl.Replace(s.ViewerToken, s.PerformerToken, StringComparison.Ordinal);
+            string url = s.FramesUrl.Replace(s.ViewerToken, Security.Secrets.NewToken(), StringComparison.Ordinal);
             await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => socket.ConnectAsync(new Uri(url), CancellationToken.None));
             Assert.Equal(HttpStatusCode.Unauthorized, socket.HttpStatusCode);
         }
@@ -145,6 +145,16 @@ public sealed class ApiTests(ServerFixture server) : IClassFixture<ServerFixture
         {
             await server.DeleteAsync(s.Id);
         }
+    }
+
+    [Fact]
+    public async Task Frames_PerformerToken_IsAcceptedToo()
+    {
+        LiveSessionInfo s = await server.CreateSessionAsync();
+        await using var viewer = new LiveViewer();
+        await viewer.ConnectAsync(new Uri(s.FramesUrl.Replace(s.ViewerToken, s.PerformerToken, StringComparison.Ordinal)));
+        await IngestTests.WaitUntilAsync(async () => (await server.StateAsync(s.Id))!.Viewers == 1);
+        await server.DeleteAsync(s.Id);
     }
 
     [Fact]
