@@ -52,17 +52,17 @@ public static class CameraCalibration
             using Mat rgba = Mat.FromPixelData(image.Height, image.Width, MatType.CV_8UC4, image.Pixels);
             using var grey = new Mat();
             Cv2.CvtColor(rgba, grey, ColorConversionCodes.RGBA2GRAY);
-            if (size != default && (grey.Width != size.Width || grey.Height != size.Height))
-            {
-                rejected.Add(new(path, $"{grey.Width}x{grey.Height}, but the other photos are {size.Width}x{size.Height} (one camera mode per calibration)"));
-                continue;
-            }
-
             bool found = Cv2.FindChessboardCorners(grey, patternSize, out Point2f[] found2d,
                 ChessboardFlags.AdaptiveThresh | ChessboardFlags.NormalizeImage);
             if (!found || found2d.Length != columns * rows)
             {
                 rejected.Add(new(path, $"no {columns}x{rows} chessboard (inner corners) found"));
+                continue;
+            }
+
+            if (size != default && (grey.Width != size.Width || grey.Height != size.Height))
+            {
+                rejected.Add(new(path, $"{grey.Width}x{grey.Height}, but the other photos are {size.Width}x{size.Height} (one camera mode per calibration)"));
                 continue;
             }
 
