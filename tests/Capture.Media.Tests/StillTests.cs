@@ -87,6 +87,23 @@ public sealed class StillTests : IClassFixture<TempDir>
     }
 
     [Fact]
+    public async Task OpenImageAsync_ExifRotatedJpeg_OneUprightScaledFrame()
+    {
+        string path = _temp.File("rotated.jpg");
+        await File.WriteAllBytesAsync(path, WithExifOrientation(RedLeftBlueRightJpeg(), 6));
+        await using IFrameSource source = await FrameSources.OpenAsync(path, new FrameSourceOptions { Width = 16 });
+        Assert.Equal(("image rotated.jpg 16x32", 1L), (source.Description, source.FrameCount!.Value));
+        using (Capture.Core.Frames.VideoFrame frame = (await source.ReadAsync())!)
+        {
+            Assert.Equal((16, 32), (frame.Width, frame.Height));
+            Assert.True(frame.Row(4)[(8 * 3)] > 200 && frame.Row(4)[(8 * 3) + 2] < 60, "top should be red (was the left)");
+            Assert.True(frame.Row(28)[(8 * 3) + 2] > 200 && frame.Row(28)[8 * 3] < 60, "bottom should be blue");
+        }
+
+        Assert.Null(await source.ReadAsync());
+    }
+
+    [Fact]
     public async Task LoadRgbaAsync_TruncatedJpeg_NamesFileAndSaysCutShort()
     {
         byte[] whole = await File.ReadAllBytesAsync(TestMedia.StatueJpeg);
