@@ -23,16 +23,18 @@ public enum JpegInputFormat
 /// </summary>
 public sealed class JpegEncoder : IDisposable
 {
-    private readonly VectorOfByte _encoded = new();
+    private readonly VectorOfByte _encoded;
     private readonly int[] _params = [(int)ImwriteFlags.JpegQuality, 90];
     private Mat? _bgr;
     private InputArray? _bgrInput;
     private byte[] _output = new byte[64 * 1024];
     private bool _disposed;
 
+    /// <exception cref="OpenCvUnavailableException">OpenCV's native library did not load.</exception>
     public JpegEncoder()
     {
-        OpenCvNative.EnsureLoaded();
+        OpenCvNative.EnsureLoaded(); // before the first native object, so a missing library is one clear line
+        _encoded = new VectorOfByte();
     }
 
     /// <summary>
