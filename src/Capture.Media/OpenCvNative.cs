@@ -41,8 +41,8 @@ public static class OpenCvNative
         || (ex is TypeInitializationException t && t.InnerException is { } inner && IsLoadFailure(inner));
 
     /// <summary>
-    /// The one line for a failed load: the library, the first "xxx.so: cannot open shared object file"
-    /// the loader reported (the missing dependency), and what to install.
+    /// The one line for a failed load: the library, the loader's own reason (the dependency that is
+    /// missing or broken), and what to install.
     /// </summary>
     internal static string Describe(Exception ex)
     {
@@ -52,23 +52,40 @@ public static class OpenCvNative
             e = inner;
         }
 
-        string? missing = MissingDependency(e.Message);
-        string cause = missing is null ? FirstLine(e.Message) : $"{missing} is missing";
-        return $"OpenCV's native library {LibraryName} could not be loaded ({cause}): {InstallHint}";
+        return $"OpenCV's native library {LibraryName} could not be loaded ({Cause(e.Message)}): {InstallHint}";
     }
 
-    /// <summary>The shared object the dynamic loader could not open, from its message; null if none is named.</summary>
-    internal static string? MissingDependency(string message)
+    /// <summary>
+    /// .NET lists one dlerror line per place it tried. Lines saying a candidate path for OpenCvSharpExtern
+    /// itself does not exist are the probe; any other line is the real failure (e.g.
+    /// <c>libgtk-3.so.0: cannot open shared object file: No such file or directory</c>, or a broken copy:
+    /// <c>/x/libgtk-3.so.0: file too short</c>). None: the library itself is not there.
+    /// </summary>
+    internal static string Cause(string message)
     {
-        const string Marker = ": cannot open shared object file";
-        int at = message.IndexOf(Marker, StringComparison.Ordinal);
-        if (at <= 0)
+        const string NotFound = ": cannot open shared object file";
+        string[] lines = message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        bool probed = false;
+        foreach (string line in lines.Skip(1))
         {
-            return null;
+            int colon = line.IndexOf(": ", StringComparison.Ordinal);
+            if (colon <= 0)
+            {
+                continue;
+            }
+
+            string file = line[..colon];
+            if (file.Contains("OpenCvSharpExtern", StringComparison.Ordinal) && line.Contains(NotFound, StringComparison.Ordinal))
+            {
+                probed = true;
+                continue;
+            }
+
+            string name = Path.GetFileName(file);
+            return line.Contains(NotFound, StringComparison.Ordinal) ? $"{name} is missing" : $"{name}: {line[(colon + 2)..]}";
         }
 
-        int start = message.LastIndexOfAny([' ', '\n', '(', '/', ':'], at - 1) + 1;
-        return message[start..at];
+        return probed ? $"{LibraryName} itself was not found beside the program (runtimes/linux-x64/native)" : FirstLine(message);
     }
 
     private static string FirstLine(string message)

@@ -73,4 +73,29 @@ public sealed class CalibrateCameraTests : IDisposable
         Assert.Equal(1, r.ExitCode);
         Assert.Contains($"{bad}: not a", Unwrapped(r), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task CalibrateCamera_BrokenGtkOnLibraryPath_OneLineNamingLibraryAndInstall()
+    {
+        // A real failed load: an empty libgtk-3.so.0 first on LD_LIBRARY_PATH, so the dynamic loader
+        // refuses libOpenCvSharpExtern.so's dependency, as on a half-installed system.
+        string libs = Directory.CreateDirectory(Path.Combine(_dir, "libs")).FullName;
+        await File.WriteAllBytesAsync(Path.Combine(libs, "libgtk-3.so.0"), []);
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "capture.dll"), "calibrate-camera", Boards()[0], "-o", Path.Combine(_dir, "c.json")])
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment["NO_COLOR"] = "1";
+        info.Environment["LD_LIBRARY_PATH"] = libs;
+        using var process = System.Diagnostics.Process.Start(info)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        string stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var r = new CliProcess.Result(process.ExitCode, await stdout, stderr);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("error: OpenCV's native library libOpenCvSharpExtern.so could not be loaded (libgtk-3.so.0: file too short): install the GTK3 libraries", Unwrapped(r), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.All, StringComparison.Ordinal);
+    }
 }
