@@ -1,5 +1,6 @@
 using System.Numerics;
 using Capture.Core.Geometry;
+using Capture.Core.Tracking;
 using Capture.Tracking.Face;
 
 namespace Capture.Tracking.Tests;
