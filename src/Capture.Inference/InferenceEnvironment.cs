@@ -159,7 +159,7 @@ public static partial class InferenceEnvironment
     /// </summary>
     public static string DescribeMissingCudaLibraries()
     {
-        string[] missing = [.. CudaLibraries.Where(name => !CanLoad(name))];
+        string[] missing = [.. CudaLibraries.Where(name => !CanLoadLibrary(name))];
         return missing.Length == 0
             ? "all CUDA libraries load (libcuda, libcudart, cuBLAS, cuRAND, cuDNN): check the GPU and its driver (nvidia-smi)"
             : $"missing: {string.Join(", ", missing)} — {CudaInstallHint}";
@@ -191,7 +191,8 @@ public static partial class InferenceEnvironment
         return y[0] == 2f && y[3] == 5f ? null : $"the CUDA test session computed [{y[0]}, …, {y[3]}] instead of [2, …, 5]";
     }
 
-    private static bool CanLoad(string name)
+    /// <summary>Whether the dynamic loader finds and loads <paramref name="name"/> (a file name or path); unloaded again at once.</summary>
+    public static bool CanLoadLibrary(string name)
     {
         if (!NativeLibrary.TryLoad(name, out IntPtr handle))
         {
