@@ -25,7 +25,7 @@ part_size=48M
 
 pack() {
   local stage; stage="$(mktemp -d)"
-  trap 'rm -rf "$stage"' EXIT
+  trap "rm -rf '$stage'" EXIT
   echo "[gpu-check] publishing tests/Capture.Benchmarks self-contained for linux-x64 with the CUDA provider"
   dotnet publish "$root/tests/Capture.Benchmarks" -c Release -r linux-x64 --self-contained \
     -p:CaptureShipsCudaProvider=true -nologo -v:q -clp:ErrorsOnly -o "$stage/app"

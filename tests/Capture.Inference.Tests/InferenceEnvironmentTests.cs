@@ -21,7 +21,7 @@ public class InferenceEnvironmentTests
         Assert.StartsWith("1.31.", InferenceEnvironment.OrtVersion, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [CudaProviderNotShippedFact]
     public void Provider_InThisTestBin_IsCpuBecauseTheCudaProviderIsNotShippedHere()
     {
         // Lean outputs: only the CLI's output carries libonnxruntime_providers_cuda.so (Directory.Build.targets).
@@ -89,6 +89,19 @@ public sealed class CudaLibrariesAbsentFactAttribute : FactAttribute
         if (InferenceEnvironment.CanLoadLibrary("libcublasLt.so.13"))
         {
             Skip = "libcublasLt.so.13 loads here: the missing-CUDA-library branch cannot be reached on this machine";
+        }
+    }
+}
+
+/// <summary>Runs where this test build leaves the CUDA provider out (the default); skipped when built with -p:CaptureShipsCudaProvider=true.</summary>
+public sealed class CudaProviderNotShippedFactAttribute : FactAttribute
+{
+    public CudaProviderNotShippedFactAttribute()
+    {
+        string? ortDirectory = InferenceEnvironment.OrtLibraryDirectory;
+        if (ortDirectory is not null && File.Exists(Path.Combine(ortDirectory, InferenceEnvironment.CudaProviderFileName)))
+        {
+            Skip = "this test build ships the CUDA provider (-p:CaptureShipsCudaProvider=true): the not-shipped branch is not reachable";
         }
     }
 }
