@@ -30,6 +30,8 @@ pack() {
   dotnet publish "$root/tests/Capture.Benchmarks" -c Release -r linux-x64 --self-contained \
     -p:CaptureShipsCudaProvider=true -nologo -v:q -clp:ErrorsOnly -o "$stage/app"
   [ -f "$stage/app/libonnxruntime_providers_cuda.so" ] || { echo "gpu-check: the publish has no libonnxruntime_providers_cuda.so" >&2; exit 1; }
+  # The publish's own linux-x64 build output holds another copy of the provider: not kept in the checkout.
+  rm -rf "$root/tests/Capture.Benchmarks/bin/Release/net10.0/linux-x64"
 
   echo "[gpu-check] models (built and verified here) and the prepared inputs"
   mkdir -p "$stage/root/models/build"
