@@ -53,15 +53,9 @@ while read -r spec integrity; do
     rm -f "$tgz"; exit 1
   fi
   rm -rf "$dir"; mkdir -p "$dir"
-  # Unpack everything but other platforms' binaries (the ORT tarball carries iOS/Android/macOS/Windows builds).
-  tar xzf "$tgz" -C "$dir" --strip-components=1 \
-    --exclude='package/Plugins/iOS~' --exclude='package/Plugins/Android' --exclude='package/Plugins/macOS' \
-    --exclude='package/Plugins/Windows' --exclude='*.meta'
+  tar xzf "$tgz" -C "$dir" --strip-components=1
   touch "$stamp"
 done < "$root/scripts/npm-packages.lock"
-
-ort="$cache/npm/com.github.asus4.onnxruntime"
-[ -f "$ort/Plugins/Linux/x64/libonnxruntime.so" ] || { echo "setup: ONNX Runtime native library missing under $ort" >&2; exit 1; }
 
 # --- Node test peers, each with its own package-lock.json --------------------------------------
 # `npm ci` per folder, skipped while node_modules was installed from the same lock; never downloads a browser.
