@@ -94,6 +94,15 @@ public sealed class LiveSessionManager : IAsyncDisposable
         session.End(reason);
     }
 
+    /// <summary>Ends every session (server shutdown): their sockets close with the reason, so the host's stop does not wait on them.</summary>
+    public void EndAll(string reason)
+    {
+        foreach (LiveSession session in _sessions.Values)
+        {
+            EndFromSession(session, reason);
+        }
+    }
+
     private void Sweep()
     {
         foreach (LiveSession session in _sessions.Values)
