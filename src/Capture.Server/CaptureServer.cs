@@ -31,6 +31,8 @@ public static class CaptureServer
             throw new ArgumentException("the server needs an API key (ResolveApiKey makes one when none is configured)", nameof(options));
         }
 
+        options.Validate();
+
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = [],

@@ -70,7 +70,17 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(ServerOptions options, bool generatedKey, CancellationToken ct)
     {
-        await using WebApplication app = CaptureServer.Build(options);
+        WebApplication built;
+        try
+        {
+            built = CaptureServer.Build(options);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CaptureUserException($"cannot start the server: {ex.Message}", ex);
+        }
+
+        await using WebApplication app = built;
         try
         {
             await app.StartAsync(ct);
