@@ -5,6 +5,7 @@ using Capture.Retargeting.Rigs;
 using Capture.Server.Live;
 using Capture.Server.Metrics;
 using Capture.Server.Security;
+using Capture.Tracking.Face;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -155,6 +156,8 @@ public static class LiveEndpoints
                 return Problem(StatusCodes.Status422UnprocessableEntity, title, message);
             }
 
+            // The renderer completes landmark-only frames against the canonical face (loaded once a process).
+            await CanonicalFace.LoadAsync(http.RequestAborted).ConfigureAwait(false);
             LiveSession session;
             try
             {

@@ -94,6 +94,10 @@ internal static class ServeCommand
         {
             // Plain lines (no markup): scripts and the tests read the address from here.
             Console.WriteLine($"listening on {address}");
+            if (Uri.TryCreate(address, UriKind.Absolute, out Uri? uri) && !uri.IsLoopback)
+            {
+                AnsiConsole.MarkupLine($"[yellow]warning:[/] {Markup.Escape(address)} is reachable from other machines; the API key and session tokens guard it, but plain http is not encrypted (put https or a reverse proxy in front)");
+            }
         }
 
         Console.WriteLine(generatedKey
