@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Capture.Retargeting.Evaluation;
+using Capture.Pipeline.Evaluation;
 using Spectre.Console;
 
 namespace Capture.Cli.Commands;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using Capture.Pipeline.Rendering;
 using Capture.Retargeting;
-using Capture.Retargeting.Rendering;
 using Spectre.Console;
 
 namespace Capture.Cli.Commands;
