@@ -41,17 +41,4 @@ public static class FrameOps
             }
         }
     }
-
-    /// <summary>Fills a block with one colour.</summary>
-    public static void Fill(VideoFrame destination, (byte R, byte G, byte B) colour)
-    {
-        ArgumentNullException.ThrowIfNull(destination);
-        Span<byte> p = destination.Pixels;
-        for (int i = 0; i < p.Length; i += 3)
-        {
-            p[i] = colour.R;
-            p[i + 1] = colour.G;
-            p[i + 2] = colour.B;
-        }
-    }
 }
