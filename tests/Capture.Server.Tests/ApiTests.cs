@@ -156,6 +156,16 @@ public sealed class ApiTests(ServerFixture server) : IClassFixture<ServerFixture
     }
 
     [Fact]
+    public async Task Create_OverTheUploadLimit_Returns413()
+    {
+        byte[] huge = new byte[(int)server.Options.MaxUploadBytes + (512 * 1024)];
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(huge), "character", "huge.png" } };
+        using HttpResponseMessage r = await server.Http.PostAsync("/api/live", form);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
+        Assert.Contains("upload too large", await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Create_NotMultipart_Returns415()
     {
         using var body = new StringContent("{}", new MediaTypeHeaderValue("application/json"));
