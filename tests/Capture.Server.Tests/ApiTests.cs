@@ -201,6 +201,22 @@ public sealed class ApiTests(ServerFixture server) : IClassFixture<ServerFixture
         await server.DeleteAsync(s.Id);
     }
 
+    [Theory]
+    [InlineData("/vendor/@mediapipe/face_mesh/face_mesh.js", HttpStatusCode.OK, "text/javascript")]
+    [InlineData("/vendor/@mediapipe/face_mesh/face_mesh_solution_packed_assets.data", HttpStatusCode.OK, "application/octet-stream")]
+    [InlineData("/vendor/@msgpack/msgpack/dist.esm/index.mjs", HttpStatusCode.OK, "text/javascript")]
+    [InlineData("/vendor/com.github.asus4.onnxruntime/package.json", HttpStatusCode.NotFound, null)]
+    [InlineData("/vendor/@mediapipe/face_mesh/../../com.github.asus4.onnxruntime/package.json", HttpStatusCode.NotFound, null)]
+    public async Task Vendor_ServesOnlyThePagesPackages(string path, HttpStatusCode status, string? type)
+    {
+        using HttpResponseMessage r = await server.Anonymous.GetAsync(path);
+        Assert.Equal(status, r.StatusCode);
+        if (type is not null)
+        {
+            Assert.Equal(type, r.Content.Headers.ContentType?.MediaType);
+        }
+    }
+
     [Fact]
     public async Task Metrics_PrometheusText_ListsTheInstruments()
     {
