@@ -335,9 +335,9 @@ internal sealed class IngestConnection
                 }
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
         {
-            // The peer is gone already.
+            // The peer is gone already, or the session's end is closing the socket at the same moment.
         }
     }
 
