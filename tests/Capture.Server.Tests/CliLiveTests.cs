@@ -124,7 +124,7 @@ public sealed class CliLiveTests
         Assert.True(f.Header.RenderedTimestampUs <= f.ArrivedUs, "arrived before rendered");
     }
 
-    private static Rect Box(CharacterRig rig, int size, params int[] points)
+    internal static Rect Box(CharacterRig rig, int size, params int[] points)
     {
         Vector2 min = new(float.MaxValue), max = new(float.MinValue);
         foreach (int p in points)
@@ -139,7 +139,7 @@ public sealed class CliLiveTests
         return new Rect(left, top, (int)(max.X - min.X) + 8, (int)((max.Y - min.Y) * 2) + 8);
     }
 
-    private static double MeanAbsDiff(Mat a, Mat b, Rect region)
+    internal static double MeanAbsDiff(Mat a, Mat b, Rect region)
     {
         using Mat ra = new(a, region);
         using Mat rb = new(b, region);
