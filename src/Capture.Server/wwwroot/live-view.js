@@ -76,15 +76,17 @@ let everOpened = false;
 
 async function explainRefusal() {
   // A refused WebSocket upgrade reaches the page only as code 1006 with no reason; the page's own
-  // address (same id and token) says whether the session or the token is the problem.
+  // address (same id and token) tells a refusal (the server answers) from an unreachable server, and
+  // says which when the server checks the token there too.
+  let r;
   try {
-    const r = await fetch(window.location.href, { cache: 'no-store' });
-    if (r.status === 401 || r.status === 403) { return 'Wrong viewer token — check the address'; }
-    if (r.status === 404 || r.status === 410) { return 'Session ended or unknown'; }
+    r = await fetch(window.location.href, { cache: 'no-store' });
   } catch {
-    return 'Capture server unreachable';
+    return null;
   }
-  return null;
+  if (r.status === 401 || r.status === 403) { return 'Wrong viewer token — check the address'; }
+  if (r.status === 404 || r.status === 410) { return 'Session ended or unknown'; }
+  return 'The server refused this viewer: wrong token, or the session has ended';
 }
 
 function connect() {
