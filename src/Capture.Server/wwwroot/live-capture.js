@@ -56,6 +56,7 @@ if (!address.id || !performerToken) {
 
 // --- ingest socket --------------------------------------------------------------------------------
 const writer = new PacketWriter();
+const reader = new PacketReader();
 let ingest = null;
 let ingestBackoffMs = 500;
 let pending = null;  // a copy of the newest packet that did not fit in the send buffer
@@ -72,6 +73,12 @@ function openIngest() {
     ingestBackoffMs = 500;
     ws.send(writer.hello(['face'], 'browser', performerToken));
     setMessage('ingest', null);
+  };
+  ws.onmessage = (event) => {
+    // The server may say goodbye before it closes; the close reason says the rest.
+    if (typeof event.data === 'string') { return; }
+    const m = reader.read(event.data);
+    if (!m.error && m.kind === Kind.Bye) { setMessage('ingest', `The server ended the session${m.reason ? `: ${m.reason}` : ''}`); }
   };
   ws.onclose = (event) => {
     state.ingestOpen = false;
@@ -113,7 +120,6 @@ function sendFrame(packet) {
 }
 
 // --- character preview (frames socket) ------------------------------------------------------------
-const reader = new PacketReader();
 const characterRate = new RateMeter();
 const painter = new FramePainter(characterCanvas, (frame) => {
   state.characterFrames++;

@@ -122,7 +122,7 @@ function connect() {
   };
   ws.onclose = async (event) => {
     state.connected = false;
-    let text = byeText ?? (event.reason ? describeClose(event) : null);
+    let text = byeText ?? (event.reason ? `Closed by the server: ${describeClose(event)}` : null);
     if (!opened) { text = (await explainRefusal()) ?? text; }
     if (text === null) { text = everOpened ? `Disconnected — ${describeClose(event)}` : 'Waiting for the Capture server'; }
     state.lastError = text;

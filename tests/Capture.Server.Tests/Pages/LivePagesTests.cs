@@ -273,7 +273,7 @@ public sealed class LivePagesTests(LivePagesFixture fixture, ITestOutputHelper o
         await WaitForAsync(page, "window.captureView && window.captureView.connected", TimeSpan.FromSeconds(30), "the viewer to connect");
         using HttpResponseMessage deleted = await fixture.Http.DeleteAsync(new Uri($"/api/live/{session.Id}", UriKind.Relative));
         Assert.True(deleted.IsSuccessStatusCode, $"DELETE: {(int)deleted.StatusCode}");
-        await WaitForAsync(page, "/Session ended/.test(document.getElementById('message').textContent)", TimeSpan.FromSeconds(30), "the session-ended message");
+        await WaitForAsync(page, "/session ended/i.test(document.getElementById('message').textContent)", TimeSpan.FromSeconds(30), "the session-ended message");
         string message = await page.Locator("#message").InnerTextAsync();
         output.WriteLine(message);
         Assert.False(await page.EvaluateAsync<bool>("() => window.captureView.connected"));
