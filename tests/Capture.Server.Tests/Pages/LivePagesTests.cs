@@ -110,6 +110,10 @@ public sealed class LivePagesTests(LivePagesFixture fixture, ITestOutputHelper o
         JsonElement stats = await performing.CapturePage.EvaluateAsync<JsonElement>(
             "() => ({ sent: window.captureLive.sent, dropped: window.captureLive.dropped, tracked: window.captureLive.tracked, faces: window.captureLive.faces, fps: window.captureLive.trackFps, latencyMs: window.captureLive.latencyMs })");
         output.WriteLine($"capture page: {stats}; viewer frames matched to a sent frame: {matchedUs.Count}, mouth held closed {closed.Count}, held open {open.Count}");
+        // The server read every packet the page sent (none dropped as malformed).
+        JsonElement state = await fixture.SessionStateAsync(session.Id);
+        output.WriteLine($"server: {state}");
+        Assert.Equal(0, state.GetProperty("drops").GetProperty("malformed").GetInt64());
         Assert.True(closed.Count >= FramesPerGroup && open.Count >= FramesPerGroup,
             $"needed {FramesPerGroup} viewer frames each with the performer's mouth held closed and held open; got {closed.Count} and {open.Count}\n{fixture.LogText()}");
 
