@@ -29,7 +29,7 @@ const reader = new PacketReader();
 const rate = new RateMeter();
 const state = {
   connected: false, frames: 0, badPackets: 0, lastLatencyMs: null, latencies: [],
-  reconnects: 0, lastError: null,
+  reconnects: 0, lastError: null, audioChunks: 0, audioSeconds: 0, audioState: null,
 };
 window.captureView = state;
 
@@ -52,8 +52,16 @@ function say(text) { messageEl.textContent = text; }
 let audio = null;
 let audioNext = 0;
 function playChunk(chunk) {
+  state.audioChunks++;
   if (!playAudio) { return; }
-  if (audio === null) { audio = new AudioContext(); }
+  if (audio === null) {
+    audio = new AudioContext();
+    // A browser tab may hold audio back until the page is clicked (OBS plays at once).
+    const resume = () => audio.resume();
+    window.addEventListener('pointerdown', resume, { once: true });
+    window.addEventListener('keydown', resume, { once: true });
+  }
+  state.audioState = audio.state;
   const frames = chunk.pcm.length / (2 * chunk.channels);
   const buffer = audio.createBuffer(chunk.channels, frames, chunk.rate);
   const view = new DataView(chunk.pcm.buffer, chunk.pcm.byteOffset, chunk.pcm.byteLength);
@@ -68,6 +76,7 @@ function playChunk(chunk) {
   if (audioNext < now + 0.02 || audioNext > now + 0.5) { audioNext = now + 0.08; }
   source.start(audioNext);
   audioNext += buffer.duration;
+  state.audioSeconds += buffer.duration;
 }
 
 // --- the frames socket, reconnecting with backoff --------------------------------------------------

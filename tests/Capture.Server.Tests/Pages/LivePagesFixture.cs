@@ -92,6 +92,8 @@ public sealed class LivePagesFixture : IAsyncLifetime
                 "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
                 // Pages that are never visible keep full-rate timers and camera frames.
                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
+                // Audio plays without a click first, as in OBS's Browser Source.
+                "--autoplay-policy=no-user-gesture-required",
                 "--use-fake-device-for-media-stream", "--use-file-for-fake-video-capture=" + y4m,
             ],
         });

@@ -300,6 +300,58 @@ public sealed class LivePagesTests(LivePagesFixture fixture, ITestOutputHelper o
         Assert.False(await page.EvaluateAsync<bool>("() => window.captureView.connected"));
     }
 
+    [Fact]
+    public async Task ViewerPage_PerformerAudio_ScheduledBackToBack()
+    {
+        LiveSessionInfo session = await fixture.CreateSessionAsync();
+        try
+        {
+            await using IBrowserContext context = await fixture.Browser.NewContextAsync();
+            IPage viewer = await context.NewPageAsync();
+            fixture.Trace(viewer, "viewer (audio)");
+            await viewer.GotoAsync(fixture.PageUri(session.ViewerPage).ToString());
+            await WaitForAsync(viewer, "window.captureView && window.captureView.connected", TimeSpan.FromSeconds(30), "the viewer to connect");
+
+            // A performer that sends only audio: Hello, then 50 chunks of 20 ms (48 kHz mono s16le), at their own pace.
+            using var ws = new System.Net.WebSockets.ClientWebSocket();
+            await ws.ConnectAsync(new Uri(session.IngestUrl), CancellationToken.None);
+            var packet = new System.Buffers.ArrayBufferWriter<byte>();
+            Capture.Protocol.Schema.ProtocolWriter.WriteHello(packet, new Capture.Protocol.Schema.HelloMessage(0, ["audio"], "audio-test", session.PerformerToken));
+            await ws.SendAsync(packet.WrittenMemory, System.Net.WebSockets.WebSocketMessageType.Binary, true, CancellationToken.None);
+            const int Chunks = 50;
+            byte[] pcm = new byte[960 * 2];
+            for (int i = 0; i < 960; i++)
+            {
+                short sample = (short)(8000 * Math.Sin(2 * Math.PI * 440 * i / 48000.0));
+                System.Buffers.Binary.BinaryPrimitives.WriteInt16LittleEndian(pcm.AsSpan(i * 2), sample);
+            }
+
+            long t0 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+            for (int i = 0; i < Chunks; i++)
+            {
+                packet.Clear();
+                Capture.Protocol.Schema.ProtocolWriter.WriteAudioChunk(packet, new Capture.Protocol.Schema.AudioChunkHeader(i, t0 + (i * 20_000), 48000, 1), pcm);
+                await ws.SendAsync(packet.WrittenMemory, System.Net.WebSockets.WebSocketMessageType.Binary, true, CancellationToken.None);
+                await Task.Delay(20);
+            }
+
+            await WaitForAsync(viewer, $"window.captureView.audioChunks >= {Chunks * 9 / 10}", TimeSpan.FromSeconds(20), "the audio chunks");
+            await Task.Delay(500);
+            JsonElement state = await viewer.EvaluateAsync<JsonElement>("() => window.captureView");
+            output.WriteLine(state.ToString());
+            int received = state.GetProperty("audioChunks").GetInt32();
+            // A viewer behind may lose the oldest chunks (the server's bounded queue); all that arrive are played, 20 ms each.
+            Assert.InRange(received, Chunks * 9 / 10, Chunks);
+            Assert.Equal(received * 0.020, state.GetProperty("audioSeconds").GetDouble(), 1e-6);
+            Assert.Equal("running", state.GetProperty("audioState").GetString());
+            await ws.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        }
+        finally
+        {
+            await fixture.Http.DeleteAsync(new Uri($"/api/live/{session.Id}", UriKind.Relative));
+        }
+    }
+
     private static async Task WaitForAsync(IPage page, string condition, TimeSpan timeout, string what)
     {
         try
