@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Capture.Server.Live;
 using Capture.Server.Metrics;
 using Microsoft.AspNetCore.Builder;
@@ -5,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -35,6 +37,16 @@ public static class CaptureServer
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.WebHost.UseUrls(options.Urls);
+        if (options.SocketSendBufferBytes > 0)
+        {
+            builder.WebHost.UseSockets(s => s.CreateBoundListenSocket = endpoint =>
+            {
+                Socket listen = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+                listen.SendBufferSize = options.SocketSendBufferBytes;
+                return listen;
+            });
+        }
+
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

@@ -3,7 +3,12 @@ using Capture.Server.Client;
 
 namespace Capture.Server.Tests;
 
+/// <summary>Runs alone: the other classes' child processes and sockets would blur the process-wide counts.</summary>
+[CollectionDefinition(nameof(LifecycleTests), DisableParallelization = true)]
+public sealed class LifecycleCollection;
+
 /// <summary>Sessions free everything they take: opened and closed 100 times, the process does not grow.</summary>
+[Collection(nameof(LifecycleTests))]
 public sealed class LifecycleTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
     [Fact]
@@ -26,7 +31,7 @@ public sealed class LifecycleTests(ServerFixture server) : IClassFixture<ServerF
         // Bounds: a session at 256² holds ~6 MB of generator buffers; 100 leaked ones would be 600 MB.
         Assert.True(after.ManagedBytes - before.ManagedBytes < 24L * 1024 * 1024, $"managed memory grew {before.ManagedBytes:N0} → {after.ManagedBytes:N0}");
         Assert.True(after.Threads - before.Threads <= 8, $"threads grew {before.Threads} → {after.Threads}");
-        Assert.True(after.Handles - before.Handles <= 8, $"open file descriptors grew {before.Handles} → {after.Handles}");
+        Assert.True(after.Handles - before.Handles <= 8, $"open file descriptors grew {before.Handles} → {after.Handles}: {string.Join(", ", after.Kinds.Except(before.Kinds))}");
         Assert.Equal(before.Children, after.Children);
     }
 
@@ -50,7 +55,7 @@ public sealed class LifecycleTests(ServerFixture server) : IClassFixture<ServerF
         await IngestTests.WaitUntilAsync(() => server.Sessions.Find(s.Id) is null);
     }
 
-    private sealed record Snapshot(long ManagedBytes, int Threads, int Handles, int Children)
+    private sealed record Snapshot(long ManagedBytes, int Threads, int Handles, int Children, string[] Kinds)
     {
         public static async Task<Snapshot> TakeAsync()
         {
@@ -60,7 +65,9 @@ public sealed class LifecycleTests(ServerFixture server) : IClassFixture<ServerF
             GC.WaitForPendingFinalizers();
             GC.Collect();
             using Process self = Process.GetCurrentProcess();
-            return new Snapshot(GC.GetTotalMemory(forceFullCollection: true), self.Threads.Count, Directory.GetFiles("/proc/self/fd").Length, CountChildren(self.Id));
+            string[] fds = Directory.GetFiles("/proc/self/fd");
+            string[] kinds = [.. fds.Select(f => new FileInfo(f).LinkTarget ?? "?").GroupBy(k => k.Split(':')[0]).Select(g => $"{g.Key}×{g.Count()}")];
+            return new Snapshot(GC.GetTotalMemory(forceFullCollection: true), self.Threads.Count, fds.Length, CountChildren(self.Id), kinds);
         }
 
         private static int CountChildren(int pid)
