@@ -4,6 +4,7 @@ using Capture.Core.Frames;
 using Capture.Core.Tracking;
 using Capture.Media;
 using Capture.Tracking;
+using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
 
@@ -349,6 +350,68 @@ public sealed class LivePagesTests(LivePagesFixture fixture, ITestOutputHelper o
         finally
         {
             await fixture.Http.DeleteAsync(new Uri($"/api/live/{session.Id}", UriKind.Relative));
+        }
+    }
+
+    [Fact]
+    public async Task CapturePage_SessionDeleted_ShowsServersCloseReason()
+    {
+        LiveSessionInfo session = await fixture.CreateSessionAsync();
+        await using IBrowserContext context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { Permissions = ["camera"] });
+        IPage page = await context.NewPageAsync();
+        fixture.Trace(page, "capture (deleted session)");
+        await page.GotoAsync(fixture.PageUri(session.CapturePage).ToString());
+        await WaitForAsync(page, "window.captureLive.ingestOpen", TimeSpan.FromSeconds(30), "the ingest socket to open");
+        using HttpResponseMessage deleted = await fixture.Http.DeleteAsync(new Uri($"/api/live/{session.Id}", UriKind.Relative));
+        Assert.True(deleted.IsSuccessStatusCode, $"DELETE: {(int)deleted.StatusCode}");
+        await WaitForAsync(page, "document.querySelector('#messages li[data-topic=ingest]') !== null", TimeSpan.FromSeconds(30), "the link message");
+        string message = await page.Locator("#messages li[data-topic=ingest]").InnerTextAsync();
+        output.WriteLine(message);
+        Assert.StartsWith("The server closed the link: session ended", message, StringComparison.Ordinal);
+        Assert.False(await page.EvaluateAsync<bool>("() => window.captureLive.ingestOpen"));
+    }
+
+    [Fact]
+    public async Task ViewerPage_ServerRestarted_ReconnectsByItself()
+    {
+        // A server of its own on a fixed loopback port, so it can go away and come back at the same address.
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        var options = new ServerOptions { Urls = $"http://127.0.0.1:{port}", ApiKey = fixture.ApiKey };
+        Microsoft.AspNetCore.Builder.WebApplication app = CaptureServer.Build(options, l => l.SetMinimumLevel(LogLevel.Warning));
+        await app.StartAsync();
+        await using IBrowserContext context = await fixture.Browser.NewContextAsync();
+        try
+        {
+            LiveSessionInfo session = await fixture.CreateSessionAsync(new Uri($"http://127.0.0.1:{port}"));
+            IPage viewer = await context.NewPageAsync();
+            fixture.Trace(viewer, "viewer (server restart)");
+            await viewer.GotoAsync($"http://127.0.0.1:{port}{session.ViewerPage}");
+            await WaitForAsync(viewer, "window.captureView && window.captureView.connected", TimeSpan.FromSeconds(30), "the viewer to connect");
+
+            await app.StopAsync();
+            await app.DisposeAsync();
+            await WaitForAsync(viewer, "!window.captureView.connected && window.captureView.reconnects >= 2", TimeSpan.FromSeconds(30), "the viewer to notice and retry");
+            string whileDown = await viewer.Locator("#message").InnerTextAsync();
+            output.WriteLine(whileDown);
+            Assert.Contains("retrying in", whileDown, StringComparison.Ordinal);
+
+            // Back at the same address: live sessions live in memory, so the page, retrying by itself, now
+            // reaches a server that no longer knows the session, and says so.
+            app = CaptureServer.Build(options, l => l.SetMinimumLevel(LogLevel.Warning));
+            await app.StartAsync();
+            await WaitForAsync(viewer, "/Session ended or unknown/.test(document.getElementById('message').textContent)", TimeSpan.FromSeconds(45), "the viewer to reach the restarted server");
+            output.WriteLine(await viewer.Locator("#message").InnerTextAsync());
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
         }
     }
 
