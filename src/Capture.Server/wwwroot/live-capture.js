@@ -97,21 +97,26 @@ function openIngest() {
   };
 }
 
+let flushTimer = 0;
 function flushPending() {
-  if (pending !== null && ingest !== null && ingest.readyState === WebSocket.OPEN && ingest.bufferedAmount <= MaxBufferedBytes) {
+  flushTimer = 0;
+  if (pending === null || ingest === null || ingest.readyState !== WebSocket.OPEN) { return; }
+  if (ingest.bufferedAmount <= MaxBufferedBytes) {
     ingest.send(pending);
     pending = null;
     state.sent++;
+  } else {
+    // WebSocket has no "drained" event: look again shortly.
+    flushTimer = setTimeout(flushPending, 5);
   }
 }
-setInterval(flushPending, 5);
 
 function sendFrame(packet) {
   if (ingest === null || ingest.readyState !== WebSocket.OPEN) { return false; }
   if (pending !== null || ingest.bufferedAmount > MaxBufferedBytes) {
     if (pending !== null) { state.dropped++; }
     pending = packet.slice();
-    flushPending();
+    if (flushTimer === 0) { flushPending(); }
     return true;
   }
   ingest.send(packet);
