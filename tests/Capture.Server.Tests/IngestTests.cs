@@ -62,7 +62,7 @@ public sealed class IngestTests(ServerFixture server) : IClassFixture<ServerFixt
         await using var performer = new TestPerformer();
         await performer.Socket.ConnectAsync(new Uri(s.IngestUrl), CancellationToken.None);
         using var packet = new PooledBufferWriter();
-        var w = new MessagePackWriter(packet);
+        var w = new MessagePack.MessagePackWriter(packet);
         w.WriteArrayHeader(6);
         w.Write(2);
         w.Write((int)MessageKind.Hello);
@@ -70,6 +70,7 @@ public sealed class IngestTests(ServerFixture server) : IClassFixture<ServerFixt
         w.WriteArrayHeader(0);
         w.Write("future");
         w.Write(s.PerformerToken);
+        w.Flush();
         await performer.SendRawAsync(packet.WrittenMemory);
         (WebSocketCloseStatus? status, string? reason) = await performer.WaitForCloseAsync(s_wait);
         Assert.Equal(WebSocketCloseStatus.ProtocolError, status);
