@@ -39,7 +39,7 @@ internal static class JobClient
     }
 
     /// <summary>POSTs a job; asserts 202 with a Location naming the id; returns the id.</summary>
-    public static async Task<string> SubmitAsync(HttpClient client, MultipartFormDataContent form)
+    public static async Task<string> SubmitAsync(HttpClient client, HttpContent form)
     {
         using HttpResponseMessage response = await client.PostAsync("api/jobs", form);
         string body = await response.Content.ReadAsStringAsync();
