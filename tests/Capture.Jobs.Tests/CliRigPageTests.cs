@@ -21,7 +21,7 @@ public sealed class CliRigPageTests
         Task<string> stderr = p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
         // Spectre wraps the line at the terminal width; a wrap replaces a space.
-        string all = (await stdout + await stderr).ReplaceLineEndings(" ");
+        string all = System.Text.RegularExpressions.Regex.Replace(await stdout + await stderr, @"\s+", " ");
 
         Assert.Equal(1, p.ExitCode);
         Assert.Contains("no face found in the picture", all, StringComparison.Ordinal);
