@@ -3,12 +3,14 @@ using System.Diagnostics;
 using Capture.Core.Tracking;
 using Capture.Protocol.MessagePack;
 using Capture.Protocol.Schema;
+using MessagePack;
 
 namespace Capture.Benchmarks;
 
 /// <summary>
 /// Feeds random and mutated packets (mutations of real encoded messages: bit flips, truncations, length
-/// fields that lie, deep nesting, splices) to the schema decoder and to the generic skipper. The only
+/// fields that lie, deep nesting, splices) to the schema decoder and to the bounded generic skipper (MessagePack-CSharp's
+/// reader under <see cref="MessagePackLimits.Untrusted"/>, as the decoder skips unknown fields). The only
 /// acceptable outcomes are a decoded message or <see cref="MessagePackFormatException"/> /
 /// <see cref="ProtocolVersionException"/>; anything else is a crash and is recorded. Shared by the
 /// <c>protocol-fuzz</c> benchmark and a short seeded slice in the test suite.
@@ -19,6 +21,7 @@ public sealed class ProtocolFuzzer
     private readonly List<byte[]> _seeds = [];
     private readonly ProtocolReader _reader = new();
     private readonly byte[] _scratch = new byte[1 << 20];
+    private readonly byte[] _skipBuffer = new byte[1 << 20];
 
     public ProtocolFuzzer(int seed)
     {
@@ -44,6 +47,7 @@ public sealed class ProtocolFuzzer
         Add(x => ProtocolWriter.WriteStats(x, new StatsMessage(1, 2, 3, 4, 30f, 5)));
         Add(x => ProtocolWriter.WriteAck(x, new AckMessage(MessageKind.TrackingFrame, 9)));
         Add(x => ProtocolWriter.WriteBye(x, new ByeMessage("fuzz")));
+        Add(x => ProtocolWriter.WriteRenderedFrame(x, new RenderedFrameHeader(3, 4, 5, 64, 48), new byte[700]));
     }
 
     public long Packets { get; private set; }
@@ -114,15 +118,16 @@ public sealed class ProtocolFuzzer
             Crash(ex, packet);
         }
 
+        packet.CopyTo(_skipBuffer);
+        var r = new MessagePackReader(_skipBuffer.AsMemory(0, packet.Length));
         try
         {
-            var r = new MessagePackReader(packet);
             while (!r.End)
             {
-                r.Skip();
+                UntrustedReads.Skip(ref r, MessagePackLimits.Untrusted);
             }
         }
-        catch (MessagePackFormatException)
+        catch (Exception ex) when (ex is MessagePackFormatException || UntrustedReads.Translate(ex, r.Consumed) is not null)
         {
         }
         catch (Exception ex)
