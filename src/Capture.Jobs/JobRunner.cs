@@ -43,9 +43,23 @@ public sealed class JobRunner : BackgroundService
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         _options.Validate();
-        _data.Prepare();
-        await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<string> pending = await _store.RecoverAsync(cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> pending;
+        try
+        {
+            _data.Prepare();
+            await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            pending = await _store.RecoverAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            // The live side of the server does not need the data folder: it runs on, and the
+            // jobs API answers 503 with this reason.
+            _data.MarkUnavailable($"jobs are unavailable: {ex.Message}");
+            _log.LogError("jobs: {Reason}", _data.Unavailable);
+            return;
+        }
+
+        _log.LogInformation(_data.IsTemporary ? "jobs: data folder {Root} (temporary: no data folder configured, deleted at stop)" : "jobs: data folder {Root}", _data.Root);
         foreach (string id in pending)
         {
             await _queue.EnqueueAsync(id, cancellationToken).ConfigureAwait(false);

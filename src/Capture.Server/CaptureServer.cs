@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Capture.Server.Jobs;
 using Capture.Server.Live;
 using Capture.Server.Metrics;
@@ -6,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -36,6 +38,16 @@ public static class CaptureServer
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.WebHost.UseUrls(options.Urls);
+        if (options.SocketSendBufferBytes > 0)
+        {
+            builder.WebHost.UseSockets(s => s.CreateBoundListenSocket = endpoint =>
+            {
+                Socket listen = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+                listen.SendBufferSize = options.SocketSendBufferBytes;
+                return listen;
+            });
+        }
+
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

@@ -22,6 +22,14 @@ public sealed record ServerOptions
     /// </summary>
     public int MaxIngestPacketBytes { get; init; } = 256 * 1024;
 
+    /// <summary>
+    /// Kernel send buffer per connection (SO_SNDBUF, set on the listening socket and inherited). Linux would
+    /// otherwise grow it to megabytes, i.e. seconds of video queued for a viewer that stopped reading, which
+    /// defeats "latest frame wins". 128 KiB is ~8 frames at 256² (~0.25 s at 30 fps) and does not slow
+    /// loopback or LAN page downloads measurably. 0 leaves the OS default.
+    /// </summary>
+    public int SocketSendBufferBytes { get; init; } = 128 * 1024;
+
     /// <summary>How long a session waits for its performer (before the first connection, or after a disconnect without Bye), and how long a connected performer may stay silent.</summary>
     public TimeSpan PerformerTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

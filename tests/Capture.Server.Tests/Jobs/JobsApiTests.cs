@@ -6,9 +6,10 @@ using Capture.Core.Tracking;
 using Capture.Protocol.Recording;
 using Capture.Protocol.Schema;
 
-namespace Capture.Jobs.Tests;
+namespace Capture.Server.Tests.Jobs;
 
 /// <summary>The jobs API end to end on a real Kestrel: upload → render (the real pipeline) → results and events.</summary>
+[Collection(JobsCollection.Name)]
 public sealed class JobsApiTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("capture-jobs-api-").FullName;
@@ -159,6 +160,21 @@ public sealed class JobsApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
         Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
         Assert.Contains("no such job", await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SecondServer_OnTheSameDataFolder_Answers503WhileTheFirstWorksOn()
+    {
+        await using JobServer second = await JobServer.StartAsync(_server.DataDirectory);
+
+        using HttpResponseMessage refused = await second.Client.GetAsync("api/jobs");
+        using HttpResponseMessage health = await second.Client.GetAsync("healthz");
+        using HttpResponseMessage first = await _server.Client.GetAsync("api/jobs");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Contains("in use by another Capture server", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
     }
 
     private async Task<string> DownloadAsync(string id, string file)

@@ -6,7 +6,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Capture.Testing;
 
-namespace Capture.Jobs.Tests;
+namespace Capture.Server.Tests.Jobs;
 
 /// <summary>What a client of the jobs API does: upload, poll, read the event stream, download. Plus ffmpeg/ffprobe helpers.</summary>
 internal static class JobClient

@@ -2,12 +2,13 @@ using System.Text.Json;
 using Capture.Retargeting.Rigs;
 using Microsoft.Playwright;
 
-namespace Capture.Jobs.Tests;
+namespace Capture.Server.Tests.Jobs;
 
 /// <summary>
 /// The upload page and the rig page in Debian's Chromium (Playwright with /usr/bin/chromium, never a
 /// downloaded browser), driven by clicks as a person would, against the real host.
 /// </summary>
+[Collection(JobsCollection.Name)]
 public sealed class PageTests : IAsyncLifetime
 {
     private static readonly string[] s_chromiumArgs =

@@ -1,9 +1,11 @@
+using Capture.Jobs;
 using System.Net.Http.Headers;
 using System.Text;
 
-namespace Capture.Jobs.Tests;
+namespace Capture.Server.Tests.Jobs;
 
 /// <summary>A client's file name never becomes a path: traversal, absolute and NUL names are neutralised.</summary>
+[Collection(JobsCollection.Name)]
 public sealed class PathTraversalTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("capture-jobs-names-").FullName;

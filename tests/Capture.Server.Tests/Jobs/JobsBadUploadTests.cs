@@ -1,13 +1,15 @@
+using Capture.Jobs;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 
-namespace Capture.Jobs.Tests;
+namespace Capture.Server.Tests.Jobs;
 
 /// <summary>
 /// Each unusable upload gets the stated status and a reason naming the problem, while a good job
 /// accepted before them renders to the end and the server keeps answering.
 /// </summary>
+[Collection(JobsCollection.Name)]
 public sealed class JobsBadUploadTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("capture-jobs-bad-").FullName;

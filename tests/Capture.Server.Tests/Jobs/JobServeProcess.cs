@@ -2,15 +2,15 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
 
-namespace Capture.Jobs.Tests;
+namespace Capture.Server.Tests.Jobs;
 
 /// <summary>The real <c>capture serve</c> as a child process, with its data folder set through configuration (<c>Jobs__DataDirectory</c>).</summary>
-internal sealed partial class ServeProcess : IAsyncDisposable
+internal sealed partial class JobServeProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly System.Text.StringBuilder _output = new();
 
-    private ServeProcess(Process process, Uri address)
+    private JobServeProcess(Process process, Uri address)
     {
         _process = process;
         Address = address;
@@ -24,7 +24,7 @@ internal sealed partial class ServeProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    public static async Task<ServeProcess> StartAsync(string dataDirectory)
+    public static async Task<JobServeProcess> StartAsync(string dataDirectory)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(dataDirectory)! };
         foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "capture.dll"), "serve", "--urls", "http://127.0.0.1:0", "--api-key", JobServer.Key })
@@ -73,7 +73,7 @@ internal sealed partial class ServeProcess : IAsyncDisposable
             throw new TimeoutException($"capture serve did not say where it listens within 60 s: {log}");
         }
 
-        return new ServeProcess(process, await address.Task);
+        return new JobServeProcess(process, await address.Task);
     }
 
     /// <summary>SIGKILL, as <c>kill -9</c>: no shutdown code runs.</summary>

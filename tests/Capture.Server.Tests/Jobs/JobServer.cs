@@ -4,7 +4,7 @@ using Capture.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 
-namespace Capture.Jobs.Tests;
+namespace Capture.Server.Tests.Jobs;
 
 /// <summary>
 /// The real host (<see cref="CaptureServer.Build"/>, as <c>capture serve</c> runs it) on a loopback

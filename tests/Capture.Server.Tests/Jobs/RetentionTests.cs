@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 
-namespace Capture.Jobs.Tests;
+namespace Capture.Server.Tests.Jobs;
 
+[Collection(JobsCollection.Name)]
 public sealed class RetentionTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("capture-jobs-retention-").FullName;

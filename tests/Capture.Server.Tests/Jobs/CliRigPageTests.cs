@@ -1,7 +1,8 @@
 using System.Diagnostics;
 
-namespace Capture.Jobs.Tests;
+namespace Capture.Server.Tests.Jobs;
 
+[Collection(JobsCollection.Name)]
 public sealed class CliRigPageTests
 {
     [Fact]

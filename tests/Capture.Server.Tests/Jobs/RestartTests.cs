@@ -2,9 +2,10 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
-namespace Capture.Jobs.Tests;
+namespace Capture.Server.Tests.Jobs;
 
 /// <summary>Nothing accepted is lost: the server killed mid-job and started again finishes every job, once.</summary>
+[Collection(JobsCollection.Name)]
 public sealed class RestartTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("capture-jobs-restart-").FullName;
@@ -19,7 +20,7 @@ public sealed class RestartTests : IDisposable
         string mona = JobClient.Media("char_painting_mona_lisa_s9.jpg");
         string shortClip = await JobClient.TrimAsync(clip, 1.5, Path.Combine(_dir, "short.mp4"));
         string interrupted, queued;
-        await using (ServeProcess first = await ServeProcess.StartAsync(data))
+        await using (JobServeProcess first = await JobServeProcess.StartAsync(data))
         {
             interrupted = await JobClient.SubmitAsync(first.Client, JobClient.Form(clip, mona, fields: new() { ["size"] = "256", ["motionData"] = "true" }));
             queued = await JobClient.SubmitAsync(first.Client, JobClient.Form(shortClip, mona, fields: new() { ["size"] = "256", ["motionData"] = "false" }));
@@ -36,7 +37,7 @@ public sealed class RestartTests : IDisposable
         Assert.True(Directory.Exists(Path.Combine(data, "jobs", interrupted, "work")), "the killed render left no work folder (was it really mid-job?)");
         Assert.False(Directory.Exists(Path.Combine(data, "jobs", interrupted, "result")));
 
-        await using ServeProcess second = await ServeProcess.StartAsync(data);
+        await using JobServeProcess second = await JobServeProcess.StartAsync(data);
         JsonElement a = await JobClient.WaitFinishedAsync(second.Client, interrupted, TimeSpan.FromMinutes(3));
         JsonElement b = await JobClient.WaitFinishedAsync(second.Client, queued, TimeSpan.FromMinutes(2));
 
