@@ -174,8 +174,10 @@ public sealed class JobRunner : BackgroundService
                 // One rename makes the whole result visible at once.
                 Directory.Move(work, _data.ResultDirectory(id));
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (Exception) when (stop.IsCancellationRequested)
             {
+                // Whatever the pipeline threw while being stopped (a cancellation, or a pipe to a
+                // killed ffmpeg), it was the shutdown.
                 await progress.StopAsync().ConfigureAwait(false);
                 DeleteQuietly(work);
                 // Shutdown: the job goes back to queued and runs again at the next start.
@@ -184,7 +186,7 @@ public sealed class JobRunner : BackgroundService
                 _log.LogInformation("jobs: job {Id} stopped by shutdown, queued again", id);
                 return;
             }
-            catch (OperationCanceledException) when (running.Cancel.IsCancellationRequested)
+            catch (Exception) when (running.Cancel.IsCancellationRequested)
             {
                 final = JobState.Canceled;
                 error = "canceled";

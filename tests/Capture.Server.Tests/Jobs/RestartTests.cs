@@ -57,6 +57,38 @@ public sealed class RestartTests : IDisposable
     }
 
     [Fact]
+    public async Task GracefulStopMidJob_PutsItBackToQueued_AndTheNextStartFinishesIt()
+    {
+        string data = Path.Combine(_dir, "data3");
+        string id;
+        await using (JobServer server = await JobServer.StartAsync(data))
+        {
+            id = await JobClient.SubmitAsync(server.Client, JobClient.Form(JobClient.Media("vid_expr_man_d18.mp4"), JobClient.Media("char_painting_mona_lisa_s9.jpg"), fields: new() { ["size"] = "256", ["motionData"] = "false" }));
+            var clock = Stopwatch.StartNew();
+            while ((await JobClient.GetAsync(server.Client, id)).GetProperty("framesDone").GetInt64() < 10)
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), "the job never got 10 frames in");
+                await Task.Delay(100);
+            }
+        }
+
+        await using (var c = new SqliteConnection($"Data Source={Path.Combine(data, "jobs.db")};Pooling=False"))
+        {
+            await c.OpenAsync();
+            await using SqliteCommand cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT state FROM jobs WHERE id = $id;";
+            cmd.Parameters.AddWithValue("$id", id);
+            Assert.Equal("queued", await cmd.ExecuteScalarAsync());
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(data, "jobs", id, "work")));
+        await using JobServer again = await JobServer.StartAsync(data);
+        JsonElement job = await JobClient.WaitFinishedAsync(again.Client, id, TimeSpan.FromMinutes(3));
+        Assert.True(job.GetProperty("state").GetString() == "succeeded", job.ToString());
+        Assert.Equal(2, job.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
     public async Task KilledAfterTheResultWasRenamed_RestartRecordsItWithoutRenderingASecondOne()
     {
         string data = Path.Combine(_dir, "data2");
