@@ -62,7 +62,7 @@ public sealed class GeneratorBenchmark : IBenchmarkCommand
         return 0;
     }
 
-    private static void Drive(CharacterRig rig, DrivenFace face, int t)
+    internal static void Drive(CharacterRig rig, DrivenFace face, int t)
     {
         face.SetNeutral(rig.Neutral);
         float open = 0.03f * (0.5f + (0.5f * MathF.Sin(t * 0.3f)));
@@ -80,7 +80,7 @@ public sealed class GeneratorBenchmark : IBenchmarkCommand
         face.BlinkLeft = face.BlinkRight = t % 40 < 4 ? 1 : 0;
     }
 
-    private static RgbaBitmap Picture(int side)
+    internal static RgbaBitmap Picture(int side)
     {
         var bitmap = new RgbaBitmap(side, side);
         for (int y = 0; y < side; y++)
@@ -99,7 +99,7 @@ public sealed class GeneratorBenchmark : IBenchmarkCommand
     }
 
     // A face-shaped layout: named rings on ellipses, the rest scattered inside the outline.
-    private static Vector3[] FaceLayout(float side)
+    internal static Vector3[] FaceLayout(float side)
     {
         var f = new Vector3[TrackingFrame.FaceLandmarkCount];
         var random = new Random(1);

@@ -19,9 +19,10 @@ internal static class CalibrateCommand
         var name = new Option<string?>("--name") { Description = "Profile name (default: the output file's name)." };
         var neutral = new Option<double>("--neutral") { Description = "Seconds at the start taken as the neutral face.", DefaultValueFactory = _ => 1.0 };
         var range = new Option<double>("--range") { Description = "Seconds after that watched for blendshape peaks (0 = the rest of the clip).", DefaultValueFactory = _ => 0 };
+        Option<string?> camera = CameraOption.Create();
         var command = new Command("calibrate", "Record a performer's neutral face and per-blendshape ranges into a named JSON profile.")
         {
-            input, output, name, neutral, range,
+            input, output, name, neutral, range, camera,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -36,10 +37,11 @@ internal static class CalibrateCommand
                     throw new CaptureUserException("--neutral must be more than 0 seconds");
                 }
 
+                Capture.Core.Geometry.CameraIntrinsics? intrinsics = CameraOption.Load(parseResult.GetValue(camera));
                 var calibrator = new PerformerCalibrator();
                 var tracking = new TrackingFrame();
                 await using IFrameSource source = await FrameSources.OpenAsync(path, null, ct).ConfigureAwait(false);
-                using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = true }, ct).ConfigureAwait(false);
+                using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = true, Camera = intrinsics }, ct).ConfigureAwait(false);
                 double fps = source.FrameRate > 0 ? source.FrameRate : 30;
                 long neutralFrames = (long)Math.Ceiling(neutralSeconds * fps);
                 long lastFrame = rangeSeconds > 0 ? neutralFrames + (long)Math.Ceiling(rangeSeconds * fps) : long.MaxValue;

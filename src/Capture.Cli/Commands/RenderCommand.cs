@@ -37,9 +37,10 @@ internal static class RenderCommand
         var frames = new Option<int?>("--frames") { Description = "Render only the first N frames." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print where the time went, per pipeline stage." };
         var sample = new Option<bool>("--sample") { Description = $"Render the sample: {SampleDriving} driving {SampleCharacter} from ../shared/media into out/sample.mp4." };
+        Option<string?> camera = CameraOption.Create();
         var command = new Command("render", "Drive a character picture with a performer's video and write an MP4.")
         {
-            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, poseModel, noIris, frames, sample, verbose,
+            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, poseModel, noIris, frames, sample, verbose, camera,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -56,6 +57,7 @@ internal static class RenderCommand
                     Iris = !parseResult.GetValue(noIris),
                     PoseModel = parseResult.GetValue(poseModel),
                     MaxFrames = parseResult.GetValue(frames),
+                    Camera = CameraOption.Load(parseResult.GetValue(camera)),
                     Gains = new RetargetGains
                     {
                         Intensity = parseResult.GetValue(intensity),

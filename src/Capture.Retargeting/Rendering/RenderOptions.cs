@@ -42,6 +42,9 @@ public sealed record RenderOptions
     /// <summary>With <see cref="Body"/>: which BlazePose landmark model tracks it (Lite is the fastest, Full the default).</summary>
     public Capture.Tracking.PoseModel PoseModel { get; init; } = Capture.Tracking.PoseModel.Full;
 
+    /// <summary>The driving camera's calibration (camera.json); null: head pose assumes the fixed field of view.</summary>
+    public Capture.Core.Geometry.CameraIntrinsics? Camera { get; init; }
+
     /// <summary>
     /// Track the performer with MediaPipe's attention face model: iris points drive the character's
     /// gaze, and its refined lips and eyes follow the mouth better. Off: the plain mesh (no gaze,

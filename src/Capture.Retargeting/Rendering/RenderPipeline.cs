@@ -44,7 +44,7 @@ public static class RenderPipeline
         MediaInfo info = await MediaProbe.ProbeAsync(options.DrivingPath, ct).ConfigureAwait(false);
         VideoStreamInfo video = info.Video ?? throw new InvalidDataException($"{options.DrivingPath} has no video stream");
 
-        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Threads = 1, RefineLandmarks = options.Iris }, ct).ConfigureAwait(false);
+        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Threads = 1, RefineLandmarks = options.Iris, Camera = options.Camera }, ct).ConfigureAwait(false);
         bool trackBody = options.MotionDataDirectory is not null && options.Body;
         using Tracker? bodyTracker = trackBody ? await Tracker.CreateAsync(new TrackerOptions { Face = false, Body = true, Threads = 1, PoseModel = options.PoseModel }, ct).ConfigureAwait(false) : null;
         var bodyScratch = new TrackingFrame();

@@ -83,7 +83,7 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
 
         _pixels = new float[_refined is null ? LandmarkFloats : AttentionMeshRefinement.PointCount * 3];
         _filter = new OneEuroFilterBank(_pixels.Length, options.FaceSmoothing);
-        _pose = new HeadPoseSolver(canonical) { FocalLengthFactor = options.FocalLengthFactor };
+        _pose = new HeadPoseSolver(canonical) { FocalLengthFactor = options.FocalLengthFactor, Camera = options.Camera };
         _blendshapes = new BlendshapeEstimator(canonical);
     }
 
