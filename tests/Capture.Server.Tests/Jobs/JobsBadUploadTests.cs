@@ -41,6 +41,12 @@ public sealed class JobsBadUploadTests : IAsyncLifetime
         await JobClient.RunToolAsync("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=2:size=320x240:rate=15", "-pix_fmt", "yuv420p", noFace);
         string textPicture = Write("face.png", "not a picture"u8.ToArray());
         string cat = JobClient.Media("char_animal_cat_chelsea.png");
+        // Larger than the live API's 33 MiB request limit: the jobs endpoint sets its own, and streams it.
+        byte[] noiseBytes = new byte[40 * 1024 * 1024];
+        new Random(7).NextBytes(noiseBytes);
+        string noise = Write("noise.mp4", noiseBytes);
+        MultipartFormDataContent withProfile = JobClient.Form(shortClip, mona);
+        withProfile.Add(new ByteArrayContent("{\"format\": \"something-else\"}"u8.ToArray()), "profile", "me.json");
 
         (string Name, MultipartFormDataContent Form, int Status, string Reason)[] cases =
         [
@@ -53,6 +59,8 @@ public sealed class JobsBadUploadTests : IAsyncLifetime
             ("text named .png as character", JobClient.Form(shortClip, textPicture), 415, "character:"),
             ("size not offered", JobClient.Form(shortClip, mona, fields: new() { ["size"] = "300" }), 400, "size 300 is not supported"),
             ("intensity out of range", JobClient.Form(shortClip, mona, fields: new() { ["intensity"] = "9" }), 400, "intensity 9 must be between 1 and 5"),
+            ("40 MiB of noise named .mp4", JobClient.Form(noise, mona), 415, "not a video file"),
+            ("bad performer profile", withProfile, 422, "profile:"),
             ("bad rig", JobClient.Form(shortClip, cat, rigPath: Write("bad.json", "{\"format\": \"capture-rig\", \"version\": 1}"u8.ToArray())), 422, "imageSize"),
         ];
 
