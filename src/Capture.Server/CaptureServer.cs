@@ -32,6 +32,8 @@ public static class CaptureServer
             throw new ArgumentException("the server needs an API key (ResolveApiKey makes one when none is configured)", nameof(options));
         }
 
+        options.Validate();
+
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = [],
@@ -80,6 +82,9 @@ public static class CaptureServer
         WebApplication app = builder.Build();
         // Created now, so the exporter sees every instrument from the first measurement.
         app.Services.GetRequiredService<PrometheusExporter>();
+        // Stopping waits for open requests, and live sockets stay open while their session runs: end them first.
+        LiveSessionManager sessions = app.Services.GetRequiredService<LiveSessionManager>();
+        app.Lifetime.ApplicationStopping.Register(() => sessions.EndAll("the server is shutting down"));
         // Anything unforeseen is a 500 problem+json (logged), never a bare connection reset.
         app.UseExceptionHandler();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });

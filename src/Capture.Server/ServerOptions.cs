@@ -56,4 +56,38 @@ public sealed record ServerOptions
 
     /// <summary>Job settings on top of configuration section <c>Jobs</c> (data folder, limits; docs/jobs.md).</summary>
     public Action<Capture.Jobs.JobsOptions>? ConfigureJobs { get; init; }
+
+    /// <summary>Checks every limit at start, so a bad setting is one clear message rather than a failure mid-session.</summary>
+    /// <exception cref="ArgumentException">A setting out of range, named with its value.</exception>
+    public void Validate()
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok)
+            {
+                throw new ArgumentException(message);
+            }
+        }
+
+        Require(!string.IsNullOrWhiteSpace(Urls), "Urls is empty");
+        foreach (string url in Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            // Kestrel reads an address it cannot parse as "any host, port 80", i.e. every interface: refuse it instead.
+            // Its wildcards (*, +) are checked as a plain host name.
+            string checkable = url.Replace("://*", "://any", StringComparison.Ordinal).Replace("://+", "://any", StringComparison.Ordinal);
+            Require(Uri.TryCreate(checkable, UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/"
+                && System.Text.RegularExpressions.Regex.IsMatch(url, @":\d{1,5}/?$"),
+                $"'{url}' is not an http://HOST:PORT address (e.g. http://127.0.0.1:5080; port 0 picks a free port)");
+        }
+
+        Require(MaxUploadBytes >= 64 * 1024, $"MaxUploadBytes {MaxUploadBytes} is below 64 KiB: no character picture fits");
+        Require(MaxIngestPacketBytes is >= 16 * 1024 and <= 16 * 1024 * 1024, $"MaxIngestPacketBytes {MaxIngestPacketBytes} is not in 16 KiB..16 MiB");
+        Require(PerformerTimeout > TimeSpan.Zero, $"PerformerTimeout {PerformerTimeout} must be positive");
+        Require(HelloTimeout > TimeSpan.Zero, $"HelloTimeout {HelloTimeout} must be positive");
+        Require(MaxConsecutiveBadPackets >= 1, $"MaxConsecutiveBadPackets {MaxConsecutiveBadPackets} must be at least 1");
+        Require(MaxSessions >= 1, $"MaxSessions {MaxSessions} must be at least 1");
+        Require(CalibrationSeconds is > 0 and <= 10, $"CalibrationSeconds {CalibrationSeconds} is not in (0, 10]");
+        Require(JpegQuality is >= 1 and <= 100, $"JpegQuality {JpegQuality} is not in 1..100");
+        Require(SocketSendBufferBytes >= 0, $"SocketSendBufferBytes {SocketSendBufferBytes} is negative");
+    }
 }

@@ -93,6 +93,40 @@ public sealed class ApiTests(ServerFixture server) : IClassFixture<ServerFixture
     }
 
     [Fact]
+    public async Task Create_AnimeSpriteWithItsRig_Returns201_AndABadRig422()
+    {
+        string root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Capture.sln")))
+        {
+            root = Path.GetDirectoryName(root)!;
+        }
+
+        byte[] picture = File.ReadAllBytes(Capture.Testing.SharedMedia.File("char_anime_eileen_renpy.png"));
+        using (var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(picture), "character", "eileen.png" },
+            { new ByteArrayContent(File.ReadAllBytes(Path.Combine(root, "calibration", "rigs", "char_anime_eileen_renpy.json"))), "rig", "eileen.json" },
+        })
+        {
+            using HttpResponseMessage r = await server.Http.PostAsync("/api/live", form);
+            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+            using JsonDocument doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+            Assert.Equal(HttpStatusCode.NoContent, await server.DeleteAsync(doc.RootElement.GetProperty("id").GetString()!));
+        }
+
+        using var bad = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(picture), "character", "eileen.png" },
+            { new ByteArrayContent("{ not json"u8.ToArray()), "rig", "broken.json" },
+        };
+        using HttpResponseMessage refused = await server.Http.PostAsync("/api/live", bad);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        string body = await refused.Content.ReadAsStringAsync();
+        Assert.Contains("the 'rig' part", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("/tmp/", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Create_NotAPicture_Returns422()
     {
         using var form = new MultipartFormDataContent { { new ByteArrayContent("this is not a picture"u8.ToArray()), "character", "notes.png" } };
@@ -137,7 +171,7 @@ public sealed class ApiTests(ServerFixture server) : IClassFixture<ServerFixture
         {
             using var socket = new System.Net.WebSockets.ClientWebSocket();
             socket.Options.CollectHttpResponseDetails = true;
-            string url = s.FramesUrl.Replace(s.ViewerToken, s.PerformerToken, StringComparison.Ordinal);
+            string url = s.FramesUrl.Replace(s.ViewerToken, Security.Secrets.NewToken(), StringComparison.Ordinal);
             await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => socket.ConnectAsync(new Uri(url), CancellationToken.None));
             Assert.Equal(HttpStatusCode.Unauthorized, socket.HttpStatusCode);
         }
@@ -145,6 +179,16 @@ public sealed class ApiTests(ServerFixture server) : IClassFixture<ServerFixture
         {
             await server.DeleteAsync(s.Id);
         }
+    }
+
+    [Fact]
+    public async Task Frames_PerformerToken_IsAcceptedToo()
+    {
+        LiveSessionInfo s = await server.CreateSessionAsync();
+        await using var viewer = new LiveViewer();
+        await viewer.ConnectAsync(new Uri(s.FramesUrl.Replace(s.ViewerToken, s.PerformerToken, StringComparison.Ordinal)));
+        await IngestTests.WaitUntilAsync(async () => (await server.StateAsync(s.Id))!.Viewers == 1);
+        await server.DeleteAsync(s.Id);
     }
 
     [Fact]

@@ -93,6 +93,18 @@ public sealed class CliLiveTests
         Assert.DoesNotContain("   at ", live.All, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--performer-timeout", "0", "--performer-timeout 0 must be more than 0 seconds")]
+    [InlineData("--max-sessions", "0", "--max-sessions 0 must be at least 1")]
+    [InlineData("--urls", "http://127.0.0.1:notaport", "is not an http://HOST:PORT address")]
+    public async Task Serve_BadOption_OneRedLine_Exit1(string option, string value, string expected)
+    {
+        CliRun.Result serve = await CliRun.RunAsync("serve", "--api-key", Key, option, value);
+        Assert.Equal(1, serve.ExitCode);
+        Assert.Contains("error:", serve.All, StringComparison.Ordinal);
+        Assert.Contains(expected, serve.All.ReplaceLineEndings(""), StringComparison.Ordinal);
+    }
+
     private static void RenderedFrameCheck(ViewedFrame f)
     {
         Assert.Equal((256, 256), (f.Header.Width, f.Header.Height));

@@ -111,6 +111,25 @@ public sealed class IngestTests(ServerFixture server) : IClassFixture<ServerFixt
     }
 
     [Fact]
+    public async Task NonFiniteLandmarks_AreDroppedAsMalformed_ConnectionStays()
+    {
+        LiveSessionInfo s = await server.CreateSessionAsync();
+        await using var viewer = new LiveViewer();
+        await viewer.ConnectAsync(new Uri(s.FramesUrl));
+        await using TestPerformer performer = await TestPerformer.ConnectAsync(s);
+        var poisoned = new Core.Tracking.TrackingFrame { ImageWidth = 640, ImageHeight = 480 };
+        poisoned.Face.Present = true;
+        poisoned.Face.Landmarks[10] = new System.Numerics.Vector3(float.NaN, 0.5f, 0);
+        await performer.SendFrameAsync(0, poisoned, LandmarkEncoding.Float32);
+        await performer.SendFrameAsync(1);
+        await WaitUntilAsync(() => viewer.Frames.Count >= 1);
+        SessionState state = (await server.StateAsync(s.Id))!;
+        Assert.Equal(1, state.Drops.Malformed);
+        Assert.Equal(1, state.FramesReceived);
+        await server.DeleteAsync(s.Id);
+    }
+
+    [Fact]
     public async Task MalformedPackets_ManyInARow_CloseTheConnection()
     {
         LiveSessionInfo s = await server.CreateSessionAsync();

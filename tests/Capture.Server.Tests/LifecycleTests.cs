@@ -96,3 +96,25 @@ public sealed class LifecycleTests(ServerFixture server) : IClassFixture<ServerF
         }
     }
 }
+
+/// <summary>Stopping the server with a performer and a viewer connected ends their session at once, with the reason.</summary>
+public sealed class ShutdownTests
+{
+    [Fact]
+    public async Task Stop_WithLiveSockets_EndsSessionsAndStopsQuickly()
+    {
+        var fixture = new ServerFixture();
+        await fixture.InitializeAsync();
+        LiveSessionInfo s = await fixture.CreateSessionAsync();
+        await using var viewer = new LiveViewer();
+        await viewer.ConnectAsync(new Uri(s.FramesUrl));
+        await using TestPerformer performer = await TestPerformer.ConnectAsync(s);
+        await performer.SendFrameAsync(0);
+        await IngestTests.WaitUntilAsync(() => viewer.Frames.Count >= 1);
+        var clock = Stopwatch.StartNew();
+        await fixture.DisposeAsync();
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {clock.Elapsed.TotalSeconds:F1} s");
+        await viewer.Completion.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Contains("shutting down", viewer.Close.Reason, StringComparison.Ordinal);
+    }
+}

@@ -115,13 +115,13 @@ public sealed class TestPerformer : IAsyncDisposable
     }
 
     /// <summary>A frame stamped now (Unix µs), without a face unless <paramref name="face"/> is given.</summary>
-    public async Task SendFrameAsync(long sequence, TrackingFrame? face = null)
+    public async Task SendFrameAsync(long sequence, TrackingFrame? face = null, LandmarkEncoding encoding = LandmarkEncoding.Int16)
     {
         TrackingFrame frame = face ?? new TrackingFrame { ImageWidth = 640, ImageHeight = 480 };
         frame.Sequence = sequence;
         frame.CaptureTimestampUs = UnixClock.NowUs;
         _packet.Reset();
-        ProtocolWriter.WriteTrackingFrame(_packet, frame);
+        ProtocolWriter.WriteTrackingFrame(_packet, frame, encoding);
         await SendRawAsync(_packet.WrittenMemory);
     }
 

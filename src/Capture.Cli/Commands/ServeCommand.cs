@@ -73,7 +73,17 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(ServerOptions options, bool generatedKey, CancellationToken ct)
     {
-        await using WebApplication app = CaptureServer.Build(options);
+        WebApplication built;
+        try
+        {
+            built = CaptureServer.Build(options);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CaptureUserException($"cannot start the server: {ex.Message}", ex);
+        }
+
+        await using WebApplication app = built;
         try
         {
             await app.StartAsync(ct);
@@ -87,6 +97,10 @@ internal static class ServeCommand
         {
             // Plain lines (no markup): scripts and the tests read the address from here.
             Console.WriteLine($"listening on {address}");
+            if (Uri.TryCreate(address, UriKind.Absolute, out Uri? uri) && !uri.IsLoopback)
+            {
+                AnsiConsole.MarkupLine($"[yellow]warning:[/] {Markup.Escape(address)} is reachable from other machines; the API key and session tokens guard it, but plain http is not encrypted (put https or a reverse proxy in front)");
+            }
         }
 
         Console.WriteLine(generatedKey
