@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Capture.Media;
-using Capture.Retargeting.Rendering;
+using Capture.Pipeline.Rendering;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using Capture.Media;
 using Capture.Retargeting.Calibration;
+using Capture.Pipeline;
 using Capture.Retargeting.Rigs;
 using Capture.Server.Live;
 using Capture.Server.Metrics;

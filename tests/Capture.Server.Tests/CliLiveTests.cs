@@ -1,5 +1,6 @@
 using System.Numerics;
-using Capture.Retargeting;
+using Capture.Core.Tracking;
+using Capture.Pipeline;
 using Capture.Retargeting.Rigs;
 using Capture.Server.Client;
 using Capture.Testing;

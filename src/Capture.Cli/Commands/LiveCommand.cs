@@ -39,17 +39,7 @@ internal static class LiveCommand
             source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, noViewer,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
-        {
-            try
-            {
-                return await RunAsync(parseResult, source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, noViewer, cancellationToken);
-            }
-            catch (Exception ex) when (ex is CaptureUserException or IOException or InvalidDataException or OperationCanceledException or LiveApiException)
-            {
-                CliErrors.Report(ex);
-                return 1;
-            }
-        });
+            await RunAsync(parseResult, source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, noViewer, cancellationToken));
         return command;
     }
 
@@ -115,6 +105,10 @@ internal static class LiveCommand
             catch (HttpRequestException ex)
             {
                 throw new CaptureUserException($"cannot reach {server}: {ex.Message} (is `capture serve` running?)", ex);
+            }
+            catch (LiveApiException ex)
+            {
+                throw new CaptureUserException(ex.Message, ex);
             }
 
             created = true;

@@ -37,36 +37,28 @@ internal static class ServeCommand
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            try
+            double seconds = parseResult.GetValue(timeout);
+            if (!(seconds > 0))
             {
-                double seconds = parseResult.GetValue(timeout);
-                if (!(seconds > 0))
-                {
-                    throw new CaptureUserException($"--performer-timeout {seconds} must be more than 0 seconds");
-                }
-
-                int max = parseResult.GetValue(maxSessions);
-                if (max < 1)
-                {
-                    throw new CaptureUserException($"--max-sessions {max} must be at least 1");
-                }
-
-                (string key, bool generated) = CaptureServer.ResolveApiKey(parseResult.GetValue(apiKey));
-                var options = new ServerOptions
-                {
-                    Urls = parseResult.GetValue(urls)!,
-                    ApiKey = key,
-                    PerformerTimeout = TimeSpan.FromSeconds(seconds),
-                    MaxSessions = max,
-                    ConfigureJobs = o => o.DataDirectory = parseResult.GetValue(data) ?? o.DataDirectory ?? Capture.Jobs.JobsOptions.DefaultDataDirectory,
-                };
-                return await RunAsync(options, generated, cancellationToken);
+                throw new CaptureUserException($"--performer-timeout {seconds} must be more than 0 seconds");
             }
-            catch (Exception ex) when (ex is CaptureUserException or IOException or InvalidDataException or OperationCanceledException)
+
+            int max = parseResult.GetValue(maxSessions);
+            if (max < 1)
             {
-                CliErrors.Report(ex);
-                return 1;
+                throw new CaptureUserException($"--max-sessions {max} must be at least 1");
             }
+
+            (string key, bool generated) = CaptureServer.ResolveApiKey(parseResult.GetValue(apiKey));
+            var options = new ServerOptions
+            {
+                Urls = parseResult.GetValue(urls)!,
+                ApiKey = key,
+                PerformerTimeout = TimeSpan.FromSeconds(seconds),
+                MaxSessions = max,
+                ConfigureJobs = o => o.DataDirectory = parseResult.GetValue(data) ?? o.DataDirectory ?? Capture.Jobs.JobsOptions.DefaultDataDirectory,
+            };
+            return await RunAsync(options, generated, cancellationToken);
         });
         return command;
     }
