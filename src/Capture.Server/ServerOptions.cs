@@ -54,6 +54,9 @@ public sealed record ServerOptions
     /// <summary>Folder of the restored npm packages served under <c>/vendor</c> (.cache/npm); null: found above the application.</summary>
     public string? VendorDirectory { get; init; }
 
+    /// <summary>Job settings on top of configuration section <c>Jobs</c> (data folder, limits; docs/jobs.md).</summary>
+    public Action<Capture.Jobs.JobsOptions>? ConfigureJobs { get; init; }
+
     /// <summary>Checks every limit at start, so a bad setting is one clear message rather than a failure mid-session.</summary>
     /// <exception cref="ArgumentException">A setting out of range, named with its value.</exception>
     public void Validate()

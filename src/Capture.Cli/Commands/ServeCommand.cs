@@ -26,12 +26,14 @@ internal static class ServeCommand
             DefaultValueFactory = _ => 60,
         };
         var maxSessions = new Option<int>("--max-sessions") { Description = "Live sessions at once.", DefaultValueFactory = _ => 32 };
+        var data = new Option<string?>("--data") { Description = $"Jobs' data folder (database, uploads, results; docs/jobs.md). Default: configuration Jobs:DataDirectory, else {Capture.Jobs.JobsOptions.DefaultDataDirectory}." };
         var command = new Command("serve",
-            "Run the Capture server: live sessions (POST /api/live), the capture and viewer pages, /healthz, /metrics.\n" +
+            "Run the Capture server: live sessions (POST /api/live), the capture and viewer pages, /healthz, /metrics;\n" +
+            "jobs (POST /api/jobs, the upload page at /, the rig page at /rig.html; docs/jobs.md).\n" +
             "Then open the capturePage address a session returns in a browser with a webcam, and its viewerPage in OBS " +
             "(Browser Source), or stream from this machine with `capture live`. See docs/live.md.")
         {
-            urls, apiKey, timeout, maxSessions,
+            urls, apiKey, timeout, maxSessions, data,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -54,6 +56,7 @@ internal static class ServeCommand
                 ApiKey = key,
                 PerformerTimeout = TimeSpan.FromSeconds(seconds),
                 MaxSessions = max,
+                ConfigureJobs = o => o.DataDirectory = parseResult.GetValue(data) ?? o.DataDirectory ?? Capture.Jobs.JobsOptions.DefaultDataDirectory,
             };
             return await RunAsync(options, generated, cancellationToken);
         });
