@@ -50,11 +50,21 @@ public static class RenderPipeline
         using Tracker? bodyTracker = trackBody ? await Tracker.CreateAsync(new TrackerOptions { Face = false, Body = true, Threads = 1, PoseModel = options.PoseModel }, ct).ConfigureAwait(false) : null;
         var bodyScratch = new TrackingFrame();
         PerformerProfile? profile = options.ProfilePath is null ? null : PerformerProfile.Load(options.ProfilePath);
-        (PerformerProfile calibrated, Vector4 performerCrop) = await CalibrateAsync(
-            options.DrivingPath, tracker, profile, options.CalibrationSeconds, ct).ConfigureAwait(false);
+
+        // The clip is probed once (above) and its calibration window tracked once: the pass keeps
+        // the tracked frames and leaves the tracker where it stopped; the render below decodes the
+        // window again but reuses those results, then tracks on from there.
+        CalibrationPass calibration;
+        await using (IFrameSource calibrationSource = FrameSources.OpenFile(options.DrivingPath, info))
+        {
+            calibration = await CalibrationPass.RunAsync(
+                calibrationSource, tracker, new CalibrationWindow { NeutralSeconds = options.CalibrationSeconds, KeepFrames = true }, ct: ct).ConfigureAwait(false);
+        }
+
+        (PerformerProfile calibrated, Vector4 performerCrop) = Neutral(calibration, profile, options.DrivingPath);
+        IReadOnlyList<TrackingFrame> tracked = calibration.Frames;
         string profileSource = profile is { HasNeutral: true } ? options.ProfilePath! : $"first {options.CalibrationSeconds:0.#} s of {Path.GetFileName(options.DrivingPath)}";
         log?.Invoke($"performer neutral: {profileSource}");
-        tracker.Reset();
         timings.Setup = clock.Elapsed.TotalSeconds;
 
         var retargeter = new Retargeter(rig, calibrated, options.Gains);
@@ -72,8 +82,8 @@ public static class RenderPipeline
             Directory.CreateDirectory(dir);
         }
 
-        await using IFrameSource source = await FrameSources.OpenAsync(options.DrivingPath, new FrameSourceOptions { PoolCapacity = 6 }, ct).ConfigureAwait(false);
-        await using Mp4Sink sink = Mp4Sink.Create(options.OutputPath, outWidth, size, source.FrameRate, info.Audio is null ? null : options.DrivingPath);
+        await using IFrameSource source = FrameSources.OpenFile(options.DrivingPath, info, new FrameSourceOptions { PoolCapacity = 6 });
+        await using Mp4Sink sink = Mp4Sink.Create(options.OutputPath, outWidth, size, source.FrameRate, info.Audio is null ? null : options.DrivingPath, audioSourceInfo: info);
         using MotionWriter? motion = options.MotionDataDirectory is null ? null : new MotionWriter(options.MotionDataDirectory, Path.GetFileName(options.DrivingPath), trackBody ? source.FrameRate : null);
         long? total = options.MaxFrames is int max ? Math.Min(max, source.FrameCount ?? max) : source.FrameCount;
 
@@ -102,8 +112,17 @@ public static class RenderPipeline
                         }
 
                         long t1 = Stopwatch.GetTimestamp();
-                        TrackingFrame result = ring[n % Ring];
-                        tracker.Process(frame, result);
+                        TrackingFrame result;
+                        if (n < tracked.Count)
+                        {
+                            result = tracked[(int)n]; // tracked by the calibration pass
+                        }
+                        else
+                        {
+                            result = ring[n % Ring];
+                            tracker.Process(frame, result);
+                        }
+
                         if (bodyTracker is not null)
                         {
                             // Tracker.Process clears the whole result, so the body goes through its own frame.
@@ -212,88 +231,29 @@ public static class RenderPipeline
     }
 
     /// <summary>
-    /// The performer's neutral: from the profile when it has one, otherwise the mean of the tracked
-    /// frames in the clip's first <paramref name="seconds"/> (searching up to 5 s for a face).
-    /// Also returns the square crop around the performer's face (left, top, side) for side-by-side views.
+    /// The performer's neutral: from the profile when it has one, otherwise the calibration pass's
+    /// (the mean of the clip's first seconds with a face). Also the square crop around the
+    /// performer's face (left, top, side) for side-by-side views.
     /// </summary>
-    public static async Task<(PerformerProfile Profile, Vector4 Crop)> CalibrateAsync(
-        string drivingPath, Tracker tracker, PerformerProfile? profile, double seconds, CancellationToken ct)
+    private static (PerformerProfile Profile, Vector4 Crop) Neutral(CalibrationPass pass, PerformerProfile? profile, string drivingPath)
     {
-        ArgumentNullException.ThrowIfNull(tracker);
-        var calibrator = new PerformerCalibrator();
-        var tracking = new TrackingFrame();
-        Vector4 crop = default;
-        bool haveCrop = false;
-        await using (IFrameSource source = await FrameSources.OpenAsync(drivingPath, null, ct).ConfigureAwait(false))
-        {
-            double fps = source.FrameRate > 0 ? source.FrameRate : 30;
-            long neutralFrames = Math.Max(1, (long)Math.Round(seconds * fps));
-            long searchFrames = Math.Max(neutralFrames, (long)(5 * fps));
-            for (long n = 0; n < searchFrames && calibrator.NeutralFrames < neutralFrames; n++)
-            {
-                VideoFrame? frame = await source.ReadAsync(ct).ConfigureAwait(false);
-                if (frame is null)
-                {
-                    break;
-                }
-
-                using (frame)
-                {
-                    tracker.Process(frame, tracking);
-                }
-
-                if (!tracking.Face.Present)
-                {
-                    continue;
-                }
-
-                calibrator.AddNeutral(tracking);
-                if (!haveCrop)
-                {
-                    crop = FaceCrop(tracking);
-                    haveCrop = true;
-                }
-            }
-        }
-
         if (profile is { HasNeutral: true })
         {
-            return (profile, haveCrop ? crop : new Vector4(0, 0, tracking.ImageHeight, 0));
+            return (profile, pass.FirstFaceCrop ?? new Vector4(0, 0, pass.FrameHeight, 0));
         }
 
-        if (calibrator.NeutralFrames == 0)
+        if (pass.Calibrator.NeutralFrames == 0)
         {
             throw new InvalidDataException($"{drivingPath}: no face found in the first 5 seconds, so the performer's neutral cannot be taken (pass --profile with a calibrated profile, or use a clip that starts on the face)");
         }
 
-        PerformerProfile built = calibrator.Build(profile?.Name ?? "clip", drivingPath);
+        PerformerProfile built = pass.Calibrator.Build(profile?.Name ?? "clip", drivingPath);
         if (profile is not null)
         {
             built.Blendshapes = profile.Blendshapes;
         }
 
-        return (built, crop);
-    }
-
-    /// <summary>A square around a tracked face (left, top, side in pixels), as the character crop is chosen.</summary>
-    public static Vector4 FaceCrop(TrackingFrame tracking)
-    {
-        ArgumentNullException.ThrowIfNull(tracking);
-        Span<Vector3> pixels = stackalloc Vector3[TrackingFrame.FaceLandmarkCount];
-        for (int i = 0; i < pixels.Length; i++)
-        {
-            Vector3 p = tracking.Face.Landmarks[i];
-            pixels[i] = new Vector3(p.X * tracking.ImageWidth, p.Y * tracking.ImageHeight, 0);
-        }
-
-        (Vector2 center, Vector2 radius) = FaceMeasures.OvalEllipse(pixels);
-        float faceHeight = 2 * MathF.Max(radius.X, radius.Y);
-        float side = MathF.Min(faceHeight * CharacterRigBuilder.CropFaceHeights, MathF.Max(Math.Min(tracking.ImageWidth, tracking.ImageHeight), faceHeight * 0.9f));
-        float left = center.X - (side / 2);
-        float top = center.Y - (side / 2) - (0.04f * faceHeight);
-        left = side <= tracking.ImageWidth ? Math.Clamp(left, 0, tracking.ImageWidth - side) : (tracking.ImageWidth - side) / 2;
-        top = side <= tracking.ImageHeight ? Math.Clamp(top, 0, tracking.ImageHeight - side) : (tracking.ImageHeight - side) / 2;
-        return new Vector4(left, top, side, 0);
+        return (built, pass.FirstFaceCrop!.Value);
     }
 
     private static async Task DrainAsync(ChannelReader<(VideoFrame Frame, TrackingFrame Tracking)> reader)
