@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Capture.Core.Diagnostics;
 using Capture.Core.Tracking;
 using Capture.Media;
 using Capture.Protocol.MessagePack;
@@ -6,6 +7,7 @@ using Capture.Protocol.Recording;
 using Capture.Protocol.Schema;
 using Capture.Tracking;
 using Capture.Tracking.Overlay;
+using Stages = Capture.Core.Diagnostics.CaptureMetrics.Stages;
 
 namespace Capture.Pipeline;
 
@@ -40,10 +42,13 @@ public sealed record TrackResult(long Frames, long FramesWithFace, long FramesWi
 
 /// <summary>
 /// <c>capture track</c>'s loop: decode → track → one protocol packet a frame into a recording, and
-/// optionally the overlay video. One packet buffer and one result for the whole run.
+/// optionally the overlay video. One packet buffer and one result for the whole run. Stage times,
+/// frames, drops (cameras) and pool use go to <see cref="CaptureMetrics"/> (pipeline "track").
 /// </summary>
 public static class TrackPipeline
 {
+    private const string Pipeline = CaptureMetrics.Pipelines.Track;
+
     public static async Task<TrackResult> RunAsync(TrackOptions options, IProgress<TrackProgress>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -59,6 +64,7 @@ public static class TrackPipeline
             throw new FileNotFoundException($"{input}: no such file", input);
         }
 
+        long setupStart = Stopwatch.GetTimestamp();
         using Tracker tracker = await Tracker.CreateAsync(options.Tracker, ct).ConfigureAwait(false);
         await using IFrameSource source = await FrameSources.OpenAsync(input, new FrameSourceOptions { Width = options.Width, Height = options.Height }, ct).ConfigureAwait(false);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.OutputPath))!);
@@ -70,13 +76,19 @@ public static class TrackPipeline
         var result = new TrackingFrame();
         long frames = 0, faces = 0, bodies = 0;
         var clock = Stopwatch.StartNew();
+        long dropped = 0;
+        CaptureMetrics.RecordStage(Pipeline, Stages.Setup, setupStart, Stopwatch.GetTimestamp());
         try
         {
+            long t0 = Stopwatch.GetTimestamp();
             while (await source.ReadAsync(ct).ConfigureAwait(false) is { } frame)
             {
                 using (frame)
                 {
+                    long t1 = Stopwatch.GetTimestamp();
+                    CaptureMetrics.RecordPool(Pipeline, frame.Pool);
                     tracker.Process(frame, result);
+                    long t2 = Stopwatch.GetTimestamp();
                     packet.Reset();
                     ProtocolWriter.WriteTrackingFrame(packet, result, LandmarkEncoding.Float32);
                     recording.Write(packet.WrittenSpan);
@@ -88,15 +100,37 @@ public static class TrackPipeline
                         TrackingOverlay.Draw(frame.Pixels, frame.Width, frame.Height, result, tracker.FaceRegion);
                         await sink.WriteAsync(frame, ct).ConfigureAwait(false);
                     }
+
+                    long t3 = Stopwatch.GetTimestamp();
+                    CaptureMetrics.RecordStage(Pipeline, Stages.Decode, t0, t1);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.Track, t1, t2);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.Write, t2, t3);
+                    CaptureMetrics.Add(CaptureMetrics.Frames, Pipeline);
+                    if (!result.Face.Present && options.Tracker.Face)
+                    {
+                        CaptureMetrics.Add(CaptureMetrics.FramesWithoutFace, Pipeline);
+                    }
+
+                    if (source is ILiveFrameSource live && live.DroppedFrames != dropped)
+                    {
+                        CaptureMetrics.Add(CaptureMetrics.FramesDropped, Pipeline, live.DroppedFrames - dropped);
+                        dropped = live.DroppedFrames;
+                    }
+
+                    t0 = Stopwatch.GetTimestamp();
                 }
 
                 progress?.Report(new TrackProgress(frames, source.FrameCount, frames / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), source.Description));
             }
 
+            long finish = Stopwatch.GetTimestamp();
             if (sink is not null)
             {
                 await sink.CompleteAsync(ct).ConfigureAwait(false);
             }
+
+            recording.Flush();
+            CaptureMetrics.RecordStage(Pipeline, Stages.Finish, finish, Stopwatch.GetTimestamp());
         }
         finally
         {
@@ -106,7 +140,6 @@ public static class TrackPipeline
             }
         }
 
-        recording.Flush();
         return new TrackResult(frames, faces, bodies, clock.Elapsed.TotalSeconds, Path.GetFullPath(options.OutputPath), options.OverlayPath is null ? null : Path.GetFullPath(options.OverlayPath));
     }
 }

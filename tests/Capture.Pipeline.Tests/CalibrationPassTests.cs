@@ -105,6 +105,7 @@ public sealed class CalibrationPassTests : IDisposable
     public async Task TrackPipeline_Clip_WritesOnePacketAFrame()
     {
         string output = Path.Combine(_dir, "t.mpk");
+        using var metrics = new Core.Diagnostics.CaptureMetricsListener();
         TrackResult result = await TrackPipeline.RunAsync(new TrackOptions
         {
             Input = "lavfi:testsrc2=s=160x120:d=0.3",
@@ -122,6 +123,11 @@ public sealed class CalibrationPassTests : IDisposable
         }
 
         Assert.Equal(result.Frames, packets);
+
+        // The live counters saw the run (other tests may track at the same time: at least these frames).
+        Assert.True(metrics.Get("capture.frames", "track")!.Value.Sum >= result.Frames);
+        Assert.True(metrics.Get("capture.stage.duration", "track", "track")!.Value.Count >= result.Frames);
+        Assert.True(metrics.Get("capture.frames.faceless", "track")!.Value.Sum >= result.Frames);
     }
 
     [Fact]

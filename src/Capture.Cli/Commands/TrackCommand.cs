@@ -22,9 +22,10 @@ internal static class TrackCommand
         var poseModel = new Option<PoseModel>("--pose-model") { Description = "With --body: the BlazePose model (Lite is the fastest, Heavy the most exact).", DefaultValueFactory = _ => PoseModel.Full };
         var stills = new Option<bool>("--static") { Description = "Detect on every frame and do not smooth (unrelated stills)." };
         Option<string?> camera = CameraOption.Create();
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Print the live counters at the end: time per stage, frames, drops, pool use, GC (docs/metrics.md)." };
         var command = new Command("track", "Track a performer's face (468 points, head pose, ARKit blendshapes) and optionally body into a .mpk recording.")
         {
-            input, output, body, noFace, overlay, width, height, threads, stills, iris, poseModel, camera,
+            input, output, body, noFace, overlay, width, height, threads, stills, iris, poseModel, camera, verbose,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -51,13 +52,14 @@ internal static class TrackCommand
                 Width = parseResult.GetValue(width),
                 Height = parseResult.GetValue(height),
             };
-            return await RunAsync(options, cancellationToken);
+            return await RunAsync(options, parseResult.GetValue(verbose), cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(TrackOptions options, CancellationToken ct)
+    private static async Task<int> RunAsync(TrackOptions options, bool verbose, CancellationToken ct)
     {
+        using Capture.Core.Diagnostics.CaptureMetricsListener? metrics = MetricsOutput.Start(verbose);
         TrackResult? result = null;
         await AnsiConsole.Progress()
             .AutoClear(false)
@@ -82,6 +84,7 @@ internal static class TrackCommand
         AnsiConsole.MarkupLine(
             $"{r.Frames} frames in {r.Seconds:F1} s ({r.FramesPerSecond:F1} fps): face in {r.FramesWithFace}, body in {r.FramesWithBody} → [green]{Markup.Escape(r.OutputPath)}[/]" +
             (r.OverlayPath is null ? string.Empty : $", overlay [green]{Markup.Escape(r.OverlayPath)}[/]"));
+        MetricsOutput.Print(metrics);
         return r.Frames == 0 ? 1 : 0;
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 using System.Threading.Channels;
+using Capture.Core.Diagnostics;
 using Capture.Core.Frames;
 using Capture.Core.Tracking;
 using Capture.Generation;
@@ -15,6 +16,7 @@ using Capture.Retargeting;
 using Capture.Retargeting.Calibration;
 using Capture.Retargeting.Rigs;
 using Capture.Tracking;
+using Stages = Capture.Core.Diagnostics.CaptureMetrics.Stages;
 
 namespace Capture.Pipeline.Rendering;
 
@@ -24,11 +26,13 @@ namespace Capture.Pipeline.Rendering;
 /// retarget + generate + encode (stage 2) run concurrently on a bounded channel, so on two cores
 /// the tracker and the generator overlap; nothing is dropped (offline). With motion data the body is
 /// tracked in stage 1 too (a second, body-only tracker, so calibration stays face-only) and written
-/// as motion.bvh.
+/// as motion.bvh. Each stage's time, the frames and the pool use go to <see cref="CaptureMetrics"/>
+/// (pipeline "render").
 /// </summary>
 public static class RenderPipeline
 {
     private const int Ring = 8;
+    private const string Pipeline = CaptureMetrics.Pipelines.Render;
 
     public static async Task<RenderResult> RunAsync(RenderOptions options, IProgress<RenderProgress>? progress = null, Action<string>? log = null, CancellationToken ct = default)
     {
@@ -40,7 +44,7 @@ public static class RenderPipeline
         }
 
         var clock = Stopwatch.StartNew();
-        var timings = new StageClock();
+        long setupStart = Stopwatch.GetTimestamp();
         CharacterRig rig = await CharacterLoader.LoadAsync(options.CharacterPath, options.RigPath, log, ct).ConfigureAwait(false);
         MediaInfo info = await MediaProbe.ProbeAsync(options.DrivingPath, ct).ConfigureAwait(false);
         VideoStreamInfo video = info.Video ?? throw new InvalidDataException($"{options.DrivingPath} has no video stream");
@@ -65,7 +69,7 @@ public static class RenderPipeline
         IReadOnlyList<TrackingFrame> tracked = calibration.Frames;
         string profileSource = profile is { HasNeutral: true } ? options.ProfilePath! : $"first {options.CalibrationSeconds:0.#} s of {Path.GetFileName(options.DrivingPath)}";
         log?.Invoke($"performer neutral: {profileSource}");
-        timings.Setup = clock.Elapsed.TotalSeconds;
+        CaptureMetrics.RecordStage(Pipeline, Stages.Setup, setupStart, Stopwatch.GetTimestamp());
 
         var retargeter = new Retargeter(rig, calibrated, options.Gains);
         // Two ORT threads for the generator, one for the tracker: the tracker stage spends about half
@@ -112,6 +116,7 @@ public static class RenderPipeline
                         }
 
                         long t1 = Stopwatch.GetTimestamp();
+                        CaptureMetrics.RecordPool(Pipeline, frame.Pool);
                         TrackingFrame result;
                         if (n < tracked.Count)
                         {
@@ -132,9 +137,9 @@ public static class RenderPipeline
 
                         long t2 = Stopwatch.GetTimestamp();
                         await channel.Writer.WriteAsync((frame, result), stop.Token).ConfigureAwait(false);
-                        timings.Decode += t1 - t0;
-                        timings.Track += t2 - t1;
-                        timings.TrackQueue += Stopwatch.GetTimestamp() - t2;
+                        CaptureMetrics.RecordStage(Pipeline, Stages.Decode, t0, t1);
+                        CaptureMetrics.RecordStage(Pipeline, Stages.Track, t1, t2);
+                        CaptureMetrics.RecordStage(Pipeline, Stages.TrackQueue, t2, Stopwatch.GetTimestamp());
                         n++;
                     }
 
@@ -159,11 +164,14 @@ public static class RenderPipeline
                 using (frame)
                 {
                     long t0 = Stopwatch.GetTimestamp();
-                    timings.GenerateWait += t0 - waitStart;
+                    CaptureMetrics.RecordStage(Pipeline, Stages.GenerateWait, waitStart, t0);
                     if (!tracking.Face.Present)
                     {
                         faceless++;
+                        CaptureMetrics.Add(CaptureMetrics.FramesWithoutFace, Pipeline);
                     }
+
+                    long spline = generator.SplineTicks, layers = generator.LayerTicks, session = generator.SessionTicks;
 
                     retargeter.Update(tracking, driven);
                     long t1 = Stopwatch.GetTimestamp();
@@ -178,13 +186,17 @@ public static class RenderPipeline
                     long t3 = Stopwatch.GetTimestamp();
                     await sink.WriteAsync(output, ct).ConfigureAwait(false);
                     long t4 = Stopwatch.GetTimestamp();
-                    timings.Retarget += t1 - t0;
-                    timings.Generate += t2 - t1;
-                    timings.Composite += t3 - t2;
-                    timings.Encode += t4 - t3;
+                    CaptureMetrics.RecordStage(Pipeline, Stages.Retarget, t0, t1);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.Generate, t1, t2);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.GenerateSpline, 0, generator.SplineTicks - spline);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.GenerateLayers, 0, generator.LayerTicks - layers);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.GenerateSession, 0, generator.SessionTicks - session);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.Composite, t2, t3);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.Encode, t3, t4);
                     waitStart = Stopwatch.GetTimestamp();
                     motion?.Write(tracking, driven, retargeter.HeadRotation);
                     frames++;
+                    CaptureMetrics.Add(CaptureMetrics.Frames, Pipeline);
                     progress?.Report(new RenderProgress(frames, total, frames / Math.Max(1e-6, rate.Elapsed.TotalSeconds)));
                 }
             }
@@ -219,14 +231,10 @@ public static class RenderPipeline
 
         long finish = Stopwatch.GetTimestamp();
         await sink.CompleteAsync(ct).ConfigureAwait(false);
-        timings.Finish = Stopwatch.GetTimestamp() - finish;
-        timings.Spline = generator.SplineTicks;
-        timings.Layers = generator.LayerTicks;
-        timings.Session = generator.SessionTicks;
+        CaptureMetrics.RecordStage(Pipeline, Stages.Finish, finish, Stopwatch.GetTimestamp());
         return new RenderResult(frames, faceless, clock.Elapsed.TotalSeconds, options.OutputPath, rig.LandmarkSource, profileSource)
         {
             FramesWithBody = motion?.Body?.FramesWithBody,
-            Stages = timings.ToReport(),
         };
     }
 
@@ -275,32 +283,6 @@ public static class RenderPipeline
         catch (Exception)
         {
             // The producer's own error is reported by awaiting it, not here.
-        }
-    }
-
-    /// <summary>Per-stage tick totals, written by the two pipeline stages (each field by one thread only).</summary>
-    private sealed class StageClock
-    {
-        public double Setup;
-        public long Decode;
-        public long Track;
-        public long TrackQueue;
-        public long GenerateWait;
-        public long Retarget;
-        public long Generate;
-        public long Spline;
-        public long Layers;
-        public long Session;
-        public long Composite;
-        public long Encode;
-        public long Finish;
-
-        public string ToReport()
-        {
-            static string S(long ticks) => (ticks / (double)Stopwatch.Frequency).ToString("F2", CultureInfo.InvariantCulture);
-            return string.Create(CultureInfo.InvariantCulture, $"setup (rig, tracker, calibration) {Setup:F2} s | stage 1: decode wait {S(Decode)}, track {S(Track)}, blocked on stage 2 {S(TrackQueue)} | ")
-                + $"stage 2: wait for stage 1 {S(GenerateWait)}, retarget {S(Retarget)}, generate {S(Generate)} (spline {S(Spline)}, layers {S(Layers)}, ORT run {S(Session)}), "
-                + $"side-by-side + RGB {S(Composite)}, encoder pipe {S(Encode)} | encoder finish {S(Finish)} s";
         }
     }
 
