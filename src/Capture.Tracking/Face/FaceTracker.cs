@@ -220,7 +220,7 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
             maxY = MathF.Max(maxY, _pixels[i + 1]);
         }
 
-        float rotation = RotatedRect.RotationFrom(Point(33), Point(263), 0);
+        float rotation = RotatedRect.RotationFrom(Point(FaceTopology.RightEyeOuter), Point(FaceTopology.LeftEyeOuter), 0);
         _roi = new RotatedRect((minX + maxX) / 2, (minY + maxY) / 2, maxX - minX, maxY - minY, rotation).SquareLongScaled(LandmarkRoiScale);
         return ((maxX - minX) + (maxY - minY)) / 2;
     }
