@@ -94,26 +94,56 @@ public static class CaptureMetrics
     /// <summary>Pipeline names (the <c>pipeline</c> tag).</summary>
     public static class Pipelines
     {
+        /// <summary><c>capture render</c> (and render jobs).</summary>
         public const string Render = "render";
+
+        /// <summary><c>capture track</c>.</summary>
         public const string Track = "track";
     }
 
-    /// <summary>Stage names (the <c>stage</c> tag). Generation's sub-stages are inside <see cref="Generate"/>.</summary>
+    /// <summary>Stage names (the <c>stage</c> tag); docs/metrics.md says which pipeline records which.</summary>
     public static class Stages
     {
+        /// <summary>Once a run: models, trackers, the generator, the calibration pass.</summary>
         public const string Setup = "setup";
+
+        /// <summary>Waiting for the decoder's next frame.</summary>
         public const string Decode = "decode";
+
+        /// <summary>Face (and body) tracking of one frame.</summary>
         public const string Track = "track";
+
+        /// <summary>Render's stage 1 waiting for stage 2 (the channel between them is full).</summary>
         public const string TrackQueue = "track.blocked";
+
+        /// <summary>Render's stage 2 waiting for stage 1.</summary>
         public const string GenerateWait = "generate.waiting";
+
+        /// <summary>The retargeter: tracked face → driven face.</summary>
         public const string Retarget = "retarget";
+
+        /// <summary>The generator, whole; the three <c>generate.*</c> stages below are inside it.</summary>
         public const string Generate = "generate";
+
+        /// <summary>Inside <see cref="Generate"/>: the thin-plate spline solve.</summary>
         public const string GenerateSpline = "generate.spline";
+
+        /// <summary>Inside <see cref="Generate"/>: painting the mouth, lid and gaze layers.</summary>
         public const string GenerateLayers = "generate.layers";
+
+        /// <summary>Inside <see cref="Generate"/>: the ONNX Runtime run of the warp graph.</summary>
         public const string GenerateSession = "generate.session";
+
+        /// <summary>Side-by-side crop and the conversion to the output frame.</summary>
         public const string Composite = "composite";
+
+        /// <summary>Writing one frame into the encoder's pipe.</summary>
         public const string Encode = "encode";
+
+        /// <summary>Track's recording packet (and overlay frame).</summary>
         public const string Write = "write";
+
+        /// <summary>Once a run: the encoder finishing the file, recordings flushed.</summary>
         public const string Finish = "finish";
     }
 }
