@@ -39,8 +39,7 @@ public static class CharacterLoader
         }
 
         RgbaImage image = await ImageFile.LoadRgbaAsync(picturePath, ct).ConfigureAwait(false);
-        (RgbaImage picture, string? message) = CharacterRigBuilder.FitWorkingSize(
-            new RgbaImage(image.Width, image.Height, image.Pixels, image.HasAlpha), Path.GetFileName(picturePath));
+        (RgbaImage picture, string? message) = CharacterRigBuilder.FitWorkingSize(image, Path.GetFileName(picturePath));
         if (message is not null)
         {
             log?.Invoke(message);
