@@ -88,12 +88,14 @@ public sealed class JobPipeline
         using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Threads = 1 }, ct).ConfigureAwait(false);
         try
         {
-            // Zero neutral seconds: stop at the first frame with a face (the search still covers 5 s).
-            _ = await RenderPipeline.CalibrateAsync(drivingPath, tracker, profile: null, seconds: 0, ct).ConfigureAwait(false);
-        }
-        catch (InvalidDataException ex)
-        {
-            throw JobInputException.Unusable("driving: no face found in the clip's first 5 seconds; the performer's face must be in view from the start", ex);
+            // One neutral frame: the pass stops at the first frame with a face (the search still covers 5 s).
+            await using IFrameSource source = await FrameSources.OpenAsync(drivingPath, null, ct).ConfigureAwait(false);
+            var window = new CalibrationWindow { NeutralSeconds = 1 / Math.Max(source.FrameRate, 1), SearchSeconds = 5 };
+            CalibrationPass pass = await CalibrationPass.RunAsync(source, tracker, window, progress: null, ct).ConfigureAwait(false);
+            if (pass.FirstFaceCrop is null)
+            {
+                throw JobInputException.Unusable("driving: no face found in the clip's first 5 seconds; the performer's face must be in view from the start");
+            }
         }
         catch (MediaInputException ex)
         {
