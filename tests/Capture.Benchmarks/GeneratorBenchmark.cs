@@ -43,8 +43,7 @@ public sealed class GeneratorBenchmark : IBenchmarkCommand
                 for (int i = 0; i < Frames; i++)
                 {
                     Drive(rig, face, (run * Frames) + i);
-                    generator.Generate(face);
-                    generator.CopyTo(frame, 0, 0, (0, 0, 0));
+                    generator.GenerateInto(face, frame, 0, 0, (0, 0, 0));
                 }
 
                 sw.Stop();

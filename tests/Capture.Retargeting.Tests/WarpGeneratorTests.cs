@@ -38,7 +38,7 @@ public class WarpGeneratorTests
     {
         RgbaBitmap picture = Picture(96, 96, transparentCorners: false);
         CharacterRig rig = SyntheticRig(picture);
-        using var generator = new WarpGenerator(64, 1, gridSize: 16);
+        using var generator = new WarpGenerator(64, 1, gridSize: 16, output: WarpOutput.Floats);
         generator.SetCharacter(rig);
         var face = new DrivenFace();
         face.SetNeutral(rig.Neutral);
@@ -84,7 +84,7 @@ public class WarpGeneratorTests
     {
         RgbaBitmap picture = Picture(128, 128, transparentCorners: false);
         CharacterRig rig = SyntheticRig(picture);
-        using var generator = new WarpGenerator(128, 1, gridSize: 32);
+        using var generator = new WarpGenerator(128, 1, gridSize: 32, output: WarpOutput.Floats);
         generator.SetCharacter(rig);
         var face = new DrivenFace();
         face.SetNeutral(rig.Neutral);
@@ -115,7 +115,7 @@ public class WarpGeneratorTests
     {
         RgbaBitmap picture = Picture(128, 128, transparentCorners: false);
         CharacterRig rig = SyntheticRig(picture);
-        using var generator = new WarpGenerator(128, 1, gridSize: 32);
+        using var generator = new WarpGenerator(128, 1, gridSize: 32, output: WarpOutput.Floats);
         generator.SetCharacter(rig);
         var face = new DrivenFace();
         face.SetNeutral(rig.Neutral);
@@ -170,8 +170,8 @@ public class WarpGeneratorChannelTests
     {
         RgbaBitmap picture = WarpGeneratorTests.Picture(96, 96, transparentCorners: false);
         CharacterRig rig = WarpGeneratorTests.SyntheticRig(picture);
-        using var rgba = new WarpGenerator(64, 1, gridSize: 16);
-        using var rgb = new WarpGenerator(64, 1, gridSize: 16, withAlpha: false);
+        using var rgba = new WarpGenerator(64, 1, gridSize: 16, output: WarpOutput.Floats);
+        using var rgb = new WarpGenerator(64, 1, gridSize: 16, withAlpha: false, output: WarpOutput.Floats);
         rgba.SetCharacter(rig);
         rgb.SetCharacter(rig);
         var face = new DrivenFace();
