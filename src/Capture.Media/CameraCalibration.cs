@@ -1,3 +1,4 @@
+using Capture.Core.Frames;
 using Capture.Core.Geometry;
 using OpenCvSharp;
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Capture.Core.Frames;
 using Capture.Media.Internal;
 using OpenCvSharp;
 

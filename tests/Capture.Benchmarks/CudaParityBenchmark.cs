@@ -3,9 +3,11 @@ using System.Globalization;
 using System.Numerics;
 using Capture.Core.Frames;
 using Capture.Core.Tracking;
+using Capture.Generation;
 using Capture.Inference;
 using Capture.Media;
-using Capture.Retargeting.Generation;
+using Capture.Pipeline;
+using Capture.Retargeting;
 using Capture.Retargeting.Rigs;
 using Capture.Tracking;
 
@@ -118,7 +120,7 @@ public sealed class CudaParityBenchmark : IBenchmarkCommand
         foreach (string file in s_characters)
         {
             RgbaImage image = await ImageFile.LoadRgbaAsync(Path.Combine(media, file));
-            (RgbaBitmap picture, _) = CharacterRigBuilder.FitWorkingSize(new RgbaBitmap(image.Width, image.Height, image.Pixels, image.HasAlpha), file);
+            (RgbaImage picture, _) = CharacterRigBuilder.FitWorkingSize(new RgbaImage(image.Width, image.Height, image.Pixels, image.HasAlpha), file);
             TrackedPicture face = await CharacterLoader.TrackAsync(picture) ?? throw new InvalidDataException($"{file}: no face found");
             await using var writer = new BinaryWriter(File.Create(Path.Combine(dir, Path.GetFileNameWithoutExtension(file) + ".character")));
             writer.Write(picture.Width);
@@ -205,7 +207,7 @@ public sealed class CudaParityBenchmark : IBenchmarkCommand
         }
 
         Vector2[] iris = [new(reader.ReadSingle(), reader.ReadSingle()), new(reader.ReadSingle(), reader.ReadSingle())];
-        return CharacterRigBuilder.FromLandmarks(Path.GetFileNameWithoutExtension(path), new RgbaBitmap(width, height, pixels, hasAlpha), points, "cuda-parity", iris);
+        return CharacterRigBuilder.FromLandmarks(Path.GetFileNameWithoutExtension(path), new RgbaImage(width, height, pixels, hasAlpha), points, "cuda-parity", iris);
     }
 
     private static int RunCpuChild(string dir, string outFile)
@@ -269,7 +271,7 @@ public sealed class CudaParityBenchmark : IBenchmarkCommand
     {
         foreach (int size in sizes)
         {
-            RgbaBitmap picture = GeneratorBenchmark.Picture(1024);
+            RgbaImage picture = GeneratorBenchmark.Picture(1024);
             CharacterRig rig = CharacterRigBuilder.FromLandmarks("bench", picture, GeneratorBenchmark.FaceLayout(1024), "benchmark");
             using var generator = new WarpGenerator(size, withAlpha: false);
             generator.SetCharacter(rig);

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Capture.Core.Frames;
 
 namespace Capture.Media.Tests;
 

@@ -21,52 +21,44 @@ internal static class CalibrateCameraCommand
         };
         command.SetAction(async (parseResult, ct) =>
         {
-            try
+            (int cols, int rows) = ParseBoard(parseResult.GetValue(board)!);
+            double squareSize = parseResult.GetValue(square);
+            if (!(squareSize > 0))
             {
-                (int cols, int rows) = ParseBoard(parseResult.GetValue(board)!);
-                double squareSize = parseResult.GetValue(square);
-                if (!(squareSize > 0))
-                {
-                    throw new CaptureUserException($"--square-size {squareSize} must be more than 0");
-                }
-
-                string[] paths = parseResult.GetValue(images)!;
-                foreach (string p in paths)
-                {
-                    if (!File.Exists(p))
-                    {
-                        throw new FileNotFoundException($"{p}: no such file", p);
-                    }
-                }
-
-                CameraCalibrationResult result = await CameraCalibration.CalibrateAsync(paths, cols, rows, squareSize, ct).ConfigureAwait(false);
-                foreach (RejectedCalibrationImage r in result.Rejected)
-                {
-                    AnsiConsole.MarkupLine($"[yellow]skipped[/] {Markup.Escape(r.Path)}: {Markup.Escape(r.Reason)}");
-                }
-
-                CameraIntrinsics c = result.Camera;
-                string outPath = parseResult.GetValue(output)!;
-                string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
-                if (dir is not null)
-                {
-                    Directory.CreateDirectory(dir);
-                }
-
-                await File.WriteAllTextAsync(outPath, c.ToJson(), ct).ConfigureAwait(false);
-                var inv = CultureInfo.InvariantCulture;
-                AnsiConsole.MarkupLine(string.Create(inv,
-                    $"RMS reprojection error {c.Rms:F3} px from {result.Used.Count} of {paths.Length} photos ({c.ImageWidth}x{c.ImageHeight})"));
-                AnsiConsole.MarkupLine(string.Create(inv,
-                    $"fx {c.Fx:F1}  fy {c.Fy:F1}  cx {c.Cx:F1}  cy {c.Cy:F1}  vertical FOV {2 * Math.Atan(c.ImageHeight / 2.0 / c.Fy) * 180 / Math.PI:F1}°"));
-                AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(outPath)}");
-                return 0;
+                throw new CaptureUserException($"--square-size {squareSize} must be more than 0");
             }
-            catch (Exception ex) when (ex is CaptureUserException or IOException or InvalidDataException or OperationCanceledException or ArgumentException)
+
+            string[] paths = parseResult.GetValue(images)!;
+            foreach (string p in paths)
             {
-                CliErrors.Report(ex);
-                return 1;
+                if (!File.Exists(p))
+                {
+                    throw new FileNotFoundException($"{p}: no such file", p);
+                }
             }
+
+            CameraCalibrationResult result = await CameraCalibration.CalibrateAsync(paths, cols, rows, squareSize, ct).ConfigureAwait(false);
+            foreach (RejectedCalibrationImage r in result.Rejected)
+            {
+                AnsiConsole.MarkupLine($"[yellow]skipped[/] {Markup.Escape(r.Path)}: {Markup.Escape(r.Reason)}");
+            }
+
+            CameraIntrinsics c = result.Camera;
+            string outPath = parseResult.GetValue(output)!;
+            string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
+            if (dir is not null)
+            {
+                Directory.CreateDirectory(dir);
+            }
+
+            await File.WriteAllTextAsync(outPath, c.ToJson(), ct).ConfigureAwait(false);
+            var inv = CultureInfo.InvariantCulture;
+            AnsiConsole.MarkupLine(string.Create(inv,
+                $"RMS reprojection error {c.Rms:F3} px from {result.Used.Count} of {paths.Length} photos ({c.ImageWidth}x{c.ImageHeight})"));
+            AnsiConsole.MarkupLine(string.Create(inv,
+                $"fx {c.Fx:F1}  fy {c.Fy:F1}  cx {c.Cx:F1}  cy {c.Cy:F1}  vertical FOV {2 * Math.Atan(c.ImageHeight / 2.0 / c.Fy) * 180 / Math.PI:F1}°"));
+            AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(outPath)}");
+            return 0;
         });
         return command;
     }

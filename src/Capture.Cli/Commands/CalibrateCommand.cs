@@ -26,66 +26,58 @@ internal static class CalibrateCommand
         };
         command.SetAction(async (parseResult, ct) =>
         {
-            try
+            string path = parseResult.GetValue(input)!;
+            string outPath = parseResult.GetValue(output)!;
+            double neutralSeconds = parseResult.GetValue(neutral);
+            double rangeSeconds = parseResult.GetValue(range);
+            if (neutralSeconds <= 0)
             {
-                string path = parseResult.GetValue(input)!;
-                string outPath = parseResult.GetValue(output)!;
-                double neutralSeconds = parseResult.GetValue(neutral);
-                double rangeSeconds = parseResult.GetValue(range);
-                if (neutralSeconds <= 0)
-                {
-                    throw new CaptureUserException("--neutral must be more than 0 seconds");
-                }
+                throw new CaptureUserException("--neutral must be more than 0 seconds");
+            }
 
-                Capture.Core.Geometry.CameraIntrinsics? intrinsics = CameraOption.Load(parseResult.GetValue(camera));
-                var calibrator = new PerformerCalibrator();
-                var tracking = new TrackingFrame();
-                await using IFrameSource source = await FrameSources.OpenAsync(path, null, ct).ConfigureAwait(false);
-                using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = true, Camera = intrinsics }, ct).ConfigureAwait(false);
-                double fps = source.FrameRate > 0 ? source.FrameRate : 30;
-                long neutralFrames = (long)Math.Ceiling(neutralSeconds * fps);
-                long lastFrame = rangeSeconds > 0 ? neutralFrames + (long)Math.Ceiling(rangeSeconds * fps) : long.MaxValue;
-                long n = 0;
-                await AnsiConsole.Status().StartAsync("calibrating", async ctx =>
+            Capture.Core.Geometry.CameraIntrinsics? intrinsics = CameraOption.Load(parseResult.GetValue(camera));
+            var calibrator = new PerformerCalibrator();
+            var tracking = new TrackingFrame();
+            await using IFrameSource source = await FrameSources.OpenAsync(path, null, ct).ConfigureAwait(false);
+            using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = true, Camera = intrinsics }, ct).ConfigureAwait(false);
+            double fps = source.FrameRate > 0 ? source.FrameRate : 30;
+            long neutralFrames = (long)Math.Ceiling(neutralSeconds * fps);
+            long lastFrame = rangeSeconds > 0 ? neutralFrames + (long)Math.Ceiling(rangeSeconds * fps) : long.MaxValue;
+            long n = 0;
+            await AnsiConsole.Status().StartAsync("calibrating", async ctx =>
+            {
+                while (n < lastFrame)
                 {
-                    while (n < lastFrame)
+                    VideoFrame? frame = await source.ReadAsync(ct).ConfigureAwait(false);
+                    if (frame is null)
                     {
-                        VideoFrame? frame = await source.ReadAsync(ct).ConfigureAwait(false);
-                        if (frame is null)
-                        {
-                            break;
-                        }
-
-                        using (frame)
-                        {
-                            tracker.Process(frame, tracking);
-                        }
-
-                        if (n < neutralFrames)
-                        {
-                            calibrator.AddNeutral(tracking);
-                        }
-                        else
-                        {
-                            calibrator.Observe(tracking);
-                        }
-
-                        n++;
-                        ctx.Status(string.Create(CultureInfo.InvariantCulture, $"calibrating: frame {n} ({(n < neutralFrames ? "neutral" : "ranges")})"));
+                        break;
                     }
-                }).ConfigureAwait(false);
 
-                PerformerProfile profile = calibrator.Build(parseResult.GetValue(name) ?? Path.GetFileNameWithoutExtension(outPath), path);
-                await profile.SaveAsync(outPath, ct).ConfigureAwait(false);
-                AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-                    $"[green]wrote[/] {Markup.Escape(outPath)}: neutral from {profile.Frames} frames, ranges from {n} frames"));
-                return 0;
-            }
-            catch (Exception ex) when (ex is CaptureUserException or IOException or InvalidDataException or OperationCanceledException or ArgumentException)
-            {
-                CliErrors.Report(ex);
-                return 1;
-            }
+                    using (frame)
+                    {
+                        tracker.Process(frame, tracking);
+                    }
+
+                    if (n < neutralFrames)
+                    {
+                        calibrator.AddNeutral(tracking);
+                    }
+                    else
+                    {
+                        calibrator.Observe(tracking);
+                    }
+
+                    n++;
+                    ctx.Status(string.Create(CultureInfo.InvariantCulture, $"calibrating: frame {n} ({(n < neutralFrames ? "neutral" : "ranges")})"));
+                }
+            }).ConfigureAwait(false);
+
+            PerformerProfile profile = calibrator.Build(parseResult.GetValue(name) ?? Path.GetFileNameWithoutExtension(outPath), path);
+            await profile.SaveAsync(outPath, ct).ConfigureAwait(false);
+            AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"[green]wrote[/] {Markup.Escape(outPath)}: neutral from {profile.Frames} frames, ranges from {n} frames"));
+            return 0;
         });
         return command;
     }

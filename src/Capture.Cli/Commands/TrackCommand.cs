@@ -35,31 +35,23 @@ internal static class TrackCommand
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            try
-            {
-                var settings = new Settings(
-                    parseResult.GetValue(input)!,
-                    parseResult.GetValue(output)!,
-                    new TrackerOptions
-                    {
-                        Face = !parseResult.GetValue(noFace),
-                        Body = parseResult.GetValue(body),
-                        Threads = parseResult.GetValue(threads),
-                        StaticImage = parseResult.GetValue(stills),
-                        RefineLandmarks = parseResult.GetValue(iris),
-                        PoseModel = parseResult.GetValue(poseModel),
-                        Camera = CameraOption.Load(parseResult.GetValue(camera)),
-                    },
-                    parseResult.GetValue(overlay),
-                    parseResult.GetValue(width),
-                    parseResult.GetValue(height));
-                return await RunAsync(settings, cancellationToken);
-            }
-            catch (Exception ex) when (ex is CaptureUserException or IOException or InvalidDataException or OperationCanceledException or ArgumentException)
-            {
-                CliErrors.Report(ex);
-                return 1;
-            }
+            var settings = new Settings(
+                parseResult.GetValue(input)!,
+                parseResult.GetValue(output)!,
+                new TrackerOptions
+                {
+                    Face = !parseResult.GetValue(noFace),
+                    Body = parseResult.GetValue(body),
+                    Threads = parseResult.GetValue(threads),
+                    StaticImage = parseResult.GetValue(stills),
+                    RefineLandmarks = parseResult.GetValue(iris),
+                    PoseModel = parseResult.GetValue(poseModel),
+                    Camera = CameraOption.Load(parseResult.GetValue(camera)),
+                },
+                parseResult.GetValue(overlay),
+                parseResult.GetValue(width),
+                parseResult.GetValue(height));
+            return await RunAsync(settings, cancellationToken);
         });
         return command;
     }

@@ -126,8 +126,6 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
         }
     }
 
-    public void ResetNeutral() => _blendshapes.ResetNeutral();
-
     public void Process(VideoFrame frame, FaceObservation face)
     {
         int width = frame.Width;

@@ -1,0 +1,598 @@
+using System.Numerics;
+using Capture.Core.Frames;
+using Capture.Core.Geometry;
+using Capture.Core.Tracking;
+using Capture.Inference;
+using Capture.Retargeting;
+using Capture.Retargeting.Rigs;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Capture.Generation;
+
+/// <summary>
+/// The embedded generator: solves the thin-plate spline from the driven control points back to the
+/// character's neutral ones in C#, paints the mouth/teeth/eyelid layers, and runs the
+/// <see cref="WarpGraph"/> session (created once, CUDA or CPU as <see cref="InferenceEnvironment"/>
+/// decides) on tensors allocated once. Not thread-safe: one frame at a time.
+/// </summary>
+/// <remarks>
+/// Buffer flow with <see cref="WarpOutput.Bytes"/> (the default): the layers are painted straight into
+/// the box-sized <c>keep</c>/<c>add</c> tensors (frame coordinates, only the animation mask's box is
+/// stored), the graph writes the box's rows as packed 8-bit pixels (RGB24, or RGBA8 for pictures with
+/// alpha), and those rows are bound either to the caller's frame (<see cref="GenerateInto"/> when the
+/// frame is as wide as the output: ONNX Runtime writes in place, nothing is copied) or to the
+/// generator's own canvas (<see cref="Frame"/>), where the still picture around the box is written
+/// once per character. <see cref="WarpOutput.Floats"/> keeps the planar float frame for scoring.
+/// </remarks>
+public sealed class WarpGenerator : ICharacterGenerator
+{
+    /// <summary>Spline lattice: 64² evaluations are enough for a face's smooth motion and cost ~1 ms.</summary>
+    public const int DefaultGridSize = 64;
+
+    /// <summary>Fixed anchors: a ring around the face and the crop's corners and edge midpoints.</summary>
+    public const int RingAnchors = 16;
+
+    public const int BorderAnchors = 8;
+
+    /// <summary>How much of the head's rigid motion the upper ring anchors (hair, ears) follow.</summary>
+    public const float HeadFollow = 0.5f;
+
+    /// <summary>Control points per frame: the mesh subset plus the fixed anchors.</summary>
+    public static int ControlCount => FaceTopology.WarpControls.Length + RingAnchors + BorderAnchors + IrisControls;
+
+    /// <summary>The two iris centres, last among the control points: they carry gaze.</summary>
+    public const int IrisControls = 2;
+
+    /// <summary>Largest iris shift drawn, in eye widths (a tracking glitch must not tear the eye).</summary>
+    public const float MaxGaze = 0.2f;
+
+    private readonly RunOptions _runOptions = new();
+    private readonly int _size;
+    private readonly int _channels;
+    private readonly int _intraOpThreads;
+    private readonly int _gridSize;
+    private readonly WarpOutput _outputKind;
+
+    // 1 for floats; 255 for bytes, so the graph computes byte levels directly (+0.5 in add: the Cast truncates).
+    private readonly float _scale;
+    private readonly float _offset;
+    private readonly float[] _image;
+    private readonly float[] _mask;
+    private readonly float[] _centers;
+    private readonly float[] _centerNorms;
+    private readonly float[] _weights;
+    private readonly float[] _affine = new float[6];
+    private readonly float[]? _output;
+    private readonly byte[]? _canvas;
+    private InferenceSession? _session;
+    private OrtIoBinding? _binding;
+    private OrtValue? _boundOutput;
+    private OrtValue[] _inputs = [];
+    private OrtValue? _regionOutput;
+    private OrtValue? _frameOutput;
+    private VideoFrame? _boundFrame;
+    private int _boundTop;
+    private WarpRegion _region;
+    private float[] _regionMask = [];
+    private float[] _regionStill = [];
+    private float[] _regionKeep = [];
+    private float[] _regionAdd = [];
+    private float[] _regionFloats = [];
+    private byte[] _leftStrip = [];
+    private byte[] _rightStrip = [];
+    private readonly ThinPlateSpline _spline;
+    private readonly LayerPainter _painter;
+    private readonly Vector2[] _sourcePoints;
+    private readonly Vector2[] _drivenPoints;
+    private CharacterRig? _rig;
+    private Vector2 _irisRestRight;
+    private Vector2 _irisRestLeft;
+
+    /// <param name="size">Output side: 256, 512 or 1024 (any size ≥ 16 works).</param>
+    /// <param name="intraOpThreads">ONNX Runtime threads; 0 = one a core.</param>
+    /// <param name="gridSize">Spline lattice side G.</param>
+    /// <param name="withAlpha">Warp the alpha channel too (pictures with transparency); false warps RGB only and reports alpha 1.</param>
+    /// <param name="output">Bytes (render: packed 8-bit pixels, see the remarks) or Floats (scoring: <see cref="Output"/>).</param>
+    public WarpGenerator(int size, int intraOpThreads = 0, int gridSize = DefaultGridSize, bool withAlpha = true, WarpOutput output = WarpOutput.Bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 16);
+        _size = size;
+        _channels = withAlpha ? 4 : 3;
+        _intraOpThreads = intraOpThreads;
+        _gridSize = gridSize;
+        _outputKind = output;
+        int k = ControlCount;
+        int plane = size * size;
+        _image = new float[plane * 4];
+        _mask = new float[plane];
+        _centers = new float[k * 2];
+        _centerNorms = new float[k];
+        _weights = new float[2 * k];
+        if (output == WarpOutput.Floats)
+        {
+            _scale = 1;
+            _output = new float[plane * 4];
+            if (_channels == 3)
+            {
+                _output.AsSpan(3 * plane).Fill(1);
+            }
+        }
+        else
+        {
+            _scale = 255;
+            _offset = 0.5f;
+            _canvas = new byte[plane * _channels];
+        }
+
+        _spline = new ThinPlateSpline(k) { Regularization = 1e-6 };
+        _painter = new LayerPainter(size);
+        _sourcePoints = new Vector2[k];
+        _drivenPoints = new Vector2[k];
+    }
+
+    public int Size => _size;
+
+    /// <summary>True when the alpha channel is warped (see the constructor).</summary>
+    public bool WithAlpha => _channels == 4;
+
+    /// <summary>
+    /// The last frame of <see cref="Generate"/>, planar RGBA floats 0..1 (alpha all 1 without
+    /// <see cref="WithAlpha"/>); <see cref="WarpOutput.Floats"/> only. Owned by the generator; overwritten by the next <see cref="Generate"/>.
+    /// </summary>
+    public ReadOnlySpan<float> Output => _output ?? throw new InvalidOperationException("this generator writes bytes (WarpOutput.Bytes): read Frame, or create it with WarpOutput.Floats");
+
+    /// <summary>
+    /// The last frame of <see cref="Generate"/>, packed 8-bit RGB (or RGBA with <see cref="WithAlpha"/>),
+    /// Size² pixels; <see cref="WarpOutput.Bytes"/> only. Owned by the generator; overwritten by the
+    /// next <see cref="Generate"/> (<see cref="GenerateInto"/> may leave it stale).
+    /// </summary>
+    public ReadOnlySpan<byte> Frame => _canvas ?? throw new InvalidOperationException("this generator writes floats (WarpOutput.Floats): read Output");
+
+    /// <summary>The spline fitted for the last frame (tests compare the graph with it).</summary>
+    public ThinPlateSpline Spline => _spline;
+
+    public void SetCharacter(CharacterRig rig)
+    {
+        ArgumentNullException.ThrowIfNull(rig);
+        rig.SampleCrop(_size, _image);
+        rig.WriteAnimationMask(_size, _mask);
+        int plane = _size * _size;
+        if (_output is not null)
+        {
+            // Outside the mask's box the frame is the still picture (the mask is 0 there): written once here.
+            _image.AsSpan(0, _channels * plane).CopyTo(_output);
+        }
+
+        if (_canvas is not null)
+        {
+            for (int i = 0; i < plane; i++)
+            {
+                for (int c = 0; c < _channels; c++)
+                {
+                    _canvas[(i * _channels) + c] = ToByte(_image[(c * plane) + i] * 255f);
+                }
+            }
+        }
+
+        WarpRegion region = WarpRegion.OfMask(_mask, _size);
+        if (_session is null || region != _region)
+        {
+            CreateSession(region);
+        }
+
+        // The box's base: keep = mask, add = picture × (1 − mask), both in the graph's units.
+        int w = region.Width;
+        int area = w * region.Height;
+        for (int y = 0; y < region.Height; y++)
+        {
+            int f = ((region.Top + y) * _size) + region.Left;
+            _mask.AsSpan(f, w).CopyTo(_regionMask.AsSpan(y * w, w));
+            for (int c = 0; c < _channels; c++)
+            {
+                for (int x = 0; x < w; x++)
+                {
+                    _regionStill[(c * area) + (y * w) + x] = (_image[(c * plane) + f + x] * (1 - _mask[f + x]) * _scale) + _offset;
+                }
+            }
+        }
+
+        _painter.SetBase(region, _channels, _scale, _regionMask, _regionStill, _regionKeep, _regionAdd);
+        if (_canvas is not null)
+        {
+            // The still picture's strips beside the box, which the graph concatenates around it.
+            int rowBytes = _size * _channels;
+            int leftBytes = region.Left * _channels;
+            int rightBytes = rowBytes - leftBytes - (w * _channels);
+            for (int y = 0; y < region.Height; y++)
+            {
+                int row = (region.Top + y) * rowBytes;
+                _canvas.AsSpan(row, leftBytes).CopyTo(_leftStrip.AsSpan(y * leftBytes, leftBytes));
+                _canvas.AsSpan(row + rowBytes - rightBytes, rightBytes).CopyTo(_rightStrip.AsSpan(y * rightBytes, rightBytes));
+            }
+        }
+
+        if (_scale != 1)
+        {
+            Span<float> image = _image.AsSpan(0, _channels * plane);
+            for (int i = 0; i < image.Length; i++)
+            {
+                image[i] *= _scale;
+            }
+        }
+
+        WriteControlPoints(rig.Neutral, rig.Neutral, _sourcePoints);
+        _sourcePoints[^2] = (2 * rig.IrisCenters[0]) - Vector2.One;
+        _sourcePoints[^1] = (2 * rig.IrisCenters[1]) - Vector2.One;
+        _irisRestRight = IrisRest(rig, right: true);
+        _irisRestLeft = IrisRest(rig, right: false);
+        _rig = rig;
+    }
+
+    /// <summary>The output rectangle the session renders (the animation mask's bounding box).</summary>
+    public WarpRegion Region => _region;
+
+    private void CreateSession(WarpRegion region)
+    {
+        DisposeSession();
+        int k = ControlCount;
+        int plane = _size * _size;
+        int area = region.Width * region.Height;
+        byte[] model = WarpGraph.Build(_size, k, _gridSize, _channels, region, _outputKind);
+        using (SessionOptions options = InferenceEnvironment.CreateSessionOptions(_intraOpThreads))
+        {
+            _session = new InferenceSession(model, options);
+        }
+
+        _region = region;
+        _regionMask = new float[area];
+        _regionStill = new float[area * _channels];
+        _regionKeep = new float[area];
+        _regionAdd = new float[area * _channels];
+        var inputs = new List<OrtValue>
+        {
+            Tensor(_image, _channels * plane, [1, _channels, _size, _size]),
+            OrtValue.CreateTensorValueFromMemory(_regionKeep, [1, 1, region.Height, region.Width]),
+            OrtValue.CreateTensorValueFromMemory(_regionAdd, [1, _channels, region.Height, region.Width]),
+            OrtValue.CreateTensorValueFromMemory(_centers, [k, 2]),
+            OrtValue.CreateTensorValueFromMemory(_centerNorms, [k, 1]),
+            OrtValue.CreateTensorValueFromMemory(_weights, [2, k]),
+            OrtValue.CreateTensorValueFromMemory(_affine, [2, 3]),
+        };
+        var names = new List<string>(WarpGraph.InputNames);
+        if (_canvas is null)
+        {
+            _regionFloats = new float[area * _channels];
+            _regionOutput = OrtValue.CreateTensorValueFromMemory(_regionFloats, [1, _channels, region.Height, region.Width]);
+        }
+        else
+        {
+            int right = _size - region.Left - region.Width;
+            _leftStrip = new byte[region.Height * region.Left * _channels];
+            _rightStrip = new byte[region.Height * right * _channels];
+            if (region.Left > 0)
+            {
+                names.Add(WarpGraph.LeftStrip);
+                inputs.Add(OrtValue.CreateTensorValueFromMemory(_leftStrip, [1, region.Height, region.Left, _channels]));
+            }
+
+            if (right > 0)
+            {
+                names.Add(WarpGraph.RightStrip);
+                inputs.Add(OrtValue.CreateTensorValueFromMemory(_rightStrip, [1, region.Height, right, _channels]));
+            }
+
+            int rowBytes = _size * _channels;
+            _regionOutput = OrtValue.CreateTensorValueFromMemory(
+                OrtMemoryInfo.DefaultInstance, new Memory<byte>(_canvas, region.Top * rowBytes, region.Height * rowBytes), [1, region.Height, _size, _channels]);
+        }
+
+        // Inputs and outputs bound once: a run then allocates nothing (Run() marshals the names each call).
+        _inputs = [.. inputs];
+        _binding = _session.CreateIoBinding();
+        for (int i = 0; i < _inputs.Length; i++)
+        {
+            _binding.BindInput(names[i], _inputs[i]);
+        }
+    }
+
+    private void DisposeSession()
+    {
+        foreach (OrtValue v in _inputs)
+        {
+            v.Dispose();
+        }
+
+        _inputs = [];
+        _binding?.Dispose();
+        _binding = null;
+        _boundOutput = null;
+        _regionOutput?.Dispose();
+        _regionOutput = null;
+        Unbind();
+        _session?.Dispose();
+        _session = null;
+    }
+
+    private void Unbind()
+    {
+        if (_frameOutput is not null && ReferenceEquals(_boundOutput, _frameOutput))
+        {
+            _binding!.BindOutput(WarpGraph.Frame, _regionOutput!);
+            _boundOutput = _regionOutput;
+        }
+
+        _frameOutput?.Dispose();
+        _frameOutput = null;
+        _boundFrame = null;
+    }
+
+    /// <summary>Stopwatch ticks spent so far solving splines, painting layers and in the ORT session.</summary>
+    public long SplineTicks { get; private set; }
+
+    /// <inheritdoc cref="SplineTicks"/>
+    public long LayerTicks { get; private set; }
+
+    /// <inheritdoc cref="SplineTicks"/>
+    public long SessionTicks { get; private set; }
+
+    /// <summary>Renders one frame into <see cref="Frame"/> (bytes) or <see cref="Output"/> (floats).</summary>
+    public void Generate(DrivenFace face)
+    {
+        Render(face, _regionOutput!);
+        if (_output is not null)
+        {
+            // Scoring only: the box into the full planar frame.
+            int plane = _size * _size;
+            int w = _region.Width;
+            int area = w * _region.Height;
+            for (int c = 0; c < _channels; c++)
+            {
+                for (int y = 0; y < _region.Height; y++)
+                {
+                    _regionFloats.AsSpan((c * area) + (y * w), w).CopyTo(_output.AsSpan((c * plane) + ((_region.Top + y) * _size) + _region.Left, w));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Renders one frame into <paramref name="destination"/> at (<paramref name="left"/>, <paramref name="top"/>).
+    /// An opaque character in a frame exactly <see cref="Size"/> wide at left 0 is written in place by
+    /// ONNX Runtime (the frame's rows are bound as the graph's output; the binding is kept while the
+    /// same frame and top come back, so reuse one frame to stay allocation-free); otherwise through
+    /// <see cref="Frame"/> and <see cref="CopyTo"/>.
+    /// </summary>
+    public void GenerateInto(DrivenFace face, VideoFrame destination, int left, int top, (byte R, byte G, byte B) background)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        CheckFits(destination, left, top);
+        if (_canvas is null || _channels != 3 || left != 0 || destination.Width != _size)
+        {
+            Generate(face);
+            CopyTo(destination, left, top, background);
+            return;
+        }
+
+        int rowBytes = _size * 3;
+        if (!ReferenceEquals(_boundFrame, destination) || _boundTop != top)
+        {
+            Unbind();
+            _frameOutput = OrtValue.CreateTensorValueFromMemory(
+                OrtMemoryInfo.DefaultInstance, destination.Memory.Slice((top + _region.Top) * rowBytes, _region.Height * rowBytes), [1, _region.Height, _size, 3]);
+            _boundFrame = destination;
+            _boundTop = top;
+        }
+
+        Render(face, _frameOutput!);
+
+        // Rows above and below the box: the still picture (a few kB; the caller may have written there).
+        int below = _region.Top + _region.Height;
+        _canvas.AsSpan(0, _region.Top * rowBytes).CopyTo(destination.Pixels.Slice(top * rowBytes));
+        _canvas.AsSpan(below * rowBytes, (_size - below) * rowBytes).CopyTo(destination.Pixels.Slice((top + below) * rowBytes));
+    }
+
+    private void Render(DrivenFace face, OrtValue output)
+    {
+        ArgumentNullException.ThrowIfNull(face);
+        CharacterRig rig = _rig ?? throw new InvalidOperationException("SetCharacter must be called before Generate");
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        WriteDrivenPoints(rig.Neutral, face.Points, _drivenPoints);
+        MoveRingWithHead(rig.Neutral, face, _drivenPoints.AsSpan(FaceTopology.WarpControls.Length, RingAnchors));
+        _drivenPoints[^2] = DrivenIris(face, _irisRestRight, right: true);
+        _drivenPoints[^1] = DrivenIris(face, _irisRestLeft, right: false);
+        _spline.Solve(_drivenPoints, _sourcePoints);
+        int k = _drivenPoints.Length;
+        ReadOnlySpan<float> w = _spline.Weights;
+        for (int i = 0; i < k; i++)
+        {
+            _centers[i * 2] = -2 * _drivenPoints[i].X;
+            _centers[(i * 2) + 1] = -2 * _drivenPoints[i].Y;
+            _centerNorms[i] = _drivenPoints[i].LengthSquared();
+            _weights[i] = w[i * 2];
+            _weights[k + i] = w[(i * 2) + 1];
+        }
+
+        for (int j = 0; j < 3; j++)
+        {
+            _affine[j] = w[(k + j) * 2];
+            _affine[3 + j] = w[((k + j) * 2) + 1];
+        }
+
+        long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+        _painter.Paint(face, rig.MouthColor, rig.TeethColor, rig.LidColor, _regionKeep, _regionAdd);
+        long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (!ReferenceEquals(_boundOutput, output))
+        {
+            _binding!.BindOutput(WarpGraph.Frame, output);
+            _boundOutput = output;
+        }
+
+        _session!.RunWithBinding(_runOptions, _binding!);
+        long t3 = System.Diagnostics.Stopwatch.GetTimestamp();
+        SplineTicks += t1 - t0;
+        LayerTicks += t2 - t1;
+        SessionTicks += t3 - t2;
+    }
+
+    private void CheckFits(VideoFrame destination, int left, int top)
+    {
+        if (left < 0 || top < 0 || left + _size > destination.Width || top + _size > destination.Height)
+        {
+            throw new ArgumentException($"a {_size}² frame does not fit at ({left},{top}) in {destination.Width}x{destination.Height}");
+        }
+    }
+
+    public void CopyTo(VideoFrame destination, int left, int top, (byte R, byte G, byte B) background)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        CheckFits(destination, left, top);
+        ReadOnlySpan<byte> frame = Frame;
+        if (_channels == 3)
+        {
+            // Opaque picture: the rows as they are.
+            for (int y = 0; y < _size; y++)
+            {
+                frame.Slice(y * _size * 3, _size * 3).CopyTo(destination.Row(top + y).Slice(left * 3, _size * 3));
+            }
+
+            return;
+        }
+
+        for (int y = 0; y < _size; y++)
+        {
+            Span<byte> row = destination.Row(top + y).Slice(left * 3, _size * 3);
+            ReadOnlySpan<byte> src = frame.Slice(y * _size * 4, _size * 4);
+            for (int x = 0; x < _size; x++)
+            {
+                float a = src[(x * 4) + 3] / 255f;
+                row[x * 3] = ToByte((src[x * 4] * a) + (background.R * (1 - a)));
+                row[(x * 3) + 1] = ToByte((src[(x * 4) + 1] * a) + (background.G * (1 - a)));
+                row[(x * 3) + 2] = ToByte((src[(x * 4) + 2] * a) + (background.B * (1 - a)));
+            }
+        }
+    }
+
+    public void CopyRgbaTo(Span<byte> destination)
+    {
+        int plane = _size * _size;
+        if (destination.Length < plane * 4)
+        {
+            throw new ArgumentException("destination too small", nameof(destination));
+        }
+
+        ReadOnlySpan<byte> frame = Frame;
+        if (_channels == 4)
+        {
+            frame.CopyTo(destination);
+            return;
+        }
+
+        for (int i = 0; i < plane; i++)
+        {
+            destination[i * 4] = frame[i * 3];
+            destination[(i * 4) + 1] = frame[(i * 3) + 1];
+            destination[(i * 4) + 2] = frame[(i * 3) + 2];
+            destination[(i * 4) + 3] = 255;
+        }
+    }
+
+    public void Dispose()
+    {
+        DisposeSession();
+        _runOptions.Dispose();
+    }
+
+    /// <summary>
+    /// Control points in normalized output coordinates (align-corners, [-1, 1]): the mesh subset
+    /// taken from <paramref name="points"/>, then the anchors, placed from <paramref name="neutral"/>
+    /// and never moved.
+    /// </summary>
+    public static void WriteControlPoints(ReadOnlySpan<Vector3> neutral, ReadOnlySpan<Vector3> points, Span<Vector2> destination)
+    {
+        ReadOnlySpan<int> controls = FaceTopology.WarpControls;
+        for (int i = 0; i < controls.Length; i++)
+        {
+            Vector3 p = points[controls[i]];
+            destination[i] = new Vector2((2 * p.X) - 1, (2 * p.Y) - 1);
+        }
+
+        WriteAnchors(neutral, destination[controls.Length..]);
+    }
+
+    private static void WriteDrivenPoints(ReadOnlySpan<Vector3> neutral, ReadOnlySpan<Vector2> points, Span<Vector2> destination)
+    {
+        ReadOnlySpan<int> controls = FaceTopology.WarpControls;
+        for (int i = 0; i < controls.Length; i++)
+        {
+            Vector2 p = points[controls[i]];
+            destination[i] = new Vector2((2 * p.X) - 1, (2 * p.Y) - 1);
+        }
+
+        WriteAnchors(neutral, destination[controls.Length..]);
+    }
+
+    // Where the character's iris rests in its eye's own frame.
+    private static Vector2 IrisRest(CharacterRig rig, bool right)
+    {
+        int outer = right ? FaceTopology.RightEyeOuter : FaceTopology.LeftEyeOuter;
+        int inner = right ? FaceTopology.RightEyeInner : FaceTopology.LeftEyeInner;
+        return FaceMeasures.ToEyeFrame(FaceMeasures.XY(rig.Neutral[outer]), FaceMeasures.XY(rig.Neutral[inner]), rig.IrisCenters[right ? 0 : 1]);
+    }
+
+    // The iris keeps its place in the driven eye (the corners carry head motion and size) and moves
+    // by the performer's gaze, both in the eye's own frame.
+    private static Vector2 DrivenIris(DrivenFace face, Vector2 rest, bool right)
+    {
+        int outer = right ? FaceTopology.RightEyeOuter : FaceTopology.LeftEyeOuter;
+        int inner = right ? FaceTopology.RightEyeInner : FaceTopology.LeftEyeInner;
+        Vector2 gaze = Vector2.Clamp(right ? face.GazeRight : face.GazeLeft, new Vector2(-MaxGaze), new Vector2(MaxGaze));
+        Vector2 p = FaceMeasures.FromEyeFrame(face.Points[outer], face.Points[inner], rest + gaze);
+        return (2 * p) - Vector2.One;
+    }
+
+    // The ring anchors of the upper half sit on the head's outline (hair, ears): they follow half
+    // the head's rigid motion, taken at the depth of the face's sides, so a turn moves them less
+    // than the face front. The lower half sits on the neck and shoulders, which a nod or a turn
+    // does not move: those stay. Measured with `capture eval` (docs/generator.md).
+    private static void MoveRingWithHead(ReadOnlySpan<Vector3> neutral, DrivenFace face, Span<Vector2> ring)
+    {
+        float z = 0.5f * (neutral[FaceTopology.RightFaceSide].Z + neutral[FaceTopology.LeftFaceSide].Z);
+        for (int i = 0; i < ring.Length; i++)
+        {
+            float a = 2 * MathF.PI * i / RingAnchors;
+            float up = Math.Clamp(-MathF.Sin(a), 0, 1);
+            if (up == 0)
+            {
+                continue;
+            }
+
+            Vector2 u = (ring[i] + Vector2.One) * 0.5f;
+            Vector3 m = face.MoveWithHead(new Vector3(u, z));
+            Vector2 moved = u + (HeadFollow * up * (new Vector2(m.X, m.Y) - u));
+            ring[i] = (2 * moved) - Vector2.One;
+        }
+    }
+
+    private static void WriteAnchors(ReadOnlySpan<Vector3> neutral, Span<Vector2> destination)
+    {
+        (Vector2 center, Vector2 radius) = FaceMeasures.OvalEllipse(neutral);
+        for (int i = 0; i < RingAnchors; i++)
+        {
+            float a = 2 * MathF.PI * i / RingAnchors;
+            Vector2 u = center + (CharacterRig.AnchorRing * new Vector2(radius.X * MathF.Cos(a), radius.Y * MathF.Sin(a)));
+            destination[i] = (2 * u) - Vector2.One;
+        }
+
+        ReadOnlySpan<float> border = [-1, -1, 0, -1, 1, -1, 1, 0, 1, 1, 0, 1, -1, 1, -1, 0];
+        for (int i = 0; i < BorderAnchors; i++)
+        {
+            destination[RingAnchors + i] = new Vector2(border[i * 2], border[(i * 2) + 1]);
+        }
+    }
+
+    // A tensor over the first `length` floats of an array we own (pinned by ORT for the OrtValue's life).
+    private static OrtValue Tensor(float[] data, int length, long[] shape) =>
+        OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(data, 0, length), shape);
+
+    private static byte ToByte(float v) => (byte)Math.Clamp((int)(v + 0.5f), 0, 255);
+}
