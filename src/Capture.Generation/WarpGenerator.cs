@@ -84,6 +84,8 @@ public sealed class WarpGenerator : ICharacterGenerator
     private readonly LayerPainter _painter;
     private readonly Vector2[] _sourcePoints;
     private readonly Vector2[] _drivenPoints;
+    private readonly Vector2[] _solvedPoints;
+    private bool _solved;
     private CharacterRig? _rig;
     private Vector2 _irisRestRight;
     private Vector2 _irisRestLeft;
@@ -128,6 +130,7 @@ public sealed class WarpGenerator : ICharacterGenerator
         _painter = new LayerPainter(size);
         _sourcePoints = new Vector2[k];
         _drivenPoints = new Vector2[k];
+        _solvedPoints = new Vector2[k];
     }
 
     public int Size => _size;
@@ -225,6 +228,7 @@ public sealed class WarpGenerator : ICharacterGenerator
         _sourcePoints[^1] = (2 * rig.IrisCenters[1]) - Vector2.One;
         _irisRestRight = IrisRest(rig, right: true);
         _irisRestLeft = IrisRest(rig, right: false);
+        _solved = false;
         _rig = rig;
     }
 
@@ -400,6 +404,31 @@ public sealed class WarpGenerator : ICharacterGenerator
         MoveRingWithHead(rig.Neutral, face, _drivenPoints.AsSpan(FaceTopology.WarpControls.Length, RingAnchors));
         _drivenPoints[^2] = DrivenIris(face, _irisRestRight, right: true);
         _drivenPoints[^1] = DrivenIris(face, _irisRestLeft, right: false);
+        if (!_solved || !_drivenPoints.AsSpan().SequenceEqual(_solvedPoints))
+        {
+            // A held or lost face repeats its points: the spline and the graph's weights stay as they are.
+            SolveSpline();
+        }
+
+        long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+        _painter.Paint(face, rig.MouthColor, rig.TeethColor, rig.LidColor, _regionKeep, _regionAdd);
+        long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (!ReferenceEquals(_boundOutput, output))
+        {
+            _binding!.BindOutput(WarpGraph.Frame, output);
+            _boundOutput = output;
+        }
+
+        _session!.RunWithBinding(_runOptions, _binding!);
+        long t3 = System.Diagnostics.Stopwatch.GetTimestamp();
+        SplineTicks += t1 - t0;
+        LayerTicks += t2 - t1;
+        SessionTicks += t3 - t2;
+    }
+
+    // Fits the spline from the driven points back to the neutral ones and writes the graph's spline inputs.
+    private void SolveSpline()
+    {
         _spline.Solve(_drivenPoints, _sourcePoints);
         int k = _drivenPoints.Length;
         ReadOnlySpan<float> w = _spline.Weights;
@@ -418,20 +447,8 @@ public sealed class WarpGenerator : ICharacterGenerator
             _affine[3 + j] = w[((k + j) * 2) + 1];
         }
 
-        long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
-        _painter.Paint(face, rig.MouthColor, rig.TeethColor, rig.LidColor, _regionKeep, _regionAdd);
-        long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (!ReferenceEquals(_boundOutput, output))
-        {
-            _binding!.BindOutput(WarpGraph.Frame, output);
-            _boundOutput = output;
-        }
-
-        _session!.RunWithBinding(_runOptions, _binding!);
-        long t3 = System.Diagnostics.Stopwatch.GetTimestamp();
-        SplineTicks += t1 - t0;
-        LayerTicks += t2 - t1;
-        SessionTicks += t3 - t2;
+        _drivenPoints.CopyTo(_solvedPoints, 0);
+        _solved = true;
     }
 
     private void CheckFits(VideoFrame destination, int left, int top)

@@ -41,7 +41,11 @@ public static class RenderPipeline
 
         var clock = Stopwatch.StartNew();
         var timings = new StageClock();
-        CharacterRig rig = await CharacterLoader.LoadAsync(options.CharacterPath, options.RigPath, log, ct).ConfigureAwait(false);
+
+        // The character side (picture, its tracking, the generator's session) and the performer side
+        // (probe, tracker, calibration) are independent until the first frame: set up side by side
+        // on the two cores.
+        await using var character = new CharacterSetup(Task.Run(() => CharacterSetup.CreateAsync(options, log, ct), ct));
         MediaInfo info = await MediaProbe.ProbeAsync(options.DrivingPath, ct).ConfigureAwait(false);
         VideoStreamInfo video = info.Video ?? throw new InvalidDataException($"{options.DrivingPath} has no video stream");
 
@@ -55,14 +59,11 @@ public static class RenderPipeline
         string profileSource = profile is { HasNeutral: true } ? options.ProfilePath! : $"first {options.CalibrationSeconds:0.#} s of {Path.GetFileName(options.DrivingPath)}";
         log?.Invoke($"performer neutral: {profileSource}");
         tracker.Reset();
-        timings.Setup = clock.Elapsed.TotalSeconds;
 
+        (CharacterRig rig, WarpGenerator created) = await character.TakeAsync().ConfigureAwait(false);
+        using WarpGenerator generator = created;
+        timings.Setup = clock.Elapsed.TotalSeconds;
         var retargeter = new Retargeter(rig, calibrated, options.Gains);
-        // Two ORT threads for the generator, one for the tracker: the tracker stage spends about half
-        // its time blocked on this one, and with spinning off (InferenceEnvironment) the second
-        // worker sleeps when the core is busy. Measured on 2 cores: 9.8 s vs 10.6 s wall (median of 6).
-        using var generator = new WarpGenerator(options.Size, intraOpThreads: 2, withAlpha: rig.Picture.HasAlpha);
-        generator.SetCharacter(rig);
         int size = options.Size;
         int outWidth = options.SideBySide ? size * 2 : size;
         var output = VideoFrame.CreateUnpooled(outWidth, size);
@@ -316,6 +317,61 @@ public static class RenderPipeline
         catch (Exception)
         {
             // The producer's own error is reported by awaiting it, not here.
+        }
+    }
+
+    /// <summary>
+    /// The character side of the set-up, run beside the performer side: its result is taken once;
+    /// when the render fails before that, disposing waits for it and frees the generator, so an
+    /// error on either side is never left unobserved.
+    /// </summary>
+    private sealed class CharacterSetup(Task<(CharacterRig Rig, WarpGenerator Generator)> task) : IAsyncDisposable
+    {
+        private bool _taken;
+
+        public static async Task<(CharacterRig Rig, WarpGenerator Generator)> CreateAsync(RenderOptions options, Action<string>? log, CancellationToken ct)
+        {
+            CharacterRig rig = await CharacterLoader.LoadAsync(options.CharacterPath, options.RigPath, log, ct).ConfigureAwait(false);
+
+            // Two ORT threads for the generator, one for the tracker: with spinning off
+            // (InferenceEnvironment) the second worker sleeps when the core is busy.
+            var generator = new WarpGenerator(options.Size, intraOpThreads: 2, withAlpha: rig.Picture.HasAlpha);
+            try
+            {
+                generator.SetCharacter(rig);
+            }
+            catch
+            {
+                generator.Dispose();
+                throw;
+            }
+
+            return (rig, generator);
+        }
+
+        public async Task<(CharacterRig Rig, WarpGenerator Generator)> TakeAsync()
+        {
+            (CharacterRig Rig, WarpGenerator Generator) result = await task.ConfigureAwait(false);
+            _taken = true;
+            return result;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_taken)
+            {
+                return;
+            }
+
+            try
+            {
+                (_, WarpGenerator generator) = await task.ConfigureAwait(false);
+                generator.Dispose();
+            }
+            catch (Exception)
+            {
+                // The render is already failing with the performer side's error, which is the one reported.
+            }
         }
     }
 
