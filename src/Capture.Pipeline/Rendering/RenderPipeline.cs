@@ -28,7 +28,10 @@ namespace Capture.Pipeline.Rendering;
 /// </summary>
 public static class RenderPipeline
 {
-    private const int Ring = 8;
+    // Frames in flight are bounded by the source's pool (each item holds a frame), so the ring of
+    // tracking results must be larger than the pool: a result is reused only after its frame came back.
+    private const int Pool = 8;
+    private const int Ring = 12;
 
     public static async Task<RenderResult> RunAsync(RenderOptions options, IProgress<RenderProgress>? progress = null, Action<string>? log = null, CancellationToken ct = default)
     {
@@ -73,7 +76,7 @@ public static class RenderPipeline
             Directory.CreateDirectory(dir);
         }
 
-        await using IFrameSource source = await FrameSources.OpenAsync(options.DrivingPath, new FrameSourceOptions { PoolCapacity = 6 }, ct).ConfigureAwait(false);
+        await using IFrameSource source = await FrameSources.OpenAsync(options.DrivingPath, new FrameSourceOptions { PoolCapacity = Pool }, ct).ConfigureAwait(false);
         await using Mp4Sink sink = Mp4Sink.Create(options.OutputPath, outWidth, size, source.FrameRate, info.Audio is null ? null : options.DrivingPath);
         using MotionWriter? motion = options.MotionDataDirectory is null ? null : new MotionWriter(options.MotionDataDirectory, Path.GetFileName(options.DrivingPath), trackBody ? source.FrameRate : null);
         long? total = options.MaxFrames is int max ? Math.Min(max, source.FrameCount ?? max) : source.FrameCount;
@@ -87,6 +90,43 @@ public static class RenderPipeline
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+
+        // With the body tracked, the body model (the slowest, ~2.5× the face's time) runs as its own
+        // stage between face tracking and generation, so on two cores face tracking, body tracking
+        // and generation of three different frames overlap instead of face + body adding up.
+        Channel<(VideoFrame Frame, TrackingFrame Tracking)> tracked = channel;
+        Task bodyStage = Task.CompletedTask;
+        if (bodyTracker is not null)
+        {
+            tracked = Channel.CreateBounded<(VideoFrame Frame, TrackingFrame Tracking)>(
+                new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+            ChannelReader<(VideoFrame Frame, TrackingFrame Tracking)> faces = tracked.Reader;
+            bodyStage = Task.Run(
+                async () =>
+                {
+                    try
+                    {
+                        await foreach ((VideoFrame frame, TrackingFrame result) in faces.ReadAllAsync(stop.Token).ConfigureAwait(false))
+                        {
+                            long t0 = Stopwatch.GetTimestamp();
+
+                            // Tracker.Process clears the whole result, so the body goes through its own frame.
+                            bodyTracker.Process(frame, bodyScratch);
+                            bodyScratch.Body.CopyTo(result.Body);
+                            timings.Body += Stopwatch.GetTimestamp() - t0;
+                            await channel.Writer.WriteAsync((frame, result), stop.Token).ConfigureAwait(false);
+                        }
+
+                        channel.Writer.TryComplete();
+                    }
+                    catch (Exception ex)
+                    {
+                        channel.Writer.TryComplete(ex);
+                    }
+                },
+                stop.Token);
+        }
+
         Task producer = Task.Run(
             async () =>
             {
@@ -105,26 +145,19 @@ public static class RenderPipeline
                         long t1 = Stopwatch.GetTimestamp();
                         TrackingFrame result = ring[n % Ring];
                         tracker.Process(frame, result);
-                        if (bodyTracker is not null)
-                        {
-                            // Tracker.Process clears the whole result, so the body goes through its own frame.
-                            bodyTracker.Process(frame, bodyScratch);
-                            bodyScratch.Body.CopyTo(result.Body);
-                        }
-
                         long t2 = Stopwatch.GetTimestamp();
-                        await channel.Writer.WriteAsync((frame, result), stop.Token).ConfigureAwait(false);
+                        await tracked.Writer.WriteAsync((frame, result), stop.Token).ConfigureAwait(false);
                         timings.Decode += t1 - t0;
                         timings.Track += t2 - t1;
                         timings.TrackQueue += Stopwatch.GetTimestamp() - t2;
                         n++;
                     }
 
-                    channel.Writer.TryComplete();
+                    tracked.Writer.TryComplete();
                 }
                 catch (Exception ex)
                 {
-                    channel.Writer.TryComplete(ex);
+                    tracked.Writer.TryComplete(ex);
                 }
             },
             stop.Token);
@@ -185,13 +218,21 @@ public static class RenderPipeline
         {
             await stop.CancelAsync().ConfigureAwait(false);
             await DrainAsync(channel.Reader).ConfigureAwait(false);
-            try
+            if (tracked != channel)
             {
-                await producer.ConfigureAwait(false);
+                await DrainAsync(tracked.Reader).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+
+            foreach (Task stage in new[] { producer, bodyStage })
             {
-                // The producer stops when the consumer does.
+                try
+                {
+                    await stage.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The tracking stages stop when the consumer does.
+                }
             }
         }
 
@@ -381,6 +422,7 @@ public static class RenderPipeline
         public double Setup;
         public long Decode;
         public long Track;
+        public long Body;
         public long TrackQueue;
         public long GenerateWait;
         public long Retarget;
@@ -395,7 +437,7 @@ public static class RenderPipeline
         public string ToReport()
         {
             static string S(long ticks) => (ticks / (double)Stopwatch.Frequency).ToString("F2", CultureInfo.InvariantCulture);
-            return string.Create(CultureInfo.InvariantCulture, $"setup (rig, tracker, calibration) {Setup:F2} s | stage 1: decode wait {S(Decode)}, track {S(Track)}, blocked on stage 2 {S(TrackQueue)} | ")
+            return string.Create(CultureInfo.InvariantCulture, $"setup (rig, tracker, calibration) {Setup:F2} s | stage 1: decode wait {S(Decode)}, track {S(Track)}, blocked on the next stage {S(TrackQueue)} | body stage {S(Body)} | ")
                 + $"stage 2: wait for stage 1 {S(GenerateWait)}, retarget {S(Retarget)}, generate {S(Generate)} (spline {S(Spline)}, layers {S(Layers)}, ORT run incl. 8-bit output {S(Session)}), "
                 + $"side-by-side {S(Composite)}, encoder pipe {S(Encode)} | encoder finish {S(Finish)} s";
         }
