@@ -99,7 +99,7 @@ public class WarpGeneratorBytesTests
     }
 
     [Fact]
-    public void GenerateInto_Alpha_MatchesTheFloatCompositeWithinOneLevel()
+    public void GenerateInto_Alpha_RgbaWithinOneLevelAndTheBlendWithinTwo()
     {
         CharacterRig rig = TestRigs.SyntheticRig(TestRigs.Picture(160, 160, transparentCorners: true));
         using var floats = new WarpGenerator(Size, 1, gridSize: 32, output: WarpOutput.Floats);
