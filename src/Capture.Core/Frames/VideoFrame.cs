@@ -28,6 +28,9 @@ public sealed class VideoFrame : IDisposable
 
     public int Height { get; }
 
+    /// <summary>The pool this frame returns to on <see cref="Dispose"/>; null for unpooled frames. For pool-use metrics.</summary>
+    public FramePool? Pool => _owner;
+
     /// <summary>Bytes from one row to the next: <c>Width * 3</c>.</summary>
     public int Stride => Width * 3;
 
