@@ -113,6 +113,9 @@ public static class CaptureMetrics
         /// <summary>Face (and body) tracking of one frame.</summary>
         public const string Track = "track";
 
+        /// <summary>Render with the body tracked: the body model on one frame (its own stage between face tracking and generation).</summary>
+        public const string TrackBody = "track.body";
+
         /// <summary>Render's stage 1 waiting for stage 2 (the channel between them is full).</summary>
         public const string TrackQueue = "track.blocked";
 

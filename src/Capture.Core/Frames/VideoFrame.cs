@@ -43,6 +43,12 @@ public sealed class VideoFrame : IDisposable
     /// <summary>The RGB24 pixels. Valid while the frame is rented; the pool reuses the memory afterwards.</summary>
     public Span<byte> Pixels => _buffer;
 
+    /// <summary>
+    /// The same pixels as memory, for native writers that pin them (an ONNX Runtime output bound to
+    /// the frame). Valid while the frame is rented, like <see cref="Pixels"/>.
+    /// </summary>
+    public Memory<byte> Memory => _buffer;
+
     /// <summary>The same pixels as a read-only span.</summary>
     public ReadOnlySpan<byte> ReadOnlyPixels => _buffer;
 

@@ -25,13 +25,16 @@ namespace Capture.Pipeline.Rendering;
 /// decoded frames, a fixed ring of tracking results, one output frame. Tracking (stage 1) and
 /// retarget + generate + encode (stage 2) run concurrently on a bounded channel, so on two cores
 /// the tracker and the generator overlap; nothing is dropped (offline). With motion data the body is
-/// tracked in stage 1 too (a second, body-only tracker, so calibration stays face-only) and written
-/// as motion.bvh. Each stage's time, the frames and the pool use go to <see cref="CaptureMetrics"/>
+/// tracked too, in a stage of its own between the two (a second, body-only tracker, so calibration
+/// stays face-only) and written as motion.bvh. Each stage's time, the frames and the pool use go to <see cref="CaptureMetrics"/>
 /// (pipeline "render").
 /// </summary>
 public static class RenderPipeline
 {
-    private const int Ring = 8;
+    // Frames in flight are bounded by the source's pool (each item holds a frame), so the ring of
+    // tracking results must be larger than the pool: a result is reused only after its frame came back.
+    private const int Pool = 8;
+    private const int Ring = 12;
     private const string Pipeline = CaptureMetrics.Pipelines.Render;
 
     public static async Task<RenderResult> RunAsync(RenderOptions options, IProgress<RenderProgress>? progress = null, Action<string>? log = null, CancellationToken ct = default)
@@ -45,7 +48,11 @@ public static class RenderPipeline
 
         var clock = Stopwatch.StartNew();
         long setupStart = Stopwatch.GetTimestamp();
-        CharacterRig rig = await CharacterLoader.LoadAsync(options.CharacterPath, options.RigPath, log, ct).ConfigureAwait(false);
+
+        // The character side (picture, its tracking, the generator's session) and the performer side
+        // (probe, tracker, calibration) are independent until the first frame: set up side by side
+        // on the two cores.
+        await using var character = new CharacterSetup(Task.Run(() => CharacterSetup.CreateAsync(options, log, ct), ct));
         MediaInfo info = await MediaProbe.ProbeAsync(options.DrivingPath, ct).ConfigureAwait(false);
         VideoStreamInfo video = info.Video ?? throw new InvalidDataException($"{options.DrivingPath} has no video stream");
 
@@ -69,14 +76,11 @@ public static class RenderPipeline
         IReadOnlyList<TrackingFrame> tracked = calibration.Frames;
         string profileSource = profile is { HasNeutral: true } ? options.ProfilePath! : $"first {options.CalibrationSeconds:0.#} s of {Path.GetFileName(options.DrivingPath)}";
         log?.Invoke($"performer neutral: {profileSource}");
-        CaptureMetrics.RecordStage(Pipeline, Stages.Setup, setupStart, Stopwatch.GetTimestamp());
 
+        (CharacterRig rig, WarpGenerator created) = await character.TakeAsync().ConfigureAwait(false);
+        using WarpGenerator generator = created;
+        CaptureMetrics.RecordStage(Pipeline, Stages.Setup, setupStart, Stopwatch.GetTimestamp());
         var retargeter = new Retargeter(rig, calibrated, options.Gains);
-        // Two ORT threads for the generator, one for the tracker: the tracker stage spends about half
-        // its time blocked on this one, and with spinning off (InferenceEnvironment) the second
-        // worker sleeps when the core is busy. Measured on 2 cores: 9.8 s vs 10.6 s wall (median of 6).
-        using var generator = new WarpGenerator(options.Size, intraOpThreads: 2, withAlpha: rig.Picture.HasAlpha);
-        generator.SetCharacter(rig);
         int size = options.Size;
         int outWidth = options.SideBySide ? size * 2 : size;
         var output = VideoFrame.CreateUnpooled(outWidth, size);
@@ -86,7 +90,7 @@ public static class RenderPipeline
             Directory.CreateDirectory(dir);
         }
 
-        await using IFrameSource source = FrameSources.OpenFile(options.DrivingPath, info, new FrameSourceOptions { PoolCapacity = 6 });
+        await using IFrameSource source = FrameSources.OpenFile(options.DrivingPath, info, new FrameSourceOptions { PoolCapacity = Pool });
         await using Mp4Sink sink = Mp4Sink.Create(options.OutputPath, outWidth, size, source.FrameRate, info.Audio is null ? null : options.DrivingPath, audioSourceInfo: info);
         using MotionWriter? motion = options.MotionDataDirectory is null ? null : new MotionWriter(options.MotionDataDirectory, Path.GetFileName(options.DrivingPath), trackBody ? source.FrameRate : null);
         long? total = options.MaxFrames is int max ? Math.Min(max, source.FrameCount ?? max) : source.FrameCount;
@@ -100,6 +104,43 @@ public static class RenderPipeline
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+
+        // With the body tracked, the body model (the slowest, ~2.5× the face's time) runs as its own
+        // stage between face tracking and generation, so on two cores face tracking, body tracking
+        // and generation of three different frames overlap instead of face + body adding up.
+        Channel<(VideoFrame Frame, TrackingFrame Tracking)> faces = channel;
+        Task bodyStage = Task.CompletedTask;
+        if (bodyTracker is not null)
+        {
+            faces = Channel.CreateBounded<(VideoFrame Frame, TrackingFrame Tracking)>(
+                new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+            ChannelReader<(VideoFrame Frame, TrackingFrame Tracking)> toBody = faces.Reader;
+            bodyStage = Task.Run(
+                async () =>
+                {
+                    try
+                    {
+                        await foreach ((VideoFrame frame, TrackingFrame result) in toBody.ReadAllAsync(stop.Token).ConfigureAwait(false))
+                        {
+                            long t0 = Stopwatch.GetTimestamp();
+
+                            // Tracker.Process clears the whole result, so the body goes through its own frame.
+                            bodyTracker.Process(frame, bodyScratch);
+                            bodyScratch.Body.CopyTo(result.Body);
+                            CaptureMetrics.RecordStage(Pipeline, Stages.TrackBody, t0, Stopwatch.GetTimestamp());
+                            await channel.Writer.WriteAsync((frame, result), stop.Token).ConfigureAwait(false);
+                        }
+
+                        channel.Writer.TryComplete();
+                    }
+                    catch (Exception ex)
+                    {
+                        channel.Writer.TryComplete(ex);
+                    }
+                },
+                stop.Token);
+        }
+
         Task producer = Task.Run(
             async () =>
             {
@@ -128,26 +169,19 @@ public static class RenderPipeline
                             tracker.Process(frame, result);
                         }
 
-                        if (bodyTracker is not null)
-                        {
-                            // Tracker.Process clears the whole result, so the body goes through its own frame.
-                            bodyTracker.Process(frame, bodyScratch);
-                            bodyScratch.Body.CopyTo(result.Body);
-                        }
-
                         long t2 = Stopwatch.GetTimestamp();
-                        await channel.Writer.WriteAsync((frame, result), stop.Token).ConfigureAwait(false);
+                        await faces.Writer.WriteAsync((frame, result), stop.Token).ConfigureAwait(false);
                         CaptureMetrics.RecordStage(Pipeline, Stages.Decode, t0, t1);
                         CaptureMetrics.RecordStage(Pipeline, Stages.Track, t1, t2);
                         CaptureMetrics.RecordStage(Pipeline, Stages.TrackQueue, t2, Stopwatch.GetTimestamp());
                         n++;
                     }
 
-                    channel.Writer.TryComplete();
+                    faces.Writer.TryComplete();
                 }
                 catch (Exception ex)
                 {
-                    channel.Writer.TryComplete(ex);
+                    faces.Writer.TryComplete(ex);
                 }
             },
             stop.Token);
@@ -175,23 +209,24 @@ public static class RenderPipeline
 
                     retargeter.Update(tracking, driven);
                     long t1 = Stopwatch.GetTimestamp();
-                    generator.Generate(driven);
-                    long t2 = Stopwatch.GetTimestamp();
                     if (options.SideBySide)
                     {
                         FrameOps.SampleSquare(frame, performerCrop.X, performerCrop.Y, performerCrop.Z, output, 0, 0, size);
                     }
 
-                    generator.CopyTo(output, options.SideBySide ? size : 0, 0, options.Background);
+                    long t2 = Stopwatch.GetTimestamp();
+
+                    // Opaque character, no side-by-side: ONNX Runtime writes the rows into `output` in place.
+                    generator.GenerateInto(driven, output, options.SideBySide ? size : 0, 0, options.Background);
                     long t3 = Stopwatch.GetTimestamp();
                     await sink.WriteAsync(output, ct).ConfigureAwait(false);
                     long t4 = Stopwatch.GetTimestamp();
                     CaptureMetrics.RecordStage(Pipeline, Stages.Retarget, t0, t1);
-                    CaptureMetrics.RecordStage(Pipeline, Stages.Generate, t1, t2);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.Composite, t1, t2);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.Generate, t2, t3);
                     CaptureMetrics.RecordStage(Pipeline, Stages.GenerateSpline, 0, generator.SplineTicks - spline);
                     CaptureMetrics.RecordStage(Pipeline, Stages.GenerateLayers, 0, generator.LayerTicks - layers);
                     CaptureMetrics.RecordStage(Pipeline, Stages.GenerateSession, 0, generator.SessionTicks - session);
-                    CaptureMetrics.RecordStage(Pipeline, Stages.Composite, t2, t3);
                     CaptureMetrics.RecordStage(Pipeline, Stages.Encode, t3, t4);
                     waitStart = Stopwatch.GetTimestamp();
                     motion?.Write(tracking, driven, retargeter.HeadRotation);
@@ -214,13 +249,21 @@ public static class RenderPipeline
         {
             await stop.CancelAsync().ConfigureAwait(false);
             await DrainAsync(channel.Reader).ConfigureAwait(false);
-            try
+            if (faces != channel)
             {
-                await producer.ConfigureAwait(false);
+                await DrainAsync(faces.Reader).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+
+            foreach (Task stage in new[] { producer, bodyStage })
             {
-                // The producer stops when the consumer does.
+                try
+                {
+                    await stage.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The tracking stages stop when the consumer does.
+                }
             }
         }
 
@@ -283,6 +326,61 @@ public static class RenderPipeline
         catch (Exception)
         {
             // The producer's own error is reported by awaiting it, not here.
+        }
+    }
+
+    /// <summary>
+    /// The character side of the set-up, run beside the performer side: its result is taken once;
+    /// when the render fails before that, disposing waits for it and frees the generator, so an
+    /// error on either side is never left unobserved.
+    /// </summary>
+    private sealed class CharacterSetup(Task<(CharacterRig Rig, WarpGenerator Generator)> task) : IAsyncDisposable
+    {
+        private bool _taken;
+
+        public static async Task<(CharacterRig Rig, WarpGenerator Generator)> CreateAsync(RenderOptions options, Action<string>? log, CancellationToken ct)
+        {
+            CharacterRig rig = await CharacterLoader.LoadAsync(options.CharacterPath, options.RigPath, log, ct).ConfigureAwait(false);
+
+            // Two ORT threads for the generator, one for the tracker: with spinning off
+            // (InferenceEnvironment) the second worker sleeps when the core is busy.
+            var generator = new WarpGenerator(options.Size, intraOpThreads: 2, withAlpha: rig.Picture.HasAlpha);
+            try
+            {
+                generator.SetCharacter(rig);
+            }
+            catch
+            {
+                generator.Dispose();
+                throw;
+            }
+
+            return (rig, generator);
+        }
+
+        public async Task<(CharacterRig Rig, WarpGenerator Generator)> TakeAsync()
+        {
+            (CharacterRig Rig, WarpGenerator Generator) result = await task.ConfigureAwait(false);
+            _taken = true;
+            return result;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_taken)
+            {
+                return;
+            }
+
+            try
+            {
+                (_, WarpGenerator generator) = await task.ConfigureAwait(false);
+                generator.Dispose();
+            }
+            catch (Exception)
+            {
+                // The render is already failing with the performer side's error, which is the one reported.
+            }
         }
     }
 
