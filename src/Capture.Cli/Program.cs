@@ -19,6 +19,8 @@ internal static class Program
             RenderCommand.Create(),
             EvalCommand.Create(),
             CalibrateCommand.Create(),
+            ServeCommand.Create(),
+            LiveCommand.Create(),
         };
 
         return CliErrors.Run(root, args);

@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace Capture.Server.Jobs;
+
+/// <summary>
+/// The Bearer API key check for <c>/api/jobs</c>: the same key as the live API (CAPTURE_API_KEY),
+/// compared in constant time, 401 as problem+json without it.
+/// </summary>
+public static class JobsApiKey
+{
+    private const string Bearer = "Bearer ";
+
+    /// <summary>Null when the request carries the key; otherwise the 401 to answer with.</summary>
+    public static IResult? Check(HttpContext http, string expected)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        string header = http.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return JobProblems.Problem(StatusCodes.Status401Unauthorized, "API key required", "send the server's API key as 'Authorization: Bearer <key>'");
+        }
+
+        if (!Matches(header.AsSpan(Bearer.Length).Trim(), expected))
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+            return JobProblems.Problem(StatusCodes.Status401Unauthorized, "API key not valid", "the Bearer key does not match this server's API key");
+        }
+
+        return null;
+    }
+
+    private static bool Matches(ReadOnlySpan<char> presented, string expected)
+    {
+        // Hash both so the time taken depends on neither length nor the first differing character.
+        byte[] a = SHA256.HashData(Encoding.UTF8.GetBytes(presented.ToArray()));
+        byte[] b = SHA256.HashData(Encoding.UTF8.GetBytes(expected));
+        return CryptographicOperations.FixedTimeEquals(a, b) && presented.Length > 0 && expected.Length > 0;
+    }
+}
+
+/// <summary>problem+json answers for the jobs API.</summary>
+public static class JobProblems
+{
+    public static IResult Problem(int status, string title, string detail, IDictionary<string, object?>? extensions = null) =>
+        Results.Problem(statusCode: status, title: title, detail: detail, extensions: extensions);
+
+    public static IResult UnknownJob(string id) =>
+        Problem(StatusCodes.Status404NotFound, "no such job", $"there is no job '{Display(id)}' (never created, deleted, or removed by retention)");
+
+    /// <summary>An id as it may be echoed back: printable, short.</summary>
+    public static string Display(string id) =>
+        new([.. id.Take(64).Select(c => char.IsControl(c) ? '?' : c)]);
+}

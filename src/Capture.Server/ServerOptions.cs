@@ -1,0 +1,48 @@
+namespace Capture.Server;
+
+/// <summary>
+/// What `capture serve` is told: bound from configuration (section <c>Capture</c>, environment
+/// <c>CAPTURE_…</c>, e.g. <c>CAPTURE_API_KEY</c>) and the command line. Every limit is set on purpose;
+/// the comment beside each says why it is what it is.
+/// </summary>
+public sealed record ServerOptions
+{
+    /// <summary>Where Kestrel listens. Loopback by default: a live session is not for the open internet without a proxy.</summary>
+    public string Urls { get; init; } = "http://127.0.0.1:5080";
+
+    /// <summary>The key for <c>/api</c> (Bearer). Null or empty: <see cref="CaptureServer"/> generates one at start and says so.</summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>Largest upload (character picture + rig + profile): a 4096² PNG is ~30 MB at worst; 32 MiB covers it and no more.</summary>
+    public long MaxUploadBytes { get; init; } = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// Largest ingest packet. A face+iris frame in float32 is ~6 KB; an AudioChunk of 100 ms of 48 kHz stereo
+    /// is 19 KB. 256 KiB leaves room for a second of audio in one chunk and refuses anything absurd.
+    /// </summary>
+    public int MaxIngestPacketBytes { get; init; } = 256 * 1024;
+
+    /// <summary>How long a session waits for its performer (before the first connection, or after a disconnect without Bye), and how long a connected performer may stay silent.</summary>
+    public TimeSpan PerformerTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a new ingest connection has to send its Hello.</summary>
+    public TimeSpan HelloTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Malformed packets in a row after which the ingest connection is closed (one bad packet is dropped and counted; a stream of them is a broken client).</summary>
+    public int MaxConsecutiveBadPackets { get; init; } = 16;
+
+    /// <summary>Live sessions at once: each holds a generator (~6 MB at 256², ~25 MB at 512²) and renders on the shared cores.</summary>
+    public int MaxSessions { get; init; } = 32;
+
+    /// <summary>Seconds of the performer's first tracked frames averaged as their neutral face when the session has no profile.</summary>
+    public double CalibrationSeconds { get; init; } = 1.0;
+
+    /// <summary>JPEG quality of rendered frames (85: no visible blocking on faces at 256², ~15 KB a frame).</summary>
+    public int JpegQuality { get; init; } = 85;
+
+    /// <summary>Folder holding the pages (live-view.html, live-capture.html); null: wwwroot beside the application.</summary>
+    public string? WebRoot { get; init; }
+
+    /// <summary>Folder of the restored npm packages served under <c>/vendor</c> (.cache/npm); null: found above the application.</summary>
+    public string? VendorDirectory { get; init; }
+}
