@@ -1,3 +1,4 @@
+using Capture.Server.Jobs;
 using Capture.Server.Live;
 using Capture.Server.Metrics;
 using Microsoft.AspNetCore.Builder;
@@ -62,6 +63,7 @@ public static class CaptureServer
         builder.Services.AddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<LiveMetrics>().Meter));
         builder.Services.AddSingleton<LiveSessionManager>();
         builder.Services.AddSingleton<CharacterCache>();
+        builder.Services.AddCaptureJobs(builder.Configuration, options.ConfigureJobs);
 
         WebApplication app = builder.Build();
         // Created now, so the exporter sees every instrument from the first measurement.
@@ -71,6 +73,7 @@ public static class CaptureServer
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         StaticPages.Map(app, options);
         LiveEndpoints.Map(app);
+        app.MapJobs(() => options.ApiKey!, options.WebRoot);
         return app;
     }
 

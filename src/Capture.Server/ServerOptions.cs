@@ -45,4 +45,7 @@ public sealed record ServerOptions
 
     /// <summary>Folder of the restored npm packages served under <c>/vendor</c> (.cache/npm); null: found above the application.</summary>
     public string? VendorDirectory { get; init; }
+
+    /// <summary>Job settings on top of configuration section <c>Jobs</c> (data folder, limits; docs/jobs.md).</summary>
+    public Action<Capture.Jobs.JobsOptions>? ConfigureJobs { get; init; }
 }

@@ -1,18 +1,14 @@
 using System.Net.Http.Headers;
 using Capture.Jobs;
-using Capture.Server.Jobs;
+using Capture.Server;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Logging;
 
 namespace Capture.Jobs.Tests;
 
 /// <summary>
-/// A real Kestrel on a loopback port with the jobs API and pages mapped exactly as the host maps
-/// them (<see cref="JobEndpoints.AddCaptureJobs"/> + <see cref="JobEndpoints.MapJobs"/>), a fresh
-/// data folder, a real SQLite store and the real render pipeline.
+/// The real host (<see cref="CaptureServer.Build"/>, as <c>capture serve</c> runs it) on a loopback
+/// port of a real Kestrel, with a fresh data folder, a real SQLite store and the real render pipeline.
 /// </summary>
 internal sealed class JobServer : IAsyncDisposable
 {
@@ -38,23 +34,20 @@ internal sealed class JobServer : IAsyncDisposable
 
     public static async Task<JobServer> StartAsync(string dataDirectory, Action<JobsOptions>? configure = null)
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddProblemDetails();
-        builder.Services.AddCaptureJobs(null, o =>
+        var options = new ServerOptions
         {
-            o.DataDirectory = dataDirectory;
-            o.ProgressInterval = TimeSpan.FromMilliseconds(100);
-            configure?.Invoke(o);
-        });
-        WebApplication app = builder.Build();
-        string pages = Path.Combine(AppContext.BaseDirectory, "wwwroot");
-        app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(pages) });
-        app.MapJobs(() => Key, pages);
+            Urls = "http://127.0.0.1:0",
+            ApiKey = Key,
+            ConfigureJobs = o =>
+            {
+                o.DataDirectory = dataDirectory;
+                o.ProgressInterval = TimeSpan.FromMilliseconds(100);
+                configure?.Invoke(o);
+            },
+        };
+        WebApplication app = CaptureServer.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning));
         await app.StartAsync();
-        string url = app.Urls.First();
+        string url = CaptureServer.Addresses(app)[0];
         return new JobServer(app, dataDirectory, new Uri(url.EndsWith('/') ? url : url + "/"));
     }
 

@@ -1,12 +1,10 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Http;
 
 namespace Capture.Server.Jobs;
 
 /// <summary>
 /// The Bearer API key check for <c>/api/jobs</c>: the same key as the live API (CAPTURE_API_KEY),
-/// compared in constant time, 401 as problem+json without it.
+/// compared in constant time by the same <see cref="Security.Secrets.Matches"/> as the live API, 401 as problem+json without it.
 /// </summary>
 public static class JobsApiKey
 {
@@ -23,21 +21,13 @@ public static class JobsApiKey
             return JobProblems.Problem(StatusCodes.Status401Unauthorized, "API key required", "send the server's API key as 'Authorization: Bearer <key>'");
         }
 
-        if (!Matches(header.AsSpan(Bearer.Length).Trim(), expected))
+        if (!Security.Secrets.Matches(header.AsSpan(Bearer.Length).Trim(), expected))
         {
             http.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
             return JobProblems.Problem(StatusCodes.Status401Unauthorized, "API key not valid", "the Bearer key does not match this server's API key");
         }
 
         return null;
-    }
-
-    private static bool Matches(ReadOnlySpan<char> presented, string expected)
-    {
-        // Hash both so the time taken depends on neither length nor the first differing character.
-        byte[] a = SHA256.HashData(Encoding.UTF8.GetBytes(presented.ToArray()));
-        byte[] b = SHA256.HashData(Encoding.UTF8.GetBytes(expected));
-        return CryptographicOperations.FixedTimeEquals(a, b) && presented.Length > 0 && expected.Length > 0;
     }
 }
 
