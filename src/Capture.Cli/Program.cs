@@ -21,6 +21,7 @@ internal static class Program
             CalibrateCommand.Create(),
             ServeCommand.Create(),
             LiveCommand.Create(),
+            WorkerCommand.Create(),
         };
 
         return CliErrors.Run(root, args);

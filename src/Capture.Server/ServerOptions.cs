@@ -48,4 +48,10 @@ public sealed record ServerOptions
 
     /// <summary>Job settings on top of configuration section <c>Jobs</c> (data folder, limits; docs/jobs.md).</summary>
     public Action<Capture.Jobs.JobsOptions>? ConfigureJobs { get; init; }
+
+    /// <summary>
+    /// Services registered before the jobs machinery, so they take its place: scale-out registers the
+    /// PostgreSQL store and RabbitMQ queue here (Capture.Jobs.Distributed, docs/deployment.md). Null: the embedded default.
+    /// </summary>
+    public Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? ConfigureServices { get; init; }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Capture.Jobs.Distributed;
 using Capture.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
@@ -26,6 +27,7 @@ internal static class ServeCommand
             DefaultValueFactory = _ => 60,
         };
         var maxSessions = new Option<int>("--max-sessions") { Description = "Live sessions at once.", DefaultValueFactory = _ => 32 };
+        var scale = new ScaleOutOptions();
         var command = new Command("serve",
             "Run the Capture server: live sessions (POST /api/live), the capture and viewer pages, /healthz, /metrics.\n" +
             "Then open the capturePage address a session returns in a browser with a webcam, and its viewerPage in OBS " +
@@ -33,6 +35,7 @@ internal static class ServeCommand
         {
             urls, apiKey, timeout, maxSessions,
         };
+        scale.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             try
@@ -56,6 +59,8 @@ internal static class ServeCommand
                     ApiKey = key,
                     PerformerTimeout = TimeSpan.FromSeconds(seconds),
                     MaxSessions = max,
+                    ConfigureServices = scale.Read(parseResult, consume: false) is { } distributed ? s => s.AddDistributedJobs(distributed, "api") : null,
+                    ConfigureJobs = scale.DataFolder(parseResult) is { } data ? j => j.DataDirectory = data : null,
                 };
                 return await RunAsync(options, generated, cancellationToken);
             }
