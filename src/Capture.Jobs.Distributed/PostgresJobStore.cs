@@ -36,6 +36,13 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
 
     private const int SchemaVersion = 1;
 
+    /// <summary>
+    /// Since when a running job's holder has been silent: its last heartbeat, but never before the
+    /// database itself started. While PostgreSQL was down or restarting nobody could heartbeat, so a
+    /// restart of the database must not make every running job look abandoned.
+    /// </summary>
+    private const string StaleSince = "GREATEST(COALESCE(heartbeat_at, '-infinity'), pg_postmaster_start_time())";
+
     /// <summary>How long a worker waits for the database to come back before giving up on a call about its job.</summary>
     private static readonly TimeSpan s_durableDeadline = TimeSpan.FromMinutes(10);
 
@@ -176,7 +183,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
                 await using NpgsqlCommand cmd = Command(c,
                     "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = now(), frames_done = 0, fps = 0, error = NULL, " +
                     "owner = @node, heartbeat_at = now() " +
-                    "WHERE id = @id AND attempts < @max AND (state = 'queued' OR (state = 'running' AND heartbeat_at < now() - @stale)) " +
+                    "WHERE id = @id AND attempts < @max AND (state = 'queued' OR (state = 'running' AND " + StaleSince + " < now() - @stale)) " +
                     $"RETURNING {Columns}",
                     ("id", id), ("node", _node.Id), ("max", _options.MaxAttempts), ("stale", _options.StaleAfter));
                 IReadOnlyList<JobRecord> rows = await ReadAllAsync(cmd, t).ConfigureAwait(false);
@@ -191,7 +198,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
             (string State, int Attempts, bool Stale)? now = await DurableAsync("read a job", s_durableDeadline, async (c, t) =>
             {
                 await using NpgsqlCommand cmd = Command(c,
-                    "SELECT state, attempts, (heartbeat_at IS NULL OR heartbeat_at < now() - @stale) FROM jobs WHERE id = @id",
+                    "SELECT state, attempts, (" + StaleSince + " < now() - @stale) FROM jobs WHERE id = @id",
                     ("id", id), ("stale", _options.StaleAfter));
                 await using NpgsqlDataReader r = await cmd.ExecuteReaderAsync(t).ConfigureAwait(false);
                 return await r.ReadAsync(t).ConfigureAwait(false) ? (r.GetString(0), r.GetInt32(1), r.GetBoolean(2)) : ((string, int, bool)?)null;
@@ -379,12 +386,12 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
         {
             await using NpgsqlCommand requeue = Command(c,
                 "UPDATE jobs SET state = 'queued', owner = NULL, heartbeat_at = NULL, frames_done = 0, fps = 0, queued_at = now(), published_at = NULL " +
-                $"WHERE state = 'running' AND heartbeat_at < now() - @after AND attempts < @max RETURNING {Columns}",
+                $"WHERE state = 'running' AND {StaleSince} < now() - @after AND attempts < @max RETURNING {Columns}",
                 ("after", after), ("max", _options.MaxAttempts));
             var changed = new List<JobRecord>(await ReadAllAsync(requeue, t).ConfigureAwait(false));
             await using NpgsqlCommand fail = Command(c,
                 "UPDATE jobs SET state = 'failed', error = @error, finished_at = now(), owner = NULL, heartbeat_at = NULL " +
-                $"WHERE state = 'running' AND heartbeat_at < now() - @after AND attempts >= @max RETURNING {Columns}",
+                $"WHERE state = 'running' AND {StaleSince} < now() - @after AND attempts >= @max RETURNING {Columns}",
                 ("after", after), ("max", _options.MaxAttempts), ("error", PoisonReason(_options.MaxAttempts)));
             changed.AddRange(await ReadAllAsync(fail, t).ConfigureAwait(false));
             return changed;
@@ -421,7 +428,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
         {
             await using NpgsqlCommand cmd = Command(c,
                 "UPDATE jobs SET state = 'failed', error = @error, finished_at = now(), owner = NULL, heartbeat_at = NULL " +
-                "WHERE id = @id AND attempts >= @max AND (state = 'queued' OR (state = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < now() - @stale))) " +
+                "WHERE id = @id AND attempts >= @max AND (state = 'queued' OR (state = 'running' AND " + StaleSince + " < now() - @stale)) " +
                 $"RETURNING {Columns}",
                 ("id", id), ("max", _options.MaxAttempts), ("stale", _options.StaleAfter), ("error", PoisonReason(attempts)));
             IReadOnlyList<JobRecord> rows = await ReadAllAsync(cmd, t).ConfigureAwait(false);

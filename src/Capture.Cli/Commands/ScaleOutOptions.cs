@@ -1,11 +1,13 @@
 using System.CommandLine;
 using Capture.Jobs.Distributed;
+using Microsoft.Extensions.Configuration;
 
 namespace Capture.Cli.Commands;
 
 /// <summary>
 /// <c>--store</c>, <c>--queue</c> and <c>--data</c>: the scale-out settings `capture serve` and
-/// `capture worker` share (docs/deployment.md). Neither store nor queue: the embedded default.
+/// `capture worker` share (docs/deployment.md). Neither store nor queue: the embedded default. The other
+/// <see cref="DistributedJobsOptions"/> come from <c>CAPTURE_Distributed__…</c> environment variables.
 /// </summary>
 internal sealed class ScaleOutOptions
 {
@@ -46,7 +48,12 @@ internal sealed class ScaleOutOptions
             throw new CaptureUserException("scale-out needs both --store (PostgreSQL) and --queue (RabbitMQ); give both, or neither for the embedded default");
         }
 
-        var options = new DistributedJobsOptions { Store = store, Queue = queue, Consume = consume };
+        // Timings and names from the environment (CAPTURE_Distributed__StaleAfter=00:00:05, …), then the command line.
+        var options = new DistributedJobsOptions();
+        new ConfigurationBuilder().AddEnvironmentVariables("CAPTURE_").Build().GetSection(DistributedJobsOptions.Section).Bind(options);
+        options.Store = store;
+        options.Queue = queue;
+        options.Consume = consume;
         try
         {
             options.Validate();
