@@ -52,6 +52,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
     private readonly ILogger _log;
     private readonly string _where;
     private int _progressFailing;
+    private int _disposed;
 
     public PostgresJobStore(DistributedJobsOptions options, DistributedNode node, ILogger<PostgresJobStore>? log = null)
     {
@@ -420,7 +421,8 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
         $"gave up after {attempts} tries: every worker that started this job stopped before finishing it (process killed or crashed, or it lost the store); " +
         "its message is in the dead-letter queue";
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    /// <summary>Idempotent (registered as itself and as IJobStore, so disposed twice).</summary>
+    public ValueTask DisposeAsync() => Interlocked.Exchange(ref _disposed, 1) == 0 ? _dataSource.DisposeAsync() : ValueTask.CompletedTask;
 
     private async Task GiveUpAsync(string id, int attempts, CancellationToken ct)
     {

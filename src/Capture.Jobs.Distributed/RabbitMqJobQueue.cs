@@ -41,6 +41,7 @@ public sealed class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     private IChannel? _publisher;
     private Task? _consumer;
     private int _publishFailing;
+    private int _disposed;
 
     public RabbitMqJobQueue(DistributedJobsOptions options, DistributedNode node, PostgresJobStore store, ILogger<RabbitMqJobQueue>? log = null)
     {
@@ -180,6 +181,12 @@ public sealed class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Registered as itself and as IJobQueue: the container disposes it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_consumer is not null)
         {
