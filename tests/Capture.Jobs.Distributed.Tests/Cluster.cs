@@ -108,7 +108,12 @@ internal sealed class Cluster : IAsyncDisposable
             ["Jobs__ProgressInterval"] = "00:00:00.2",
         };
         WorkerProcess worker = await WorkerProcess.StartAsync(["--store", Options.Store, "--queue", Options.Queue, "--data", Data], env);
-        Workers.Add(worker);
+        lock (Workers)
+        {
+            // Workers start in parallel: the list is shared.
+            Workers.Add(worker);
+        }
+
         return worker;
     }
 
@@ -178,8 +183,13 @@ internal sealed class Cluster : IAsyncDisposable
     }
 
     /// <summary>The worker whose process id is in the owner of a running job, or null.</summary>
-    public WorkerProcess? OwnerOf(string? owner) =>
-        owner is null ? null : Workers.FirstOrDefault(w => owner.Contains($"/worker/{w.Pid}/", StringComparison.Ordinal));
+    public WorkerProcess? OwnerOf(string? owner)
+    {
+        lock (Workers)
+        {
+            return owner is null ? null : Workers.FirstOrDefault(w => owner.Contains($"/worker/{w.Pid}/", StringComparison.Ordinal));
+        }
+    }
 
     public async Task<string> DownloadResultAsync(string id)
     {

@@ -166,17 +166,25 @@ public sealed class ScaleOutTests
     {
         string clip = await TestMedia.OneSecondAsync();
         await using Cluster cluster = await Cluster.StartAsync();
-        await Task.WhenAll(cluster.StartWorkerAsync(), cluster.StartWorkerAsync());
         string poison = await cluster.SubmitAsync(clip, TestMedia.Character);
         string[] behind = [await cluster.SubmitAsync(clip, TestMedia.Character), await cluster.SubmitAsync(clip, TestMedia.Character)];
+        // Workers come once all three wait in the queue, the poison first.
+        await Task.WhenAll(cluster.StartWorkerAsync(), cluster.StartWorkerAsync());
 
         // The poison: whichever worker starts it dies at once (as a crash in a native library would make it);
         // a fresh worker takes the dead one's place, so two are always there.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int kills = 0;
+        var seen = new List<string>();
         while (true)
         {
             var row = await cluster.RowAsync(poison);
+            string observed = $"{row.State} {row.Owner} (workers {string.Join(", ", cluster.Workers.Select(w => w.Pid))})";
+            if (seen.Count == 0 || seen[^1] != observed)
+            {
+                seen.Add(observed);
+            }
+
             if (row.State == "failed")
             {
                 break;
@@ -189,6 +197,7 @@ public sealed class ScaleOutTests
                 await cluster.StartWorkerAsync();
             }
 
+            Assert.True(row.State is "queued" or "running", $"poison job {row.State} after {kills} kills; seen: {string.Join(" | ", seen)}");
             Assert.True(clock.Elapsed < s_patience, $"poison job still {row.State} after {kills} kills");
             await Task.Delay(100);
         }
