@@ -161,7 +161,9 @@ log.file.level = warning
 EOF
   if ! rmq_running; then
     tcp_open "$amqp_port" && die "port $amqp_port is taken by another program (set CAPTURE_AMQP_PORT)"
-    (rmq_env; cd "$rmq_dir" && setsid "$rmq_bin/rabbitmq-server" >"$rmq_dir/log/startup.log" 2>&1 < /dev/null &)
+    # Everything of the node's start detached from this script's output: a caller reading our stdout to
+    # its end (a test runner) must not wait for the node; `exec` leaves no shell behind holding it.
+    (rmq_env; cd "$rmq_dir" && exec setsid "$rmq_bin/rabbitmq-server") >"$rmq_dir/log/startup.log" 2>&1 < /dev/null &
   fi
   wait_for RabbitMQ 90 rmq_ready || die "RabbitMQ is not accepting connections on 127.0.0.1:$amqp_port: see $rmq_dir/log/startup.log"
 }
@@ -187,22 +189,21 @@ case "$cmd" in
   start)
     t0=$SECONDS
     install_missing
-    want pg && pg_start
-    want rabbitmq && rmq_start
+    if want pg; then pg_start; fi
+    if want rabbitmq; then rmq_start; fi
     log "ready in $((SECONDS - t0)) s (data in $base)"
-    want pg && log "PostgreSQL  $pg_conn"
-    want rabbitmq && log "RabbitMQ    $amqp_uri"
+    if want pg; then log "PostgreSQL  $pg_conn"; fi
+    if want rabbitmq; then log "RabbitMQ    $amqp_uri"; fi
     ;;
   stop)
-    want rabbitmq && rmq_stop
-    want pg && pg_stop
+    if want rabbitmq; then rmq_stop; fi
+    if want pg; then pg_stop; fi
     log "stopped"
     ;;
   restart)
-    want rabbitmq && rmq_stop
-    want pg && pg_stop
-    want pg && pg_start
-    want rabbitmq && rmq_start
+    if want rabbitmq; then rmq_stop; fi
+    if want pg; then pg_stop; pg_start; fi
+    if want rabbitmq; then rmq_start; fi
     log "restarted"
     ;;
   status)

@@ -208,12 +208,24 @@ internal sealed class Cluster : IAsyncDisposable
         }
 
         Client?.Dispose();
-        if (_app is not null)
+        try
         {
-            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await _app.StopAsync(stop.Token);
-            await _app.DisposeAsync();
+            if (_app is not null)
+            {
+                using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await _app.StopAsync(stop.Token);
+                await _app.DisposeAsync();
+            }
         }
+        finally
+        {
+            await DropAsync();
+        }
+    }
+
+    /// <summary>Removes this cluster's queues, schema and folder (each step on its own: one failing does not keep the others).</summary>
+    private async Task DropAsync()
+    {
 
         try
         {

@@ -94,12 +94,13 @@ public sealed class ScaleOutTests
     {
         string clip = await TestMedia.OneSecondAsync();
         await using Cluster cluster = await Cluster.StartAsync();
-        WorkerProcess worker = await cluster.StartWorkerAsync();
         var ids = new List<string>();
         for (int i = 0; i < 3; i++)
         {
             ids.Add(await cluster.SubmitAsync(clip, TestMedia.Character));
         }
+
+        WorkerProcess worker = await cluster.StartWorkerAsync();
 
         await WaitUntilAsync(async () => (await cluster.RowAsync(ids[0])).State == "running", "the first job to start");
         await ScaleOutEnvironment.ServicesAsync("stop", "rabbitmq");
@@ -122,8 +123,8 @@ public sealed class ScaleOutTests
     {
         string clip = await TestMedia.OneSecondAsync();
         await using Cluster cluster = await Cluster.StartAsync();
-        WorkerProcess worker = await cluster.StartWorkerAsync();
         string id = await cluster.SubmitAsync(clip, TestMedia.Character);
+        WorkerProcess worker = await cluster.StartWorkerAsync();
         await WaitUntilAsync(async () => (await cluster.RowAsync(id)).State == "running", "the job to start");
 
         await ScaleOutEnvironment.ServicesAsync("stop", "pg");
