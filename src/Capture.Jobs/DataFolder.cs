@@ -14,7 +14,7 @@ namespace Capture.Jobs;
 ///                                 result.mp4, motion/{motion.mpk, livelink.csv, motion.csv, motion.bvh}
 /// </code>
 /// </summary>
-public sealed class DataFolder
+public sealed class DataFolder : IDisposable
 {
     public const string ResultVideoName = "result.mp4";
     public const string MotionFolderName = "motion";
@@ -22,13 +22,26 @@ public sealed class DataFolder
     /// <summary>The motion files a job can have, the only names the API serves.</summary>
     public static IReadOnlyList<string> MotionFiles { get; } = ["motion.mpk", "livelink.csv", "motion.csv", "motion.bvh"];
 
-    public DataFolder(string root)
+    private FileStream? _lock;
+
+    /// <param name="root">The folder; created if missing.</param>
+    /// <param name="temporary">Deleted with everything in it when disposed (hosts without a configured folder).</param>
+    public DataFolder(string root, bool temporary = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
         Root = Path.GetFullPath(root);
+        IsTemporary = temporary;
     }
 
     public string Root { get; }
+
+    public bool IsTemporary { get; }
+
+    /// <summary>Why jobs cannot run on this folder (held by another server, unreadable database); null when they can.</summary>
+    public string? Unavailable { get; private set; }
+
+    /// <summary>Marks the folder unusable: the jobs API answers 503 with <paramref name="reason"/>, the rest of the server runs on.</summary>
+    public void MarkUnavailable(string reason) => Unavailable = reason;
 
     public string DatabasePath => Path.Combine(Root, "jobs.db");
 
@@ -36,10 +49,28 @@ public sealed class DataFolder
 
     public string JobsDirectory => Path.Combine(Root, "jobs");
 
-    /// <summary>Creates the folders; empties uploads/ (half-received uploads of a previous run were never accepted).</summary>
+    /// <summary>
+    /// Creates the folders, takes the folder's lock (one server per data folder: two would each
+    /// recover the other's running jobs) and empties uploads/ (half-received uploads of a previous
+    /// run were never accepted).
+    /// </summary>
+    /// <exception cref="IOException">Another process holds the folder.</exception>
     public void Prepare()
     {
         Directory.CreateDirectory(Root);
+        if (_lock is null)
+        {
+            try
+            {
+                // FileShare.None is an exclusive flock on Linux; the OS drops it when the process dies (kill -9 too).
+                _lock = new FileStream(Path.Combine(Root, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException ex)
+            {
+                throw new IOException($"the data folder {Root} is in use by another Capture server; give each server its own data folder (capture serve --data DIR)", ex);
+            }
+        }
+
         Directory.CreateDirectory(JobsDirectory);
         if (Directory.Exists(UploadsDirectory))
         {
@@ -153,6 +184,24 @@ public sealed class DataFolder
         }
 
         return leaf.Length > 120 ? leaf[..120] : leaf;
+    }
+
+    /// <summary>Releases the lock; deletes a temporary folder.</summary>
+    public void Dispose()
+    {
+        _lock?.Dispose();
+        _lock = null;
+        if (IsTemporary && Directory.Exists(Root))
+        {
+            try
+            {
+                Directory.Delete(Root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A file still open elsewhere: the OS's temp cleaning takes it.
+            }
+        }
     }
 
     private static string CheckedId(string id) =>

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Capture.Media;
-using Capture.Retargeting.Rendering;
+using Capture.Pipeline.Rendering;
 using Microsoft.Extensions.Options;
 
 namespace Capture.Jobs;

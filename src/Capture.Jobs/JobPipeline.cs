@@ -1,8 +1,9 @@
 using Capture.Core.Tracking;
 using Capture.Media;
+using Capture.Pipeline;
+using Capture.Pipeline.Rendering;
 using Capture.Retargeting;
 using Capture.Retargeting.Calibration;
-using Capture.Retargeting.Rendering;
 using Capture.Retargeting.Rigs;
 using Capture.Tracking;
 

@@ -27,6 +27,11 @@ public sealed class JobRetention : BackgroundService
     /// <summary>One sweep: removes every job that finished before now − retention. Returns how many.</summary>
     public async Task<int> SweepAsync(CancellationToken ct = default)
     {
+        if (_data.Unavailable is not null)
+        {
+            return 0;
+        }
+
         IReadOnlyList<string> expired = await _store.ListFinishedBeforeAsync(DateTimeOffset.UtcNow - _options.Retention, ct).ConfigureAwait(false);
         foreach (string id in expired)
         {

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Capture.Media;
-using Capture.Retargeting.Rendering;
+using Capture.Pipeline.Rendering;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -43,9 +43,23 @@ public sealed class JobRunner : BackgroundService
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         _options.Validate();
-        _data.Prepare();
-        await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<string> pending = await _store.RecoverAsync(cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> pending;
+        try
+        {
+            _data.Prepare();
+            await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            pending = await _store.RecoverAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            // The live side of the server does not need the data folder: it runs on, and the
+            // jobs API answers 503 with this reason.
+            _data.MarkUnavailable($"jobs are unavailable: {ex.Message}");
+            _log.LogError("jobs: {Reason}", _data.Unavailable);
+            return;
+        }
+
+        _log.LogInformation(_data.IsTemporary ? "jobs: data folder {Root} (temporary: no data folder configured, deleted at stop)" : "jobs: data folder {Root}", _data.Root);
         foreach (string id in pending)
         {
             await _queue.EnqueueAsync(id, cancellationToken).ConfigureAwait(false);
@@ -160,8 +174,10 @@ public sealed class JobRunner : BackgroundService
                 // One rename makes the whole result visible at once.
                 Directory.Move(work, _data.ResultDirectory(id));
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (Exception) when (stop.IsCancellationRequested)
             {
+                // Whatever the pipeline threw while being stopped (a cancellation, or a pipe to a
+                // killed ffmpeg), it was the shutdown.
                 await progress.StopAsync().ConfigureAwait(false);
                 DeleteQuietly(work);
                 // Shutdown: the job goes back to queued and runs again at the next start.
@@ -170,7 +186,7 @@ public sealed class JobRunner : BackgroundService
                 _log.LogInformation("jobs: job {Id} stopped by shutdown, queued again", id);
                 return;
             }
-            catch (OperationCanceledException) when (running.Cancel.IsCancellationRequested)
+            catch (Exception) when (running.Cancel.IsCancellationRequested)
             {
                 final = JobState.Canceled;
                 error = "canceled";

@@ -9,8 +9,16 @@ public sealed class JobsOptions
 {
     public const string Section = "Jobs";
 
-    /// <summary>The data folder: the job database, uploads and results. Default <c>data</c> under the working directory.</summary>
-    public string DataDirectory { get; set; } = "data";
+    /// <summary>
+    /// The data folder: the job database, uploads and results. <c>capture serve</c> uses
+    /// <see cref="DefaultDataDirectory"/> unless told otherwise (<c>--data</c>); a host built without
+    /// one (tests, benchmarks) gets a temporary folder of its own, deleted when it stops.
+    /// </summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary><c>$XDG_DATA_HOME/capture</c> (usually <c>~/.local/share/capture</c>).</summary>
+    public static string DefaultDataDirectory =>
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "capture");
 
     /// <summary>Jobs rendered at once. 1 by default: one render already keeps two cores busy (tracker and generator overlap).</summary>
     public int Concurrency { get; set; } = 1;
@@ -39,7 +47,7 @@ public sealed class JobsOptions
     /// <summary>Throws naming the first setting that makes no sense (called at start).</summary>
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(DataDirectory))
+        if (DataDirectory is not null && DataDirectory.Trim().Length == 0)
         {
             throw new InvalidDataException("Jobs:DataDirectory is empty");
         }

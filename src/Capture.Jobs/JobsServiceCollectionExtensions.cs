@@ -31,7 +31,13 @@ public static class JobsServiceCollectionExtensions
             return true;
         }).ValidateOnStart();
 
-        services.AddSingleton(sp => new DataFolder(sp.GetRequiredService<IOptions<JobsOptions>>().Value.DataDirectory));
+        services.AddSingleton(sp =>
+        {
+            string? configured = sp.GetRequiredService<IOptions<JobsOptions>>().Value.DataDirectory;
+            return configured is not null
+                ? new DataFolder(configured)
+                : new DataFolder(Directory.CreateTempSubdirectory("capture-jobs-").FullName, temporary: true);
+        });
         if (!services.Any(d => d.ServiceType == typeof(IJobStore)))
         {
             services.AddSingleton<IJobStore>(sp => new SqliteJobStore(sp.GetRequiredService<DataFolder>().DatabasePath));

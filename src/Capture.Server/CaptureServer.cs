@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Capture.Server.Jobs;
 using Capture.Server.Live;
 using Capture.Server.Metrics;
@@ -6,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -30,12 +32,24 @@ public static class CaptureServer
             throw new ArgumentException("the server needs an API key (ResolveApiKey makes one when none is configured)", nameof(options));
         }
 
+        options.Validate();
+
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = [],
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.WebHost.UseUrls(options.Urls);
+        if (options.SocketSendBufferBytes > 0)
+        {
+            builder.WebHost.UseSockets(s => s.CreateBoundListenSocket = endpoint =>
+            {
+                Socket listen = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+                listen.SendBufferSize = options.SocketSendBufferBytes;
+                return listen;
+            });
+        }
+
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -69,6 +83,9 @@ public static class CaptureServer
         WebApplication app = builder.Build();
         // Created now, so the exporter sees every instrument from the first measurement.
         app.Services.GetRequiredService<PrometheusExporter>();
+        // Stopping waits for open requests, and live sockets stay open while their session runs: end them first.
+        LiveSessionManager sessions = app.Services.GetRequiredService<LiveSessionManager>();
+        app.Lifetime.ApplicationStopping.Register(() => sessions.EndAll("the server is shutting down"));
         // Anything unforeseen is a 500 problem+json (logged), never a bare connection reset.
         app.UseExceptionHandler();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });

@@ -1,10 +1,12 @@
 using System.Net.WebSockets;
 using Capture.Media;
 using Capture.Retargeting.Calibration;
+using Capture.Pipeline;
 using Capture.Retargeting.Rigs;
 using Capture.Server.Live;
 using Capture.Server.Metrics;
 using Capture.Server.Security;
+using Capture.Tracking.Face;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -155,6 +157,8 @@ public static class LiveEndpoints
                 return Problem(StatusCodes.Status422UnprocessableEntity, title, message);
             }
 
+            // The renderer completes landmark-only frames against the canonical face (loaded once a process).
+            await CanonicalFace.LoadAsync(http.RequestAborted).ConfigureAwait(false);
             LiveSession session;
             try
             {
@@ -218,8 +222,11 @@ public static class LiveEndpoints
             return;
         }
 
+        // The viewer token, or the performer's (which grants more): the capture page shows the character it drives.
         string token = http.Request.Query["token"].ToString();
-        if (!Secrets.Matches(token, session.ViewerToken))
+        bool viewer = Secrets.Matches(token, session.ViewerToken);
+        bool performer = Secrets.Matches(token, session.PerformerToken);
+        if (!(viewer | performer))
         {
             await Problem(StatusCodes.Status401Unauthorized, "viewer token not valid", "the frames URL needs this session's viewer token as ?token=").ExecuteAsync(http).ConfigureAwait(false);
             return;

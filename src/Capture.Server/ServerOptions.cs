@@ -22,6 +22,14 @@ public sealed record ServerOptions
     /// </summary>
     public int MaxIngestPacketBytes { get; init; } = 256 * 1024;
 
+    /// <summary>
+    /// Kernel send buffer per connection (SO_SNDBUF, set on the listening socket and inherited). Linux would
+    /// otherwise grow it to megabytes, i.e. seconds of video queued for a viewer that stopped reading, which
+    /// defeats "latest frame wins". 128 KiB is ~8 frames at 256² (~0.25 s at 30 fps) and does not slow
+    /// loopback or LAN page downloads measurably. 0 leaves the OS default.
+    /// </summary>
+    public int SocketSendBufferBytes { get; init; } = 128 * 1024;
+
     /// <summary>How long a session waits for its performer (before the first connection, or after a disconnect without Bye), and how long a connected performer may stay silent.</summary>
     public TimeSpan PerformerTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -54,4 +62,38 @@ public sealed record ServerOptions
     /// PostgreSQL store and RabbitMQ queue here (Capture.Jobs.Distributed, docs/deployment.md). Null: the embedded default.
     /// </summary>
     public Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? ConfigureServices { get; init; }
+
+    /// <summary>Checks every limit at start, so a bad setting is one clear message rather than a failure mid-session.</summary>
+    /// <exception cref="ArgumentException">A setting out of range, named with its value.</exception>
+    public void Validate()
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok)
+            {
+                throw new ArgumentException(message);
+            }
+        }
+
+        Require(!string.IsNullOrWhiteSpace(Urls), "Urls is empty");
+        foreach (string url in Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            // Kestrel reads an address it cannot parse as "any host, port 80", i.e. every interface: refuse it instead.
+            // Its wildcards (*, +) are checked as a plain host name.
+            string checkable = url.Replace("://*", "://any", StringComparison.Ordinal).Replace("://+", "://any", StringComparison.Ordinal);
+            Require(Uri.TryCreate(checkable, UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/"
+                && System.Text.RegularExpressions.Regex.IsMatch(url, @":\d{1,5}/?$"),
+                $"'{url}' is not an http://HOST:PORT address (e.g. http://127.0.0.1:5080; port 0 picks a free port)");
+        }
+
+        Require(MaxUploadBytes >= 64 * 1024, $"MaxUploadBytes {MaxUploadBytes} is below 64 KiB: no character picture fits");
+        Require(MaxIngestPacketBytes is >= 16 * 1024 and <= 16 * 1024 * 1024, $"MaxIngestPacketBytes {MaxIngestPacketBytes} is not in 16 KiB..16 MiB");
+        Require(PerformerTimeout > TimeSpan.Zero, $"PerformerTimeout {PerformerTimeout} must be positive");
+        Require(HelloTimeout > TimeSpan.Zero, $"HelloTimeout {HelloTimeout} must be positive");
+        Require(MaxConsecutiveBadPackets >= 1, $"MaxConsecutiveBadPackets {MaxConsecutiveBadPackets} must be at least 1");
+        Require(MaxSessions >= 1, $"MaxSessions {MaxSessions} must be at least 1");
+        Require(CalibrationSeconds is > 0 and <= 10, $"CalibrationSeconds {CalibrationSeconds} is not in (0, 10]");
+        Require(JpegQuality is >= 1 and <= 100, $"JpegQuality {JpegQuality} is not in 1..100");
+        Require(SocketSendBufferBytes >= 0, $"SocketSendBufferBytes {SocketSendBufferBytes} is negative");
+    }
 }

@@ -1,8 +1,9 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Capture.Protocol.MessagePack;
+using MessagePack;
 
 namespace Capture.Protocol.Tests;
 
@@ -86,7 +87,7 @@ internal static class NodeInterop
         return stdout.Result;
     }
 
-    /// <summary>The canonical form of what <see cref="MessagePackReader.ReadObject"/> returns (see canonical.mjs).</summary>
+    /// <summary>The canonical form of what <see cref="GenericValue.Read"/> returns (see canonical.mjs).</summary>
     public static JsonNode? Canonical(object? v) => v switch
     {
         null => null,
@@ -116,4 +117,82 @@ internal static class NodeInterop
         BinaryPrimitives.WriteDoubleBigEndian(bits, d);
         return new JsonObject { ["f"] = Convert.ToHexStringLower(bits) };
     }
+}
+
+/// <summary>An extension value other than a timestamp, as <see cref="GenericValue.Read"/> returns it.</summary>
+public sealed record MessagePackExtension(sbyte Type, byte[] Data);
+
+/// <summary>A timestamp extension value, seconds since the Unix epoch plus nanoseconds.</summary>
+public readonly record struct MessagePackTimestamp(long Seconds, uint Nanoseconds);
+
+/// <summary>
+/// Reads any MessagePack value with MessagePack-CSharp's reader into plain objects (null, bool, long/ulong, float,
+/// double, string, byte[], object?[], a list of key/value pairs for maps, <see cref="MessagePackExtension"/>,
+/// <see cref="MessagePackTimestamp"/> with full nanoseconds). For the interop tests only: it allocates.
+/// </summary>
+public static class GenericValue
+{
+    public static object? Read(ref MessagePackReader r)
+    {
+        switch (r.NextMessagePackType)
+        {
+            case MessagePackType.Nil:
+                r.ReadNil();
+                return null;
+            case MessagePackType.Boolean:
+                return r.ReadBoolean();
+            case MessagePackType.Integer:
+                return r.NextCode == MessagePackCode.UInt64 ? r.ReadUInt64() : r.ReadInt64();
+            case MessagePackType.Float:
+                return r.NextCode == MessagePackCode.Float32 ? r.ReadSingle() : r.ReadDouble();
+            case MessagePackType.String:
+                return r.ReadString();
+            case MessagePackType.Binary:
+                return r.ReadBytes()!.Value.ToArray();
+            case MessagePackType.Array:
+                {
+                    int n = r.ReadArrayHeader();
+                    object?[] items = new object?[n];
+                    for (int i = 0; i < n; i++)
+                    {
+                        items[i] = Read(ref r);
+                    }
+
+                    return items;
+                }
+
+            case MessagePackType.Map:
+                {
+                    int n = r.ReadMapHeader();
+                    var entries = new List<KeyValuePair<object?, object?>>(n);
+                    for (int i = 0; i < n; i++)
+                    {
+                        object? key = Read(ref r);
+                        object? value = Read(ref r);
+                        entries.Add(new(key, value));
+                    }
+
+                    return entries;
+                }
+
+            case MessagePackType.Extension:
+                {
+                    ExtensionHeader header = r.ReadExtensionFormatHeader();
+                    byte[] data = r.ReadRaw(header.Length).ToArray();
+                    return header.TypeCode == -1 ? Timestamp(data) : new MessagePackExtension(header.TypeCode, data);
+                }
+
+            default:
+                throw new InvalidDataException($"format byte 0x{r.NextCode:x2} is never used in MessagePack");
+        }
+    }
+
+    private static MessagePackTimestamp Timestamp(byte[] data) => data.Length switch
+    {
+        4 => new MessagePackTimestamp(BinaryPrimitives.ReadUInt32BigEndian(data), 0),
+        8 => new MessagePackTimestamp(
+            (long)(BinaryPrimitives.ReadUInt64BigEndian(data) & 0x3_ffff_ffffUL), (uint)(BinaryPrimitives.ReadUInt64BigEndian(data) >> 34)),
+        12 => new MessagePackTimestamp(BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(4)), BinaryPrimitives.ReadUInt32BigEndian(data)),
+        _ => throw new InvalidDataException($"timestamp of {data.Length} bytes"),
+    };
 }

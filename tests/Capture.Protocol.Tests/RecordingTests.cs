@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using Capture.Protocol.MessagePack;
+using MessagePack;
 using Capture.Protocol.Recording;
 using Capture.Protocol.Schema;
 using Capture.Protocol.Transport;
@@ -95,7 +96,7 @@ public sealed class RecordingTests
         int count = 0;
         while (reader.TryReadNext(out ReadOnlyMemory<byte> packet))
         {
-            var r = new MessagePackReader(packet.Span);
+            var r = new MessagePackReader(packet);
             r.Skip();
             Assert.True(r.End);
             count++;

@@ -26,7 +26,7 @@ internal static class LiveCommand
         var session = new Option<string?>("--session") { Description = "Join an existing session (its id) instead of creating one; needs --token." };
         var token = new Option<string?>("--token") { Description = "With --session: the session's performerToken." };
         var vmc = new Option<string?>("--vmc") { Description = "Also send the tracking as VMC (OSC over UDP) to HOST:PORT, e.g. 127.0.0.1:39539 for VSeeFace or Warudo." };
-        var audio = new Option<string?>("--audio") { Description = "Send audio too: a microphone (pulse/alsa device) or a file. Not available in this build yet." };
+        var audio = new Option<string?>("--audio") { Description = "Send audio too (viewers get it as it comes): pulse[:NAME] or alsa[:DEVICE] (a microphone), lavfi:GRAPH, or a file played at real time." };
         var maxFrames = new Option<long?>("--max-frames") { Description = "Stop after sending this many frames (default: until the source ends or Ctrl+C)." };
         var noIris = new Option<bool>("--no-iris") { Description = "Plain face mesh (no iris points, no gaze): faster tracking." };
         var noViewer = new Option<bool>("--no-viewer") { Description = "Do not watch the session's frames (then no glass-to-glass latency is measured)." };
@@ -39,17 +39,7 @@ internal static class LiveCommand
             source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, noViewer,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
-        {
-            try
-            {
-                return await RunAsync(parseResult, source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, noViewer, cancellationToken);
-            }
-            catch (Exception ex) when (ex is CaptureUserException or IOException or InvalidDataException or OperationCanceledException or LiveApiException)
-            {
-                CliErrors.Report(ex);
-                return 1;
-            }
-        });
+            await RunAsync(parseResult, source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, noViewer, cancellationToken));
         return command;
     }
 
@@ -68,11 +58,6 @@ internal static class LiveCommand
         if (!Uri.TryCreate(serverText, UriKind.Absolute, out Uri? server) || server.Scheme is not ("http" or "https"))
         {
             throw new CaptureUserException($"--server '{serverText}' is not an http:// or https:// address (e.g. http://127.0.0.1:5080)");
-        }
-
-        if (p.GetValue(audioOpt) is not null)
-        {
-            throw new CaptureUserException("--audio is not available in this build yet (audio passthrough comes with the NAudio sources)");
         }
 
         long? maxFrames = p.GetValue(maxFramesOpt);
@@ -121,6 +106,10 @@ internal static class LiveCommand
             {
                 throw new CaptureUserException($"cannot reach {server}: {ex.Message} (is `capture serve` running?)", ex);
             }
+            catch (LiveApiException ex)
+            {
+                throw new CaptureUserException(ex.Message, ex);
+            }
 
             created = true;
             AnsiConsole.MarkupLine($"session [green]{Markup.Escape(info.Id)}[/] created");
@@ -137,6 +126,7 @@ internal static class LiveCommand
             Iris = !p.GetValue(noIrisOpt),
             MaxFrames = maxFrames,
             Vmc = vmc,
+            Audio = p.GetValue(audioOpt),
         };
         Console.Out.Flush();
         LivePerformerResult result;
@@ -168,6 +158,11 @@ internal static class LiveCommand
             long renderedBehind = r.FramesSent - r.Viewed.Count;
             Console.WriteLine(string.Create(c, $"viewer: {r.Viewed.Count} frames received ({Math.Max(0, renderedBehind)} of those sent never reached it: dropped on the server or still in flight)"));
             Console.WriteLine(string.Create(c, $"glass-to-glass (capture → viewer received): p50 {Percentile(latency, 50):F1} ms, p99 {Percentile(latency, 99):F1} ms, max {latency.Max():F1} ms"));
+        }
+
+        if (r.AudioChunksSent > 0)
+        {
+            Console.WriteLine(string.Create(c, $"audio: {r.AudioChunksSent} chunks sent ({r.AudioChunksSent * 0.02:F1} s), {r.AudioChunksViewed} came back to the viewer"));
         }
 
         if (r.ServerClose is not null)

@@ -26,11 +26,14 @@ internal sealed class ScaleOutOptions
         Description = "The jobs data folder (uploads, inputs, results). In scale-out mode every node must see the same folder (shared storage).",
     };
 
-    public void AddTo(Command command)
+    public void AddTo(Command command, bool includeData = true)
     {
         command.Options.Add(Store);
         command.Options.Add(Queue);
-        command.Options.Add(Data);
+        if (includeData)
+        {
+            command.Options.Add(Data);
+        }
     }
 
     /// <summary>The scale-out settings, or null for the embedded default. Throws naming the problem when only one of --store/--queue is given.</summary>

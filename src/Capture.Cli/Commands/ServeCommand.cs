@@ -28,54 +28,58 @@ internal static class ServeCommand
         };
         var maxSessions = new Option<int>("--max-sessions") { Description = "Live sessions at once.", DefaultValueFactory = _ => 32 };
         var scale = new ScaleOutOptions();
+        var data = new Option<string?>("--data") { Description = $"Jobs' data folder (database, uploads, results; docs/jobs.md). Default: configuration Jobs:DataDirectory, else {Capture.Jobs.JobsOptions.DefaultDataDirectory}." };
         var command = new Command("serve",
-            "Run the Capture server: live sessions (POST /api/live), the capture and viewer pages, /healthz, /metrics.\n" +
+            "Run the Capture server: live sessions (POST /api/live), the capture and viewer pages, /healthz, /metrics;\n" +
+            "jobs (POST /api/jobs, the upload page at /, the rig page at /rig.html; docs/jobs.md).\n" +
             "Then open the capturePage address a session returns in a browser with a webcam, and its viewerPage in OBS " +
             "(Browser Source), or stream from this machine with `capture live`. See docs/live.md.")
         {
-            urls, apiKey, timeout, maxSessions,
+            urls, apiKey, timeout, maxSessions, data,
         };
-        scale.AddTo(command);
+        scale.AddTo(command, includeData: false); // --data is the option above, in both modes
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            try
+            double seconds = parseResult.GetValue(timeout);
+            if (!(seconds > 0))
             {
-                double seconds = parseResult.GetValue(timeout);
-                if (!(seconds > 0))
-                {
-                    throw new CaptureUserException($"--performer-timeout {seconds} must be more than 0 seconds");
-                }
-
-                int max = parseResult.GetValue(maxSessions);
-                if (max < 1)
-                {
-                    throw new CaptureUserException($"--max-sessions {max} must be at least 1");
-                }
-
-                (string key, bool generated) = CaptureServer.ResolveApiKey(parseResult.GetValue(apiKey));
-                var options = new ServerOptions
-                {
-                    Urls = parseResult.GetValue(urls)!,
-                    ApiKey = key,
-                    PerformerTimeout = TimeSpan.FromSeconds(seconds),
-                    MaxSessions = max,
-                    ConfigureServices = scale.Read(parseResult, consume: false) is { } distributed ? s => s.AddDistributedJobs(distributed, "api") : null,
-                    ConfigureJobs = scale.DataFolder(parseResult) is { } data ? j => j.DataDirectory = data : null,
-                };
-                return await RunAsync(options, generated, cancellationToken);
+                throw new CaptureUserException($"--performer-timeout {seconds} must be more than 0 seconds");
             }
-            catch (Exception ex) when (ex is CaptureUserException or IOException or InvalidDataException or OperationCanceledException)
+
+            int max = parseResult.GetValue(maxSessions);
+            if (max < 1)
             {
-                CliErrors.Report(ex);
-                return 1;
+                throw new CaptureUserException($"--max-sessions {max} must be at least 1");
             }
+
+            (string key, bool generated) = CaptureServer.ResolveApiKey(parseResult.GetValue(apiKey));
+            var options = new ServerOptions
+            {
+                Urls = parseResult.GetValue(urls)!,
+                ApiKey = key,
+                PerformerTimeout = TimeSpan.FromSeconds(seconds),
+                MaxSessions = max,
+                ConfigureServices = scale.Read(parseResult, consume: false) is { } distributed ? s => s.AddDistributedJobs(distributed, "api") : null,
+                ConfigureJobs = o => o.DataDirectory = parseResult.GetValue(data) ?? o.DataDirectory ?? Capture.Jobs.JobsOptions.DefaultDataDirectory,
+            };
+            return await RunAsync(options, generated, cancellationToken);
         });
         return command;
     }
 
     private static async Task<int> RunAsync(ServerOptions options, bool generatedKey, CancellationToken ct)
     {
-        await using WebApplication app = CaptureServer.Build(options);
+        WebApplication built;
+        try
+        {
+            built = CaptureServer.Build(options);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CaptureUserException($"cannot start the server: {ex.Message}", ex);
+        }
+
+        await using WebApplication app = built;
         try
         {
             await app.StartAsync(ct);
@@ -89,6 +93,10 @@ internal static class ServeCommand
         {
             // Plain lines (no markup): scripts and the tests read the address from here.
             Console.WriteLine($"listening on {address}");
+            if (Uri.TryCreate(address, UriKind.Absolute, out Uri? uri) && !uri.IsLoopback)
+            {
+                AnsiConsole.MarkupLine($"[yellow]warning:[/] {Markup.Escape(address)} is reachable from other machines; the API key and session tokens guard it, but plain http is not encrypted (put https or a reverse proxy in front)");
+            }
         }
 
         Console.WriteLine(generatedKey

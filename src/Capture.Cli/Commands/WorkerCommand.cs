@@ -34,33 +34,26 @@ internal static class WorkerCommand
             prefetch, concurrency,
         };
         scale.AddTo(command);
+        // Bad input (CaptureUserException, InvalidDataException, IOException) goes to CliErrors: one red line, exit 1.
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            try
+            DistributedJobsOptions options = scale.Read(parseResult, consume: true)
+                ?? throw new CaptureUserException("capture worker needs --store (PostgreSQL) and --queue (RabbitMQ)");
+            int p = parseResult.GetValue(prefetch);
+            if (p is < 1 or > 1000)
             {
-                DistributedJobsOptions options = scale.Read(parseResult, consume: true)
-                    ?? throw new CaptureUserException("capture worker needs --store (PostgreSQL) and --queue (RabbitMQ)");
-                int p = parseResult.GetValue(prefetch);
-                if (p is < 1 or > 1000)
-                {
-                    throw new CaptureUserException($"--prefetch {p} must be 1..1000");
-                }
-
-                int n = parseResult.GetValue(concurrency);
-                if (n is < 1 or > 64)
-                {
-                    throw new CaptureUserException($"--concurrency {n} must be 1..64");
-                }
-
-                options.Prefetch = (ushort)p;
-                string data = scale.DataFolder(parseResult) ?? Path.GetFullPath("data");
-                return await RunAsync(options, data, n, cancellationToken);
+                throw new CaptureUserException($"--prefetch {p} must be 1..1000");
             }
-            catch (Exception ex) when (ex is CaptureUserException or IOException or InvalidDataException or OperationCanceledException)
+
+            int n = parseResult.GetValue(concurrency);
+            if (n is < 1 or > 64)
             {
-                CliErrors.Report(ex);
-                return 1;
+                throw new CaptureUserException($"--concurrency {n} must be 1..64");
             }
+
+            options.Prefetch = (ushort)p;
+            string data = scale.DataFolder(parseResult) ?? Path.GetFullPath(JobsOptions.DefaultDataDirectory);
+            return await RunAsync(options, data, n, cancellationToken);
         });
         return command;
     }

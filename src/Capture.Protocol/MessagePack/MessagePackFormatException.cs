@@ -2,12 +2,21 @@ namespace Capture.Protocol.MessagePack;
 
 /// <summary>
 /// Bad MessagePack input: truncated, nested too deep, longer than a <see cref="MessagePackLimits"/> allows,
-/// or of a type the reader did not expect. The message names the byte offset and what was expected.
+/// or of a type the reader did not expect. The message names the byte offset and what was wrong; when
+/// MessagePack-CSharp's reader found it, its exception is the inner exception.
 /// </summary>
 public class MessagePackFormatException : FormatException
 {
     public MessagePackFormatException(string message, long offset, bool isTruncated = false)
         : base($"{message} (at byte offset {offset})")
+    {
+        Offset = offset;
+        IsTruncated = isTruncated;
+    }
+
+    /// <summary>Bad input MessagePack-CSharp's reader found (<paramref name="innerException"/>), at <paramref name="offset"/>.</summary>
+    public MessagePackFormatException(string message, long offset, bool isTruncated, Exception? innerException)
+        : base($"{message} (at byte offset {offset})", innerException)
     {
         Offset = offset;
         IsTruncated = isTruncated;

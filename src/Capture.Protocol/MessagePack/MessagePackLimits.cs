@@ -1,9 +1,12 @@
+using MessagePack;
+
 namespace Capture.Protocol.MessagePack;
 
 /// <summary>
-/// Limits a <see cref="MessagePackReader"/> enforces, so input from the network cannot make it allocate,
-/// recurse or loop without bound. Every length is also checked against the bytes actually left, so a
-/// header that lies about its length fails at once instead of waiting for data that is not there.
+/// The schema's own limits on top of MessagePack-CSharp's <see cref="MessagePackSecurity.UntrustedData"/>, so input
+/// from the network cannot make <see cref="Schema.ProtocolReader"/> allocate, recurse or loop without bound.
+/// MessagePack-CSharp's reader itself checks every length and element count against the bytes actually left,
+/// so a header that lies about its length fails at once instead of waiting for data that is not there.
 /// </summary>
 public sealed record MessagePackLimits
 {
@@ -33,4 +36,12 @@ public sealed record MessagePackLimits
 
     /// <summary>Largest whole input the reader accepts.</summary>
     public int MaxMessageSize { get; init; } = 2 * 1024 * 1024;
+
+    /// <summary>
+    /// MessagePack-CSharp's untrusted-data settings with <see cref="MaxDepth"/> as the object-graph depth: every
+    /// array or map entered (also while skipping unknown fields) steps the reader's depth through it.
+    /// </summary>
+    public MessagePackSecurity Security => _security ??= MessagePackSecurity.UntrustedData.WithMaximumObjectGraphDepth(MaxDepth);
+
+    private MessagePackSecurity? _security;
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Capture.Protocol.MessagePack;
 using Capture.Protocol.Schema;
 using Capture.Protocol.Transport;
+using MessagePack;
 
 namespace Capture.Protocol.Recording;
 
@@ -40,7 +41,8 @@ public sealed class RecordingWriter : IDisposable
         w.Write("source");
         w.Write(source);
         w.Write("created");
-        w.WriteTimestamp(DateTime.UtcNow);
+        w.Write(DateTime.UtcNow);
+        w.Flush();
         _stream.Write(_buffer.WrittenSpan);
     }
 
@@ -144,12 +146,12 @@ public sealed class RecordingReader : IDisposable
             throw new InvalidDataException($"{_name}: empty file; a recording starts with a header value");
         }
 
+        var r = new MessagePackReader(value);
         try
         {
-            var r = new MessagePackReader(value.Span, _limits);
-            if (r.PeekType() != MessagePackType.Map)
+            if (r.NextMessagePackType != MessagePackType.Map)
             {
-                throw new InvalidDataException($"{_name}: not a Capture recording (the first value is a {r.PeekType()}, not the header map)");
+                throw new InvalidDataException($"{_name}: not a Capture recording (the first value is a {r.NextMessagePackType}, not the header map)");
             }
 
             int n = r.ReadMapHeader();
@@ -160,23 +162,23 @@ public sealed class RecordingReader : IDisposable
             DateTime created = default;
             for (int i = 0; i < n; i++)
             {
-                string? key = r.ReadString();
+                string? key = UntrustedReads.ReadString(ref r, _limits);
                 switch (key)
                 {
-                    case "format": format = r.ReadString(); break;
-                    case "source": source = r.ReadString() ?? ""; break;
+                    case "format": format = UntrustedReads.ReadString(ref r, _limits); break;
+                    case "source": source = UntrustedReads.ReadString(ref r, _limits) ?? ""; break;
                     case "created": created = r.ReadDateTime(); break;
                     case "version":
-                        int parts = r.ReadArrayHeader();
+                        int parts = UntrustedReads.ReadArrayHeader(ref r, _limits);
                         major = parts > 0 ? r.ReadInt32() : -1;
                         minor = parts > 1 ? r.ReadInt32() : 0;
                         for (int p = 2; p < parts; p++)
                         {
-                            r.Skip();
+                            UntrustedReads.Skip(ref r, _limits);
                         }
 
                         break;
-                    default: r.Skip(); break;
+                    default: UntrustedReads.Skip(ref r, _limits); break;
                 }
             }
 
@@ -192,9 +194,9 @@ public sealed class RecordingReader : IDisposable
 
             return new RecordingHeader(major, minor, source, created);
         }
-        catch (MessagePackFormatException ex)
+        catch (Exception ex) when ((ex as MessagePackFormatException ?? UntrustedReads.Translate(ex, r.Consumed)) is { } bad)
         {
-            throw new InvalidDataException($"{_name}: bad header value: {ex.Message}", ex);
+            throw new InvalidDataException($"{_name}: bad header value: {bad.Message}", ex);
         }
     }
 
@@ -211,28 +213,35 @@ public sealed class RecordingReader : IDisposable
 
             available = _end - _start;
             int window = Math.Min(available, _limits.MaxMessageSize);
+            var r = new MessagePackReader(_buffer.AsMemory(_start, window));
+            MessagePackFormatException? bad;
             try
             {
-                var r = new MessagePackReader(_buffer.AsSpan(_start, window), _limits);
-                r.Skip();
-                value = _buffer.AsMemory(_start, r.Position);
-                _start += r.Position;
+                UntrustedReads.Skip(ref r, _limits);
+                int length = (int)r.Consumed;
+                value = _buffer.AsMemory(_start, length);
+                _start += length;
                 return true;
             }
-            catch (MessagePackFormatException ex) when (ex.IsTruncated && window < _limits.MaxMessageSize && Fill())
+            catch (Exception ex) when ((ex as MessagePackFormatException ?? UntrustedReads.Translate(ex, r.Consumed)) is { } b)
+            {
+                bad = b;
+            }
+
+            if (bad.IsTruncated && window < _limits.MaxMessageSize && Fill())
             {
                 // Needed more bytes than were buffered; Fill() read more, try the value again.
+                continue;
             }
-            catch (MessagePackFormatException ex) when (ex.IsTruncated)
+
+            if (bad.IsTruncated)
             {
                 throw new InvalidDataException(
                     $"{_name}: the recording ends inside a value that starts at byte offset {Offset} (only {_end - _start} bytes of it are there); " +
-                    $"the {PacketCount} packets before it were read", ex);
+                    $"the {PacketCount} packets before it were read", bad);
             }
-            catch (MessagePackFormatException ex)
-            {
-                throw new InvalidDataException($"{_name}: bad value at byte offset {Offset}: {ex.Message}", ex);
-            }
+
+            throw new InvalidDataException($"{_name}: bad value at byte offset {Offset}: {bad.Message}", bad);
         }
     }
 

@@ -3,11 +3,14 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using Capture.Core.Tracking;
 using Capture.Protocol.MessagePack;
+using MessagePack;
 
 namespace Capture.Protocol.Schema;
 
 /// <summary>
-/// Decodes schema v1 packets (docs/protocol.md) from untrusted input. One instance is reused packet
+/// Decodes schema v1 packets (docs/protocol.md) from untrusted input with MessagePack-CSharp's low-level
+/// <see cref="MessagePackReader"/> under <see cref="MessagePackLimits"/> (its <see cref="MessagePackSecurity.UntrustedData"/>
+/// depth plus the schema's sizes and counts); every problem is a <see cref="MessagePackFormatException"/>. One instance is reused packet
 /// after packet: <see cref="Read"/> fills <see cref="Frame"/>, <see cref="Audio"/>, … for the kind it
 /// returns, so decoding tracking frames and audio allocates nothing per packet. Everything it exposes
 /// stays valid until the next <see cref="Read"/>; after a thrown exception the fields of the kind being
@@ -17,6 +20,7 @@ namespace Capture.Protocol.Schema;
 public sealed class ProtocolReader
 {
     private readonly MessagePackLimits _limits;
+    private readonly PinnedSpanMemory _pinned = new();
     private byte[] _audio = [];
     private byte[] _jpeg = [];
 
@@ -51,10 +55,31 @@ public sealed class ProtocolReader
     public int LastTypeNumber { get; private set; }
 
     /// <summary>Decodes one packet. Throws <see cref="MessagePackFormatException"/> or <see cref="ProtocolVersionException"/> on bad input.</summary>
-    public MessageKind Read(ReadOnlySpan<byte> packet)
+    public unsafe MessageKind Read(ReadOnlySpan<byte> packet)
     {
-        var r = new MessagePackReader(packet, _limits);
-        int fields = r.ReadArrayHeader();
+        UntrustedReads.CheckMessageSize(packet.Length, _limits);
+        fixed (byte* p = packet)
+        {
+            _pinned.Set(p, packet.Length);
+            var r = new MessagePackReader(_pinned.Memory);
+            try
+            {
+                return ReadEnvelope(ref r);
+            }
+            catch (Exception ex) when (UntrustedReads.Translate(ex, r.Consumed) is { } bad)
+            {
+                throw bad;
+            }
+            finally
+            {
+                _pinned.Clear();
+            }
+        }
+    }
+
+    private MessageKind ReadEnvelope(ref MessagePackReader r)
+    {
+        int fields = UntrustedReads.ReadArrayHeader(ref r, _limits);
         if (fields < 2)
         {
             throw new MessagePackFormatException($"Envelope has {fields} elements; expected at least [version, type]", 0);
@@ -66,7 +91,7 @@ public sealed class ProtocolReader
         if (major != ProtocolVersion.Major)
         {
             int? minor = null;
-            if (type == (int)MessageKind.Hello && fields > 2 && r.PeekType() == MessagePackType.Integer)
+            if (type == (int)MessageKind.Hello && fields > 2 && r.NextMessagePackType == MessagePackType.Integer)
             {
                 minor = r.ReadInt32();
             }
@@ -80,18 +105,18 @@ public sealed class ProtocolReader
         switch (kind)
         {
             case MessageKind.Hello: used = ReadHello(ref r, body); break;
-            case MessageKind.TrackingFrame: used = ReadTrackingFrame(ref r, body, Frame); break;
+            case MessageKind.TrackingFrame: used = ReadTrackingFrame(ref r, body, Frame, _limits); break;
             case MessageKind.AudioChunk: used = ReadAudio(ref r, body); break;
             case MessageKind.Stats: used = ReadStats(ref r, body); break;
             case MessageKind.RenderedFrame: used = ReadRendered(ref r, body); break;
             case MessageKind.Ack:
-                Require(body, 2, kind, r.Position);
+                Require(body, 2, kind, r.Consumed);
                 Ack = new AckMessage((MessageKind)r.ReadInt32(), ReadWholeNumber(ref r));
                 used = 2;
                 break;
             case MessageKind.Bye:
-                Require(body, 1, kind, r.Position);
-                Bye = new ByeMessage(r.ReadString());
+                Require(body, 1, kind, r.Consumed);
+                Bye = new ByeMessage(UntrustedReads.ReadString(ref r, _limits));
                 used = 1;
                 break;
             default:
@@ -102,12 +127,12 @@ public sealed class ProtocolReader
 
         for (int i = used; i < body; i++)
         {
-            r.Skip();
+            UntrustedReads.Skip(ref r, _limits);
         }
 
         if (!r.End)
         {
-            throw new MessagePackFormatException($"{r.Remaining} bytes follow the end of the message", r.Position);
+            throw new MessagePackFormatException($"{r.Sequence.Length - r.Consumed} bytes follow the end of the message", r.Consumed);
         }
 
         return kind;
@@ -124,10 +149,31 @@ public sealed class ProtocolReader
         }
     }
 
-    private MessageKind ReadInto(ReadOnlySpan<byte> packet, TrackingFrame destination)
+    private unsafe MessageKind ReadInto(ReadOnlySpan<byte> packet, TrackingFrame destination)
     {
-        var r = new MessagePackReader(packet, _limits);
-        int fields = r.ReadArrayHeader();
+        UntrustedReads.CheckMessageSize(packet.Length, _limits);
+        fixed (byte* p = packet)
+        {
+            _pinned.Set(p, packet.Length);
+            var r = new MessagePackReader(_pinned.Memory);
+            try
+            {
+                return ReadInto(ref r, destination);
+            }
+            catch (Exception ex) when (UntrustedReads.Translate(ex, r.Consumed) is { } bad)
+            {
+                throw bad;
+            }
+            finally
+            {
+                _pinned.Clear();
+            }
+        }
+    }
+
+    private MessageKind ReadInto(ref MessagePackReader r, TrackingFrame destination)
+    {
+        int fields = UntrustedReads.ReadArrayHeader(ref r, _limits);
         if (fields < 2)
         {
             throw new MessagePackFormatException($"Envelope has {fields} elements; expected at least [version, type]", 0);
@@ -145,10 +191,10 @@ public sealed class ProtocolReader
             return Enum.IsDefined((MessageKind)LastTypeNumber) ? (MessageKind)LastTypeNumber : MessageKind.Unknown;
         }
 
-        int used = ReadTrackingFrame(ref r, fields - 2, destination);
+        int used = ReadTrackingFrame(ref r, fields - 2, destination, _limits);
         for (int i = used; i < fields - 2; i++)
         {
-            r.Skip();
+            UntrustedReads.Skip(ref r, _limits);
         }
 
         return MessageKind.TrackingFrame;
@@ -160,12 +206,12 @@ public sealed class ProtocolReader
     /// </summary>
     private static long ReadWholeNumber(ref MessagePackReader r)
     {
-        if (r.PeekType() != MessagePackType.Float)
+        if (r.NextMessagePackType != MessagePackType.Float)
         {
             return r.ReadInt64();
         }
 
-        int at = r.Position;
+        long at = r.Consumed;
         double d = r.ReadDouble();
         if (Math.Floor(d) != d || d < -9.2233720368547758e18 || d >= 9.2233720368547758e18)
         {
@@ -175,7 +221,7 @@ public sealed class ProtocolReader
         return (long)d;
     }
 
-    private static void Require(int body, int needed, MessageKind kind, int offset)
+    private static void Require(int body, int needed, MessageKind kind, long offset)
     {
         if (body < needed)
         {
@@ -185,26 +231,26 @@ public sealed class ProtocolReader
 
     private int ReadHello(ref MessagePackReader r, int body)
     {
-        Require(body, 4, MessageKind.Hello, r.Position);
+        Require(body, 4, MessageKind.Hello, r.Consumed);
         int minor = r.ReadInt32();
-        int count = r.ReadArrayHeader();
+        int count = UntrustedReads.ReadArrayHeader(ref r, _limits);
         string[] caps = new string[count];
         for (int i = 0; i < count; i++)
         {
-            int at = r.Position;
-            caps[i] = r.ReadString() ?? throw new MessagePackFormatException("Capability is nil; expected a string", at);
+            long at = r.Consumed;
+            caps[i] = UntrustedReads.ReadString(ref r, _limits) ?? throw new MessagePackFormatException("Capability is nil; expected a string", at);
         }
 
-        int performerAt = r.Position;
-        string performer = r.ReadString() ?? throw new MessagePackFormatException("Performer id is nil; expected a string", performerAt);
-        string? token = r.ReadString();
+        long performerAt = r.Consumed;
+        string performer = UntrustedReads.ReadString(ref r, _limits) ?? throw new MessagePackFormatException("Performer id is nil; expected a string", performerAt);
+        string? token = UntrustedReads.ReadString(ref r, _limits);
         Hello = new HelloMessage(minor, caps, performer, token);
         return 4;
     }
 
-    private static int ReadTrackingFrame(ref MessagePackReader r, int body, TrackingFrame frame)
+    private static int ReadTrackingFrame(ref MessagePackReader r, int body, TrackingFrame frame, MessagePackLimits limits)
     {
-        Require(body, 6, MessageKind.TrackingFrame, r.Position);
+        Require(body, 6, MessageKind.TrackingFrame, r.Consumed);
         frame.Sequence = ReadWholeNumber(ref r);
         frame.CaptureTimestampUs = ReadWholeNumber(ref r);
         frame.ImageWidth = r.ReadInt32();
@@ -217,38 +263,38 @@ public sealed class ProtocolReader
         }
         else
         {
-            int at = r.Position;
-            int n = r.ReadArrayHeader();
+            long at = r.Consumed;
+            int n = UntrustedReads.ReadArrayHeader(ref r, limits);
             if (n < ProtocolWriter.FaceFields)
             {
                 throw new MessagePackFormatException($"Face has {n} fields; v1 needs {ProtocolWriter.FaceFields}", at);
             }
 
             face.Present = true;
-            face.Score = r.ReadSingle();
-            ReadFaceLandmarks(ref r, face.Landmarks, "Face landmarks");
-            ReadFloats(ref r, face.Blendshapes, "blendshapes");
-            int poseAt = r.Position;
-            int poseCount = r.ReadArrayHeader();
+            face.Score = UntrustedReads.ReadSingle(ref r);
+            ReadFaceLandmarks(ref r, face.Landmarks, "Face landmarks", limits);
+            ReadFloats(ref r, face.Blendshapes, "blendshapes", limits);
+            long poseAt = r.Consumed;
+            int poseCount = UntrustedReads.ReadArrayHeader(ref r, limits);
             if (poseCount < ProtocolWriter.HeadPoseFloats)
             {
                 throw new MessagePackFormatException($"Head pose has {poseCount} numbers; expected {ProtocolWriter.HeadPoseFloats}", poseAt);
             }
 
-            var q = new Quaternion(r.ReadSingle(), r.ReadSingle(), r.ReadSingle(), r.ReadSingle());
-            var t = new Vector3(r.ReadSingle(), r.ReadSingle(), r.ReadSingle());
+            var q = new Quaternion(UntrustedReads.ReadSingle(ref r), UntrustedReads.ReadSingle(ref r), UntrustedReads.ReadSingle(ref r), UntrustedReads.ReadSingle(ref r));
+            var t = new Vector3(UntrustedReads.ReadSingle(ref r), UntrustedReads.ReadSingle(ref r), UntrustedReads.ReadSingle(ref r));
             for (int i = ProtocolWriter.HeadPoseFloats; i < poseCount; i++)
             {
-                r.Skip();
+                UntrustedReads.Skip(ref r, limits);
             }
 
             face.HeadPose = new HeadPose(q, t);
             // Field 5 (v1.1): the 10 iris points as a bin like the landmarks; nil or any other type there
             // (a writer that put something else in that slot) reads as no iris and is skipped.
-            face.HasIris = n >= ProtocolWriter.FaceFieldsWithIris && r.PeekType() == MessagePackType.Binary;
+            face.HasIris = n >= ProtocolWriter.FaceFieldsWithIris && r.NextMessagePackType == MessagePackType.Binary;
             if (face.HasIris)
             {
-                ReadFaceLandmarks(ref r, face.Iris, "Iris");
+                ReadFaceLandmarks(ref r, face.Iris, "Iris", limits);
             }
             else
             {
@@ -257,7 +303,7 @@ public sealed class ProtocolReader
 
             for (int i = face.HasIris ? ProtocolWriter.FaceFieldsWithIris : ProtocolWriter.FaceFields; i < n; i++)
             {
-                r.Skip();
+                UntrustedReads.Skip(ref r, limits);
             }
         }
 
@@ -268,19 +314,19 @@ public sealed class ProtocolReader
         }
         else
         {
-            int at = r.Position;
-            int n = r.ReadArrayHeader();
+            long at = r.Consumed;
+            int n = UntrustedReads.ReadArrayHeader(ref r, limits);
             if (n < ProtocolWriter.BodyFields)
             {
                 throw new MessagePackFormatException($"Body has {n} fields; v1 needs {ProtocolWriter.BodyFields}", at);
             }
 
             bodyObs.Present = true;
-            bodyObs.Score = r.ReadSingle();
-            ReadFloats(ref r, MemoryMarshal.Cast<Vector4, float>(bodyObs.Landmarks.AsSpan()), "body landmarks");
+            bodyObs.Score = UntrustedReads.ReadSingle(ref r);
+            ReadFloats(ref r, MemoryMarshal.Cast<Vector4, float>(bodyObs.Landmarks.AsSpan()), "body landmarks", limits);
             for (int i = ProtocolWriter.BodyFields; i < n; i++)
             {
-                r.Skip();
+                UntrustedReads.Skip(ref r, limits);
             }
         }
 
@@ -288,10 +334,10 @@ public sealed class ProtocolReader
         return 6;
     }
 
-    private static void ReadFaceLandmarks(ref MessagePackReader r, Vector3[] landmarks, string what)
+    private static void ReadFaceLandmarks(ref MessagePackReader r, Vector3[] landmarks, string what, MessagePackLimits limits)
     {
-        int at = r.Position;
-        ReadOnlySpan<byte> bin = r.ReadBinary();
+        long at = r.Consumed;
+        ReadOnlySpan<byte> bin = UntrustedReads.ReadBinary(ref r, limits);
         Span<float> dest = MemoryMarshal.Cast<Vector3, float>(landmarks.AsSpan());
         if (bin.Length == dest.Length * 2)
         {
@@ -311,10 +357,10 @@ public sealed class ProtocolReader
         }
     }
 
-    private static void ReadFloats(ref MessagePackReader r, Span<float> dest, string what)
+    private static void ReadFloats(ref MessagePackReader r, Span<float> dest, string what, MessagePackLimits limits)
     {
-        int at = r.Position;
-        ReadOnlySpan<byte> bin = r.ReadBinary();
+        long at = r.Consumed;
+        ReadOnlySpan<byte> bin = UntrustedReads.ReadBinary(ref r, limits);
         if (bin.Length != dest.Length * 4)
         {
             throw new MessagePackFormatException($"{what} bin has {bin.Length} bytes; expected {dest.Length * 4} ({dest.Length} float32)", at);
@@ -340,12 +386,12 @@ public sealed class ProtocolReader
 
     private int ReadAudio(ref MessagePackReader r, int body)
     {
-        Require(body, 5, MessageKind.AudioChunk, r.Position);
+        Require(body, 5, MessageKind.AudioChunk, r.Consumed);
         long seq = ReadWholeNumber(ref r);
         long ts = ReadWholeNumber(ref r);
-        int rateAt = r.Position;
+        long rateAt = r.Consumed;
         int rate = r.ReadInt32();
-        int channelsAt = r.Position;
+        long channelsAt = r.Consumed;
         int channels = r.ReadInt32();
         if (rate is <= 0 or > 768_000)
         {
@@ -357,8 +403,8 @@ public sealed class ProtocolReader
             throw new MessagePackFormatException($"Audio channel count {channels} is not in 1..32", channelsAt);
         }
 
-        int pcmAt = r.Position;
-        ReadOnlySpan<byte> pcm = r.ReadBinary();
+        long pcmAt = r.Consumed;
+        ReadOnlySpan<byte> pcm = UntrustedReads.ReadBinary(ref r, _limits);
         if (pcm.Length % (2 * channels) != 0)
         {
             throw new MessagePackFormatException($"Audio data of {pcm.Length} bytes is not a whole number of {channels}-channel s16 frames", pcmAt);
@@ -377,11 +423,11 @@ public sealed class ProtocolReader
 
     private int ReadRendered(ref MessagePackReader r, int body)
     {
-        Require(body, 6, MessageKind.RenderedFrame, r.Position);
+        Require(body, 6, MessageKind.RenderedFrame, r.Consumed);
         long seq = ReadWholeNumber(ref r);
         long captured = ReadWholeNumber(ref r);
         long rendered = ReadWholeNumber(ref r);
-        int sizeAt = r.Position;
+        long sizeAt = r.Consumed;
         int width = r.ReadInt32();
         int height = r.ReadInt32();
         if (width is <= 0 or > 8192 || height is <= 0 or > 8192)
@@ -389,7 +435,7 @@ public sealed class ProtocolReader
             throw new MessagePackFormatException($"Rendered frame size {width}x{height} is not in 1..8192", sizeAt);
         }
 
-        ReadOnlySpan<byte> jpeg = r.ReadBinary();
+        ReadOnlySpan<byte> jpeg = UntrustedReads.ReadBinary(ref r, _limits);
         if (_jpeg.Length < jpeg.Length)
         {
             _jpeg = new byte[Math.Max(jpeg.Length, 64 * 1024)];
@@ -403,8 +449,8 @@ public sealed class ProtocolReader
 
     private int ReadStats(ref MessagePackReader r, int body)
     {
-        Require(body, 6, MessageKind.Stats, r.Position);
-        Stats = new StatsMessage(ReadWholeNumber(ref r), ReadWholeNumber(ref r), ReadWholeNumber(ref r), ReadWholeNumber(ref r), r.ReadSingle(), ReadWholeNumber(ref r));
+        Require(body, 6, MessageKind.Stats, r.Consumed);
+        Stats = new StatsMessage(ReadWholeNumber(ref r), ReadWholeNumber(ref r), ReadWholeNumber(ref r), ReadWholeNumber(ref r), UntrustedReads.ReadSingle(ref r), ReadWholeNumber(ref r));
         return 6;
     }
 }

@@ -4,13 +4,16 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using Capture.Core.Tracking;
 using Capture.Protocol.MessagePack;
+using MessagePack;
 
 namespace Capture.Protocol.Schema;
 
 /// <summary>
-/// Encodes schema v1 messages (docs/protocol.md). Each call writes one complete packet (one MessagePack
-/// array) to the output; nothing is allocated, so encoding into a reused <see cref="PooledBufferWriter"/>
-/// is allocation-free per frame.
+/// Encodes schema v1 messages (docs/protocol.md) with MessagePack-CSharp's low-level <see cref="MessagePackWriter"/>.
+/// Each call writes one complete packet (one MessagePack array) to the output and flushes it there; nothing is
+/// allocated, so encoding into a reused <see cref="PooledBufferWriter"/> is allocation-free per frame. The bytes are
+/// the schema's: integers in their smallest format (non-negative ones in the unsigned formats), floats as float 32,
+/// str 8 for 32..255-byte strings, bin 8/16/32 — exactly what MessagePack-CSharp writes for these calls.
 /// </summary>
 public static class ProtocolWriter
 {
@@ -27,7 +30,7 @@ public static class ProtocolWriter
     public static void WriteHello(IBufferWriter<byte> output, HelloMessage hello)
     {
         ArgumentNullException.ThrowIfNull(hello);
-        var w = Envelope(output, MessageKind.Hello, 4);
+        MessagePackWriter w = Envelope(output, MessageKind.Hello, 4);
         w.Write(hello.Minor);
         w.WriteArrayHeader(hello.Capabilities.Count);
         foreach (string c in hello.Capabilities)
@@ -37,12 +40,13 @@ public static class ProtocolWriter
 
         w.Write(hello.PerformerId);
         w.Write(hello.AuthToken);
+        w.Flush();
     }
 
     public static void WriteTrackingFrame(IBufferWriter<byte> output, TrackingFrame frame, LandmarkEncoding encoding = LandmarkEncoding.Int16)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        var w = Envelope(output, MessageKind.TrackingFrame, 7);
+        MessagePackWriter w = Envelope(output, MessageKind.TrackingFrame, 7);
         w.Write(frame.Sequence);
         w.Write(frame.CaptureTimestampUs);
         w.Write(frame.ImageWidth);
@@ -53,8 +57,8 @@ public static class ProtocolWriter
         {
             w.WriteArrayHeader(face.HasIris ? FaceFieldsWithIris : FaceFields);
             w.Write(face.Score);
-            WriteFaceLandmarks(w, face.Landmarks, encoding);
-            WriteFloatsLittleEndian(w, face.Blendshapes);
+            WriteFaceLandmarks(ref w, face.Landmarks, encoding);
+            WriteFloatsLittleEndian(ref w, face.Blendshapes);
             w.WriteArrayHeader(HeadPoseFloats);
             Quaternion q = face.HeadPose.Rotation;
             Vector3 t = face.HeadPose.Translation;
@@ -68,7 +72,7 @@ public static class ProtocolWriter
             if (face.HasIris)
             {
                 // The 10 iris points, encoded like the 468 landmarks (same int16 scale or float32).
-                WriteFaceLandmarks(w, face.Iris, encoding);
+                WriteFaceLandmarks(ref w, face.Iris, encoding);
             }
         }
         else
@@ -81,7 +85,7 @@ public static class ProtocolWriter
         {
             w.WriteArrayHeader(BodyFields);
             w.Write(body.Score);
-            WriteFloatsLittleEndian(w, MemoryMarshal.Cast<Vector4, float>(body.Landmarks.AsSpan()));
+            WriteFloatsLittleEndian(ref w, MemoryMarshal.Cast<Vector4, float>(body.Landmarks.AsSpan()));
         }
         else
         {
@@ -90,6 +94,7 @@ public static class ProtocolWriter
 
         // Hands: reserved in v1 (always nil); a v1.x writer may put [left, right] here.
         w.WriteNil();
+        w.Flush();
     }
 
     /// <summary>An audio chunk; <paramref name="pcm"/> is interleaved signed 16-bit little-endian samples.</summary>
@@ -100,12 +105,13 @@ public static class ProtocolWriter
             throw new ArgumentException($"PCM length {pcm.Length} is not a whole number of {header.Channels}-channel s16 frames", nameof(pcm));
         }
 
-        var w = Envelope(output, MessageKind.AudioChunk, 5);
+        MessagePackWriter w = Envelope(output, MessageKind.AudioChunk, 5);
         w.Write(header.Sequence);
         w.Write(header.TimestampUs);
         w.Write(header.SampleRate);
         w.Write(header.Channels);
-        w.WriteBinary(pcm);
+        w.Write(pcm);
+        w.Flush();
     }
 
     /// <summary>A rendered frame (v1.2): the header, then <paramref name="jpeg"/> as one bin.</summary>
@@ -116,42 +122,47 @@ public static class ProtocolWriter
             throw new ArgumentException($"Rendered frame size {header.Width}x{header.Height} is not positive", nameof(header));
         }
 
-        var w = Envelope(output, MessageKind.RenderedFrame, 6);
+        MessagePackWriter w = Envelope(output, MessageKind.RenderedFrame, 6);
         w.Write(header.Sequence);
         w.Write(header.CaptureTimestampUs);
         w.Write(header.RenderedTimestampUs);
         w.Write(header.Width);
         w.Write(header.Height);
-        w.WriteBinary(jpeg);
+        w.Write(jpeg);
+        w.Flush();
     }
 
     public static void WriteStats(IBufferWriter<byte> output, StatsMessage stats)
     {
-        var w = Envelope(output, MessageKind.Stats, 6);
+        MessagePackWriter w = Envelope(output, MessageKind.Stats, 6);
         w.Write(stats.TimestampUs);
         w.Write(stats.FramesSent);
         w.Write(stats.FramesDropped);
         w.Write(stats.FramesLost);
         w.Write(stats.FramesPerSecond);
         w.Write(stats.LatencyUs);
+        w.Flush();
     }
 
     public static void WriteAck(IBufferWriter<byte> output, AckMessage ack)
     {
-        var w = Envelope(output, MessageKind.Ack, 2);
+        MessagePackWriter w = Envelope(output, MessageKind.Ack, 2);
         w.Write((int)ack.Kind);
         w.Write(ack.Sequence);
+        w.Flush();
     }
 
     public static void WriteBye(IBufferWriter<byte> output, ByeMessage bye)
     {
         ArgumentNullException.ThrowIfNull(bye);
-        var w = Envelope(output, MessageKind.Bye, 1);
+        MessagePackWriter w = Envelope(output, MessageKind.Bye, 1);
         w.Write(bye.Reason);
+        w.Flush();
     }
 
     private static MessagePackWriter Envelope(IBufferWriter<byte> output, MessageKind kind, int fields)
     {
+        ArgumentNullException.ThrowIfNull(output);
         var w = new MessagePackWriter(output);
         w.WriteArrayHeader(2 + fields);
         w.Write(ProtocolVersion.Major);
@@ -159,17 +170,17 @@ public static class ProtocolWriter
         return w;
     }
 
-    private static void WriteFaceLandmarks(MessagePackWriter w, Vector3[] landmarks, LandmarkEncoding encoding)
+    private static void WriteFaceLandmarks(ref MessagePackWriter w, Vector3[] landmarks, LandmarkEncoding encoding)
     {
         ReadOnlySpan<float> values = MemoryMarshal.Cast<Vector3, float>(landmarks.AsSpan());
         if (encoding == LandmarkEncoding.Float32)
         {
-            WriteFloatsLittleEndian(w, values);
+            WriteFloatsLittleEndian(ref w, values);
             return;
         }
 
         int length = values.Length * 2;
-        w.WriteBinaryHeader(length);
+        w.WriteBinHeader(length);
         Span<byte> dest = w.GetSpan(length);
         for (int i = 0; i < values.Length; i++)
         {
@@ -185,10 +196,10 @@ public static class ProtocolWriter
         return float.IsNaN(scaled) ? (short)0 : (short)Math.Clamp(scaled, short.MinValue, short.MaxValue);
     }
 
-    private static void WriteFloatsLittleEndian(MessagePackWriter w, ReadOnlySpan<float> values)
+    private static void WriteFloatsLittleEndian(ref MessagePackWriter w, ReadOnlySpan<float> values)
     {
         int length = values.Length * 4;
-        w.WriteBinaryHeader(length);
+        w.WriteBinHeader(length);
         Span<byte> dest = w.GetSpan(length);
         if (BitConverter.IsLittleEndian)
         {

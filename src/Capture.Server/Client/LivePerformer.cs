@@ -6,6 +6,7 @@ using Capture.Core.Frames;
 using Capture.Core.Timing;
 using Capture.Core.Tracking;
 using Capture.Media;
+using Capture.Media.Audio;
 using Capture.Protocol.Export;
 using Capture.Protocol.MessagePack;
 using Capture.Protocol.Schema;
@@ -36,19 +37,30 @@ public sealed record LivePerformerOptions
     /// <summary>Also send each tracked frame as VMC (OSC over UDP) to this receiver.</summary>
     public IPEndPoint? Vmc { get; init; }
 
+    /// <summary>Also send audio: <c>pulse[:NAME]</c>, <c>alsa[:DEVICE]</c>, <c>lavfi:GRAPH</c> or a file (played at real time), as AudioChunks.</summary>
+    public string? Audio { get; init; }
+
     /// <summary>Goes into the Hello.</summary>
     public string PerformerId { get; init; } = "capture-live";
 }
 
 /// <summary>What a run of <see cref="LivePerformer"/> saw.</summary>
 public sealed record LivePerformerResult(
-    long FramesCaptured, long FramesSent, long SourceDrops, IReadOnlyList<double> TrackMs, IReadOnlyList<ViewedFrame> Viewed, double Seconds, string? ServerClose);
+    long FramesCaptured, long FramesSent, long SourceDrops, IReadOnlyList<double> TrackMs, IReadOnlyList<ViewedFrame> Viewed, double Seconds, string? ServerClose)
+{
+    /// <summary>AudioChunks sent (0 without audio).</summary>
+    public long AudioChunksSent { get; init; }
+
+    /// <summary>AudioChunks the viewer got back.</summary>
+    public long AudioChunksViewed { get; init; }
+}
 
 /// <summary>
 /// The performer side of a live session in code (`capture live`, the live benchmarks): frames from a camera,
 /// lavfi or a file paced at its own rate → a one-frame live queue (oldest dropped, counted) → the C# tracker
 /// → stamped with the Unix-epoch clock (µs) at capture → schema-v1 TrackingFrames over the ingest WebSocket
-/// (and VMC where asked). Capabilities sent: face, blendshapes, headpose (and iris).
+/// (and VMC where asked), plus AudioChunks from a microphone or file where asked. Capabilities sent: face,
+/// blendshapes, headpose (and iris, audio).
 /// </summary>
 public static class LivePerformer
 {
@@ -61,6 +73,11 @@ public static class LivePerformer
         bool paced = source is not ILiveFrameSource;
         log?.Invoke($"source: {source.Description}{(paced ? ", played at its own rate" : "")}");
         using VmcSender? vmc = options.Vmc is null ? null : new VmcSender(options.Vmc);
+        using IAudioSource? audio = options.Audio is null ? null : await AudioSources.OpenAsync(options.Audio, realTime: true, ct).ConfigureAwait(false);
+        if (audio is not null)
+        {
+            log?.Invoke($"audio: {audio.Description}");
+        }
 
         using var ingest = new ClientWebSocket();
         await ingest.ConnectAsync(options.IngestUrl, ct).ConfigureAwait(false);
@@ -69,6 +86,11 @@ public static class LivePerformer
         if (options.Iris)
         {
             capabilities.Add("iris");
+        }
+
+        if (audio is not null)
+        {
+            capabilities.Add("audio");
         }
 
         ProtocolWriter.WriteHello(packet, new HelloMessage(ProtocolVersion.Minor, capabilities, options.PerformerId, options.PerformerToken));
@@ -124,6 +146,12 @@ public static class LivePerformer
             }
         }, CancellationToken.None);
 
+        // Video and audio share the socket, which takes one send at a time.
+        using var sendLock = new SemaphoreSlim(1, 1);
+        long audioSent = 0;
+        Task audioLoop = audio is null ? Task.CompletedTask : Task.Factory.StartNew(
+            () => SendAudioAsync(audio, ingest, sendLock, () => Interlocked.Increment(ref audioSent), stop.Token),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         var tracking = new TrackingFrame();
         var trackMs = new List<double>(1024);
         long sent = 0;
@@ -143,7 +171,15 @@ public static class LivePerformer
                 ProtocolWriter.WriteTrackingFrame(packet, tracking, LandmarkEncoding.Int16);
                 try
                 {
-                    await ingest.SendAsync(packet.WrittenMemory, WebSocketMessageType.Binary, true, ct).ConfigureAwait(false);
+                    await sendLock.WaitAsync(ct).ConfigureAwait(false);
+                    try
+                    {
+                        await ingest.SendAsync(packet.WrittenMemory, WebSocketMessageType.Binary, true, ct).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        sendLock.Release();
+                    }
                 }
                 catch (WebSocketException ex)
                 {
@@ -179,14 +215,25 @@ public static class LivePerformer
             {
                 left.Dispose();
             }
+
+            try
+            {
+                await audioLoop.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+            {
+                // Stopped with the video, or the server went away (reported by the video loop).
+            }
         }
 
         IReadOnlyList<ViewedFrame> viewed = [];
+        long audioViewed = 0;
         if (viewer is not null)
         {
             // The last frames are still being rendered: give them a moment before saying bye.
             await Task.Delay(TimeSpan.FromMilliseconds(500), CancellationToken.None).ConfigureAwait(false);
             viewed = viewer.Frames;
+            audioViewed = viewer.AudioChunks;
             await viewer.DisposeAsync().ConfigureAwait(false);
         }
 
@@ -208,7 +255,44 @@ public static class LivePerformer
         }
 
         long sourceDrops = drops + (source is ILiveFrameSource live ? live.DroppedFrames : 0);
-        return new LivePerformerResult(captured, sent, sourceDrops, trackMs, viewed, clock.Elapsed.TotalSeconds, closed);
+        return new LivePerformerResult(captured, sent, sourceDrops, trackMs, viewed, clock.Elapsed.TotalSeconds, closed)
+        {
+            AudioChunksSent = Interlocked.Read(ref audioSent),
+            AudioChunksViewed = audioViewed,
+        };
+    }
+
+    // Chunks from the (real-time) audio source, stamped on the Unix clock like the video, as AudioChunk packets.
+    private static async Task SendAudioAsync(IAudioSource audio, ClientWebSocket ingest, SemaphoreSlim sendLock, Action counted, CancellationToken ct)
+    {
+        short[] pcm = new short[audio.ChunkFrames * audio.Channels];
+        using var packet = new PooledBufferWriter(8 * 1024);
+        long sequence = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            int frames = audio.Read(pcm, out long timestampUs);
+            if (frames == 0)
+            {
+                return;
+            }
+
+            // The source stamps live chunks on CaptureClock; the wire wants the Unix clock, as for video.
+            long unixUs = UnixClock.NowUs - (CaptureClock.NowUs - timestampUs);
+            packet.Reset();
+            ProtocolWriter.WriteAudioChunk(packet, new AudioChunkHeader(sequence++, unixUs, audio.SampleRate, audio.Channels),
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(pcm.AsSpan(0, frames * audio.Channels)));
+            await sendLock.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await ingest.SendAsync(packet.WrittenMemory, WebSocketMessageType.Binary, true, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                sendLock.Release();
+            }
+
+            counted();
+        }
     }
 
     /// <summary>Opens the performer's source: cameras and lavfi run live; a file is paced by the caller.</summary>

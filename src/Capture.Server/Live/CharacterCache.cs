@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Capture.Pipeline;
 using Capture.Retargeting.Rigs;
 
 namespace Capture.Server.Live;

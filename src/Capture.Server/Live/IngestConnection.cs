@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Numerics;
 using System.Net.WebSockets;
 using System.Text;
 using Capture.Core.Timing;
+using Capture.Core.Tracking;
 using Capture.Protocol.MessagePack;
 using Capture.Protocol.Schema;
 using Capture.Server.Metrics;
@@ -26,6 +28,7 @@ internal sealed class IngestConnection
     private readonly LiveMetrics _metrics;
     private readonly ILogger _logger;
     private readonly ProtocolReader _reader = new(MessagePackLimits.Untrusted);
+    private long _malformedSeen;
 
     public IngestConnection(WebSocket socket, LiveSession session, LiveSessionManager manager, ServerOptions options, LiveMetrics metrics, ILogger logger)
     {
@@ -112,6 +115,9 @@ internal sealed class IngestConnection
                 {
                     switch (_reader.Read(packet))
                     {
+                        case MessageKind.TrackingFrame when Implausible(_reader.Frame) is string implausible:
+                            problem = implausible;
+                            break;
                         case MessageKind.TrackingFrame:
                             long latencyUs = UnixClock.NowUs - _reader.Frame.CaptureTimestampUs;
                             if (latencyUs is >= 0 and < 60_000_000)
@@ -135,8 +141,11 @@ internal sealed class IngestConnection
                             break;
                     }
 
-                    badInARow = 0;
-                    continue;
+                    if (problem is null)
+                    {
+                        badInARow = 0;
+                        continue;
+                    }
                 }
                 catch (ProtocolVersionException ex)
                 {
@@ -151,13 +160,54 @@ internal sealed class IngestConnection
 
             _session.CountMalformed();
             badInARow++;
-            _logger.LogWarning("live session {Id}: malformed packet dropped ({InARow} in a row): {Problem}", _session.Id, badInARow, problem);
+            // Logged for the first few and then every 100th, so a broken client cannot flood the log.
+            if (++_malformedSeen <= 5 || _malformedSeen % 100 == 0)
+            {
+                _logger.LogWarning("live session {Id}: malformed packet dropped ({Total} so far, {InARow} in a row): {Problem}", _session.Id, _malformedSeen, badInARow, problem);
+            }
             if (badInARow >= _options.MaxConsecutiveBadPackets)
             {
                 await CloseQuietlyAsync(WebSocketCloseStatus.InvalidPayloadData, $"{badInARow} malformed packets in a row; last: {problem}").ConfigureAwait(false);
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Why a frame that decoded cannot drive the character, or null: a float32 sender can put NaN or absurd
+    /// values in, and one such frame in the performer's calibration would spoil every frame after it.
+    /// </summary>
+    internal static string? Implausible(TrackingFrame frame)
+    {
+        FaceObservation face = frame.Face;
+        if (!face.Present)
+        {
+            return null;
+        }
+
+        if (frame.ImageWidth is <= 0 or > 16384 || frame.ImageHeight is <= 0 or > 16384)
+        {
+            return $"frame {frame.Sequence} has a face but an image size of {frame.ImageWidth}x{frame.ImageHeight}";
+        }
+
+        // Normalized coordinates: a face at the border reaches a little outside 0..1; ±4 is far beyond any real one.
+        foreach (Vector3 p in face.Landmarks)
+        {
+            if (!(MathF.Abs(p.X) <= 4 && MathF.Abs(p.Y) <= 4 && MathF.Abs(p.Z) <= 4))
+            {
+                return $"frame {frame.Sequence} has a face landmark at ({p.X}, {p.Y}, {p.Z}): not finite, or far outside the normalized image";
+            }
+        }
+
+        foreach (float b in face.Blendshapes)
+        {
+            if (!float.IsFinite(b))
+            {
+                return $"frame {frame.Sequence} has a blendshape that is not a finite number";
+            }
+        }
+
+        return null;
     }
 
     private string? CheckHello(ReadOnlySpan<byte> packet, out WebSocketCloseStatus status, out PerformerCapabilities capabilities)

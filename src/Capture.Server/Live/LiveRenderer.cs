@@ -2,7 +2,7 @@ using Capture.Core.Frames;
 using Capture.Core.Tracking;
 using Capture.Retargeting;
 using Capture.Retargeting.Calibration;
-using Capture.Retargeting.Generation;
+using Capture.Generation;
 using Capture.Retargeting.Rigs;
 using Capture.Tracking.Face;
 

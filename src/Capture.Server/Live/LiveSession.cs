@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Capture.Core.Frames;
 using Capture.Core.Timing;
 using Capture.Core.Tracking;
 using Capture.Protocol.Schema;
-using Capture.Server.Imaging;
+using Capture.Media;
 using Capture.Server.Metrics;
 using Microsoft.Extensions.Logging;
 
@@ -26,7 +27,8 @@ public sealed class LiveSession
     private const int TrackingFramePool = IngestCapacity + 2;
 
     private readonly LiveRenderer _renderer;
-    private readonly IJpegFrameEncoder _encoder;
+    private readonly JpegEncoder _encoder;
+    private readonly int _jpegQuality;
     private readonly LiveMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Channel<IngestItem> _ingest;
@@ -53,13 +55,14 @@ public sealed class LiveSession
     private long _malformed;
     private int _renderErrors;
 
-    internal LiveSession(string id, string performerToken, string viewerToken, LiveRenderer renderer, IJpegFrameEncoder encoder, LiveMetrics metrics, ILogger logger)
+    internal LiveSession(string id, string performerToken, string viewerToken, LiveRenderer renderer, JpegEncoder encoder, int jpegQuality, LiveMetrics metrics, ILogger logger)
     {
         Id = id;
         PerformerToken = performerToken;
         ViewerToken = viewerToken;
         _renderer = renderer;
         _encoder = encoder;
+        _jpegQuality = jpegQuality;
         _metrics = metrics;
         _logger = logger;
         for (int i = 0; i < TrackingFramePool; i++)
@@ -320,7 +323,8 @@ public sealed class LiveSession
         {
             _renderer.Render(frame);
             t1 = Stopwatch.GetTimestamp();
-            jpeg = _encoder.Encode(_renderer.Frame);
+            VideoFrame rendered = _renderer.Frame;
+            jpeg = _encoder.Encode(rendered.ReadOnlyPixels, rendered.Width, rendered.Height, rendered.Stride, JpegInputFormat.Rgb24, _jpegQuality);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

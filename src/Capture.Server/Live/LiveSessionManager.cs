@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Capture.Retargeting.Calibration;
 using Capture.Retargeting.Rigs;
-using Capture.Server.Imaging;
+using Capture.Media;
 using Capture.Server.Metrics;
 using Capture.Server.Security;
 using Microsoft.Extensions.Logging;
@@ -46,11 +46,22 @@ public sealed class LiveSessionManager : IAsyncDisposable
         // 30 fps is what cameras and the capture page send; the neutral needs that many seconds of frames.
         int calibrationFrames = Math.Max(1, (int)Math.Round(_options.CalibrationSeconds * 30));
         var renderer = new LiveRenderer(rig, size, profile, calibrationFrames);
-        var session = new LiveSession(Secrets.NewId(), Secrets.NewToken(), Secrets.NewToken(), renderer,
-            new OpenCvJpegEncoder(_options.JpegQuality), _metrics, _logger);
+        JpegEncoder encoder;
+        try
+        {
+            encoder = new JpegEncoder();
+        }
+        catch
+        {
+            renderer.Dispose();
+            throw;
+        }
+
+        var session = new LiveSession(Secrets.NewId(), Secrets.NewToken(), Secrets.NewToken(), renderer, encoder, _options.JpegQuality, _metrics, _logger);
         if (!_sessions.TryAdd(session.Id, session))
         {
             renderer.Dispose();
+            encoder.Dispose();
             throw new InvalidOperationException("session id collision (96 random bits): retry");
         }
 
@@ -81,6 +92,15 @@ public sealed class LiveSessionManager : IAsyncDisposable
     {
         _sessions.TryRemove(new KeyValuePair<string, LiveSession>(session.Id, session));
         session.End(reason);
+    }
+
+    /// <summary>Ends every session (server shutdown): their sockets close with the reason, so the host's stop does not wait on them.</summary>
+    public void EndAll(string reason)
+    {
+        foreach (LiveSession session in _sessions.Values)
+        {
+            EndFromSession(session, reason);
+        }
     }
 
     private void Sweep()

@@ -19,7 +19,7 @@ internal static class ViewerConnection
         Task reading = ReadUntilCloseAsync(socket, queue, abort);
         try
         {
-            while (await queue.DequeueAsync(abort.Token).ConfigureAwait(false) is SharedPacket packet)
+            while (await queue.DequeueAsync().ConfigureAwait(false) is SharedPacket packet)
             {
                 try
                 {

@@ -31,9 +31,40 @@ export async function api(path, options = {}) {
   return response;
 }
 
-export async function submitJob(formData) {
-  const response = await api('/api/jobs', { method: 'POST', body: formData });
-  return response.json();
+/**
+ * POSTs a job with XMLHttpRequest (fetch cannot report upload progress): onUpload(fraction) while
+ * the files go up, onChecking() once they are up and the server probes them. Resolves to the job.
+ */
+export function submitJob(formData, onUpload = () => {}, onChecking = () => {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/jobs');
+    xhr.setRequestHeader('Authorization', `Bearer ${getKey()}`);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) {
+        onUpload(e.loaded / e.total);
+      }
+    };
+    xhr.upload.onload = () => onChecking();
+    xhr.onerror = () => reject(new Error('the upload failed (network error or the server closed the connection)'));
+    xhr.onload = () => {
+      let body = {};
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        // Not JSON: keep the status text.
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve(body);
+        return;
+      }
+      const error = new Error(body.detail || body.title || `HTTP ${xhr.status}`);
+      error.status = xhr.status;
+      error.problem = body;
+      reject(error);
+    };
+    xhr.send(formData);
+  });
 }
 
 export async function listJobs() {

@@ -194,7 +194,16 @@ async function onSubmit(e) {
   $('submit').disabled = true;
   $('result-section').hidden = true;
   try {
-    const job = await submitJob(form);
+    $('upload-status').textContent = 'uploading…';
+    const job = await submitJob(
+      form,
+      (f) => {
+        $('upload-status').textContent = `uploading ${Math.round(f * 100)} %`;
+      },
+      () => {
+        $('upload-status').textContent = 'checking the clip and the picture (a face in each)…';
+      });
+    $('upload-status').textContent = '';
     showProgress(job);
     await refreshList();
     follow(job.id);
@@ -205,6 +214,7 @@ async function onSubmit(e) {
     }
   } finally {
     $('submit').disabled = false;
+    $('upload-status').textContent = '';
   }
 }
 
