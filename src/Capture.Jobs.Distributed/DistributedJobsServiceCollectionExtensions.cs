@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Capture.Jobs.Distributed;
 
@@ -27,6 +28,13 @@ public static class DistributedJobsServiceCollectionExtensions
                 }
             };
             return node;
+        });
+        // Every node uses the same data folder: no single-server lock, other nodes' uploads left alone.
+        services.AddSingleton(sp => new DataFolder(
+            sp.GetRequiredService<IOptions<JobsOptions>>().Value.DataDirectory
+                ?? throw new InvalidDataException("scale-out needs --data: the folder every node shares (uploads, inputs, results)"))
+        {
+            Shared = true,
         });
         services.AddSingleton<PostgresJobStore>();
         services.AddSingleton<IJobStore>(sp => sp.GetRequiredService<PostgresJobStore>());
