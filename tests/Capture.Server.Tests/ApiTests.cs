@@ -156,6 +156,16 @@ public sealed class ApiTests(ServerFixture server) : IClassFixture<ServerFixture
     }
 
     [Fact]
+    public async Task Create_OverTheUploadLimit_Returns413()
+    {
+        byte[] huge = new byte[(int)server.Options.MaxUploadBytes + (512 * 1024)];
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(huge), "character", "huge.png" } };
+        using HttpResponseMessage r = await server.Http.PostAsync("/api/live", form);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
+        Assert.Contains("upload too large", await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Create_NotMultipart_Returns415()
     {
         using var body = new StringContent("{}", new MediaTypeHeaderValue("application/json"));
@@ -189,6 +199,22 @@ public sealed class ApiTests(ServerFixture server) : IClassFixture<ServerFixture
         await viewer.ConnectAsync(new Uri(s.FramesUrl.Replace(s.ViewerToken, s.PerformerToken, StringComparison.Ordinal)));
         await IngestTests.WaitUntilAsync(async () => (await server.StateAsync(s.Id))!.Viewers == 1);
         await server.DeleteAsync(s.Id);
+    }
+
+    [Theory]
+    [InlineData("/vendor/@mediapipe/face_mesh/face_mesh.js", HttpStatusCode.OK, "text/javascript")]
+    [InlineData("/vendor/@mediapipe/face_mesh/face_mesh_solution_packed_assets.data", HttpStatusCode.OK, "application/octet-stream")]
+    [InlineData("/vendor/@msgpack/msgpack/dist.esm/index.mjs", HttpStatusCode.OK, "text/javascript")]
+    [InlineData("/vendor/com.github.asus4.onnxruntime/package.json", HttpStatusCode.NotFound, null)]
+    [InlineData("/vendor/@mediapipe/face_mesh/../../com.github.asus4.onnxruntime/package.json", HttpStatusCode.NotFound, null)]
+    public async Task Vendor_ServesOnlyThePagesPackages(string path, HttpStatusCode status, string? type)
+    {
+        using HttpResponseMessage r = await server.Anonymous.GetAsync(path);
+        Assert.Equal(status, r.StatusCode);
+        if (type is not null)
+        {
+            Assert.Equal(type, r.Content.Headers.ContentType?.MediaType);
+        }
     }
 
     [Fact]

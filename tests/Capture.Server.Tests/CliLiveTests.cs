@@ -77,6 +77,17 @@ public sealed class CliLiveTests
         Assert.Matches(@"audio: [1-9]\d* chunks sent \([\d.]+ s\), [1-9]\d* came back to the viewer", live.StdOut);
     }
 
+    [Fact]
+    public async Task Live_LavfiSource_StreamsInRealTime()
+    {
+        await using ServeProcess serve = await ServeProcess.StartAsync(Key);
+        CliRun.Result live = await CliRun.RunAsync("live", "lavfi:testsrc2", "--server", serve.Address.ToString(), "--key", Key,
+            "--character", ServerFixture.FaceCharacter, "--max-frames", "20", "--no-iris");
+        Assert.True(live.ExitCode == 0, live.All);
+        Assert.Contains("lavfi testsrc2 640x480 @30 real-time", live.All.ReplaceLineEndings(""), StringComparison.Ordinal);
+        Assert.Contains("frames: 20 sent", live.StdOut, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("wrong-key", "face", "API key not valid")]
     [InlineData(Key, "chessboard", "no face in the character and no rig")]

@@ -43,6 +43,7 @@ public sealed class ServerFixture : IAsyncLifetime
         PerformerTimeout = PerformerTimeout,
         HelloTimeout = TimeSpan.FromSeconds(5),
         MaxIngestPacketBytes = 64 * 1024,
+        MaxUploadBytes = 4L * 1024 * 1024,
         MaxConsecutiveBadPackets = 4,
         MaxSessions = 8,
         CalibrationSeconds = 0.2,

@@ -164,6 +164,11 @@ public static class LivePerformer
                 {
                     long t0 = Stopwatch.GetTimestamp();
                     tracker.Process(frame, tracking);
+                    if (trackMs.Count == LiveViewer.MaxKept)
+                    {
+                        trackMs.RemoveRange(0, LiveViewer.MaxKept / 2);
+                    }
+
                     trackMs.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                 }
 

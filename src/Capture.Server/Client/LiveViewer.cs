@@ -11,6 +11,9 @@ namespace Capture.Server.Client;
 /// </summary>
 public sealed class LiveViewer : IAsyncDisposable
 {
+    /// <summary>Frames remembered at most: an hour at 30 fps (~6 MB).</summary>
+    public const int MaxKept = 108_000;
+
     private readonly ClientWebSocket _socket = new();
     private readonly ProtocolReader _reader = new();
     private readonly List<ViewedFrame> _frames = [];
@@ -27,7 +30,7 @@ public sealed class LiveViewer : IAsyncDisposable
     /// <summary>The close status and reason the server sent, once closed.</summary>
     public (WebSocketCloseStatus? Status, string? Reason) Close => (_socket.CloseStatus, _socket.CloseStatusDescription);
 
-    /// <summary>A copy of what has arrived so far.</summary>
+    /// <summary>A copy of what has arrived so far (the last <see cref="MaxKept"/> at most).</summary>
     public IReadOnlyList<ViewedFrame> Frames
     {
         get
@@ -76,6 +79,12 @@ public sealed class LiveViewer : IAsyncDisposable
                     RenderedFrameHeader h = _reader.Rendered;
                     lock (_lock)
                     {
+                        if (_frames.Count == MaxKept)
+                        {
+                            // A long run keeps its recent hour (latency figures then describe that hour).
+                            _frames.RemoveRange(0, MaxKept / 2);
+                        }
+
                         _frames.Add(new ViewedFrame(h, arrived, _reader.RenderedJpeg.Length));
                     }
 

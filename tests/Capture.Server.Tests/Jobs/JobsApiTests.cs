@@ -113,6 +113,8 @@ public sealed class JobsApiTests : IAsyncLifetime
             await Task.Delay(100);
         }
 
+        // One job at a time (the default): the second waits while the first renders.
+        Assert.Equal("queued", (await JobClient.GetAsync(_server.Client, second)).GetProperty("state").GetString());
         using HttpResponseMessage deleted = await _server.Client.DeleteAsync($"api/jobs/{first}");
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.False(Directory.Exists(jobDir), "the deleted job's folder is still there");

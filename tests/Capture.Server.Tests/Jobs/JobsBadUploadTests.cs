@@ -135,6 +135,19 @@ public sealed class JobsBadUploadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Upload_OverTheDurationLimit_Is422NamingTheLimit()
+    {
+        await using JobServer strict = await JobServer.StartAsync(Path.Combine(_dir, "strict"), o => o.MaxDurationSeconds = 3);
+        using MultipartFormDataContent form = JobClient.Form(JobClient.Media("vid_expr_man_d18.mp4"), JobClient.Media("char_painting_mona_lisa_s9.jpg"));
+
+        (int status, JsonElement problem) = await JobClient.PostExpectingProblemAsync(strict.Client, form);
+
+        Assert.Equal(422, status);
+        Assert.Contains("7.2 s long, over the 3 s limit (Jobs:MaxDurationSeconds)", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Empty(Directory.GetDirectories(Path.Combine(strict.DataDirectory, "jobs")));
+    }
+
+    [Fact]
     public async Task Upload_WhenTheDataFolderIsOverItsLimit_Is507()
     {
         await using JobServer full = await JobServer.StartAsync(Path.Combine(_dir, "full"), o =>
