@@ -22,6 +22,7 @@ internal static class Program
             CalibrateCameraCommand.Create(),
             ServeCommand.Create(),
             LiveCommand.Create(),
+            WorkerCommand.Create(),
         };
 
         return CliErrors.Run(root, args);

@@ -37,6 +37,15 @@ public sealed class DataFolder : IDisposable
 
     public bool IsTemporary { get; }
 
+    /// <summary>
+    /// Several nodes use this folder at once (scale-out, docs/deployment.md): <see cref="Prepare"/> takes
+    /// no lock and leaves other nodes' uploads alone, removing only parts abandoned for a day.
+    /// </summary>
+    public bool Shared { get; init; }
+
+    /// <summary>How old an upload part must be before a starting node of a shared folder removes it: no upload lasts a day.</summary>
+    public static TimeSpan AbandonedUploadAge { get; } = TimeSpan.FromDays(1);
+
     /// <summary>Why jobs cannot run on this folder (held by another server, unreadable database); null when they can.</summary>
     public string? Unavailable { get; private set; }
 
@@ -58,6 +67,21 @@ public sealed class DataFolder : IDisposable
     public void Prepare()
     {
         Directory.CreateDirectory(Root);
+        if (Shared)
+        {
+            Directory.CreateDirectory(JobsDirectory);
+            Directory.CreateDirectory(UploadsDirectory);
+            foreach (FileInfo part in new DirectoryInfo(UploadsDirectory).EnumerateFiles("*.part"))
+            {
+                if (DateTime.UtcNow - part.LastWriteTimeUtc > AbandonedUploadAge)
+                {
+                    part.Delete();
+                }
+            }
+
+            return;
+        }
+
         if (_lock is null)
         {
             try

@@ -31,13 +31,18 @@ public static class JobsServiceCollectionExtensions
             return true;
         }).ValidateOnStart();
 
-        services.AddSingleton(sp =>
+        if (!services.Any(d => d.ServiceType == typeof(DataFolder)))
         {
-            string? configured = sp.GetRequiredService<IOptions<JobsOptions>>().Value.DataDirectory;
-            return configured is not null
-                ? new DataFolder(configured)
-                : new DataFolder(Directory.CreateTempSubdirectory("capture-jobs-").FullName, temporary: true);
-        });
+            // Scale-out registers a shared folder (no lock) first.
+            services.AddSingleton(sp =>
+            {
+                string? configured = sp.GetRequiredService<IOptions<JobsOptions>>().Value.DataDirectory;
+                return configured is not null
+                    ? new DataFolder(configured)
+                    : new DataFolder(Directory.CreateTempSubdirectory("capture-jobs-").FullName, temporary: true);
+            });
+        }
+
         if (!services.Any(d => d.ServiceType == typeof(IJobStore)))
         {
             services.AddSingleton<IJobStore>(sp => new SqliteJobStore(sp.GetRequiredService<DataFolder>().DatabasePath));

@@ -77,6 +77,7 @@ public static class CaptureServer
         builder.Services.AddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<LiveMetrics>().Meter));
         builder.Services.AddSingleton<LiveSessionManager>();
         builder.Services.AddSingleton<CharacterCache>();
+        options.ConfigureServices?.Invoke(builder.Services);
         builder.Services.AddCaptureJobs(builder.Configuration, options.ConfigureJobs);
 
         WebApplication app = builder.Build();

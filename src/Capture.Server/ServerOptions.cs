@@ -57,6 +57,12 @@ public sealed record ServerOptions
     /// <summary>Job settings on top of configuration section <c>Jobs</c> (data folder, limits; docs/jobs.md).</summary>
     public Action<Capture.Jobs.JobsOptions>? ConfigureJobs { get; init; }
 
+    /// <summary>
+    /// Services registered before the jobs machinery, so they take its place: scale-out registers the
+    /// PostgreSQL store and RabbitMQ queue here (Capture.Jobs.Distributed, docs/deployment.md). Null: the embedded default.
+    /// </summary>
+    public Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? ConfigureServices { get; init; }
+
     /// <summary>Checks every limit at start, so a bad setting is one clear message rather than a failure mid-session.</summary>
     /// <exception cref="ArgumentException">A setting out of range, named with its value.</exception>
     public void Validate()

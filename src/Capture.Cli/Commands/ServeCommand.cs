@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Capture.Jobs.Distributed;
 using Capture.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
@@ -26,6 +27,7 @@ internal static class ServeCommand
             DefaultValueFactory = _ => 60,
         };
         var maxSessions = new Option<int>("--max-sessions") { Description = "Live sessions at once.", DefaultValueFactory = _ => 32 };
+        var scale = new ScaleOutOptions();
         var data = new Option<string?>("--data") { Description = $"Jobs' data folder (database, uploads, results; docs/jobs.md). Default: configuration Jobs:DataDirectory, else {Capture.Jobs.JobsOptions.DefaultDataDirectory}." };
         var command = new Command("serve",
             "Run the Capture server: live sessions (POST /api/live), the capture and viewer pages, /healthz, /metrics;\n" +
@@ -35,6 +37,7 @@ internal static class ServeCommand
         {
             urls, apiKey, timeout, maxSessions, data,
         };
+        scale.AddTo(command, includeData: false); // --data is the option above, in both modes
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             double seconds = parseResult.GetValue(timeout);
@@ -56,6 +59,7 @@ internal static class ServeCommand
                 ApiKey = key,
                 PerformerTimeout = TimeSpan.FromSeconds(seconds),
                 MaxSessions = max,
+                ConfigureServices = scale.Read(parseResult, consume: false) is { } distributed ? s => s.AddDistributedJobs(distributed, "api") : null,
                 ConfigureJobs = o => o.DataDirectory = parseResult.GetValue(data) ?? o.DataDirectory ?? Capture.Jobs.JobsOptions.DefaultDataDirectory,
             };
             return await RunAsync(options, generated, cancellationToken);
