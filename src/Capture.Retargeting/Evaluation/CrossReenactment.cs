@@ -207,29 +207,10 @@ public static class CrossReenactment
         {
             retargeter.Update(performance.Frames[n], driven);
             generator.Generate(driven);
-            Polygon(driven.Points, FaceTopology.FaceOval, hull);
-            Polygon(driven.Points, FaceTopology.LipsInner, mouth);
+            FoldOverCheck.WriteFacePolygons(driven.Points, hull, mouth);
             if (folds.Count(generator.Spline, generator.Region, size, hull, mouth) > 0)
             {
                 foldFrames++;
-                if (Debug)
-                {
-                    Vector2 u = (folds.WorstCell + Vector2.One) * 0.5f;
-                    int best = 0;
-                    for (int i = 1; i < driven.Points.Length; i++)
-                    {
-                        if (Vector2.DistanceSquared(driven.Points[i], u) < Vector2.DistanceSquared(driven.Points[best], u))
-                        {
-                            best = i;
-                        }
-                    }
-
-                    string region = FaceTopology.LipsInner.Contains(best) ? "lipsIn" : FaceTopology.LipsOuter.Contains(best) ? "lipsOut"
-                        : FaceTopology.RightEye.Contains(best) || FaceTopology.LeftEye.Contains(best) ? "eye"
-                        : FaceTopology.RightBrow.Contains(best) || FaceTopology.LeftBrow.Contains(best) ? "brow"
-                        : FaceTopology.FaceOval.Contains(best) ? "oval" : "other";
-                    Console.Error.WriteLine($"FOLD {rig.Name} {performance.Clip} {n} det {folds.MinDeterminant:F2} near {best} {region} u {u.X:F3},{u.Y:F3}");
-                }
             }
 
             minDet = Math.Min(minDet, folds.MinDeterminant);
@@ -304,16 +285,6 @@ public static class CrossReenactment
         if (performance.WidestMouth == performance.BiggestTurn)
         {
             File.Copy(path, Path.Combine(directory, $"cross_{character}_{clip}_turn.png"), overwrite: true);
-        }
-    }
-
-    private static readonly bool Debug = Environment.GetEnvironmentVariable("CAPTURE_FOLD_DEBUG") == "1";
-
-    private static void Polygon(ReadOnlySpan<Vector2> points, ReadOnlySpan<int> ring, Span<Vector2> destination)
-    {
-        for (int i = 0; i < ring.Length; i++)
-        {
-            destination[i] = (2 * points[ring[i]]) - Vector2.One;
         }
     }
 

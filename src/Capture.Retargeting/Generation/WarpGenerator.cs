@@ -59,6 +59,10 @@ public sealed class WarpGenerator : ICharacterGenerator
     private float[] _regionOutput = [];
     private readonly string[] _outputNames = [WarpGraph.Frame];
     private readonly ThinPlateSpline _spline;
+    private readonly FoldLimiter _limiter;
+    private readonly FoldOverCheck _folds;
+    private readonly Vector2[] _hull = new Vector2[FaceTopology.FaceOval.Length];
+    private readonly Vector2[] _innerLips = new Vector2[FaceTopology.LipsInner.Length];
     private readonly LayerPainter _painter;
     private readonly Vector2[] _sourcePoints;
     private readonly Vector2[] _drivenPoints;
@@ -92,7 +96,9 @@ public sealed class WarpGenerator : ICharacterGenerator
         {
             _output.AsSpan(3 * plane).Fill(1);
         }
-        _spline = new ThinPlateSpline(k) { Regularization = 1e-6 };
+        _spline = new ThinPlateSpline(k) { Regularization = Smoothing[0] };
+        _limiter = new FoldLimiter(k);
+        _folds = new FoldOverCheck(gridSize);
         _painter = new LayerPainter(size);
         _sourcePoints = new Vector2[k];
         _drivenPoints = new Vector2[k];
@@ -105,6 +111,24 @@ public sealed class WarpGenerator : ICharacterGenerator
 
     /// <summary>The last frame, planar RGBA floats 0..1 (alpha all 1 without <see cref="WithAlpha"/>). Owned by the generator; overwritten by the next <see cref="Generate"/>.</summary>
     public ReadOnlySpan<float> Output => _output;
+
+    /// <summary>
+    /// Keep the control points from crossing (<see cref="FoldLimiter"/>); on by default. Off only to
+    /// measure what it does.
+    /// </summary>
+    public bool LimitFolds { get; set; } = true;
+
+    /// <summary>
+    /// Spline regularization tried in turn while the map still folds inside the face: exact
+    /// interpolation first, then smoother fits (kernel units; measured in docs/generator.md).
+    /// </summary>
+    public static ReadOnlySpan<double> Smoothing => [1e-6, 1e-3, 1e-2, 1e-1];
+
+    /// <summary>Frames so far whose spline had to be smoothed to stop a fold.</summary>
+    public long SmoothedFrames { get; private set; }
+
+    /// <summary>Frames so far whose motion had to be scaled down (to ½, ¼, then none) to stop a fold the smoothest fit kept.</summary>
+    public long DampedFrames { get; private set; }
 
     /// <summary>The spline fitted for the last frame (tests compare the graph with it).</summary>
     public ThinPlateSpline Spline => _spline;
@@ -134,11 +158,15 @@ public sealed class WarpGenerator : ICharacterGenerator
             CreateSession(region);
         }
 
+        int k = ControlCount;
         WriteControlPoints(rig.Neutral, rig.Neutral, _sourcePoints);
         _sourcePoints[^2] = (2 * rig.IrisCenters[0]) - Vector2.One;
         _sourcePoints[^1] = (2 * rig.IrisCenters[1]) - Vector2.One;
         _irisRestRight = IrisRest(rig, right: true);
         _irisRestLeft = IrisRest(rig, right: false);
+        Span<bool> pinned = stackalloc bool[k];
+        pinned.Slice(FaceTopology.WarpControls.Length, RingAnchors + BorderAnchors).Fill(true);
+        _limiter.SetRest(_sourcePoints, pinned);
         _rig = rig;
     }
 
@@ -234,7 +262,39 @@ public sealed class WarpGenerator : ICharacterGenerator
         MoveRingWithHead(rig.Neutral, face, _drivenPoints.AsSpan(FaceTopology.WarpControls.Length, RingAnchors));
         _drivenPoints[^2] = DrivenIris(face, _irisRestRight, right: true);
         _drivenPoints[^1] = DrivenIris(face, _irisRestLeft, right: false);
+        _spline.Regularization = Smoothing[0];
+        if (LimitFolds)
+        {
+            _limiter.Limit(_drivenPoints);
+        }
+
         _spline.Solve(_drivenPoints, _sourcePoints);
+        if (LimitFolds)
+        {
+            // The same test as the fold-over metric, on the lattice the graph samples: where the
+            // spline still folds between control points, it is solved again, smoother.
+            FoldOverCheck.WriteFacePolygons(face.Points, _hull, _innerLips);
+            for (int s = 1; s < Smoothing.Length && _folds.Count(_spline, _region, _size, _hull, _innerLips) > 0; s++)
+            {
+                _spline.Regularization = Smoothing[s];
+                _spline.Solve(_drivenPoints, _sourcePoints);
+                SmoothedFrames += s == 1 ? 1 : 0;
+            }
+
+            // Still folded at the smoothest fit (a face filling the crop, pressed against the
+            // pinned border): the motion of this frame is scaled down until it does not.
+            for (int step = 1; step <= 3 && _folds.Count(_spline, _region, _size, _hull, _innerLips) > 0; step++)
+            {
+                float keep = step == 3 ? 0 : 0.5f;
+                for (int i = 0; i < _drivenPoints.Length; i++)
+                {
+                    _drivenPoints[i] = _sourcePoints[i] + (keep * (_drivenPoints[i] - _sourcePoints[i]));
+                }
+
+                _spline.Solve(_drivenPoints, _sourcePoints);
+                DampedFrames += step == 1 ? 1 : 0;
+            }
+        }
         int k = _drivenPoints.Length;
         ReadOnlySpan<float> w = _spline.Weights;
         for (int i = 0; i < k; i++)

@@ -40,9 +40,20 @@ public sealed class FoldOverCheck
     {
         ArgumentNullException.ThrowIfNull(spline);
         int g = _gridSize;
-        for (int gy = 0; gy < g; gy++)
+
+        // Only the lattice cells around the polygon can count: evaluate their nodes alone.
+        Vector2 lo = new(float.PositiveInfinity), hi = new(float.NegativeInfinity);
+        foreach (Vector2 p in inside)
         {
-            for (int gx = 0; gx < g; gx++)
+            lo = Vector2.Min(lo, p);
+            hi = Vector2.Max(hi, p);
+        }
+
+        (int x0, int x1) = Cells(lo.X, hi.X, region.Left, region.Width, size);
+        (int y0, int y1) = Cells(lo.Y, hi.Y, region.Top, region.Height, size);
+        for (int gy = y0; gy <= y1; gy++)
+        {
+            for (int gx = x0; gx <= x1; gx++)
             {
                 _lattice[(gy * g) + gx] = spline.Evaluate(Node(region, size, gx, gy));
             }
@@ -52,9 +63,9 @@ public sealed class FoldOverCheck
         float identity = step.X * step.Y;
         float min = float.PositiveInfinity;
         int folded = 0;
-        for (int gy = 0; gy + 1 < g; gy++)
+        for (int gy = y0; gy < y1; gy++)
         {
-            for (int gx = 0; gx + 1 < g; gx++)
+            for (int gx = x0; gx < x1; gx++)
             {
                 Vector2 centre = (Node(region, size, gx, gy) + Node(region, size, gx + 1, gy + 1)) * 0.5f;
                 if (!Contains(inside, centre) || (outside.Length >= 3 && Contains(outside, centre)))
@@ -82,7 +93,7 @@ public sealed class FoldOverCheck
             }
         }
 
-        MinDeterminant = min;
+        MinDeterminant = float.IsPositiveInfinity(min) ? 1 : min;
         return folded;
     }
 
@@ -101,6 +112,33 @@ public sealed class FoldOverCheck
         }
 
         return inside;
+    }
+
+    /// <summary>The driven face outline and inner lips as polygons in normalized coordinates, from crop-space points.</summary>
+    public static void WriteFacePolygons(ReadOnlySpan<Vector2> points, Span<Vector2> outline, Span<Vector2> innerLips)
+    {
+        ReadOnlySpan<int> oval = FaceTopology.FaceOval;
+        for (int i = 0; i < oval.Length; i++)
+        {
+            outline[i] = (2 * points[oval[i]]) - Vector2.One;
+        }
+
+        ReadOnlySpan<int> lips = FaceTopology.LipsInner;
+        for (int i = 0; i < lips.Length; i++)
+        {
+            innerLips[i] = (2 * points[lips[i]]) - Vector2.One;
+        }
+    }
+
+    // Lattice indices [first, last] whose cells cover normalized [lo, hi] along one axis.
+    private (int First, int Last) Cells(float lo, float hi, int start, int length, int size)
+    {
+        float scale = (_gridSize - 1) / (float)(length - 1);
+        float a = ((((lo + 1) * 0.5f * (size - 1)) - start) * scale) - 1;
+        float b = ((((hi + 1) * 0.5f * (size - 1)) - start) * scale) + 1;
+        int first = Math.Clamp((int)MathF.Floor(a), 0, _gridSize - 1);
+        int last = Math.Clamp((int)MathF.Ceiling(b), 0, _gridSize - 1);
+        return (first, Math.Max(first, last));
     }
 
     private Vector2 Node(WarpRegion r, int size, int gx, int gy) => new(
