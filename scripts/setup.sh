@@ -15,7 +15,11 @@ log() { printf '[setup] %s\n' "$*"; }
 # ffmpeg/ffprobe: all media I/O. libonnx-testdata: ONNX's own node tests for the inference layer. python3-onnx: the ONNX checker our model-writer tests run.
 # chromium + fonts: the web pages and the MediaPipe-JS comparison run in real headless Chromium.
 # nodejs/npm are on the image already; they are only checked.
-apt_needed=(ffmpeg libonnx-testdata python3-onnx chromium fonts-dejavu-core)
+# OpenCvSharp4's libOpenCvSharpExtern.so (stills, JPEG, camera calibration) links the GTK3 stack: these are
+# the Debian packages of its direct NEEDED libraries (readelf -d) beyond libc/libstdc++; the rest come with them.
+opencv_apt=(libgtk-3-0 libgdk-pixbuf-2.0-0 libcairo2 libcairo-gobject2 libpango-1.0-0 libpangocairo-1.0-0 libatk1.0-0
+  libharfbuzz0b libfreetype6 libglib2.0-0 libx11-6 libdrm2 libatomic1)
+apt_needed=(ffmpeg libonnx-testdata python3-onnx chromium fonts-dejavu-core "${opencv_apt[@]}")
 missing=()
 for p in "${apt_needed[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -49,15 +53,9 @@ while read -r spec integrity; do
     rm -f "$tgz"; exit 1
   fi
   rm -rf "$dir"; mkdir -p "$dir"
-  # Unpack everything but other platforms' binaries (the ORT tarball carries iOS/Android/macOS/Windows builds).
-  tar xzf "$tgz" -C "$dir" --strip-components=1 \
-    --exclude='package/Plugins/iOS~' --exclude='package/Plugins/Android' --exclude='package/Plugins/macOS' \
-    --exclude='package/Plugins/Windows' --exclude='*.meta'
+  tar xzf "$tgz" -C "$dir" --strip-components=1
   touch "$stamp"
 done < "$root/scripts/npm-packages.lock"
-
-ort="$cache/npm/com.github.asus4.onnxruntime"
-[ -f "$ort/Plugins/Linux/x64/libonnxruntime.so" ] || { echo "setup: ONNX Runtime native library missing under $ort" >&2; exit 1; }
 
 # --- Node test peers, each with its own package-lock.json --------------------------------------
 # `npm ci` per folder, skipped while node_modules was installed from the same lock; never downloads a browser.

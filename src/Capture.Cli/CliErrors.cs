@@ -28,9 +28,14 @@ internal static class CliErrors
         AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
     }
 
-    private static bool IsUserError(Exception ex) =>
-        // IOException covers missing files and Capture.Media's MediaInputException (bad or unreadable media).
-        ex is CaptureUserException or IOException or UnauthorizedAccessException or InvalidDataException or OperationCanceledException;
+    /// <summary>
+    /// The one classification of errors a user can cause. IOException covers missing files and
+    /// Capture.Media's MediaInputException (bad or unreadable media); ArgumentException covers option
+    /// values the libraries reject (e.g. a gain out of range). Commands do not catch these themselves:
+    /// they reach <see cref="Run"/>.
+    /// </summary>
+    public static bool IsUserError(Exception ex) =>
+        ex is CaptureUserException or IOException or UnauthorizedAccessException or InvalidDataException or OperationCanceledException or ArgumentException;
 }
 
 /// <summary>An error the user can fix (the message says how); printed without a stack trace.</summary>

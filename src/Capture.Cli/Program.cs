@@ -19,6 +19,7 @@ internal static class Program
             RenderCommand.Create(),
             EvalCommand.Create(),
             CalibrateCommand.Create(),
+            CalibrateCameraCommand.Create(),
         };
 
         return CliErrors.Run(root, args);

@@ -4,8 +4,8 @@ using Capture.Media.Internal;
 namespace Capture.Media;
 
 /// <summary>
-/// Opens frame sources. Every source is an ffmpeg child decoding to raw RGB24 on a pipe; files and
-/// devices are probed first, so a bad input fails here with a <see cref="MediaInputException"/>.
+/// Opens frame sources. Every video source is an ffmpeg child decoding to raw RGB24 on a pipe (stills
+/// are decoded in-process by OpenCV); files and devices are probed first, so a bad input fails here with a <see cref="MediaInputException"/>.
 /// </summary>
 public static class FrameSources
 {
@@ -74,21 +74,13 @@ public static class FrameSources
             path, url, $"file {Path.GetFileName(path)} {width}x{height} @{fps:0.##}");
     }
 
-    /// <summary>Opens a still image as a source of exactly one frame (timestamp 0, <see cref="IFrameSource.FrameRate"/> 0).</summary>
-    public static async Task<IFrameSource> OpenImageAsync(string path, FrameSourceOptions? options = null, CancellationToken ct = default)
-    {
-        options = Validate(options);
-        MediaInfo info = await MediaProbe.ProbeAsync(path, ct).ConfigureAwait(false);
-        VideoStreamInfo video = info.Video!;
-        (int width, int height) = OutputSize(video.Width, video.Height, options);
-        string url = MediaProbe.FileUrl(path);
-        var args = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-i", url, "-map", "0:v:0", "-frames:v", "1" };
-        AddScale(args, width, height, video.Width, video.Height, extraFilter: null);
-        args.AddRange(s_rawOutput);
-        FfmpegProcess process = FfmpegProcess.Start("ffmpeg", args, readStdout: true, writeStdin: false);
-        return FfmpegFrameSource.Start(process, width, height, 0, 1, options.PoolCapacity, FrameClock.Presentation,
-            path, url, $"image {Path.GetFileName(path)} {width}x{height}");
-    }
+    /// <summary>
+    /// Opens a still image as a source of exactly one frame (timestamp 0, <see cref="IFrameSource.FrameRate"/> 0),
+    /// decoded in-process by OpenCV (<see cref="ImageFile.LoadRgbaAsync(string, CancellationToken)"/>: EXIF
+    /// orientation applied, 16-bit scaled, size limits), alpha dropped. The frame belongs to no pool.
+    /// </summary>
+    public static Task<IFrameSource> OpenImageAsync(string path, FrameSourceOptions? options = null, CancellationToken ct = default) =>
+        StillFrameSource.OpenAsync(path, Validate(options), ct);
 
     /// <summary>
     /// Opens an ffmpeg lavfi test source such as <c>testsrc2</c>, <c>color=c=gray</c> or

@@ -1,44 +1,182 @@
+using System.Runtime.InteropServices;
+using Capture.Core.Frames;
 using Capture.Media.Internal;
+using OpenCvSharp;
 
 namespace Capture.Media;
 
-/// <summary>Stills through ffmpeg: any image format it reads in, PNG out, alpha kept where asked.</summary>
+/// <summary>
+/// Stills: decoded in-process by OpenCV (PNG, JPEG, WebP, BMP, TIFF, GIF's first frame…) with alpha kept,
+/// 16-bit samples scaled to 8 and the EXIF orientation applied; written as PNG through ffmpeg.
+/// </summary>
 public static class ImageFile
 {
     /// <summary>
-    /// Loads the first frame of an image (or video) file as RGBA8. <see cref="RgbaImage.HasAlpha"/>
-    /// says whether the file had an alpha channel; without one, alpha is 255.
+    /// Loads a still picture as RGBA8, upright (EXIF orientation applied). <see cref="RgbaImage.HasAlpha"/>
+    /// says whether the file had an alpha channel; without one, alpha is 255. Grey pictures come back
+    /// with R = G = B; 16-bit samples become v / 257 rounded (65535 → 255).
     /// </summary>
-    /// <exception cref="MediaInputException">Missing, empty, unreadable or not an image.</exception>
-    public static async Task<RgbaImage> LoadRgbaAsync(string path, CancellationToken ct = default)
+    /// <exception cref="MediaInputException">Missing, empty, over <paramref name="limits"/>, cut short, damaged or not a picture.</exception>
+    /// <exception cref="OpenCvUnavailableException">OpenCV's native library did not load.</exception>
+    public static async Task<RgbaImage> LoadRgbaAsync(string path, CancellationToken ct = default) =>
+        await LoadRgbaAsync(path, ImageLimits.Default, ct).ConfigureAwait(false);
+
+    /// <inheritdoc cref="LoadRgbaAsync(string, CancellationToken)"/>
+    public static async Task<RgbaImage> LoadRgbaAsync(string path, ImageLimits limits, CancellationToken ct = default)
     {
-        string url = MediaProbe.FileUrl(path);
-        MediaInfo info = await MediaProbe.ProbeAsync(path, ct).ConfigureAwait(false);
-        VideoStreamInfo video = info.Video!;
-        string pixFmt = await ProbePixelFormatAsync(url, ct).ConfigureAwait(false);
-        bool hasAlpha = HasAlpha(pixFmt);
-        string[] args =
-        [
-            "-hide_banner", "-nostdin", "-loglevel", "error", "-i", url, "-map", "0:v:0", "-frames:v", "1",
-            "-f", "rawvideo", "-pix_fmt", "rgba", "pipe:1",
-        ];
-        await using FfmpegProcess ffmpeg = FfmpegProcess.Start("ffmpeg", args, readStdout: true, writeStdin: false);
-        using CancellationTokenRegistration kill = ct.Register(ffmpeg.Kill);
-        byte[] pixels = new byte[checked(video.Width * video.Height * 4)];
-        int got = await ffmpeg.StandardOutput.ReadAtLeastAsync(pixels, pixels.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
-        int code = await ffmpeg.WaitForExitAsync(ct).ConfigureAwait(false);
-        if (code != 0 || got != pixels.Length)
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(limits);
+        var file = new FileInfo(path);
+        if (!file.Exists)
         {
-            throw new MediaInputException(path, $"could not be decoded as an image (ffmpeg exit {code}: {ffmpeg.ErrorSummary(url, path)})");
+            throw new MediaInputException(path, Directory.Exists(path) ? "is a folder, not a picture" : "no such file");
         }
 
-        if (pixFmt == "pal8")
+        if (file.Length == 0)
         {
-            // A palette only may carry alpha: call it alpha when some pixel is not opaque.
-            hasAlpha = AnyTransparent(pixels);
+            throw new MediaInputException(path, "empty file");
         }
 
-        return new RgbaImage(video.Width, video.Height, pixels, hasAlpha);
+        if (file.Length > limits.MaxBytes)
+        {
+            throw new MediaInputException(path, $"picture too large: {file.Length} bytes, the limit is {limits.MaxBytes}");
+        }
+
+        byte[] bytes = await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
+        return Decode(path, bytes, limits);
+    }
+
+    /// <summary>Decodes an encoded picture held in memory (same rules as <see cref="LoadRgbaAsync(string, ImageLimits, CancellationToken)"/>); <paramref name="name"/> names it in errors.</summary>
+    public static RgbaImage Decode(string name, ReadOnlySpan<byte> bytes, ImageLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        if (bytes.Length > limits.MaxBytes)
+        {
+            throw new MediaInputException(name, $"picture too large: {bytes.Length} bytes, the limit is {limits.MaxBytes}");
+        }
+
+        ImageHeader header = ImageHeader.Read(bytes);
+        CheckPixels(name, header.Width, header.Height, limits);
+        if (header.Kind == ImageKind.Jpeg && !header.JpegComplete)
+        {
+            throw new MediaInputException(name, "JPEG is cut short or damaged (no end-of-image marker after the picture data)");
+        }
+
+        OpenCvNative.EnsureLoaded();
+        Mat raw;
+        try
+        {
+            // IMREAD_UNCHANGED keeps alpha and 16 bits (and ignores EXIF orientation: applied below).
+            raw = Cv2.ImDecode(bytes, ImreadModes.Unchanged);
+        }
+        catch (OpenCVException ex)
+        {
+            throw new MediaInputException(name, $"could not be decoded as a picture (OpenCV: {ex.Message})", ex);
+        }
+
+        using (raw)
+        {
+            if (raw.Empty())
+            {
+                throw new MediaInputException(name, "could not be decoded as a picture (not PNG, JPEG, WebP, BMP, TIFF or GIF, or the file is damaged)");
+            }
+
+            CheckPixels(name, raw.Width, raw.Height, limits);
+            using Mat rgba = ToRgba8(name, raw, out bool hasAlpha);
+            using Mat upright = Orient(rgba, header.Orientation);
+            byte[] pixels = new byte[checked(upright.Width * upright.Height * 4)];
+            CopyOut(upright, pixels);
+            return new RgbaImage(upright.Width, upright.Height, pixels, hasAlpha);
+        }
+    }
+
+    private static void CheckPixels(string name, int width, int height, ImageLimits limits)
+    {
+        if ((long)width * height > limits.MaxPixels)
+        {
+            throw new MediaInputException(name, $"picture too large: {width}x{height} is {(long)width * height} pixels, the limit is {limits.MaxPixels}");
+        }
+    }
+
+    /// <summary>Any depth and channel count OpenCV decodes to 8-bit RGBA (a new Mat the caller disposes).</summary>
+    private static Mat ToRgba8(string name, Mat raw, out bool hasAlpha)
+    {
+        int channels = raw.Channels();
+        hasAlpha = channels == 4;
+        using var eight = new Mat();
+        MatType depth = raw.Depth();
+        if (depth == MatType.CV_8U)
+        {
+            raw.CopyTo(eight);
+        }
+        else if (depth == MatType.CV_16U)
+        {
+            raw.ConvertTo(eight, MatType.MakeType(MatType.CV_8U, channels), 1.0 / 257.0);
+        }
+        else if (depth == MatType.CV_32F)
+        {
+            // Floating-point pictures (EXR/HDR, float TIFF) are read as linear 0..1 and clipped.
+            raw.ConvertTo(eight, MatType.MakeType(MatType.CV_8U, channels), 255.0);
+        }
+        else
+        {
+            throw new MediaInputException(name, $"unsupported sample format ({raw.Type()})");
+        }
+
+        var rgba = new Mat();
+        switch (channels)
+        {
+            case 1:
+                Cv2.CvtColor(eight, rgba, ColorConversionCodes.GRAY2RGBA);
+                break;
+            case 3:
+                Cv2.CvtColor(eight, rgba, ColorConversionCodes.BGR2RGBA);
+                break;
+            case 4:
+                Cv2.CvtColor(eight, rgba, ColorConversionCodes.BGRA2RGBA);
+                break;
+            default:
+                rgba.Dispose();
+                throw new MediaInputException(name, $"unsupported channel count {channels}");
+        }
+
+        return rgba;
+    }
+
+    /// <summary>EXIF orientation 1..8 applied (a new Mat the caller disposes).</summary>
+    internal static Mat Orient(Mat src, int orientation)
+    {
+        var dst = new Mat();
+        switch (orientation)
+        {
+            case 2: Cv2.Flip(src, dst, FlipMode.Y); break;
+            case 3: Cv2.Rotate(src, dst, RotateFlags.Rotate180); break;
+            case 4: Cv2.Flip(src, dst, FlipMode.X); break;
+            case 5: Cv2.Transpose(src, dst); break;
+            case 6: Cv2.Rotate(src, dst, RotateFlags.Rotate90Clockwise); break;
+            case 7:
+                using (var t = new Mat())
+                {
+                    Cv2.Transpose(src, t);
+                    Cv2.Rotate(t, dst, RotateFlags.Rotate180);
+                }
+
+                break;
+            case 8: Cv2.Rotate(src, dst, RotateFlags.Rotate90Counterclockwise); break;
+            default: src.CopyTo(dst); break;
+        }
+
+        return dst;
+    }
+
+    private static void CopyOut(Mat rgba, byte[] pixels)
+    {
+        int rowBytes = rgba.Width * 4;
+        int height = rgba.Height;
+        for (int y = 0; y < height; y++)
+        {
+            Marshal.Copy(rgba.Ptr(y), pixels, y * rowBytes, rowBytes);
+        }
     }
 
     /// <summary>
@@ -83,34 +221,4 @@ public static class ImageFile
             throw new IOException($"{path}: writing the PNG failed (ffmpeg exit {code}: {ffmpeg.ErrorSummary(url, path)})");
         }
     }
-
-    private static bool AnyTransparent(byte[] rgba)
-    {
-        for (int i = 3; i < rgba.Length; i += 4)
-        {
-            if (rgba[i] != 255)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>The first video stream's pixel format (ffprobe, one field).</summary>
-    private static async Task<string> ProbePixelFormatAsync(string url, CancellationToken ct)
-    {
-        string[] args = ["-hide_banner", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=pix_fmt", "-of", "csv=p=0", "-i", url];
-        await using FfmpegProcess probe = FfmpegProcess.Start("ffprobe", args, readStdout: true, writeStdin: false);
-        string pixFmt = (await new StreamReader(probe.StandardOutput).ReadToEndAsync(ct).ConfigureAwait(false)).Trim();
-        await probe.WaitForExitAsync(ct).ConfigureAwait(false);
-        return pixFmt;
-    }
-
-    /// <summary>ffmpeg pixel formats with alpha: rgba, bgra, argb, abgr, ya8/ya16, yuva*, gbrap*, rgba64*, pal8 (PNG palettes may carry alpha).</summary>
-    internal static bool HasAlpha(string pixFmt) =>
-        pixFmt.StartsWith("rgba", StringComparison.Ordinal) || pixFmt.StartsWith("bgra", StringComparison.Ordinal) ||
-        pixFmt.StartsWith("argb", StringComparison.Ordinal) || pixFmt.StartsWith("abgr", StringComparison.Ordinal) ||
-        pixFmt.StartsWith("ya", StringComparison.Ordinal) || pixFmt.StartsWith("yuva", StringComparison.Ordinal) ||
-        pixFmt.StartsWith("gbrap", StringComparison.Ordinal) || pixFmt == "pal8";
 }

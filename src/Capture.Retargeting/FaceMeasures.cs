@@ -1,4 +1,5 @@
 using System.Numerics;
+using Capture.Core.Tracking;
 
 namespace Capture.Retargeting;
 

@@ -2,9 +2,7 @@ using System.Numerics;
 using Capture.Core.Geometry;
 using Capture.Core.Tracking;
 using Capture.Retargeting.Calibration;
-using Capture.Retargeting.Generation;
 using Capture.Retargeting.Rigs;
-using Capture.Retargeting.Warping;
 
 namespace Capture.Retargeting;
 

@@ -132,9 +132,6 @@ public sealed class Tracker : IDisposable
         _face.SetNeutral(neutral.Face, neutral.ImageWidth, neutral.ImageHeight);
     }
 
-    /// <summary>Goes back to the canonical face as the blendshape neutral.</summary>
-    public void ResetNeutral() => _face?.ResetNeutral();
-
     /// <summary>The face region the mesh model looked at last (pixels), or null when not tracking a face.</summary>
     public Geometry.RotatedRect? FaceRegion => _face is { IsTracking: true } f ? f.Roi : null;
 

@@ -52,6 +52,12 @@ public sealed record TrackerOptions
     /// <summary>Focal length as a fraction of image height for head-pose depth (default: 63° vertical FOV).</summary>
     public float FocalLengthFactor { get; init; } = Capture.Tracking.Face.HeadPoseSolver.DefaultFocalLengthFactor;
 
+    /// <summary>
+    /// Calibrated camera (camera.json from <c>capture calibrate-camera</c>): head pose uses its fx, fy and
+    /// principal point, scaled to the frame size, instead of <see cref="FocalLengthFactor"/>. Null: the fixed field of view.
+    /// </summary>
+    public Capture.Core.Geometry.CameraIntrinsics? Camera { get; init; }
+
     /// <summary>Explicit model files; null resolves every model through the model store.</summary>
     public TrackerModelPaths? ModelPaths { get; init; }
 }

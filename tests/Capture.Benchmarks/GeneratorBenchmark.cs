@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Numerics;
+using Capture.Core.Frames;
 using Capture.Core.Tracking;
+using Capture.Generation;
 using Capture.Retargeting;
-using Capture.Retargeting.Generation;
 using Capture.Retargeting.Rigs;
 
 namespace Capture.Benchmarks;
@@ -23,7 +24,7 @@ public sealed class GeneratorBenchmark : IBenchmarkCommand
         int[] sizes = args.Length > 0 ? [.. args.Select(int.Parse)] : [256, 512];
         foreach ((int size, bool alpha) in sizes.SelectMany(s => new[] { (s, false), (s, true) }))
         {
-            RgbaBitmap picture = Picture(1024);
+            RgbaImage picture = Picture(1024);
             CharacterRig rig = CharacterRigBuilder.FromLandmarks("bench", picture, FaceLayout(1024), "benchmark");
             using var generator = new WarpGenerator(size, withAlpha: alpha);
             generator.SetCharacter(rig);
@@ -62,7 +63,7 @@ public sealed class GeneratorBenchmark : IBenchmarkCommand
         return 0;
     }
 
-    private static void Drive(CharacterRig rig, DrivenFace face, int t)
+    internal static void Drive(CharacterRig rig, DrivenFace face, int t)
     {
         face.SetNeutral(rig.Neutral);
         float open = 0.03f * (0.5f + (0.5f * MathF.Sin(t * 0.3f)));
@@ -80,9 +81,9 @@ public sealed class GeneratorBenchmark : IBenchmarkCommand
         face.BlinkLeft = face.BlinkRight = t % 40 < 4 ? 1 : 0;
     }
 
-    private static RgbaBitmap Picture(int side)
+    internal static RgbaImage Picture(int side)
     {
-        var bitmap = new RgbaBitmap(side, side);
+        var bitmap = new RgbaImage(side, side);
         for (int y = 0; y < side; y++)
         {
             for (int x = 0; x < side; x++)
@@ -99,7 +100,7 @@ public sealed class GeneratorBenchmark : IBenchmarkCommand
     }
 
     // A face-shaped layout: named rings on ellipses, the rest scattered inside the outline.
-    private static Vector3[] FaceLayout(float side)
+    internal static Vector3[] FaceLayout(float side)
     {
         var f = new Vector3[TrackingFrame.FaceLandmarkCount];
         var random = new Random(1);

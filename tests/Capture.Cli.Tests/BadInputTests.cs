@@ -57,8 +57,35 @@ public sealed class BadInputTests : IDisposable
     {
         CliProcess.Result r = await CliProcess.RunAsync("info");
         Assert.Equal(0, r.ExitCode);
-        Assert.Contains("1.29.0", r.StdOut, StringComparison.Ordinal);
+        Assert.Matches(@"ONNX Runtime\s+1\.31\.\d+", r.StdOut);
         Assert.Contains("CPUExecutionProvider", r.StdOut, StringComparison.Ordinal);
+    }
+
+    [CudaLibrariesAbsentFact]
+    public async Task Info_CudaProviderShippedButCudaMissing_NamesTheMissingLibraryAndWhatToInstall()
+    {
+        // The CLI's output carries libonnxruntime_providers_cuda.so, so `capture info` really tries CUDA;
+        // this machine has no CUDA 13, so the loader's own error names the first library it could not open.
+        string provider = Path.Combine(Path.GetDirectoryName(CliProcess.CliDll)!, "runtimes", "linux-x64", "native", "libonnxruntime_providers_cuda.so");
+        Assert.True(File.Exists(provider), $"the CLI's build should ship {provider}");
+        CliProcess.Result r = await CliProcess.RunAsync("info");
+        Assert.Equal(0, r.ExitCode);
+        string all = string.Join(' ', r.StdOut.Split('\n', StringSplitOptions.TrimEntries));
+        Assert.Contains("CPU: libonnxruntime_providers_cuda.so did not load (libcublasLt.so.13: cannot open shared object file", all, StringComparison.Ordinal);
+        Assert.Contains("cuDNN 9", all, StringComparison.Ordinal);
+        Assert.Contains("LD_LIBRARY_PATH", all, StringComparison.Ordinal);
+        // Logged once, on stderr, as one line.
+        Assert.Single(r.StdErr.Split('\n'), line => line.StartsWith("[inference] execution provider: CPU (", StringComparison.Ordinal));
+        Assert.DoesNotContain("Exception", r.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Info_CaptureEpCpu_SkipsTheCudaAttempt()
+    {
+        CliProcess.Result r = await CliProcess.RunAsync(new Dictionary<string, string> { ["CAPTURE_EP"] = "cpu" }, "info");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Matches(@"execution provider\s+CPU: CAPTURE_EP=cpu", r.StdOut);
+        Assert.DoesNotContain("libcublasLt", r.All, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -83,5 +110,17 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("error:", r.All, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", r.All, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", r.All, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Runs only where CUDA's libraries are absent (this machine, CI); skipped with the reason on a CUDA machine.</summary>
+public sealed class CudaLibrariesAbsentFactAttribute : FactAttribute
+{
+    public CudaLibrariesAbsentFactAttribute()
+    {
+        if (Capture.Inference.InferenceEnvironment.CanLoadLibrary("libcublasLt.so.13"))
+        {
+            Skip = "libcublasLt.so.13 loads here: the missing-CUDA-library branch cannot be reached on this machine";
+        }
     }
 }

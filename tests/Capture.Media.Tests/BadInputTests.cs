@@ -142,11 +142,11 @@ public sealed class BadInputTests : IClassFixture<TempDir>
     }
 
     [Fact]
-    public async Task LoadRgbaAsync_TextFileNamedPng_ThrowsNotAVideo()
+    public async Task LoadRgbaAsync_TextFileNamedPng_ThrowsNotAPicture()
     {
         string path = _temp.File("fake.png");
         await File.WriteAllTextAsync(path, "hello");
         var ex = await Assert.ThrowsAsync<MediaInputException>(() => ImageFile.LoadRgbaAsync(path));
-        Assert.StartsWith($"{path}: not a video file (ffprobe: ", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"{path}: could not be decoded as a picture", ex.Message, StringComparison.Ordinal);
     }
 }

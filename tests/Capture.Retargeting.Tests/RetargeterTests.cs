@@ -1,7 +1,6 @@
 using System.Numerics;
 using Capture.Core.Tracking;
 using Capture.Retargeting.Calibration;
-using Capture.Retargeting.Generation;
 using Capture.Retargeting.Rigs;
 
 namespace Capture.Retargeting.Tests;
@@ -134,7 +133,7 @@ public class RetargeterTests
 
     private static (CharacterRig Rig, PerformerProfile Profile, TrackingFrame Neutral) Setup()
     {
-        CharacterRig rig = WarpGeneratorTests.SyntheticRig(WarpGeneratorTests.Picture(96, 96, transparentCorners: false));
+        CharacterRig rig = TestRigs.SyntheticRig(TestRigs.Picture(96, 96, transparentCorners: false));
         TrackingFrame neutral = Tracked(SyntheticFace.Create());
         var calibrator = new PerformerCalibrator();
         calibrator.AddNeutral(neutral);

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Capture.Core.Frames;
 using Capture.Core.Tracking;
 using Capture.Retargeting.Rigs;
 
@@ -69,9 +70,9 @@ public class RigFileTests
     [Fact]
     public void FitWorkingSize_HugePicture_IsHalvedWithAMessage()
     {
-        var huge = new RgbaBitmap((CharacterRigBuilder.MaxWorkingSide * 2) - 10, 6);
+        var huge = new RgbaImage((CharacterRigBuilder.MaxWorkingSide * 2) - 10, 6);
 
-        (RgbaBitmap fitted, string? message) = CharacterRigBuilder.FitWorkingSize(huge, "big.png");
+        (RgbaImage fitted, string? message) = CharacterRigBuilder.FitWorkingSize(huge, "big.png");
 
         Assert.True(fitted.Width <= CharacterRigBuilder.MaxWorkingSide);
         Assert.Equal(3, fitted.Height);
@@ -82,7 +83,7 @@ public class RigFileTests
     [Fact]
     public void FitWorkingSize_PictureOverTheLimit_IsRefused()
     {
-        var tooBig = new RgbaBitmap(CharacterRigBuilder.MaxPictureSide + 1, 1);
+        var tooBig = new RgbaImage(CharacterRigBuilder.MaxPictureSide + 1, 1);
 
         InvalidDataException ex = Assert.Throws<InvalidDataException>(() => CharacterRigBuilder.FitWorkingSize(tooBig, "huge.png"));
 

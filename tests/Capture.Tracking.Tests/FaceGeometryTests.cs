@@ -52,48 +52,6 @@ public class CanonicalFaceGeometryTests
     }
 }
 
-public class SimilarityFitTests
-{
-    [Fact]
-    public void Fit_KnownSimilarity_IsRecovered()
-    {
-        Vector3[] source = TestData.Canonical.Landmarks;
-        var rotation = Quaternion.Normalize(Quaternion.CreateFromYawPitchRoll(0.4f, -0.2f, 0.3f));
-        var truth = new Similarity(7.5f, rotation, new Vector3(12, -30, 5));
-        Vector3[] target = [.. source.Select(truth.Apply)];
-        float[] weights = [.. Enumerable.Repeat(1f, source.Length)];
-
-        Similarity fit = SimilarityFit.Fit(source, target, weights);
-
-        Assert.Equal(7.5f, fit.Scale, 3);
-        Assert.True(MathF.Abs(Quaternion.Dot(fit.Rotation, rotation)) > 0.99999f);
-        Assert.Equal(12, fit.Translation.X, 2);
-        Assert.Equal(-30, fit.Translation.Y, 2);
-        Assert.Equal(5, fit.Translation.Z, 2);
-    }
-
-    [Fact]
-    public void Fit_ZeroWeightOutliers_AreIgnored()
-    {
-        Vector3[] source = TestData.Canonical.Landmarks;
-        var truth = new Similarity(2, Quaternion.CreateFromAxisAngle(Vector3.UnitY, 0.5f), Vector3.One);
-        Vector3[] target = [.. source.Select(truth.Apply)];
-        float[] weights = TestData.Canonical.ProcrustesWeights;
-        for (int i = 0; i < target.Length; i++)
-        {
-            if (weights[i] == 0)
-            {
-                target[i] += new Vector3(100, 0, 0);
-            }
-        }
-
-        Similarity fit = SimilarityFit.Fit(source, target, weights);
-
-        Assert.Equal(2, fit.Scale, 3);
-        Assert.True(MathF.Abs(Quaternion.Dot(fit.Rotation, truth.Rotation)) > 0.99999f);
-    }
-}
-
 public class HeadPoseSolverTests
 {
     /// <summary>Places the canonical face in a 640×480 image with a known pose, as normalized landmarks.</summary>

@@ -19,71 +19,65 @@ internal static class CalibrateCommand
         var name = new Option<string?>("--name") { Description = "Profile name (default: the output file's name)." };
         var neutral = new Option<double>("--neutral") { Description = "Seconds at the start taken as the neutral face.", DefaultValueFactory = _ => 1.0 };
         var range = new Option<double>("--range") { Description = "Seconds after that watched for blendshape peaks (0 = the rest of the clip).", DefaultValueFactory = _ => 0 };
+        Option<string?> camera = CameraOption.Create();
         var command = new Command("calibrate", "Record a performer's neutral face and per-blendshape ranges into a named JSON profile.")
         {
-            input, output, name, neutral, range,
+            input, output, name, neutral, range, camera,
         };
         command.SetAction(async (parseResult, ct) =>
         {
-            try
+            string path = parseResult.GetValue(input)!;
+            string outPath = parseResult.GetValue(output)!;
+            double neutralSeconds = parseResult.GetValue(neutral);
+            double rangeSeconds = parseResult.GetValue(range);
+            if (neutralSeconds <= 0)
             {
-                string path = parseResult.GetValue(input)!;
-                string outPath = parseResult.GetValue(output)!;
-                double neutralSeconds = parseResult.GetValue(neutral);
-                double rangeSeconds = parseResult.GetValue(range);
-                if (neutralSeconds <= 0)
-                {
-                    throw new CaptureUserException("--neutral must be more than 0 seconds");
-                }
+                throw new CaptureUserException("--neutral must be more than 0 seconds");
+            }
 
-                var calibrator = new PerformerCalibrator();
-                var tracking = new TrackingFrame();
-                await using IFrameSource source = await FrameSources.OpenAsync(path, null, ct).ConfigureAwait(false);
-                using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = true }, ct).ConfigureAwait(false);
-                double fps = source.FrameRate > 0 ? source.FrameRate : 30;
-                long neutralFrames = (long)Math.Ceiling(neutralSeconds * fps);
-                long lastFrame = rangeSeconds > 0 ? neutralFrames + (long)Math.Ceiling(rangeSeconds * fps) : long.MaxValue;
-                long n = 0;
-                await AnsiConsole.Status().StartAsync("calibrating", async ctx =>
+            Capture.Core.Geometry.CameraIntrinsics? intrinsics = CameraOption.Load(parseResult.GetValue(camera));
+            var calibrator = new PerformerCalibrator();
+            var tracking = new TrackingFrame();
+            await using IFrameSource source = await FrameSources.OpenAsync(path, null, ct).ConfigureAwait(false);
+            using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = true, Camera = intrinsics }, ct).ConfigureAwait(false);
+            double fps = source.FrameRate > 0 ? source.FrameRate : 30;
+            long neutralFrames = (long)Math.Ceiling(neutralSeconds * fps);
+            long lastFrame = rangeSeconds > 0 ? neutralFrames + (long)Math.Ceiling(rangeSeconds * fps) : long.MaxValue;
+            long n = 0;
+            await AnsiConsole.Status().StartAsync("calibrating", async ctx =>
+            {
+                while (n < lastFrame)
                 {
-                    while (n < lastFrame)
+                    VideoFrame? frame = await source.ReadAsync(ct).ConfigureAwait(false);
+                    if (frame is null)
                     {
-                        VideoFrame? frame = await source.ReadAsync(ct).ConfigureAwait(false);
-                        if (frame is null)
-                        {
-                            break;
-                        }
-
-                        using (frame)
-                        {
-                            tracker.Process(frame, tracking);
-                        }
-
-                        if (n < neutralFrames)
-                        {
-                            calibrator.AddNeutral(tracking);
-                        }
-                        else
-                        {
-                            calibrator.Observe(tracking);
-                        }
-
-                        n++;
-                        ctx.Status(string.Create(CultureInfo.InvariantCulture, $"calibrating: frame {n} ({(n < neutralFrames ? "neutral" : "ranges")})"));
+                        break;
                     }
-                }).ConfigureAwait(false);
 
-                PerformerProfile profile = calibrator.Build(parseResult.GetValue(name) ?? Path.GetFileNameWithoutExtension(outPath), path);
-                await profile.SaveAsync(outPath, ct).ConfigureAwait(false);
-                AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-                    $"[green]wrote[/] {Markup.Escape(outPath)}: neutral from {profile.Frames} frames, ranges from {n} frames"));
-                return 0;
-            }
-            catch (Exception ex) when (ex is CaptureUserException or IOException or InvalidDataException or OperationCanceledException or ArgumentException)
-            {
-                CliErrors.Report(ex);
-                return 1;
-            }
+                    using (frame)
+                    {
+                        tracker.Process(frame, tracking);
+                    }
+
+                    if (n < neutralFrames)
+                    {
+                        calibrator.AddNeutral(tracking);
+                    }
+                    else
+                    {
+                        calibrator.Observe(tracking);
+                    }
+
+                    n++;
+                    ctx.Status(string.Create(CultureInfo.InvariantCulture, $"calibrating: frame {n} ({(n < neutralFrames ? "neutral" : "ranges")})"));
+                }
+            }).ConfigureAwait(false);
+
+            PerformerProfile profile = calibrator.Build(parseResult.GetValue(name) ?? Path.GetFileNameWithoutExtension(outPath), path);
+            await profile.SaveAsync(outPath, ct).ConfigureAwait(false);
+            AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"[green]wrote[/] {Markup.Escape(outPath)}: neutral from {profile.Frames} frames, ranges from {n} frames"));
+            return 0;
         });
         return command;
     }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Capture.Retargeting.Evaluation;
+using Capture.Pipeline.Evaluation;
 using Spectre.Console;
 
 namespace Capture.Cli.Commands;
@@ -29,58 +29,50 @@ internal static class EvalCommand
         };
         command.SetAction(async (parseResult, ct) =>
         {
-            try
+            int s = parseResult.GetValue(size);
+            if (s is not (256 or 512 or 1024))
             {
-                int s = parseResult.GetValue(size);
-                if (s is not (256 or 512 or 1024))
-                {
-                    throw new CaptureUserException($"--size {s} is not supported; use 256, 512 or 1024");
-                }
+                throw new CaptureUserException($"--size {s} is not supported; use 256, 512 or 1024");
+            }
 
-                int every = Math.Max(1, parseResult.GetValue(akdEvery));
-                if (parseResult.GetValue(cross))
-                {
-                    return await RunCrossAsync(parseResult.GetValue(characters) ?? [], parseResult.GetValue(clips)!, new CrossReenactment.Options(s, every, parseResult.GetValue(frames), parseResult.GetValue(pictures)?.FullName, parseResult.GetValue(rigs)?.FullName), ct).ConfigureAwait(false);
-                }
+            int every = Math.Max(1, parseResult.GetValue(akdEvery));
+            if (parseResult.GetValue(cross))
+            {
+                return await RunCrossAsync(parseResult.GetValue(characters) ?? [], parseResult.GetValue(clips)!, new CrossReenactment.Options(s, every, parseResult.GetValue(frames), parseResult.GetValue(pictures)?.FullName, parseResult.GetValue(rigs)?.FullName), ct).ConfigureAwait(false);
+            }
 
-                if (parseResult.GetValue(characters) is { Length: > 0 })
-                {
-                    throw new CaptureUserException("--characters is for --cross (cross-reenactment); self-reenactment uses each clip's frame 0");
-                }
+            if (parseResult.GetValue(characters) is { Length: > 0 })
+            {
+                throw new CaptureUserException("--characters is for --cross (cross-reenactment); self-reenactment uses each clip's frame 0");
+            }
 
-                var results = new List<ReenactmentScores>();
-                await AnsiConsole.Progress()
-                    .AutoClear(true)
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                    .StartAsync(async ctx =>
+            var results = new List<ReenactmentScores>();
+            await AnsiConsole.Progress()
+                .AutoClear(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .StartAsync(async ctx =>
+                {
+                    foreach (string clip in parseResult.GetValue(clips)!)
                     {
-                        foreach (string clip in parseResult.GetValue(clips)!)
+                        ProgressTask task = ctx.AddTask(Markup.Escape(Path.GetFileName(clip)), maxValue: 1);
+                        var progress = new Progress<(long Frame, long? Total)>(p =>
                         {
-                            ProgressTask task = ctx.AddTask(Markup.Escape(Path.GetFileName(clip)), maxValue: 1);
-                            var progress = new Progress<(long Frame, long? Total)>(p =>
-                            {
-                                task.MaxValue = p.Total ?? Math.Max(task.MaxValue, p.Frame + 1);
-                                task.Value = p.Frame;
-                            });
-                            results.Add(await SelfReenactment.RunAsync(clip, s, every, parseResult.GetValue(frames), parseResult.GetValue(breakdown) || parseResult.GetValue(errorMaps) is not null, progress, ct).ConfigureAwait(false));
-                            task.Value = task.MaxValue;
-                        }
-                    }).ConfigureAwait(false);
+                            task.MaxValue = p.Total ?? Math.Max(task.MaxValue, p.Frame + 1);
+                            task.Value = p.Frame;
+                        });
+                        results.Add(await SelfReenactment.RunAsync(clip, s, every, parseResult.GetValue(frames), parseResult.GetValue(breakdown) || parseResult.GetValue(errorMaps) is not null, progress, ct).ConfigureAwait(false));
+                        task.Value = task.MaxValue;
+                    }
+                }).ConfigureAwait(false);
 
-                AnsiConsole.Write(ToTable(results));
-                foreach (ReenactmentScores r in results.Where(r => r.Breakdown is not null))
-                {
-                    await WriteBreakdownAsync(r, parseResult.GetValue(errorMaps), ct).ConfigureAwait(false);
-                }
-
-                AnsiConsole.MarkupLine("[grey]Published anchors (TalkingHead-1KH, other data, a scale only): FOMM 31.07 dB / 0.762, LivePortrait 32.01 dB / 0.819. Goal here: ≥31 dB, ≥0.80 at 256².[/]");
-                return 0;
-            }
-            catch (Exception ex) when (ex is CaptureUserException or IOException or InvalidDataException or OperationCanceledException or ArgumentException)
+            AnsiConsole.Write(ToTable(results));
+            foreach (ReenactmentScores r in results.Where(r => r.Breakdown is not null))
             {
-                CliErrors.Report(ex);
-                return 1;
+                await WriteBreakdownAsync(r, parseResult.GetValue(errorMaps), ct).ConfigureAwait(false);
             }
+
+            AnsiConsole.MarkupLine("[grey]Published anchors (TalkingHead-1KH, other data, a scale only): FOMM 31.07 dB / 0.762, LivePortrait 32.01 dB / 0.819. Goal here: ≥31 dB, ≥0.80 at 256².[/]");
+            return 0;
         });
         return command;
     }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using Capture.Pipeline.Rendering;
 using Capture.Retargeting;
-using Capture.Retargeting.Rendering;
 using Spectre.Console;
 
 namespace Capture.Cli.Commands;
@@ -37,40 +37,34 @@ internal static class RenderCommand
         var frames = new Option<int?>("--frames") { Description = "Render only the first N frames." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print where the time went, per pipeline stage." };
         var sample = new Option<bool>("--sample") { Description = $"Render the sample: {SampleDriving} driving {SampleCharacter} from ../shared/media into out/sample.mp4." };
+        Option<string?> camera = CameraOption.Create();
         var command = new Command("render", "Drive a character picture with a performer's video and write an MP4.")
         {
-            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, poseModel, noIris, frames, sample, verbose,
+            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, poseModel, noIris, frames, sample, verbose, camera,
         };
         command.SetAction(async (parseResult, ct) =>
         {
-            try
+            RenderOptions options = BuildOptions(
+                parseResult.GetValue(sample), parseResult.GetValue(driving), parseResult.GetValue(character), parseResult.GetValue(output),
+                parseResult.GetValue(size), parseResult.GetValue(sideBySide)) with
             {
-                RenderOptions options = BuildOptions(
-                    parseResult.GetValue(sample), parseResult.GetValue(driving), parseResult.GetValue(character), parseResult.GetValue(output),
-                    parseResult.GetValue(size), parseResult.GetValue(sideBySide)) with
+                RigPath = parseResult.GetValue(rig),
+                ProfilePath = parseResult.GetValue(profile),
+                MotionDataDirectory = parseResult.GetValue(motionData),
+                Body = !parseResult.GetValue(noBody),
+                Iris = !parseResult.GetValue(noIris),
+                PoseModel = parseResult.GetValue(poseModel),
+                MaxFrames = parseResult.GetValue(frames),
+                Camera = CameraOption.Load(parseResult.GetValue(camera)),
+                Gains = new RetargetGains
                 {
-                    RigPath = parseResult.GetValue(rig),
-                    ProfilePath = parseResult.GetValue(profile),
-                    MotionDataDirectory = parseResult.GetValue(motionData),
-                    Body = !parseResult.GetValue(noBody),
-                    Iris = !parseResult.GetValue(noIris),
-                    PoseModel = parseResult.GetValue(poseModel),
-                    MaxFrames = parseResult.GetValue(frames),
-                    Gains = new RetargetGains
-                    {
-                        Intensity = parseResult.GetValue(intensity),
-                        Mouth = parseResult.GetValue(mouth),
-                        Eyes = parseResult.GetValue(eyes),
-                        HeadMotion = parseResult.GetValue(head),
-                    },
-                };
-                return await RunAsync(options, parseResult.GetValue(verbose), ct).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is CaptureUserException or IOException or InvalidDataException or OperationCanceledException or ArgumentException)
-            {
-                CliErrors.Report(ex);
-                return 1;
-            }
+                    Intensity = parseResult.GetValue(intensity),
+                    Mouth = parseResult.GetValue(mouth),
+                    Eyes = parseResult.GetValue(eyes),
+                    HeadMotion = parseResult.GetValue(head),
+                },
+            };
+            return await RunAsync(options, parseResult.GetValue(verbose), ct).ConfigureAwait(false);
         });
         return command;
     }

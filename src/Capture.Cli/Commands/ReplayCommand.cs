@@ -27,16 +27,7 @@ internal static class ReplayCommand
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            try
-            {
-                return await RunAsync(parseResult.GetValue(file)!, parseResult.GetValue(to)!, parseResult.GetValue(fast), cancellationToken);
-            }
-            catch (Exception ex) when (ex is CaptureUserException or IOException or InvalidDataException or OperationCanceledException)
-            {
-                // Reported here: System.CommandLine's default handler would print a stack trace before CliErrors saw it.
-                CliErrors.Report(ex);
-                return 1;
-            }
+            return await RunAsync(parseResult.GetValue(file)!, parseResult.GetValue(to)!, parseResult.GetValue(fast), cancellationToken);
         });
         return command;
     }

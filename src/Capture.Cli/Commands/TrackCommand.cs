@@ -28,36 +28,30 @@ internal static class TrackCommand
         var iris = new Option<bool>("--iris") { Description = "Use MediaPipe's attention face model: 10 iris points (sent in the recording) and the eyeLook* blendshapes; refined lips and eyes. About 25% slower." };
         var poseModel = new Option<PoseModel>("--pose-model") { Description = "With --body: the BlazePose model (Lite is the fastest, Heavy the most exact).", DefaultValueFactory = _ => PoseModel.Full };
         var stills = new Option<bool>("--static") { Description = "Detect on every frame and do not smooth (unrelated stills)." };
+        Option<string?> camera = CameraOption.Create();
         var command = new Command("track", "Track a performer's face (468 points, head pose, ARKit blendshapes) and optionally body into a .mpk recording.")
         {
-            input, output, body, noFace, overlay, width, height, threads, stills, iris, poseModel,
+            input, output, body, noFace, overlay, width, height, threads, stills, iris, poseModel, camera,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            try
-            {
-                var settings = new Settings(
-                    parseResult.GetValue(input)!,
-                    parseResult.GetValue(output)!,
-                    new TrackerOptions
-                    {
-                        Face = !parseResult.GetValue(noFace),
-                        Body = parseResult.GetValue(body),
-                        Threads = parseResult.GetValue(threads),
-                        StaticImage = parseResult.GetValue(stills),
-                        RefineLandmarks = parseResult.GetValue(iris),
-                        PoseModel = parseResult.GetValue(poseModel),
-                    },
-                    parseResult.GetValue(overlay),
-                    parseResult.GetValue(width),
-                    parseResult.GetValue(height));
-                return await RunAsync(settings, cancellationToken);
-            }
-            catch (Exception ex) when (ex is CaptureUserException or IOException or InvalidDataException or OperationCanceledException or ArgumentException)
-            {
-                CliErrors.Report(ex);
-                return 1;
-            }
+            var settings = new Settings(
+                parseResult.GetValue(input)!,
+                parseResult.GetValue(output)!,
+                new TrackerOptions
+                {
+                    Face = !parseResult.GetValue(noFace),
+                    Body = parseResult.GetValue(body),
+                    Threads = parseResult.GetValue(threads),
+                    StaticImage = parseResult.GetValue(stills),
+                    RefineLandmarks = parseResult.GetValue(iris),
+                    PoseModel = parseResult.GetValue(poseModel),
+                    Camera = CameraOption.Load(parseResult.GetValue(camera)),
+                },
+                parseResult.GetValue(overlay),
+                parseResult.GetValue(width),
+                parseResult.GetValue(height));
+            return await RunAsync(settings, cancellationToken);
         });
         return command;
     }

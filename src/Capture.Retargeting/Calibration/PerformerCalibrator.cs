@@ -1,7 +1,6 @@
 using System.Numerics;
 using Capture.Core.Geometry;
 using Capture.Core.Tracking;
-using Capture.Retargeting.Warping;
 
 namespace Capture.Retargeting.Calibration;
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Capture.Core.Frames;
 using Capture.Core.Tracking;
 
 namespace Capture.Retargeting.Rigs;
@@ -16,7 +17,7 @@ namespace Capture.Retargeting.Rigs;
 /// </remarks>
 public sealed class CharacterRig
 {
-    internal CharacterRig(string name, RgbaBitmap picture, float cropLeft, float cropTop, float cropSide, Vector3[] neutral, string landmarkSource, Vector2[]? irisCenters = null)
+    internal CharacterRig(string name, RgbaImage picture, float cropLeft, float cropTop, float cropSide, Vector3[] neutral, string landmarkSource, Vector2[]? irisCenters = null)
     {
         if (neutral.Length != TrackingFrame.FaceLandmarkCount)
         {
@@ -38,7 +39,7 @@ public sealed class CharacterRig
     public string Name { get; }
 
     /// <summary>The character picture (after any downscale on load). Shared, not copied: do not modify.</summary>
-    public RgbaBitmap Picture { get; }
+    public RgbaImage Picture { get; }
 
     public float CropLeft { get; }
 

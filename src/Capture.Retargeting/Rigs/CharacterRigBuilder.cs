@@ -1,4 +1,5 @@
 using System.Numerics;
+using Capture.Core.Frames;
 using Capture.Core.Tracking;
 
 namespace Capture.Retargeting.Rigs;
@@ -19,7 +20,7 @@ public static class CharacterRigBuilder
     /// Halves <paramref name="picture"/> until it fits <see cref="MaxWorkingSide"/>; returns it and a
     /// message for the user when it was reduced (null otherwise).
     /// </summary>
-    public static (RgbaBitmap Picture, string? Message) FitWorkingSize(RgbaBitmap picture, string name)
+    public static (RgbaImage Picture, string? Message) FitWorkingSize(RgbaImage picture, string name)
     {
         ArgumentNullException.ThrowIfNull(picture);
         if (picture.Width > MaxPictureSide || picture.Height > MaxPictureSide)
@@ -28,7 +29,7 @@ public static class CharacterRigBuilder
                 $"{name}: {picture.Width}x{picture.Height} is larger than the {MaxPictureSide} px a side Capture accepts for a character; scale it down first.");
         }
 
-        RgbaBitmap result = picture;
+        RgbaImage result = picture;
         while (Math.Max(result.Width, result.Height) > MaxWorkingSide)
         {
             result = result.HalfSize();
@@ -43,7 +44,7 @@ public static class CharacterRigBuilder
     /// Builds a rig from face points in picture pixels (x, y; z in x's pixel scale, smaller = nearer),
     /// and the two iris centres in pixels (right eye first) when the tracker found them.
     /// </summary>
-    public static CharacterRig FromLandmarks(string name, RgbaBitmap picture, ReadOnlySpan<Vector3> pixelLandmarks, string landmarkSource, ReadOnlySpan<Vector2> pixelIrisCenters = default)
+    public static CharacterRig FromLandmarks(string name, RgbaImage picture, ReadOnlySpan<Vector3> pixelLandmarks, string landmarkSource, ReadOnlySpan<Vector2> pixelIrisCenters = default)
     {
         ArgumentNullException.ThrowIfNull(picture);
         if (pixelLandmarks.Length != TrackingFrame.FaceLandmarkCount)

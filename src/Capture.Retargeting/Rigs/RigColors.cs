@@ -1,4 +1,6 @@
 using System.Numerics;
+using Capture.Core.Frames;
+using Capture.Core.Tracking;
 
 namespace Capture.Retargeting.Rigs;
 
@@ -29,7 +31,7 @@ internal static class RigColors
 
     private static Vector3 Average(CharacterRig rig, ReadOnlySpan<Vector2> cropPoints)
     {
-        RgbaBitmap pic = rig.Picture;
+        RgbaImage pic = rig.Picture;
         Vector3 sum = Vector3.Zero;
         int count = 0;
         foreach (Vector2 c in cropPoints)

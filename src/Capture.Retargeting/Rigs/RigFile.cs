@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Text.Json;
+using Capture.Core.Geometry;
 using Capture.Core.Tracking;
-using Capture.Retargeting.Warping;
 
 namespace Capture.Retargeting.Rigs;
 

@@ -41,10 +41,7 @@ public sealed class BlendshapeEstimator
     public BlendshapeEstimator(CanonicalFaceGeometry canonical)
     {
         _neutral = Measures.From(canonical.Landmarks);
-        CanonicalNeutral = _neutral;
     }
-
-    internal Measures CanonicalNeutral { get; }
 
     /// <summary>Uses <paramref name="neutralCanonicalSpace"/> (468 points, pose removed) as the rest face.</summary>
     public void SetNeutral(ReadOnlySpan<Vector3> neutralCanonicalSpace)
@@ -58,13 +55,6 @@ public sealed class BlendshapeEstimator
     {
         _neutral = Measures.From(neutralCanonicalSpace);
         _neutralGaze = Gaze.From(neutralCanonicalSpace, neutralIrisCanonicalSpace);
-    }
-
-    /// <summary>Goes back to the canonical face as the rest face.</summary>
-    public void ResetNeutral()
-    {
-        _neutral = CanonicalNeutral;
-        _neutralGaze = Gaze.Default;
     }
 
     /// <summary>

@@ -83,7 +83,7 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
 
         _pixels = new float[_refined is null ? LandmarkFloats : AttentionMeshRefinement.PointCount * 3];
         _filter = new OneEuroFilterBank(_pixels.Length, options.FaceSmoothing);
-        _pose = new HeadPoseSolver(canonical) { FocalLengthFactor = options.FocalLengthFactor };
+        _pose = new HeadPoseSolver(canonical) { FocalLengthFactor = options.FocalLengthFactor, Camera = options.Camera };
         _blendshapes = new BlendshapeEstimator(canonical);
     }
 
@@ -125,8 +125,6 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
             _blendshapes.SetNeutral(scratch);
         }
     }
-
-    public void ResetNeutral() => _blendshapes.ResetNeutral();
 
     public void Process(VideoFrame frame, FaceObservation face)
     {

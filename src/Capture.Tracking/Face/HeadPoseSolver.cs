@@ -8,7 +8,7 @@ namespace Capture.Tracking.Face;
 /// Head pose from 468 image landmarks, the way MediaPipe's face-geometry pipeline gets its pose
 /// transform: a weighted similarity from the canonical face onto the landmarks taken as a flat
 /// (weak-perspective) cloud gives a first scale, hence a depth under a pinhole camera with focal length
-/// <see cref="FocalLengthFactor"/> × image height; each point is then moved along its camera ray to
+/// <see cref="FocalLengthFactor"/> × image height (or the calibrated <see cref="Camera"/>); each point is then moved along its camera ray to
 /// its own depth (face depth + its relative z) and refitted, twice, so the final fit is in metric
 /// space (cm) with a scale near 1 and its rotation and translation are the pose.
 /// </summary>
@@ -36,6 +36,17 @@ public sealed class HeadPoseSolver
 
     public float FocalLengthFactor { get; init; } = DefaultFocalLengthFactor;
 
+    /// <summary>
+    /// Calibrated intrinsics (capture calibrate-camera); when set they replace <see cref="FocalLengthFactor"/>
+    /// and the image centre: fx, fy and the principal point, scaled to the frame size when it differs from
+    /// the calibration's. Lens distortion is not removed (landmarks are fitted as they are).
+    /// </summary>
+    public CameraIntrinsics? Camera { get; init; }
+
+    private CameraIntrinsics? _scaled;
+    private float _cx;
+    private float _cy;
+
     /// <summary>The last first-pass (weak-perspective) fit: canonical (cm) → camera-pixel space.</summary>
     public Similarity LastFit { get; private set; }
 
@@ -48,8 +59,9 @@ public sealed class HeadPoseSolver
     {
         // Screen space in pixels about the principal point: y up, z (MediaPipe's: larger = farther)
         // in x's pixel scale. The first pass fits them as they are, with z turned toward the camera.
-        float cx = imageWidth / 2f;
-        float cy = imageHeight / 2f;
+        (float fx, float fy) = SetCamera(imageWidth, imageHeight);
+        float cx = _cx;
+        float cy = _cy;
         float zMean = 0;
         for (int i = 0; i < _screen.Length; i++)
         {
@@ -65,11 +77,10 @@ public sealed class HeadPoseSolver
 
         // Scale is pixels a centimetre at the face's depth (f / depth). Unproject with it, refit: the
         // second scale corrects the first; unproject again with their product and fit the pose.
-        float focal = FocalLengthFactor * imageHeight;
         float scale = SafeScale(first.Scale);
-        Unproject(focal, zMean, scale);
+        Unproject(fx, fy, zMean, scale);
         scale *= SafeScale(SimilarityFit.Fit(_canonical.Landmarks, _metric, _canonical.ProcrustesWeights).Scale);
-        Unproject(focal, zMean, scale);
+        Unproject(fx, fy, zMean, scale);
         Similarity fit = SimilarityFit.Fit(_canonical.Landmarks, _metric, _canonical.ProcrustesWeights);
 
         // The blendshapes read the points through the first (weak-perspective) fit, as they were
@@ -89,8 +100,9 @@ public sealed class HeadPoseSolver
     /// </summary>
     public void ToCanonical(ReadOnlySpan<Vector3> points, int imageWidth, int imageHeight, Span<Vector3> canonicalSpace)
     {
-        float cx = imageWidth / 2f;
-        float cy = imageHeight / 2f;
+        SetCamera(imageWidth, imageHeight);
+        float cx = _cx;
+        float cy = _cy;
         Similarity first = LastFit;
         for (int i = 0; i < points.Length; i++)
         {
@@ -101,14 +113,42 @@ public sealed class HeadPoseSolver
 
     private static float SafeScale(float scale) => scale > 1e-6f ? scale : 1e-6f;
 
-    /// <summary>Screen points to metric camera space (cm): depth (f + z − mean z) / scale along each pixel's ray.</summary>
-    private void Unproject(float focal, float zMean, float scale)
+    /// <summary>
+    /// Sets the principal point for this frame size and returns the focal lengths in pixels. The scaled
+    /// intrinsics are kept until the size changes, so a steady stream allocates nothing here.
+    /// </summary>
+    private (float Fx, float Fy) SetCamera(int imageWidth, int imageHeight)
     {
+        if (Camera is null)
+        {
+            _cx = imageWidth / 2f;
+            _cy = imageHeight / 2f;
+            float f = FocalLengthFactor * imageHeight;
+            return (f, f);
+        }
+
+        if (_scaled is null || _scaled.ImageWidth != imageWidth || _scaled.ImageHeight != imageHeight)
+        {
+            _scaled = Camera.ScaledTo(imageWidth, imageHeight);
+        }
+
+        _cx = (float)_scaled.Cx;
+        _cy = (float)_scaled.Cy;
+        return ((float)_scaled.Fx, (float)_scaled.Fy);
+    }
+
+    /// <summary>
+    /// Screen points to metric camera space (cm): depth (f + z − mean z) / scale along each pixel's ray,
+    /// f the mean of fx and fy (they differ only for non-square pixels).
+    /// </summary>
+    private void Unproject(float fx, float fy, float zMean, float scale)
+    {
+        float focal = (fx + fy) / 2;
         for (int i = 0; i < _screen.Length; i++)
         {
             Vector3 p = _screen[i];
             float depth = (p.Z - zMean + focal) / scale;
-            _metric[i] = new Vector3(p.X * depth / focal, p.Y * depth / focal, -depth);
+            _metric[i] = new Vector3(p.X * depth / fx, p.Y * depth / fy, -depth);
         }
     }
 }

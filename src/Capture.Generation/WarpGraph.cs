@@ -1,0 +1,200 @@
+using Capture.Inference.Onnx;
+
+namespace Capture.Generation;
+
+/// <summary>
+/// Writes the embedded generator as an ONNX graph: a thin-plate-spline backward map evaluated on a
+/// coarse grid, upsampled to the output size, a <c>GridSample</c> of the character image, and the
+/// composite of the warped face (with its painted mouth, teeth and eyelid layers) over the still picture.
+/// </summary>
+/// <remarks>
+/// Coordinates are normalized to [-1, 1] with the <c>align_corners = 1</c> convention throughout
+/// (pixel i of n sits at -1 + 2i/(n-1)), so the coarse grid, the Resize and the GridSample agree
+/// exactly and an affine map passes through the upsampling unchanged.
+/// The spline kernel φ(r²) = r²·ln r² is evaluated on [K, G²] with r² = |c|² + |g|² − 2c·g (one
+/// MatMul instead of a broadcast subtraction, which ONNX Runtime runs far slower).
+/// The layers and the animation mask fold into two full-size inputs kept up to date by
+/// <see cref="LayerPainter"/> (only around the mouth and eyes changes per frame), so the full-size
+/// work is one Resize, one Transpose, the GridSample and one multiply-add:
+/// <c>frame = GridSample(image, grid) · keep + add</c>.
+/// Inputs (all float):
+/// <list type="bullet">
+/// <item><c>image</c> [1,C,S,S]: the character crop, RGBA (C = 4) or RGB (C = 3) in 0..1.</item>
+/// <item><c>keep</c> [1,1,S,S]: weight of the warped picture: animation mask × (1 − layer coverage).</item>
+/// <item><c>add</c> [1,C,S,S]: still picture × (1 − mask) + mask × premultiplied layer colour.</item>
+/// <item><c>centers</c> [K,2]: −2 × the spline centres (= driven control points in output space).</item>
+/// <item><c>center_norms</c> [K,1]: |centre|².</item>
+/// <item><c>weights</c> [2,K]: the spline's kernel weights (x row, y row).</item>
+/// <item><c>affine</c> [2,3]: the spline's affine part, columns (1, x, y).</item>
+/// </list>
+/// Output <c>frame</c> [1,C,S,S] in 0..1.
+/// </remarks>
+public static class WarpGraph
+{
+    public const string Image = "image";
+    public const string Keep = "keep";
+    public const string Add = "add";
+    public const string Centers = "centers";
+    public const string CenterNorms = "center_norms";
+    public const string Weights = "weights";
+    public const string Affine = "affine";
+    public const string Frame = "frame";
+
+    /// <summary>Input names in the order <see cref="WarpGenerator"/> feeds them.</summary>
+    public static IReadOnlyList<string> InputNames { get; } = [Image, Keep, Add, Centers, CenterNorms, Weights, Affine];
+
+    /// <summary>
+    /// Builds the model bytes for output size <paramref name="size"/>, K control points, a G×G spline grid and
+    /// <paramref name="channels"/> picture channels (4 = RGBA; 3 = RGB for opaque pictures, a quarter less GridSample work).
+    /// </summary>
+    /// <param name="region">
+    /// The output rectangle to render (default: the whole S×S frame). Outside the animation mask the
+    /// frame is the still picture, so only the mask's bounding box needs the warp: <c>keep</c>,
+    /// <c>add</c> and <c>frame</c> are then [1,·,H,W] over that rectangle while <c>image</c> stays S×S,
+    /// and the G×G spline lattice spans the rectangle.
+    /// </param>
+    public static byte[] Build(int size, int controlCount, int gridSize, int channels = 4, WarpRegion? region = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 2);
+        WarpRegion r = region ?? new WarpRegion(0, 0, size, size);
+        if (r.Left < 0 || r.Top < 0 || r.Width < 2 || r.Height < 2 || r.Left + r.Width > size || r.Top + r.Height > size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(region), $"region {r} must lie inside the {size}² frame and be at least 2×2");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(controlCount, 3);
+        ArgumentOutOfRangeException.ThrowIfLessThan(gridSize, 2);
+        var g = new OnnxGraphBuilder("capture_warp_generator", 17);
+        long s = size;
+        long k = controlCount;
+        int gg = gridSize * gridSize;
+
+        g.Input(Image, OnnxDataType.Float, 1, channels, s, s);
+        long h = r.Height;
+        long w = r.Width;
+        g.Input(Keep, OnnxDataType.Float, 1, 1, h, w);
+        g.Input(Add, OnnxDataType.Float, 1, channels, h, w);
+        g.Input(Centers, OnnxDataType.Float, k, 2);
+        g.Input(CenterNorms, OnnxDataType.Float, k, 1);
+        g.Input(Weights, OnnxDataType.Float, 2, k);
+        g.Input(Affine, OnnxDataType.Float, 2, 3);
+
+        float[] points = new float[2 * gg];
+        float[] norms = new float[gg];
+        float[] homogeneous = new float[3 * gg];
+        for (int gy = 0; gy < gridSize; gy++)
+        {
+            for (int gx = 0; gx < gridSize; gx++)
+            {
+                int i = (gy * gridSize) + gx;
+                float x = PixelCoordinate(r.Left + ((r.Width - 1) * (double)gx / (gridSize - 1)), size);
+                float y = PixelCoordinate(r.Top + ((r.Height - 1) * (double)gy / (gridSize - 1)), size);
+                points[i] = x;
+                points[gg + i] = y;
+                norms[i] = (x * x) + (y * y);
+                homogeneous[i] = 1;
+                homogeneous[gg + i] = x;
+                homogeneous[(2 * gg) + i] = y;
+            }
+        }
+
+        string gridPoints = g.Initializer("grid_points", points, 2, gg);
+        string gridNorms = g.Initializer("grid_norms", norms, 1, gg);
+        string gridHomogeneous = g.Initializer("grid_homogeneous", homogeneous, 3, gg);
+        string epsilon = g.Initializer("epsilon", [1e-20f]);
+        string coarseShape = g.Initializer("coarse_shape", [1L, 2, gridSize, gridSize], 4);
+        string fieldSize = g.Initializer("field_size", [1L, 2, h, w], 4);
+
+        // r² between every centre and every grid point, [K, G²]; clamped at 0 against rounding.
+        string cross = g.Node("MatMul", [Centers, gridPoints], "cross");
+        string partial = g.Node("Add", [cross, CenterNorms], "r2_partial");
+        string r2 = g.Node("Relu", [g.Node("Add", [partial, gridNorms], "r2_raw")], "r2");
+        string logR2 = g.Node("Log", [g.Node("Add", [r2, epsilon], "r2_eps")], "log_r2");
+        string kernel = g.Node("Mul", [r2, logR2], "kernel");
+
+        // Source position of each grid point: weights·kernel + affine·(1, x, y): [2, G²].
+        string radial = g.Node("MatMul", [Weights, kernel], "radial");
+        string linear = g.Node("MatMul", [Affine, gridHomogeneous], "linear");
+        string coarse = g.Node("Add", [radial, linear], "coarse");
+        string coarse4 = g.Node("Reshape", [coarse, coarseShape], "coarse_nchw");
+        string field = g.Node("Resize", [coarse4, "", "", fieldSize], "field",
+            OnnxAttribute.String("mode", "linear"),
+            OnnxAttribute.String("coordinate_transformation_mode", "align_corners"));
+        string grid = g.Node("Transpose", [field], "grid", OnnxAttribute.Ints("perm", 0, 2, 3, 1));
+        string warped = g.Node("GridSample", [Image, grid], "warped",
+            OnnxAttribute.Int("align_corners", 1),
+            OnnxAttribute.String("mode", "bilinear"),
+            OnnxAttribute.String("padding_mode", "border"));
+
+        string kept = g.Node("Mul", [warped, Keep], "kept");
+        string frame = g.Node("Add", [kept, Add], Frame);
+        g.Output(frame, OnnxDataType.Float, 1, channels, h, w);
+        return g.ToModelBytes();
+    }
+
+    /// <summary>Normalized coordinate of lattice index <paramref name="i"/> of <paramref name="n"/> (align-corners).</summary>
+    public static float GridCoordinate(int i, int n) => -1f + (2f * i / (n - 1));
+
+    private static float PixelCoordinate(double pixel, int n) => (float)(-1 + (2 * pixel / (n - 1)));
+}
+
+/// <summary>A rectangle of output pixels (left, top, width, height) that the warp graph renders.</summary>
+public readonly record struct WarpRegion(int Left, int Top, int Width, int Height)
+{
+    /// <summary>
+    /// The bounding box of the pixels where <paramref name="mask"/> (size×size, row-major) is above 0,
+    /// grown to at least 2×2; the whole frame when the mask is empty.
+    /// </summary>
+    public static WarpRegion OfMask(ReadOnlySpan<float> mask, int size)
+    {
+        int left = size;
+        int top = size;
+        int right = -1;
+        int bottom = -1;
+        for (int y = 0; y < size; y++)
+        {
+            ReadOnlySpan<float> row = mask.Slice(y * size, size);
+            int first = -1;
+            for (int x = 0; x < size; x++)
+            {
+                if (row[x] > 0)
+                {
+                    first = x;
+                    break;
+                }
+            }
+
+            if (first < 0)
+            {
+                continue;
+            }
+
+            int last = first;
+            for (int x = size - 1; x > first; x--)
+            {
+                if (row[x] > 0)
+                {
+                    last = x;
+                    break;
+                }
+            }
+
+            left = Math.Min(left, first);
+            right = Math.Max(right, last);
+            top = Math.Min(top, y);
+            bottom = y;
+        }
+
+        if (right < 0)
+        {
+            return new WarpRegion(0, 0, size, size);
+        }
+
+        right = Math.Min(size - 1, Math.Max(right, left + 1));
+        left = Math.Min(left, right - 1);
+        bottom = Math.Min(size - 1, Math.Max(bottom, top + 1));
+        top = Math.Min(top, bottom - 1);
+        return new WarpRegion(left, top, right - left + 1, bottom - top + 1);
+    }
+}

@@ -1,0 +1,80 @@
+using Capture.Retargeting;
+
+namespace Capture.Pipeline.Rendering;
+
+/// <summary>What <see cref="RenderPipeline"/> renders.</summary>
+public sealed record RenderOptions
+{
+    public required string DrivingPath { get; init; }
+
+    public required string CharacterPath { get; init; }
+
+    public required string OutputPath { get; init; }
+
+    /// <summary>Rig file for characters the tracker cannot read (see <see cref="Rigs.RigFile"/>).</summary>
+    public string? RigPath { get; init; }
+
+    /// <summary>Performer profile; null or one without a neutral: calibrate from the clip's first <see cref="CalibrationSeconds"/>.</summary>
+    public string? ProfilePath { get; init; }
+
+    /// <summary>Output side: 256, 512 or 1024.</summary>
+    public int Size { get; init; } = 512;
+
+    /// <summary>Driving face crop on the left, character on the right.</summary>
+    public bool SideBySide { get; init; }
+
+    public RetargetGains Gains { get; init; } = new();
+
+    /// <summary>Seconds at the clip's start taken as the performer's neutral.</summary>
+    public double CalibrationSeconds { get; init; } = 1;
+
+    /// <summary>
+    /// Write the captured motion into this folder: motion.mpk, livelink.csv, motion.csv and (with
+    /// <see cref="Body"/>) motion.bvh.
+    /// </summary>
+    public string? MotionDataDirectory { get; init; }
+
+    /// <summary>
+    /// With <see cref="MotionDataDirectory"/>: also track the body (33 pose points), recorded in
+    /// motion.mpk and written as motion.bvh. Ignored without a motion-data folder (the character is
+    /// driven by the face only).
+    /// </summary>
+    public bool Body { get; init; } = true;
+
+    /// <summary>With <see cref="Body"/>: which BlazePose landmark model tracks it (Lite is the fastest, Full the default).</summary>
+    public Capture.Tracking.PoseModel PoseModel { get; init; } = Capture.Tracking.PoseModel.Full;
+
+    /// <summary>The driving camera's calibration (camera.json); null: head pose assumes the fixed field of view.</summary>
+    public Capture.Core.Geometry.CameraIntrinsics? Camera { get; init; }
+
+    /// <summary>
+    /// Track the performer with MediaPipe's attention face model: iris points drive the character's
+    /// gaze, and its refined lips and eyes follow the mouth better. Off: the plain mesh (no gaze,
+    /// about a quarter faster to track).
+    /// </summary>
+    public bool Iris { get; init; } = true;
+
+    /// <summary>Stop after this many frames (tests, previews).</summary>
+    public int? MaxFrames { get; init; }
+
+    /// <summary>Background for transparent characters (RGB).</summary>
+    public (byte R, byte G, byte B) Background { get; init; } = (235, 235, 235);
+
+    /// <summary>Sizes the generator supports as presets.</summary>
+    public static IReadOnlyList<int> Sizes { get; } = [256, 512, 1024];
+}
+
+/// <summary>Progress of a render, reported once a frame.</summary>
+public readonly record struct RenderProgress(long Frame, long? TotalFrames, double FramesPerSecond);
+
+/// <summary>What a render did.</summary>
+public sealed record RenderResult(long Frames, long FramesWithoutFace, double Seconds, string OutputPath, string CharacterLandmarkSource, string? ProfileSource)
+{
+    public double FramesPerSecond => Seconds > 0 ? Frames / Seconds : 0;
+
+    /// <summary>Frames whose body was seen well enough for motion.bvh (<see cref="BvhStreamWriter.SeesBody"/>); null when the body was not tracked.</summary>
+    public long? FramesWithBody { get; init; }
+
+    /// <summary>Seconds spent per pipeline stage (one line, for <c>--verbose</c>); empty when not measured.</summary>
+    public string Stages { get; init; } = string.Empty;
+}
