@@ -140,6 +140,7 @@ public sealed class WarpGenerator : ICharacterGenerator
         ArgumentNullException.ThrowIfNull(rig);
         rig.SampleCrop(_size, _image);
         rig.WriteAnimationMask(_size, _mask);
+        _painter.SetCharacterLips(_image, rig.Neutral);
         int plane = _size * _size;
         for (int c = 0; c < 4; c++)
         {

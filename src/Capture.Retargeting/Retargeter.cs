@@ -146,8 +146,14 @@ public sealed class Retargeter
 
         _lastTimestampUs = frame.CaptureTimestampUs;
         float step = _gains.EaseSeconds <= 0 ? 1 : dt / _gains.EaseSeconds;
+        output.PerformerMouthVisible = frame.Face.Present;
         if (frame.Face.Present)
         {
+            for (int i = 0; i < output.PerformerPoints.Length; i++)
+            {
+                output.PerformerPoints[i] = frame.Face.Pixel(i, frame.ImageWidth, frame.ImageHeight);
+            }
+
             Measure(frame);
             _presence = MathF.Min(1, _presence + step);
         }

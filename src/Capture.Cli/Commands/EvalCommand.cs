@@ -20,12 +20,13 @@ internal static class EvalCommand
         var characters = new Option<string[]>("--characters") { Description = "Character pictures for --cross.", AllowMultipleArgumentsPerToken = true };
         var pictures = new Option<DirectoryInfo?>("--pictures") { Description = "With --cross: write side-by-side PNGs (performer | character) at each clip's widest mouth and biggest head turn into DIR." };
         var rigs = new Option<DirectoryInfo?>("--rig-dir") { Description = "With --cross: a character PICTURE uses DIR/NAME.json as its rig file when that exists (e.g. calibration/rigs)." };
+        var paintedMouth = new Option<bool>("--painted-mouth") { Description = "Paint the mouth interior instead of taking the performer's own from the driving frame (as render --painted-mouth)." };
         var command = new Command(
             "eval",
             "Self-reenactment: frame 0 drives nothing but is the character; later frames drive it and are the ground truth. " +
             "Prints PSNR, SSIM and average keypoint distance, next to frame 0 held still.")
         {
-            clips, size, frames, akdEvery, breakdown, errorMaps, cross, characters, pictures, rigs,
+            clips, size, frames, akdEvery, breakdown, errorMaps, cross, characters, pictures, rigs, paintedMouth,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -38,7 +39,7 @@ internal static class EvalCommand
             int every = Math.Max(1, parseResult.GetValue(akdEvery));
             if (parseResult.GetValue(cross))
             {
-                return await RunCrossAsync(parseResult.GetValue(characters) ?? [], parseResult.GetValue(clips)!, new CrossReenactment.Options(s, every, parseResult.GetValue(frames), parseResult.GetValue(pictures)?.FullName, parseResult.GetValue(rigs)?.FullName), ct).ConfigureAwait(false);
+                return await RunCrossAsync(parseResult.GetValue(characters) ?? [], parseResult.GetValue(clips)!, new CrossReenactment.Options(s, every, parseResult.GetValue(frames), parseResult.GetValue(pictures)?.FullName, parseResult.GetValue(rigs)?.FullName, parseResult.GetValue(paintedMouth)), ct).ConfigureAwait(false);
             }
 
             if (parseResult.GetValue(characters) is { Length: > 0 })
@@ -60,7 +61,7 @@ internal static class EvalCommand
                             task.MaxValue = p.Total ?? Math.Max(task.MaxValue, p.Frame + 1);
                             task.Value = p.Frame;
                         });
-                        results.Add(await SelfReenactment.RunAsync(clip, s, every, parseResult.GetValue(frames), parseResult.GetValue(breakdown) || parseResult.GetValue(errorMaps) is not null, progress, ct).ConfigureAwait(false));
+                        results.Add(await SelfReenactment.RunAsync(clip, s, every, parseResult.GetValue(frames), parseResult.GetValue(breakdown) || parseResult.GetValue(errorMaps) is not null, progress, ct, parseResult.GetValue(paintedMouth)).ConfigureAwait(false));
                         task.Value = task.MaxValue;
                     }
                 }).ConfigureAwait(false);

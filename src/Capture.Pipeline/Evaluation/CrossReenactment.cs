@@ -33,7 +33,7 @@ public sealed record CrossScores(
 public static class CrossReenactment
 {
     /// <summary>Output size, every Nth frame tracked, frames per clip, where to write side-by-side pictures, where rig files (NAME.json) for characters are looked up.</summary>
-    public sealed record Options(int Size = 256, int Every = 4, int? MaxFrames = null, string? PicturesDirectory = null, string? RigDirectory = null);
+    public sealed record Options(int Size = 256, int Every = 4, int? MaxFrames = null, string? PicturesDirectory = null, string? RigDirectory = null, bool PaintedMouth = false);
 
     public static async Task<IReadOnlyList<CrossScores>> RunAsync(
         IReadOnlyList<string> characters, IReadOnlyList<string> clips, Options options, Action<string>? log = null, CancellationToken ct = default)
@@ -89,6 +89,9 @@ public static class CrossReenactment
         public required List<byte[]> PictureCrops { get; init; }
         public required int WidestMouth { get; init; }
         public required int BiggestTurn { get; init; }
+
+        /// <summary>The face crop (left, top, side) the crops were sampled from, in the clip's pixels.</summary>
+        public required Vector4 Crop { get; init; }
     }
 
     private sealed record Reading(float[] Blendshapes, Quaternion Rotation);
@@ -175,7 +178,7 @@ public static class CrossReenactment
         return new Performance
         {
             Clip = Path.GetFileName(clip), Profile = profile, Frames = frames, Readings = readings, Neutral = Mean(neutral),
-            PictureCrops = crops, WidestMouth = widestAt, BiggestTurn = turnAt,
+            PictureCrops = crops, WidestMouth = widestAt, BiggestTurn = turnAt, Crop = crop,
         };
     }
 
@@ -188,6 +191,7 @@ public static class CrossReenactment
         var retargeter = new Retargeter(rig, performance.Profile);
         var driven = new DrivenFace();
         var picture = VideoFrame.CreateUnpooled(size, size);
+        var performerCrop = VideoFrame.CreateUnpooled(size, size);
         var marks = new TrackingFrame();
         var folds = new FoldOverCheck();
         var hull = new Vector2[FaceTopology.FaceOval.Length];
@@ -206,7 +210,18 @@ public static class CrossReenactment
         for (int n = 0; n < performance.Frames.Count; n++)
         {
             retargeter.Update(performance.Frames[n], driven);
+
+            // The performer's mouth from the kept face crop: their points moved into its pixels.
+            performance.PictureCrops[n].CopyTo(performerCrop.Pixels);
+            float toCrop = size / performance.Crop.Z;
+            for (int i = 0; i < driven.PerformerPoints.Length; i++)
+            {
+                driven.PerformerPoints[i] = (driven.PerformerPoints[i] - new Vector2(performance.Crop.X, performance.Crop.Y)) * toCrop;
+            }
+
+            driven.PerformerFrame = options.PaintedMouth ? null : performerCrop;
             generator.Generate(driven);
+            driven.PerformerFrame = null;
             FoldOverCheck.WriteFacePolygons(driven.Points, hull, mouth);
             if (folds.Count(generator.Spline, generator.Region, size, hull, mouth) > 0)
             {

@@ -148,7 +148,9 @@ public static class RenderPipeline
 
                     retargeter.Update(tracking, driven);
                     long t1 = Stopwatch.GetTimestamp();
+                    driven.PerformerFrame = options.PaintedMouth ? null : frame;
                     generator.Generate(driven);
+                    driven.PerformerFrame = null;
                     long t2 = Stopwatch.GetTimestamp();
                     if (options.SideBySide)
                     {
