@@ -128,7 +128,11 @@ public sealed class LayerPainter
         if (source is not null)
         {
             (Vector3 mean, Vector3 spread) = SourceLipStats(source);
-            gain = Vector3.Clamp(_lipSpread / Vector3.Max(spread, new Vector3(1e-3f)), new Vector3(0.5f), new Vector3(2f));
+            // One contrast gain for all channels (per-channel gains turned white teeth green on
+            // the Mona Lisa): the mean spread's ratio; the means shift per channel.
+            float theirs = (spread.X + spread.Y + spread.Z) / 3;
+            float mine = (_lipSpread.X + _lipSpread.Y + _lipSpread.Z) / 3;
+            gain = new Vector3(Math.Clamp(mine / MathF.Max(theirs, 1e-3f), 0.5f, 1.5f));
             offset = _lipMean - (mean * gain);
         }
 
