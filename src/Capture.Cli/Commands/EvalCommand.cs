@@ -39,6 +39,11 @@ internal static class EvalCommand
             int every = Math.Max(1, parseResult.GetValue(akdEvery));
             if (parseResult.GetValue(cross))
             {
+                if (parseResult.GetValue(characters) is not { Length: > 0 })
+                {
+                    throw new CaptureUserException("--cross needs at least one character: --characters PICTURE… (the clips drive each of them)");
+                }
+
                 return await RunCrossAsync(parseResult.GetValue(characters) ?? [], parseResult.GetValue(clips)!, new CrossReenactment.Options(s, every, parseResult.GetValue(frames), parseResult.GetValue(pictures)?.FullName, parseResult.GetValue(rigs)?.FullName, parseResult.GetValue(paintedMouth)), ct).ConfigureAwait(false);
             }
 

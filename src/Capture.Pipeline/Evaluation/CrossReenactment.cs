@@ -21,7 +21,14 @@ namespace Capture.Pipeline.Evaluation;
 /// <param name="MinDeterminant">Smallest lattice-cell Jacobian determinant inside the face over all frames, relative to the identity map's (1).</param>
 public sealed record CrossScores(
     string Character, string Clip, long Frames, long Compared, double Aed, double Apd, double FaceFound,
-    long FoldOverFrames, double MinDeterminant, double Seconds);
+    long FoldOverFrames, double MinDeterminant, double Seconds)
+{
+    /// <summary>Frames whose spline the generator solved smoother to stop a fold (<see cref="WarpGenerator.SmoothedFrames"/>).</summary>
+    public long SmoothedFrames { get; init; }
+
+    /// <summary>Frames whose motion the generator scaled down to stop a fold (<see cref="WarpGenerator.DampedFrames"/>).</summary>
+    public long DampedFrames { get; init; }
+}
 
 /// <summary>
 /// Cross-reenactment: every character driven by every clip, as a user drives a picture of someone
@@ -69,7 +76,7 @@ public static class CrossReenactment
             foreach (CharacterRig rig in rigs)
             {
                 CrossScores s = await DriveAsync(rig, performance, stills, options, ct).ConfigureAwait(false);
-                log?.Invoke($"{s.Character} × {s.Clip}: AED {s.Aed:F4}, APD {s.Apd:F2}°, face found {s.FaceFound:P0}, fold-over frames {s.FoldOverFrames}");
+                log?.Invoke($"{s.Character} × {s.Clip}: AED {s.Aed:F4}, APD {s.Apd:F2}°, face found {s.FaceFound:P0}, fold-over frames {s.FoldOverFrames} (smoothed {s.SmoothedFrames}, damped {s.DampedFrames})");
                 results.Add(s);
             }
         }
@@ -277,7 +284,11 @@ public static class CrossReenactment
         return new CrossScores(
             rig.Name, performance.Clip, performance.Frames.Count, compared,
             compared > 0 ? aed / compared : double.NaN, compared > 0 ? apd / compared : double.NaN,
-            tracked > 0 ? found / (double)tracked : double.NaN, foldFrames, minDet, clock.Elapsed.TotalSeconds);
+            tracked > 0 ? found / (double)tracked : double.NaN, foldFrames, minDet, clock.Elapsed.TotalSeconds)
+        {
+            SmoothedFrames = generator.SmoothedFrames,
+            DampedFrames = generator.DampedFrames,
+        };
     }
 
     private static async Task SaveSideBySideAsync(string directory, string character, Performance performance, int n, VideoFrame generated, CancellationToken ct)
