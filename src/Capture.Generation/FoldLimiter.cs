@@ -37,6 +37,12 @@ public sealed class FoldLimiter
     /// <summary>Triangles of the rest triangulation (tests).</summary>
     public int TriangleCount => _triangles.Count;
 
+    /// <summary>Smallest driven/rest area ratio of any triangle after the last <see cref="Limit"/>.</summary>
+    public float MinRatio { get; private set; } = 1;
+
+    /// <summary>Largest driven/rest area ratio of any triangle after the last <see cref="Limit"/>.</summary>
+    public float MaxRatio { get; private set; } = 1;
+
     /// <summary>Triangles corrected in the last <see cref="Limit"/>, counted once per pass.</summary>
     public int Corrected { get; private set; }
 
@@ -84,13 +90,19 @@ public sealed class FoldLimiter
         }
 
         int corrected = 0;
+        float min = float.PositiveInfinity, max = 0;
         for (int pass = 0; pass < Passes; pass++)
         {
             int before = corrected;
+            min = float.PositiveInfinity;
+            max = 0;
             foreach ((int a, int b, int c, float area) in _triangles)
             {
                 float floor = MinAreaRatio * area;
-                if (SignedArea(driven[a], driven[b], driven[c]) >= floor)
+                float now = SignedArea(driven[a], driven[b], driven[c]);
+                min = MathF.Min(min, now / area);
+                max = MathF.Max(max, now / area);
+                if (now >= floor)
                 {
                     continue;
                 }
@@ -135,6 +147,8 @@ public sealed class FoldLimiter
         }
 
         Corrected = corrected;
+        MinRatio = min;
+        MaxRatio = max;
     }
 
     private Vector2 At(int i, Vector2 d, Vector2 mean, float t) =>

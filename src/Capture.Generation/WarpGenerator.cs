@@ -126,6 +126,9 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// </summary>
     public static ReadOnlySpan<double> Smoothing => [1e-6, 1e-3, 1e-2, 1e-1];
 
+    /// <summary>Smallest triangle area ratio (driven/rest) at which the fold test is skipped.</summary>
+    public const float CheckBelow = 0.5f;
+
     /// <summary>Frames so far whose spline had to be smoothed to stop a fold.</summary>
     public long SmoothedFrames { get; private set; }
 
@@ -272,7 +275,12 @@ public sealed class WarpGenerator : ICharacterGenerator
         }
 
         _spline.Solve(_drivenPoints, _sourcePoints);
-        if (LimitFolds)
+
+        // The lattice test costs about as much as the spline's evaluation in the graph, so it runs
+        // only when the control points' triangles say a fold is possible: one was corrected, or one
+        // is squeezed under half its rest area (a stretched triangle, as an opening mouth makes,
+        // reads a smaller area of the picture and does not fold).
+        if (LimitFolds && (_limiter.Corrected > 0 || _limiter.MinRatio < CheckBelow))
         {
             // The same test as the fold-over metric, on the lattice the graph samples: where the
             // spline still folds between control points, it is solved again, smoother.
