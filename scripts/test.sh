@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # The test command: set-up (idempotent), a Release build of the whole solution, then every test
 # project. Ends with one line "tests: N passed, N failed, N skipped". CI (.ci/run) calls exactly this.
+# The distributed-jobs tests need PostgreSQL and RabbitMQ: this starts private loopback instances
+# (scripts/services.sh; installed on first use) while the build runs, and stops them at the end if it
+# started them. CAPTURE_TEST_PG/CAPTURE_TEST_AMQP already set → those servers are used instead;
+# CAPTURE_NO_SERVICES=1 → none are started and those tests are skipped, each saying why.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -11,8 +15,25 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 if [ -z "${CAPTURE_MEDIA:-}" ] && [ -d "$root/../shared/media" ]; then
   export CAPTURE_MEDIA="$(cd "$root/../shared/media" && pwd)"
 fi
+services_pid=""; services_log="$(mktemp)"
+if [ -z "${CAPTURE_NO_SERVICES:-}" ] && { [ -z "${CAPTURE_TEST_PG:-}" ] || [ -z "${CAPTURE_TEST_AMQP:-}" ]; }; then
+  if ! bash scripts/services.sh status >/dev/null 2>&1; then
+    trap 'bash scripts/services.sh stop >/dev/null 2>&1 || true' EXIT
+  fi
+  echo "[test] starting PostgreSQL and RabbitMQ (scripts/services.sh) beside the build"
+  bash scripts/services.sh start >"$services_log" 2>&1 &
+  services_pid=$!
+fi
+
 echo "[test] building Capture.sln (Release)"
 dotnet build Capture.sln -c Release -nologo -v:q -clp:ErrorsOnly || { echo "[test] build failed"; exit 1; }
+
+if [ -n "$services_pid" ]; then
+  wait "$services_pid" || { cat "$services_log"; echo "[test] services did not start (CAPTURE_NO_SERVICES=1 skips the distributed tests)"; exit 1; }
+  cat "$services_log"
+  eval "$(bash scripts/services.sh env)"
+fi
+rm -f "$services_log"
 
 log="$(mktemp)"
 status=0

@@ -20,6 +20,9 @@ internal static class Program
             EvalCommand.Create(),
             CalibrateCommand.Create(),
             CalibrateCameraCommand.Create(),
+            ServeCommand.Create(),
+            LiveCommand.Create(),
+            WorkerCommand.Create(),
         };
 
         return CliErrors.Run(root, args);

@@ -22,6 +22,13 @@ public interface ICharacterGenerator : IDisposable
     void Generate(DrivenFace face);
 
     /// <summary>
+    /// Renders one frame straight into <paramref name="destination"/> (RGB24) at (left, top),
+    /// transparent pixels composited over <paramref name="background"/>: the render path, which
+    /// lets an implementation write the frame's memory directly instead of copying.
+    /// </summary>
+    void GenerateInto(DrivenFace face, VideoFrame destination, int left, int top, (byte R, byte G, byte B) background);
+
+    /// <summary>
     /// Copies the last generated frame into <paramref name="destination"/> (RGB24) at (left, top),
     /// transparent pixels composited over <paramref name="background"/> (R, G, B).
     /// </summary>

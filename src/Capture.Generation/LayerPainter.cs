@@ -12,6 +12,8 @@ namespace Capture.Generation;
 /// mouth opening and the eyes are restored and repainted: the mouth interior and teeth inside the
 /// driven inner-lip contour, and eyelid skin over a closing eye. Edges are anti-aliased by signed
 /// distance to the contour. Allocation-free after construction.
+/// Coordinates are the frame's pixels; the buffers cover only the generator's <see cref="WarpRegion"/>
+/// (the animation mask's box, row-major inside it), so nothing is painted full size and copied in.
 /// </summary>
 public sealed class LayerPainter
 {
@@ -19,6 +21,10 @@ public sealed class LayerPainter
 
     private readonly int _size;
     private readonly int _plane;
+    private WarpRegion _region;
+    private int _area;
+    private int _channels = 4;
+    private float _colourScale = 1;
     private readonly Vector2[] _polygon = new Vector2[32];
     private readonly Vector2[] _upper = new Vector2[11];
     private readonly Vector2[] _lower = new Vector2[11];
@@ -41,16 +47,29 @@ public sealed class LayerPainter
     }
 
     /// <summary>
-    /// Sets the per-character base: <paramref name="mask"/> (S·S) and <paramref name="still"/>
-    /// (planar RGBA, S·S·4, the picture × (1 − mask)); both are kept by reference and must not change
-    /// while painting. Resets <paramref name="keep"/> and <paramref name="add"/> to them.
+    /// Sets the per-character base over <paramref name="region"/> (W×H pixels, A = W·H):
+    /// <paramref name="mask"/> (A) and <paramref name="still"/> (planar, <paramref name="channels"/>·A:
+    /// what <c>add</c> is where nothing is painted); both are kept by reference and must not change
+    /// while painting. Layer colours are multiplied by <paramref name="colourScale"/> (255 when the
+    /// graph works in byte levels). Resets <paramref name="keep"/> and <paramref name="add"/> to them.
     /// </summary>
-    public void SetBase(float[] mask, float[] still, Span<float> keep, Span<float> add)
+    public void SetBase(WarpRegion region, int channels, float colourScale, float[] mask, float[] still, Span<float> keep, Span<float> add)
     {
+        if (region.Left < 0 || region.Top < 0 || region.Left + region.Width > _size || region.Top + region.Height > _size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(region), $"region {region} lies outside the {_size}² frame");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 3);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(channels, 4);
+        _region = region;
+        _area = region.Width * region.Height;
+        _channels = channels;
+        _colourScale = colourScale;
         _mask = mask;
         _still = still;
-        mask.AsSpan(0, _plane).CopyTo(keep);
-        still.AsSpan(0, _plane * 4).CopyTo(add);
+        mask.AsSpan(0, _area).CopyTo(keep);
+        still.AsSpan(0, _area * channels).CopyTo(add);
         _paintedCount = 0;
     }
 
@@ -80,11 +99,11 @@ public sealed class LayerPainter
         int width = r.X1 - r.X0 + 1;
         for (int y = r.Y0; y <= r.Y1; y++)
         {
-            int o = (y * _size) + r.X0;
+            int o = ((y - _region.Top) * _region.Width) + r.X0 - _region.Left;
             _mask.AsSpan(o, width).CopyTo(keep.Slice(o, width));
-            for (int c = 0; c < 4; c++)
+            for (int c = 0; c < _channels; c++)
             {
-                _still.AsSpan((c * _plane) + o, width).CopyTo(add.Slice((c * _plane) + o, width));
+                _still.AsSpan((c * _area) + o, width).CopyTo(add.Slice((c * _area) + o, width));
             }
         }
     }
@@ -387,16 +406,20 @@ public sealed class LayerPainter
         return (min, max);
     }
 
-    // keep = mask·(1 − cover); add = still + mask·colour (colour premultiplied by its coverage).
+    // (x, y) in frame pixels, inside the region (TryBounds clips the rectangles to it).
     private void Write(int x, int y, float cover, Vector4 colour, Span<float> keep, Span<float> add)
     {
-        int i = (y * _size) + x;
+        int i = ((y - _region.Top) * _region.Width) + x - _region.Left;
         float m = _mask[i];
+        float ms = m * _colourScale;
         keep[i] = m * (1 - cover);
-        add[i] = _still[i] + (m * colour.X);
-        add[_plane + i] = _still[_plane + i] + (m * colour.Y);
-        add[(2 * _plane) + i] = _still[(2 * _plane) + i] + (m * colour.Z);
-        add[(3 * _plane) + i] = _still[(3 * _plane) + i] + (m * colour.W);
+        add[i] = _still[i] + (ms * colour.X);
+        add[_area + i] = _still[_area + i] + (ms * colour.Y);
+        add[(2 * _area) + i] = _still[(2 * _area) + i] + (ms * colour.Z);
+        if (_channels == 4)
+        {
+            add[(3 * _area) + i] = _still[(3 * _area) + i] + (ms * colour.W);
+        }
     }
 
     private bool TryBounds(ReadOnlySpan<Vector2> poly, int margin, out (int X0, int Y0, int X1, int Y1) rect)
@@ -415,10 +438,11 @@ public sealed class LayerPainter
             return false;
         }
 
-        int x0 = Math.Max((int)MathF.Floor(min.X) - margin, 0);
-        int y0 = Math.Max((int)MathF.Floor(min.Y) - margin, 0);
-        int x1 = Math.Min((int)MathF.Ceiling(max.X) + margin, _size - 1);
-        int y1 = Math.Min((int)MathF.Ceiling(max.Y) + margin, _size - 1);
+        // Clipped to the region: outside it the mask is 0, so nothing painted there would show.
+        int x0 = Math.Max((int)MathF.Floor(min.X) - margin, _region.Left);
+        int y0 = Math.Max((int)MathF.Floor(min.Y) - margin, _region.Top);
+        int x1 = Math.Min((int)MathF.Ceiling(max.X) + margin, _region.Left + _region.Width - 1);
+        int y1 = Math.Min((int)MathF.Ceiling(max.Y) + margin, _region.Top + _region.Height - 1);
         if (x0 > x1 || y0 > y1 || _paintedCount >= MaxRects)
         {
             return false;

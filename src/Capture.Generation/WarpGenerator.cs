@@ -15,6 +15,15 @@ namespace Capture.Generation;
 /// <see cref="WarpGraph"/> session (created once, CUDA or CPU as <see cref="InferenceEnvironment"/>
 /// decides) on tensors allocated once. Not thread-safe: one frame at a time.
 /// </summary>
+/// <remarks>
+/// Buffer flow with <see cref="WarpOutput.Bytes"/> (the default): the layers are painted straight into
+/// the box-sized <c>keep</c>/<c>add</c> tensors (frame coordinates, only the animation mask's box is
+/// stored), the graph writes the box's rows as packed 8-bit pixels (RGB24, or RGBA8 for pictures with
+/// alpha), and those rows are bound either to the caller's frame (<see cref="GenerateInto"/> when the
+/// frame is as wide as the output: ONNX Runtime writes in place, nothing is copied) or to the
+/// generator's own canvas (<see cref="Frame"/>), where the still picture around the box is written
+/// once per character. <see cref="WarpOutput.Floats"/> keeps the planar float frame for scoring.
+/// </remarks>
 public sealed class WarpGenerator : ICharacterGenerator
 {
     /// <summary>Spline lattice: 64² evaluations are enough for a face's smooth motion and cost ~1 ms.</summary>
@@ -42,24 +51,35 @@ public sealed class WarpGenerator : ICharacterGenerator
     private readonly int _channels;
     private readonly int _intraOpThreads;
     private readonly int _gridSize;
+    private readonly WarpOutput _outputKind;
+
+    // 1 for floats; 255 for bytes, so the graph computes byte levels directly (+0.5 in add: the Cast truncates).
+    private readonly float _scale;
+    private readonly float _offset;
     private readonly float[] _image;
     private readonly float[] _mask;
-    private readonly float[] _still;
-    private readonly float[] _keep;
-    private readonly float[] _add;
     private readonly float[] _centers;
     private readonly float[] _centerNorms;
     private readonly float[] _weights;
     private readonly float[] _affine = new float[6];
-    private readonly float[] _output;
+    private readonly float[]? _output;
+    private readonly byte[]? _canvas;
     private InferenceSession? _session;
+    private OrtIoBinding? _binding;
+    private OrtValue? _boundOutput;
     private OrtValue[] _inputs = [];
-    private OrtValue[] _outputs = [];
+    private OrtValue? _regionOutput;
+    private OrtValue? _frameOutput;
+    private VideoFrame? _boundFrame;
+    private int _boundTop;
     private WarpRegion _region;
+    private float[] _regionMask = [];
+    private float[] _regionStill = [];
     private float[] _regionKeep = [];
     private float[] _regionAdd = [];
-    private float[] _regionOutput = [];
-    private readonly string[] _outputNames = [WarpGraph.Frame];
+    private float[] _regionFloats = [];
+    private byte[] _leftStrip = [];
+    private byte[] _rightStrip = [];
     private readonly ThinPlateSpline _spline;
     private readonly FoldLimiter _limiter;
     private readonly FoldOverCheck _folds;
@@ -68,6 +88,8 @@ public sealed class WarpGenerator : ICharacterGenerator
     private readonly LayerPainter _painter;
     private readonly Vector2[] _sourcePoints;
     private readonly Vector2[] _drivenPoints;
+    private readonly Vector2[] _solvedPoints;
+    private bool _solved;
     private CharacterRig? _rig;
     private Vector2 _irisRestRight;
     private Vector2 _irisRestLeft;
@@ -76,34 +98,45 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// <param name="intraOpThreads">ONNX Runtime threads; 0 = one a core.</param>
     /// <param name="gridSize">Spline lattice side G.</param>
     /// <param name="withAlpha">Warp the alpha channel too (pictures with transparency); false warps RGB only and reports alpha 1.</param>
-    public WarpGenerator(int size, int intraOpThreads = 0, int gridSize = DefaultGridSize, bool withAlpha = true)
+    /// <param name="output">Bytes (render: packed 8-bit pixels, see the remarks) or Floats (scoring: <see cref="Output"/>).</param>
+    public WarpGenerator(int size, int intraOpThreads = 0, int gridSize = DefaultGridSize, bool withAlpha = true, WarpOutput output = WarpOutput.Bytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 16);
         _size = size;
         _channels = withAlpha ? 4 : 3;
         _intraOpThreads = intraOpThreads;
         _gridSize = gridSize;
+        _outputKind = output;
         int k = ControlCount;
         int plane = size * size;
         _image = new float[plane * 4];
         _mask = new float[plane];
-        _still = new float[plane * 4];
-        _keep = new float[plane];
-        _add = new float[plane * 4];
         _centers = new float[k * 2];
         _centerNorms = new float[k];
         _weights = new float[2 * k];
-        _output = new float[plane * 4];
-        if (_channels == 3)
+        if (output == WarpOutput.Floats)
         {
-            _output.AsSpan(3 * plane).Fill(1);
+            _scale = 1;
+            _output = new float[plane * 4];
+            if (_channels == 3)
+            {
+                _output.AsSpan(3 * plane).Fill(1);
+            }
         }
+        else
+        {
+            _scale = 255;
+            _offset = 0.5f;
+            _canvas = new byte[plane * _channels];
+        }
+
         _spline = new ThinPlateSpline(k) { Regularization = Smoothing[0] };
         _limiter = new FoldLimiter(k);
         _folds = new FoldOverCheck(gridSize);
         _painter = new LayerPainter(size);
         _sourcePoints = new Vector2[k];
         _drivenPoints = new Vector2[k];
+        _solvedPoints = new Vector2[k];
     }
 
     public int Size => _size;
@@ -111,8 +144,18 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// <summary>True when the alpha channel is warped (see the constructor).</summary>
     public bool WithAlpha => _channels == 4;
 
-    /// <summary>The last frame, planar RGBA floats 0..1 (alpha all 1 without <see cref="WithAlpha"/>). Owned by the generator; overwritten by the next <see cref="Generate"/>.</summary>
-    public ReadOnlySpan<float> Output => _output;
+    /// <summary>
+    /// The last frame of <see cref="Generate"/>, planar RGBA floats 0..1 (alpha all 1 without
+    /// <see cref="WithAlpha"/>); <see cref="WarpOutput.Floats"/> only. Owned by the generator; overwritten by the next <see cref="Generate"/>.
+    /// </summary>
+    public ReadOnlySpan<float> Output => _output ?? throw new InvalidOperationException("this generator writes bytes (WarpOutput.Bytes): read Frame, or create it with WarpOutput.Floats");
+
+    /// <summary>
+    /// The last frame of <see cref="Generate"/>, packed 8-bit RGB (or RGBA with <see cref="WithAlpha"/>),
+    /// Size² pixels; <see cref="WarpOutput.Bytes"/> only. Owned by the generator; overwritten by the
+    /// next <see cref="Generate"/> (<see cref="GenerateInto"/> may leave it stale).
+    /// </summary>
+    public ReadOnlySpan<byte> Frame => _canvas ?? throw new InvalidOperationException("this generator writes floats (WarpOutput.Floats): read Output");
 
     /// <summary>
     /// Keep the control points from crossing (<see cref="FoldLimiter"/>); on by default. Off only to
@@ -142,37 +185,81 @@ public sealed class WarpGenerator : ICharacterGenerator
     {
         ArgumentNullException.ThrowIfNull(rig);
         rig.SampleCrop(_size, _image);
-        rig.WriteAnimationMask(_size, _mask);
         _painter.SetCharacterLips(_image, rig.Neutral);
+        rig.WriteAnimationMask(_size, _mask);
         int plane = _size * _size;
-        for (int c = 0; c < 4; c++)
+        if (_output is not null)
+        {
+            // Outside the mask's box the frame is the still picture (the mask is 0 there): written once here.
+            _image.AsSpan(0, _channels * plane).CopyTo(_output);
+        }
+
+        if (_canvas is not null)
         {
             for (int i = 0; i < plane; i++)
             {
-                _still[(c * plane) + i] = _image[(c * plane) + i] * (1 - _mask[i]);
+                for (int c = 0; c < _channels; c++)
+                {
+                    _canvas[(i * _channels) + c] = ToByte(_image[(c * plane) + i] * 255f);
+                }
             }
         }
 
-        _painter.SetBase(_mask, _still, _keep, _add);
-
-        // Outside the mask's bounding box the frame is the still picture: written once here, and
-        // the session renders only the box.
-        _add.AsSpan(0, _channels * plane).CopyTo(_output);
         WarpRegion region = WarpRegion.OfMask(_mask, _size);
         if (_session is null || region != _region)
         {
             CreateSession(region);
         }
 
-        int k = ControlCount;
+        // The box's base: keep = mask, add = picture × (1 − mask), both in the graph's units.
+        int w = region.Width;
+        int area = w * region.Height;
+        for (int y = 0; y < region.Height; y++)
+        {
+            int f = ((region.Top + y) * _size) + region.Left;
+            _mask.AsSpan(f, w).CopyTo(_regionMask.AsSpan(y * w, w));
+            for (int c = 0; c < _channels; c++)
+            {
+                for (int x = 0; x < w; x++)
+                {
+                    _regionStill[(c * area) + (y * w) + x] = (_image[(c * plane) + f + x] * (1 - _mask[f + x]) * _scale) + _offset;
+                }
+            }
+        }
+
+        _painter.SetBase(region, _channels, _scale, _regionMask, _regionStill, _regionKeep, _regionAdd);
+        if (_canvas is not null)
+        {
+            // The still picture's strips beside the box, which the graph concatenates around it.
+            int rowBytes = _size * _channels;
+            int leftBytes = region.Left * _channels;
+            int rightBytes = rowBytes - leftBytes - (w * _channels);
+            for (int y = 0; y < region.Height; y++)
+            {
+                int row = (region.Top + y) * rowBytes;
+                _canvas.AsSpan(row, leftBytes).CopyTo(_leftStrip.AsSpan(y * leftBytes, leftBytes));
+                _canvas.AsSpan(row + rowBytes - rightBytes, rightBytes).CopyTo(_rightStrip.AsSpan(y * rightBytes, rightBytes));
+            }
+        }
+
+        if (_scale != 1)
+        {
+            Span<float> image = _image.AsSpan(0, _channels * plane);
+            for (int i = 0; i < image.Length; i++)
+            {
+                image[i] *= _scale;
+            }
+        }
+
         WriteControlPoints(rig.Neutral, rig.Neutral, _sourcePoints);
         _sourcePoints[^2] = (2 * rig.IrisCenters[0]) - Vector2.One;
         _sourcePoints[^1] = (2 * rig.IrisCenters[1]) - Vector2.One;
         _irisRestRight = IrisRest(rig, right: true);
         _irisRestLeft = IrisRest(rig, right: false);
-        Span<bool> pinned = stackalloc bool[k];
+        Span<bool> pinned = stackalloc bool[ControlCount];
         pinned.Slice(FaceTopology.WarpControls.Length, RingAnchors + BorderAnchors).Fill(true);
         _limiter.SetRest(_sourcePoints, pinned);
+        _solved = false;
         _rig = rig;
     }
 
@@ -185,18 +272,19 @@ public sealed class WarpGenerator : ICharacterGenerator
         int k = ControlCount;
         int plane = _size * _size;
         int area = region.Width * region.Height;
-        byte[] model = WarpGraph.Build(_size, k, _gridSize, _channels, region);
+        byte[] model = WarpGraph.Build(_size, k, _gridSize, _channels, region, _outputKind);
         using (SessionOptions options = InferenceEnvironment.CreateSessionOptions(_intraOpThreads))
         {
             _session = new InferenceSession(model, options);
         }
 
         _region = region;
+        _regionMask = new float[area];
+        _regionStill = new float[area * _channels];
         _regionKeep = new float[area];
         _regionAdd = new float[area * _channels];
-        _regionOutput = new float[area * _channels];
-        _inputs =
-        [
+        var inputs = new List<OrtValue>
+        {
             Tensor(_image, _channels * plane, [1, _channels, _size, _size]),
             OrtValue.CreateTensorValueFromMemory(_regionKeep, [1, 1, region.Height, region.Width]),
             OrtValue.CreateTensorValueFromMemory(_regionAdd, [1, _channels, region.Height, region.Width]),
@@ -204,31 +292,41 @@ public sealed class WarpGenerator : ICharacterGenerator
             OrtValue.CreateTensorValueFromMemory(_centerNorms, [k, 1]),
             OrtValue.CreateTensorValueFromMemory(_weights, [2, k]),
             OrtValue.CreateTensorValueFromMemory(_affine, [2, 3]),
-        ];
-        _outputs = [OrtValue.CreateTensorValueFromMemory(_regionOutput, [1, _channels, region.Height, region.Width])];
-    }
-
-    // Copies the region's rows between a full S×S planar buffer and a region-sized one.
-    private void CopyRegion(float[] full, float[] part, int channels, bool toPart)
-    {
-        int plane = _size * _size;
-        int w = _region.Width;
-        int area = w * _region.Height;
-        for (int c = 0; c < channels; c++)
+        };
+        var names = new List<string>(WarpGraph.InputNames);
+        if (_canvas is null)
         {
-            for (int y = 0; y < _region.Height; y++)
+            _regionFloats = new float[area * _channels];
+            _regionOutput = OrtValue.CreateTensorValueFromMemory(_regionFloats, [1, _channels, region.Height, region.Width]);
+        }
+        else
+        {
+            int right = _size - region.Left - region.Width;
+            _leftStrip = new byte[region.Height * region.Left * _channels];
+            _rightStrip = new byte[region.Height * right * _channels];
+            if (region.Left > 0)
             {
-                Span<float> f = full.AsSpan((c * plane) + ((_region.Top + y) * _size) + _region.Left, w);
-                Span<float> p = part.AsSpan((c * area) + (y * w), w);
-                if (toPart)
-                {
-                    f.CopyTo(p);
-                }
-                else
-                {
-                    p.CopyTo(f);
-                }
+                names.Add(WarpGraph.LeftStrip);
+                inputs.Add(OrtValue.CreateTensorValueFromMemory(_leftStrip, [1, region.Height, region.Left, _channels]));
             }
+
+            if (right > 0)
+            {
+                names.Add(WarpGraph.RightStrip);
+                inputs.Add(OrtValue.CreateTensorValueFromMemory(_rightStrip, [1, region.Height, right, _channels]));
+            }
+
+            int rowBytes = _size * _channels;
+            _regionOutput = OrtValue.CreateTensorValueFromMemory(
+                OrtMemoryInfo.DefaultInstance, new Memory<byte>(_canvas, region.Top * rowBytes, region.Height * rowBytes), [1, region.Height, _size, _channels]);
+        }
+
+        // Inputs and outputs bound once: a run then allocates nothing (Run() marshals the names each call).
+        _inputs = [.. inputs];
+        _binding = _session.CreateIoBinding();
+        for (int i = 0; i < _inputs.Length; i++)
+        {
+            _binding.BindInput(names[i], _inputs[i]);
         }
     }
 
@@ -239,15 +337,28 @@ public sealed class WarpGenerator : ICharacterGenerator
             v.Dispose();
         }
 
-        foreach (OrtValue v in _outputs)
-        {
-            v.Dispose();
-        }
-
         _inputs = [];
-        _outputs = [];
+        _binding?.Dispose();
+        _binding = null;
+        _boundOutput = null;
+        _regionOutput?.Dispose();
+        _regionOutput = null;
+        Unbind();
         _session?.Dispose();
         _session = null;
+    }
+
+    private void Unbind()
+    {
+        if (_frameOutput is not null && ReferenceEquals(_boundOutput, _frameOutput))
+        {
+            _binding!.BindOutput(WarpGraph.Frame, _regionOutput!);
+            _boundOutput = _regionOutput;
+        }
+
+        _frameOutput?.Dispose();
+        _frameOutput = null;
+        _boundFrame = null;
     }
 
     /// <summary>Stopwatch ticks spent so far solving splines, painting layers and in the ORT session.</summary>
@@ -259,7 +370,63 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// <inheritdoc cref="SplineTicks"/>
     public long SessionTicks { get; private set; }
 
+    /// <summary>Renders one frame into <see cref="Frame"/> (bytes) or <see cref="Output"/> (floats).</summary>
     public void Generate(DrivenFace face)
+    {
+        Render(face, _regionOutput!);
+        if (_output is not null)
+        {
+            // Scoring only: the box into the full planar frame.
+            int plane = _size * _size;
+            int w = _region.Width;
+            int area = w * _region.Height;
+            for (int c = 0; c < _channels; c++)
+            {
+                for (int y = 0; y < _region.Height; y++)
+                {
+                    _regionFloats.AsSpan((c * area) + (y * w), w).CopyTo(_output.AsSpan((c * plane) + ((_region.Top + y) * _size) + _region.Left, w));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Renders one frame into <paramref name="destination"/> at (<paramref name="left"/>, <paramref name="top"/>).
+    /// An opaque character in a frame exactly <see cref="Size"/> wide at left 0 is written in place by
+    /// ONNX Runtime (the frame's rows are bound as the graph's output; the binding is kept while the
+    /// same frame and top come back, so reuse one frame to stay allocation-free); otherwise through
+    /// <see cref="Frame"/> and <see cref="CopyTo"/>.
+    /// </summary>
+    public void GenerateInto(DrivenFace face, VideoFrame destination, int left, int top, (byte R, byte G, byte B) background)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        CheckFits(destination, left, top);
+        if (_canvas is null || _channels != 3 || left != 0 || destination.Width != _size)
+        {
+            Generate(face);
+            CopyTo(destination, left, top, background);
+            return;
+        }
+
+        int rowBytes = _size * 3;
+        if (!ReferenceEquals(_boundFrame, destination) || _boundTop != top)
+        {
+            Unbind();
+            _frameOutput = OrtValue.CreateTensorValueFromMemory(
+                OrtMemoryInfo.DefaultInstance, destination.Memory.Slice((top + _region.Top) * rowBytes, _region.Height * rowBytes), [1, _region.Height, _size, 3]);
+            _boundFrame = destination;
+            _boundTop = top;
+        }
+
+        Render(face, _frameOutput!);
+
+        // Rows above and below the box: the still picture (a few kB; the caller may have written there).
+        int below = _region.Top + _region.Height;
+        _canvas.AsSpan(0, _region.Top * rowBytes).CopyTo(destination.Pixels.Slice(top * rowBytes));
+        _canvas.AsSpan(below * rowBytes, (_size - below) * rowBytes).CopyTo(destination.Pixels.Slice((top + below) * rowBytes));
+    }
+
+    private void Render(DrivenFace face, OrtValue output)
     {
         ArgumentNullException.ThrowIfNull(face);
         CharacterRig rig = _rig ?? throw new InvalidOperationException("SetCharacter must be called before Generate");
@@ -268,6 +435,35 @@ public sealed class WarpGenerator : ICharacterGenerator
         MoveRingWithHead(rig.Neutral, face, _drivenPoints.AsSpan(FaceTopology.WarpControls.Length, RingAnchors));
         _drivenPoints[^2] = DrivenIris(face, _irisRestRight, right: true);
         _drivenPoints[^1] = DrivenIris(face, _irisRestLeft, right: false);
+        if (!_solved || !_drivenPoints.AsSpan().SequenceEqual(_solvedPoints))
+        {
+            // A held or lost face repeats its points: the spline and the graph's weights stay as they are.
+            SolveSpline(face);
+        }
+
+        long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+        _painter.Paint(face, rig.MouthColor, rig.TeethColor, rig.LidColor, _regionKeep, _regionAdd);
+        long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (!ReferenceEquals(_boundOutput, output))
+        {
+            _binding!.BindOutput(WarpGraph.Frame, output);
+            _boundOutput = output;
+        }
+
+        _session!.RunWithBinding(_runOptions, _binding!);
+        long t3 = System.Diagnostics.Stopwatch.GetTimestamp();
+        SplineTicks += t1 - t0;
+        LayerTicks += t2 - t1;
+        SessionTicks += t3 - t2;
+    }
+
+    // Fits the spline from the driven points back to the neutral ones and writes the graph's spline inputs.
+    // Where a fold would show, the points are limited and the spline smoothed or the motion damped
+    // first (see LimitFolds); the cache keeps the points as driven, before that.
+    private void SolveSpline(DrivenFace face)
+    {
+        _drivenPoints.CopyTo(_solvedPoints, 0);
+        _solved = true;
         _spline.Regularization = Smoothing[0];
         if (LimitFolds)
         {
@@ -306,6 +502,7 @@ public sealed class WarpGenerator : ICharacterGenerator
                 DampedFrames += step == 1 ? 1 : 0;
             }
         }
+
         int k = _drivenPoints.Length;
         ReadOnlySpan<float> w = _spline.Weights;
         for (int i = 0; i < k; i++)
@@ -322,47 +519,27 @@ public sealed class WarpGenerator : ICharacterGenerator
             _affine[j] = w[(k + j) * 2];
             _affine[3 + j] = w[((k + j) * 2) + 1];
         }
+    }
 
-        long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
-        _painter.Paint(face, rig.MouthColor, rig.TeethColor, rig.LidColor, _keep, _add);
-        CopyRegion(_keep, _regionKeep, 1, toPart: true);
-        CopyRegion(_add, _regionAdd, _channels, toPart: true);
-        long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
-        _session!.Run(_runOptions, WarpGraph.InputNames, _inputs, _outputNames, _outputs);
-        long t3 = System.Diagnostics.Stopwatch.GetTimestamp();
-        CopyRegion(_output, _regionOutput, _channels, toPart: false);
-        long t4 = System.Diagnostics.Stopwatch.GetTimestamp();
-        SplineTicks += t1 - t0;
-        LayerTicks += t2 - t1;
-        SessionTicks += t3 - t2;
-        LayerTicks += t4 - t3;
+    private void CheckFits(VideoFrame destination, int left, int top)
+    {
+        if (left < 0 || top < 0 || left + _size > destination.Width || top + _size > destination.Height)
+        {
+            throw new ArgumentException($"a {_size}² frame does not fit at ({left},{top}) in {destination.Width}x{destination.Height}");
+        }
     }
 
     public void CopyTo(VideoFrame destination, int left, int top, (byte R, byte G, byte B) background)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        if (left < 0 || top < 0 || left + _size > destination.Width || top + _size > destination.Height)
-        {
-            throw new ArgumentException($"a {_size}² frame does not fit at ({left},{top}) in {destination.Width}x{destination.Height}");
-        }
-
-        int plane = _size * _size;
-        ReadOnlySpan<float> o = _output;
+        CheckFits(destination, left, top);
+        ReadOnlySpan<byte> frame = Frame;
         if (_channels == 3)
         {
-            // Opaque picture: no blend with the background.
+            // Opaque picture: the rows as they are.
             for (int y = 0; y < _size; y++)
             {
-                Span<byte> row = destination.Row(top + y).Slice(left * 3, _size * 3);
-                ReadOnlySpan<float> r = o.Slice(y * _size, _size);
-                ReadOnlySpan<float> g = o.Slice(plane + (y * _size), _size);
-                ReadOnlySpan<float> b = o.Slice((2 * plane) + (y * _size), _size);
-                for (int x = 0; x < _size; x++)
-                {
-                    row[x * 3] = ToByte(r[x] * 255f);
-                    row[(x * 3) + 1] = ToByte(g[x] * 255f);
-                    row[(x * 3) + 2] = ToByte(b[x] * 255f);
-                }
+                frame.Slice(y * _size * 3, _size * 3).CopyTo(destination.Row(top + y).Slice(left * 3, _size * 3));
             }
 
             return;
@@ -371,14 +548,13 @@ public sealed class WarpGenerator : ICharacterGenerator
         for (int y = 0; y < _size; y++)
         {
             Span<byte> row = destination.Row(top + y).Slice(left * 3, _size * 3);
-            int s = y * _size;
+            ReadOnlySpan<byte> src = frame.Slice(y * _size * 4, _size * 4);
             for (int x = 0; x < _size; x++)
             {
-                int i = s + x;
-                float a = Math.Clamp(o[(3 * plane) + i], 0, 1);
-                row[x * 3] = ToByte((o[i] * a * 255f) + (background.R * (1 - a)));
-                row[(x * 3) + 1] = ToByte((o[plane + i] * a * 255f) + (background.G * (1 - a)));
-                row[(x * 3) + 2] = ToByte((o[(2 * plane) + i] * a * 255f) + (background.B * (1 - a)));
+                float a = src[(x * 4) + 3] / 255f;
+                row[x * 3] = ToByte((src[x * 4] * a) + (background.R * (1 - a)));
+                row[(x * 3) + 1] = ToByte((src[(x * 4) + 1] * a) + (background.G * (1 - a)));
+                row[(x * 3) + 2] = ToByte((src[(x * 4) + 2] * a) + (background.B * (1 - a)));
             }
         }
     }
@@ -391,12 +567,19 @@ public sealed class WarpGenerator : ICharacterGenerator
             throw new ArgumentException("destination too small", nameof(destination));
         }
 
+        ReadOnlySpan<byte> frame = Frame;
+        if (_channels == 4)
+        {
+            frame.CopyTo(destination);
+            return;
+        }
+
         for (int i = 0; i < plane; i++)
         {
-            for (int c = 0; c < 4; c++)
-            {
-                destination[(i * 4) + c] = ToByte(_output[(c * plane) + i] * 255f);
-            }
+            destination[i * 4] = frame[i * 3];
+            destination[(i * 4) + 1] = frame[(i * 3) + 1];
+            destination[(i * 4) + 2] = frame[(i * 3) + 2];
+            destination[(i * 4) + 3] = 255;
         }
     }
 

@@ -27,7 +27,13 @@ namespace Capture.Generation;
 /// <item><c>weights</c> [2,K]: the spline's kernel weights (x row, y row).</item>
 /// <item><c>affine</c> [2,3]: the spline's affine part, columns (1, x, y).</item>
 /// </list>
-/// Output <c>frame</c> [1,C,S,S] in 0..1.
+/// Output <c>frame</c> [1,C,H,W] in 0..1, or with <see cref="WarpOutput.Bytes"/> the box's rows as packed
+/// uint8 pixels [1,H,S,C] (see <see cref="Build"/>).
+/// GridSample runs with <c>padding_mode = zeros</c> and <c>align_corners = 0</c> on a field scaled by
+/// (S−1)/S and clipped to the pixel centres at the edges: the same samples as border padding with
+/// aligned corners, but ONNX Runtime's CPU kernel has a precomputed-plan fast path only for this
+/// combination (the sample positions and weights are computed once for all channels instead of per
+/// channel): about 2× the frame rate at 512².
 /// </remarks>
 public static class WarpGraph
 {
@@ -40,7 +46,13 @@ public static class WarpGraph
     public const string Affine = "affine";
     public const string Frame = "frame";
 
-    /// <summary>Input names in the order <see cref="WarpGenerator"/> feeds them.</summary>
+    /// <summary>uint8 still-picture strip left of the box (<see cref="WarpOutput.Bytes"/> only).</summary>
+    public const string LeftStrip = "left_strip";
+
+    /// <summary>uint8 still-picture strip right of the box (<see cref="WarpOutput.Bytes"/> only).</summary>
+    public const string RightStrip = "right_strip";
+
+    /// <summary>Input names in the order <see cref="WarpGenerator"/> feeds them (then the strips, where the graph has them).</summary>
     public static IReadOnlyList<string> InputNames { get; } = [Image, Keep, Add, Centers, CenterNorms, Weights, Affine];
 
     /// <summary>
@@ -53,7 +65,16 @@ public static class WarpGraph
     /// <c>add</c> and <c>frame</c> are then [1,·,H,W] over that rectangle while <c>image</c> stays S×S,
     /// and the G×G spline lattice spans the rectangle.
     /// </param>
-    public static byte[] Build(int size, int controlCount, int gridSize, int channels = 4, WarpRegion? region = null)
+    /// <param name="output">
+    /// <see cref="WarpOutput.Floats"/>: <c>frame</c> is [1,C,H,W] float, as computed.
+    /// <see cref="WarpOutput.Bytes"/>: <c>frame</c> is [1,H,S,C] uint8, packed rows of the whole frame width
+    /// (the box's rows, ready to be written straight into an RGB24/RGBA8 picture): the box is
+    /// clipped to 0..255 and truncated (the caller scales the picture and <c>add</c> by 255 and adds
+    /// 0.5 to <c>add</c>, so truncation rounds), then the still picture's strips left and right of
+    /// the box (<see cref="LeftStrip"/> [1,H,left,C], <see cref="RightStrip"/> [1,H,S−left−W,C],
+    /// uint8; present only when not empty) are concatenated around it.
+    /// </param>
+    public static byte[] Build(int size, int controlCount, int gridSize, int channels = 4, WarpRegion? region = null, WarpOutput output = WarpOutput.Floats)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 2);
         WarpRegion r = region ?? new WarpRegion(0, 0, size, size);
@@ -117,19 +138,59 @@ public static class WarpGraph
         string radial = g.Node("MatMul", [Weights, kernel], "radial");
         string linear = g.Node("MatMul", [Affine, gridHomogeneous], "linear");
         string coarse = g.Node("Add", [radial, linear], "coarse");
-        string coarse4 = g.Node("Reshape", [coarse, coarseShape], "coarse_nchw");
+
+        // align_corners = 0 coordinates (see the remarks): scaled on the lattice, which the linear Resize carries exactly.
+        string toHalfPixel = g.Initializer("to_half_pixel", [(float)((size - 1) / (double)size)]);
+        string coarseHalfPixel = g.Node("Mul", [coarse, toHalfPixel], "coarse_half_pixel");
+        string coarse4 = g.Node("Reshape", [coarseHalfPixel, coarseShape], "coarse_nchw");
         string field = g.Node("Resize", [coarse4, "", "", fieldSize], "field",
             OnnxAttribute.String("mode", "linear"),
             OnnxAttribute.String("coordinate_transformation_mode", "align_corners"));
-        string grid = g.Node("Transpose", [field], "grid", OnnxAttribute.Ints("perm", 0, 2, 3, 1));
+        // Border padding: positions clamped to the edge pixels' centres, so zero padding never shows.
+        string clipLow = g.Initializer("clip_low", [(float)(-1 + (1 / (double)size))]);
+        string clipHigh = g.Initializer("clip_high", [(float)(1 - (1 / (double)size))]);
+        string clamped = g.Node("Clip", [field, clipLow, clipHigh], "field_clamped");
+        string grid = g.Node("Transpose", [clamped], "grid", OnnxAttribute.Ints("perm", 0, 2, 3, 1));
         string warped = g.Node("GridSample", [Image, grid], "warped",
-            OnnxAttribute.Int("align_corners", 1),
+            OnnxAttribute.Int("align_corners", 0),
             OnnxAttribute.String("mode", "bilinear"),
-            OnnxAttribute.String("padding_mode", "border"));
+            OnnxAttribute.String("padding_mode", "zeros"));
 
         string kept = g.Node("Mul", [warped, Keep], "kept");
-        string frame = g.Node("Add", [kept, Add], Frame);
-        g.Output(frame, OnnxDataType.Float, 1, channels, h, w);
+        if (output == WarpOutput.Floats)
+        {
+            string frame = g.Node("Add", [kept, Add], Frame);
+            g.Output(frame, OnnxDataType.Float, 1, channels, h, w);
+            return g.ToModelBytes();
+        }
+
+        string composite = g.Node("Add", [kept, Add], "composite");
+        string clipped = g.Node("Clip", [composite, g.Initializer("byte_low", [0f]), g.Initializer("byte_high", [255f])], "clipped");
+        string bytes = g.Node("Cast", [clipped], "bytes", OnnxAttribute.Int("to", (long)OnnxDataType.UInt8));
+        string packed = g.Node("Transpose", [bytes], "packed", OnnxAttribute.Ints("perm", 0, 2, 3, 1));
+        long right = s - r.Left - w;
+        if (r.Left == 0 && right == 0)
+        {
+            g.Node("Identity", [packed], Frame);
+        }
+        else
+        {
+            var parts = new List<string>(3);
+            if (r.Left > 0)
+            {
+                parts.Add(g.Input(LeftStrip, OnnxDataType.UInt8, 1, h, r.Left, channels));
+            }
+
+            parts.Add(packed);
+            if (right > 0)
+            {
+                parts.Add(g.Input(RightStrip, OnnxDataType.UInt8, 1, h, right, channels));
+            }
+
+            g.Node("Concat", parts, Frame, OnnxAttribute.Int("axis", 2));
+        }
+
+        g.Output(Frame, OnnxDataType.UInt8, 1, h, s, channels);
         return g.ToModelBytes();
     }
 
@@ -137,6 +198,16 @@ public static class WarpGraph
     public static float GridCoordinate(int i, int n) => -1f + (2f * i / (n - 1));
 
     private static float PixelCoordinate(double pixel, int n) => (float)(-1 + (2 * pixel / (n - 1)));
+}
+
+/// <summary>What the warp graph's <c>frame</c> output holds (see <see cref="WarpGraph.Build"/>).</summary>
+public enum WarpOutput
+{
+    /// <summary>Planar float [1,C,H,W] over the box, 0..1 (scoring, tests).</summary>
+    Floats,
+
+    /// <summary>Packed uint8 [1,H,S,C]: the box's rows across the whole frame width, written where the caller binds them.</summary>
+    Bytes,
 }
 
 /// <summary>A rectangle of output pixels (left, top, width, height) that the warp graph renders.</summary>

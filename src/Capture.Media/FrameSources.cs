@@ -49,7 +49,21 @@ public static class FrameSources
     {
         options = Validate(options);
         MediaInfo info = await MediaProbe.ProbeAsync(path, ct).ConfigureAwait(false);
-        VideoStreamInfo video = info.Video!;
+        return OpenFile(path, info, options);
+    }
+
+    /// <summary>
+    /// As <see cref="OpenFileAsync(string, FrameSourceOptions?, CancellationToken)"/> for a file the caller
+    /// has already probed (<paramref name="probed"/> is <see cref="MediaProbe.ProbeAsync"/>'s answer for
+    /// <paramref name="path"/>), so a pipeline that opens one file several times probes it once.
+    /// </summary>
+    public static IFrameSource OpenFile(string path, MediaInfo probed, FrameSourceOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(probed);
+        options = Validate(options);
+        MediaInfo info = probed;
+        VideoStreamInfo video = info.Video ?? throw new MediaInputException(path, "has no video stream");
         (int width, int height) = OutputSize(video.Width, video.Height, options);
         double fps = video.FrameRate > 0 ? video.FrameRate : 30;
         long? frameCount = video.FrameCount;

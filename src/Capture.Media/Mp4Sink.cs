@@ -37,7 +37,8 @@ public sealed class Mp4Sink : IAsyncDisposable
     /// <see cref="MediaInputException"/>; a source without audio just gives a silent video.
     /// </summary>
     /// <param name="crf">x264 constant-rate factor: 18 is visually lossless, 23 is x264's default.</param>
-    public static Mp4Sink Create(string path, int width, int height, double fps, string? audioSourcePath = null, int crf = 18)
+    /// <param name="audioSourceInfo">The audio source's probe when the caller already has it (then it is not probed again).</param>
+    public static Mp4Sink Create(string path, int width, int height, double fps, string? audioSourcePath = null, int crf = 18, MediaInfo? audioSourceInfo = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
@@ -47,7 +48,11 @@ public sealed class Mp4Sink : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(crf, 51);
 
         AudioStreamInfo? audio = null;
-        if (audioSourcePath is not null)
+        if (audioSourcePath is not null && audioSourceInfo is not null)
+        {
+            audio = audioSourceInfo.Audio;
+        }
+        else if (audioSourcePath is not null)
         {
             // One probe at set-up, not on a frame path: blocking here keeps Create simple to call.
             audio = Task.Run(() => MediaProbe.ProbeFileAsync(audioSourcePath, requireVideo: false, CancellationToken.None))

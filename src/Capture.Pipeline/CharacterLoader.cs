@@ -39,8 +39,7 @@ public static class CharacterLoader
         }
 
         RgbaImage image = await ImageFile.LoadRgbaAsync(picturePath, ct).ConfigureAwait(false);
-        (RgbaImage picture, string? message) = CharacterRigBuilder.FitWorkingSize(
-            new RgbaImage(image.Width, image.Height, image.Pixels, image.HasAlpha), Path.GetFileName(picturePath));
+        (RgbaImage picture, string? message) = CharacterRigBuilder.FitWorkingSize(image, Path.GetFileName(picturePath));
         if (message is not null)
         {
             log?.Invoke(message);
@@ -70,7 +69,8 @@ public static class CharacterLoader
                 $"{picturePath}: no face found in the picture. For a character the face tracker cannot read (anime, animals, " +
                 "stylized art), mark its eyes and mouth in a rig file and pass it with --rig FILE.json: " +
                 "{\"format\": \"capture-rig\", \"version\": 1, \"imageSize\": [W, H], \"points\": {\"rightEyeOuter\": [x, y], \"leftEyeOuter\": [x, y], " +
-                "\"mouthRight\": [x, y], \"mouthLeft\": [x, y], ...}} (see docs/generator.md, examples in calibration/rigs/).");
+                "\"mouthRight\": [x, y], \"mouthLeft\": [x, y], ...}} (see docs/generator.md, examples in calibration/rigs/), " +
+                "or click the points on the rig page of `capture serve` (http://127.0.0.1:5080/rig.html), which saves that file.");
         }
 
         log?.Invoke($"{Path.GetFileName(picturePath)}: face found by the tracker");

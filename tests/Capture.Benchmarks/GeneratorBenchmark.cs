@@ -32,20 +32,23 @@ public sealed class GeneratorBenchmark : IBenchmarkCommand
             var frame = Core.Frames.VideoFrame.CreateUnpooled(size, size);
             var runs = new List<double>();
             long allocatedBefore = 0;
+            TimeSpan cpuBefore = default;
+            using var process = Process.GetCurrentProcess();
             for (int run = 0; run < 7; run++)
             {
                 const int Frames = 60;
                 if (run == 1)
                 {
                     allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+                    process.Refresh();
+                    cpuBefore = process.TotalProcessorTime;
                 }
 
                 var sw = Stopwatch.StartNew();
                 for (int i = 0; i < Frames; i++)
                 {
                     Drive(rig, face, (run * Frames) + i);
-                    generator.Generate(face);
-                    generator.CopyTo(frame, 0, 0, (0, 0, 0));
+                    generator.GenerateInto(face, frame, 0, 0, (0, 0, 0));
                 }
 
                 sw.Stop();
@@ -56,8 +59,14 @@ public sealed class GeneratorBenchmark : IBenchmarkCommand
             }
 
             long perFrame = (GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / (6 * 60);
+            process.Refresh();
+
+            // CPU time a frame (all threads): steadier than frames/s on a machine shared with other jobs.
+            double cpuMs = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds / (6 * 60);
             Console.WriteLine($"generator {size}x{size} {(alpha ? "RGBA" : "RGB ")}: median {BenchmarkReport.Median(runs):F1} frames/s over {runs.Count} runs of 60 frames " +
-                              $"(min {runs.Min():F1}, max {runs.Max():F1}); managed allocation {perFrame} B/frame (ORT Run wrapper)");
+                              $"(min {runs.Min():F1}, max {runs.Max():F1}); CPU {cpuMs:F2} ms/frame; managed allocation {perFrame} B/frame");
+            double ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency / (7 * 60);
+            Console.WriteLine($"  per frame (wall): spline {ms(generator.SplineTicks):F2} ms, layers {ms(generator.LayerTicks):F2} ms, ORT run {ms(generator.SessionTicks):F2} ms");
         }
 
         return 0;

@@ -41,6 +41,8 @@ internal static class Program
                 Console.WriteLine($"  {c.Name,-24} {c.Description}");
             }
 
+            Console.WriteLine($"  {"bdn --filter '*Micro*'",-24} BenchmarkDotNet micro-benchmarks with [MemoryDiagnoser]: protocol encode/decode, JPEG encode, TPS solve, similarity fit");
+
             return args.Length == 0 || args[0] == "list" ? 0 : 2;
         }
 

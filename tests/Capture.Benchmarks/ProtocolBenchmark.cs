@@ -141,7 +141,7 @@ public sealed class ProtocolBenchmark : IBenchmarkCommand
     }
 
     /// <summary>A frame with realistic, non-round values (real trackers never emit round numbers).</summary>
-    private static TrackingFrame MakeFrame(bool body)
+    internal static TrackingFrame MakeFrame(bool body)
     {
         var random = new Random(42);
         var f = new TrackingFrame { Sequence = 1234, CaptureTimestampUs = 1_763_726_400_123_456, ImageWidth = 1280, ImageHeight = 720 };

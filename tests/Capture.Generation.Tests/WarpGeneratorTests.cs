@@ -15,7 +15,7 @@ public class WarpGeneratorTests
     {
         RgbaImage picture = Picture(96, 96, transparentCorners: false);
         CharacterRig rig = SyntheticRig(picture);
-        using var generator = new WarpGenerator(64, 1, gridSize: 16);
+        using var generator = new WarpGenerator(64, 1, gridSize: 16, output: WarpOutput.Floats);
         generator.SetCharacter(rig);
         var face = new DrivenFace();
         face.SetNeutral(rig.Neutral);
@@ -61,7 +61,7 @@ public class WarpGeneratorTests
     {
         RgbaImage picture = Picture(128, 128, transparentCorners: false);
         CharacterRig rig = SyntheticRig(picture);
-        using var generator = new WarpGenerator(128, 1, gridSize: 32);
+        using var generator = new WarpGenerator(128, 1, gridSize: 32, output: WarpOutput.Floats);
         generator.SetCharacter(rig);
         var face = new DrivenFace();
         face.SetNeutral(rig.Neutral);
@@ -92,7 +92,7 @@ public class WarpGeneratorTests
     {
         RgbaImage picture = Picture(128, 128, transparentCorners: false);
         CharacterRig rig = SyntheticRig(picture);
-        using var generator = new WarpGenerator(128, 1, gridSize: 32);
+        using var generator = new WarpGenerator(128, 1, gridSize: 32, output: WarpOutput.Floats);
         generator.SetCharacter(rig);
         var face = new DrivenFace();
         face.SetNeutral(rig.Neutral);
@@ -158,8 +158,8 @@ public class WarpGeneratorChannelTests
     {
         RgbaImage picture = TestRigs.Picture(96, 96, transparentCorners: false);
         CharacterRig rig = TestRigs.SyntheticRig(picture);
-        using var rgba = new WarpGenerator(64, 1, gridSize: 16);
-        using var rgb = new WarpGenerator(64, 1, gridSize: 16, withAlpha: false);
+        using var rgba = new WarpGenerator(64, 1, gridSize: 16, output: WarpOutput.Floats);
+        using var rgb = new WarpGenerator(64, 1, gridSize: 16, withAlpha: false, output: WarpOutput.Floats);
         rgba.SetCharacter(rig);
         rgb.SetCharacter(rig);
         var face = new DrivenFace();

@@ -22,6 +22,24 @@ public sealed class FrameSourceTests : IClassFixture<TempDir>
     }
 
     [Fact]
+    public async Task OpenFile_WithItsProbe_OpensWithoutProbingAgainAndDecodesTheSameFrames()
+    {
+        MediaInfo info = await MediaProbe.ProbeAsync(TestMedia.ExprMan);
+        await using IFrameSource probed = FrameSources.OpenFile(TestMedia.ExprMan, info, new FrameSourceOptions { Width = 240 });
+        await using IFrameSource plain = await FrameSources.OpenFileAsync(TestMedia.ExprMan, new FrameSourceOptions { Width = 240 });
+        Assert.Equal((plain.Width, plain.Height, plain.FrameRate, plain.FrameCount), (probed.Width, probed.Height, probed.FrameRate, probed.FrameCount));
+        for (int i = 0; i < 3; i++)
+        {
+            using VideoFrame a = (await probed.ReadAsync())!;
+            using VideoFrame b = (await plain.ReadAsync())!;
+            Assert.True(a.ReadOnlyPixels.SequenceEqual(b.ReadOnlyPixels));
+        }
+
+        MediaInputException ex = Assert.Throws<MediaInputException>(() => FrameSources.OpenFile(TestMedia.ExprMan, info with { Video = null }));
+        Assert.Contains("no video stream", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ReadAsync_SharedClip_DecodesAll216FramesWithPresentationTimes()
     {
         await using IFrameSource source = await FrameSources.OpenFileAsync(TestMedia.ExprMan);

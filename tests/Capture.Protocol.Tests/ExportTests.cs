@@ -161,23 +161,22 @@ public sealed class ExportTests : IDisposable
     [Fact]
     public void Bvh_MovingBody_ParsedByThreeBvhLoaderWithTrackedBoneDirections()
     {
-        var bvh = new BvhWriter(30);
-        for (int k = 0; k < 8; k++)
-        {
-            bvh.Add(MovingBody(k));
-        }
-
         string file = Path.Combine(_dir, "body.bvh");
-        using (var w = new StreamWriter(file))
+        using (var bvh = new BvhStreamWriter(file, 30))
         {
-            bvh.WriteTo(w);
+            for (int k = 0; k < 8; k++)
+            {
+                bvh.Add(MovingBody(k));
+            }
+
+            bvh.Complete();
         }
 
         var result = JsonNode.Parse(NodeInterop.Run("bvh-read.mjs", file, "0", "5", "7"))!;
         Assert.Equal(8, (int)result["frameCount"]!);
         Assert.Equal(1 / 30.0, (double)result["frameTime"]!, 5);
         var bones = result["bones"]!.AsArray().Select(b => (string)b!).ToList();
-        foreach (string name in BvhWriter.JointNames)
+        foreach (string name in BvhSkeleton.JointNames)
         {
             Assert.Contains(name, bones);
         }
@@ -191,7 +190,7 @@ public sealed class ExportTests : IDisposable
         foreach (int k in new[] { 0, 5, 7 })
         {
             TrackingFrame frame = MovingBody(k);
-            Vector3[] points = [.. frame.Body.Landmarks.Select(l => BvhWriter.ToSpace(l, 1280f / 720f))];
+            Vector3[] points = [.. frame.Body.Landmarks.Select(l => BvhSkeleton.ToSpace(l, 1280f / 720f))];
             JsonNode pose = result["poses"]![k.ToString(CultureInfo.InvariantCulture)]!;
             Vector3 At(string bone)
             {
@@ -199,11 +198,11 @@ public sealed class ExportTests : IDisposable
                 return new Vector3((float)a[0]!, (float)a[1]!, (float)a[2]!);
             }
 
-            Vector3 hips = BvhWriter.JointPosition("Hips", points);
+            Vector3 hips = BvhSkeleton.JointPosition("Hips", points);
             Assert.True(Vector3.Distance(hips, At("Hips")) < 1e-3f, $"frame {k}: hips at {At("Hips")}, expected {hips}");
             foreach (var (joint, child) in limbs)
             {
-                Vector3 expected = Vector3.Normalize(BvhWriter.BoneTip(joint, points) - BvhWriter.JointPosition(joint, points));
+                Vector3 expected = Vector3.Normalize(BvhSkeleton.BoneTip(joint, points) - BvhSkeleton.JointPosition(joint, points));
                 Vector3 got = Vector3.Normalize(At(child) - At(joint));
                 Assert.True(Vector3.Dot(expected, got) > 0.9999f, $"frame {k}: {joint}→{child} points {got}, landmarks say {expected}");
             }
@@ -217,7 +216,7 @@ public sealed class ExportTests : IDisposable
         for (int i = 0; i < 200; i++)
         {
             var q = Quaternion.Normalize(new Quaternion((float)random.NextDouble() - 0.5f, (float)random.NextDouble() - 0.5f, (float)random.NextDouble() - 0.5f, (float)random.NextDouble() - 0.5f));
-            Vector3 e = BvhWriter.ToEulerZxyDegrees(q) * (MathF.PI / 180f);
+            Vector3 e = BvhSkeleton.ToEulerZxyDegrees(q) * (MathF.PI / 180f);
             Quaternion back = Quaternion.CreateFromAxisAngle(Vector3.UnitZ, e.Z) * Quaternion.CreateFromAxisAngle(Vector3.UnitX, e.X) * Quaternion.CreateFromAxisAngle(Vector3.UnitY, e.Y);
             Assert.True(MathF.Abs(Quaternion.Dot(q, back)) > 0.99999f, $"{q} → {e} → {back}");
         }

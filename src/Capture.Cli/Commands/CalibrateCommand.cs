@@ -1,10 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Capture.Core.Frames;
-using Capture.Core.Tracking;
-using Capture.Media;
+using Capture.Pipeline;
 using Capture.Retargeting.Calibration;
-using Capture.Tracking;
 using Spectre.Console;
 
 namespace Capture.Cli.Commands;
@@ -35,48 +32,20 @@ internal static class CalibrateCommand
                 throw new CaptureUserException("--neutral must be more than 0 seconds");
             }
 
-            Capture.Core.Geometry.CameraIntrinsics? intrinsics = CameraOption.Load(parseResult.GetValue(camera));
-            var calibrator = new PerformerCalibrator();
-            var tracking = new TrackingFrame();
-            await using IFrameSource source = await FrameSources.OpenAsync(path, null, ct).ConfigureAwait(false);
-            using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = true, Camera = intrinsics }, ct).ConfigureAwait(false);
-            double fps = source.FrameRate > 0 ? source.FrameRate : 30;
-            long neutralFrames = (long)Math.Ceiling(neutralSeconds * fps);
-            long lastFrame = rangeSeconds > 0 ? neutralFrames + (long)Math.Ceiling(rangeSeconds * fps) : long.MaxValue;
-            long n = 0;
+            var window = new CalibrationWindow { NeutralSeconds = neutralSeconds, RangeSeconds = rangeSeconds > 0 ? rangeSeconds : double.PositiveInfinity };
+            PerformerProfile profile = null!;
+            CalibrationPass pass = null!;
             await AnsiConsole.Status().StartAsync("calibrating", async ctx =>
             {
-                while (n < lastFrame)
-                {
-                    VideoFrame? frame = await source.ReadAsync(ct).ConfigureAwait(false);
-                    if (frame is null)
-                    {
-                        break;
-                    }
-
-                    using (frame)
-                    {
-                        tracker.Process(frame, tracking);
-                    }
-
-                    if (n < neutralFrames)
-                    {
-                        calibrator.AddNeutral(tracking);
-                    }
-                    else
-                    {
-                        calibrator.Observe(tracking);
-                    }
-
-                    n++;
-                    ctx.Status(string.Create(CultureInfo.InvariantCulture, $"calibrating: frame {n} ({(n < neutralFrames ? "neutral" : "ranges")})"));
-                }
+                var progress = new Progress<(long Frame, bool Neutral)>(p =>
+                    ctx.Status(string.Create(CultureInfo.InvariantCulture, $"calibrating: frame {p.Frame} ({(p.Neutral ? "neutral" : "ranges")})")));
+                (profile, pass) = await CalibrationPass.CalibrateAsync(
+                    path, parseResult.GetValue(name) ?? Path.GetFileNameWithoutExtension(outPath), window, CameraOption.Load(parseResult.GetValue(camera)), progress, ct).ConfigureAwait(false);
             }).ConfigureAwait(false);
 
-            PerformerProfile profile = calibrator.Build(parseResult.GetValue(name) ?? Path.GetFileNameWithoutExtension(outPath), path);
             await profile.SaveAsync(outPath, ct).ConfigureAwait(false);
             AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-                $"[green]wrote[/] {Markup.Escape(outPath)}: neutral from {profile.Frames} frames, ranges from {n} frames"));
+                $"[green]wrote[/] {Markup.Escape(outPath)}: neutral from {profile.Frames} frames, ranges from {pass.FramesRead} frames"));
             return 0;
         });
         return command;

@@ -36,7 +36,7 @@ internal static class RenderCommand
         var poseModel = new Option<Capture.Tracking.PoseModel>("--pose-model") { Description = "With --motion-data: the BlazePose model for the body (Lite is the fastest, Heavy the most exact).", DefaultValueFactory = _ => Capture.Tracking.PoseModel.Full };
         var frames = new Option<int?>("--frames") { Description = "Render only the first N frames." };
         var paintedMouth = new Option<bool>("--painted-mouth") { Description = "Paint the mouth interior instead of using the performer's own teeth and tongue (colour-matched) when their lips part." };
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "Print where the time went, per pipeline stage." };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Print the live counters at the end: time per pipeline stage, frames, pool use, GC (docs/metrics.md)." };
         var sample = new Option<bool>("--sample") { Description = $"Render the sample: {SampleDriving} driving {SampleCharacter} from ../shared/media into out/sample.mp4." };
         Option<string?> camera = CameraOption.Create();
         var command = new Command("render", "Drive a character picture with a performer's video and write an MP4.")
@@ -149,6 +149,7 @@ internal static class RenderCommand
 
     private static async Task<int> RunAsync(RenderOptions options, bool verbose, CancellationToken ct)
     {
+        using Capture.Core.Diagnostics.CaptureMetricsListener? metrics = MetricsOutput.Start(verbose);
         AnsiConsole.MarkupLine($"render [bold]{Markup.Escape(options.DrivingPath)}[/] → [bold]{Markup.Escape(options.CharacterPath)}[/] at {options.Size}² → {Markup.Escape(options.OutputPath)}");
         RenderResult? result = null;
         await AnsiConsole.Progress()
@@ -177,10 +178,7 @@ internal static class RenderCommand
             AnsiConsole.MarkupLine($"[green]motion data[/] {Markup.Escape(motionDir)}: motion.mpk, livelink.csv, motion.csv{Markup.Escape(body)}");
         }
 
-        if (verbose && r.Stages.Length > 0)
-        {
-            AnsiConsole.MarkupLine($"[grey]{Markup.Escape(r.Stages)}[/]");
-        }
+        MetricsOutput.Print(metrics);
 
         return 0;
     }

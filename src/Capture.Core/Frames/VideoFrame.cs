@@ -28,6 +28,9 @@ public sealed class VideoFrame : IDisposable
 
     public int Height { get; }
 
+    /// <summary>The pool this frame returns to on <see cref="Dispose"/>; null for unpooled frames. For pool-use metrics.</summary>
+    public FramePool? Pool => _owner;
+
     /// <summary>Bytes from one row to the next: <c>Width * 3</c>.</summary>
     public int Stride => Width * 3;
 
@@ -39,6 +42,12 @@ public sealed class VideoFrame : IDisposable
 
     /// <summary>The RGB24 pixels. Valid while the frame is rented; the pool reuses the memory afterwards.</summary>
     public Span<byte> Pixels => _buffer;
+
+    /// <summary>
+    /// The same pixels as memory, for native writers that pin them (an ONNX Runtime output bound to
+    /// the frame). Valid while the frame is rented, like <see cref="Pixels"/>.
+    /// </summary>
+    public Memory<byte> Memory => _buffer;
 
     /// <summary>The same pixels as a read-only span.</summary>
     public ReadOnlySpan<byte> ReadOnlyPixels => _buffer;

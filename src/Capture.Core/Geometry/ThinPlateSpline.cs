@@ -160,10 +160,7 @@ public sealed class ThinPlateSpline
                 }
 
                 a[(r * n) + col] = f;
-                for (int j = col + 1; j < n; j++)
-                {
-                    a[(r * n) + j] -= f * a[(col * n) + j];
-                }
+                EliminateRow(a.AsSpan((r * n) + col + 1, n - col - 1), a.AsSpan((col * n) + col + 1, n - col - 1), f);
 
                 _rhs[r * 2] -= f * _rhs[col * 2];
                 _rhs[(r * 2) + 1] -= f * _rhs[(col * 2) + 1];
@@ -171,7 +168,27 @@ public sealed class ThinPlateSpline
         }
     }
 
-    private void Substitute(int n)
+    // row −= f · pivot, vectorized (the LU's inner loop, ~⅔ of a solve): the same operations per
+    // element as the scalar loop (no fused multiply-add), so the same result to the bit.
+    private static void EliminateRow(Span<double> row, ReadOnlySpan<double> pivot, double f)
+    {
+        int j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vf = new Vector<double>(f);
+            for (; j <= row.Length - Vector<double>.Count; j += Vector<double>.Count)
+            {
+                (new Vector<double>(row[j..]) - (vf * new Vector<double>(pivot[j..]))).CopyTo(row[j..]);
+            }
+        }
+
+        for (; j < row.Length; j++)
+        {
+            row[j] -= f * pivot[j];
+        }
+    }
+
+        private void Substitute(int n)
     {
         double[] a = _matrix;
         for (int r = n - 1; r >= 0; r--)

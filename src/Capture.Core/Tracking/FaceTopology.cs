@@ -2,7 +2,8 @@ namespace Capture.Core.Tracking;
 
 /// <summary>
 /// Named index sets of the MediaPipe 468-point face mesh ("right" = the subject's right, which is
-/// the image's left for a face looking at the camera). Rings are in order around the contour.
+/// the image's left for a face looking at the camera). Rings are in order around the contour. The one
+/// place mesh indices are named: tracking (ROI, blendshapes) and retargeting (rigs, the warp) read them here.
 /// </summary>
 public static class FaceTopology
 {
@@ -25,6 +26,30 @@ public static class FaceTopology
     public const int ForeheadTop = 10;
     public const int RightFaceSide = 234;
     public const int LeftFaceSide = 454;
+
+    // Further points the blendshape measures read (Capture.Tracking's BlendshapeEstimator).
+    public const int NoseBase = 2;
+    public const int NoseBridge = 168;
+    public const int RightEyeTopInner = 158;
+    public const int RightEyeBottomInner = 153;
+    public const int RightEyeTopOuter = 160;
+    public const int RightEyeBottomOuter = 144;
+    public const int LeftEyeTopInner = 385;
+    public const int LeftEyeBottomInner = 380;
+    public const int LeftEyeTopOuter = 387;
+    public const int LeftEyeBottomOuter = 373;
+    public const int UpperLipInnerRight = 82;
+    public const int UpperLipInnerLeft = 312;
+    public const int LowerLipInnerRight = 87;
+    public const int LowerLipInnerLeft = 317;
+    public const int RightBrowInner = 107;
+    public const int RightBrowOuter = 70;
+    public const int LeftBrowInner = 336;
+    public const int LeftBrowOuter = 300;
+    public const int RightCheek = 50;
+    public const int LeftCheek = 280;
+    public const int RightNostril = 129;
+    public const int LeftNostril = 358;
 
     /// <summary>Face outline, clockwise from the forehead top (36 points).</summary>
     public static ReadOnlySpan<int> FaceOval =>

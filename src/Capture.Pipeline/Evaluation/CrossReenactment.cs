@@ -106,8 +106,8 @@ public static class CrossReenactment
     private static async Task<Performance> TrackClipAsync(string clip, Tracker stills, Options options, CancellationToken ct)
     {
         using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Threads = 1, RefineLandmarks = true }, ct).ConfigureAwait(false);
-        (PerformerProfile profile, Vector4 crop) = await RenderPipeline.CalibrateAsync(clip, tracker, null, 1, ct).ConfigureAwait(false);
-        tracker.Reset();
+        (PerformerProfile profile, CalibrationPass pass) = await CalibrationPass.CalibrateAsync(clip, "clip", new CalibrationWindow(), null, null, ct).ConfigureAwait(false);
+        Vector4 crop = pass.FirstFaceCrop ?? throw new InvalidDataException($"{clip}: no face found in the first seconds, so the performer's neutral cannot be taken");
         await using IFrameSource source = await FrameSources.OpenAsync(clip, null, ct).ConfigureAwait(false);
         int size = options.Size;
         var cropFrame = VideoFrame.CreateUnpooled(size, size);

@@ -71,7 +71,7 @@ public static class SelfReenactment
         PerformerProfile profile = calibrator.Build("frame 0", clip);
         var retargeter = new Retargeter(rig, profile);
         retargeter.Update(tracking, new DrivenFace());
-        using var generator = new WarpGenerator(size, intraOpThreads: 1, withAlpha: false);
+        using var generator = new WarpGenerator(size, intraOpThreads: 1, withAlpha: false, output: WarpOutput.Floats);
         generator.SetCharacter(rig);
 
         int plane = size * size;

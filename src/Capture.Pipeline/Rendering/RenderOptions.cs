@@ -80,7 +80,4 @@ public sealed record RenderResult(long Frames, long FramesWithoutFace, double Se
 
     /// <summary>Frames whose body was seen well enough for motion.bvh (<see cref="BvhStreamWriter.SeesBody"/>); null when the body was not tracked.</summary>
     public long? FramesWithBody { get; init; }
-
-    /// <summary>Seconds spent per pipeline stage (one line, for <c>--verbose</c>); empty when not measured.</summary>
-    public string Stages { get; init; } = string.Empty;
 }

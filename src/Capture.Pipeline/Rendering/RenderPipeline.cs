@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 using System.Threading.Channels;
+using Capture.Core.Diagnostics;
 using Capture.Core.Frames;
 using Capture.Core.Tracking;
 using Capture.Generation;
@@ -15,6 +16,7 @@ using Capture.Retargeting;
 using Capture.Retargeting.Calibration;
 using Capture.Retargeting.Rigs;
 using Capture.Tracking;
+using Stages = Capture.Core.Diagnostics.CaptureMetrics.Stages;
 
 namespace Capture.Pipeline.Rendering;
 
@@ -23,12 +25,17 @@ namespace Capture.Pipeline.Rendering;
 /// decoded frames, a fixed ring of tracking results, one output frame. Tracking (stage 1) and
 /// retarget + generate + encode (stage 2) run concurrently on a bounded channel, so on two cores
 /// the tracker and the generator overlap; nothing is dropped (offline). With motion data the body is
-/// tracked in stage 1 too (a second, body-only tracker, so calibration stays face-only) and written
-/// as motion.bvh.
+/// tracked too, in a stage of its own between the two (a second, body-only tracker, so calibration
+/// stays face-only) and written as motion.bvh. Each stage's time, the frames and the pool use go to <see cref="CaptureMetrics"/>
+/// (pipeline "render").
 /// </summary>
 public static class RenderPipeline
 {
-    private const int Ring = 8;
+    // Frames in flight are bounded by the source's pool (each item holds a frame), so the ring of
+    // tracking results must be larger than the pool: a result is reused only after its frame came back.
+    private const int Pool = 8;
+    private const int Ring = 12;
+    private const string Pipeline = CaptureMetrics.Pipelines.Render;
 
     public static async Task<RenderResult> RunAsync(RenderOptions options, IProgress<RenderProgress>? progress = null, Action<string>? log = null, CancellationToken ct = default)
     {
@@ -40,8 +47,12 @@ public static class RenderPipeline
         }
 
         var clock = Stopwatch.StartNew();
-        var timings = new StageClock();
-        CharacterRig rig = await CharacterLoader.LoadAsync(options.CharacterPath, options.RigPath, log, ct).ConfigureAwait(false);
+        long setupStart = Stopwatch.GetTimestamp();
+
+        // The character side (picture, its tracking, the generator's session) and the performer side
+        // (probe, tracker, calibration) are independent until the first frame: set up side by side
+        // on the two cores.
+        await using var character = new CharacterSetup(Task.Run(() => CharacterSetup.CreateAsync(options, log, ct), ct));
         MediaInfo info = await MediaProbe.ProbeAsync(options.DrivingPath, ct).ConfigureAwait(false);
         VideoStreamInfo video = info.Video ?? throw new InvalidDataException($"{options.DrivingPath} has no video stream");
 
@@ -50,19 +61,26 @@ public static class RenderPipeline
         using Tracker? bodyTracker = trackBody ? await Tracker.CreateAsync(new TrackerOptions { Face = false, Body = true, Threads = 1, PoseModel = options.PoseModel }, ct).ConfigureAwait(false) : null;
         var bodyScratch = new TrackingFrame();
         PerformerProfile? profile = options.ProfilePath is null ? null : PerformerProfile.Load(options.ProfilePath);
-        (PerformerProfile calibrated, Vector4 performerCrop) = await CalibrateAsync(
-            options.DrivingPath, tracker, profile, options.CalibrationSeconds, ct).ConfigureAwait(false);
+
+        // The clip is probed once (above) and its calibration window tracked once: the pass keeps
+        // the tracked frames and leaves the tracker where it stopped; the render below decodes the
+        // window again but reuses those results, then tracks on from there.
+        CalibrationPass calibration;
+        await using (IFrameSource calibrationSource = FrameSources.OpenFile(options.DrivingPath, info))
+        {
+            calibration = await CalibrationPass.RunAsync(
+                calibrationSource, tracker, new CalibrationWindow { NeutralSeconds = options.CalibrationSeconds, KeepFrames = true }, ct: ct).ConfigureAwait(false);
+        }
+
+        (PerformerProfile calibrated, Vector4 performerCrop) = Neutral(calibration, profile, options.DrivingPath);
+        IReadOnlyList<TrackingFrame> tracked = calibration.Frames;
         string profileSource = profile is { HasNeutral: true } ? options.ProfilePath! : $"first {options.CalibrationSeconds:0.#} s of {Path.GetFileName(options.DrivingPath)}";
         log?.Invoke($"performer neutral: {profileSource}");
-        tracker.Reset();
-        timings.Setup = clock.Elapsed.TotalSeconds;
 
+        (CharacterRig rig, WarpGenerator created) = await character.TakeAsync().ConfigureAwait(false);
+        using WarpGenerator generator = created;
+        CaptureMetrics.RecordStage(Pipeline, Stages.Setup, setupStart, Stopwatch.GetTimestamp());
         var retargeter = new Retargeter(rig, calibrated, options.Gains);
-        // Two ORT threads for the generator, one for the tracker: the tracker stage spends about half
-        // its time blocked on this one, and with spinning off (InferenceEnvironment) the second
-        // worker sleeps when the core is busy. Measured on 2 cores: 9.8 s vs 10.6 s wall (median of 6).
-        using var generator = new WarpGenerator(options.Size, intraOpThreads: 2, withAlpha: rig.Picture.HasAlpha);
-        generator.SetCharacter(rig);
         int size = options.Size;
         int outWidth = options.SideBySide ? size * 2 : size;
         var output = VideoFrame.CreateUnpooled(outWidth, size);
@@ -72,8 +90,8 @@ public static class RenderPipeline
             Directory.CreateDirectory(dir);
         }
 
-        await using IFrameSource source = await FrameSources.OpenAsync(options.DrivingPath, new FrameSourceOptions { PoolCapacity = 6 }, ct).ConfigureAwait(false);
-        await using Mp4Sink sink = Mp4Sink.Create(options.OutputPath, outWidth, size, source.FrameRate, info.Audio is null ? null : options.DrivingPath);
+        await using IFrameSource source = FrameSources.OpenFile(options.DrivingPath, info, new FrameSourceOptions { PoolCapacity = Pool });
+        await using Mp4Sink sink = Mp4Sink.Create(options.OutputPath, outWidth, size, source.FrameRate, info.Audio is null ? null : options.DrivingPath, audioSourceInfo: info);
         using MotionWriter? motion = options.MotionDataDirectory is null ? null : new MotionWriter(options.MotionDataDirectory, Path.GetFileName(options.DrivingPath), trackBody ? source.FrameRate : null);
         long? total = options.MaxFrames is int max ? Math.Min(max, source.FrameCount ?? max) : source.FrameCount;
 
@@ -86,6 +104,43 @@ public static class RenderPipeline
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+
+        // With the body tracked, the body model (the slowest, ~2.5× the face's time) runs as its own
+        // stage between face tracking and generation, so on two cores face tracking, body tracking
+        // and generation of three different frames overlap instead of face + body adding up.
+        Channel<(VideoFrame Frame, TrackingFrame Tracking)> faces = channel;
+        Task bodyStage = Task.CompletedTask;
+        if (bodyTracker is not null)
+        {
+            faces = Channel.CreateBounded<(VideoFrame Frame, TrackingFrame Tracking)>(
+                new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+            ChannelReader<(VideoFrame Frame, TrackingFrame Tracking)> toBody = faces.Reader;
+            bodyStage = Task.Run(
+                async () =>
+                {
+                    try
+                    {
+                        await foreach ((VideoFrame frame, TrackingFrame result) in toBody.ReadAllAsync(stop.Token).ConfigureAwait(false))
+                        {
+                            long t0 = Stopwatch.GetTimestamp();
+
+                            // Tracker.Process clears the whole result, so the body goes through its own frame.
+                            bodyTracker.Process(frame, bodyScratch);
+                            bodyScratch.Body.CopyTo(result.Body);
+                            CaptureMetrics.RecordStage(Pipeline, Stages.TrackBody, t0, Stopwatch.GetTimestamp());
+                            await channel.Writer.WriteAsync((frame, result), stop.Token).ConfigureAwait(false);
+                        }
+
+                        channel.Writer.TryComplete();
+                    }
+                    catch (Exception ex)
+                    {
+                        channel.Writer.TryComplete(ex);
+                    }
+                },
+                stop.Token);
+        }
+
         Task producer = Task.Run(
             async () =>
             {
@@ -102,28 +157,31 @@ public static class RenderPipeline
                         }
 
                         long t1 = Stopwatch.GetTimestamp();
-                        TrackingFrame result = ring[n % Ring];
-                        tracker.Process(frame, result);
-                        if (bodyTracker is not null)
+                        CaptureMetrics.RecordPool(Pipeline, frame.Pool);
+                        TrackingFrame result;
+                        if (n < tracked.Count)
                         {
-                            // Tracker.Process clears the whole result, so the body goes through its own frame.
-                            bodyTracker.Process(frame, bodyScratch);
-                            bodyScratch.Body.CopyTo(result.Body);
+                            result = tracked[(int)n]; // tracked by the calibration pass
+                        }
+                        else
+                        {
+                            result = ring[n % Ring];
+                            tracker.Process(frame, result);
                         }
 
                         long t2 = Stopwatch.GetTimestamp();
-                        await channel.Writer.WriteAsync((frame, result), stop.Token).ConfigureAwait(false);
-                        timings.Decode += t1 - t0;
-                        timings.Track += t2 - t1;
-                        timings.TrackQueue += Stopwatch.GetTimestamp() - t2;
+                        await faces.Writer.WriteAsync((frame, result), stop.Token).ConfigureAwait(false);
+                        CaptureMetrics.RecordStage(Pipeline, Stages.Decode, t0, t1);
+                        CaptureMetrics.RecordStage(Pipeline, Stages.Track, t1, t2);
+                        CaptureMetrics.RecordStage(Pipeline, Stages.TrackQueue, t2, Stopwatch.GetTimestamp());
                         n++;
                     }
 
-                    channel.Writer.TryComplete();
+                    faces.Writer.TryComplete();
                 }
                 catch (Exception ex)
                 {
-                    channel.Writer.TryComplete(ex);
+                    faces.Writer.TryComplete(ex);
                 }
             },
             stop.Token);
@@ -140,34 +198,42 @@ public static class RenderPipeline
                 using (frame)
                 {
                     long t0 = Stopwatch.GetTimestamp();
-                    timings.GenerateWait += t0 - waitStart;
+                    CaptureMetrics.RecordStage(Pipeline, Stages.GenerateWait, waitStart, t0);
                     if (!tracking.Face.Present)
                     {
                         faceless++;
+                        CaptureMetrics.Add(CaptureMetrics.FramesWithoutFace, Pipeline);
                     }
+
+                    long spline = generator.SplineTicks, layers = generator.LayerTicks, session = generator.SessionTicks;
 
                     retargeter.Update(tracking, driven);
                     long t1 = Stopwatch.GetTimestamp();
-                    driven.PerformerFrame = options.PaintedMouth ? null : frame;
-                    generator.Generate(driven);
-                    driven.PerformerFrame = null;
-                    long t2 = Stopwatch.GetTimestamp();
                     if (options.SideBySide)
                     {
                         FrameOps.SampleSquare(frame, performerCrop.X, performerCrop.Y, performerCrop.Z, output, 0, 0, size);
                     }
 
-                    generator.CopyTo(output, options.SideBySide ? size : 0, 0, options.Background);
+                    long t2 = Stopwatch.GetTimestamp();
+
+                    // Opaque character, no side-by-side: ONNX Runtime writes the rows into `output` in place.
+                    driven.PerformerFrame = options.PaintedMouth ? null : frame;
+                    generator.GenerateInto(driven, output, options.SideBySide ? size : 0, 0, options.Background);
+                    driven.PerformerFrame = null;
                     long t3 = Stopwatch.GetTimestamp();
                     await sink.WriteAsync(output, ct).ConfigureAwait(false);
                     long t4 = Stopwatch.GetTimestamp();
-                    timings.Retarget += t1 - t0;
-                    timings.Generate += t2 - t1;
-                    timings.Composite += t3 - t2;
-                    timings.Encode += t4 - t3;
+                    CaptureMetrics.RecordStage(Pipeline, Stages.Retarget, t0, t1);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.Composite, t1, t2);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.Generate, t2, t3);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.GenerateSpline, 0, generator.SplineTicks - spline);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.GenerateLayers, 0, generator.LayerTicks - layers);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.GenerateSession, 0, generator.SessionTicks - session);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.Encode, t3, t4);
                     waitStart = Stopwatch.GetTimestamp();
                     motion?.Write(tracking, driven, retargeter.HeadRotation);
                     frames++;
+                    CaptureMetrics.Add(CaptureMetrics.Frames, Pipeline);
                     progress?.Report(new RenderProgress(frames, total, frames / Math.Max(1e-6, rate.Elapsed.TotalSeconds)));
                 }
             }
@@ -185,13 +251,21 @@ public static class RenderPipeline
         {
             await stop.CancelAsync().ConfigureAwait(false);
             await DrainAsync(channel.Reader).ConfigureAwait(false);
-            try
+            if (faces != channel)
             {
-                await producer.ConfigureAwait(false);
+                await DrainAsync(faces.Reader).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+
+            foreach (Task stage in new[] { producer, bodyStage })
             {
-                // The producer stops when the consumer does.
+                try
+                {
+                    await stage.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The tracking stages stop when the consumer does.
+                }
             }
         }
 
@@ -202,100 +276,37 @@ public static class RenderPipeline
 
         long finish = Stopwatch.GetTimestamp();
         await sink.CompleteAsync(ct).ConfigureAwait(false);
-        timings.Finish = Stopwatch.GetTimestamp() - finish;
-        timings.Spline = generator.SplineTicks;
-        timings.Layers = generator.LayerTicks;
-        timings.Session = generator.SessionTicks;
+        CaptureMetrics.RecordStage(Pipeline, Stages.Finish, finish, Stopwatch.GetTimestamp());
         return new RenderResult(frames, faceless, clock.Elapsed.TotalSeconds, options.OutputPath, rig.LandmarkSource, profileSource)
         {
             FramesWithBody = motion?.Body?.FramesWithBody,
-            Stages = timings.ToReport(),
         };
     }
 
     /// <summary>
-    /// The performer's neutral: from the profile when it has one, otherwise the mean of the tracked
-    /// frames in the clip's first <paramref name="seconds"/> (searching up to 5 s for a face).
-    /// Also returns the square crop around the performer's face (left, top, side) for side-by-side views.
+    /// The performer's neutral: from the profile when it has one, otherwise the calibration pass's
+    /// (the mean of the clip's first seconds with a face). Also the square crop around the
+    /// performer's face (left, top, side) for side-by-side views.
     /// </summary>
-    public static async Task<(PerformerProfile Profile, Vector4 Crop)> CalibrateAsync(
-        string drivingPath, Tracker tracker, PerformerProfile? profile, double seconds, CancellationToken ct)
+    private static (PerformerProfile Profile, Vector4 Crop) Neutral(CalibrationPass pass, PerformerProfile? profile, string drivingPath)
     {
-        ArgumentNullException.ThrowIfNull(tracker);
-        var calibrator = new PerformerCalibrator();
-        var tracking = new TrackingFrame();
-        Vector4 crop = default;
-        bool haveCrop = false;
-        await using (IFrameSource source = await FrameSources.OpenAsync(drivingPath, null, ct).ConfigureAwait(false))
-        {
-            double fps = source.FrameRate > 0 ? source.FrameRate : 30;
-            long neutralFrames = Math.Max(1, (long)Math.Round(seconds * fps));
-            long searchFrames = Math.Max(neutralFrames, (long)(5 * fps));
-            for (long n = 0; n < searchFrames && calibrator.NeutralFrames < neutralFrames; n++)
-            {
-                VideoFrame? frame = await source.ReadAsync(ct).ConfigureAwait(false);
-                if (frame is null)
-                {
-                    break;
-                }
-
-                using (frame)
-                {
-                    tracker.Process(frame, tracking);
-                }
-
-                if (!tracking.Face.Present)
-                {
-                    continue;
-                }
-
-                calibrator.AddNeutral(tracking);
-                if (!haveCrop)
-                {
-                    crop = FaceCrop(tracking);
-                    haveCrop = true;
-                }
-            }
-        }
-
         if (profile is { HasNeutral: true })
         {
-            return (profile, haveCrop ? crop : new Vector4(0, 0, tracking.ImageHeight, 0));
+            return (profile, pass.FirstFaceCrop ?? new Vector4(0, 0, pass.FrameHeight, 0));
         }
 
-        if (calibrator.NeutralFrames == 0)
+        if (pass.Calibrator.NeutralFrames == 0)
         {
             throw new InvalidDataException($"{drivingPath}: no face found in the first 5 seconds, so the performer's neutral cannot be taken (pass --profile with a calibrated profile, or use a clip that starts on the face)");
         }
 
-        PerformerProfile built = calibrator.Build(profile?.Name ?? "clip", drivingPath);
+        PerformerProfile built = pass.Calibrator.Build(profile?.Name ?? "clip", drivingPath);
         if (profile is not null)
         {
             built.Blendshapes = profile.Blendshapes;
         }
 
-        return (built, crop);
-    }
-
-    /// <summary>A square around a tracked face (left, top, side in pixels), as the character crop is chosen.</summary>
-    public static Vector4 FaceCrop(TrackingFrame tracking)
-    {
-        ArgumentNullException.ThrowIfNull(tracking);
-        Span<Vector3> pixels = stackalloc Vector3[TrackingFrame.FaceLandmarkCount];
-        for (int i = 0; i < pixels.Length; i++)
-        {
-            Vector3 p = tracking.Face.Landmarks[i];
-            pixels[i] = new Vector3(p.X * tracking.ImageWidth, p.Y * tracking.ImageHeight, 0);
-        }
-
-        (Vector2 center, Vector2 radius) = FaceMeasures.OvalEllipse(pixels);
-        float faceHeight = 2 * MathF.Max(radius.X, radius.Y);
-        float side = MathF.Min(faceHeight * CharacterRigBuilder.CropFaceHeights, MathF.Max(Math.Min(tracking.ImageWidth, tracking.ImageHeight), faceHeight * 0.9f));
-        float left = center.X - (side / 2);
-        float top = center.Y - (side / 2) - (0.04f * faceHeight);
-        left = side <= tracking.ImageWidth ? Math.Clamp(left, 0, tracking.ImageWidth - side) : (tracking.ImageWidth - side) / 2;
-        top = side <= tracking.ImageHeight ? Math.Clamp(top, 0, tracking.ImageHeight - side) : (tracking.ImageHeight - side) / 2;
-        return new Vector4(left, top, side, 0);
+        return (built, pass.FirstFaceCrop!.Value);
     }
 
     private static async Task DrainAsync(ChannelReader<(VideoFrame Frame, TrackingFrame Tracking)> reader)
@@ -320,29 +331,58 @@ public static class RenderPipeline
         }
     }
 
-    /// <summary>Per-stage tick totals, written by the two pipeline stages (each field by one thread only).</summary>
-    private sealed class StageClock
+    /// <summary>
+    /// The character side of the set-up, run beside the performer side: its result is taken once;
+    /// when the render fails before that, disposing waits for it and frees the generator, so an
+    /// error on either side is never left unobserved.
+    /// </summary>
+    private sealed class CharacterSetup(Task<(CharacterRig Rig, WarpGenerator Generator)> task) : IAsyncDisposable
     {
-        public double Setup;
-        public long Decode;
-        public long Track;
-        public long TrackQueue;
-        public long GenerateWait;
-        public long Retarget;
-        public long Generate;
-        public long Spline;
-        public long Layers;
-        public long Session;
-        public long Composite;
-        public long Encode;
-        public long Finish;
+        private bool _taken;
 
-        public string ToReport()
+        public static async Task<(CharacterRig Rig, WarpGenerator Generator)> CreateAsync(RenderOptions options, Action<string>? log, CancellationToken ct)
         {
-            static string S(long ticks) => (ticks / (double)Stopwatch.Frequency).ToString("F2", CultureInfo.InvariantCulture);
-            return string.Create(CultureInfo.InvariantCulture, $"setup (rig, tracker, calibration) {Setup:F2} s | stage 1: decode wait {S(Decode)}, track {S(Track)}, blocked on stage 2 {S(TrackQueue)} | ")
-                + $"stage 2: wait for stage 1 {S(GenerateWait)}, retarget {S(Retarget)}, generate {S(Generate)} (spline {S(Spline)}, layers {S(Layers)}, ORT run {S(Session)}), "
-                + $"side-by-side + RGB {S(Composite)}, encoder pipe {S(Encode)} | encoder finish {S(Finish)} s";
+            CharacterRig rig = await CharacterLoader.LoadAsync(options.CharacterPath, options.RigPath, log, ct).ConfigureAwait(false);
+
+            // Two ORT threads for the generator, one for the tracker: with spinning off
+            // (InferenceEnvironment) the second worker sleeps when the core is busy.
+            var generator = new WarpGenerator(options.Size, intraOpThreads: 2, withAlpha: rig.Picture.HasAlpha);
+            try
+            {
+                generator.SetCharacter(rig);
+            }
+            catch
+            {
+                generator.Dispose();
+                throw;
+            }
+
+            return (rig, generator);
+        }
+
+        public async Task<(CharacterRig Rig, WarpGenerator Generator)> TakeAsync()
+        {
+            (CharacterRig Rig, WarpGenerator Generator) result = await task.ConfigureAwait(false);
+            _taken = true;
+            return result;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_taken)
+            {
+                return;
+            }
+
+            try
+            {
+                (_, WarpGenerator generator) = await task.ConfigureAwait(false);
+                generator.Dispose();
+            }
+            catch (Exception)
+            {
+                // The render is already failing with the performer side's error, which is the one reported.
+            }
         }
     }
 

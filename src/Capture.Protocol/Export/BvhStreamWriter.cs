@@ -2,20 +2,17 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 using Capture.Core.Tracking;
-using Capture.Protocol.Export;
 
 namespace Capture.Protocol.Export;
 
 /// <summary>
-/// The body of a render as BVH, streamed: one line per video frame, flat memory, nothing allocated
-/// per frame. The skeleton, the rotations and the number format are <see cref="BvhWriter"/>'s (its
-/// per-frame primitives), so the file is the one <see cref="BvhWriter"/> would write for the same
-/// frames; only the buffering differs. Motion lines go to a temporary file beside the target while
+/// The one BVH writer: the body of a take, streamed, one line per video frame, flat memory, nothing
+/// allocated per frame. The skeleton, the rotations and the number format are <see cref="BvhSkeleton"/>'s.
+/// (Until 2026-11 a second, buffering writer used only by tests sat beside it.) Motion lines go to a temporary file beside the target while
 /// the video renders; <see cref="Complete"/> writes the hierarchy (it needs the take's mean bone
 /// lengths and frame count first) and appends them.
 /// <para>
-/// A frame whose body is not seen (<see cref="SeesBody"/>) holds the last seen pose, as
-/// <see cref="BvhWriter.Add"/> does; frames before the first seen body hold that first pose, so the
+/// A frame whose body is not seen (<see cref="SeesBody"/>) holds the last seen pose; frames before the first seen body hold that first pose, so the
 /// file always has exactly one line per video frame and never jumps from an invented pose. A take
 /// where the body is never seen is written in the rest pose (every channel 0: a T-pose at the
 /// origin with <see cref="DefaultBoneLengths"/>), still a valid file.
@@ -36,9 +33,9 @@ public sealed class BvhStreamWriter : IDisposable
     private readonly StreamWriter _lines;
     private readonly double _frameTime;
     private readonly Vector3[] _points = new Vector3[TrackingFrame.BodyLandmarkCount];
-    private readonly float[] _channels = new float[BvhWriter.ChannelCount];
-    private readonly float[] _lengths = new float[BvhWriter.BoneLengthCount];
-    private readonly double[] _lengthSums = new double[BvhWriter.BoneLengthCount];
+    private readonly float[] _channels = new float[BvhSkeleton.ChannelCount];
+    private readonly float[] _lengths = new float[BvhSkeleton.BoneLengthCount];
+    private readonly double[] _lengthSums = new double[BvhSkeleton.BoneLengthCount];
     private readonly StringBuilder _line = new(1024);
     private long _waiting;
     private bool _completed;
@@ -60,13 +57,13 @@ public sealed class BvhStreamWriter : IDisposable
     public long FramesWithBody { get; private set; }
 
     /// <summary>
-    /// Bone lengths of the rest pose when no frame saw a body, laid out as <see cref="BvhWriter.BoneLengthCount"/>
+    /// Bone lengths of the rest pose when no frame saw a body, laid out as <see cref="BvhSkeleton.BoneLengthCount"/>
     /// says, in BVH units (1/100 of the image height): an adult filling the frame's height.
     /// </summary>
     public static float[] DefaultBoneLengths()
     {
-        IReadOnlyList<string> names = BvhWriter.JointNames;
-        var lengths = new float[BvhWriter.BoneLengthCount];
+        IReadOnlyList<string> names = BvhSkeleton.JointNames;
+        var lengths = new float[BvhSkeleton.BoneLengthCount];
         for (int j = 0; j < names.Count; j++)
         {
             // [j]: from the parent joint; [joints + j]: the joint's own bone where it ends in an End Site.
@@ -122,17 +119,17 @@ public sealed class BvhStreamWriter : IDisposable
         Vector4[] landmarks = frame.Body.Landmarks;
         for (int i = 0; i < _points.Length; i++)
         {
-            _points[i] = BvhWriter.ToSpace(landmarks[i], aspect);
+            _points[i] = BvhSkeleton.ToSpace(landmarks[i], aspect);
         }
 
-        BvhWriter.MeasureFrame(_points, _channels, _lengths);
+        BvhSkeleton.MeasureFrame(_points, _channels, _lengths);
         for (int i = 0; i < _lengths.Length; i++)
         {
             _lengthSums[i] += _lengths[i];
         }
 
         _line.Clear();
-        BvhWriter.AppendMotionLine(_line, _channels);
+        BvhSkeleton.AppendMotionLine(_line, _channels);
         FramesWithBody++;
         for (; _waiting > 0; _waiting--)
         {
@@ -152,7 +149,7 @@ public sealed class BvhStreamWriter : IDisposable
             // Never seen: every line is the rest pose.
             Array.Clear(_channels);
             _line.Clear();
-            BvhWriter.AppendMotionLine(_line, _channels);
+            BvhSkeleton.AppendMotionLine(_line, _channels);
             for (; _waiting > 0; _waiting--)
             {
                 _lines.WriteLine(_line);
@@ -169,7 +166,7 @@ public sealed class BvhStreamWriter : IDisposable
         var inv = CultureInfo.InvariantCulture;
         using (var writer = new StreamWriter(_path, false, new UTF8Encoding(false)))
         {
-            BvhWriter.WriteHierarchy(writer, means);
+            BvhSkeleton.WriteHierarchy(writer, means);
             writer.WriteLine("MOTION");
             writer.WriteLine(string.Create(inv, $"Frames: {Frames}"));
             writer.WriteLine(string.Create(inv, $"Frame Time: {_frameTime:0.########}"));

@@ -41,6 +41,28 @@ public static class CharacterRigBuilder
     }
 
     /// <summary>
+    /// The one face-crop formula (characters and the performer's side-by-side view): a square of
+    /// <see cref="CropFaceHeights"/> face heights around the face oval, raised a little, kept inside
+    /// the picture where it fits. Without <paramref name="mayPad"/> the square is at most the short
+    /// side, even if that cuts into a big face; with it (transparent or edge-repeated padding) the
+    /// whole face always fits. Points in pixels; returns left, top and side in pixels.
+    /// </summary>
+    public static (float Left, float Top, float Side) FaceSquare(ReadOnlySpan<Vector3> pixelLandmarks, int width, int height, bool mayPad)
+    {
+        (Vector2 center, Vector2 radius) = FaceMeasures.OvalEllipse(pixelLandmarks);
+        float faceHeight = 2 * MathF.Max(radius.X, radius.Y);
+        float shortSide = Math.Min(width, height);
+        float side = mayPad
+            ? MathF.Min(faceHeight * CropFaceHeights, MathF.Max(shortSide, faceHeight * 1.1f))
+            : MathF.Min(faceHeight * CropFaceHeights, shortSide);
+        float left = center.X - (side / 2);
+        float top = center.Y - (side / 2) - (0.04f * faceHeight);
+        left = side <= width ? Math.Clamp(left, 0, width - side) : (width - side) / 2;
+        top = side <= height ? Math.Clamp(top, 0, height - side) : (height - side) / 2;
+        return (left, top, side);
+    }
+
+    /// <summary>
     /// Builds a rig from face points in picture pixels (x, y; z in x's pixel scale, smaller = nearer),
     /// and the two iris centres in pixels (right eye first) when the tracker found them.
     /// </summary>
@@ -52,19 +74,9 @@ public static class CharacterRigBuilder
             throw new ArgumentException($"expected {TrackingFrame.FaceLandmarkCount} points, got {pixelLandmarks.Length}", nameof(pixelLandmarks));
         }
 
-        (Vector2 center, Vector2 radius) = FaceMeasures.OvalEllipse(pixelLandmarks);
-        float faceHeight = 2 * MathF.Max(radius.X, radius.Y);
-        // An opaque picture is never padded (padding shows as mirrored or smeared picture): the crop
-        // is at most its short side, even if that cuts into a big face. A picture with alpha is
-        // padded with transparency, so the whole face always fits.
-        float shortSide = Math.Min(picture.Width, picture.Height);
-        float side = picture.HasAlpha
-            ? MathF.Min(faceHeight * CropFaceHeights, MathF.Max(shortSide, faceHeight * 1.1f))
-            : MathF.Min(faceHeight * CropFaceHeights, shortSide);
-        float left = center.X - (side / 2);
-        float top = center.Y - (side / 2) - (0.04f * faceHeight);
-        left = side <= picture.Width ? Math.Clamp(left, 0, picture.Width - side) : (picture.Width - side) / 2;
-        top = side <= picture.Height ? Math.Clamp(top, 0, picture.Height - side) : (picture.Height - side) / 2;
+        // An opaque picture is never padded (padding shows as mirrored or smeared picture); a picture
+        // with alpha is padded with transparency.
+        (float left, float top, float side) = FaceSquare(pixelLandmarks, picture.Width, picture.Height, mayPad: picture.HasAlpha);
 
         var neutral = new Vector3[TrackingFrame.FaceLandmarkCount];
         for (int i = 0; i < neutral.Length; i++)

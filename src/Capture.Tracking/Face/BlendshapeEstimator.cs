@@ -1,5 +1,6 @@
 using System.Numerics;
 using Capture.Core.Tracking;
+using static Capture.Core.Tracking.FaceTopology;
 
 namespace Capture.Tracking.Face;
 
@@ -206,9 +207,9 @@ public sealed class BlendshapeEstimator
                 throw new ArgumentException($"expected {TrackingFrame.IrisLandmarkCount} iris points, got {iris.Length}", nameof(iris));
             }
 
-            // Subject's right eye: outer 33, inner 133, iris centre 468 (iris[0]); left eye: inner 362, outer 263, iris 473 (iris[5]).
-            (float rs, float ru) = Offset(p[33], p[133], iris[FaceObservation.RightIrisCenter]);
-            (float ls, float lu) = Offset(p[362], p[263], iris[FaceObservation.LeftIrisCenter]);
+            // Iris centres: 468 (iris[0]) in the subject's right eye, 473 (iris[5]) in the left.
+            (float rs, float ru) = Offset(p[RightEyeOuter], p[RightEyeInner], iris[FaceObservation.RightIrisCenter]);
+            (float ls, float lu) = Offset(p[LeftEyeInner], p[LeftEyeOuter], iris[FaceObservation.LeftIrisCenter]);
             return new Gaze(rs, ru, ls, lu);
         }
 
@@ -262,46 +263,45 @@ public sealed class BlendshapeEstimator
 
         public static Measures From(ReadOnlySpan<Vector3> p)
         {
-            // Eye lines: subject's right eye 33 (outer) – 133 (inner), left 263 – 362.
-            float rightEyeY = (p[33].Y + p[133].Y) / 2;
-            float leftEyeY = (p[263].Y + p[362].Y) / 2;
-            float rightEyeWidth = Vector3.Distance(p[33], p[133]);
-            float leftEyeWidth = Vector3.Distance(p[263], p[362]);
-            float rightUpperLidY = p[159].Y;
-            float leftUpperLidY = p[386].Y;
-            float midX = (p[168].X + p[2].X) / 2;   // the face's midline: nose bridge and nose base
-            float upperLipY = p[0].Y;
+            float rightEyeY = (p[RightEyeOuter].Y + p[RightEyeInner].Y) / 2;
+            float leftEyeY = (p[LeftEyeOuter].Y + p[LeftEyeInner].Y) / 2;
+            float rightEyeWidth = Vector3.Distance(p[RightEyeOuter], p[RightEyeInner]);
+            float leftEyeWidth = Vector3.Distance(p[LeftEyeOuter], p[LeftEyeInner]);
+            float rightUpperLidY = p[RightEyeTop].Y;
+            float leftUpperLidY = p[LeftEyeTop].Y;
+            float midX = (p[NoseBridge].X + p[NoseBase].X) / 2;   // the face's midline: nose bridge and nose base
+            float upperLipY = p[UpperLipOuter].Y;
             return new Measures
             {
-                RightEyeAperture = (Vector3.Distance(p[159], p[145]) + Vector3.Distance(p[158], p[153]) + Vector3.Distance(p[160], p[144])) / (3 * rightEyeWidth),
-                LeftEyeAperture = (Vector3.Distance(p[386], p[374]) + Vector3.Distance(p[385], p[380]) + Vector3.Distance(p[387], p[373])) / (3 * leftEyeWidth),
-                RightLowerLidRise = p[145].Y - rightEyeY,
-                LeftLowerLidRise = p[374].Y - leftEyeY,
-                NoseChin = Vector3.Distance(p[2], p[152]),
-                ChinSideways = p[152].X - midX,
-                ChinForward = p[152].Z - p[168].Z,
-                LipGap = Vector3.Distance(p[13], p[14]),
-                MouthWidth = Vector3.Distance(p[61], p[291]),
-                MouthCentreSideways = ((p[61].X + p[291].X) / 2) - midX,
-                RightCornerHeight = p[61].Y - upperLipY,
-                LeftCornerHeight = p[291].Y - upperLipY,
-                RightCornerOut = midX - p[61].X,
-                LeftCornerOut = p[291].X - midX,
-                UpperLipThickness = Vector3.Distance(p[0], p[13]),
-                LowerLipThickness = Vector3.Distance(p[14], p[17]),
-                RightLowerLipChin = Vector3.Distance(p[87], p[152]),
-                LeftLowerLipChin = Vector3.Distance(p[317], p[152]),
-                RightUpperLipNose = Vector3.Distance(p[82], p[2]),
-                LeftUpperLipNose = Vector3.Distance(p[312], p[2]),
-                RightInnerBrow = p[107].Y - rightUpperLidY,
-                LeftInnerBrow = p[336].Y - leftUpperLidY,
-                RightOuterBrow = p[70].Y - rightUpperLidY,
-                LeftOuterBrow = p[300].Y - leftUpperLidY,
-                CheekWidth = Vector3.Distance(p[50], p[280]),
-                RightCheekHeight = p[50].Y - rightEyeY,
-                LeftCheekHeight = p[280].Y - leftEyeY,
-                RightNostrilHeight = p[129].Y - rightEyeY,
-                LeftNostrilHeight = p[358].Y - leftEyeY,
+                RightEyeAperture = (Vector3.Distance(p[RightEyeTop], p[RightEyeBottom]) + Vector3.Distance(p[RightEyeTopInner], p[RightEyeBottomInner]) + Vector3.Distance(p[RightEyeTopOuter], p[RightEyeBottomOuter])) / (3 * rightEyeWidth),
+                LeftEyeAperture = (Vector3.Distance(p[LeftEyeTop], p[LeftEyeBottom]) + Vector3.Distance(p[LeftEyeTopInner], p[LeftEyeBottomInner]) + Vector3.Distance(p[LeftEyeTopOuter], p[LeftEyeBottomOuter])) / (3 * leftEyeWidth),
+                RightLowerLidRise = p[RightEyeBottom].Y - rightEyeY,
+                LeftLowerLidRise = p[LeftEyeBottom].Y - leftEyeY,
+                NoseChin = Vector3.Distance(p[NoseBase], p[Chin]),
+                ChinSideways = p[Chin].X - midX,
+                ChinForward = p[Chin].Z - p[NoseBridge].Z,
+                LipGap = Vector3.Distance(p[UpperLipInner], p[LowerLipInner]),
+                MouthWidth = Vector3.Distance(p[MouthRight], p[MouthLeft]),
+                MouthCentreSideways = ((p[MouthRight].X + p[MouthLeft].X) / 2) - midX,
+                RightCornerHeight = p[MouthRight].Y - upperLipY,
+                LeftCornerHeight = p[MouthLeft].Y - upperLipY,
+                RightCornerOut = midX - p[MouthRight].X,
+                LeftCornerOut = p[MouthLeft].X - midX,
+                UpperLipThickness = Vector3.Distance(p[UpperLipOuter], p[UpperLipInner]),
+                LowerLipThickness = Vector3.Distance(p[LowerLipInner], p[LowerLipOuter]),
+                RightLowerLipChin = Vector3.Distance(p[LowerLipInnerRight], p[Chin]),
+                LeftLowerLipChin = Vector3.Distance(p[LowerLipInnerLeft], p[Chin]),
+                RightUpperLipNose = Vector3.Distance(p[UpperLipInnerRight], p[NoseBase]),
+                LeftUpperLipNose = Vector3.Distance(p[UpperLipInnerLeft], p[NoseBase]),
+                RightInnerBrow = p[RightBrowInner].Y - rightUpperLidY,
+                LeftInnerBrow = p[LeftBrowInner].Y - leftUpperLidY,
+                RightOuterBrow = p[RightBrowOuter].Y - rightUpperLidY,
+                LeftOuterBrow = p[LeftBrowOuter].Y - leftUpperLidY,
+                CheekWidth = Vector3.Distance(p[RightCheek], p[LeftCheek]),
+                RightCheekHeight = p[RightCheek].Y - rightEyeY,
+                LeftCheekHeight = p[LeftCheek].Y - leftEyeY,
+                RightNostrilHeight = p[RightNostril].Y - rightEyeY,
+                LeftNostrilHeight = p[LeftNostril].Y - leftEyeY,
             };
         }
     }

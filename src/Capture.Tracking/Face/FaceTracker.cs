@@ -146,7 +146,20 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
             _raw[i] = new Vector3(_pixels[3 * i] / width, _pixels[(3 * i) + 1] / height, _pixels[(3 * i) + 2] / width);
         }
 
-        _pose.Solve(_raw, width, height, _canonicalSpace);
+        // Head pose once a frame: the raw points only need the first (weak-perspective) fit for the
+        // blendshapes; the pose is solved on the points the frame reports (smoothed, when smoothing).
+        // Without smoothing those are the raw points, and one full solve serves both.
+        bool smoothing = Options.Smoothing && !Options.StaticImage;
+        HeadPose? pose = null;
+        if (smoothing)
+        {
+            _pose.ToCanonicalSpace(_raw, width, height, _canonicalSpace);
+        }
+        else
+        {
+            pose = _pose.Solve(_raw, width, height, _canonicalSpace);
+        }
+
         if (_refined is not null)
         {
             for (int i = 0; i < _rawIris.Length; i++)
@@ -163,7 +176,7 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
             _blendshapes.Estimate(_canonicalSpace, face.Blendshapes);
         }
 
-        if (Options.Smoothing && !Options.StaticImage)
+        if (smoothing)
         {
             _filter.Apply(_pixels, frame.TimestampUs, size);
         }
@@ -187,7 +200,7 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
             }
         }
 
-        face.HeadPose = _pose.Solve(landmarks, width, height, _canonicalSpace);
+        face.HeadPose = pose ?? _pose.Solve(landmarks, width, height, default);
     }
 
     private Vector2 Point(int index) => new(_pixels[3 * index], _pixels[(3 * index) + 1]);
@@ -207,7 +220,7 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
             maxY = MathF.Max(maxY, _pixels[i + 1]);
         }
 
-        float rotation = RotatedRect.RotationFrom(Point(33), Point(263), 0);
+        float rotation = RotatedRect.RotationFrom(Point(FaceTopology.RightEyeOuter), Point(FaceTopology.LeftEyeOuter), 0);
         _roi = new RotatedRect((minX + maxX) / 2, (minY + maxY) / 2, maxX - minX, maxY - minY, rotation).SquareLongScaled(LandmarkRoiScale);
         return ((maxX - minX) + (maxY - minY)) / 2;
     }

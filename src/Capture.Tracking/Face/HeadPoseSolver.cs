@@ -51,15 +51,49 @@ public sealed class HeadPoseSolver
     public Similarity LastFit { get; private set; }
 
     /// <summary>
-    /// Fits the pose of normalized landmarks (x, y in 0..1 of the image, z in x's scale) and writes the
-    /// landmarks with the first-pass (weak-perspective) similarity removed (canonical space, cm) into
-    /// <paramref name="canonicalSpace"/>.
+    /// Fits the pose of normalized landmarks (x, y in 0..1 of the image, z in x's scale) and, when
+    /// <paramref name="canonicalSpace"/> is not empty, writes the landmarks with the first-pass
+    /// (weak-perspective) similarity removed (canonical space, cm) into it. Three similarity fits.
     /// </summary>
     public HeadPose Solve(ReadOnlySpan<Vector3> landmarks, int imageWidth, int imageHeight, Span<Vector3> canonicalSpace)
     {
-        // Screen space in pixels about the principal point: y up, z (MediaPipe's: larger = farther)
-        // in x's pixel scale. The first pass fits them as they are, with z turned toward the camera.
         (float fx, float fy) = SetCamera(imageWidth, imageHeight);
+        float zMean = FirstPass(landmarks, imageWidth, imageHeight);
+        Similarity first = LastFit;
+
+        // Scale is pixels a centimetre at the face's depth (f / depth). Unproject with it, refit: the
+        // second scale corrects the first; unproject again with their product and fit the pose.
+        float scale = SafeScale(first.Scale);
+        Unproject(fx, fy, zMean, scale);
+        scale *= SafeScale(SimilarityFit.Fit(_canonical.Landmarks, _metric, _canonical.ProcrustesWeights).Scale);
+        Unproject(fx, fy, zMean, scale);
+        Similarity fit = SimilarityFit.Fit(_canonical.Landmarks, _metric, _canonical.ProcrustesWeights);
+
+        if (!canonicalSpace.IsEmpty)
+        {
+            WriteCanonical(first, canonicalSpace);
+        }
+
+        return new HeadPose(fit.Rotation, fit.Translation);
+    }
+
+    /// <summary>
+    /// Only the first (weak-perspective) pass of <see cref="Solve"/>: writes the landmarks with it
+    /// removed into <paramref name="canonicalSpace"/> (what the blendshapes read) and sets
+    /// <see cref="LastFit"/>, without solving the pose. One similarity fit.
+    /// </summary>
+    public void ToCanonicalSpace(ReadOnlySpan<Vector3> landmarks, int imageWidth, int imageHeight, Span<Vector3> canonicalSpace)
+    {
+        SetCamera(imageWidth, imageHeight);
+        FirstPass(landmarks, imageWidth, imageHeight);
+        WriteCanonical(LastFit, canonicalSpace);
+    }
+
+    // Screen space in pixels about the principal point: y up, z (MediaPipe's: larger = farther) in
+    // x's pixel scale. The first pass fits them as they are, with z turned toward the camera; sets
+    // LastFit and returns the mean screen z.
+    private float FirstPass(ReadOnlySpan<Vector3> landmarks, int imageWidth, int imageHeight)
+    {
         float cx = _cx;
         float cy = _cy;
         float zMean = 0;
@@ -71,27 +105,19 @@ public sealed class HeadPoseSolver
             zMean += _screen[i].Z;
         }
 
-        zMean /= _screen.Length;
-        Similarity first = SimilarityFit.Fit(_canonical.Landmarks, _metric, _canonical.ProcrustesWeights);
-        LastFit = first;
+        LastFit = SimilarityFit.Fit(_canonical.Landmarks, _metric, _canonical.ProcrustesWeights);
+        return zMean / _screen.Length;
+    }
 
-        // Scale is pixels a centimetre at the face's depth (f / depth). Unproject with it, refit: the
-        // second scale corrects the first; unproject again with their product and fit the pose.
-        float scale = SafeScale(first.Scale);
-        Unproject(fx, fy, zMean, scale);
-        scale *= SafeScale(SimilarityFit.Fit(_canonical.Landmarks, _metric, _canonical.ProcrustesWeights).Scale);
-        Unproject(fx, fy, zMean, scale);
-        Similarity fit = SimilarityFit.Fit(_canonical.Landmarks, _metric, _canonical.ProcrustesWeights);
-
-        // The blendshapes read the points through the first (weak-perspective) fit, as they were
-        // tuned on: MediaPipe's unprojection puts the mean point at the fitted depth, an approximation
-        // that bends a rigid face by a few per cent in depth, which the shape measures would read.
+    // The blendshapes read the points through the first (weak-perspective) fit, as they were tuned
+    // on: MediaPipe's unprojection puts the mean point at the fitted depth, an approximation that
+    // bends a rigid face by a few per cent in depth, which the shape measures would read.
+    private void WriteCanonical(Similarity first, Span<Vector3> canonicalSpace)
+    {
         for (int i = 0; i < _screen.Length; i++)
         {
             canonicalSpace[i] = first.Invert(new Vector3(_screen[i].X, _screen[i].Y, -_screen[i].Z));
         }
-
-        return new HeadPose(fit.Rotation, fit.Translation);
     }
 
     /// <summary>

@@ -6,8 +6,8 @@ using Capture.Core.Tracking;
 namespace Capture.Protocol.Export;
 
 /// <summary>
-/// Writes the body of a take as BVH (Biovision hierarchy) for Blender, MotionBuilder, three.js and
-/// friends. The skeleton is built from MediaPipe's 33 pose points: Hips (root, between the hips) →
+/// The BVH (Biovision hierarchy) skeleton and its per-frame maths, for Blender, MotionBuilder,
+/// three.js and friends; <see cref="BvhStreamWriter"/> is the one writer that uses it. The skeleton is built from MediaPipe's 33 pose points: Hips (root, between the hips) →
 /// Spine → Neck (between the shoulders) → Head, arms (shoulder, elbow, wrist, hand end at the index
 /// knuckle) from the neck, legs (hip, knee, ankle, foot end at the toe) from the hips.
 /// <para>
@@ -18,52 +18,16 @@ namespace Capture.Protocol.Export;
 /// directions in the file match the landmarks exactly. Channels: root Xposition Yposition Zposition,
 /// every joint Zrotation Xrotation Yrotation, in degrees.
 /// </para>
-/// Frames are buffered and the file is written by <see cref="WriteTo"/> (BVH states the frame count first).
 /// </summary>
-public sealed class BvhWriter
+public static class BvhSkeleton
 {
     /// <summary>One joint: its landmark-derived position, parent, rest direction and what its bone points to.</summary>
     private sealed record Joint(string Name, int Parent, Func<Vector3[], Vector3> Position, Vector3 RestDirection, Func<Vector3[], Vector3>? Tip, Vector3? Side = null);
 
     private static readonly Joint[] s_joints = BuildSkeleton();
-    private readonly List<Vector3[]> _frames = [];
-    private readonly double _frameTime;
-
-    public BvhWriter(double framesPerSecond = 30)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(framesPerSecond, 0);
-        _frameTime = 1 / framesPerSecond;
-    }
 
     /// <summary>The joint names in file order (the hierarchy's depth-first order).</summary>
     public static IReadOnlyList<string> JointNames => [.. s_joints.Select(j => j.Name)];
-
-    public int FrameCount => _frames.Count;
-
-    /// <summary>Adds a frame. A frame without a body repeats the previous one (or is skipped if there is none yet).</summary>
-    public void Add(TrackingFrame frame)
-    {
-        ArgumentNullException.ThrowIfNull(frame);
-        if (!frame.Body.Present)
-        {
-            if (_frames.Count > 0)
-            {
-                _frames.Add(_frames[^1]);
-            }
-
-            return;
-        }
-
-        float aspect = frame.ImageHeight > 0 ? frame.ImageWidth / (float)frame.ImageHeight : 1f;
-        var points = new Vector3[TrackingFrame.BodyLandmarkCount];
-        for (int i = 0; i < points.Length; i++)
-        {
-            Vector4 l = frame.Body.Landmarks[i];
-            points[i] = ToSpace(l, aspect);
-        }
-
-        _frames.Add(points);
-    }
 
     /// <summary>Landmark (normalized x, y; z in x's scale) to BVH space (x right, y up, z toward the camera).</summary>
     public static Vector3 ToSpace(Vector4 landmark, float aspect) =>
@@ -74,47 +38,6 @@ public sealed class BvhWriter
 
     /// <summary>Where the bone that starts at <paramref name="joint"/> points to in a frame.</summary>
     public static Vector3 BoneTip(string joint, Vector3[] points) => (s_joints.First(j => j.Name == joint).Tip ?? throw new ArgumentException($"{joint} has no tip"))(points);
-
-    public void WriteTo(TextWriter writer)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        if (_frames.Count == 0)
-        {
-            throw new InvalidOperationException("No frame with a body was added; a BVH needs at least one");
-        }
-
-        Span<float> channels = stackalloc float[ChannelCount];
-        Span<float> lengths = stackalloc float[BoneLengthCount];
-        var sums = new double[BoneLengthCount];
-        foreach (Vector3[] points in _frames)
-        {
-            MeasureFrame(points, channels, lengths);
-            for (int i = 0; i < sums.Length; i++)
-            {
-                sums[i] += lengths[i];
-            }
-        }
-
-        var means = new float[BoneLengthCount];
-        for (int i = 0; i < means.Length; i++)
-        {
-            means[i] = (float)(sums[i] / _frames.Count);
-        }
-
-        var inv = CultureInfo.InvariantCulture;
-        WriteHierarchy(writer, means);
-        writer.WriteLine("MOTION");
-        writer.WriteLine(string.Create(inv, $"Frames: {_frames.Count}"));
-        writer.WriteLine(string.Create(inv, $"Frame Time: {_frameTime:0.########}"));
-        var line = new StringBuilder();
-        foreach (Vector3[] points in _frames)
-        {
-            line.Clear();
-            MeasureFrame(points, channels, lengths);
-            AppendMotionLine(line, channels);
-            writer.WriteLine(line.ToString());
-        }
-    }
 
     /// <summary>Values on one motion line: the root's position, then Z, X, Y rotation of every joint.</summary>
     public static int ChannelCount => 3 + (3 * s_joints.Length);

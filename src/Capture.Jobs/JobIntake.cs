@@ -1,0 +1,225 @@
+using System.Globalization;
+using Capture.Media;
+using Capture.Pipeline.Rendering;
+using Microsoft.Extensions.Options;
+
+namespace Capture.Jobs;
+
+/// <summary>An upload received to disk (under <see cref="DataFolder.UploadsDirectory"/>), not yet a job.</summary>
+public sealed record StagedUpload
+{
+    /// <summary>The received driving clip (generated name under uploads/).</summary>
+    public required string DrivingPath { get; init; }
+
+    /// <summary>The client's name for the clip: only its extension (if a known one) and display text are used.</summary>
+    public string? DrivingName { get; init; }
+
+    public required string CharacterPath { get; init; }
+
+    public string? CharacterName { get; init; }
+
+    public string? RigPath { get; init; }
+
+    public string? ProfilePath { get; init; }
+
+    public JobSettings Settings { get; init; } = new();
+}
+
+/// <summary>
+/// Turns a received upload into a job, or refuses it with a <see cref="JobInputException"/>:
+/// settings in range, the clip probed (a video stream, within the duration limit) and a face in
+/// its first seconds, the character probed and a face found in it or placed by the rig, the
+/// profile parsed. Only then is the job stored and queued. Files move from uploads/ into the
+/// job's folder under fixed names; on refusal everything received is deleted.
+/// </summary>
+public sealed class JobIntake
+{
+    private readonly IJobStore _store;
+    private readonly IJobQueue _queue;
+    private readonly IJobEvents _events;
+    private readonly DataFolder _data;
+    private readonly JobsOptions _options;
+
+    // Checks run the tracker; two at once keeps uploads from starving the running render on 2 cores.
+    private readonly SemaphoreSlim _checks = new(2, 2);
+
+    public JobIntake(IJobStore store, IJobQueue queue, IJobEvents events, DataFolder data, IOptions<JobsOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _queue = queue;
+        _events = events;
+        _data = data;
+        _options = options.Value;
+    }
+
+    public JobsOptions Options => _options;
+
+    public DataFolder Data => _data;
+
+    /// <summary>Refuses (507) an upload of <paramref name="incomingBytes"/> that would take the data folder over <see cref="JobsOptions.MaxDataBytes"/>.</summary>
+    public void EnsureRoom(long incomingBytes)
+    {
+        long used = _data.UsedBytes();
+        if (used + Math.Max(0, incomingBytes) > _options.MaxDataBytes)
+        {
+            throw JobInputException.Full(string.Create(CultureInfo.InvariantCulture,
+                $"the data folder holds {used / 1048576.0:F0} MiB of its {_options.MaxDataBytes / 1048576.0:F0} MiB limit (Jobs:MaxDataBytes); delete finished jobs or raise the limit"));
+        }
+    }
+
+    /// <summary>Checks and accepts an upload; the staged files are moved or deleted either way.</summary>
+    public async Task<JobRecord> AcceptAsync(StagedUpload upload, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        string id = DataFolder.NewJobId();
+        string dir = _data.JobDirectory(id);
+        bool accepted = false;
+        try
+        {
+            CheckSettings(upload.Settings);
+            Directory.CreateDirectory(dir);
+            string driving = "driving" + DataFolder.SafeExtension(upload.DrivingName, picture: false);
+            string character = "character" + DataFolder.SafeExtension(upload.CharacterName, picture: true);
+            File.Move(upload.DrivingPath, Path.Combine(dir, driving));
+            File.Move(upload.CharacterPath, Path.Combine(dir, character));
+            string? rig = null;
+            string? profile = null;
+            if (upload.RigPath is not null)
+            {
+                rig = "rig.json";
+                File.Move(upload.RigPath, Path.Combine(dir, rig));
+            }
+
+            if (upload.ProfilePath is not null)
+            {
+                profile = "profile.json";
+                File.Move(upload.ProfilePath, Path.Combine(dir, profile));
+            }
+
+            MediaInfo info = await ProbeDrivingAsync(Path.Combine(dir, driving), ct).ConfigureAwait(false);
+            await _checks.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                if (profile is not null)
+                {
+                    JobPipeline.CheckProfile(Path.Combine(dir, profile));
+                }
+
+                await JobPipeline.CheckCharacterAsync(Path.Combine(dir, character), rig is null ? null : Path.Combine(dir, rig), ct).ConfigureAwait(false);
+                await JobPipeline.CheckDrivingFaceAsync(Path.Combine(dir, driving), ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                _checks.Release();
+            }
+
+            VideoStreamInfo video = info.Video!;
+            long? frames = video.FrameCount ?? (info.DurationSeconds is double d && video.FrameRate > 0 ? (long)Math.Round(d * video.FrameRate) : null);
+            var job = new JobRecord
+            {
+                Id = id,
+                State = JobState.Queued,
+                Settings = upload.Settings,
+                DrivingFile = driving,
+                CharacterFile = character,
+                RigFile = rig,
+                ProfileFile = profile,
+                DrivingName = DataFolder.LeafName(upload.DrivingName),
+                DurationSeconds = info.DurationSeconds,
+                CreatedAt = DateTimeOffset.UtcNow,
+                FramesTotal = frames,
+            };
+            await _store.CreateAsync(job, ct).ConfigureAwait(false);
+            accepted = true;
+            await _queue.EnqueueAsync(id, CancellationToken.None).ConfigureAwait(false);
+            _events.Publish(job);
+            return job;
+        }
+        catch (Exception ex) when (DiskFull.Is(ex) && ex is not JobInputException)
+        {
+            throw JobInputException.Full("the data folder's disk is full; the upload could not be stored", ex);
+        }
+        finally
+        {
+            if (!accepted)
+            {
+                DeleteQuietly(upload.DrivingPath);
+                DeleteQuietly(upload.CharacterPath);
+                DeleteQuietly(upload.RigPath);
+                DeleteQuietly(upload.ProfilePath);
+                try
+                {
+                    _data.DeleteJob(id);
+                }
+                catch (IOException)
+                {
+                    // Left for retention; the job was never stored.
+                }
+            }
+        }
+    }
+
+    private async Task<MediaInfo> ProbeDrivingAsync(string path, CancellationToken ct)
+    {
+        MediaInfo info;
+        try
+        {
+            info = await MediaProbe.ProbeAsync(path, ct).ConfigureAwait(false);
+        }
+        catch (MediaInputException ex)
+        {
+            throw JobInputException.NotMedia($"driving: {ex.Problem}", ex);
+        }
+
+        if (info.Video is null or { Width: <= 0 })
+        {
+            throw JobInputException.NotMedia("driving: no video stream");
+        }
+
+        if (info.DurationSeconds is not double seconds || seconds <= 0 || info.Video.FrameRate <= 0)
+        {
+            throw JobInputException.Unusable("driving: a still picture or a stream without a duration, not a video clip");
+        }
+
+        if (seconds > _options.MaxDurationSeconds)
+        {
+            throw JobInputException.Unusable(string.Create(CultureInfo.InvariantCulture,
+                $"driving: the clip is {seconds:F1} s long, over the {_options.MaxDurationSeconds:F0} s limit (Jobs:MaxDurationSeconds)"));
+        }
+
+        return info;
+    }
+
+    private static void CheckSettings(JobSettings settings)
+    {
+        if (!RenderOptions.Sizes.Contains(settings.Size))
+        {
+            throw JobInputException.BadField($"size {settings.Size} is not supported; use 256, 512 or 1024");
+        }
+
+        if (settings.Intensity is < 1 or > 5 || float.IsNaN(settings.Intensity))
+        {
+            throw JobInputException.BadField(string.Create(CultureInfo.InvariantCulture, $"intensity {settings.Intensity} must be between 1 and 5"));
+        }
+    }
+
+    private static void DeleteQuietly(string? path)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

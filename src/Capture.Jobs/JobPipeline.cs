@@ -1,0 +1,153 @@
+using Capture.Core.Tracking;
+using Capture.Media;
+using Capture.Pipeline;
+using Capture.Pipeline.Rendering;
+using Capture.Retargeting;
+using Capture.Retargeting.Calibration;
+using Capture.Retargeting.Rigs;
+using Capture.Tracking;
+
+namespace Capture.Jobs;
+
+/// <summary>
+/// The one place jobs touch the render pipeline (the same <see cref="RenderPipeline"/> as
+/// <c>capture render</c>) and the tracker: the render itself, and the face checks an upload must
+/// pass before it becomes a job. When the pipeline moves (Capture.Pipeline), only this class changes.
+/// </summary>
+public sealed class JobPipeline
+{
+    /// <summary>The page that makes a rig for a character the tracker cannot read.</summary>
+    public const string RigPage = "/rig.html";
+
+    /// <summary>
+    /// Renders a job: inputs from <paramref name="jobDirectory"/> (generated names from the record),
+    /// <see cref="DataFolder.ResultVideoName"/> and the motion folder into <paramref name="workDirectory"/>.
+    /// </summary>
+    public static Task<RenderResult> RenderAsync(JobRecord job, string jobDirectory, string workDirectory, IProgress<RenderProgress> progress, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var options = new RenderOptions
+        {
+            DrivingPath = Path.Combine(jobDirectory, job.DrivingFile),
+            CharacterPath = Path.Combine(jobDirectory, job.CharacterFile),
+            RigPath = job.RigFile is null ? null : Path.Combine(jobDirectory, job.RigFile),
+            ProfilePath = job.ProfileFile is null ? null : Path.Combine(jobDirectory, job.ProfileFile),
+            OutputPath = Path.Combine(workDirectory, DataFolder.ResultVideoName),
+            Size = job.Settings.Size,
+            SideBySide = job.Settings.SideBySide,
+            Gains = new RetargetGains { Intensity = job.Settings.Intensity },
+            MotionDataDirectory = job.Settings.MotionData ? Path.Combine(workDirectory, DataFolder.MotionFolderName) : null,
+        };
+        return RenderPipeline.RunAsync(options, progress, log: null, ct);
+    }
+
+    /// <summary>
+    /// The character picture can be driven: the tracker finds a face in it, or the rig file places
+    /// one. Throws <see cref="JobInputException"/> (415 not a picture, 422 no face and no rig, bad rig).
+    /// </summary>
+    public static async Task CheckCharacterAsync(string picturePath, string? rigPath, CancellationToken ct)
+    {
+        try
+        {
+            _ = await CharacterLoader.LoadAsync(picturePath, rigPath, log: null, ct).ConfigureAwait(false);
+        }
+        catch (MediaInputException ex)
+        {
+            throw JobInputException.NotMedia($"character: {ex.Problem}", ex);
+        }
+        catch (InvalidDataException ex) when (rigPath is null && ex.Message.Contains("no face found", StringComparison.Ordinal))
+        {
+            throw JobInputException.Unusable(
+                $"character: no face found in the picture and no rig given. Mark the face on the rig page ({RigPage}) and send the rig it saves as the 'rig' field", ex);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw JobInputException.Unusable($"character: {Strip(ex.Message, picturePath, rigPath)}", ex);
+        }
+    }
+
+    /// <summary>The performer profile parses (422 naming the field otherwise).</summary>
+    public static void CheckProfile(string profilePath)
+    {
+        try
+        {
+            _ = PerformerProfile.Load(profilePath);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or System.Text.Json.JsonException or IOException)
+        {
+            throw JobInputException.Unusable($"profile: {Strip(ex.Message, profilePath, null)}", ex);
+        }
+    }
+
+    /// <summary>
+    /// The tracker finds the performer's face within the clip's first 5 seconds (where the render
+    /// takes the performer's neutral); 422 otherwise.
+    /// </summary>
+    public static async Task CheckDrivingFaceAsync(string drivingPath, CancellationToken ct)
+    {
+        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Threads = 1 }, ct).ConfigureAwait(false);
+        try
+        {
+            // One neutral frame: the pass stops at the first frame with a face (the search still covers 5 s).
+            await using IFrameSource source = await FrameSources.OpenAsync(drivingPath, null, ct).ConfigureAwait(false);
+            var window = new CalibrationWindow { NeutralSeconds = 1 / Math.Max(source.FrameRate, 1), SearchSeconds = 5 };
+            CalibrationPass pass = await CalibrationPass.RunAsync(source, tracker, window, progress: null, ct).ConfigureAwait(false);
+            if (pass.FirstFaceCrop is null)
+            {
+                throw JobInputException.Unusable("driving: no face found in the clip's first 5 seconds; the performer's face must be in view from the start");
+            }
+        }
+        catch (MediaInputException ex)
+        {
+            throw JobInputException.NotMedia($"driving: {ex.Problem}", ex);
+        }
+    }
+
+    /// <summary>Points of a rig fitted to a picture, for the rig page: 468 face points in picture pixels and the mesh's triangles.</summary>
+    public static async Task<(float[] Points, int[] Triangles)> FitRigAsync(string rigPath, int pictureWidth, int pictureHeight, CancellationToken ct)
+    {
+        RigFile rig;
+        try
+        {
+            rig = RigFile.Load(rigPath);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw JobInputException.Unusable(Strip(ex.Message, null, rigPath), ex);
+        }
+
+        System.Numerics.Vector3[] canonical = (await Capture.Tracking.Face.CanonicalFace.LoadAsync(ct).ConfigureAwait(false)).Landmarks;
+        System.Numerics.Vector3[] face;
+        try
+        {
+            face = rig.FitFace(canonical, pictureWidth, pictureHeight);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw JobInputException.Unusable(Strip(ex.Message, null, rigPath), ex);
+        }
+
+        var points = new float[TrackingFrame.FaceLandmarkCount * 2];
+        for (int i = 0; i < TrackingFrame.FaceLandmarkCount; i++)
+        {
+            points[2 * i] = face[i].X;
+            points[(2 * i) + 1] = face[i].Y;
+        }
+
+        return (points, Capture.Tracking.Face.CanonicalFace.Triangles);
+    }
+
+    /// <summary>Removes server paths from a message meant for the client.</summary>
+    internal static string Strip(string message, string? picturePath, string? rigPath)
+    {
+        foreach (string? p in new[] { picturePath, rigPath })
+        {
+            if (!string.IsNullOrEmpty(p))
+            {
+                message = message.Replace("rig file " + p, "the rig", StringComparison.Ordinal).Replace(p, Path.GetFileName(p), StringComparison.Ordinal);
+            }
+        }
+
+        return message;
+    }
+}

@@ -1,0 +1,295 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Capture.Jobs;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Capture.Server.Jobs;
+
+/// <summary>
+/// The jobs API (docs/jobs.md): <c>POST /api/jobs</c> (multipart) → 202 + Location,
+/// <c>GET /api/jobs</c>, <c>GET /api/jobs/{id}</c>, <c>GET /api/jobs/{id}/events</c> (server-sent
+/// events of the same object), <c>GET /api/jobs/{id}/result</c>, <c>GET /api/jobs/{id}/motion/{file}</c>,
+/// <c>DELETE /api/jobs/{id}</c>; <c>POST /api/rigs/fit</c> for the rig page; the upload page at <c>/</c>.
+/// All under the Bearer key; errors as problem+json.
+/// </summary>
+public static class JobEndpoints
+{
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The job machinery (store, queue, runner, retention) with options from section <c>Jobs</c>.</summary>
+    public static IServiceCollection AddCaptureJobs(this IServiceCollection services, IConfiguration? configuration = null, Action<JobsOptions>? configure = null) =>
+        services.AddJobMachinery(configuration, configure);
+
+    /// <summary>Maps the jobs API; <paramref name="apiKey"/> gives the server's key (the live API's).</summary>
+    public static IEndpointRouteBuilder MapJobs(this IEndpointRouteBuilder app, Func<string> apiKey, string? webRoot = null)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(apiKey);
+        string pages = webRoot ?? Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        app.MapGet("/", () => File.Exists(Path.Combine(pages, "index.html"))
+            ? Results.File(Path.Combine(pages, "index.html"), "text/html; charset=utf-8")
+            : JobProblems.Problem(StatusCodes.Status404NotFound, "page not installed", "index.html is missing from the server's pages folder"));
+
+        Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> keyFilter = async (context, next) =>
+            JobsApiKey.Check(context.HttpContext, apiKey())
+            ?? (context.HttpContext.RequestServices.GetRequiredService<DataFolder>().Unavailable is string reason
+                ? JobProblems.Problem(StatusCodes.Status503ServiceUnavailable, "jobs unavailable", reason)
+                : await next(context).ConfigureAwait(false));
+
+        RouteGroupBuilder jobs = app.MapGroup("/api/jobs").AddEndpointFilter(keyFilter);
+        jobs.MapPost("", CreateAsync).DisableAntiforgery();
+        jobs.MapGet("", ListAsync);
+        jobs.MapGet("/{id}", GetAsync);
+        jobs.MapGet("/{id}/events", EventsAsync);
+        jobs.MapGet("/{id}/result", ResultAsync);
+        jobs.MapGet("/{id}/motion/{file}", MotionAsync);
+        jobs.MapDelete("/{id}", DeleteAsync);
+        app.MapGroup("/api/rigs").AddEndpointFilter(keyFilter).MapPost("/fit", FitRigAsync);
+        return app;
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext http, JobIntake intake, CancellationToken ct)
+    {
+        JobsOptions options = intake.Options;
+        // The whole request may be the upload limit plus multipart framing and the small parts.
+        long bodyLimit = options.MaxUploadBytes + (2 * options.MaxPictureBytes) + (1024 * 1024);
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = bodyLimit;
+        }
+
+        try
+        {
+            if (http.Request.ContentLength is long declared && declared > bodyLimit)
+            {
+                throw JobInputException.TooLarge($"the upload declares {declared} bytes, over the {options.MaxUploadBytes} byte limit (Jobs:MaxUploadBytes)");
+            }
+
+            intake.EnsureRoom(http.Request.ContentLength ?? 0);
+            StagedUpload upload = await JobUploadReader.ReadAsync(http.Request, intake, ct).ConfigureAwait(false);
+            JobRecord job = await intake.AcceptAsync(upload, ct).ConfigureAwait(false);
+            return Results.Accepted($"/api/jobs/{job.Id}", JobStatus.From(job));
+        }
+        catch (JobInputException ex)
+        {
+            Dictionary<string, object?>? extensions = ex.Message.Contains(JobPipeline.RigPage, StringComparison.Ordinal)
+                ? new() { ["rigPage"] = JobPipeline.RigPage }
+                : null;
+            if (ex.Status == StatusCodes.Status413PayloadTooLarge)
+            {
+                // The rest of an oversize body is not read; close rather than drain it.
+                http.Response.Headers.Connection = "close";
+            }
+
+            return JobProblems.Problem(ex.Status, ex.Title, ex.Message, extensions);
+        }
+    }
+
+    private static async Task<IResult> ListAsync(IJobStore store, int? limit, CancellationToken ct)
+    {
+        IReadOnlyList<JobRecord> all = await store.ListAsync(Math.Clamp(limit ?? 50, 1, 500), ct).ConfigureAwait(false);
+        return Results.Ok(all.Select(JobStatus.From).ToArray());
+    }
+
+    private static async Task<IResult> GetAsync(string id, IJobStore store, CancellationToken ct) =>
+        await FindAsync(id, store, ct).ConfigureAwait(false) is JobRecord job ? Results.Ok(JobStatus.From(job)) : JobProblems.UnknownJob(id);
+
+    private static async Task EventsAsync(HttpContext http, string id, IJobStore store, IJobEvents events, CancellationToken ct)
+    {
+        if (!DataFolder.IsJobId(id))
+        {
+            await JobProblems.UnknownJob(id).ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        // Latest wins: a slow reader skips intermediate progress, never stalls the runner.
+        var changes = Channel.CreateBounded<JobRecord>(new BoundedChannelOptions(4) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        using IDisposable subscription = events.Subscribe(id, job => changes.Writer.TryWrite(job));
+        JobRecord? current = await store.GetAsync(id, ct).ConfigureAwait(false);
+        if (current is null)
+        {
+            await JobProblems.UnknownJob(id).ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-store";
+        http.Response.Headers["X-Accel-Buffering"] = "no";
+        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await SendAsync(http.Response, current, ct).ConfigureAwait(false);
+        long lastFrames = current.FramesDone;
+        JobState lastState = current.State;
+        while (!current.IsFinished)
+        {
+            using var keepAlive = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            keepAlive.CancelAfter(TimeSpan.FromSeconds(15));
+            JobRecord next;
+            try
+            {
+                next = await changes.Reader.ReadAsync(keepAlive.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                await http.Response.WriteAsync(": keep-alive\n\n", ct).ConfigureAwait(false);
+                await http.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+                continue;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            // Progress published by a runner may overtake the final state in another thread: never go back.
+            if (next.State == lastState && next.FramesDone < lastFrames)
+            {
+                continue;
+            }
+
+            current = next;
+            lastFrames = next.FramesDone;
+            lastState = next.State;
+            await SendAsync(http.Response, current, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task SendAsync(HttpResponse response, JobRecord job, CancellationToken ct)
+    {
+        string json = JsonSerializer.Serialize(JobStatus.From(job), s_json);
+        await response.WriteAsync($"event: job\ndata: {json}\n\n", ct).ConfigureAwait(false);
+        await response.Body.FlushAsync(ct).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> ResultAsync(string id, IJobStore store, DataFolder data, CancellationToken ct)
+    {
+        if (await FindAsync(id, store, ct).ConfigureAwait(false) is not JobRecord job)
+        {
+            return JobProblems.UnknownJob(id);
+        }
+
+        if (NotReady(job) is IResult notReady)
+        {
+            return notReady;
+        }
+
+        string path = data.ResultVideo(id);
+        string name = Path.GetFileNameWithoutExtension(job.DrivingName ?? "clip");
+        return File.Exists(path)
+            ? Results.File(path, "video/mp4", fileDownloadName: $"{SafeDownloadName(name)}_capture.mp4", enableRangeProcessing: true)
+            : JobProblems.Problem(StatusCodes.Status404NotFound, "result missing", "the job succeeded but its video is gone from the data folder");
+    }
+
+    private static async Task<IResult> MotionAsync(string id, string file, IJobStore store, DataFolder data, CancellationToken ct)
+    {
+        if (await FindAsync(id, store, ct).ConfigureAwait(false) is not JobRecord job)
+        {
+            return JobProblems.UnknownJob(id);
+        }
+
+        string? path = data.MotionFile(id, file);
+        if (path is null)
+        {
+            return JobProblems.Problem(StatusCodes.Status404NotFound, "no such motion file",
+                $"'{JobProblems.Display(file)}' is not a motion file; a job has {string.Join(", ", DataFolder.MotionFiles)}");
+        }
+
+        if (NotReady(job) is IResult notReady)
+        {
+            return notReady;
+        }
+
+        if (!File.Exists(path))
+        {
+            return JobProblems.Problem(StatusCodes.Status404NotFound, "motion file not written",
+                job.Settings.MotionData ? $"{file} was not written for this job (motion.bvh needs the body in view)" : "the job was submitted with motionData=false");
+        }
+
+        string type = file.EndsWith(".csv", StringComparison.Ordinal) ? "text/csv" : file.EndsWith(".bvh", StringComparison.Ordinal) ? "text/plain" : "application/octet-stream";
+        return Results.File(path, type, fileDownloadName: file);
+    }
+
+    private static async Task<IResult> DeleteAsync(string id, IJobStore store, JobRunner runner, JobRetention retention, IJobEvents events, CancellationToken ct)
+    {
+        if (!DataFolder.IsJobId(id))
+        {
+            return JobProblems.UnknownJob(id);
+        }
+
+        JobRecord? before = await store.CancelAsync(id, "canceled (deleted through the API)", ct).ConfigureAwait(false);
+        if (before is null)
+        {
+            return JobProblems.UnknownJob(id);
+        }
+
+        if (before.State == JobState.Running)
+        {
+            // Wait until the pipeline lets go of the files (its token is canceled at once).
+            await runner.CancelAsync(id, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        }
+
+        if (await store.GetAsync(id, ct).ConfigureAwait(false) is JobRecord canceled)
+        {
+            events.Publish(canceled);
+        }
+
+        await retention.RemoveAsync(id, ct).ConfigureAwait(false);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> FitRigAsync(HttpContext http, DataFolder data, CancellationToken ct)
+    {
+        RigFitRequest? request;
+        try
+        {
+            request = await http.Request.ReadFromJsonAsync<RigFitRequest>(s_json, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or BadHttpRequestException)
+        {
+            return JobProblems.Problem(StatusCodes.Status400BadRequest, "bad request", $"send JSON {{ \"rig\": {{…rig file…}}, \"width\": W, \"height\": H }} ({ex.Message})");
+        }
+
+        if (request?.Rig is not JsonElement rig || request.Width is < 1 or > 8192 || request.Height is < 1 or > 8192)
+        {
+            return JobProblems.Problem(StatusCodes.Status400BadRequest, "bad request", "send JSON { \"rig\": {…rig file…}, \"width\": W, \"height\": H } with the picture's size");
+        }
+
+        string path = data.NewUploadPath();
+        try
+        {
+            await File.WriteAllTextAsync(path, rig.GetRawText(), ct).ConfigureAwait(false);
+            (float[] points, int[] triangles) = await JobPipeline.FitRigAsync(path, request.Width, request.Height, ct).ConfigureAwait(false);
+            return Results.Ok(new { points, triangles });
+        }
+        catch (JobInputException ex)
+        {
+            return JobProblems.Problem(ex.Status, ex.Title, ex.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static async Task<JobRecord?> FindAsync(string id, IJobStore store, CancellationToken ct) =>
+        DataFolder.IsJobId(id) ? await store.GetAsync(id, ct).ConfigureAwait(false) : null;
+
+    private static IResult? NotReady(JobRecord job) => job.State switch
+    {
+        JobState.Succeeded => null,
+        JobState.Failed => JobProblems.Problem(StatusCodes.Status409Conflict, "job failed", $"the job failed, so it has no result: {job.Error}"),
+        JobState.Canceled => JobProblems.Problem(StatusCodes.Status409Conflict, "job canceled", "the job was canceled, so it has no result"),
+        _ => JobProblems.Problem(StatusCodes.Status409Conflict, "job not finished", $"the job is {JobStatus.StateName(job.State)}; its results are there once it has succeeded"),
+    };
+
+    private static string SafeDownloadName(string name)
+    {
+        string clean = new([.. name.Where(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.')]);
+        return clean.Length == 0 ? "clip" : clean[..Math.Min(clean.Length, 60)];
+    }
+
+    private sealed record RigFitRequest(JsonElement? Rig, int Width, int Height);
+}

@@ -1,0 +1,114 @@
+using Capture.Core.Frames;
+using Capture.Core.Tracking;
+using Capture.Retargeting;
+using Capture.Retargeting.Calibration;
+using Capture.Generation;
+using Capture.Retargeting.Rigs;
+using Capture.Tracking.Face;
+
+namespace Capture.Server.Live;
+
+/// <summary>
+/// The server's one use of the render stages: character rig + performer profile → retarget → generate one
+/// RGB frame into a buffer reused frame after frame (<see cref="Frame"/>). Performers that send landmarks
+/// only are completed by <see cref="LandmarkFaceSolver"/> first. Without a profile the performer's neutral
+/// is the mean of their first tracked frames (<c>calibrationFrames</c>); until then the character is drawn
+/// at rest. Allocation-free per frame after calibration; not thread-safe (the session's render loop owns it).
+/// </summary>
+public sealed class LiveRenderer : IDisposable
+{
+    /// <summary>Background behind a character with transparency (JPEG has no alpha): the light grey `capture render` uses.</summary>
+    public static readonly (byte R, byte G, byte B) Background = (235, 235, 235);
+
+    private readonly CharacterRig _rig;
+    private readonly PerformerProfile? _profile;
+    private readonly int _calibrationFrames;
+    private readonly RetargetGains _gains;
+    private readonly WarpGenerator _generator;
+    private readonly LandmarkFaceSolver _solver;
+    private readonly DrivenFace _driven = new();
+    private PerformerCalibrator _calibrator = new();
+    private Retargeter? _retargeter;
+    private PerformerCapabilities _capabilities = new(true, true, false);
+
+    /// <param name="rig">The character (shared read-only; may be cached across sessions).</param>
+    /// <param name="size">Output side, 256 or 512.</param>
+    /// <param name="profile">The performer's calibrated profile, or null to calibrate from their first frames.</param>
+    /// <param name="calibrationFrames">Tracked frames averaged into the neutral when there is no profile.</param>
+    public LiveRenderer(CharacterRig rig, int size, PerformerProfile? profile, int calibrationFrames, RetargetGains? gains = null)
+    {
+        ArgumentNullException.ThrowIfNull(rig);
+        ArgumentOutOfRangeException.ThrowIfLessThan(calibrationFrames, 1);
+        _rig = rig;
+        _profile = profile is { HasNeutral: true } ? profile : null;
+        _calibrationFrames = calibrationFrames;
+        _gains = gains ?? new RetargetGains();
+        _solver = new LandmarkFaceSolver(CanonicalFace.Geometry);
+        // One ORT thread a session: sessions run side by side on the cores; a second thread per
+        // session would only contend with the other sessions' loops.
+        _generator = new WarpGenerator(size, intraOpThreads: 1, withAlpha: rig.Picture.HasAlpha);
+        try
+        {
+            _generator.SetCharacter(rig);
+            Frame = VideoFrame.CreateUnpooled(size, size);
+            _driven.SetNeutral(rig.Neutral);
+            _generator.Generate(_driven);
+            _generator.CopyTo(Frame, 0, 0, Background);
+        }
+        catch
+        {
+            _generator.Dispose();
+            throw;
+        }
+
+        if (_profile is not null)
+        {
+            _retargeter = new Retargeter(rig, _profile, _gains);
+        }
+    }
+
+    public int Size => _generator.Size;
+
+    /// <summary>The last rendered frame, RGB24 Size×Size. Owned by the renderer; overwritten by the next <see cref="Render"/>.</summary>
+    public VideoFrame Frame { get; }
+
+    /// <summary>True once the performer's neutral is known (from the profile or their first frames).</summary>
+    public bool Calibrated => _retargeter is not null;
+
+    /// <summary>A (new) performer connected: remember what their frames carry; without a profile, calibrate afresh.</summary>
+    public void BeginPerformer(PerformerCapabilities capabilities)
+    {
+        _capabilities = capabilities;
+        if (_profile is null)
+        {
+            _retargeter = null;
+            _calibrator = new PerformerCalibrator();
+        }
+    }
+
+    /// <summary>Renders one tracked frame into <see cref="Frame"/>. <paramref name="frame"/> is completed in place (pose, blendshapes) when the performer sends landmarks only.</summary>
+    public void Render(TrackingFrame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        _solver.Complete(frame, _capabilities);
+        if (_retargeter is null)
+        {
+            _calibrator.AddNeutral(frame);
+            if (_calibrator.NeutralFrames >= _calibrationFrames)
+            {
+                _retargeter = new Retargeter(_rig, _calibrator.Build("live performer", "first frames of the live session"), _gains);
+            }
+
+            _driven.SetNeutral(_rig.Neutral);
+        }
+        else
+        {
+            _retargeter.Update(frame, _driven);
+        }
+
+        _generator.Generate(_driven);
+        _generator.CopyTo(Frame, 0, 0, Background);
+    }
+
+    public void Dispose() => _generator.Dispose();
+}

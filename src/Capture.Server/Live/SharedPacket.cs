@@ -1,0 +1,111 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+
+namespace Capture.Server.Live;
+
+/// <summary>
+/// One encoded protocol message shared by every viewer it is queued to: reference-counted, and back in its
+/// <see cref="SharedPacketPool"/> when the last holder releases it, so fanning a frame out to N viewers
+/// copies nothing and allocates nothing in steady state. Writable (as an <see cref="IBufferWriter{T}"/>) only
+/// by the one that rented it, before it is shared.
+/// </summary>
+public sealed class SharedPacket : IBufferWriter<byte>
+{
+    private readonly SharedPacketPool _pool;
+    private byte[] _buffer;
+    private int _written;
+    private int _references;
+
+    internal SharedPacket(SharedPacketPool pool, int capacity)
+    {
+        _pool = pool;
+        _buffer = new byte[capacity];
+    }
+
+    /// <summary>The message bytes; valid while the caller holds a reference.</summary>
+    public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, _written);
+
+    /// <summary>Performer capture time of the frame this packet carries (µs, Unix epoch), for latency; 0 for audio.</summary>
+    public long CaptureTimestampUs { get; set; }
+
+    /// <summary>When the packet was ready to send (Stopwatch ticks), for the send-time metric.</summary>
+    public long ReadyTicks { get; set; }
+
+    internal void Reset()
+    {
+        _written = 0;
+        _references = 1;
+        CaptureTimestampUs = 0;
+        ReadyTicks = 0;
+    }
+
+    /// <summary>Adds a holder (before handing the packet to a viewer queue).</summary>
+    public void AddReference() => Interlocked.Increment(ref _references);
+
+    /// <summary>Drops a holder; the last one returns the packet to its pool.</summary>
+    public void Release()
+    {
+        int left = Interlocked.Decrement(ref _references);
+        if (left == 0)
+        {
+            _pool.Return(this);
+        }
+        else if (left < 0)
+        {
+            throw new InvalidOperationException("SharedPacket released more often than referenced");
+        }
+    }
+
+    public void Advance(int count) => _written += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsMemory(_written);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsSpan(_written);
+    }
+
+    /// <summary>Copies a whole message in (audio forwarded as it came).</summary>
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(GetSpan(bytes.Length));
+        Advance(bytes.Length);
+    }
+
+    private void Ensure(int sizeHint)
+    {
+        int need = _written + Math.Max(sizeHint, 1);
+        if (need > _buffer.Length)
+        {
+            Array.Resize(ref _buffer, Math.Max(need, _buffer.Length * 2));
+        }
+    }
+}
+
+/// <summary>
+/// Packets of one session. Holds at most what is in flight (one being written, one per viewer queue slot and
+/// send); a packet whose holders all released it comes back here. Buffers grow to the largest frame and stay.
+/// </summary>
+public sealed class SharedPacketPool(int initialCapacity)
+{
+    private readonly ConcurrentBag<SharedPacket> _free = [];
+
+    /// <summary>A packet with one reference (the caller's), empty.</summary>
+    public SharedPacket Rent()
+    {
+        if (!_free.TryTake(out SharedPacket? packet))
+        {
+            packet = new SharedPacket(this, initialCapacity);
+        }
+
+        packet.Reset();
+        return packet;
+    }
+
+    internal void Return(SharedPacket packet) => _free.Add(packet);
+}

@@ -1,0 +1,264 @@
+using System.Net.WebSockets;
+using Capture.Media;
+using Capture.Retargeting.Calibration;
+using Capture.Pipeline;
+using Capture.Retargeting.Rigs;
+using Capture.Server.Live;
+using Capture.Server.Metrics;
+using Capture.Server.Security;
+using Capture.Tracking.Face;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Capture.Server;
+
+/// <summary>
+/// The live-session contract (docs/live.md): <c>POST /api/live</c>, <c>GET</c>/<c>DELETE /api/live/{id}</c>
+/// (Bearer API key), the ingest and frames WebSockets (per-session tokens). Every error is
+/// <c>application/problem+json</c> with a title naming the problem.
+/// </summary>
+public static class LiveEndpoints
+{
+    public static void Map(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        RouteGroupBuilder api = app.MapGroup("/api/live").AddEndpointFilter(async (context, next) =>
+        {
+            ServerOptions options = context.HttpContext.RequestServices.GetRequiredService<ServerOptions>();
+            string header = context.HttpContext.Request.Headers.Authorization.ToString();
+            const string Bearer = "Bearer ";
+            if (!header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
+            {
+                context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
+                return Problem(StatusCodes.Status401Unauthorized, "API key required", "send the server's API key as 'Authorization: Bearer <key>'");
+            }
+
+            if (!Secrets.Matches(header.AsSpan(Bearer.Length).Trim(), options.ApiKey!))
+            {
+                context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+                return Problem(StatusCodes.Status401Unauthorized, "API key not valid", "the Bearer key does not match this server's API key");
+            }
+
+            return await next(context).ConfigureAwait(false);
+        });
+        api.MapPost("", CreateAsync).DisableAntiforgery();
+        api.MapGet("/{id}", (string id, LiveSessionManager sessions) =>
+            sessions.Find(id) is { } s ? Results.Ok(Describe(s)) : UnknownSession(id));
+        api.MapDelete("/{id}", async (string id, LiveSessionManager sessions) =>
+            await sessions.EndAsync(id, "deleted through the API").ConfigureAwait(false) ? Results.NoContent() : UnknownSession(id));
+
+        app.Map("/live/{id}/ingest", IngestAsync);
+        app.Map("/live/{id}/frames", FramesAsync);
+    }
+
+    internal static IResult Problem(int status, string title, string detail) =>
+        Results.Problem(statusCode: status, title: title, detail: detail);
+
+    internal static IResult UnknownSession(string id) =>
+        Problem(StatusCodes.Status404NotFound, "no such live session", $"there is no live session '{id}' (it ended, timed out, or never existed)");
+
+    private static object Describe(LiveSession s)
+    {
+        LiveSessionStats st = s.Stats;
+        return new
+        {
+            id = s.Id,
+            size = s.Size,
+            performerConnected = s.PerformerConnected,
+            viewers = s.ViewerCount,
+            framesReceived = st.FramesReceived,
+            framesRendered = st.FramesRendered,
+            drops = new { ingest = st.IngestDrops, viewer = st.ViewerDrops, order = st.OrderDrops, malformed = st.Malformed },
+        };
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext http, LiveSessionManager sessions, CharacterCache characters, ILogger<LiveSessionManager> logger)
+    {
+        if (!http.Request.HasFormContentType)
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "multipart form expected",
+                "POST /api/live takes multipart/form-data: 'character' (the picture), optional 'rig', 'profile', 'size' (256 or 512)");
+        }
+
+        IFormCollection form;
+        try
+        {
+            form = await http.Request.ReadFormAsync(http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (InvalidDataException ex)
+        {
+            // ASP.NET Core reports an over-limit multipart body this way.
+            return Problem(StatusCodes.Status413PayloadTooLarge, "upload too large", ex.Message);
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, "upload too large", ex.Message);
+        }
+
+        IFormFile? picture = form.Files.GetFile("character");
+        if (picture is null || picture.Length == 0)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "character picture missing", "the multipart field 'character' must hold the character's picture (PNG, JPEG, …)");
+        }
+
+        int size = 256;
+        string? sizeText = form["size"];
+        if (!string.IsNullOrEmpty(sizeText) && !(int.TryParse(sizeText, out size) && size is 256 or 512))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "size not supported", $"size '{sizeText}' is not 256 or 512");
+        }
+
+        string folder = Path.Combine(Path.GetTempPath(), "capture-upload-" + Secrets.NewToken());
+        Directory.CreateDirectory(folder);
+        try
+        {
+            string picturePath = Path.Combine(folder, "character" + SafeExtension(picture.FileName));
+            await SaveAsync(picture, picturePath, http.RequestAborted).ConfigureAwait(false);
+            string? rigPath = null;
+            if (form.Files.GetFile("rig") is { Length: > 0 } rig)
+            {
+                rigPath = Path.Combine(folder, "rig.json");
+                await SaveAsync(rig, rigPath, http.RequestAborted).ConfigureAwait(false);
+            }
+
+            PerformerProfile? profile = null;
+            if (form.Files.GetFile("profile") is { Length: > 0 } profileFile)
+            {
+                string profilePath = Path.Combine(folder, "profile.json");
+                await SaveAsync(profileFile, profilePath, http.RequestAborted).ConfigureAwait(false);
+                try
+                {
+                    profile = PerformerProfile.Load(profilePath);
+                }
+                catch (Exception ex) when (ex is InvalidDataException or System.Text.Json.JsonException or IOException)
+                {
+                    return Problem(StatusCodes.Status422UnprocessableEntity, "performer profile not usable", $"the 'profile' part is not a Capture performer profile: {ex.Message}");
+                }
+            }
+
+            CharacterRig character;
+            try
+            {
+                character = await characters.GetAsync(picturePath, rigPath, m => logger.LogInformation("character: {Message}", m), http.RequestAborted).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or MediaInputException or FileNotFoundException or System.Text.Json.JsonException)
+            {
+                // No face and no rig, an unreadable picture, a rig file that is not one: the message says which and how to fix it.
+                string message = ex.Message.Replace(picturePath, $"'{picture.FileName}'", StringComparison.Ordinal);
+                if (rigPath is not null)
+                {
+                    message = message.Replace(rigPath, "the 'rig' part", StringComparison.Ordinal);
+                }
+
+                string title = ex.Message.Contains("no face found", StringComparison.Ordinal) ? "no face in the character and no rig" : "character not usable";
+                return Problem(StatusCodes.Status422UnprocessableEntity, title, message);
+            }
+
+            // The renderer completes landmark-only frames against the canonical face (loaded once a process).
+            await CanonicalFace.LoadAsync(http.RequestAborted).ConfigureAwait(false);
+            LiveSession session;
+            try
+            {
+                session = sessions.Create(character, size, profile);
+            }
+            catch (SessionLimitException ex)
+            {
+                return Problem(StatusCodes.Status503ServiceUnavailable, "too many live sessions", ex.Message);
+            }
+
+            HttpRequest r = http.Request;
+            string ws = r.Scheme == "https" ? "wss" : "ws";
+            string id = session.Id;
+            return Results.Created($"/api/live/{id}", new
+            {
+                id,
+                performerToken = session.PerformerToken,
+                viewerToken = session.ViewerToken,
+                ingestUrl = $"{ws}://{r.Host}/live/{id}/ingest",
+                framesUrl = $"{ws}://{r.Host}/live/{id}/frames?token={session.ViewerToken}",
+                viewerPage = $"/live/{id}/view?token={session.ViewerToken}",
+                capturePage = $"/live/{id}/capture?token={session.PerformerToken}",
+            });
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temp folder left behind is harmless; the OS cleans /tmp.
+            }
+        }
+    }
+
+    private static async Task IngestAsync(HttpContext http, string id, LiveSessionManager sessions, ServerOptions options, LiveMetrics metrics, ILogger<LiveSessionManager> logger)
+    {
+        if (sessions.Find(id) is not { } session)
+        {
+            await UnknownSession(id).ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            await Problem(StatusCodes.Status400BadRequest, "WebSocket expected", "the ingest URL is a WebSocket: connect with ws:// and send a Hello first").ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        using WebSocket socket = await http.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        await new IngestConnection(socket, session, sessions, options, metrics, logger).RunAsync(http.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static async Task FramesAsync(HttpContext http, string id, LiveSessionManager sessions, LiveMetrics metrics)
+    {
+        if (sessions.Find(id) is not { } session)
+        {
+            await UnknownSession(id).ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        // The viewer token, or the performer's (which grants more): the capture page shows the character it drives.
+        string token = http.Request.Query["token"].ToString();
+        bool viewer = Secrets.Matches(token, session.ViewerToken);
+        bool performer = Secrets.Matches(token, session.PerformerToken);
+        if (!(viewer | performer))
+        {
+            await Problem(StatusCodes.Status401Unauthorized, "viewer token not valid", "the frames URL needs this session's viewer token as ?token=").ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            await Problem(StatusCodes.Status400BadRequest, "WebSocket expected", "the frames URL is a WebSocket: connect with ws://").ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        ViewerQueue? queue = session.AddViewer();
+        if (queue is null)
+        {
+            await UnknownSession(id).ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        using WebSocket socket = await http.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        await ViewerConnection.RunAsync(socket, session, queue, metrics, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static async Task SaveAsync(IFormFile file, string path, CancellationToken ct)
+    {
+        await using FileStream output = File.Create(path);
+        await file.CopyToAsync(output, ct).ConfigureAwait(false);
+    }
+
+    // The picture keeps its extension (ffprobe and the still loader go by it), restricted to a plain one.
+    private static string SafeExtension(string fileName)
+    {
+        string ext = Path.GetExtension(fileName).ToLowerInvariant();
+        return ext is ".png" or ".jpg" or ".jpeg" or ".webp" or ".bmp" or ".tif" or ".tiff" or ".gif" ? ext : ".png";
+    }
+}

@@ -1,0 +1,326 @@
+// The browser capture page: /live/{id}/capture?token=<performerToken>[&viewer=<viewerToken>]
+// camera (getUserMedia) → MediaPipe face mesh in this page → schema-v1 TrackingFrames over the ingest
+// WebSocket; the character comes back over the frames socket and is drawn beside the performer.
+//   &viewer=<token>  the token for the character preview (without it the performer token is offered)
+//   &width=&height=  the camera size asked for (640×480 by default)
+// window.captureLive holds the counters (and the last few sent frames with their mouth opening) for
+// tools and tests.
+import {
+  PacketWriter, PacketReader, Kind, FramePainter, RateMeter, FaceLandmarkCount,
+  pageAddress, ingestUrl, framesUrl, describeClose, epochUs,
+} from '/live-protocol.js';
+
+const address = pageAddress();
+const performerToken = address.params.get('token') ?? '';
+const viewerToken = address.params.get('viewer');
+const wantWidth = Number(address.params.get('width') ?? 640);
+const wantHeight = Number(address.params.get('height') ?? 480);
+
+const video = document.getElementById('camera');
+const performerCanvas = document.getElementById('performer');
+const performerCtx = performerCanvas.getContext('2d');
+const characterCanvas = document.getElementById('character');
+const statsEl = document.getElementById('stats');
+const messagesEl = document.getElementById('messages');
+
+// Keep at most ~6 frames (3 KB each) in the socket's send buffer: beyond that the link is behind, and
+// the newest frame waits in one slot that the next frame replaces (the older one counts as dropped).
+const MaxBufferedBytes = 6 * 3200;
+const RecentFrames = 900;
+
+const state = {
+  cameraFrames: 0, tracked: 0, trackerBusySkips: 0, faces: 0, sent: 0, dropped: 0,
+  characterFrames: 0, latencyMs: null, ingestOpen: false, framesOpen: false, lastMouth: null,
+  /** The last sent frames: {seq, captureUs, mouth}; mouth = inner-lip gap / face height, null without a face. */
+  recent: [],
+  messages: {},
+};
+window.captureLive = state;
+
+// --- messages, one per topic, most important first ---------------------------------------------------
+const topicOrder = ['camera', 'tracker', 'ingest', 'face', 'character'];
+function setMessage(topic, text, info = false) {
+  if (text) { state.messages[topic] = { text, info }; } else { delete state.messages[topic]; }
+  messagesEl.replaceChildren(...topicOrder.filter((t) => state.messages[t]).map((t) => {
+    const li = document.createElement('li');
+    li.textContent = state.messages[t].text;
+    li.dataset.topic = t;
+    if (state.messages[t].info) { li.className = 'info'; }
+    return li;
+  }));
+}
+
+if (!address.id || !performerToken) {
+  setMessage('ingest', 'This address has no session or token: open the capturePage address the server gave');
+}
+
+// --- ingest socket --------------------------------------------------------------------------------
+const writer = new PacketWriter();
+const reader = new PacketReader();
+let ingest = null;
+let ingestBackoffMs = 500;
+let pending = null;  // a copy of the newest packet that did not fit in the send buffer
+let sequence = 0;
+
+function openIngest() {
+  const ws = new WebSocket(ingestUrl(address));
+  ws.binaryType = 'arraybuffer';
+  ingest = ws;
+  let opened = false;
+  ws.onopen = () => {
+    opened = true;
+    state.ingestOpen = true;
+    ingestBackoffMs = 500;
+    ws.send(writer.hello(['face'], 'browser', performerToken));
+    setMessage('ingest', null);
+  };
+  ws.onmessage = (event) => {
+    // The server may say goodbye before it closes; the close reason says the rest.
+    if (typeof event.data === 'string') { return; }
+    const m = reader.read(event.data);
+    if (!m.error && m.kind === Kind.Bye) { setMessage('ingest', `The server ended the session${m.reason ? `: ${m.reason}` : ''}`); }
+  };
+  ws.onclose = (event) => {
+    state.ingestOpen = false;
+    ingest = null;
+    pending = null;
+    // The server closes with a reason when it refuses us (wrong token, ended session, bad packet):
+    // trying again would not help, so the page says why and stops. A lost link is retried.
+    const refused = event.reason !== '' || event.code === 1000 || event.code === 1008 || (event.code >= 4000 && event.code < 5000);
+    if (refused) {
+      setMessage('ingest', `The server closed the link: ${describeClose(event)}`);
+      return;
+    }
+    setMessage('ingest', `${opened ? 'Lost the link to the Capture server' : 'Cannot reach the Capture server'} (${describeClose(event)}); retrying in ${ingestBackoffMs / 1000} s`);
+    setTimeout(openIngest, ingestBackoffMs);
+    ingestBackoffMs = Math.min(ingestBackoffMs * 2, 15000);
+  };
+}
+
+let flushTimer = 0;
+function flushPending() {
+  flushTimer = 0;
+  if (pending === null || ingest === null || ingest.readyState !== WebSocket.OPEN) { return; }
+  if (ingest.bufferedAmount <= MaxBufferedBytes) {
+    ingest.send(pending);
+    pending = null;
+    state.sent++;
+  } else {
+    // WebSocket has no "drained" event: look again shortly.
+    flushTimer = setTimeout(flushPending, 5);
+  }
+}
+
+function sendFrame(packet) {
+  if (ingest === null || ingest.readyState !== WebSocket.OPEN) { return false; }
+  if (pending !== null || ingest.bufferedAmount > MaxBufferedBytes) {
+    if (pending !== null) { state.dropped++; }
+    pending = packet.slice();
+    if (flushTimer === 0) { flushPending(); }
+    return true;
+  }
+  ingest.send(packet);
+  state.sent++;
+  return true;
+}
+
+// --- character preview (frames socket) ------------------------------------------------------------
+const characterRate = new RateMeter();
+const painter = new FramePainter(characterCanvas, (frame) => {
+  state.characterFrames++;
+  characterRate.tick();
+  state.latencyMs = (epochUs() - frame.captureUs) / 1000;
+});
+let framesBackoffMs = 1000;
+
+function openFrames() {
+  const token = viewerToken ?? performerToken;
+  const ws = new WebSocket(framesUrl(address, token));
+  ws.binaryType = 'arraybuffer';
+  let opened = false;
+  ws.onopen = () => { opened = true; state.framesOpen = true; framesBackoffMs = 1000; setMessage('character', null); };
+  ws.onmessage = (event) => {
+    if (typeof event.data === 'string') { return; }
+    const m = reader.read(event.data);
+    if (!m.error && m.kind === Kind.RenderedFrame) { painter.push(m); }
+  };
+  ws.onclose = (event) => {
+    state.framesOpen = false;
+    const why = !opened && viewerToken === null
+      ? 'Character preview refused — add &viewer=<viewerToken> to this address'
+      : `Character preview: ${describeClose(event)}`;
+    setMessage('character', `${why}; retrying in ${framesBackoffMs / 1000} s`, true);
+    setTimeout(openFrames, framesBackoffMs);
+    framesBackoffMs = Math.min(framesBackoffMs * 2, 30000);
+  };
+}
+
+// --- tracking -------------------------------------------------------------------------------------
+const cameraRate = new RateMeter();
+const trackRate = new RateMeter();
+let faceMesh = null;
+let busy = false;
+let frameCaptureMs = 0;
+
+function mouthOpening(lm) {
+  // Inner lips 13/14 over forehead 10 to chin 152, in pixels: ~0 closed, ~0.1+ wide open.
+  const w = performerCanvas.width;
+  const h = performerCanvas.height;
+  const gap = Math.hypot((lm[13].x - lm[14].x) * w, (lm[13].y - lm[14].y) * h);
+  const face = Math.hypot((lm[10].x - lm[152].x) * w, (lm[10].y - lm[152].y) * h);
+  return face > 0 ? gap / face : null;
+}
+
+function drawMesh(lm) {
+  const w = performerCanvas.width;
+  const h = performerCanvas.height;
+  performerCtx.lineWidth = 0.6;
+  performerCtx.strokeStyle = 'rgba(80, 220, 255, 0.55)';
+  const tess = window.FACEMESH_TESSELATION;
+  if (Array.isArray(tess)) {
+    performerCtx.beginPath();
+    for (const [a, b] of tess) {
+      performerCtx.moveTo(lm[a].x * w, lm[a].y * h);
+      performerCtx.lineTo(lm[b].x * w, lm[b].y * h);
+    }
+    performerCtx.stroke();
+  }
+  performerCtx.fillStyle = 'rgba(120, 255, 160, 0.9)';
+  for (let i = 0; i < FaceLandmarkCount; i++) { performerCtx.fillRect((lm[i].x * w) - 1, (lm[i].y * h) - 1, 2, 2); }
+}
+
+function onResults(results) {
+  trackRate.tick();
+  state.tracked++;
+  const w = video.videoWidth;
+  const h = video.videoHeight;
+  if (performerCanvas.width !== w || performerCanvas.height !== h) {
+    performerCanvas.width = w;
+    performerCanvas.height = h;
+  }
+  performerCtx.drawImage(results.image, 0, 0, w, h);
+  const faces = results.multiFaceLandmarks ?? [];
+  const lm = faces.length > 0 ? faces[0] : null;
+  let mouth = null;
+  if (lm !== null) {
+    state.faces++;
+    drawMesh(lm);
+    mouth = mouthOpening(lm);
+    setMessage('face', null);
+  } else {
+    setMessage('face', 'No face in view — face the camera, with light on your face');
+  }
+  state.lastMouth = mouth;
+  const seq = sequence++;
+  const captureUs = epochUs(frameCaptureMs);
+  if (sendFrame(writer.trackingFrame(seq, captureUs, w, h, lm))) {
+    state.recent.push({ seq, captureUs, mouth });
+    if (state.recent.length > RecentFrames) { state.recent.shift(); }
+  }
+}
+
+function onVideoFrame(now, metadata) {
+  video.requestVideoFrameCallback(onVideoFrame);
+  onCameraFrame(now, metadata);
+}
+
+async function onCameraFrame(now, metadata) {
+  cameraRate.tick();
+  state.cameraFrames++;
+  if (busy) {
+    // The tracker is still on an earlier frame: this one is skipped, never queued.
+    state.trackerBusySkips++;
+    return;
+  }
+  busy = true;
+  // The camera's own capture time when the browser knows it (performance.now() domain).
+  frameCaptureMs = metadata?.captureTime ?? now;
+  try {
+    await faceMesh.send({ image: video });
+  } catch (e) {
+    setMessage('tracker', `Face tracking failed: ${e?.message ?? e}`);
+  } finally {
+    busy = false;
+  }
+}
+
+async function startCamera() {
+  if (!navigator.mediaDevices?.getUserMedia) {
+    setMessage('camera', 'No camera access on this page: open it over https, or on localhost / 127.0.0.1');
+    return false;
+  }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({
+      video: { width: { ideal: wantWidth }, height: { ideal: wantHeight }, frameRate: { ideal: 30 } }, audio: false,
+    });
+  } catch (e) {
+    const name = e?.name ?? '';
+    if (name === 'NotAllowedError' || name === 'SecurityError' || name === 'PermissionDeniedError') {
+      setMessage('camera', 'Camera permission denied — allow the camera for this page (the camera icon in the address bar), then reload');
+    } else if (name === 'NotFoundError' || name === 'OverconstrainedError' || name === 'DevicesNotFoundError') {
+      setMessage('camera', 'No camera found — connect a camera, then reload');
+    } else if (name === 'NotReadableError' || name === 'TrackStartError') {
+      setMessage('camera', 'The camera is in use by another program — close it, then reload');
+    } else {
+      setMessage('camera', `The camera could not start: ${name} ${e?.message ?? ''}`.trim());
+    }
+    state.cameraError = name || String(e);
+    return false;
+  }
+  stream.getVideoTracks()[0]?.addEventListener('ended', () => setMessage('camera', 'The camera stopped (unplugged or taken by another program)'));
+  video.srcObject = stream;
+  await video.play();
+  return true;
+}
+
+async function startTracker() {
+  if (typeof window.FaceMesh !== 'function') {
+    setMessage('tracker', 'MediaPipe face mesh did not load from /vendor/@mediapipe/face_mesh/ (run scripts/setup.sh where the server runs)');
+    return false;
+  }
+  setMessage('tracker', 'Loading the face tracker…', true);
+  faceMesh = new window.FaceMesh({ locateFile: (file) => `/vendor/@mediapipe/face_mesh/${file}` });
+  // 468 points (no attention model), one face, not mirrored: the schema's face landmarks.
+  // minDetectionConfidence stays the graph's own: setting it breaks this package version's graph.
+  faceMesh.setOptions({ maxNumFaces: 1, refineLandmarks: false, selfieMode: false, minTrackingConfidence: 0.5 });
+  faceMesh.onResults(onResults);
+  try {
+    await faceMesh.initialize();
+  } catch (e) {
+    setMessage('tracker', `The face tracker could not start: ${e?.message ?? e} (this page needs WebGL2)`);
+    return false;
+  }
+  setMessage('tracker', null);
+  return true;
+}
+
+setInterval(() => {
+  state.cameraFps = cameraRate.fps;
+  state.trackFps = trackRate.fps;
+  const lat = state.latencyMs === null ? '–' : `${state.latencyMs.toFixed(0)} ms`;
+  statsEl.textContent =
+    `camera ${cameraRate.fps} fps · tracked ${trackRate.fps} fps · sent ${state.sent} · dropped ${state.dropped} (link) ${state.trackerBusySkips} (tracker busy)\n` +
+    `character ${characterRate.fps} fps · latency ${lat} · ${state.ingestOpen ? 'linked' : 'not linked'}`;
+}, 500);
+
+async function main() {
+  if (!address.id || !performerToken) { return; }
+  openIngest();
+  openFrames();
+  if (!(await startCamera())) { return; }
+  if (!(await startTracker())) { return; }
+  if (typeof video.requestVideoFrameCallback === 'function') {
+    video.requestVideoFrameCallback(onVideoFrame);
+  } else {
+    // Browsers without requestVideoFrameCallback: poll at display rate, track whenever a new frame is shown.
+    let lastTime = -1;
+    const poll = (now) => {
+      requestAnimationFrame(poll);
+      if (video.currentTime !== lastTime) { lastTime = video.currentTime; onCameraFrame(now, null); }
+    };
+    requestAnimationFrame(poll);
+  }
+}
+
+main();

@@ -1,0 +1,154 @@
+// The live character for OBS (Browser Source) or any browser: /live/{id}/view?token=<viewerToken>
+//   &stats=1        overlay: frames/s, latency (now − the performer's capture time), drops
+//   &bg=RRGGBB      page colour instead of transparent (a chroma-key colour for OBS's filter)
+//   &audio=0        do not play the performer's audio
+// Reconnects by itself (backoff 0.5 s doubling to 15 s); says so, small, when the session ended or
+// the token is wrong. Each painted frame is announced as a `capture:frame` event on window
+// (detail: seq, captureUs, renderedUs, width, height, receivedUs) for tools and tests.
+import { PacketReader, Kind, FramePainter, RateMeter, pageAddress, framesUrl, describeClose, epochUs } from '/live-protocol.js';
+
+const address = pageAddress();
+const token = address.params.get('token') ?? '';
+const showStats = address.params.get('stats') === '1';
+const playAudio = address.params.get('audio') !== '0';
+const canvas = document.getElementById('character');
+const messageEl = document.getElementById('message');
+const statsEl = document.getElementById('stats');
+
+const bg = address.params.get('bg');
+if (bg !== null) {
+  if (/^[0-9a-fA-F]{6}$/.test(bg)) {
+    document.documentElement.style.background = `#${bg}`;
+    document.body.style.background = `#${bg}`;
+  } else {
+    say(`bg=${bg} is not a colour: give six hex digits, e.g. bg=00ff00`);
+  }
+}
+
+const reader = new PacketReader();
+const rate = new RateMeter();
+const state = {
+  connected: false, frames: 0, badPackets: 0, lastLatencyMs: null, latencies: [],
+  reconnects: 0, lastError: null, audioChunks: 0, audioSeconds: 0, audioState: null,
+};
+window.captureView = state;
+
+const painter = new FramePainter(canvas, (frame) => {
+  canvas.classList.remove('waiting');
+  rate.tick();
+  state.frames++;
+  const latencyMs = (epochUs() - frame.captureUs) / 1000;
+  state.lastLatencyMs = latencyMs;
+  state.latencies.push(latencyMs);
+  if (state.latencies.length > 120) { state.latencies.shift(); }
+  window.dispatchEvent(new CustomEvent('capture:frame', {
+    detail: { seq: frame.seq, captureUs: frame.captureUs, renderedUs: frame.renderedUs, width: frame.width, height: frame.height, receivedUs: frame.receivedUs },
+  }));
+});
+
+function say(text) { messageEl.textContent = text; }
+
+// --- audio: AudioChunks scheduled back to back, 80 ms ahead so network jitter does not click ------
+let audio = null;
+let audioNext = 0;
+function playChunk(chunk) {
+  state.audioChunks++;
+  if (!playAudio) { return; }
+  if (audio === null) {
+    audio = new AudioContext();
+    // A browser tab may hold audio back until the page is clicked (OBS plays at once).
+    const resume = () => audio.resume();
+    window.addEventListener('pointerdown', resume, { once: true });
+    window.addEventListener('keydown', resume, { once: true });
+  }
+  state.audioState = audio.state;
+  const frames = chunk.pcm.length / (2 * chunk.channels);
+  const buffer = audio.createBuffer(chunk.channels, frames, chunk.rate);
+  const view = new DataView(chunk.pcm.buffer, chunk.pcm.byteOffset, chunk.pcm.byteLength);
+  for (let c = 0; c < chunk.channels; c++) {
+    const out = buffer.getChannelData(c);
+    for (let i = 0; i < frames; i++) { out[i] = view.getInt16(((i * chunk.channels) + c) * 2, true) / 32768; }
+  }
+  const source = audio.createBufferSource();
+  source.buffer = buffer;
+  source.connect(audio.destination);
+  const now = audio.currentTime;
+  if (audioNext < now + 0.02 || audioNext > now + 0.5) { audioNext = now + 0.08; }
+  source.start(audioNext);
+  audioNext += buffer.duration;
+  state.audioSeconds += buffer.duration;
+}
+
+// --- the frames socket, reconnecting with backoff --------------------------------------------------
+let backoffMs = 500;
+let everOpened = false;
+
+async function explainRefusal() {
+  // A refused WebSocket upgrade reaches the page only as code 1006 with no reason; the page's own
+  // address (same id and token) tells a refusal (the server answers) from an unreachable server, and
+  // says which when the server checks the token there too.
+  let r;
+  try {
+    r = await fetch(window.location.href, { cache: 'no-store' });
+  } catch {
+    return null;
+  }
+  if (r.status === 401 || r.status === 403) { return 'Wrong viewer token — check the address'; }
+  if (r.status === 404 || r.status === 410) { return 'Session ended or unknown'; }
+  return 'The server refused this viewer: wrong token, or the session has ended';
+}
+
+function connect() {
+  if (!address.id || !token) {
+    say('This address has no session or token: open the viewerPage address the server gave');
+    return;
+  }
+  const ws = new WebSocket(framesUrl(address, token));
+  ws.binaryType = 'arraybuffer';
+  let opened = false;
+  let byeText = null;
+  ws.onopen = () => {
+    opened = true;
+    everOpened = true;
+    state.connected = true;
+    backoffMs = 500;
+    say('');
+  };
+  ws.onmessage = (event) => {
+    if (typeof event.data === 'string') { state.badPackets++; return; }
+    const receivedUs = epochUs();
+    const m = reader.read(event.data);
+    if (m.error) { state.badPackets++; state.lastError = m.error; return; }
+    if (m.kind === Kind.RenderedFrame) {
+      m.receivedUs = receivedUs;
+      painter.push(m);
+    } else if (m.kind === Kind.AudioChunk) {
+      playChunk(m);
+    } else if (m.kind === Kind.Bye) {
+      byeText = `Session ended${m.reason ? `: ${m.reason}` : ''}`;
+      say(byeText);
+    }
+  };
+  ws.onclose = async (event) => {
+    state.connected = false;
+    let text = byeText ?? (event.reason ? `Closed by the server: ${describeClose(event)}` : null);
+    if (!opened) { text = (await explainRefusal()) ?? text; }
+    if (text === null) { text = everOpened ? `Disconnected — ${describeClose(event)}` : 'Waiting for the Capture server'; }
+    state.lastError = text;
+    say(`${text}; retrying in ${Math.round(backoffMs / 100) / 10} s`);
+    setTimeout(connect, backoffMs);
+    state.reconnects++;
+    backoffMs = Math.min(backoffMs * 2, 15000);
+  };
+}
+
+if (showStats) {
+  setInterval(() => {
+    const sorted = [...state.latencies].sort((a, b) => a - b);
+    const p50 = sorted.length ? sorted[Math.floor(sorted.length / 2)].toFixed(0) : '–';
+    statsEl.textContent = `${rate.fps} fps  latency ${p50} ms  dropped ${painter.dropped}${state.badPackets ? `  bad ${state.badPackets}` : ''}`;
+  }, 500);
+}
+Object.defineProperty(state, 'dropped', { get: () => painter.dropped });
+
+connect();

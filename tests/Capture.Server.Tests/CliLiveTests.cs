@@ -1,0 +1,150 @@
+using System.Numerics;
+using Capture.Core.Tracking;
+using Capture.Pipeline;
+using Capture.Retargeting.Rigs;
+using Capture.Server.Client;
+using Capture.Testing;
+using OpenCvSharp;
+
+namespace Capture.Server.Tests;
+
+/// <summary>`capture live` with a shared video file as the camera, against a real `capture serve` child process.</summary>
+public sealed class CliLiveTests
+{
+    private const string Key = "cli-test-key-0123456789";
+
+    /// <summary>A frontal man: neutral start, then a wide mouth opening.</summary>
+    private static string Clip => SharedMedia.File("vid_expr_man_d18.mp4");
+
+    [Fact]
+    public async Task Live_VideoFileAsCamera_ViewerGetsOrderedFrames_AndTheCharactersMouthMoves()
+    {
+        await using ServeProcess serve = await ServeProcess.StartAsync(Key);
+        using var api = new LiveApi(serve.Address, Key);
+        LiveSessionInfo s = await api.CreateSessionAsync(ServerFixture.FaceCharacter, 256);
+        var jpegs = new List<(long Sequence, byte[] Jpeg)>();
+        await using var viewer = new LiveViewer { OnFrame = (h, jpeg, _) => jpegs.Add((h.Sequence, jpeg.ToArray())) };
+        await viewer.ConnectAsync(new Uri(s.FramesUrl));
+
+        CliRun.Result live = await CliRun.RunAsync("live", Clip, "--server", serve.Address.ToString(), "--session", s.Id, "--token", s.PerformerToken, "--no-iris");
+        Assert.True(live.ExitCode == 0, live.All + "\n--- serve ---\n" + serve.Output);
+        Assert.Matches(@"frames: \d+ sent of \d+ captured", live.StdOut);
+        await viewer.Completion.WaitAsync(TimeSpan.FromSeconds(10));          // capture live's Bye ends the session
+        Assert.Contains("the performer said bye", viewer.Close.Reason, StringComparison.Ordinal);
+
+        IReadOnlyList<ViewedFrame> frames = viewer.Frames;
+        Assert.True(frames.Count >= 60, $"only {frames.Count} frames reached the viewer\n{live.All}");
+        for (int i = 0; i < frames.Count; i++)
+        {
+            RenderedFrameCheck(frames[i]);
+            if (i > 0)
+            {
+                Assert.True(frames[i].Header.Sequence > frames[i - 1].Header.Sequence, $"sequence {frames[i].Header.Sequence} after {frames[i - 1].Header.Sequence}");
+                Assert.True(frames[i].Header.CaptureTimestampUs > frames[i - 1].Header.CaptureTimestampUs);
+            }
+        }
+
+        // Where the character's mouth is in the 256² frame, from its own rig.
+        CharacterRig rig = await CharacterLoader.LoadAsync(ServerFixture.FaceCharacter, null);
+        Rect mouth = Box(rig, 256, FaceTopology.MouthRight, FaceTopology.MouthLeft, FaceTopology.UpperLipOuter, FaceTopology.LowerLipOuter);
+        var corner = new Rect(0, 0, 40, 40);
+        using Mat first = Cv2.ImDecode(jpegs[0].Jpeg, ImreadModes.Grayscale);
+        double mouthChange = 0;
+        double cornerChange = 0;
+        foreach ((_, byte[] jpeg) in jpegs)
+        {
+            using Mat m = Cv2.ImDecode(jpeg, ImreadModes.Grayscale);
+            mouthChange = Math.Max(mouthChange, MeanAbsDiff(first, m, mouth));
+            cornerChange = Math.Max(cornerChange, MeanAbsDiff(first, m, corner));
+        }
+
+        // The clip's wide mouth opening must show in the character's mouth, far more than in a still corner.
+        Assert.True(mouthChange > 8, $"mouth region changed by at most {mouthChange:F1} grey levels");
+        Assert.True(mouthChange > 3 * cornerChange, $"mouth {mouthChange:F1} vs corner {cornerChange:F1}");
+    }
+
+    [Fact]
+    public async Task Live_WithKeyCharacterAndAudio_CreatesTheSession_PrintsViewerPageLatencyAndAudio()
+    {
+        await using ServeProcess serve = await ServeProcess.StartAsync(Key);
+        CliRun.Result live = await CliRun.RunAsync("live", Clip, "--server", serve.Address.ToString(), "--key", Key,
+            "--character", ServerFixture.FaceCharacter, "--max-frames", "45", "--no-iris", "--audio", Clip);
+        Assert.True(live.ExitCode == 0, live.All);
+        Assert.Matches($@"viewer page: {serve.Address.ToString().TrimEnd('/')}/live/[A-Za-z0-9_-]+/view\?token=[A-Za-z0-9_-]{{22,}}", live.StdOut);
+        Assert.Contains("frames: 45 sent", live.StdOut, StringComparison.Ordinal);
+        Assert.Matches(@"glass-to-glass \(capture → viewer received\): p50 \d+\.\d ms, p99 \d+\.\d ms", live.StdOut);
+        // The clip's own soundtrack went up as AudioChunks and the server forwarded them to the viewer.
+        Assert.Matches(@"audio: [1-9]\d* chunks sent \([\d.]+ s\), [1-9]\d* came back to the viewer", live.StdOut);
+    }
+
+    [Fact]
+    public async Task Live_LavfiSource_StreamsInRealTime()
+    {
+        await using ServeProcess serve = await ServeProcess.StartAsync(Key);
+        CliRun.Result live = await CliRun.RunAsync("live", "lavfi:testsrc2", "--server", serve.Address.ToString(), "--key", Key,
+            "--character", ServerFixture.FaceCharacter, "--max-frames", "20", "--no-iris");
+        Assert.True(live.ExitCode == 0, live.All);
+        Assert.Contains("lavfi testsrc2 640x480 @30 real-time", live.All.ReplaceLineEndings(""), StringComparison.Ordinal);
+        Assert.Contains("frames: 20 sent", live.StdOut, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("wrong-key", "face", "API key not valid")]
+    [InlineData(Key, "chessboard", "no face in the character and no rig")]
+    [InlineData(Key, "missing-source", "no such file")]
+    public async Task Live_BadInput_OneRedLine_Exit1(string key, string what, string expected)
+    {
+        await using ServeProcess serve = await ServeProcess.StartAsync(Key);
+        string character = what == "chessboard" ? ServerFixture.FacelessPicture : ServerFixture.FaceCharacter;
+        string source = what == "missing-source" ? "/nonexistent/clip.mp4" : Clip;
+        CliRun.Result live = await CliRun.RunAsync("live", source, "--server", serve.Address.ToString(), "--key", key, "--character", character, "--max-frames", "5");
+        Assert.Equal(1, live.ExitCode);
+        Assert.Contains("error:", live.All, StringComparison.Ordinal);
+        // Spectre.Console wraps the red line at 80 columns when the output is not a terminal.
+        Assert.Contains(expected, live.All.ReplaceLineEndings(""), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", live.All, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--performer-timeout", "0", "--performer-timeout 0 must be more than 0 seconds")]
+    [InlineData("--max-sessions", "0", "--max-sessions 0 must be at least 1")]
+    [InlineData("--urls", "http://127.0.0.1:notaport", "is not an http://HOST:PORT address")]
+    public async Task Serve_BadOption_OneRedLine_Exit1(string option, string value, string expected)
+    {
+        CliRun.Result serve = await CliRun.RunAsync("serve", "--api-key", Key, option, value);
+        Assert.Equal(1, serve.ExitCode);
+        Assert.Contains("error:", serve.All, StringComparison.Ordinal);
+        Assert.Contains(expected, serve.All.ReplaceLineEndings(""), StringComparison.Ordinal);
+    }
+
+    private static void RenderedFrameCheck(ViewedFrame f)
+    {
+        Assert.Equal((256, 256), (f.Header.Width, f.Header.Height));
+        Assert.True(f.Header.CaptureTimestampUs <= f.Header.RenderedTimestampUs, "rendered before captured");
+        Assert.True(f.Header.RenderedTimestampUs <= f.ArrivedUs, "arrived before rendered");
+    }
+
+    internal static Rect Box(CharacterRig rig, int size, params int[] points)
+    {
+        Vector2 min = new(float.MaxValue), max = new(float.MinValue);
+        foreach (int p in points)
+        {
+            var v = new Vector2(rig.Neutral[p].X, rig.Neutral[p].Y) * size;
+            min = Vector2.Min(min, v);
+            max = Vector2.Max(max, v);
+        }
+
+        // Room below for the opening jaw.
+        int left = (int)min.X - 4, top = (int)min.Y - 4;
+        return new Rect(left, top, (int)(max.X - min.X) + 8, (int)((max.Y - min.Y) * 2) + 8);
+    }
+
+    internal static double MeanAbsDiff(Mat a, Mat b, Rect region)
+    {
+        using Mat ra = new(a, region);
+        using Mat rb = new(b, region);
+        using var diff = new Mat();
+        Cv2.Absdiff(ra, rb, diff);
+        return Cv2.Mean(diff).Val0;
+    }
+}

@@ -1,0 +1,175 @@
+using System.Text.Json;
+using Capture.Retargeting.Rigs;
+using Microsoft.Playwright;
+
+namespace Capture.Server.Tests.Jobs;
+
+/// <summary>
+/// The upload page and the rig page in Debian's Chromium (Playwright with /usr/bin/chromium, never a
+/// downloaded browser), driven by clicks as a person would, against the real host.
+/// </summary>
+[Collection(JobsCollection.Name)]
+public sealed class PageTests : IAsyncLifetime
+{
+    private static readonly string[] s_chromiumArgs =
+        ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("capture-jobs-pages-").FullName;
+    private JobServer _server = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await JobServer.StartAsync(Path.Combine(_dir, "data"));
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = s_chromiumArgs });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+        await _server.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task UploadPage_PickClipAndPicture_ShowsProgressPlaysTheResultAndDownloadsMotion()
+    {
+        string clip = await JobClient.TrimAsync(JobClient.Media("vid_expr_man_d18.mp4"), 3, Path.Combine(_dir, "take.mp4"));
+        await using IBrowserContext context = await _browser.NewContextAsync(new BrowserNewContextOptions { AcceptDownloads = true });
+        IPage page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, e) => errors.Add(e);
+        await page.GotoAsync(_server.Address.ToString());
+        await page.WaitForSelectorAsync("body[data-ready=true]");
+
+        await page.FillAsync("#key", JobServer.Key);
+        await page.PressAsync("#key", "Tab");
+        await page.SetInputFilesAsync("#driving", clip);
+        await page.SetInputFilesAsync("#character", JobClient.Media("char_painting_mona_lisa_s9.jpg"));
+        await page.SelectOptionAsync("#size", "256");
+        await page.ClickAsync("#submit");
+
+        // The bar and the numbers move while it renders (fed by the event stream).
+        IElementHandle stats = await page.WaitForSelectorAsync("#stats:has-text('fps')", new() { Timeout = 120_000 }) ?? throw new InvalidOperationException();
+        string during = await stats.InnerTextAsync();
+        Assert.Matches(@"\d+ / 90 frames · [\d.]+ fps · ETA", during);
+        await page.WaitForSelectorAsync("#state[data-state=succeeded]", new() { Timeout = 180_000 });
+        Assert.Equal(1.0, await page.EvalOnSelectorAsync<double>("#progress", "p => p.value"));
+
+        // The finished video plays in the page.
+        await page.WaitForFunctionAsync("() => { const v = document.getElementById('result'); return v.readyState >= 1 && isFinite(v.duration); }", null, new() { Timeout = 30_000 });
+        double duration = await page.EvalOnSelectorAsync<double>("#result", "v => v.duration");
+        Assert.True(Math.Abs(duration - 3) < 0.25, $"video duration in the page {duration}");
+        await page.EvalOnSelectorAsync("#result", "v => { v.muted = true; return v.play(); }");
+        await page.WaitForFunctionAsync("() => document.getElementById('result').currentTime > 0.2", null, new() { Timeout = 15_000 });
+
+        // Download links: the video and the motion files.
+        IDownload csv = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#downloads a[data-file='motion.csv']"));
+        string csvPath = Path.Combine(_dir, "motion.csv");
+        await csv.SaveAsAsync(csvPath);
+        Assert.Equal("motion.csv", csv.SuggestedFilename);
+        Assert.Equal(91, (await File.ReadAllLinesAsync(csvPath)).Length);
+        IDownload video = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#downloads a[data-file='video']"));
+        string mp4 = Path.Combine(_dir, "page.mp4");
+        await video.SaveAsAsync(mp4);
+        Assert.True((await JobClient.ProbeAsync(mp4)).Audio);
+
+        // The list of earlier jobs shows it.
+        await page.WaitForSelectorAsync("#jobs tr[data-state=succeeded]");
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task RigPage_ClickTheCatsPoints_SavesARigThatRendersFromTheUploadPage()
+    {
+        string clip = await JobClient.TrimAsync(JobClient.Media("vid_expr_man_d18.mp4"), 1.5, Path.Combine(_dir, "take.mp4"));
+        string cat = JobClient.Media("char_animal_cat_chelsea.png");
+        // Where a person clicks: the cat's features as marked by hand in calibration/rigs/.
+        Dictionary<string, double[]> marks = ReadMarks();
+        await using IBrowserContext context = await _browser.NewContextAsync(new BrowserNewContextOptions { AcceptDownloads = true });
+        IPage page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, e) => errors.Add(e);
+
+        // First the upload page refuses the faceless cat and points to the rig page.
+        await page.GotoAsync(_server.Address.ToString());
+        await page.WaitForSelectorAsync("body[data-ready=true]");
+        await page.FillAsync("#key", JobServer.Key);
+        await page.PressAsync("#key", "Tab");
+        await page.SetInputFilesAsync("#driving", clip);
+        await page.SetInputFilesAsync("#character", cat);
+        await page.SelectOptionAsync("#size", "256");
+        await page.ClickAsync("#submit");
+        await page.WaitForSelectorAsync("#rig-hint:not([hidden])", new() { Timeout = 60_000 });
+        Assert.Contains("no face found", await page.InnerTextAsync("#message"), StringComparison.Ordinal);
+        await page.ClickAsync("#rig-hint a");
+        await page.WaitForSelectorAsync("body[data-ready=true]");
+
+        await page.SetInputFilesAsync("#picture", cat);
+        await page.WaitForSelectorAsync("#workspace:not([hidden])");
+        int clicks = 0;
+        while (await page.GetAttributeAsync("#prompt", "data-point") is { Length: > 0 } point)
+        {
+            if (marks.TryGetValue(point, out double[]? xy))
+            {
+                await page.ClickAsync("#canvas", new() { Position = new Position { X = (float)xy[0], Y = (float)xy[1] } });
+                clicks++;
+            }
+            else
+            {
+                await page.ClickAsync("#skip");
+            }
+        }
+
+        Assert.Equal(marks.Count, clicks);
+        await page.WaitForSelectorAsync("#canvas[data-fitted='468']", new() { Timeout = 30_000 });
+        // The fitted mesh is drawn over the picture: many mesh-green pixels that the cat photo does not have.
+        int green = await page.EvalOnSelectorAsync<int>("#canvas", @"c => {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 0; i < d.length; i += 4) { if (d[i + 1] > 150 && d[i + 1] > d[i] + 60 && d[i + 1] > d[i + 2] + 30) n++; }
+            return n; }");
+        Assert.True(green > 2000, $"{green} mesh pixels");
+
+        IDownload saved = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#save"));
+        string rigPath = Path.Combine(_dir, saved.SuggestedFilename);
+        await saved.SaveAsAsync(rigPath);
+        RigFile rig = RigFile.Load(rigPath);
+        Assert.Equal((451, 300), (rig.ImageWidth, rig.ImageHeight));
+        Assert.Equal(marks.Count, rig.Points.Count);
+        foreach ((string name, _, System.Numerics.Vector2 p) in rig.Points)
+        {
+            Assert.True(Math.Abs(p.X - marks[name][0]) < 1.5 && Math.Abs(p.Y - marks[name][1]) < 1.5, $"{name}: {p} vs [{marks[name][0]}, {marks[name][1]}]");
+        }
+
+        // Back on the upload page the saved rig is used for the job, which renders.
+        await page.ClickAsync("#back");
+        await page.WaitForSelectorAsync("body[data-ready=true]");
+        await page.WaitForSelectorAsync("#rig-from-page:not([hidden])");
+        await page.SetInputFilesAsync("#driving", clip);
+        await page.SetInputFilesAsync("#character", cat);
+        await page.SelectOptionAsync("#size", "256");
+        await page.UncheckAsync("#motion-data");
+        await page.ClickAsync("#submit");
+        await page.WaitForSelectorAsync("#state[data-state=succeeded]", new() { Timeout = 180_000 });
+        await page.WaitForFunctionAsync("() => document.getElementById('result').readyState >= 1", null, new() { Timeout = 30_000 });
+        Assert.Empty(errors);
+    }
+
+    private static Dictionary<string, double[]> ReadMarks()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "calibration", "rigs", "char_animal_cat_chelsea.json")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        Assert.NotNull(dir);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "calibration", "rigs", "char_animal_cat_chelsea.json")));
+        return doc.RootElement.GetProperty("points").EnumerateObject()
+            .ToDictionary(p => p.Name, p => new[] { p.Value[0].GetDouble(), p.Value[1].GetDouble() });
+    }
+}
