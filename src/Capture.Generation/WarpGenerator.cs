@@ -82,6 +82,7 @@ public sealed class WarpGenerator : ICharacterGenerator
     private byte[] _rightStrip = [];
     private readonly ThinPlateSpline _spline;
     private readonly FoldLimiter _limiter;
+    private bool _limitFolds = true;
     private readonly FoldOverCheck _folds;
     private readonly Vector2[] _hull = new Vector2[FaceTopology.FaceOval.Length];
     private readonly Vector2[] _innerLips = new Vector2[FaceTopology.LipsInner.Length];
@@ -161,7 +162,15 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// Keep the control points from crossing (<see cref="FoldLimiter"/>); on by default. Off only to
     /// measure what it does.
     /// </summary>
-    public bool LimitFolds { get; set; } = true;
+    public bool LimitFolds
+    {
+        get => _limitFolds;
+        set
+        {
+            _limitFolds = value;
+            _solved = false;
+        }
+    }
 
     /// <summary>
     /// Spline regularization tried in turn while the map still folds inside the face: exact
