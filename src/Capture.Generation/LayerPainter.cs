@@ -1,4 +1,5 @@
 using System.Numerics;
+using Capture.Core.Frames;
 using Capture.Core.Tracking;
 using Capture.Retargeting;
 
@@ -27,6 +28,12 @@ public sealed class LayerPainter
     private readonly Vector2[] _polygon = new Vector2[32];
     private readonly Vector2[] _upper = new Vector2[11];
     private readonly Vector2[] _lower = new Vector2[11];
+    private readonly Vector2[] _sourceUpper = new Vector2[11];
+    private readonly Vector2[] _sourceLower = new Vector2[11];
+    private readonly Vector2[] _sourceOuter = new Vector2[20];
+    private readonly Vector2[] _sourceInner = new Vector2[20];
+    private Vector3 _lipMean = new(0.5f, 0.3f, 0.3f);
+    private Vector3 _lipSpread = new(0.1f);
     private readonly (int X0, int Y0, int X1, int Y1)[] _painted = new (int, int, int, int)[MaxRects];
     private int _paintedCount;
     private float[] _mask = [];
@@ -82,7 +89,7 @@ public sealed class LayerPainter
         }
 
         _paintedCount = 0;
-        PaintMouth(face.Points, mouthColor, teethColor, keep, add, face.MouthSource is { } src && src.Length >= 3 * _plane ? face : null);
+        PaintMouth(face.Points, mouthColor, teethColor, keep, add, PerformerMouth(face) ? face : null);
         PaintLid(face.Points, FaceTopology.RightEye, face.BlinkRight, lidColor, keep, add);
         PaintLid(face.Points, FaceTopology.LeftEye, face.BlinkLeft, lidColor, keep, add);
     }
@@ -134,15 +141,18 @@ public sealed class LayerPainter
             return;
         }
 
-        // The performer's inner-lip box maps onto the driven one (per-axis scale and shift).
-        Vector2 sourceFrom = Vector2.Zero, sourceScale = Vector2.One, drivenFrom = Vector2.Zero;
+        // The performer's mouth: lips parted in their own frame, mapped lip-to-lip (fraction along
+        // the mouth from corner to corner, fraction between the inner lips) and colour-matched.
+        Vector3 gain = Vector3.One, offset = Vector3.Zero;
         if (source is not null)
         {
-            (Vector2 dMin, Vector2 dMax) = Box(p, ring);
-            (Vector2 sMin, Vector2 sMax) = Box(source.MouthSourcePoints, ring);
-            drivenFrom = dMin * scale;
-            sourceFrom = sMin * scale;
-            sourceScale = (sMax - sMin) / Vector2.Max(dMax - dMin, new Vector2(1e-6f));
+            (Vector3 mean, Vector3 spread) = SourceLipStats(source);
+            // One contrast gain for all channels (per-channel gains turned white teeth green on
+            // the Mona Lisa): the mean spread's ratio; the means shift per channel.
+            float theirs = (spread.X + spread.Y + spread.Z) / 3;
+            float mine = (_lipSpread.X + _lipSpread.Y + _lipSpread.Z) / 3;
+            gain = new Vector3(Math.Clamp(mine / MathF.Max(theirs, 1e-3f), 0.5f, 1.5f));
+            offset = _lipMean - (mean * gain);
         }
 
         _painted[_paintedCount++] = rect;
@@ -173,7 +183,7 @@ public sealed class LayerPainter
                 // Sequential paint: mouth over warp, teeth over mouth.
                 Vector4 colour = source is null
                     ? (cavity * (inside * (1 - teeth))) + (teethColor * (teeth * inside))
-                    : SampleSource(source, q, scale, sourceFrom, sourceScale, drivenFrom) * inside;
+                    : SampleSource(source.PerformerFrame!, q, top, bottom, gain, offset, mouthColor.W) * inside;
                 Write(x, y, inside, colour, keep, add);
             }
         }
@@ -225,42 +235,175 @@ public sealed class LayerPainter
         }
     }
 
-    // keep = mask·(1 − cover); add = still + mask·colour (colour premultiplied by its coverage).
-    private static (Vector2 Min, Vector2 Max) Box(Vector2[] p, ReadOnlySpan<int> ring)
+    /// <summary>
+    /// The character's lip colour (per channel mean and spread over the lips, between the outer and
+    /// inner contours of <paramref name="neutral"/>), from its crop <paramref name="image"/> (planar
+    /// RGBA S·S·4): what the performer's mouth interior is matched to.
+    /// </summary>
+    public void SetCharacterLips(ReadOnlySpan<float> image, ReadOnlySpan<Vector3> neutral)
+    {
+        float scale = _size - 1;
+        Span<Vector2> outer = stackalloc Vector2[20];
+        Span<Vector2> inner = stackalloc Vector2[20];
+        for (int i = 0; i < 20; i++)
+        {
+            Vector3 o = neutral[FaceTopology.LipsOuter[i]];
+            Vector3 n = neutral[FaceTopology.LipsInner[i]];
+            outer[i] = new Vector2(o.X, o.Y) * scale;
+            inner[i] = new Vector2(n.X, n.Y) * scale;
+        }
+
+        Vector3 sum = Vector3.Zero, sum2 = Vector3.Zero;
+        int count = 0;
+        (Vector2 min, Vector2 max) = Bounds(outer);
+        for (int y = Math.Max(0, (int)min.Y); y <= Math.Min(_size - 1, (int)max.Y + 1); y++)
+        {
+            for (int x = Math.Max(0, (int)min.X); x <= Math.Min(_size - 1, (int)max.X + 1); x++)
+            {
+                var q = new Vector2(x, y);
+                if (!Inside(outer, q) || Inside(inner, q))
+                {
+                    continue;
+                }
+
+                int i = (y * _size) + x;
+                var c = new Vector3(image[i], image[_plane + i], image[(2 * _plane) + i]);
+                sum += c;
+                sum2 += c * c;
+                count++;
+            }
+        }
+
+        if (count < 4)
+        {
+            _lipMean = new Vector3(0.5f, 0.3f, 0.3f);
+            _lipSpread = new Vector3(0.1f);
+            return;
+        }
+
+        _lipMean = sum / count;
+        _lipSpread = Vector3.SquareRoot(Vector3.Max(Vector3.Zero, (sum2 / count) - (_lipMean * _lipMean)));
+    }
+
+    // The performer's mouth can be used: their frame is given, their face was found in it, and
+    // their lips are parted by at least 2 px in it.
+    private bool PerformerMouth(DrivenFace face)
+    {
+        if (face.PerformerFrame is not { } frame || !face.PerformerMouthVisible)
+        {
+            return false;
+        }
+
+        Vector2[] p = face.PerformerPoints;
+        float gap = Vector2.Distance(p[FaceTopology.UpperLipInner], p[FaceTopology.LowerLipInner]);
+        float width = Vector2.Distance(p[FaceTopology.MouthRight], p[FaceTopology.MouthLeft]);
+        if (gap < 2 || width < 8)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<int> outer = FaceTopology.LipsOuter;
+        ReadOnlySpan<int> inner = FaceTopology.LipsInner;
+        for (int i = 0; i < 20; i++)
+        {
+            _sourceOuter[i] = p[outer[i]];
+            _sourceInner[i] = p[inner[i]];
+            Vector2 q = p[inner[i]];
+            if (q.X < 0 || q.Y < 0 || q.X > frame.Width - 1 || q.Y > frame.Height - 1)
+            {
+                return false;
+            }
+        }
+
+        for (int i = 0; i <= 10; i++)
+        {
+            _sourceLower[i] = _sourceInner[i];
+            _sourceUpper[i] = _sourceInner[(20 - i) % 20];
+        }
+
+        return true;
+    }
+
+    // Mean and spread of the performer's lip colour in their frame (0..1), on at most ~1500 samples.
+    private (Vector3 Mean, Vector3 Spread) SourceLipStats(DrivenFace source)
+    {
+        VideoFrame frame = source.PerformerFrame!;
+        ReadOnlySpan<byte> px = frame.ReadOnlyPixels;
+        (Vector2 min, Vector2 max) = Bounds(_sourceOuter);
+        int x0 = Math.Max(0, (int)min.X), x1 = Math.Min(frame.Width - 1, (int)max.X + 1);
+        int y0 = Math.Max(0, (int)min.Y), y1 = Math.Min(frame.Height - 1, (int)max.Y + 1);
+        int step = Math.Max(1, (int)MathF.Sqrt((x1 - x0 + 1) * (y1 - y0 + 1) / 1500f));
+        Vector3 sum = Vector3.Zero, sum2 = Vector3.Zero;
+        int count = 0;
+        for (int y = y0; y <= y1; y += step)
+        {
+            for (int x = x0; x <= x1; x += step)
+            {
+                var q = new Vector2(x, y);
+                if (!Inside(_sourceOuter, q) || Inside(_sourceInner, q))
+                {
+                    continue;
+                }
+
+                int o = (y * frame.Stride) + (x * 3);
+                var c = new Vector3(px[o], px[o + 1], px[o + 2]) / 255f;
+                sum += c;
+                sum2 += c * c;
+                count++;
+            }
+        }
+
+        if (count < 4)
+        {
+            return (_lipMean, _lipSpread);
+        }
+
+        Vector3 mean = sum / count;
+        return (mean, Vector3.SquareRoot(Vector3.Max(Vector3.Zero, (sum2 / count) - (mean * mean))));
+    }
+
+    // The performer's pixel for driven mouth pixel q: the same fraction along the mouth (corner to
+    // corner) and between the inner lips, bilinear in their frame, colour-matched, alpha as given.
+    private Vector4 SampleSource(VideoFrame frame, Vector2 q, float top, float bottom, Vector3 gain, Vector3 offset, float alpha)
+    {
+        float left = _upper[0].X, right = _upper[10].X;
+        float u = Math.Clamp((q.X - left) / MathF.Max(right - left, 1e-3f), 0, 1);
+        float v = Math.Clamp((q.Y - top) / MathF.Max(bottom - top, 1e-3f), 0, 1);
+        float sl = _sourceUpper[0].X, sr = _sourceUpper[10].X;
+        float xs = sl + (u * (sr - sl));
+        float ts = Interpolate(_sourceUpper, xs);
+        float bs = Interpolate(_sourceLower, xs);
+        float ys = ts + (v * (bs - ts));
+        float fx = Math.Clamp(xs, 0, frame.Width - 1.001f);
+        float fy = Math.Clamp(ys, 0, frame.Height - 1.001f);
+        int x0 = (int)fx, y0 = (int)fy;
+        float tx = fx - x0, ty = fy - y0;
+        ReadOnlySpan<byte> px = frame.ReadOnlyPixels;
+        int o = (y0 * frame.Stride) + (x0 * 3);
+        int below = frame.Stride;
+        Vector3 c = default;
+        for (int ch = 0; ch < 3; ch++)
+        {
+            float a = px[o + ch] + ((px[o + 3 + ch] - px[o + ch]) * tx);
+            float b = px[o + below + ch] + ((px[o + below + 3 + ch] - px[o + below + ch]) * tx);
+            c[ch] = (a + ((b - a) * ty)) / 255f;
+        }
+
+        c = Vector3.Clamp((c * gain) + offset, Vector3.Zero, Vector3.One);
+        return new Vector4(c, alpha);
+    }
+
+    private static (Vector2 Min, Vector2 Max) Bounds(ReadOnlySpan<Vector2> poly)
     {
         var min = new Vector2(float.MaxValue);
         var max = new Vector2(float.MinValue);
-        foreach (int i in ring)
+        foreach (Vector2 q in poly)
         {
-            min = Vector2.Min(min, p[i]);
-            max = Vector2.Max(max, p[i]);
+            min = Vector2.Min(min, q);
+            max = Vector2.Max(max, q);
         }
 
         return (min, max);
-    }
-
-    // Bilinear sample of the performer's picture at the point matching output pixel q, alpha 1.
-    private Vector4 SampleSource(DrivenFace source, Vector2 q, float scale, Vector2 sourceFrom, Vector2 sourceScale, Vector2 drivenFrom)
-    {
-        float[] img = source.MouthSource!;
-        Vector2 s = sourceFrom + ((q - drivenFrom) * sourceScale);
-        float fx = Math.Clamp(s.X, 0, scale);
-        float fy = Math.Clamp(s.Y, 0, scale);
-        int x0 = Math.Min((int)fx, _size - 2);
-        int y0 = Math.Min((int)fy, _size - 2);
-        float tx = fx - x0;
-        float ty = fy - y0;
-        int i = (y0 * _size) + x0;
-        Vector4 c = new(0, 0, 0, 1);
-        for (int ch = 0; ch < 3; ch++)
-        {
-            int o = (ch * _plane) + i;
-            float top = img[o] + ((img[o + 1] - img[o]) * tx);
-            float bottom = img[o + _size] + ((img[o + _size + 1] - img[o + _size]) * tx);
-            c[ch] = top + ((bottom - top) * ty);
-        }
-
-        return c;
     }
 
     // (x, y) in frame pixels, inside the region (TryBounds clips the rectangles to it).

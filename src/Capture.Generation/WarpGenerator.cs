@@ -81,6 +81,11 @@ public sealed class WarpGenerator : ICharacterGenerator
     private byte[] _leftStrip = [];
     private byte[] _rightStrip = [];
     private readonly ThinPlateSpline _spline;
+    private readonly FoldLimiter _limiter;
+    private bool _limitFolds = true;
+    private readonly FoldOverCheck _folds;
+    private readonly Vector2[] _hull = new Vector2[FaceTopology.FaceOval.Length];
+    private readonly Vector2[] _innerLips = new Vector2[FaceTopology.LipsInner.Length];
     private readonly LayerPainter _painter;
     private readonly Vector2[] _sourcePoints;
     private readonly Vector2[] _drivenPoints;
@@ -126,7 +131,9 @@ public sealed class WarpGenerator : ICharacterGenerator
             _canvas = new byte[plane * _channels];
         }
 
-        _spline = new ThinPlateSpline(k) { Regularization = 1e-6 };
+        _spline = new ThinPlateSpline(k) { Regularization = Smoothing[0] };
+        _limiter = new FoldLimiter(k);
+        _folds = new FoldOverCheck(gridSize);
         _painter = new LayerPainter(size);
         _sourcePoints = new Vector2[k];
         _drivenPoints = new Vector2[k];
@@ -151,6 +158,35 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// </summary>
     public ReadOnlySpan<byte> Frame => _canvas ?? throw new InvalidOperationException("this generator writes floats (WarpOutput.Floats): read Output");
 
+    /// <summary>
+    /// Keep the control points from crossing (<see cref="FoldLimiter"/>); on by default. Off only to
+    /// measure what it does.
+    /// </summary>
+    public bool LimitFolds
+    {
+        get => _limitFolds;
+        set
+        {
+            _limitFolds = value;
+            _solved = false;
+        }
+    }
+
+    /// <summary>
+    /// Spline regularization tried in turn while the map still folds inside the face: exact
+    /// interpolation first, then smoother fits (kernel units; measured in docs/generator.md).
+    /// </summary>
+    public static ReadOnlySpan<double> Smoothing => [1e-6, 1e-3, 1e-2, 1e-1];
+
+    /// <summary>Smallest triangle area ratio (driven/rest) at which the fold test is skipped.</summary>
+    public const float CheckBelow = 0.5f;
+
+    /// <summary>Frames so far whose spline had to be smoothed to stop a fold.</summary>
+    public long SmoothedFrames { get; private set; }
+
+    /// <summary>Frames so far whose motion had to be scaled down (to ½, ¼, then none) to stop a fold the smoothest fit kept.</summary>
+    public long DampedFrames { get; private set; }
+
     /// <summary>The spline fitted for the last frame (tests compare the graph with it).</summary>
     public ThinPlateSpline Spline => _spline;
 
@@ -158,6 +194,7 @@ public sealed class WarpGenerator : ICharacterGenerator
     {
         ArgumentNullException.ThrowIfNull(rig);
         rig.SampleCrop(_size, _image);
+        _painter.SetCharacterLips(_image, rig.Neutral);
         rig.WriteAnimationMask(_size, _mask);
         int plane = _size * _size;
         if (_output is not null)
@@ -228,6 +265,9 @@ public sealed class WarpGenerator : ICharacterGenerator
         _sourcePoints[^1] = (2 * rig.IrisCenters[1]) - Vector2.One;
         _irisRestRight = IrisRest(rig, right: true);
         _irisRestLeft = IrisRest(rig, right: false);
+        Span<bool> pinned = stackalloc bool[ControlCount];
+        pinned.Slice(FaceTopology.WarpControls.Length, RingAnchors + BorderAnchors).Fill(true);
+        _limiter.SetRest(_sourcePoints, pinned);
         _solved = false;
         _rig = rig;
     }
@@ -407,7 +447,7 @@ public sealed class WarpGenerator : ICharacterGenerator
         if (!_solved || !_drivenPoints.AsSpan().SequenceEqual(_solvedPoints))
         {
             // A held or lost face repeats its points: the spline and the graph's weights stay as they are.
-            SolveSpline();
+            SolveSpline(face);
         }
 
         long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -427,9 +467,51 @@ public sealed class WarpGenerator : ICharacterGenerator
     }
 
     // Fits the spline from the driven points back to the neutral ones and writes the graph's spline inputs.
-    private void SolveSpline()
+    // Where a fold would show, the points are limited and the spline smoothed or the motion damped
+    // first (see LimitFolds); the cache keeps the points as driven, before that.
+    private void SolveSpline(DrivenFace face)
     {
+        _drivenPoints.CopyTo(_solvedPoints, 0);
+        _solved = true;
+        _spline.Regularization = Smoothing[0];
+        if (LimitFolds)
+        {
+            _limiter.Limit(_drivenPoints);
+        }
+
         _spline.Solve(_drivenPoints, _sourcePoints);
+
+        // The lattice test costs about as much as the spline's evaluation in the graph, so it runs
+        // only when the control points' triangles say a fold is possible: one was corrected, or one
+        // is squeezed under half its rest area (a stretched triangle, as an opening mouth makes,
+        // reads a smaller area of the picture and does not fold).
+        if (LimitFolds && (_limiter.Corrected > 0 || _limiter.MinRatio < CheckBelow))
+        {
+            // The same test as the fold-over metric, on the lattice the graph samples: where the
+            // spline still folds between control points, it is solved again, smoother.
+            FoldOverCheck.WriteFacePolygons(face.Points, _hull, _innerLips);
+            for (int s = 1; s < Smoothing.Length && _folds.Count(_spline, _region, _size, _hull, _innerLips) > 0; s++)
+            {
+                _spline.Regularization = Smoothing[s];
+                _spline.Solve(_drivenPoints, _sourcePoints);
+                SmoothedFrames += s == 1 ? 1 : 0;
+            }
+
+            // Still folded at the smoothest fit (a face filling the crop, pressed against the
+            // pinned border): the motion of this frame is scaled down until it does not.
+            for (int step = 1; step <= 3 && _folds.Count(_spline, _region, _size, _hull, _innerLips) > 0; step++)
+            {
+                float keep = step == 3 ? 0 : 0.5f;
+                for (int i = 0; i < _drivenPoints.Length; i++)
+                {
+                    _drivenPoints[i] = _sourcePoints[i] + (keep * (_drivenPoints[i] - _sourcePoints[i]));
+                }
+
+                _spline.Solve(_drivenPoints, _sourcePoints);
+                DampedFrames += step == 1 ? 1 : 0;
+            }
+        }
+
         int k = _drivenPoints.Length;
         ReadOnlySpan<float> w = _spline.Weights;
         for (int i = 0; i < k; i++)
@@ -446,9 +528,6 @@ public sealed class WarpGenerator : ICharacterGenerator
             _affine[j] = w[(k + j) * 2];
             _affine[3 + j] = w[((k + j) * 2) + 1];
         }
-
-        _drivenPoints.CopyTo(_solvedPoints, 0);
-        _solved = true;
     }
 
     private void CheckFits(VideoFrame destination, int left, int top)

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Capture.Core.Frames;
 using Capture.Core.Tracking;
 
 namespace Capture.Retargeting;
@@ -54,15 +55,19 @@ public sealed class DrivenFace
     public Vector3 MoveWithHead(Vector3 q) => HeadPivot + (Vector3.Transform(q - HeadPivot, HeadRotation) * HeadLean) + HeadShift;
 
     /// <summary>
-    /// Optional: the performer's own picture of this frame, planar RGB(A) floats 0..1 at the
-    /// generator's output size, to copy the mouth interior from (self-reenactment, where the
-    /// performer is the character). Null (the default) paints the mouth interior. Owned by the
+    /// Optional: the performer's own decoded frame (RGB24, any size) this face was tracked on, to
+    /// take the mouth interior (teeth, tongue) from when the performer's lips part: warped
+    /// lip-to-lip onto the driven mouth and colour-matched to the character's lips. Null (or
+    /// <see cref="PerformerMouthVisible"/> false) paints the interior instead. Owned by the
     /// caller; read during the next <c>Generate</c> only.
     /// </summary>
-    public float[]? MouthSource { get; set; }
+    public VideoFrame? PerformerFrame { get; set; }
 
-    /// <summary>The performer's face points in <see cref="MouthSource"/>'s coordinates (0..1); used only with it.</summary>
-    public Vector2[] MouthSourcePoints { get; } = new Vector2[TrackingFrame.FaceLandmarkCount];
+    /// <summary>The performer's face points in <see cref="PerformerFrame"/>'s pixels; written by the retargeter.</summary>
+    public Vector2[] PerformerPoints { get; } = new Vector2[TrackingFrame.FaceLandmarkCount];
+
+    /// <summary>True when <see cref="PerformerPoints"/> are this frame's (the performer's face was found in it).</summary>
+    public bool PerformerMouthVisible { get; set; }
 
     /// <summary>Sets every point to the rig's neutral face, eyes open.</summary>
     public void SetNeutral(ReadOnlySpan<Vector3> neutral)
@@ -80,6 +85,7 @@ public sealed class DrivenFace
         HeadRotation = Quaternion.Identity;
         HeadLean = 1;
         HeadShift = Vector3.Zero;
+        PerformerMouthVisible = false;
     }
 
     public void CopyTo(DrivenFace destination)
@@ -95,7 +101,8 @@ public sealed class DrivenFace
         destination.HeadRotation = HeadRotation;
         destination.HeadLean = HeadLean;
         destination.HeadShift = HeadShift;
-        destination.MouthSource = MouthSource;
-        MouthSourcePoints.CopyTo(destination.MouthSourcePoints, 0);
+        destination.PerformerFrame = PerformerFrame;
+        destination.PerformerMouthVisible = PerformerMouthVisible;
+        PerformerPoints.CopyTo(destination.PerformerPoints, 0);
     }
 }

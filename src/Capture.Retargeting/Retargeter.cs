@@ -34,6 +34,9 @@ public sealed class Retargeter
     private readonly float _characterScale;
     private readonly Quaternion _characterRotation;
     private readonly Vector3[] _regionGain = new Vector3[TrackingFrame.FaceLandmarkCount];
+    private readonly float[] _lateral = new float[TrackingFrame.FaceLandmarkCount];
+    private readonly sbyte[] _lid = new sbyte[TrackingFrame.FaceLandmarkCount];
+    private readonly float _lidOpenGain;
     private readonly float _neutralAspectRight;
     private readonly float _neutralAspectLeft;
     private readonly PerformerProfile _profile;
@@ -84,11 +87,33 @@ public sealed class Retargeter
         _regionGain.AsSpan().Fill(new Vector3(intensity));
         foreach (ReadOnlySpan<int> eye in new[] { FaceTopology.RightEye.ToArray(), FaceTopology.LeftEye.ToArray() })
         {
-            foreach (int i in eye)
+            for (int j = 0; j < eye.Length; j++)
             {
+                int i = eye[j];
                 _regionGain[i] = new Vector3(1, eyeRatio * _gains.Eyes, 1) * intensity;
+
+                // Ring order: outer corner, lower lid (1..7), inner corner (8), upper lid (9..15).
+                _lid[i] = (sbyte)(j is > 0 and < 8 ? 1 : j > 8 ? -1 : 0);
             }
         }
+
+        // A lid opening wider than at rest is not amplified for big-eyed characters (that bulges
+        // the eye); closing is, so a cartoon's big eyes still shut.
+        _lidOpenGain = MathF.Min(eyeRatio, 1) * _gains.Eyes * intensity;
+
+        // Brows move by the character's own brow-to-eye gap, not the performer's.
+        float browRatio = Math.Clamp(
+            (BrowGap(rig.Neutral) / rig.EyeDistance) / MathF.Max(BrowGap(_performerNeutral) / FaceMeasures.EyeDistance(_performerNeutral), 1e-4f),
+            RegionRatioMin, 2f);
+        foreach (ReadOnlySpan<int> brow in new[] { FaceTopology.RightBrow.ToArray(), FaceTopology.LeftBrow.ToArray() })
+        {
+            foreach (int i in brow)
+            {
+                _regionGain[i] = new Vector3(1, browRatio, 1) * intensity;
+            }
+        }
+
+        WriteLateralScale(_performerNeutral, rig.Neutral, _characterScale, _characterRotation, _lateral);
 
         foreach (ReadOnlySpan<int> lips in new[] { FaceTopology.LipsOuter.ToArray(), FaceTopology.LipsInner.ToArray() })
         {
@@ -121,8 +146,14 @@ public sealed class Retargeter
 
         _lastTimestampUs = frame.CaptureTimestampUs;
         float step = _gains.EaseSeconds <= 0 ? 1 : dt / _gains.EaseSeconds;
+        output.PerformerMouthVisible = frame.Face.Present;
         if (frame.Face.Present)
         {
+            for (int i = 0; i < output.PerformerPoints.Length; i++)
+            {
+                output.PerformerPoints[i] = frame.Face.Pixel(i, frame.ImageWidth, frame.ImageHeight);
+            }
+
             Measure(frame);
             _presence = MathF.Min(1, _presence + step);
         }
@@ -172,6 +203,40 @@ public sealed class Retargeter
         return Math.Clamp(closed / 0.75f * _gains.Eyes, 0, 1);
     }
 
+    // Gap between each brow's middle and its eye's top, mean of both sides.
+    private static float BrowGap(ReadOnlySpan<Vector3> f) =>
+        (Vector3.Distance(f[105], f[FaceTopology.RightEyeTop]) + Vector3.Distance(f[334], f[FaceTopology.LeftEyeTop])) * 0.5f;
+
+    /// <summary>
+    /// Per point, how much the far or near side of the character's face is foreshortened compared
+    /// with the performer's (after the global rotation and scale): the character's half-width on the
+    /// point's side (midline to the face's side, across the image) over the performer's, rotated
+    /// and scaled into the character. A three-quarter face's far side is narrow, so sideways
+    /// offsets there shrink instead of crossing the nose; a frontal face gets 1 everywhere. Blended
+    /// in with the point's distance from the midline (no step at the nose), clamped to 0.3–1.5.
+    /// </summary>
+    public static void WriteLateralScale(ReadOnlySpan<Vector3> performer, ReadOnlySpan<Vector3> character, float scale, Quaternion rotation, Span<float> destination)
+    {
+        Span<float> half = stackalloc float[2];
+        Span<float> theirs = stackalloc float[2];
+        float mid = character[168].X;
+        Vector3 p168 = Vector3.Transform(performer[168], rotation) * scale;
+        for (int side = 0; side < 2; side++)
+        {
+            int s = side == 0 ? FaceTopology.RightFaceSide : FaceTopology.LeftFaceSide;
+            half[side] = MathF.Abs(character[s].X - mid);
+            theirs[side] = MathF.Abs(((Vector3.Transform(performer[s], rotation) * scale) - p168).X);
+        }
+
+        for (int i = 0; i < destination.Length; i++)
+        {
+            int side = (character[i].X - mid) * (character[FaceTopology.LeftFaceSide].X - mid) > 0 ? 1 : 0;
+            float ratio = Math.Clamp(half[side] / MathF.Max(theirs[side], 1e-6f), 0.3f, 1.5f);
+            float along = Math.Clamp(MathF.Abs(character[i].X - mid) / MathF.Max(half[side], 1e-6f), 0, 1);
+            destination[i] = 1 + (along * (ratio - 1));
+        }
+    }
+
     private void Compose(DrivenFace output)
     {
         float w = _presence * _presence * (3 - (2 * _presence));
@@ -181,7 +246,14 @@ public sealed class Retargeter
         Vector3 shift = _translation * (_characterScale * head);
         for (int i = 0; i < _characterNeutral.Length; i++)
         {
-            Vector3 expression = Vector3.Transform(_expression[i] * _regionGain[i], _characterRotation) * (_characterScale * w);
+            Vector3 gain = _regionGain[i];
+            if (_lid[i] != 0 && _expression[i].Y * _lid[i] > 0)
+            {
+                gain.Y = _lidOpenGain;
+            }
+
+            Vector3 expression = Vector3.Transform(_expression[i] * gain, _characterRotation) * (_characterScale * w);
+            expression.X *= _lateral[i];
             Vector3 local = _characterNeutral[i] + expression - _characterPivot;
             Vector3 p = _characterPivot + (Vector3.Transform(local, rotation) * lean) + shift;
             output.Points[i] = new Vector2(p.X, p.Y);

@@ -44,4 +44,34 @@ public sealed class EvalTests : IDisposable
         Assert.Contains("noface.mp4: no face in frame 0", r.All, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", r.All, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task EvalCross_OneCharacterOneClip_PrintsTheCrossTableAndWritesSideBySides()
+    {
+        CliProcess.Result r = await CliProcess.RunAsync(
+            "eval", "--cross", "--characters", Media("char_cartoon3d_boy_s7.jpg"), "--frames", "8", "--akd-every", "4", "--pictures", _dir,
+            Media("vid_expr_man_d18.mp4"));
+
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Contains("char_cartoon3d_boy_s7 × vid_expr_man_d18.mp4: AED", r.All, StringComparison.Ordinal);
+        Assert.Contains("fold-over frames 0", r.All, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_dir, "cross_char_cartoon3d_boy_s7_vid_expr_man_d18_mouth.png")), r.All);
+        Assert.True(File.Exists(Path.Combine(_dir, "cross_char_cartoon3d_boy_s7_vid_expr_man_d18_turn.png")), r.All);
+    }
+
+    [Theory]
+    [InlineData("--cross", "needs at least one character")]
+    [InlineData("--characters", "--characters is for --cross")]
+    public async Task EvalCross_CharactersMissingOrWithoutCross_SaysWhat(string flag, string message)
+    {
+        string[] args = flag == "--cross"
+            ? ["eval", "--cross", Media("vid_expr_man_d18.mp4"), "--frames", "2"]
+            : ["eval", "--characters", Media("char_cartoon3d_boy_s7.jpg"), "--frames", "2", Media("vid_expr_man_d18.mp4")];
+
+        CliProcess.Result r = await CliProcess.RunAsync(args);
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(message, r.All, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.All, StringComparison.Ordinal);
+    }
 }

@@ -88,7 +88,7 @@ public class WarpGeneratorTests
     }
 
     [Fact]
-    public void Generate_OpenMouthWithPerformerSource_CopiesTheSourceMouthFromItsOwnPlace()
+    public void Generate_PerformersLipsParted_TakesTheirMouthFromItsOwnPlaceColourMatched()
     {
         RgbaImage picture = Picture(128, 128, transparentCorners: false);
         CharacterRig rig = SyntheticRig(picture);
@@ -102,41 +102,52 @@ public class WarpGeneratorTests
             face.Points[i] = new Vector2(open[i].X, open[i].Y);
         }
 
-        // The performer's mouth sits 0.1 to the right in its picture: green there, red elsewhere.
-        int plane = 128 * 128;
-        var source = new float[4 * plane];
-        source.AsSpan(0, plane).Fill(1);
-        var shift = new Vector2(0.1f, 0);
-        for (int i = 0; i < face.MouthSourcePoints.Length; i++)
+        // The performer's frame (RGB24, 160×128): red lips and skin, a green mouth interior between
+        // their inner lips, which sit 16 px to the right of the character's.
+        var frame = VideoFrame.CreateUnpooled(160, 128);
+        var shift = new Vector2(16, 0);
+        for (int i = 0; i < face.PerformerPoints.Length; i++)
         {
-            face.MouthSourcePoints[i] = new Vector2(open[i].X, open[i].Y) + shift;
+            face.PerformerPoints[i] = (new Vector2(open[i].X, open[i].Y) * 127) + shift;
         }
 
-        Vector2 centre = (face.Points[FaceTopology.UpperLipInner] + face.Points[FaceTopology.LowerLipInner]) / 2;
-        int sx = (int)((centre.X + shift.X) * 127);
-        int sy = (int)(centre.Y * 127);
-        for (int y = sy - 4; y <= sy + 4; y++)
+        Vector2[] inner = FaceTopology.LipsInner.ToArray().Select(i => face.PerformerPoints[i]).ToArray();
+        for (int y = 0; y < 128; y++)
         {
-            for (int x = sx - 8; x <= sx + 8; x++)
+            for (int x = 0; x < 160; x++)
             {
-                source[(y * 128) + x] = 0;
-                source[plane + (y * 128) + x] = 1;
+                bool mouth = LayerPainter.Inside(inner, new Vector2(x, y));
+                frame.Row(y)[x * 3] = mouth ? (byte)0 : (byte)255;
+                frame.Row(y)[(x * 3) + 1] = mouth ? (byte)255 : (byte)0;
             }
         }
 
-        face.MouthSource = source;
+        face.PerformerFrame = frame;
+        face.PerformerMouthVisible = true;
         generator.Generate(face);
 
+        Vector2 centre = (face.Points[FaceTopology.UpperLipInner] + face.Points[FaceTopology.LowerLipInner]) / 2;
+        int plane = 128 * 128;
         int px = (int)(centre.X * 127);
         int py = (int)(centre.Y * 127);
         Vector3 got = new(generator.Output[(py * 128) + px], generator.Output[plane + (py * 128) + px], generator.Output[(2 * plane) + (py * 128) + px]);
-        Assert.True(Vector3.Distance(got, new Vector3(0, 1, 0)) < 0.1f, $"mouth pixel {got}, source green");
 
-        // Without the source the same frame gets the painted interior again.
-        face.MouthSource = null;
+        // Matched to the character's lips, the performer's red lips become the character's lip
+        // colour and green (far from red) stays green.
+        Assert.True(got.Y > 0.9f && got.X < 0.1f, $"mouth pixel {got}: the performer's green interior, colour-matched");
+
+        // The performer's face not found in this frame: the painted interior again.
+        face.PerformerMouthVisible = false;
         generator.Generate(face);
         Vector3 painted = new(generator.Output[(py * 128) + px], generator.Output[plane + (py * 128) + px], generator.Output[(2 * plane) + (py * 128) + px]);
-        Assert.True(Vector3.Distance(painted, new Vector3(0, 1, 0)) > 0.5f, $"painted mouth pixel {painted}");
+        Assert.True(Vector3.Distance(painted, got) > 0.5f, $"painted mouth pixel {painted}");
+
+        // Lips closed in the performer's frame (under 2 px apart): painted too.
+        face.PerformerMouthVisible = true;
+        face.PerformerPoints[FaceTopology.LowerLipInner] = face.PerformerPoints[FaceTopology.UpperLipInner] + new Vector2(0, 1);
+        generator.Generate(face);
+        Vector3 closed = new(generator.Output[(py * 128) + px], generator.Output[plane + (py * 128) + px], generator.Output[(2 * plane) + (py * 128) + px]);
+        Assert.Equal(painted, closed);
     }
 }
 

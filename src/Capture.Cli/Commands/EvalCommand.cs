@@ -16,12 +16,17 @@ internal static class EvalCommand
         var akdEvery = new Option<int>("--akd-every") { Description = "Track generated and real frames for AKD every Nth frame.", DefaultValueFactory = _ => 4 };
         var breakdown = new Option<bool>("--breakdown") { Description = "Also print where the error sits: the face, the rest of the head, the animation mask's edge, the still picture." };
         var errorMaps = new Option<DirectoryInfo?>("--error-maps") { Description = "Write each clip's RMS error per pixel (×4, grey) as DIR/CLIP.png; implies --breakdown." };
+        var cross = new Option<bool>("--cross") { Description = "Cross-reenactment: drive every --characters picture with every clip; prints AED, APD, face-found share and fold-over frames per pair." };
+        var characters = new Option<string[]>("--characters") { Description = "Character pictures for --cross.", AllowMultipleArgumentsPerToken = true };
+        var pictures = new Option<DirectoryInfo?>("--pictures") { Description = "With --cross: write side-by-side PNGs (performer | character) at each clip's widest mouth and biggest head turn into DIR." };
+        var rigs = new Option<DirectoryInfo?>("--rig-dir") { Description = "With --cross: a character PICTURE uses DIR/NAME.json as its rig file when that exists (e.g. calibration/rigs)." };
+        var paintedMouth = new Option<bool>("--painted-mouth") { Description = "Paint the mouth interior instead of taking the performer's own from the driving frame (as render --painted-mouth)." };
         var command = new Command(
             "eval",
             "Self-reenactment: frame 0 drives nothing but is the character; later frames drive it and are the ground truth. " +
             "Prints PSNR, SSIM and average keypoint distance, next to frame 0 held still.")
         {
-            clips, size, frames, akdEvery, breakdown, errorMaps,
+            clips, size, frames, akdEvery, breakdown, errorMaps, cross, characters, pictures, rigs, paintedMouth,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -32,6 +37,21 @@ internal static class EvalCommand
             }
 
             int every = Math.Max(1, parseResult.GetValue(akdEvery));
+            if (parseResult.GetValue(cross))
+            {
+                if (parseResult.GetValue(characters) is not { Length: > 0 })
+                {
+                    throw new CaptureUserException("--cross needs at least one character: --characters PICTURE… (the clips drive each of them)");
+                }
+
+                return await RunCrossAsync(parseResult.GetValue(characters) ?? [], parseResult.GetValue(clips)!, new CrossReenactment.Options(s, every, parseResult.GetValue(frames), parseResult.GetValue(pictures)?.FullName, parseResult.GetValue(rigs)?.FullName, parseResult.GetValue(paintedMouth)), ct).ConfigureAwait(false);
+            }
+
+            if (parseResult.GetValue(characters) is { Length: > 0 })
+            {
+                throw new CaptureUserException("--characters is for --cross (cross-reenactment); self-reenactment uses each clip's frame 0");
+            }
+
             var results = new List<ReenactmentScores>();
             await AnsiConsole.Progress()
                 .AutoClear(true)
@@ -46,7 +66,7 @@ internal static class EvalCommand
                             task.MaxValue = p.Total ?? Math.Max(task.MaxValue, p.Frame + 1);
                             task.Value = p.Frame;
                         });
-                        results.Add(await SelfReenactment.RunAsync(clip, s, every, parseResult.GetValue(frames), parseResult.GetValue(breakdown) || parseResult.GetValue(errorMaps) is not null, progress, ct).ConfigureAwait(false));
+                        results.Add(await SelfReenactment.RunAsync(clip, s, every, parseResult.GetValue(frames), parseResult.GetValue(breakdown) || parseResult.GetValue(errorMaps) is not null, progress, ct, parseResult.GetValue(paintedMouth)).ConfigureAwait(false));
                         task.Value = task.MaxValue;
                     }
                 }).ConfigureAwait(false);
@@ -61,6 +81,36 @@ internal static class EvalCommand
             return 0;
         });
         return command;
+    }
+
+    private static async Task<int> RunCrossAsync(string[] characters, string[] clips, CrossReenactment.Options options, CancellationToken ct)
+    {
+        IReadOnlyList<CrossScores> results = await CrossReenactment.RunAsync(
+            characters, clips, options, m => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]"), ct).ConfigureAwait(false);
+        CultureInfo c = CultureInfo.InvariantCulture;
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumn("character").AddColumn("clip").AddColumn(new TableColumn("frames").RightAligned()).AddColumn(new TableColumn("compared").RightAligned())
+            .AddColumn(new TableColumn("AED").RightAligned()).AddColumn(new TableColumn("APD °").RightAligned())
+            .AddColumn(new TableColumn("face found").RightAligned()).AddColumn(new TableColumn("fold-over frames").RightAligned())
+            .AddColumn(new TableColumn("min det").RightAligned()).AddColumn(new TableColumn("time s").RightAligned());
+        foreach (CrossScores r in results)
+        {
+            table.AddRow(
+                Markup.Escape(r.Character), Markup.Escape(r.Clip), r.Frames.ToString(c), r.Compared.ToString(c),
+                r.Aed.ToString("F4", c), r.Apd.ToString("F2", c), r.FaceFound.ToString("P0", c), r.FoldOverFrames.ToString(c),
+                r.MinDeterminant.ToString("F2", c), r.Seconds.ToString("F1", c));
+        }
+
+        foreach (IGrouping<string, CrossScores> g in results.GroupBy(r => r.Character))
+        {
+            table.AddRow(
+                $"[bold]{Markup.Escape(g.Key)}[/]", "[bold]all clips[/]", g.Sum(r => r.Frames).ToString(c), g.Sum(r => r.Compared).ToString(c),
+                g.Average(r => r.Aed).ToString("F4", c), g.Average(r => r.Apd).ToString("F2", c), g.Average(r => r.FaceFound).ToString("P0", c),
+                g.Sum(r => r.FoldOverFrames).ToString(c), g.Min(r => r.MinDeterminant).ToString("F2", c), g.Sum(r => r.Seconds).ToString("F1", c));
+        }
+
+        AnsiConsole.Write(table);
+        return 0;
     }
 
     private static async Task WriteBreakdownAsync(ReenactmentScores r, DirectoryInfo? maps, CancellationToken ct)

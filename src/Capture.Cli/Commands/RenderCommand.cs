@@ -35,12 +35,13 @@ internal static class RenderCommand
         var noBody = new Option<bool>("--no-body") { Description = "With --motion-data: track the face only (no body in motion.mpk, no motion.bvh; faster)." };
         var poseModel = new Option<Capture.Tracking.PoseModel>("--pose-model") { Description = "With --motion-data: the BlazePose model for the body (Lite is the fastest, Heavy the most exact).", DefaultValueFactory = _ => Capture.Tracking.PoseModel.Full };
         var frames = new Option<int?>("--frames") { Description = "Render only the first N frames." };
+        var paintedMouth = new Option<bool>("--painted-mouth") { Description = "Paint the mouth interior instead of using the performer's own teeth and tongue (colour-matched) when their lips part." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print the live counters at the end: time per pipeline stage, frames, pool use, GC (docs/metrics.md)." };
         var sample = new Option<bool>("--sample") { Description = $"Render the sample: {SampleDriving} driving {SampleCharacter} from ../shared/media into out/sample.mp4." };
         Option<string?> camera = CameraOption.Create();
         var command = new Command("render", "Drive a character picture with a performer's video and write an MP4.")
         {
-            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, poseModel, noIris, frames, sample, verbose, camera,
+            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, poseModel, noIris, frames, sample, verbose, camera, paintedMouth,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -55,6 +56,7 @@ internal static class RenderCommand
                 Iris = !parseResult.GetValue(noIris),
                 PoseModel = parseResult.GetValue(poseModel),
                 MaxFrames = parseResult.GetValue(frames),
+                PaintedMouth = parseResult.GetValue(paintedMouth),
                 Camera = CameraOption.Load(parseResult.GetValue(camera)),
                 Gains = new RetargetGains
                 {

@@ -35,7 +35,7 @@ public sealed record ReenactmentScores(
 public static class SelfReenactment
 {
     public static async Task<ReenactmentScores> RunAsync(
-        string clip, int size = 256, int akdEvery = 4, int? maxFrames = null, bool breakdown = false, IProgress<(long Frame, long? Total)>? progress = null, CancellationToken ct = default)
+        string clip, int size = 256, int akdEvery = 4, int? maxFrames = null, bool breakdown = false, IProgress<(long Frame, long? Total)>? progress = null, CancellationToken ct = default, bool paintedMouth = false)
     {
         if (!File.Exists(clip))
         {
@@ -107,10 +107,15 @@ public static class SelfReenactment
             {
                 tracker.Process(frame, tracking);
                 CopyToBitmap(frame, picture);
+
+                // As in render: the mouth interior comes from the driving frame through the same
+                // lip-to-lip warp and colour match (docs/generator.md says what that does to the score).
+                retargeter.Update(tracking, driven);
+                driven.PerformerFrame = paintedMouth ? null : frame;
+                generator.Generate(driven);
+                driven.PerformerFrame = null;
             }
 
-            retargeter.Update(tracking, driven);
-            generator.Generate(driven);
             generator.Output.CopyTo(generated);
             Scale255(generated);
             picture.SampleSquare(rig.CropLeft, rig.CropTop, rig.CropSide, size, truth);

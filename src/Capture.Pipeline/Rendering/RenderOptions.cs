@@ -54,6 +54,12 @@ public sealed record RenderOptions
     /// </summary>
     public bool Iris { get; init; } = true;
 
+    /// <summary>
+    /// Paint the mouth interior instead of taking the performer's own (teeth, tongue) from the
+    /// driving frame when their lips part (docs/generator.md).
+    /// </summary>
+    public bool PaintedMouth { get; init; }
+
     /// <summary>Stop after this many frames (tests, previews).</summary>
     public int? MaxFrames { get; init; }
 

@@ -217,7 +217,9 @@ public static class RenderPipeline
                     long t2 = Stopwatch.GetTimestamp();
 
                     // Opaque character, no side-by-side: ONNX Runtime writes the rows into `output` in place.
+                    driven.PerformerFrame = options.PaintedMouth ? null : frame;
                     generator.GenerateInto(driven, output, options.SideBySide ? size : 0, 0, options.Background);
+                    driven.PerformerFrame = null;
                     long t3 = Stopwatch.GetTimestamp();
                     await sink.WriteAsync(output, ct).ConfigureAwait(false);
                     long t4 = Stopwatch.GetTimestamp();

@@ -1,0 +1,150 @@
+using System.Numerics;
+using Capture.Core.Geometry;
+using Capture.Core.Tracking;
+
+namespace Capture.Generation;
+
+/// <summary>
+/// Finds where a backward map folds over: the map the warp graph samples is the spline evaluated on
+/// a G×G lattice over the rendered region and interpolated bilinearly between lattice nodes, so in
+/// each lattice cell its Jacobian determinant is affine in each coordinate and its sign is decided
+/// by the four corners (the cross product of the cell's two edges at each corner). A cell with a
+/// non-positive corner determinant mirrors or tears the picture. Only cells whose centre lies inside
+/// a polygon (the driven face outline) and outside another (the driven inner lips, which the painted
+/// mouth interior covers) count. Owns its lattice buffer; allocation-free per call.
+/// </summary>
+public sealed class FoldOverCheck
+{
+    private readonly int _gridSize;
+    private readonly Vector2[] _lattice;
+
+    public FoldOverCheck(int gridSize = WarpGenerator.DefaultGridSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(gridSize, 2);
+        _gridSize = gridSize;
+        _lattice = new Vector2[gridSize * gridSize];
+    }
+
+    /// <summary>The most negative (or smallest) corner determinant of the last <see cref="Count"/>, relative to the identity map's.</summary>
+    public float MinDeterminant { get; private set; }
+
+    /// <summary>Centre (normalized output coordinates) of the cell with <see cref="MinDeterminant"/>.</summary>
+    public Vector2 WorstCell { get; private set; }
+
+    /// <summary>
+    /// Counts the folded lattice cells of <paramref name="spline"/> (a backward map in normalized
+    /// align-corners coordinates) over <paramref name="region"/> of a <paramref name="size"/>² frame.
+    /// </summary>
+    /// <param name="inside">Polygon (normalized coordinates) a cell's centre must lie in to count.</param>
+    /// <param name="outside">Polygon a cell's centre must not lie in (may be empty).</param>
+    public int Count(ThinPlateSpline spline, WarpRegion region, int size, ReadOnlySpan<Vector2> inside, ReadOnlySpan<Vector2> outside)
+    {
+        ArgumentNullException.ThrowIfNull(spline);
+        int g = _gridSize;
+
+        // Only the lattice cells around the polygon can count: evaluate their nodes alone.
+        Vector2 lo = new(float.PositiveInfinity), hi = new(float.NegativeInfinity);
+        foreach (Vector2 p in inside)
+        {
+            lo = Vector2.Min(lo, p);
+            hi = Vector2.Max(hi, p);
+        }
+
+        (int x0, int x1) = Cells(lo.X, hi.X, region.Left, region.Width, size);
+        (int y0, int y1) = Cells(lo.Y, hi.Y, region.Top, region.Height, size);
+        for (int gy = y0; gy <= y1; gy++)
+        {
+            for (int gx = x0; gx <= x1; gx++)
+            {
+                _lattice[(gy * g) + gx] = spline.Evaluate(Node(region, size, gx, gy));
+            }
+        }
+
+        Vector2 step = Node(region, size, 1, 1) - Node(region, size, 0, 0);
+        float identity = step.X * step.Y;
+        float min = float.PositiveInfinity;
+        int folded = 0;
+        for (int gy = y0; gy < y1; gy++)
+        {
+            for (int gx = x0; gx < x1; gx++)
+            {
+                Vector2 centre = (Node(region, size, gx, gy) + Node(region, size, gx + 1, gy + 1)) * 0.5f;
+                if (!Contains(inside, centre) || (outside.Length >= 3 && Contains(outside, centre)))
+                {
+                    continue;
+                }
+
+                Vector2 p00 = _lattice[(gy * g) + gx];
+                Vector2 p10 = _lattice[(gy * g) + gx + 1];
+                Vector2 p01 = _lattice[((gy + 1) * g) + gx];
+                Vector2 p11 = _lattice[((gy + 1) * g) + gx + 1];
+                float d = MathF.Min(
+                    MathF.Min(Cross(p10 - p00, p01 - p00), Cross(p11 - p01, p01 - p00)),
+                    MathF.Min(Cross(p10 - p00, p11 - p10), Cross(p11 - p01, p11 - p10))) / identity;
+                if (d < min)
+                {
+                    min = d;
+                    WorstCell = centre;
+                }
+
+                if (d <= 0)
+                {
+                    folded++;
+                }
+            }
+        }
+
+        MinDeterminant = float.IsPositiveInfinity(min) ? 1 : min;
+        return folded;
+    }
+
+    /// <summary>Even-odd test of <paramref name="p"/> against a closed polygon.</summary>
+    public static bool Contains(ReadOnlySpan<Vector2> polygon, Vector2 p)
+    {
+        bool inside = false;
+        for (int i = 0, j = polygon.Length - 1; i < polygon.Length; j = i++)
+        {
+            Vector2 a = polygon[i];
+            Vector2 b = polygon[j];
+            if ((a.Y > p.Y) != (b.Y > p.Y) && p.X < a.X + ((p.Y - a.Y) * (b.X - a.X) / (b.Y - a.Y)))
+            {
+                inside = !inside;
+            }
+        }
+
+        return inside;
+    }
+
+    /// <summary>The driven face outline and inner lips as polygons in normalized coordinates, from crop-space points.</summary>
+    public static void WriteFacePolygons(ReadOnlySpan<Vector2> points, Span<Vector2> outline, Span<Vector2> innerLips)
+    {
+        ReadOnlySpan<int> oval = FaceTopology.FaceOval;
+        for (int i = 0; i < oval.Length; i++)
+        {
+            outline[i] = (2 * points[oval[i]]) - Vector2.One;
+        }
+
+        ReadOnlySpan<int> lips = FaceTopology.LipsInner;
+        for (int i = 0; i < lips.Length; i++)
+        {
+            innerLips[i] = (2 * points[lips[i]]) - Vector2.One;
+        }
+    }
+
+    // Lattice indices [first, last] whose cells cover normalized [lo, hi] along one axis.
+    private (int First, int Last) Cells(float lo, float hi, int start, int length, int size)
+    {
+        float scale = (_gridSize - 1) / (float)(length - 1);
+        float a = ((((lo + 1) * 0.5f * (size - 1)) - start) * scale) - 1;
+        float b = ((((hi + 1) * 0.5f * (size - 1)) - start) * scale) + 1;
+        int first = Math.Clamp((int)MathF.Floor(a), 0, _gridSize - 1);
+        int last = Math.Clamp((int)MathF.Ceiling(b), 0, _gridSize - 1);
+        return (first, Math.Max(first, last));
+    }
+
+    private Vector2 Node(WarpRegion r, int size, int gx, int gy) => new(
+        -1f + (2f * (r.Left + ((r.Width - 1) * (float)gx / (_gridSize - 1))) / (size - 1)),
+        -1f + (2f * (r.Top + ((r.Height - 1) * (float)gy / (_gridSize - 1))) / (size - 1)));
+
+    private static float Cross(Vector2 a, Vector2 b) => (a.X * b.Y) - (a.Y * b.X);
+}
