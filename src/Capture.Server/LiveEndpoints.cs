@@ -28,21 +28,7 @@ public static class LiveEndpoints
         RouteGroupBuilder api = app.MapGroup("/api/live").AddEndpointFilter(async (context, next) =>
         {
             ServerOptions options = context.HttpContext.RequestServices.GetRequiredService<ServerOptions>();
-            string header = context.HttpContext.Request.Headers.Authorization.ToString();
-            const string Bearer = "Bearer ";
-            if (!header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
-            {
-                context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
-                return Problem(StatusCodes.Status401Unauthorized, "API key required", "send the server's API key as 'Authorization: Bearer <key>'");
-            }
-
-            if (!Secrets.Matches(header.AsSpan(Bearer.Length).Trim(), options.ApiKey!))
-            {
-                context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
-                return Problem(StatusCodes.Status401Unauthorized, "API key not valid", "the Bearer key does not match this server's API key");
-            }
-
-            return await next(context).ConfigureAwait(false);
+            return ApiKey.Check(context.HttpContext, options.ApiKey!) ?? await next(context).ConfigureAwait(false);
         });
         api.MapPost("", CreateAsync).DisableAntiforgery();
         api.MapGet("/{id}", (string id, LiveSessionManager sessions) =>

@@ -36,7 +36,7 @@ public static class JobEndpoints
             : JobProblems.Problem(StatusCodes.Status404NotFound, "page not installed", "index.html is missing from the server's pages folder"));
 
         Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> keyFilter = async (context, next) =>
-            JobsApiKey.Check(context.HttpContext, apiKey())
+            Security.ApiKey.Check(context.HttpContext, apiKey())
             ?? (context.HttpContext.RequestServices.GetRequiredService<DataFolder>().Unavailable is string reason
                 ? JobProblems.Problem(StatusCodes.Status503ServiceUnavailable, "jobs unavailable", reason)
                 : await next(context).ConfigureAwait(false));
