@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using Capture.Protocol.MessagePack;
 
 namespace Capture.Server.Live;
 
@@ -12,18 +13,19 @@ namespace Capture.Server.Live;
 public sealed class SharedPacket : IBufferWriter<byte>
 {
     private readonly SharedPacketPool _pool;
-    private byte[] _buffer;
-    private int _written;
+
+    // The bytes: the protocol's own reused writer; this class adds only the sharing (references, pool).
+    private readonly PooledBufferWriter _bytes;
     private int _references;
 
     internal SharedPacket(SharedPacketPool pool, int capacity)
     {
         _pool = pool;
-        _buffer = new byte[capacity];
+        _bytes = new PooledBufferWriter(capacity);
     }
 
     /// <summary>The message bytes; valid while the caller holds a reference.</summary>
-    public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, _written);
+    public ReadOnlyMemory<byte> Memory => _bytes.WrittenMemory;
 
     /// <summary>Performer capture time of the frame this packet carries (µs, Unix epoch), for latency; 0 for audio.</summary>
     public long CaptureTimestampUs { get; set; }
@@ -33,7 +35,7 @@ public sealed class SharedPacket : IBufferWriter<byte>
 
     internal void Reset()
     {
-        _written = 0;
+        _bytes.Reset();
         _references = 1;
         CaptureTimestampUs = 0;
         ReadyTicks = 0;
@@ -56,34 +58,17 @@ public sealed class SharedPacket : IBufferWriter<byte>
         }
     }
 
-    public void Advance(int count) => _written += count;
+    public void Advance(int count) => _bytes.Advance(count);
 
-    public Memory<byte> GetMemory(int sizeHint = 0)
-    {
-        Ensure(sizeHint);
-        return _buffer.AsMemory(_written);
-    }
+    public Memory<byte> GetMemory(int sizeHint = 0) => _bytes.GetMemory(sizeHint);
 
-    public Span<byte> GetSpan(int sizeHint = 0)
-    {
-        Ensure(sizeHint);
-        return _buffer.AsSpan(_written);
-    }
+    public Span<byte> GetSpan(int sizeHint = 0) => _bytes.GetSpan(sizeHint);
 
     /// <summary>Copies a whole message in (audio forwarded as it came).</summary>
     public void Write(ReadOnlySpan<byte> bytes)
     {
         bytes.CopyTo(GetSpan(bytes.Length));
         Advance(bytes.Length);
-    }
-
-    private void Ensure(int sizeHint)
-    {
-        int need = _written + Math.Max(sizeHint, 1);
-        if (need > _buffer.Length)
-        {
-            Array.Resize(ref _buffer, Math.Max(need, _buffer.Length * 2));
-        }
     }
 }
 
