@@ -244,7 +244,10 @@ public sealed partial class ModelStore
                 cancellationToken).ConfigureAwait(false);
             VerifyHash($"converted {entry.Name}.onnx", output, expected, " (converter output differs from the manifest)");
             Directory.CreateDirectory(BuildDirectory);
-            string temp = built + $".tmp{Environment.ProcessId}";
+            // One temporary file per writer, not per process: two stores in one process (render sets up the
+            // character's tracker and the performer's at once) may build the same model at the same moment; each
+            // writes its own file and the atomic moves leave the identical, verified bytes.
+            string temp = built + $".tmp{Environment.ProcessId}-{Guid.NewGuid():N}";
             await File.WriteAllBytesAsync(temp, output, cancellationToken).ConfigureAwait(false);
             File.Move(temp, built, overwrite: true);
             _verified.Add(built);
