@@ -143,16 +143,11 @@ public sealed class LayerPainter
 
         // The performer's mouth: lips parted in their own frame, mapped lip-to-lip (fraction along
         // the mouth from corner to corner, fraction between the inner lips) and colour-matched.
-        Vector3 gain = Vector3.One, offset = Vector3.Zero;
+        MouthColourMatch match = default;
         if (source is not null)
         {
             (Vector3 mean, Vector3 spread) = SourceLipStats(source);
-            // One contrast gain for all channels (per-channel gains turned white teeth green on
-            // the Mona Lisa): the mean spread's ratio; the means shift per channel.
-            float theirs = (spread.X + spread.Y + spread.Z) / 3;
-            float mine = (_lipSpread.X + _lipSpread.Y + _lipSpread.Z) / 3;
-            gain = new Vector3(Math.Clamp(mine / MathF.Max(theirs, 1e-3f), 0.5f, 1.5f));
-            offset = _lipMean - (mean * gain);
+            match = new MouthColourMatch(mean, spread, _lipMean, _lipSpread);
         }
 
         _painted[_paintedCount++] = rect;
@@ -183,7 +178,7 @@ public sealed class LayerPainter
                 // Sequential paint: mouth over warp, teeth over mouth.
                 Vector4 colour = source is null
                     ? (cavity * (inside * (1 - teeth))) + (teethColor * (teeth * inside))
-                    : SampleSource(source.PerformerFrame!, q, top, bottom, gain, offset, mouthColor.W) * inside;
+                    : SampleSource(source.PerformerFrame!, q, top, bottom, match, mouthColor.W) * inside;
                 Write(x, y, inside, colour, keep, add);
             }
         }
@@ -364,7 +359,7 @@ public sealed class LayerPainter
 
     // The performer's pixel for driven mouth pixel q: the same fraction along the mouth (corner to
     // corner) and between the inner lips, bilinear in their frame, colour-matched, alpha as given.
-    private Vector4 SampleSource(VideoFrame frame, Vector2 q, float top, float bottom, Vector3 gain, Vector3 offset, float alpha)
+    private Vector4 SampleSource(VideoFrame frame, Vector2 q, float top, float bottom, in MouthColourMatch match, float alpha)
     {
         float left = _upper[0].X, right = _upper[10].X;
         float u = Math.Clamp((q.X - left) / MathF.Max(right - left, 1e-3f), 0, 1);
@@ -389,8 +384,7 @@ public sealed class LayerPainter
             c[ch] = (a + ((b - a) * ty)) / 255f;
         }
 
-        c = Vector3.Clamp((c * gain) + offset, Vector3.Zero, Vector3.One);
-        return new Vector4(c, alpha);
+        return new Vector4(match.Apply(c), alpha);
     }
 
     private static (Vector2 Min, Vector2 Max) Bounds(ReadOnlySpan<Vector2> poly)
