@@ -182,9 +182,17 @@ public static class CrossReenactment
             neutral.Add(readings[readings.Keys.Min()]);
         }
 
+        // The performer's neutral: blendshapes averaged over the calibration window (as the profile's),
+        // but the head rotation of its first frame, because the profile's neutral face is the window's
+        // frames aligned to their first (PerformerCalibrator), so the retargeter turns the character by
+        // the performer's rotation relative to that frame. (The window's mean rotation, used before,
+        // differs from it by a constant turn wherever the head moves in the first second, and that
+        // turn was counted in every frame's APD.)
+        Reading calibration = Mean(neutral);
+        calibration = calibration with { Rotation = neutral[0].Rotation };
         return new Performance
         {
-            Clip = Path.GetFileName(clip), Profile = profile, Frames = frames, Readings = readings, Neutral = Mean(neutral),
+            Clip = Path.GetFileName(clip), Profile = profile, Frames = frames, Readings = readings, Neutral = calibration,
             PictureCrops = crops, WidestMouth = widestAt, BiggestTurn = turnAt, Crop = crop,
         };
     }
