@@ -37,8 +37,14 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// <summary>How much of the head's rigid motion the upper ring anchors (hair, ears) follow.</summary>
     public const float HeadFollow = 0.5f;
 
-    /// <summary>Control points per frame: the mesh subset plus the fixed anchors.</summary>
+    /// <summary>Control points per frame of the spline: the mesh subset plus the anchors and irises.</summary>
     public static int ControlCount => FaceTopology.WarpControls.Length + RingAnchors + BorderAnchors + IrisControls;
+
+    /// <summary>Control points per frame of the mesh warp: all face points plus the anchors and irises.</summary>
+    public static int MeshControlCount => TrackingFrame.FaceLandmarkCount + RingAnchors + BorderAnchors + IrisControls;
+
+    /// <summary>The control points of a warp of <paramref name="kind"/>, in order: face points, ring anchors, border anchors, irises.</summary>
+    public static int ControlCountOf(WarpKind kind) => kind == WarpKind.Mesh ? MeshControlCount : ControlCount;
 
     /// <summary>The two iris centres, last among the control points: they carry gaze.</summary>
     public const int IrisControls = 2;
@@ -52,6 +58,10 @@ public sealed class WarpGenerator : ICharacterGenerator
     private readonly int _intraOpThreads;
     private readonly int _gridSize;
     private readonly WarpOutput _outputKind;
+    private readonly WarpKind _kind;
+
+    // Face points among the control points: the spline's subset or, for the mesh, all of them.
+    private readonly int[] _controls;
 
     // 1 for floats; 255 for bytes, so the graph computes byte levels directly (+0.5 in add: the Cast truncates).
     private readonly float _scale;
@@ -62,6 +72,8 @@ public sealed class WarpGenerator : ICharacterGenerator
     private readonly float[] _centerNorms;
     private readonly float[] _weights;
     private readonly float[] _affine = new float[6];
+    private readonly float[] _map;
+    private readonly MeshWarp? _mesh;
     private readonly float[]? _output;
     private readonly byte[]? _canvas;
     private InferenceSession? _session;
@@ -97,18 +109,22 @@ public sealed class WarpGenerator : ICharacterGenerator
 
     /// <param name="size">Output side: 256, 512 or 1024 (any size ≥ 16 works).</param>
     /// <param name="intraOpThreads">ONNX Runtime threads; 0 = one a core.</param>
-    /// <param name="gridSize">Spline lattice side G.</param>
+    /// <param name="gridSize">Lattice side G; 0: <see cref="DefaultGridSize"/> (a finer mesh lattice folds more, not less: docs/generator.md).</param>
     /// <param name="withAlpha">Warp the alpha channel too (pictures with transparency); false warps RGB only and reports alpha 1.</param>
     /// <param name="output">Bytes (render: packed 8-bit pixels, see the remarks) or Floats (scoring: <see cref="Output"/>).</param>
-    public WarpGenerator(int size, int intraOpThreads = 0, int gridSize = DefaultGridSize, bool withAlpha = true, WarpOutput output = WarpOutput.Bytes)
+    /// <param name="warp">The backward map: the limited thin-plate spline (default) or the piecewise-affine mesh (<see cref="MeshWarp"/>).</param>
+    public WarpGenerator(int size, int intraOpThreads = 0, int gridSize = 0, bool withAlpha = true, WarpOutput output = WarpOutput.Bytes, WarpKind warp = WarpKind.Spline)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 16);
         _size = size;
         _channels = withAlpha ? 4 : 3;
         _intraOpThreads = intraOpThreads;
-        _gridSize = gridSize;
+        _gridSize = gridSize > 0 ? gridSize : DefaultGridSize;
+        gridSize = _gridSize;
         _outputKind = output;
-        int k = ControlCount;
+        _kind = warp;
+        _controls = warp == WarpKind.Mesh ? [.. Enumerable.Range(0, TrackingFrame.FaceLandmarkCount)] : FaceTopology.WarpControls.ToArray();
+        int k = ControlCountOf(warp);
         int plane = size * size;
         _image = new float[plane * 4];
         _mask = new float[plane];
@@ -131,8 +147,10 @@ public sealed class WarpGenerator : ICharacterGenerator
             _canvas = new byte[plane * _channels];
         }
 
-        _spline = new ThinPlateSpline(k) { Regularization = Smoothing[0] };
-        _limiter = new FoldLimiter(k);
+        _spline = new ThinPlateSpline(warp == WarpKind.Mesh ? 3 : k) { Regularization = Smoothing[0] };
+        _limiter = new FoldLimiter(warp == WarpKind.Mesh ? 3 : k);
+        _map = warp == WarpKind.Mesh ? new float[2 * gridSize * gridSize] : [];
+        _mesh = warp == WarpKind.Mesh ? new MeshWarp(k, gridSize) : null;
         _folds = new FoldOverCheck(gridSize);
         _painter = new LayerPainter(size);
         _sourcePoints = new Vector2[k];
@@ -141,6 +159,12 @@ public sealed class WarpGenerator : ICharacterGenerator
     }
 
     public int Size => _size;
+
+    /// <summary>How the backward map is made (see the constructor).</summary>
+    public WarpKind Warp => _kind;
+
+    /// <summary>Lattice side G of the backward map (a <see cref="FoldOverCheck"/> of this side measures it).</summary>
+    public int GridSize => _gridSize;
 
     /// <summary>True when the alpha channel is warped (see the constructor).</summary>
     public bool WithAlpha => _channels == 4;
@@ -177,6 +201,12 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// interpolation first, then smoother fits (kernel units; measured in docs/generator.md).
     /// </summary>
     public static ReadOnlySpan<double> Smoothing => [1e-6, 1e-3, 1e-2, 1e-1];
+
+    /// <summary>
+    /// Mesh warp: displacement smoothing passes (<see cref="MeshWarp.Smooth"/>, in all) tried in turn
+    /// while its lattice still folds inside the face, before the motion is damped.
+    /// </summary>
+    public static ReadOnlySpan<int> MeshSmoothing => [2, 8, 32];
 
     /// <summary>Smallest triangle area ratio (driven/rest) at which the fold test is skipped.</summary>
     public const float CheckBelow = 0.5f;
@@ -260,14 +290,23 @@ public sealed class WarpGenerator : ICharacterGenerator
             }
         }
 
-        WriteControlPoints(rig.Neutral, rig.Neutral, _sourcePoints);
+        WriteControlPoints(_controls, rig.Neutral, rig.Neutral, _sourcePoints);
         _sourcePoints[^2] = (2 * rig.IrisCenters[0]) - Vector2.One;
         _sourcePoints[^1] = (2 * rig.IrisCenters[1]) - Vector2.One;
         _irisRestRight = IrisRest(rig, right: true);
         _irisRestLeft = IrisRest(rig, right: false);
-        Span<bool> pinned = stackalloc bool[ControlCount];
-        pinned.Slice(FaceTopology.WarpControls.Length, RingAnchors + BorderAnchors).Fill(true);
-        _limiter.SetRest(_sourcePoints, pinned);
+        Span<bool> pinned = stackalloc bool[_sourcePoints.Length];
+        pinned.Slice(_controls.Length, RingAnchors + BorderAnchors).Fill(true);
+        if (_mesh is null)
+        {
+            _limiter.SetRest(_sourcePoints, pinned);
+        }
+        else
+        {
+            _mesh.SetRest(_sourcePoints, pinned);
+            _mesh.SetLattice(_region, _size);
+        }
+
         _solved = false;
         _rig = rig;
     }
@@ -278,10 +317,10 @@ public sealed class WarpGenerator : ICharacterGenerator
     private void CreateSession(WarpRegion region)
     {
         DisposeSession();
-        int k = ControlCount;
+        int k = _sourcePoints.Length;
         int plane = _size * _size;
         int area = region.Width * region.Height;
-        byte[] model = WarpGraph.Build(_size, k, _gridSize, _channels, region, _outputKind);
+        byte[] model = WarpGraph.Build(_size, k, _gridSize, _channels, region, _outputKind, _kind);
         using (SessionOptions options = InferenceEnvironment.CreateSessionOptions(_intraOpThreads))
         {
             _session = new InferenceSession(model, options);
@@ -297,12 +336,20 @@ public sealed class WarpGenerator : ICharacterGenerator
             Tensor(_image, _channels * plane, [1, _channels, _size, _size]),
             OrtValue.CreateTensorValueFromMemory(_regionKeep, [1, 1, region.Height, region.Width]),
             OrtValue.CreateTensorValueFromMemory(_regionAdd, [1, _channels, region.Height, region.Width]),
-            OrtValue.CreateTensorValueFromMemory(_centers, [k, 2]),
-            OrtValue.CreateTensorValueFromMemory(_centerNorms, [k, 1]),
-            OrtValue.CreateTensorValueFromMemory(_weights, [2, k]),
-            OrtValue.CreateTensorValueFromMemory(_affine, [2, 3]),
         };
-        var names = new List<string>(WarpGraph.InputNames);
+        if (_kind == WarpKind.Mesh)
+        {
+            inputs.Add(OrtValue.CreateTensorValueFromMemory(_map, [2, _gridSize * _gridSize]));
+        }
+        else
+        {
+            inputs.Add(OrtValue.CreateTensorValueFromMemory(_centers, [k, 2]));
+            inputs.Add(OrtValue.CreateTensorValueFromMemory(_centerNorms, [k, 1]));
+            inputs.Add(OrtValue.CreateTensorValueFromMemory(_weights, [2, k]));
+            inputs.Add(OrtValue.CreateTensorValueFromMemory(_affine, [2, 3]));
+        }
+
+        var names = new List<string>(WarpGraph.InputNamesOf(_kind));
         if (_canvas is null)
         {
             _regionFloats = new float[area * _channels];
@@ -440,14 +487,21 @@ public sealed class WarpGenerator : ICharacterGenerator
         ArgumentNullException.ThrowIfNull(face);
         CharacterRig rig = _rig ?? throw new InvalidOperationException("SetCharacter must be called before Generate");
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        WriteDrivenPoints(rig.Neutral, face.Points, _drivenPoints);
-        MoveRingWithHead(rig.Neutral, face, _drivenPoints.AsSpan(FaceTopology.WarpControls.Length, RingAnchors));
+        WriteDrivenPoints(_controls, rig.Neutral, face.Points, _drivenPoints);
+        MoveRingWithHead(rig.Neutral, face, _drivenPoints.AsSpan(_controls.Length, RingAnchors));
         _drivenPoints[^2] = DrivenIris(face, _irisRestRight, right: true);
         _drivenPoints[^1] = DrivenIris(face, _irisRestLeft, right: false);
         if (!_solved || !_drivenPoints.AsSpan().SequenceEqual(_solvedPoints))
         {
             // A held or lost face repeats its points: the spline and the graph's weights stay as they are.
-            SolveSpline(face);
+            if (_mesh is null)
+            {
+                SolveSpline(face);
+            }
+            else
+            {
+                SolveMesh(face, _mesh);
+            }
         }
 
         long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -530,6 +584,66 @@ public sealed class WarpGenerator : ICharacterGenerator
         }
     }
 
+    // Limits the driven points so no mesh triangle flips and rasterizes the piecewise-affine map
+    // onto the lattice. The lattice only approximates the map between nodes: where the triangles
+    // say a fold is possible, the lattice is tested like the spline's, and a frame that still folds
+    // is damped like the spline's last resort.
+    private void SolveMesh(DrivenFace face, MeshWarp mesh)
+    {
+        _drivenPoints.CopyTo(_solvedPoints, 0);
+        _solved = true;
+        if (!LimitFolds)
+        {
+            mesh.WriteMap(_drivenPoints, _map);
+            return;
+        }
+
+        mesh.Limit(_drivenPoints);
+        mesh.WriteMap(_drivenPoints, _map);
+        FoldLimiter limiter = mesh.Limiter;
+        if (limiter.Corrected == 0 && limiter.MinRatio >= CheckBelow)
+        {
+            return;
+        }
+
+        FoldOverCheck.WriteFacePolygons(face.Points, _hull, _innerLips);
+        int smoothed = 0;
+        for (int round = 1; round <= MeshSmoothing.Length && (limiter.MinRatio <= 0 || _folds.Count(_map, _region, _size, _hull, _innerLips) > 0); round++)
+        {
+            mesh.Smooth(_drivenPoints, MeshSmoothing[round - 1] - smoothed);
+            smoothed = MeshSmoothing[round - 1];
+            mesh.Limit(_drivenPoints);
+            mesh.WriteMap(_drivenPoints, _map);
+            SmoothedFrames += round == 1 ? 1 : 0;
+        }
+
+        for (int step = 1; step <= 3 && (limiter.MinRatio <= 0 || _folds.Count(_map, _region, _size, _hull, _innerLips) > 0); step++)
+        {
+            float keep = step == 3 ? 0 : 0.5f;
+            for (int i = 0; i < _drivenPoints.Length; i++)
+            {
+                _drivenPoints[i] = _sourcePoints[i] + (keep * (_drivenPoints[i] - _sourcePoints[i]));
+            }
+
+            mesh.Limit(_drivenPoints);
+            mesh.WriteMap(_drivenPoints, _map);
+            DampedFrames += step == 1 ? 1 : 0;
+        }
+    }
+
+    /// <summary>
+    /// Counts the folded lattice cells of the last frame's backward map with <paramref name="check"/>
+    /// (the spline evaluated on the lattice, or the mesh's lattice itself): see <see cref="FoldOverCheck"/>.
+    /// </summary>
+    public int CountFolds(FoldOverCheck check, ReadOnlySpan<Vector2> inside, ReadOnlySpan<Vector2> outside)
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        return _mesh is null ? check.Count(_spline, _region, _size, inside, outside) : check.Count(_map, _region, _size, inside, outside);
+    }
+
+    /// <summary>The mesh warp's lattice of the last frame, planar [2, G²] (<see cref="WarpKind.Mesh"/> only; empty otherwise). Owned by the generator.</summary>
+    public ReadOnlySpan<float> MeshMap => _map;
+
     private void CheckFits(VideoFrame destination, int left, int top)
     {
         if (left < 0 || top < 0 || left + _size > destination.Width || top + _size > destination.Height)
@@ -603,9 +717,12 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// taken from <paramref name="points"/>, then the anchors, placed from <paramref name="neutral"/>
     /// and never moved.
     /// </summary>
-    public static void WriteControlPoints(ReadOnlySpan<Vector3> neutral, ReadOnlySpan<Vector3> points, Span<Vector2> destination)
+    public static void WriteControlPoints(ReadOnlySpan<Vector3> neutral, ReadOnlySpan<Vector3> points, Span<Vector2> destination) =>
+        WriteControlPoints(FaceTopology.WarpControls, neutral, points, destination);
+
+    /// <summary>As <see cref="WriteControlPoints(ReadOnlySpan{Vector3}, ReadOnlySpan{Vector3}, Span{Vector2})"/> with the face points <paramref name="controls"/> (the mesh warp: all of them).</summary>
+    public static void WriteControlPoints(ReadOnlySpan<int> controls, ReadOnlySpan<Vector3> neutral, ReadOnlySpan<Vector3> points, Span<Vector2> destination)
     {
-        ReadOnlySpan<int> controls = FaceTopology.WarpControls;
         for (int i = 0; i < controls.Length; i++)
         {
             Vector3 p = points[controls[i]];
@@ -615,9 +732,8 @@ public sealed class WarpGenerator : ICharacterGenerator
         WriteAnchors(neutral, destination[controls.Length..]);
     }
 
-    private static void WriteDrivenPoints(ReadOnlySpan<Vector3> neutral, ReadOnlySpan<Vector2> points, Span<Vector2> destination)
+    private static void WriteDrivenPoints(ReadOnlySpan<int> controls, ReadOnlySpan<Vector3> neutral, ReadOnlySpan<Vector2> points, Span<Vector2> destination)
     {
-        ReadOnlySpan<int> controls = FaceTopology.WarpControls;
         for (int i = 0; i < controls.Length; i++)
         {
             Vector2 p = points[controls[i]];

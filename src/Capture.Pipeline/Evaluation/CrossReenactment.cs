@@ -40,7 +40,7 @@ public sealed record CrossScores(
 public static class CrossReenactment
 {
     /// <summary>Output size, every Nth frame tracked, frames per clip, where to write side-by-side pictures, where rig files (NAME.json) for characters are looked up.</summary>
-    public sealed record Options(int Size = 256, int Every = 4, int? MaxFrames = null, string? PicturesDirectory = null, string? RigDirectory = null, bool PaintedMouth = false);
+    public sealed record Options(int Size = 256, int Every = 4, int? MaxFrames = null, string? PicturesDirectory = null, string? RigDirectory = null, bool PaintedMouth = false, WarpKind Warp = WarpKind.Spline);
 
     public static async Task<IReadOnlyList<CrossScores>> RunAsync(
         IReadOnlyList<string> characters, IReadOnlyList<string> clips, Options options, Action<string>? log = null, CancellationToken ct = default)
@@ -193,14 +193,14 @@ public static class CrossReenactment
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int size = options.Size;
-        using var generator = new WarpGenerator(size, intraOpThreads: 1, withAlpha: rig.Picture.HasAlpha);
+        using var generator = new WarpGenerator(size, intraOpThreads: 1, withAlpha: rig.Picture.HasAlpha, warp: options.Warp);
         generator.SetCharacter(rig);
         var retargeter = new Retargeter(rig, performance.Profile);
         var driven = new DrivenFace();
         var picture = VideoFrame.CreateUnpooled(size, size);
         var performerCrop = VideoFrame.CreateUnpooled(size, size);
         var marks = new TrackingFrame();
-        var folds = new FoldOverCheck();
+        var folds = new FoldOverCheck(generator.GridSize);
         var hull = new Vector2[FaceTopology.FaceOval.Length];
         var mouth = new Vector2[FaceTopology.LipsInner.Length];
         (byte, byte, byte) background = (128, 128, 128);
@@ -230,7 +230,7 @@ public static class CrossReenactment
             generator.Generate(driven);
             driven.PerformerFrame = null;
             FoldOverCheck.WriteFacePolygons(driven.Points, hull, mouth);
-            if (folds.Count(generator.Spline, generator.Region, size, hull, mouth) > 0)
+            if (generator.CountFolds(folds, hull, mouth) > 0)
             {
                 foldFrames++;
             }
