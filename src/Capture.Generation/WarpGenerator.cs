@@ -417,7 +417,7 @@ public sealed class WarpGenerator : ICharacterGenerator
         _boundFrame = null;
     }
 
-    /// <summary>Stopwatch ticks spent so far solving splines, painting layers and in the ORT session.</summary>
+    /// <summary>Stopwatch ticks spent so far solving splines (or limiting and rasterizing the mesh), painting layers and in the ORT session.</summary>
     public long SplineTicks { get; private set; }
 
     /// <inheritdoc cref="SplineTicks"/>
@@ -640,6 +640,12 @@ public sealed class WarpGenerator : ICharacterGenerator
         ArgumentNullException.ThrowIfNull(check);
         return _mesh is null ? check.Count(_spline, _region, _size, inside, outside) : check.Count(_map, _region, _size, inside, outside);
     }
+
+    /// <summary>The control points as the last frame warped them (after limiting), normalized; owned by the generator (tests).</summary>
+    public ReadOnlySpan<Vector2> DrivenControlPoints => _drivenPoints;
+
+    /// <summary>The control points at rest (the character's neutral), normalized, in the order of <see cref="DrivenControlPoints"/>.</summary>
+    public ReadOnlySpan<Vector2> RestControlPoints => _sourcePoints;
 
     /// <summary>The mesh warp's lattice of the last frame, planar [2, G²] (<see cref="WarpKind.Mesh"/> only; empty otherwise). Owned by the generator.</summary>
     public ReadOnlySpan<float> MeshMap => _map;
