@@ -24,6 +24,8 @@ public sealed class MeshWarp
     private readonly float[] _xs;
     private readonly float[] _ys;
     private readonly Vector2[] _shift;
+    private readonly bool[] _marked;
+    private readonly float[] _previous;
     private readonly bool[] _pinned;
     private int[] _neighbourStart = [];
     private int[] _neighbours = [];
@@ -42,6 +44,8 @@ public sealed class MeshWarp
         _xs = new float[gridSize];
         _ys = new float[gridSize];
         _shift = new Vector2[count];
+        _marked = new bool[gridSize * gridSize];
+        _previous = new float[2 * gridSize * gridSize];
         _pinned = new bool[count];
         SetLattice(new WarpRegion(0, 0, 2, 2), 2);
     }
@@ -216,6 +220,76 @@ public sealed class MeshWarp
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Unfolds the lattice where sampling the map folds it: the map is piecewise affine and bends at
+    /// every triangle edge, and where several small triangles (an eye, a lip) bend differently inside
+    /// one lattice cell, the four corners the graph interpolates between can form a quad that turns
+    /// over, though the map itself does not. Each cell whose smallest corner determinant is under
+    /// <paramref name="minDeterminant"/> of the identity's has its corners moved halfway toward the
+    /// mean of their four lattice neighbours, repeated (the region grows while cells still fold) up
+    /// to <paramref name="maxIterations"/> times. The lattice's outer nodes stay. Returns the
+    /// iterations run: 0 when nothing folded.
+    /// </summary>
+    public int RelaxFolds(Span<float> map, float minDeterminant = 0.02f, int maxIterations = 64)
+    {
+        int g = _gridSize;
+        int gg = g * g;
+        if (map.Length != 2 * gg)
+        {
+            throw new ArgumentException($"expected a [2, {g}²] map", nameof(map));
+        }
+
+        float floor = minDeterminant * (_xs[1] - _xs[0]) * (_ys[1] - _ys[0]);
+        for (int it = 0; it < maxIterations; it++)
+        {
+            Array.Clear(_marked);
+            bool any = false;
+            for (int gy = 0; gy < g - 1; gy++)
+            {
+                for (int gx = 0; gx < g - 1; gx++)
+                {
+                    int i = (gy * g) + gx;
+                    Vector2 p00 = new(map[i], map[gg + i]);
+                    Vector2 p10 = new(map[i + 1], map[gg + i + 1]);
+                    Vector2 p01 = new(map[i + g], map[gg + i + g]);
+                    Vector2 p11 = new(map[i + g + 1], map[gg + i + g + 1]);
+                    float d = MathF.Min(
+                        MathF.Min(Cross(p10 - p00, p01 - p00), Cross(p11 - p01, p01 - p00)),
+                        MathF.Min(Cross(p10 - p00, p11 - p10), Cross(p11 - p01, p11 - p10)));
+                    if (d <= floor)
+                    {
+                        _marked[i] = _marked[i + 1] = _marked[i + g] = _marked[i + g + 1] = true;
+                        any = true;
+                    }
+                }
+            }
+
+            if (!any)
+            {
+                return it;
+            }
+
+            map.CopyTo(_previous);
+            for (int gy = 1; gy < g - 1; gy++)
+            {
+                for (int gx = 1; gx < g - 1; gx++)
+                {
+                    int i = (gy * g) + gx;
+                    if (!_marked[i])
+                    {
+                        continue;
+                    }
+
+                    map[i] = (0.5f * _previous[i]) + (0.125f * (_previous[i - 1] + _previous[i + 1] + _previous[i - g] + _previous[i + g]));
+                    int j = gg + i;
+                    map[j] = (0.5f * _previous[j]) + (0.125f * (_previous[j - 1] + _previous[j + 1] + _previous[j - g] + _previous[j + g]));
+                }
+            }
+        }
+
+        return maxIterations;
     }
 
     /// <summary>

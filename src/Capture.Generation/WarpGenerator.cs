@@ -214,6 +214,9 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// <summary>Frames so far whose spline had to be smoothed to stop a fold.</summary>
     public long SmoothedFrames { get; private set; }
 
+    /// <summary>Mesh warp: frames so far whose lattice had turned-over cells relaxed (<see cref="MeshWarp.RelaxFolds"/>).</summary>
+    public long RelaxedFrames { get; private set; }
+
     /// <summary>Frames so far whose motion had to be scaled down (to ½, ¼, then none) to stop a fold the smoothest fit kept.</summary>
     public long DampedFrames { get; private set; }
 
@@ -303,6 +306,9 @@ public sealed class WarpGenerator : ICharacterGenerator
         }
         else
         {
+            // The mesh pins the crop's border alone: the ring anchors follow the head, and a ring
+            // anchor pushed past its neighbours would flip a triangle the limiter could not reach.
+            pinned.Slice(_controls.Length, RingAnchors).Clear();
             _mesh.SetRest(_sourcePoints, pinned);
             _mesh.SetLattice(_region, _size);
         }
@@ -606,6 +612,10 @@ public sealed class WarpGenerator : ICharacterGenerator
             return;
         }
 
+        // Where the lattice samples the bends of small triangles into a turned-over cell: relaxed
+        // there (MeshWarp.RelaxFolds); then, while the test still finds a fold inside the face, the
+        // displacements are smoothed over the mesh, then the motion damped, as for the spline.
+        RelaxedFrames += mesh.RelaxFolds(_map) > 0 ? 1 : 0;
         FoldOverCheck.WriteFacePolygons(face.Points, _hull, _innerLips);
         int smoothed = 0;
         for (int round = 1; round <= MeshSmoothing.Length && (limiter.MinRatio <= 0 || _folds.Count(_map, _region, _size, _hull, _innerLips) > 0); round++)
@@ -614,6 +624,7 @@ public sealed class WarpGenerator : ICharacterGenerator
             smoothed = MeshSmoothing[round - 1];
             mesh.Limit(_drivenPoints);
             mesh.WriteMap(_drivenPoints, _map);
+            mesh.RelaxFolds(_map);
             SmoothedFrames += round == 1 ? 1 : 0;
         }
 
@@ -627,6 +638,7 @@ public sealed class WarpGenerator : ICharacterGenerator
 
             mesh.Limit(_drivenPoints);
             mesh.WriteMap(_drivenPoints, _map);
+            mesh.RelaxFolds(_map);
             DampedFrames += step == 1 ? 1 : 0;
         }
     }

@@ -156,6 +156,39 @@ public class MeshWarpTests
     }
 
     [Fact]
+    public void RelaxFolds_TurnedOverNode_UnfoldsTheLatticeAndLeavesAnUnfoldedOneAlone()
+    {
+        const int G = 12;
+        var mesh = new MeshWarp(3, G);
+        mesh.SetLattice(new WarpRegion(0, 0, 64, 64), 64);
+        var identity = new float[2 * G * G];
+        for (int i = 0; i < G * G; i++)
+        {
+            identity[i] = WarpGraph.GridCoordinate(i % G, G);
+            identity[(G * G) + i] = WarpGraph.GridCoordinate(i / G, G);
+        }
+
+        float[] map = (float[])identity.Clone();
+        Assert.Equal(0, mesh.RelaxFolds(map));
+        Assert.Equal(identity, map);
+
+        // One node reads from beyond its right neighbour: the cells around it turn over.
+        int n = (5 * G) + 5;
+        map[n] += 2.5f * (2f / (G - 1));
+        var check = new FoldOverCheck(G);
+        var region = new WarpRegion(0, 0, 64, 64);
+        Vector2[] everywhere = [new(-1, -1), new(1, -1), new(1, 1), new(-1, 1)];
+        Assert.True(check.Count(map, region, 64, everywhere, []) > 0);
+
+        int iterations = mesh.RelaxFolds(map);
+
+        Assert.InRange(iterations, 1, 63);
+        Assert.Equal(0, check.Count(map, region, 64, everywhere, []));
+        Assert.Equal(identity[0], map[0]);
+        Assert.Equal(identity[(G * G) - 1], map[(G * G) - 1]);
+    }
+
+    [Fact]
     public void Build_MeshKind_MatchesTheCSharpReferenceWarp()
     {
         const int Size = 24;
@@ -257,7 +290,7 @@ public class MeshWarpTests
         Vector2[] driven = generator.DrivenControlPoints.ToArray();
         Vector2[] rest = generator.RestControlPoints.ToArray();
         var pinned = new bool[rest.Length];
-        pinned.AsSpan(TrackingFrame.FaceLandmarkCount, WarpGenerator.RingAnchors + WarpGenerator.BorderAnchors).Fill(true);
+        pinned.AsSpan(TrackingFrame.FaceLandmarkCount + WarpGenerator.RingAnchors, WarpGenerator.BorderAnchors).Fill(true);
         var mesh = new MeshWarp(rest.Length);
         mesh.SetRest(rest, pinned);
         var vertex = new bool[rest.Length];
