@@ -40,8 +40,19 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// <summary>Control points per frame of the spline: the mesh subset plus the anchors and irises.</summary>
     public static int ControlCount => FaceTopology.WarpControls.Length + RingAnchors + BorderAnchors + IrisControls;
 
-    /// <summary>Control points per frame of the mesh warp: all face points plus the anchors and irises.</summary>
-    public static int MeshControlCount => TrackingFrame.FaceLandmarkCount + RingAnchors + BorderAnchors + IrisControls;
+    /// <summary>Control points per frame of the mesh warp: all face points, the anchors, the skirt and the irises.</summary>
+    public static int MeshControlCount => TrackingFrame.FaceLandmarkCount + RingAnchors + BorderAnchors + SkirtPoints + IrisControls;
+
+    /// <summary>
+    /// Mesh warp: points on rings between the face outline and the anchor ring (hair, ears, neck),
+    /// moved by a thin-plate spline through the spline warp's control points (rest → driven), so
+    /// the mesh's motion fades out beyond the face as smoothly as the spline's instead of linearly
+    /// across the wide triangles between the outline and the anchors (measured in docs/generator.md).
+    /// </summary>
+    public const int SkirtPoints = 32;
+
+    // Skirt rings, in face-oval radii (the outline is at 1, the anchor ring at CharacterRig.AnchorRing).
+    private static ReadOnlySpan<float> SkirtRadii => [1.15f, 1.35f];
 
     /// <summary>The control points of a warp of <paramref name="kind"/>, in order: face points, ring anchors, border anchors, irises.</summary>
     public static int ControlCountOf(WarpKind kind) => kind == WarpKind.Mesh ? MeshControlCount : ControlCount;
@@ -74,6 +85,12 @@ public sealed class WarpGenerator : ICharacterGenerator
     private readonly float[] _affine = new float[6];
     private readonly float[] _map;
     private readonly MeshWarp? _mesh;
+
+    // Mesh warp's skirt: a forward spline (rest → driven) through the spline warp's points, and where they sit among the mesh's.
+    private readonly ThinPlateSpline _forward;
+    private readonly Vector2[] _forwardRest;
+    private readonly Vector2[] _forwardDriven;
+    private readonly int[] _forwardIndex;
     private readonly float[]? _output;
     private readonly byte[]? _canvas;
     private InferenceSession? _session;
@@ -151,6 +168,11 @@ public sealed class WarpGenerator : ICharacterGenerator
         _limiter = new FoldLimiter(warp == WarpKind.Mesh ? 3 : k);
         _map = warp == WarpKind.Mesh ? new float[2 * gridSize * gridSize] : [];
         _mesh = warp == WarpKind.Mesh ? new MeshWarp(k, gridSize) : null;
+        int forward = warp == WarpKind.Mesh ? FaceTopology.WarpControls.Length + RingAnchors + BorderAnchors : 3;
+        _forward = new ThinPlateSpline(forward) { Regularization = SkirtSmoothing };
+        _forwardRest = new Vector2[forward];
+        _forwardDriven = new Vector2[forward];
+        _forwardIndex = new int[forward];
         _folds = new FoldOverCheck(gridSize);
         _painter = new LayerPainter(size);
         _sourcePoints = new Vector2[k];
@@ -296,6 +318,17 @@ public sealed class WarpGenerator : ICharacterGenerator
         WriteControlPoints(_controls, rig.Neutral, rig.Neutral, _sourcePoints);
         _sourcePoints[^2] = (2 * rig.IrisCenters[0]) - Vector2.One;
         _sourcePoints[^1] = (2 * rig.IrisCenters[1]) - Vector2.One;
+        if (_mesh is not null)
+        {
+            WriteSkirt(rig.Neutral, _sourcePoints.AsSpan(_controls.Length + RingAnchors + BorderAnchors, SkirtPoints));
+            ReadOnlySpan<int> subset = FaceTopology.WarpControls;
+            for (int i = 0; i < _forwardIndex.Length; i++)
+            {
+                _forwardIndex[i] = i < subset.Length ? subset[i] : _controls.Length + i - subset.Length;
+                _forwardRest[i] = _sourcePoints[_forwardIndex[i]];
+            }
+        }
+
         _irisRestRight = IrisRest(rig, right: true);
         _irisRestLeft = IrisRest(rig, right: false);
         Span<bool> pinned = stackalloc bool[_sourcePoints.Length];
@@ -497,6 +530,10 @@ public sealed class WarpGenerator : ICharacterGenerator
         MoveRingWithHead(rig.Neutral, face, _drivenPoints.AsSpan(_controls.Length, RingAnchors));
         _drivenPoints[^2] = DrivenIris(face, _irisRestRight, right: true);
         _drivenPoints[^1] = DrivenIris(face, _irisRestLeft, right: false);
+        if (_mesh is not null)
+        {
+            DriveSkirt();
+        }
         if (!_solved || !_drivenPoints.AsSpan().SequenceEqual(_solvedPoints))
         {
             // A held or lost face repeats its points: the spline and the graph's weights stay as they are.
@@ -589,6 +626,39 @@ public sealed class WarpGenerator : ICharacterGenerator
             _affine[3 + j] = w[((k + j) * 2) + 1];
         }
     }
+
+    // The skirt's driven places: the forward spline through the spline warp's points, at the skirt's rest places.
+    private void DriveSkirt()
+    {
+        for (int i = 0; i < _forwardIndex.Length; i++)
+        {
+            _forwardDriven[i] = _drivenPoints[_forwardIndex[i]];
+        }
+
+        _forward.Solve(_forwardRest, _forwardDriven);
+        int first = _controls.Length + RingAnchors + BorderAnchors;
+        for (int i = 0; i < SkirtPoints; i++)
+        {
+            _drivenPoints[first + i] = _forward.Evaluate(_sourcePoints[first + i]);
+        }
+    }
+
+    // Skirt rings around the face oval (normalized coordinates).
+    private static void WriteSkirt(ReadOnlySpan<Vector3> neutral, Span<Vector2> destination)
+    {
+        (Vector2 center, Vector2 radius) = FaceMeasures.OvalEllipse(neutral);
+        int perRing = destination.Length / SkirtRadii.Length;
+        for (int i = 0; i < destination.Length; i++)
+        {
+            int ring = i / perRing;
+            float a = 2 * MathF.PI * ((i % perRing) + (0.5f * ring)) / perRing;
+            Vector2 u = center + (SkirtRadii[ring] * new Vector2(radius.X * MathF.Cos(a), radius.Y * MathF.Sin(a)));
+            destination[i] = (2 * u) - Vector2.One;
+        }
+    }
+
+    /// <summary>Regularization of the mesh skirt's forward spline (kernel units): smooth, it need not pass exactly through the face points.</summary>
+    public const double SkirtSmoothing = 1e-3;
 
     // Limits the driven points so no mesh triangle flips and rasterizes the piecewise-affine map
     // onto the lattice. The lattice only approximates the map between nodes: where the triangles

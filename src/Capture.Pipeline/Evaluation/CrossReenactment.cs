@@ -23,8 +23,11 @@ public sealed record CrossScores(
     string Character, string Clip, long Frames, long Compared, double Aed, double Apd, double FaceFound,
     long FoldOverFrames, double MinDeterminant, double Seconds)
 {
-    /// <summary>Frames whose spline the generator solved smoother to stop a fold (<see cref="WarpGenerator.SmoothedFrames"/>).</summary>
+    /// <summary>Frames whose spline the generator solved smoother (or whose mesh displacements it smoothed) to stop a fold (<see cref="WarpGenerator.SmoothedFrames"/>).</summary>
     public long SmoothedFrames { get; init; }
+
+    /// <summary>Mesh warp: frames whose lattice had turned-over cells relaxed (<see cref="WarpGenerator.RelaxedFrames"/>).</summary>
+    public long RelaxedFrames { get; init; }
 
     /// <summary>Frames whose motion the generator scaled down to stop a fold (<see cref="WarpGenerator.DampedFrames"/>).</summary>
     public long DampedFrames { get; init; }
@@ -76,7 +79,7 @@ public static class CrossReenactment
             foreach (CharacterRig rig in rigs)
             {
                 CrossScores s = await DriveAsync(rig, performance, stills, options, ct).ConfigureAwait(false);
-                log?.Invoke($"{s.Character} × {s.Clip}: AED {s.Aed:F4}, APD {s.Apd:F2}°, face found {s.FaceFound:P0}, fold-over frames {s.FoldOverFrames} (smoothed {s.SmoothedFrames}, damped {s.DampedFrames})");
+                log?.Invoke($"{s.Character} × {s.Clip}: AED {s.Aed:F4}, APD {s.Apd:F2}°, face found {s.FaceFound:P0}, fold-over frames {s.FoldOverFrames} ({(s.RelaxedFrames > 0 ? $"lattice relaxed {s.RelaxedFrames}, " : string.Empty)}smoothed {s.SmoothedFrames}, damped {s.DampedFrames})");
                 results.Add(s);
             }
         }
@@ -287,6 +290,7 @@ public static class CrossReenactment
             tracked > 0 ? found / (double)tracked : double.NaN, foldFrames, minDet, clock.Elapsed.TotalSeconds)
         {
             SmoothedFrames = generator.SmoothedFrames,
+            RelaxedFrames = generator.RelaxedFrames,
             DampedFrames = generator.DampedFrames,
         };
     }
