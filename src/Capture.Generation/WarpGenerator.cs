@@ -11,7 +11,8 @@ namespace Capture.Generation;
 
 /// <summary>
 /// The embedded generator: solves the thin-plate spline from the driven control points back to the
-/// character's neutral ones in C#, paints the mouth/teeth/eyelid layers, and runs the
+/// character's neutral ones in C# (or, with <see cref="WarpKind.Mesh"/>, rasterizes the piecewise-affine
+/// map of the triangulated face onto the lattice, <see cref="MeshWarp"/>), paints the mouth/teeth/eyelid layers, and runs the
 /// <see cref="WarpGraph"/> session (created once, CUDA or CPU as <see cref="InferenceEnvironment"/>
 /// decides) on tensors allocated once. Not thread-safe: one frame at a time.
 /// </summary>
@@ -242,7 +243,7 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// <summary>Frames so far whose motion had to be scaled down (to ½, ¼, then none) to stop a fold the smoothest fit kept.</summary>
     public long DampedFrames { get; private set; }
 
-    /// <summary>The spline fitted for the last frame (tests compare the graph with it).</summary>
+    /// <summary>The spline fitted for the last frame (tests compare the graph with it); <see cref="WarpKind.Spline"/> only.</summary>
     public ThinPlateSpline Spline => _spline;
 
     public void SetCharacter(CharacterRig rig)
