@@ -4,7 +4,7 @@ namespace Capture.Generation;
 
 /// <summary>
 /// Keeps a warp's control points from crossing each other. At rest the control points are
-/// triangulated (Delaunay: every triangle's circumcircle holds no other point); per frame, each
+/// triangulated (<see cref="Delaunay"/>: every triangle's circumcircle holds no other point); per frame, each
 /// triangle whose driven signed area falls below <see cref="MinAreaRatio"/> of its rest area (a lid
 /// pushed through the other lid, a lip corner through the cheek, the far side of a turned face
 /// sliding over the nose) has its free corners' displacements pulled toward the triangle's mean
@@ -16,9 +16,13 @@ namespace Capture.Generation;
 public sealed class FoldLimiter
 {
     private readonly int _count;
-    private readonly List<(int A, int B, int C, float Area)> _triangles = [];
+    private readonly List<(int A, int B, int C)> _scratch = [];
+    private (int A, int B, int C, float Area)[] _triangles = [];
     private readonly bool[] _pinned;
     private readonly Vector2[] _rest;
+
+    // Normalized units: 1e-9 is about 1e-4 px² in a 512² crop.
+    private const float MinRestArea = 1e-9f;
 
     public FoldLimiter(int count)
     {
@@ -35,7 +39,7 @@ public sealed class FoldLimiter
     public int Passes { get; set; } = 4;
 
     /// <summary>Triangles of the rest triangulation (tests).</summary>
-    public int TriangleCount => _triangles.Count;
+    public int TriangleCount => _triangles.Length;
 
     /// <summary>Smallest driven/rest area ratio of any triangle after the last <see cref="Limit"/>.</summary>
     public float MinRatio { get; private set; } = 1;
@@ -56,30 +60,30 @@ public sealed class FoldLimiter
 
         rest.CopyTo(_rest);
         pinned.CopyTo(_pinned);
-        _triangles.Clear();
-        int n = _count;
-        for (int i = 0; i < n; i++)
+        _scratch.Clear();
+        Delaunay.Triangulate(rest, _scratch);
+        // Slivers (a closed mouth's inner lips nearly on each other) are left out below a rest area
+        // no float ratio can follow; they cover no lattice node a frame could see.
+        int kept = 0;
+        foreach ((int a, int b, int c) in _scratch)
         {
-            for (int j = i + 1; j < n; j++)
+            kept += SignedArea(rest[a], rest[b], rest[c]) > MinRestArea ? 1 : 0;
+        }
+
+        _triangles = new (int, int, int, float)[kept];
+        kept = 0;
+        foreach ((int a, int b, int c) in _scratch)
+        {
+            float area = SignedArea(rest[a], rest[b], rest[c]);
+            if (area > MinRestArea)
             {
-                for (int k = j + 1; k < n; k++)
-                {
-                    float area = SignedArea(rest[i], rest[j], rest[k]);
-                    if (MathF.Abs(area) < 1e-7f)
-                    {
-                        continue;
-                    }
-
-                    if (!EmptyCircle(rest, i, j, k))
-                    {
-                        continue;
-                    }
-
-                    _triangles.Add(area > 0 ? (i, j, k, area) : (i, k, j, -area));
-                }
+                _triangles[kept++] = (a, b, c, area);
             }
         }
     }
+
+    /// <summary>The rest triangulation: corner indices (counter-clockwise in x→y) and rest area. Valid until the next <see cref="SetRest"/>.</summary>
+    public ReadOnlySpan<(int A, int B, int C, float Area)> Triangles => _triangles;
 
     /// <summary>Moves <paramref name="driven"/> (same order as the rest points) until no triangle folds.</summary>
     public void Limit(Span<Vector2> driven)
@@ -153,26 +157,6 @@ public sealed class FoldLimiter
 
     private Vector2 At(int i, Vector2 d, Vector2 mean, float t) =>
         _pinned[i] ? _rest[i] + d : _rest[i] + mean + (t * (d - mean));
-
-    private bool EmptyCircle(ReadOnlySpan<Vector2> p, int i, int j, int k)
-    {
-        Vector2 a = p[i], b = p[j], c = p[k];
-        float d = 2 * ((a.X * (b.Y - c.Y)) + (b.X * (c.Y - a.Y)) + (c.X * (a.Y - b.Y)));
-        float a2 = a.LengthSquared(), b2 = b.LengthSquared(), c2 = c.LengthSquared();
-        var centre = new Vector2(
-            ((a2 * (b.Y - c.Y)) + (b2 * (c.Y - a.Y)) + (c2 * (a.Y - b.Y))) / d,
-            ((a2 * (c.X - b.X)) + (b2 * (a.X - c.X)) + (c2 * (b.X - a.X))) / d);
-        float r2 = Vector2.DistanceSquared(centre, a) * (1 - 1e-5f);
-        for (int m = 0; m < _count; m++)
-        {
-            if (m != i && m != j && m != k && Vector2.DistanceSquared(centre, p[m]) < r2)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 
     /// <summary>The signed area of triangle (a, b, c), positive when a→b→c turns like x→y.</summary>
     public static float SignedArea(Vector2 a, Vector2 b, Vector2 c) =>

@@ -5,24 +5,25 @@ using Capture.Core.Tracking;
 namespace Capture.Generation;
 
 /// <summary>
-/// Finds where a backward map folds over: the map the warp graph samples is the spline evaluated on
-/// a G×G lattice over the rendered region and interpolated bilinearly between lattice nodes, so in
+/// Finds where a backward map folds over: the map the warp graph samples is a G×G lattice of source
+/// positions over the rendered region (the spline evaluated there, or the mesh warp's lattice)
+/// interpolated bilinearly between lattice nodes, so in
 /// each lattice cell its Jacobian determinant is affine in each coordinate and its sign is decided
 /// by the four corners (the cross product of the cell's two edges at each corner). A cell with a
 /// non-positive corner determinant mirrors or tears the picture. Only cells whose centre lies inside
 /// a polygon (the driven face outline) and outside another (the driven inner lips, which the painted
-/// mouth interior covers) count. Owns its lattice buffer; allocation-free per call.
+/// mouth interior covers) count. Owns its lattice buffer (spline maps); allocation-free per call.
 /// </summary>
 public sealed class FoldOverCheck
 {
     private readonly int _gridSize;
-    private readonly Vector2[] _lattice;
+    private readonly float[] _map;
 
     public FoldOverCheck(int gridSize = WarpGenerator.DefaultGridSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(gridSize, 2);
         _gridSize = gridSize;
-        _lattice = new Vector2[gridSize * gridSize];
+        _map = new float[2 * gridSize * gridSize];
     }
 
     /// <summary>The most negative (or smallest) corner determinant of the last <see cref="Count"/>, relative to the identity map's.</summary>
@@ -34,6 +35,7 @@ public sealed class FoldOverCheck
     /// <summary>
     /// Counts the folded lattice cells of <paramref name="spline"/> (a backward map in normalized
     /// align-corners coordinates) over <paramref name="region"/> of a <paramref name="size"/>² frame.
+    /// Only the lattice nodes around <paramref name="inside"/> are evaluated.
     /// </summary>
     /// <param name="inside">Polygon (normalized coordinates) a cell's centre must lie in to count.</param>
     /// <param name="outside">Polygon a cell's centre must not lie in (may be empty).</param>
@@ -41,8 +43,42 @@ public sealed class FoldOverCheck
     {
         ArgumentNullException.ThrowIfNull(spline);
         int g = _gridSize;
+        int gg = g * g;
+        (int x0, int x1, int y0, int y1) = Window(region, size, inside);
+        for (int gy = y0; gy <= y1; gy++)
+        {
+            for (int gx = x0; gx <= x1; gx++)
+            {
+                Vector2 p = spline.Evaluate(Node(region, size, gx, gy));
+                _map[(gy * g) + gx] = p.X;
+                _map[gg + (gy * g) + gx] = p.Y;
+            }
+        }
 
-        // Only the lattice cells around the polygon can count: evaluate their nodes alone.
+        return CountCells(_map, region, size, x0, x1, y0, y1, inside, outside);
+    }
+
+    /// <summary>
+    /// Counts the folded lattice cells of a backward map given as its G×G lattice of source
+    /// positions, planar [2, G²] (all x, then all y; row-major nodes, normalized align-corners
+    /// coordinates: what the mesh warp feeds the graph), over <paramref name="region"/> of a
+    /// <paramref name="size"/>² frame.
+    /// </summary>
+    /// <inheritdoc cref="Count(ThinPlateSpline, WarpRegion, int, ReadOnlySpan{Vector2}, ReadOnlySpan{Vector2})"/>
+    public int Count(ReadOnlySpan<float> map, WarpRegion region, int size, ReadOnlySpan<Vector2> inside, ReadOnlySpan<Vector2> outside)
+    {
+        if (map.Length != 2 * _gridSize * _gridSize)
+        {
+            throw new ArgumentException($"expected a [2, {_gridSize}²] lattice, got {map.Length} values", nameof(map));
+        }
+
+        (int x0, int x1, int y0, int y1) = Window(region, size, inside);
+        return CountCells(map, region, size, x0, x1, y0, y1, inside, outside);
+    }
+
+    // Only the lattice cells around the polygon can count.
+    private (int X0, int X1, int Y0, int Y1) Window(WarpRegion region, int size, ReadOnlySpan<Vector2> inside)
+    {
         Vector2 lo = new(float.PositiveInfinity), hi = new(float.NegativeInfinity);
         foreach (Vector2 p in inside)
         {
@@ -52,14 +88,13 @@ public sealed class FoldOverCheck
 
         (int x0, int x1) = Cells(lo.X, hi.X, region.Left, region.Width, size);
         (int y0, int y1) = Cells(lo.Y, hi.Y, region.Top, region.Height, size);
-        for (int gy = y0; gy <= y1; gy++)
-        {
-            for (int gx = x0; gx <= x1; gx++)
-            {
-                _lattice[(gy * g) + gx] = spline.Evaluate(Node(region, size, gx, gy));
-            }
-        }
+        return (x0, x1, y0, y1);
+    }
 
+    private int CountCells(ReadOnlySpan<float> map, WarpRegion region, int size, int x0, int x1, int y0, int y1, ReadOnlySpan<Vector2> inside, ReadOnlySpan<Vector2> outside)
+    {
+        int g = _gridSize;
+        int gg = g * g;
         Vector2 step = Node(region, size, 1, 1) - Node(region, size, 0, 0);
         float identity = step.X * step.Y;
         float min = float.PositiveInfinity;
@@ -74,10 +109,11 @@ public sealed class FoldOverCheck
                     continue;
                 }
 
-                Vector2 p00 = _lattice[(gy * g) + gx];
-                Vector2 p10 = _lattice[(gy * g) + gx + 1];
-                Vector2 p01 = _lattice[((gy + 1) * g) + gx];
-                Vector2 p11 = _lattice[((gy + 1) * g) + gx + 1];
+                int i = (gy * g) + gx;
+                Vector2 p00 = new(map[i], map[gg + i]);
+                Vector2 p10 = new(map[i + 1], map[gg + i + 1]);
+                Vector2 p01 = new(map[i + g], map[gg + i + g]);
+                Vector2 p11 = new(map[i + g + 1], map[gg + i + g + 1]);
                 float d = MathF.Min(
                     MathF.Min(Cross(p10 - p00, p01 - p00), Cross(p11 - p01, p01 - p00)),
                     MathF.Min(Cross(p10 - p00, p11 - p10), Cross(p11 - p01, p11 - p10))) / identity;

@@ -11,7 +11,8 @@ namespace Capture.Generation;
 
 /// <summary>
 /// The embedded generator: solves the thin-plate spline from the driven control points back to the
-/// character's neutral ones in C#, paints the mouth/teeth/eyelid layers, and runs the
+/// character's neutral ones in C# (or, with <see cref="WarpKind.Mesh"/>, rasterizes the piecewise-affine
+/// map of the triangulated face onto the lattice, <see cref="MeshWarp"/>), paints the mouth/teeth/eyelid layers, and runs the
 /// <see cref="WarpGraph"/> session (created once, CUDA or CPU as <see cref="InferenceEnvironment"/>
 /// decides) on tensors allocated once. Not thread-safe: one frame at a time.
 /// </summary>
@@ -37,8 +38,25 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// <summary>How much of the head's rigid motion the upper ring anchors (hair, ears) follow.</summary>
     public const float HeadFollow = 0.5f;
 
-    /// <summary>Control points per frame: the mesh subset plus the fixed anchors.</summary>
+    /// <summary>Control points per frame of the spline: the mesh subset plus the anchors and irises.</summary>
     public static int ControlCount => FaceTopology.WarpControls.Length + RingAnchors + BorderAnchors + IrisControls;
+
+    /// <summary>Control points per frame of the mesh warp: all face points, the anchors, the skirt and the irises.</summary>
+    public static int MeshControlCount => TrackingFrame.FaceLandmarkCount + RingAnchors + BorderAnchors + SkirtPoints + IrisControls;
+
+    /// <summary>
+    /// Mesh warp: points on rings between the face outline and the anchor ring (hair, ears, neck),
+    /// moved by a thin-plate spline through the spline warp's control points (rest → driven), so
+    /// the mesh's motion fades out beyond the face as smoothly as the spline's instead of linearly
+    /// across the wide triangles between the outline and the anchors (measured in docs/generator.md).
+    /// </summary>
+    public const int SkirtPoints = 32;
+
+    // Skirt rings, in face-oval radii (the outline is at 1, the anchor ring at CharacterRig.AnchorRing).
+    private static ReadOnlySpan<float> SkirtRadii => [1.15f, 1.35f];
+
+    /// <summary>The control points of a warp of <paramref name="kind"/>, in order: face points, ring anchors, border anchors, irises.</summary>
+    public static int ControlCountOf(WarpKind kind) => kind == WarpKind.Mesh ? MeshControlCount : ControlCount;
 
     /// <summary>The two iris centres, last among the control points: they carry gaze.</summary>
     public const int IrisControls = 2;
@@ -52,6 +70,10 @@ public sealed class WarpGenerator : ICharacterGenerator
     private readonly int _intraOpThreads;
     private readonly int _gridSize;
     private readonly WarpOutput _outputKind;
+    private readonly WarpKind _kind;
+
+    // Face points among the control points: the spline's subset or, for the mesh, all of them.
+    private readonly int[] _controls;
 
     // 1 for floats; 255 for bytes, so the graph computes byte levels directly (+0.5 in add: the Cast truncates).
     private readonly float _scale;
@@ -62,6 +84,14 @@ public sealed class WarpGenerator : ICharacterGenerator
     private readonly float[] _centerNorms;
     private readonly float[] _weights;
     private readonly float[] _affine = new float[6];
+    private readonly float[] _map;
+    private readonly MeshWarp? _mesh;
+
+    // Mesh warp's skirt: a forward spline (rest → driven) through the spline warp's points, and where they sit among the mesh's.
+    private readonly ThinPlateSpline _forward;
+    private readonly Vector2[] _forwardRest;
+    private readonly Vector2[] _forwardDriven;
+    private readonly int[] _forwardIndex;
     private readonly float[]? _output;
     private readonly byte[]? _canvas;
     private InferenceSession? _session;
@@ -97,18 +127,22 @@ public sealed class WarpGenerator : ICharacterGenerator
 
     /// <param name="size">Output side: 256, 512 or 1024 (any size ≥ 16 works).</param>
     /// <param name="intraOpThreads">ONNX Runtime threads; 0 = one a core.</param>
-    /// <param name="gridSize">Spline lattice side G.</param>
+    /// <param name="gridSize">Lattice side G; 0: <see cref="DefaultGridSize"/> (a finer mesh lattice folds more, not less: docs/generator.md).</param>
     /// <param name="withAlpha">Warp the alpha channel too (pictures with transparency); false warps RGB only and reports alpha 1.</param>
     /// <param name="output">Bytes (render: packed 8-bit pixels, see the remarks) or Floats (scoring: <see cref="Output"/>).</param>
-    public WarpGenerator(int size, int intraOpThreads = 0, int gridSize = DefaultGridSize, bool withAlpha = true, WarpOutput output = WarpOutput.Bytes)
+    /// <param name="warp">The backward map: the limited thin-plate spline (default) or the piecewise-affine mesh (<see cref="MeshWarp"/>).</param>
+    public WarpGenerator(int size, int intraOpThreads = 0, int gridSize = 0, bool withAlpha = true, WarpOutput output = WarpOutput.Bytes, WarpKind warp = WarpKind.Spline)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 16);
         _size = size;
         _channels = withAlpha ? 4 : 3;
         _intraOpThreads = intraOpThreads;
-        _gridSize = gridSize;
+        _gridSize = gridSize > 0 ? gridSize : DefaultGridSize;
+        gridSize = _gridSize;
         _outputKind = output;
-        int k = ControlCount;
+        _kind = warp;
+        _controls = warp == WarpKind.Mesh ? [.. Enumerable.Range(0, TrackingFrame.FaceLandmarkCount)] : FaceTopology.WarpControls.ToArray();
+        int k = ControlCountOf(warp);
         int plane = size * size;
         _image = new float[plane * 4];
         _mask = new float[plane];
@@ -131,8 +165,15 @@ public sealed class WarpGenerator : ICharacterGenerator
             _canvas = new byte[plane * _channels];
         }
 
-        _spline = new ThinPlateSpline(k) { Regularization = Smoothing[0] };
-        _limiter = new FoldLimiter(k);
+        _spline = new ThinPlateSpline(warp == WarpKind.Mesh ? 3 : k) { Regularization = Smoothing[0] };
+        _limiter = new FoldLimiter(warp == WarpKind.Mesh ? 3 : k);
+        _map = warp == WarpKind.Mesh ? new float[2 * gridSize * gridSize] : [];
+        _mesh = warp == WarpKind.Mesh ? new MeshWarp(k, gridSize) : null;
+        int forward = warp == WarpKind.Mesh ? FaceTopology.WarpControls.Length + RingAnchors + BorderAnchors : 3;
+        _forward = new ThinPlateSpline(forward) { Regularization = SkirtSmoothing };
+        _forwardRest = new Vector2[forward];
+        _forwardDriven = new Vector2[forward];
+        _forwardIndex = new int[forward];
         _folds = new FoldOverCheck(gridSize);
         _painter = new LayerPainter(size);
         _sourcePoints = new Vector2[k];
@@ -141,6 +182,12 @@ public sealed class WarpGenerator : ICharacterGenerator
     }
 
     public int Size => _size;
+
+    /// <summary>How the backward map is made (see the constructor).</summary>
+    public WarpKind Warp => _kind;
+
+    /// <summary>Lattice side G of the backward map (a <see cref="FoldOverCheck"/> of this side measures it).</summary>
+    public int GridSize => _gridSize;
 
     /// <summary>True when the alpha channel is warped (see the constructor).</summary>
     public bool WithAlpha => _channels == 4;
@@ -178,16 +225,25 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// </summary>
     public static ReadOnlySpan<double> Smoothing => [1e-6, 1e-3, 1e-2, 1e-1];
 
+    /// <summary>
+    /// Mesh warp: displacement smoothing passes (<see cref="MeshWarp.Smooth"/>, in all) tried in turn
+    /// while its lattice still folds inside the face, before the motion is damped.
+    /// </summary>
+    public static ReadOnlySpan<int> MeshSmoothing => [2, 8, 32];
+
     /// <summary>Smallest triangle area ratio (driven/rest) at which the fold test is skipped.</summary>
     public const float CheckBelow = 0.5f;
 
     /// <summary>Frames so far whose spline had to be smoothed to stop a fold.</summary>
     public long SmoothedFrames { get; private set; }
 
+    /// <summary>Mesh warp: frames so far whose lattice had turned-over cells relaxed (<see cref="MeshWarp.RelaxFolds"/>).</summary>
+    public long RelaxedFrames { get; private set; }
+
     /// <summary>Frames so far whose motion had to be scaled down (to ½, ¼, then none) to stop a fold the smoothest fit kept.</summary>
     public long DampedFrames { get; private set; }
 
-    /// <summary>The spline fitted for the last frame (tests compare the graph with it).</summary>
+    /// <summary>The spline fitted for the last frame (tests compare the graph with it); <see cref="WarpKind.Spline"/> only.</summary>
     public ThinPlateSpline Spline => _spline;
 
     public void SetCharacter(CharacterRig rig)
@@ -260,14 +316,37 @@ public sealed class WarpGenerator : ICharacterGenerator
             }
         }
 
-        WriteControlPoints(rig.Neutral, rig.Neutral, _sourcePoints);
+        WriteControlPoints(_controls, rig.Neutral, rig.Neutral, _sourcePoints);
         _sourcePoints[^2] = (2 * rig.IrisCenters[0]) - Vector2.One;
         _sourcePoints[^1] = (2 * rig.IrisCenters[1]) - Vector2.One;
+        if (_mesh is not null)
+        {
+            WriteSkirt(rig.Neutral, _sourcePoints.AsSpan(_controls.Length + RingAnchors + BorderAnchors, SkirtPoints));
+            ReadOnlySpan<int> subset = FaceTopology.WarpControls;
+            for (int i = 0; i < _forwardIndex.Length; i++)
+            {
+                _forwardIndex[i] = i < subset.Length ? subset[i] : _controls.Length + i - subset.Length;
+                _forwardRest[i] = _sourcePoints[_forwardIndex[i]];
+            }
+        }
+
         _irisRestRight = IrisRest(rig, right: true);
         _irisRestLeft = IrisRest(rig, right: false);
-        Span<bool> pinned = stackalloc bool[ControlCount];
-        pinned.Slice(FaceTopology.WarpControls.Length, RingAnchors + BorderAnchors).Fill(true);
-        _limiter.SetRest(_sourcePoints, pinned);
+        Span<bool> pinned = stackalloc bool[_sourcePoints.Length];
+        pinned.Slice(_controls.Length, RingAnchors + BorderAnchors).Fill(true);
+        if (_mesh is null)
+        {
+            _limiter.SetRest(_sourcePoints, pinned);
+        }
+        else
+        {
+            // The mesh pins the crop's border alone: the ring anchors follow the head, and a ring
+            // anchor pushed past its neighbours would flip a triangle the limiter could not reach.
+            pinned.Slice(_controls.Length, RingAnchors).Clear();
+            _mesh.SetRest(_sourcePoints, pinned);
+            _mesh.SetLattice(_region, _size);
+        }
+
         _solved = false;
         _rig = rig;
     }
@@ -278,10 +357,10 @@ public sealed class WarpGenerator : ICharacterGenerator
     private void CreateSession(WarpRegion region)
     {
         DisposeSession();
-        int k = ControlCount;
+        int k = _sourcePoints.Length;
         int plane = _size * _size;
         int area = region.Width * region.Height;
-        byte[] model = WarpGraph.Build(_size, k, _gridSize, _channels, region, _outputKind);
+        byte[] model = WarpGraph.Build(_size, k, _gridSize, _channels, region, _outputKind, _kind);
         using (SessionOptions options = InferenceEnvironment.CreateSessionOptions(_intraOpThreads))
         {
             _session = new InferenceSession(model, options);
@@ -297,12 +376,20 @@ public sealed class WarpGenerator : ICharacterGenerator
             Tensor(_image, _channels * plane, [1, _channels, _size, _size]),
             OrtValue.CreateTensorValueFromMemory(_regionKeep, [1, 1, region.Height, region.Width]),
             OrtValue.CreateTensorValueFromMemory(_regionAdd, [1, _channels, region.Height, region.Width]),
-            OrtValue.CreateTensorValueFromMemory(_centers, [k, 2]),
-            OrtValue.CreateTensorValueFromMemory(_centerNorms, [k, 1]),
-            OrtValue.CreateTensorValueFromMemory(_weights, [2, k]),
-            OrtValue.CreateTensorValueFromMemory(_affine, [2, 3]),
         };
-        var names = new List<string>(WarpGraph.InputNames);
+        if (_kind == WarpKind.Mesh)
+        {
+            inputs.Add(OrtValue.CreateTensorValueFromMemory(_map, [2, _gridSize * _gridSize]));
+        }
+        else
+        {
+            inputs.Add(OrtValue.CreateTensorValueFromMemory(_centers, [k, 2]));
+            inputs.Add(OrtValue.CreateTensorValueFromMemory(_centerNorms, [k, 1]));
+            inputs.Add(OrtValue.CreateTensorValueFromMemory(_weights, [2, k]));
+            inputs.Add(OrtValue.CreateTensorValueFromMemory(_affine, [2, 3]));
+        }
+
+        var names = new List<string>(WarpGraph.InputNamesOf(_kind));
         if (_canvas is null)
         {
             _regionFloats = new float[area * _channels];
@@ -370,7 +457,7 @@ public sealed class WarpGenerator : ICharacterGenerator
         _boundFrame = null;
     }
 
-    /// <summary>Stopwatch ticks spent so far solving splines, painting layers and in the ORT session.</summary>
+    /// <summary>Stopwatch ticks spent so far solving splines (or limiting and rasterizing the mesh), painting layers and in the ORT session.</summary>
     public long SplineTicks { get; private set; }
 
     /// <inheritdoc cref="SplineTicks"/>
@@ -440,14 +527,25 @@ public sealed class WarpGenerator : ICharacterGenerator
         ArgumentNullException.ThrowIfNull(face);
         CharacterRig rig = _rig ?? throw new InvalidOperationException("SetCharacter must be called before Generate");
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        WriteDrivenPoints(rig.Neutral, face.Points, _drivenPoints);
-        MoveRingWithHead(rig.Neutral, face, _drivenPoints.AsSpan(FaceTopology.WarpControls.Length, RingAnchors));
+        WriteDrivenPoints(_controls, rig.Neutral, face.Points, _drivenPoints);
+        MoveRingWithHead(rig.Neutral, face, _drivenPoints.AsSpan(_controls.Length, RingAnchors));
         _drivenPoints[^2] = DrivenIris(face, _irisRestRight, right: true);
         _drivenPoints[^1] = DrivenIris(face, _irisRestLeft, right: false);
+        if (_mesh is not null)
+        {
+            DriveSkirt();
+        }
         if (!_solved || !_drivenPoints.AsSpan().SequenceEqual(_solvedPoints))
         {
             // A held or lost face repeats its points: the spline and the graph's weights stay as they are.
-            SolveSpline(face);
+            if (_mesh is null)
+            {
+                SolveSpline(face);
+            }
+            else
+            {
+                SolveMesh(face, _mesh);
+            }
         }
 
         long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -530,6 +628,111 @@ public sealed class WarpGenerator : ICharacterGenerator
         }
     }
 
+    // The skirt's driven places: the forward spline through the spline warp's points, at the skirt's rest places.
+    private void DriveSkirt()
+    {
+        for (int i = 0; i < _forwardIndex.Length; i++)
+        {
+            _forwardDriven[i] = _drivenPoints[_forwardIndex[i]];
+        }
+
+        _forward.Solve(_forwardRest, _forwardDriven);
+        int first = _controls.Length + RingAnchors + BorderAnchors;
+        for (int i = 0; i < SkirtPoints; i++)
+        {
+            _drivenPoints[first + i] = _forward.Evaluate(_sourcePoints[first + i]);
+        }
+    }
+
+    // Skirt rings around the face oval (normalized coordinates).
+    private static void WriteSkirt(ReadOnlySpan<Vector3> neutral, Span<Vector2> destination)
+    {
+        (Vector2 center, Vector2 radius) = FaceMeasures.OvalEllipse(neutral);
+        int perRing = destination.Length / SkirtRadii.Length;
+        for (int i = 0; i < destination.Length; i++)
+        {
+            int ring = i / perRing;
+            float a = 2 * MathF.PI * ((i % perRing) + (0.5f * ring)) / perRing;
+            Vector2 u = center + (SkirtRadii[ring] * new Vector2(radius.X * MathF.Cos(a), radius.Y * MathF.Sin(a)));
+            destination[i] = (2 * u) - Vector2.One;
+        }
+    }
+
+    /// <summary>Regularization of the mesh skirt's forward spline (kernel units): smooth, it need not pass exactly through the face points.</summary>
+    public const double SkirtSmoothing = 1e-3;
+
+    // Limits the driven points so no mesh triangle flips and rasterizes the piecewise-affine map
+    // onto the lattice. The lattice only approximates the map between nodes: where the triangles
+    // say a fold is possible, the lattice is tested like the spline's, and a frame that still folds
+    // is damped like the spline's last resort.
+    private void SolveMesh(DrivenFace face, MeshWarp mesh)
+    {
+        _drivenPoints.CopyTo(_solvedPoints, 0);
+        _solved = true;
+        if (!LimitFolds)
+        {
+            mesh.WriteMap(_drivenPoints, _map);
+            return;
+        }
+
+        mesh.Limit(_drivenPoints);
+        mesh.WriteMap(_drivenPoints, _map);
+        FoldLimiter limiter = mesh.Limiter;
+        if (limiter.Corrected == 0 && limiter.MinRatio >= CheckBelow)
+        {
+            return;
+        }
+
+        // Where the lattice samples the bends of small triangles into a turned-over cell: relaxed
+        // there (MeshWarp.RelaxFolds); then, while the test still finds a fold inside the face, the
+        // displacements are smoothed over the mesh, then the motion damped, as for the spline.
+        RelaxedFrames += mesh.RelaxFolds(_map) > 0 ? 1 : 0;
+        FoldOverCheck.WriteFacePolygons(face.Points, _hull, _innerLips);
+        int smoothed = 0;
+        for (int round = 1; round <= MeshSmoothing.Length && (limiter.MinRatio <= 0 || _folds.Count(_map, _region, _size, _hull, _innerLips) > 0); round++)
+        {
+            mesh.Smooth(_drivenPoints, MeshSmoothing[round - 1] - smoothed);
+            smoothed = MeshSmoothing[round - 1];
+            mesh.Limit(_drivenPoints);
+            mesh.WriteMap(_drivenPoints, _map);
+            mesh.RelaxFolds(_map);
+            SmoothedFrames += round == 1 ? 1 : 0;
+        }
+
+        for (int step = 1; step <= 3 && (limiter.MinRatio <= 0 || _folds.Count(_map, _region, _size, _hull, _innerLips) > 0); step++)
+        {
+            float keep = step == 3 ? 0 : 0.5f;
+            for (int i = 0; i < _drivenPoints.Length; i++)
+            {
+                _drivenPoints[i] = _sourcePoints[i] + (keep * (_drivenPoints[i] - _sourcePoints[i]));
+            }
+
+            mesh.Limit(_drivenPoints);
+            mesh.WriteMap(_drivenPoints, _map);
+            mesh.RelaxFolds(_map);
+            DampedFrames += step == 1 ? 1 : 0;
+        }
+    }
+
+    /// <summary>
+    /// Counts the folded lattice cells of the last frame's backward map with <paramref name="check"/>
+    /// (the spline evaluated on the lattice, or the mesh's lattice itself): see <see cref="FoldOverCheck"/>.
+    /// </summary>
+    public int CountFolds(FoldOverCheck check, ReadOnlySpan<Vector2> inside, ReadOnlySpan<Vector2> outside)
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        return _mesh is null ? check.Count(_spline, _region, _size, inside, outside) : check.Count(_map, _region, _size, inside, outside);
+    }
+
+    /// <summary>The control points as the last frame warped them (after limiting), normalized; owned by the generator (tests).</summary>
+    public ReadOnlySpan<Vector2> DrivenControlPoints => _drivenPoints;
+
+    /// <summary>The control points at rest (the character's neutral), normalized, in the order of <see cref="DrivenControlPoints"/>.</summary>
+    public ReadOnlySpan<Vector2> RestControlPoints => _sourcePoints;
+
+    /// <summary>The mesh warp's lattice of the last frame, planar [2, G²] (<see cref="WarpKind.Mesh"/> only; empty otherwise). Owned by the generator.</summary>
+    public ReadOnlySpan<float> MeshMap => _map;
+
     private void CheckFits(VideoFrame destination, int left, int top)
     {
         if (left < 0 || top < 0 || left + _size > destination.Width || top + _size > destination.Height)
@@ -603,9 +806,12 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// taken from <paramref name="points"/>, then the anchors, placed from <paramref name="neutral"/>
     /// and never moved.
     /// </summary>
-    public static void WriteControlPoints(ReadOnlySpan<Vector3> neutral, ReadOnlySpan<Vector3> points, Span<Vector2> destination)
+    public static void WriteControlPoints(ReadOnlySpan<Vector3> neutral, ReadOnlySpan<Vector3> points, Span<Vector2> destination) =>
+        WriteControlPoints(FaceTopology.WarpControls, neutral, points, destination);
+
+    /// <summary>As <see cref="WriteControlPoints(ReadOnlySpan{Vector3}, ReadOnlySpan{Vector3}, Span{Vector2})"/> with the face points <paramref name="controls"/> (the mesh warp: all of them).</summary>
+    public static void WriteControlPoints(ReadOnlySpan<int> controls, ReadOnlySpan<Vector3> neutral, ReadOnlySpan<Vector3> points, Span<Vector2> destination)
     {
-        ReadOnlySpan<int> controls = FaceTopology.WarpControls;
         for (int i = 0; i < controls.Length; i++)
         {
             Vector3 p = points[controls[i]];
@@ -615,9 +821,8 @@ public sealed class WarpGenerator : ICharacterGenerator
         WriteAnchors(neutral, destination[controls.Length..]);
     }
 
-    private static void WriteDrivenPoints(ReadOnlySpan<Vector3> neutral, ReadOnlySpan<Vector2> points, Span<Vector2> destination)
+    private static void WriteDrivenPoints(ReadOnlySpan<int> controls, ReadOnlySpan<Vector3> neutral, ReadOnlySpan<Vector2> points, Span<Vector2> destination)
     {
-        ReadOnlySpan<int> controls = FaceTopology.WarpControls;
         for (int i = 0; i < controls.Length; i++)
         {
             Vector2 p = points[controls[i]];

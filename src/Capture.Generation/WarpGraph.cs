@@ -46,14 +46,23 @@ public static class WarpGraph
     public const string Affine = "affine";
     public const string Frame = "frame";
 
+    /// <summary>The mesh warp's lattice of source positions, [2, G²] (<see cref="WarpKind.Mesh"/> graphs only).</summary>
+    public const string Map = "map";
+
     /// <summary>uint8 still-picture strip left of the box (<see cref="WarpOutput.Bytes"/> only).</summary>
     public const string LeftStrip = "left_strip";
 
     /// <summary>uint8 still-picture strip right of the box (<see cref="WarpOutput.Bytes"/> only).</summary>
     public const string RightStrip = "right_strip";
 
-    /// <summary>Input names in the order <see cref="WarpGenerator"/> feeds them (then the strips, where the graph has them).</summary>
+    /// <summary>Input names of a spline graph in the order <see cref="WarpGenerator"/> feeds them (then the strips, where the graph has them).</summary>
     public static IReadOnlyList<string> InputNames { get; } = [Image, Keep, Add, Centers, CenterNorms, Weights, Affine];
+
+    /// <summary>Input names of a <see cref="WarpKind.Mesh"/> graph, in order (then the strips, where the graph has them).</summary>
+    public static IReadOnlyList<string> MeshInputNames { get; } = [Image, Keep, Add, Map];
+
+    /// <summary>The input names of a graph of <paramref name="kind"/>.</summary>
+    public static IReadOnlyList<string> InputNamesOf(WarpKind kind) => kind == WarpKind.Mesh ? MeshInputNames : InputNames;
 
     /// <summary>
     /// Builds the model bytes for output size <paramref name="size"/>, K control points, a G×G spline grid and
@@ -74,7 +83,14 @@ public static class WarpGraph
     /// the box (<see cref="LeftStrip"/> [1,H,left,C], <see cref="RightStrip"/> [1,H,S−left−W,C],
     /// uint8; present only when not empty) are concatenated around it.
     /// </param>
-    public static byte[] Build(int size, int controlCount, int gridSize, int channels = 4, WarpRegion? region = null, WarpOutput output = WarpOutput.Floats)
+    /// <param name="kind">
+    /// <see cref="WarpKind.Spline"/>: the lattice is the spline evaluated in the graph from <c>centers</c>,
+    /// <c>center_norms</c>, <c>weights</c> and <c>affine</c>. <see cref="WarpKind.Mesh"/>: the lattice is the
+    /// input <c>map</c> [2, G²] (all x, then all y, row-major nodes, the same normalized coordinates),
+    /// computed outside the graph (<see cref="MeshWarp"/>); <paramref name="controlCount"/> is then unused.
+    /// Everything after the lattice is the same graph.
+    /// </param>
+    public static byte[] Build(int size, int controlCount, int gridSize, int channels = 4, WarpRegion? region = null, WarpOutput output = WarpOutput.Floats, WarpKind kind = WarpKind.Spline)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 2);
         WarpRegion r = region ?? new WarpRegion(0, 0, size, size);
@@ -84,11 +100,9 @@ public static class WarpGraph
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(controlCount, 3);
         ArgumentOutOfRangeException.ThrowIfLessThan(gridSize, 2);
         var g = new OnnxGraphBuilder("capture_warp_generator", 17);
         long s = size;
-        long k = controlCount;
         int gg = gridSize * gridSize;
 
         g.Input(Image, OnnxDataType.Float, 1, channels, s, s);
@@ -96,48 +110,19 @@ public static class WarpGraph
         long w = r.Width;
         g.Input(Keep, OnnxDataType.Float, 1, 1, h, w);
         g.Input(Add, OnnxDataType.Float, 1, channels, h, w);
-        g.Input(Centers, OnnxDataType.Float, k, 2);
-        g.Input(CenterNorms, OnnxDataType.Float, k, 1);
-        g.Input(Weights, OnnxDataType.Float, 2, k);
-        g.Input(Affine, OnnxDataType.Float, 2, 3);
-
-        float[] points = new float[2 * gg];
-        float[] norms = new float[gg];
-        float[] homogeneous = new float[3 * gg];
-        for (int gy = 0; gy < gridSize; gy++)
+        string coarse;
+        if (kind == WarpKind.Mesh)
         {
-            for (int gx = 0; gx < gridSize; gx++)
-            {
-                int i = (gy * gridSize) + gx;
-                float x = PixelCoordinate(r.Left + ((r.Width - 1) * (double)gx / (gridSize - 1)), size);
-                float y = PixelCoordinate(r.Top + ((r.Height - 1) * (double)gy / (gridSize - 1)), size);
-                points[i] = x;
-                points[gg + i] = y;
-                norms[i] = (x * x) + (y * y);
-                homogeneous[i] = 1;
-                homogeneous[gg + i] = x;
-                homogeneous[(2 * gg) + i] = y;
-            }
+            coarse = g.Input(Map, OnnxDataType.Float, 2, gg);
+        }
+        else
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(controlCount, 3);
+            coarse = SplineLattice(g, r, size, controlCount, gridSize);
         }
 
-        string gridPoints = g.Initializer("grid_points", points, 2, gg);
-        string gridNorms = g.Initializer("grid_norms", norms, 1, gg);
-        string gridHomogeneous = g.Initializer("grid_homogeneous", homogeneous, 3, gg);
-        string epsilon = g.Initializer("epsilon", [1e-20f]);
         string coarseShape = g.Initializer("coarse_shape", [1L, 2, gridSize, gridSize], 4);
         string fieldSize = g.Initializer("field_size", [1L, 2, h, w], 4);
-
-        // r² between every centre and every grid point, [K, G²]; clamped at 0 against rounding.
-        string cross = g.Node("MatMul", [Centers, gridPoints], "cross");
-        string partial = g.Node("Add", [cross, CenterNorms], "r2_partial");
-        string r2 = g.Node("Relu", [g.Node("Add", [partial, gridNorms], "r2_raw")], "r2");
-        string logR2 = g.Node("Log", [g.Node("Add", [r2, epsilon], "r2_eps")], "log_r2");
-        string kernel = g.Node("Mul", [r2, logR2], "kernel");
-
-        // Source position of each grid point: weights·kernel + affine·(1, x, y): [2, G²].
-        string radial = g.Node("MatMul", [Weights, kernel], "radial");
-        string linear = g.Node("MatMul", [Affine, gridHomogeneous], "linear");
-        string coarse = g.Node("Add", [radial, linear], "coarse");
 
         // align_corners = 0 coordinates (see the remarks): scaled on the lattice, which the linear Resize carries exactly.
         string toHalfPixel = g.Initializer("to_half_pixel", [(float)((size - 1) / (double)size)]);
@@ -194,10 +179,73 @@ public static class WarpGraph
         return g.ToModelBytes();
     }
 
+    // The spline evaluated on the G×G lattice over the region: source positions [2, G²].
+    private static string SplineLattice(OnnxGraphBuilder g, WarpRegion r, int size, int controlCount, int gridSize)
+    {
+        long k = controlCount;
+        int gg = gridSize * gridSize;
+        g.Input(Centers, OnnxDataType.Float, k, 2);
+        g.Input(CenterNorms, OnnxDataType.Float, k, 1);
+        g.Input(Weights, OnnxDataType.Float, 2, k);
+        g.Input(Affine, OnnxDataType.Float, 2, 3);
+
+        float[] points = new float[2 * gg];
+        float[] norms = new float[gg];
+        float[] homogeneous = new float[3 * gg];
+        for (int gy = 0; gy < gridSize; gy++)
+        {
+            for (int gx = 0; gx < gridSize; gx++)
+            {
+                int i = (gy * gridSize) + gx;
+                float x = LatticeX(r, size, gridSize, gx);
+                float y = LatticeY(r, size, gridSize, gy);
+                points[i] = x;
+                points[gg + i] = y;
+                norms[i] = (x * x) + (y * y);
+                homogeneous[i] = 1;
+                homogeneous[gg + i] = x;
+                homogeneous[(2 * gg) + i] = y;
+            }
+        }
+
+        string gridPoints = g.Initializer("grid_points", points, 2, gg);
+        string gridNorms = g.Initializer("grid_norms", norms, 1, gg);
+        string gridHomogeneous = g.Initializer("grid_homogeneous", homogeneous, 3, gg);
+        string epsilon = g.Initializer("epsilon", [1e-20f]);
+
+        // r² between every centre and every grid point, [K, G²]; clamped at 0 against rounding.
+        string cross = g.Node("MatMul", [Centers, gridPoints], "cross");
+        string partial = g.Node("Add", [cross, CenterNorms], "r2_partial");
+        string r2 = g.Node("Relu", [g.Node("Add", [partial, gridNorms], "r2_raw")], "r2");
+        string logR2 = g.Node("Log", [g.Node("Add", [r2, epsilon], "r2_eps")], "log_r2");
+        string kernel = g.Node("Mul", [r2, logR2], "kernel");
+
+        // Source position of each grid point: weights·kernel + affine·(1, x, y): [2, G²].
+        string radial = g.Node("MatMul", [Weights, kernel], "radial");
+        string linear = g.Node("MatMul", [Affine, gridHomogeneous], "linear");
+        return g.Node("Add", [radial, linear], "coarse");
+    }
+
     /// <summary>Normalized coordinate of lattice index <paramref name="i"/> of <paramref name="n"/> (align-corners).</summary>
     public static float GridCoordinate(int i, int n) => -1f + (2f * i / (n - 1));
 
+    /// <summary>Normalized output x of lattice column <paramref name="gx"/> of a G×G lattice over <paramref name="r"/> (what the graph's lattice holds).</summary>
+    public static float LatticeX(WarpRegion r, int size, int gridSize, int gx) => PixelCoordinate(r.Left + ((r.Width - 1) * (double)gx / (gridSize - 1)), size);
+
+    /// <summary>Normalized output y of lattice row <paramref name="gy"/> (see <see cref="LatticeX"/>).</summary>
+    public static float LatticeY(WarpRegion r, int size, int gridSize, int gy) => PixelCoordinate(r.Top + ((r.Height - 1) * (double)gy / (gridSize - 1)), size);
+
     private static float PixelCoordinate(double pixel, int n) => (float)(-1 + (2 * pixel / (n - 1)));
+}
+
+/// <summary>How the backward map's G×G lattice is made (see <see cref="WarpGraph.Build"/>).</summary>
+public enum WarpKind
+{
+    /// <summary>Thin-plate spline through the control points, evaluated in the graph (limited and smoothed against folds).</summary>
+    Spline,
+
+    /// <summary>Piecewise-affine map on the triangulated face mesh, rasterized onto the lattice in C# (<see cref="MeshWarp"/>).</summary>
+    Mesh,
 }
 
 /// <summary>What the warp graph's <c>frame</c> output holds (see <see cref="WarpGraph.Build"/>).</summary>

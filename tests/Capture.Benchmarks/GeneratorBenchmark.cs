@@ -16,17 +16,20 @@ public sealed class GeneratorBenchmark : IBenchmarkCommand
 {
     public string Name => "generator";
 
-    public string Description => "warp generator frames/s at 256² and 512², opaque (RGB) and alpha (RGBA) pictures (goal: ≥60 FPS at 512² on 2 CPU cores)";
+    public string Description => "warp generator frames/s at 256² and 512², opaque (RGB) and alpha (RGBA) pictures, spline and mesh warps (goal: ≥60 FPS at 512² on 2 CPU cores); args: sizes and/or spline|mesh";
 
     public int Run(string[] args)
     {
         Console.WriteLine(BenchmarkReport.MachineLine());
-        int[] sizes = args.Length > 0 ? [.. args.Select(int.Parse)] : [256, 512];
-        foreach ((int size, bool alpha) in sizes.SelectMany(s => new[] { (s, false), (s, true) }))
+        int[] sizes = [.. args.Where(a => a.All(char.IsAsciiDigit)).Select(int.Parse)];
+        WarpKind[] kinds = [.. args.Where(a => !a.All(char.IsAsciiDigit)).Select(a => Enum.Parse<WarpKind>(a, ignoreCase: true))];
+        sizes = sizes.Length > 0 ? sizes : [256, 512];
+        kinds = kinds.Length > 0 ? kinds : [WarpKind.Spline, WarpKind.Mesh];
+        foreach ((int size, bool alpha, WarpKind kind) in sizes.SelectMany(s => kinds.SelectMany(k => new[] { (s, false, k), (s, true, k) })))
         {
             RgbaImage picture = Picture(1024);
             CharacterRig rig = CharacterRigBuilder.FromLandmarks("bench", picture, FaceLayout(1024), "benchmark");
-            using var generator = new WarpGenerator(size, withAlpha: alpha);
+            using var generator = new WarpGenerator(size, withAlpha: alpha, warp: kind);
             generator.SetCharacter(rig);
             var face = new DrivenFace();
             var frame = Core.Frames.VideoFrame.CreateUnpooled(size, size);
@@ -63,10 +66,10 @@ public sealed class GeneratorBenchmark : IBenchmarkCommand
 
             // CPU time a frame (all threads): steadier than frames/s on a machine shared with other jobs.
             double cpuMs = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds / (6 * 60);
-            Console.WriteLine($"generator {size}x{size} {(alpha ? "RGBA" : "RGB ")}: median {BenchmarkReport.Median(runs):F1} frames/s over {runs.Count} runs of 60 frames " +
+            Console.WriteLine($"generator {size}x{size} {(alpha ? "RGBA" : "RGB ")} {kind.ToString().ToLowerInvariant(),-6}: median {BenchmarkReport.Median(runs):F1} frames/s over {runs.Count} runs of 60 frames " +
                               $"(min {runs.Min():F1}, max {runs.Max():F1}); CPU {cpuMs:F2} ms/frame; managed allocation {perFrame} B/frame");
             double ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency / (7 * 60);
-            Console.WriteLine($"  per frame (wall): spline {ms(generator.SplineTicks):F2} ms, layers {ms(generator.LayerTicks):F2} ms, ORT run {ms(generator.SessionTicks):F2} ms");
+            Console.WriteLine($"  per frame (wall): {(kind == WarpKind.Mesh ? "mesh map" : "spline")} {ms(generator.SplineTicks):F2} ms, layers {ms(generator.LayerTicks):F2} ms, ORT run {ms(generator.SessionTicks):F2} ms");
         }
 
         return 0;

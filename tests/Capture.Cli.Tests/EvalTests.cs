@@ -59,6 +59,32 @@ public sealed class EvalTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_dir, "cross_char_cartoon3d_boy_s7_vid_expr_man_d18_turn.png")), r.All);
     }
 
+    [Fact]
+    public async Task EvalCross_MeshWarp_PrintsTheCrossTableWithoutFoldOvers()
+    {
+        CliProcess.Result r = await CliProcess.RunAsync(
+            "eval", "--cross", "--warp", "mesh", "--frames", "8", "--akd-every", "4", Media("vid_expr_man_d18.mp4"),
+            "--characters", Media("char_painting_mona_lisa_s9.jpg"));
+
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Contains("char_painting_mona_lisa_s9 × vid_expr_man_d18.mp4: AED", r.All, StringComparison.Ordinal);
+        Assert.Contains("fold-over frames 0", r.All, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("eval")]
+    [InlineData("render")]
+    public async Task Warp_UnknownKind_NamesTheKindsThatExist(string command)
+    {
+        CliProcess.Result r = await CliProcess.RunAsync(command, Media("vid_expr_man_d18.mp4"), "--warp", "bezier");
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("'bezier'", r.All, StringComparison.Ordinal);
+        Assert.Contains("Mesh", r.All, StringComparison.Ordinal);
+        Assert.Contains("Spline", r.All, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.All, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--cross", "needs at least one character")]
     [InlineData("--characters", "--characters is for --cross")]

@@ -33,6 +33,12 @@ internal static class ReferenceWarp
             }
         }
 
+        return RunLattice(size, grid, image, keep, add, coarse);
+    }
+
+    /// <summary>The graph after its lattice: <paramref name="coarse"/>[c, gy, gx] holds the source positions (the mesh graph's input).</summary>
+    public static float[] RunLattice(int size, int grid, float[] image, float[] keep, float[] add, float[,,] coarse)
+    {
         int plane = size * size;
         var output = new float[plane * 4];
         for (int y = 0; y < size; y++)

@@ -10,10 +10,12 @@ public class CrossReenactmentTests
     /// <summary>
     /// Three-quarter characters: two frames of vid_expr_woman_d3 where her head is turned (cut with
     /// ffmpeg into a temp folder) and the Mona Lisa, each driven by the start of another performer's
-    /// clip: no generated frame folds, and the tracker still finds each face.
+    /// clip: no generated frame folds, and the tracker still finds each face, with either warp.
     /// </summary>
-    [Fact]
-    public async Task CrossReenactment_TurnedCharacters_NoFoldOverFrames()
+    [Theory]
+    [InlineData(Generation.WarpKind.Spline)]
+    [InlineData(Generation.WarpKind.Mesh)]
+    public async Task CrossReenactment_TurnedCharacters_NoFoldOverFrames(Generation.WarpKind warp)
     {
         string dir = Path.Combine(Path.GetTempPath(), $"turned-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
@@ -29,7 +31,7 @@ public class CrossReenactmentTests
 
             characters.Add(SharedMedia.File("char_painting_mona_lisa_s9.jpg"));
             IReadOnlyList<CrossScores> scores = await CrossReenactment.RunAsync(
-                characters, [SharedMedia.File("vid_expr_man_d18.mp4")], new CrossReenactment.Options(Size: 256, Every: 10, MaxFrames: 60));
+                characters, [SharedMedia.File("vid_expr_man_d18.mp4")], new CrossReenactment.Options(Size: 256, Every: 10, MaxFrames: 60, Warp: warp));
 
             Assert.Equal(3, scores.Count);
             Assert.All(scores, s =>

@@ -88,6 +88,40 @@ public class PipelineTests
     }
 
     [Fact]
+    public async Task RunAsync_MeshWarp_WritesTheFramesAndMovesTheFace()
+    {
+        string spline = Path.Combine(Path.GetTempPath(), $"render-spline-{Guid.NewGuid():N}.mp4");
+        string mesh = Path.Combine(Path.GetTempPath(), $"render-mesh-{Guid.NewGuid():N}.mp4");
+        try
+        {
+            var options = new RenderOptions
+            {
+                DrivingPath = Media("vid_expr_man_d18.mp4"),
+                CharacterPath = Media("char_painting_mona_lisa_s9.jpg"),
+                OutputPath = spline,
+                Size = 256,
+                MaxFrames = 10,
+                CalibrationSeconds = 0.3,
+            };
+            RenderResult bySpline = await RenderPipeline.RunAsync(options);
+            RenderResult byMesh = await RenderPipeline.RunAsync(options with { OutputPath = mesh, Warp = Generation.WarpKind.Mesh });
+
+            Assert.Equal(10, byMesh.Frames);
+            Assert.Equal(10, bySpline.Frames);
+            MediaInfo info = await MediaProbe.ProbeAsync(mesh);
+            Assert.Equal(256, info.Video!.Width);
+
+            // Another warp, another picture: the two files are not the same bytes.
+            Assert.NotEqual(await File.ReadAllBytesAsync(spline), await File.ReadAllBytesAsync(mesh));
+        }
+        finally
+        {
+            File.Delete(spline);
+            File.Delete(mesh);
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_FifteenFramesAt256_WritesAnMp4WithAudioAndTheMotionData()
     {
         string output = Path.Combine(Path.GetTempPath(), $"render-{Guid.NewGuid():N}.mp4");

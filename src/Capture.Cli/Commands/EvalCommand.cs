@@ -21,12 +21,13 @@ internal static class EvalCommand
         var pictures = new Option<DirectoryInfo?>("--pictures") { Description = "With --cross: write side-by-side PNGs (performer | character) at each clip's widest mouth and biggest head turn into DIR." };
         var rigs = new Option<DirectoryInfo?>("--rig-dir") { Description = "With --cross: a character PICTURE uses DIR/NAME.json as its rig file when that exists (e.g. calibration/rigs)." };
         var paintedMouth = new Option<bool>("--painted-mouth") { Description = "Paint the mouth interior instead of taking the performer's own from the driving frame (as render --painted-mouth)." };
+        var warp = new Option<Capture.Generation.WarpKind>("--warp") { Description = "The generator's backward map: Spline (the limited thin-plate spline) or Mesh (piecewise-affine on the face triangulation).", DefaultValueFactory = _ => Capture.Generation.WarpKind.Spline };
         var command = new Command(
             "eval",
             "Self-reenactment: frame 0 drives nothing but is the character; later frames drive it and are the ground truth. " +
             "Prints PSNR, SSIM and average keypoint distance, next to frame 0 held still.")
         {
-            clips, size, frames, akdEvery, breakdown, errorMaps, cross, characters, pictures, rigs, paintedMouth,
+            clips, size, frames, akdEvery, breakdown, errorMaps, cross, characters, pictures, rigs, paintedMouth, warp,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -44,7 +45,7 @@ internal static class EvalCommand
                     throw new CaptureUserException("--cross needs at least one character: --characters PICTURE… (the clips drive each of them)");
                 }
 
-                return await RunCrossAsync(parseResult.GetValue(characters) ?? [], parseResult.GetValue(clips)!, new CrossReenactment.Options(s, every, parseResult.GetValue(frames), parseResult.GetValue(pictures)?.FullName, parseResult.GetValue(rigs)?.FullName, parseResult.GetValue(paintedMouth)), ct).ConfigureAwait(false);
+                return await RunCrossAsync(parseResult.GetValue(characters) ?? [], parseResult.GetValue(clips)!, new CrossReenactment.Options(s, every, parseResult.GetValue(frames), parseResult.GetValue(pictures)?.FullName, parseResult.GetValue(rigs)?.FullName, parseResult.GetValue(paintedMouth), parseResult.GetValue(warp)), ct).ConfigureAwait(false);
             }
 
             if (parseResult.GetValue(characters) is { Length: > 0 })
@@ -66,7 +67,7 @@ internal static class EvalCommand
                             task.MaxValue = p.Total ?? Math.Max(task.MaxValue, p.Frame + 1);
                             task.Value = p.Frame;
                         });
-                        results.Add(await SelfReenactment.RunAsync(clip, s, every, parseResult.GetValue(frames), parseResult.GetValue(breakdown) || parseResult.GetValue(errorMaps) is not null, progress, ct, parseResult.GetValue(paintedMouth)).ConfigureAwait(false));
+                        results.Add(await SelfReenactment.RunAsync(clip, s, every, parseResult.GetValue(frames), parseResult.GetValue(breakdown) || parseResult.GetValue(errorMaps) is not null, progress, ct, parseResult.GetValue(paintedMouth), parseResult.GetValue(warp)).ConfigureAwait(false));
                         task.Value = task.MaxValue;
                     }
                 }).ConfigureAwait(false);
@@ -92,13 +93,13 @@ internal static class EvalCommand
             .AddColumn("character").AddColumn("clip").AddColumn(new TableColumn("frames").RightAligned()).AddColumn(new TableColumn("compared").RightAligned())
             .AddColumn(new TableColumn("AED").RightAligned()).AddColumn(new TableColumn("APD °").RightAligned())
             .AddColumn(new TableColumn("face found").RightAligned()).AddColumn(new TableColumn("fold-over frames").RightAligned())
-            .AddColumn(new TableColumn("min det").RightAligned()).AddColumn(new TableColumn("time s").RightAligned());
+            .AddColumn(new TableColumn("min det").RightAligned()).AddColumn(new TableColumn("smoothed / damped").RightAligned()).AddColumn(new TableColumn("time s").RightAligned());
         foreach (CrossScores r in results)
         {
             table.AddRow(
                 Markup.Escape(r.Character), Markup.Escape(r.Clip), r.Frames.ToString(c), r.Compared.ToString(c),
                 r.Aed.ToString("F4", c), r.Apd.ToString("F2", c), r.FaceFound.ToString("P0", c), r.FoldOverFrames.ToString(c),
-                r.MinDeterminant.ToString("F2", c), r.Seconds.ToString("F1", c));
+                r.MinDeterminant.ToString("F2", c), $"{r.SmoothedFrames.ToString(c)} / {r.DampedFrames.ToString(c)}", r.Seconds.ToString("F1", c));
         }
 
         foreach (IGrouping<string, CrossScores> g in results.GroupBy(r => r.Character))
@@ -106,7 +107,8 @@ internal static class EvalCommand
             table.AddRow(
                 $"[bold]{Markup.Escape(g.Key)}[/]", "[bold]all clips[/]", g.Sum(r => r.Frames).ToString(c), g.Sum(r => r.Compared).ToString(c),
                 g.Average(r => r.Aed).ToString("F4", c), g.Average(r => r.Apd).ToString("F2", c), g.Average(r => r.FaceFound).ToString("P0", c),
-                g.Sum(r => r.FoldOverFrames).ToString(c), g.Min(r => r.MinDeterminant).ToString("F2", c), g.Sum(r => r.Seconds).ToString("F1", c));
+                g.Sum(r => r.FoldOverFrames).ToString(c), g.Min(r => r.MinDeterminant).ToString("F2", c),
+                $"{g.Sum(r => r.SmoothedFrames).ToString(c)} / {g.Sum(r => r.DampedFrames).ToString(c)}", g.Sum(r => r.Seconds).ToString("F1", c));
         }
 
         AnsiConsole.Write(table);

@@ -36,12 +36,13 @@ internal static class RenderCommand
         var poseModel = new Option<Capture.Tracking.PoseModel>("--pose-model") { Description = "With --motion-data: the BlazePose model for the body (Lite is the fastest, Heavy the most exact).", DefaultValueFactory = _ => Capture.Tracking.PoseModel.Full };
         var frames = new Option<int?>("--frames") { Description = "Render only the first N frames." };
         var paintedMouth = new Option<bool>("--painted-mouth") { Description = "Paint the mouth interior instead of using the performer's own teeth and tongue (colour-matched) when their lips part." };
+        var warp = new Option<Capture.Generation.WarpKind>("--warp") { Description = "The generator's backward map: Spline (the limited thin-plate spline) or Mesh (piecewise-affine on the face triangulation).", DefaultValueFactory = _ => Capture.Generation.WarpKind.Spline };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print the live counters at the end: time per pipeline stage, frames, pool use, GC (docs/metrics.md)." };
         var sample = new Option<bool>("--sample") { Description = $"Render the sample: {SampleDriving} driving {SampleCharacter} from ../shared/media into out/sample.mp4." };
         Option<string?> camera = CameraOption.Create();
         var command = new Command("render", "Drive a character picture with a performer's video and write an MP4.")
         {
-            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, poseModel, noIris, frames, sample, verbose, camera, paintedMouth,
+            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, poseModel, noIris, frames, sample, verbose, camera, paintedMouth, warp,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -57,6 +58,7 @@ internal static class RenderCommand
                 PoseModel = parseResult.GetValue(poseModel),
                 MaxFrames = parseResult.GetValue(frames),
                 PaintedMouth = parseResult.GetValue(paintedMouth),
+                Warp = parseResult.GetValue(warp),
                 Camera = CameraOption.Load(parseResult.GetValue(camera)),
                 Gains = new RetargetGains
                 {

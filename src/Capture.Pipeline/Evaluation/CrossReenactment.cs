@@ -23,8 +23,11 @@ public sealed record CrossScores(
     string Character, string Clip, long Frames, long Compared, double Aed, double Apd, double FaceFound,
     long FoldOverFrames, double MinDeterminant, double Seconds)
 {
-    /// <summary>Frames whose spline the generator solved smoother to stop a fold (<see cref="WarpGenerator.SmoothedFrames"/>).</summary>
+    /// <summary>Frames whose spline the generator solved smoother (or whose mesh displacements it smoothed) to stop a fold (<see cref="WarpGenerator.SmoothedFrames"/>).</summary>
     public long SmoothedFrames { get; init; }
+
+    /// <summary>Mesh warp: frames whose lattice had turned-over cells relaxed (<see cref="WarpGenerator.RelaxedFrames"/>).</summary>
+    public long RelaxedFrames { get; init; }
 
     /// <summary>Frames whose motion the generator scaled down to stop a fold (<see cref="WarpGenerator.DampedFrames"/>).</summary>
     public long DampedFrames { get; init; }
@@ -40,7 +43,7 @@ public sealed record CrossScores(
 public static class CrossReenactment
 {
     /// <summary>Output size, every Nth frame tracked, frames per clip, where to write side-by-side pictures, where rig files (NAME.json) for characters are looked up.</summary>
-    public sealed record Options(int Size = 256, int Every = 4, int? MaxFrames = null, string? PicturesDirectory = null, string? RigDirectory = null, bool PaintedMouth = false);
+    public sealed record Options(int Size = 256, int Every = 4, int? MaxFrames = null, string? PicturesDirectory = null, string? RigDirectory = null, bool PaintedMouth = false, WarpKind Warp = WarpKind.Spline);
 
     public static async Task<IReadOnlyList<CrossScores>> RunAsync(
         IReadOnlyList<string> characters, IReadOnlyList<string> clips, Options options, Action<string>? log = null, CancellationToken ct = default)
@@ -76,7 +79,7 @@ public static class CrossReenactment
             foreach (CharacterRig rig in rigs)
             {
                 CrossScores s = await DriveAsync(rig, performance, stills, options, ct).ConfigureAwait(false);
-                log?.Invoke($"{s.Character} × {s.Clip}: AED {s.Aed:F4}, APD {s.Apd:F2}°, face found {s.FaceFound:P0}, fold-over frames {s.FoldOverFrames} (smoothed {s.SmoothedFrames}, damped {s.DampedFrames})");
+                log?.Invoke($"{s.Character} × {s.Clip}: AED {s.Aed:F4}, APD {s.Apd:F2}°, face found {s.FaceFound:P0}, fold-over frames {s.FoldOverFrames} ({(s.RelaxedFrames > 0 ? $"lattice relaxed {s.RelaxedFrames}, " : string.Empty)}smoothed {s.SmoothedFrames}, damped {s.DampedFrames})");
                 results.Add(s);
             }
         }
@@ -201,14 +204,14 @@ public static class CrossReenactment
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int size = options.Size;
-        using var generator = new WarpGenerator(size, intraOpThreads: 1, withAlpha: rig.Picture.HasAlpha);
+        using var generator = new WarpGenerator(size, intraOpThreads: 1, withAlpha: rig.Picture.HasAlpha, warp: options.Warp);
         generator.SetCharacter(rig);
         var retargeter = new Retargeter(rig, performance.Profile);
         var driven = new DrivenFace();
         var picture = VideoFrame.CreateUnpooled(size, size);
         var performerCrop = VideoFrame.CreateUnpooled(size, size);
         var marks = new TrackingFrame();
-        var folds = new FoldOverCheck();
+        var folds = new FoldOverCheck(generator.GridSize);
         var hull = new Vector2[FaceTopology.FaceOval.Length];
         var mouth = new Vector2[FaceTopology.LipsInner.Length];
         (byte, byte, byte) background = (128, 128, 128);
@@ -238,7 +241,7 @@ public static class CrossReenactment
             generator.Generate(driven);
             driven.PerformerFrame = null;
             FoldOverCheck.WriteFacePolygons(driven.Points, hull, mouth);
-            if (folds.Count(generator.Spline, generator.Region, size, hull, mouth) > 0)
+            if (generator.CountFolds(folds, hull, mouth) > 0)
             {
                 foldFrames++;
             }
@@ -295,6 +298,7 @@ public static class CrossReenactment
             tracked > 0 ? found / (double)tracked : double.NaN, foldFrames, minDet, clock.Elapsed.TotalSeconds)
         {
             SmoothedFrames = generator.SmoothedFrames,
+            RelaxedFrames = generator.RelaxedFrames,
             DampedFrames = generator.DampedFrames,
         };
     }

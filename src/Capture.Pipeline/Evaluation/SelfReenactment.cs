@@ -35,7 +35,7 @@ public sealed record ReenactmentScores(
 public static class SelfReenactment
 {
     public static async Task<ReenactmentScores> RunAsync(
-        string clip, int size = 256, int akdEvery = 4, int? maxFrames = null, bool breakdown = false, IProgress<(long Frame, long? Total)>? progress = null, CancellationToken ct = default, bool paintedMouth = false)
+        string clip, int size = 256, int akdEvery = 4, int? maxFrames = null, bool breakdown = false, IProgress<(long Frame, long? Total)>? progress = null, CancellationToken ct = default, bool paintedMouth = false, WarpKind warp = WarpKind.Spline)
     {
         if (!File.Exists(clip))
         {
@@ -71,7 +71,7 @@ public static class SelfReenactment
         PerformerProfile profile = calibrator.Build("frame 0", clip);
         var retargeter = new Retargeter(rig, profile);
         retargeter.Update(tracking, new DrivenFace());
-        using var generator = new WarpGenerator(size, intraOpThreads: 1, withAlpha: false, output: WarpOutput.Floats);
+        using var generator = new WarpGenerator(size, intraOpThreads: 1, withAlpha: false, output: WarpOutput.Floats, warp: warp);
         generator.SetCharacter(rig);
 
         int plane = size * size;

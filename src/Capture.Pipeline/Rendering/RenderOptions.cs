@@ -60,6 +60,9 @@ public sealed record RenderOptions
     /// </summary>
     public bool PaintedMouth { get; init; }
 
+    /// <summary>The generator's backward map: the limited thin-plate spline (default) or the piecewise-affine face mesh (docs/generator.md).</summary>
+    public Capture.Generation.WarpKind Warp { get; init; } = Capture.Generation.WarpKind.Spline;
+
     /// <summary>Stop after this many frames (tests, previews).</summary>
     public int? MaxFrames { get; init; }
 

@@ -346,7 +346,7 @@ public static class RenderPipeline
 
             // Two ORT threads for the generator, one for the tracker: with spinning off
             // (InferenceEnvironment) the second worker sleeps when the core is busy.
-            var generator = new WarpGenerator(options.Size, intraOpThreads: 2, withAlpha: rig.Picture.HasAlpha);
+            var generator = new WarpGenerator(options.Size, intraOpThreads: 2, withAlpha: rig.Picture.HasAlpha, warp: options.Warp);
             try
             {
                 generator.SetCharacter(rig);
