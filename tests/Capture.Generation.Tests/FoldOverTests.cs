@@ -95,7 +95,7 @@ public class FoldOverTests
     {
         RgbaImage picture = Picture(128, 128, transparentCorners: false);
         CharacterRig rig = SyntheticRig(picture);
-        using var generator = new WarpGenerator(128, 1);
+        using var generator = new WarpGenerator(128, 1, warp: WarpKind.Spline);
         generator.SetCharacter(rig);
         var face = new DrivenFace();
         face.SetNeutral(rig.Neutral);

@@ -184,7 +184,8 @@ public class WarpGeneratorChannelTests
 
 public class HeadOutlineTests
 {
-    // Backward map at a crop point (u, v): where the generator reads the picture for that output pixel.
+    // Backward map at a crop point (u, v): where the generator reads the picture for that output pixel
+    // (the spline's; the mesh moves the same ring anchors through the same MoveRingWithHead).
     private static Vector2 ReadFrom(WarpGenerator generator, float u, float v) =>
         (generator.Spline.Evaluate(new Vector2((2 * u) - 1, (2 * v) - 1)) + Vector2.One) * 0.5f;
 
@@ -192,7 +193,7 @@ public class HeadOutlineTests
     private static (CharacterRig Rig, WarpGenerator Generator, DrivenFace Face) AtRest()
     {
         CharacterRig rig = TestRigs.SyntheticRig(TestRigs.Picture(96, 96, transparentCorners: false));
-        var generator = new WarpGenerator(64, 1, gridSize: 16);
+        var generator = new WarpGenerator(64, 1, gridSize: 16, warp: WarpKind.Spline);
         generator.SetCharacter(rig);
         var face = new DrivenFace();
         face.SetNeutral(rig.Neutral);

@@ -88,7 +88,7 @@ public class PipelineTests
     }
 
     [Fact]
-    public async Task RunAsync_MeshWarp_WritesTheFramesAndMovesTheFace()
+    public async Task RunAsync_MeshByDefaultAndSplineOnRequest_BothWriteTheirFrames()
     {
         string spline = Path.Combine(Path.GetTempPath(), $"render-spline-{Guid.NewGuid():N}.mp4");
         string mesh = Path.Combine(Path.GetTempPath(), $"render-mesh-{Guid.NewGuid():N}.mp4");
@@ -98,13 +98,14 @@ public class PipelineTests
             {
                 DrivingPath = Media("vid_expr_man_d18.mp4"),
                 CharacterPath = Media("char_painting_mona_lisa_s9.jpg"),
-                OutputPath = spline,
+                OutputPath = mesh,
                 Size = 256,
                 MaxFrames = 10,
                 CalibrationSeconds = 0.3,
             };
-            RenderResult bySpline = await RenderPipeline.RunAsync(options);
-            RenderResult byMesh = await RenderPipeline.RunAsync(options with { OutputPath = mesh, Warp = Generation.WarpKind.Mesh });
+            Assert.Equal(Generation.WarpKind.Mesh, options.Warp);
+            RenderResult byMesh = await RenderPipeline.RunAsync(options);
+            RenderResult bySpline = await RenderPipeline.RunAsync(options with { OutputPath = spline, Warp = Generation.WarpKind.Spline });
 
             Assert.Equal(10, byMesh.Frames);
             Assert.Equal(10, bySpline.Frames);

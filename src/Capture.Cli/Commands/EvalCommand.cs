@@ -21,7 +21,7 @@ internal static class EvalCommand
         var pictures = new Option<DirectoryInfo?>("--pictures") { Description = "With --cross: write side-by-side PNGs (performer | character) at each clip's widest mouth and biggest head turn into DIR." };
         var rigs = new Option<DirectoryInfo?>("--rig-dir") { Description = "With --cross: a character PICTURE uses DIR/NAME.json as its rig file when that exists (e.g. calibration/rigs)." };
         var paintedMouth = new Option<bool>("--painted-mouth") { Description = "Paint the mouth interior instead of taking the performer's own from the driving frame (as render --painted-mouth)." };
-        var warp = new Option<Capture.Generation.WarpKind>("--warp") { Description = "The generator's backward map: Spline (the limited thin-plate spline) or Mesh (piecewise-affine on the face triangulation).", DefaultValueFactory = _ => Capture.Generation.WarpKind.Spline };
+        var warp = new Option<Capture.Generation.WarpKind>("--warp") { Description = "The generator's backward map: Mesh (piecewise-affine on the face triangulation, the default) or Spline (the limited thin-plate spline; docs/generator.md compares them).", DefaultValueFactory = _ => Capture.Generation.WarpGenerator.DefaultWarp };
         var command = new Command(
             "eval",
             "Self-reenactment: frame 0 drives nothing but is the character; later frames drive it and are the ground truth. " +

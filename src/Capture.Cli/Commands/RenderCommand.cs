@@ -36,7 +36,7 @@ internal static class RenderCommand
         var poseModel = new Option<Capture.Tracking.PoseModel>("--pose-model") { Description = "With --motion-data: the BlazePose model for the body (Lite is the fastest, Heavy the most exact).", DefaultValueFactory = _ => Capture.Tracking.PoseModel.Full };
         var frames = new Option<int?>("--frames") { Description = "Render only the first N frames." };
         var paintedMouth = new Option<bool>("--painted-mouth") { Description = "Paint the mouth interior instead of using the performer's own teeth and tongue (colour-matched) when their lips part." };
-        var warp = new Option<Capture.Generation.WarpKind>("--warp") { Description = "The generator's backward map: Spline (the limited thin-plate spline) or Mesh (piecewise-affine on the face triangulation).", DefaultValueFactory = _ => Capture.Generation.WarpKind.Spline };
+        var warp = new Option<Capture.Generation.WarpKind>("--warp") { Description = "The generator's backward map: Mesh (piecewise-affine on the face triangulation, the default) or Spline (the limited thin-plate spline; docs/generator.md compares them).", DefaultValueFactory = _ => Capture.Generation.WarpGenerator.DefaultWarp };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print the live counters at the end: time per pipeline stage, frames, pool use, GC (docs/metrics.md)." };
         var sample = new Option<bool>("--sample") { Description = $"Render the sample: {SampleDriving} driving {SampleCharacter} from ../shared/media into out/sample.mp4." };
         Option<string?> camera = CameraOption.Create();

@@ -43,7 +43,7 @@ public sealed record CrossScores(
 public static class CrossReenactment
 {
     /// <summary>Output size, every Nth frame tracked, frames per clip, where to write side-by-side pictures, where rig files (NAME.json) for characters are looked up.</summary>
-    public sealed record Options(int Size = 256, int Every = 4, int? MaxFrames = null, string? PicturesDirectory = null, string? RigDirectory = null, bool PaintedMouth = false, WarpKind Warp = WarpKind.Spline);
+    public sealed record Options(int Size = 256, int Every = 4, int? MaxFrames = null, string? PicturesDirectory = null, string? RigDirectory = null, bool PaintedMouth = false, WarpKind Warp = WarpGenerator.DefaultWarp);
 
     public static async Task<IReadOnlyList<CrossScores>> RunAsync(
         IReadOnlyList<string> characters, IReadOnlyList<string> clips, Options options, Action<string>? log = null, CancellationToken ct = default)

@@ -35,7 +35,7 @@ public sealed record ReenactmentScores(
 public static class SelfReenactment
 {
     public static async Task<ReenactmentScores> RunAsync(
-        string clip, int size = 256, int akdEvery = 4, int? maxFrames = null, bool breakdown = false, IProgress<(long Frame, long? Total)>? progress = null, CancellationToken ct = default, bool paintedMouth = false, WarpKind warp = WarpKind.Spline)
+        string clip, int size = 256, int akdEvery = 4, int? maxFrames = null, bool breakdown = false, IProgress<(long Frame, long? Total)>? progress = null, CancellationToken ct = default, bool paintedMouth = false, WarpKind warp = WarpGenerator.DefaultWarp)
     {
         if (!File.Exists(clip))
         {

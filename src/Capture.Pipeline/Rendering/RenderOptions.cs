@@ -61,7 +61,7 @@ public sealed record RenderOptions
     public bool PaintedMouth { get; init; }
 
     /// <summary>The generator's backward map: the limited thin-plate spline (default) or the piecewise-affine face mesh (docs/generator.md).</summary>
-    public Capture.Generation.WarpKind Warp { get; init; } = Capture.Generation.WarpKind.Spline;
+    public Capture.Generation.WarpKind Warp { get; init; } = Capture.Generation.WarpGenerator.DefaultWarp;
 
     /// <summary>Stop after this many frames (tests, previews).</summary>
     public int? MaxFrames { get; init; }
