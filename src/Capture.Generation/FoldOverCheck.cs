@@ -109,14 +109,7 @@ public sealed class FoldOverCheck
                     continue;
                 }
 
-                int i = (gy * g) + gx;
-                Vector2 p00 = new(map[i], map[gg + i]);
-                Vector2 p10 = new(map[i + 1], map[gg + i + 1]);
-                Vector2 p01 = new(map[i + g], map[gg + i + g]);
-                Vector2 p11 = new(map[i + g + 1], map[gg + i + g + 1]);
-                float d = MathF.Min(
-                    MathF.Min(Cross(p10 - p00, p01 - p00), Cross(p11 - p01, p01 - p00)),
-                    MathF.Min(Cross(p10 - p00, p11 - p10), Cross(p11 - p01, p11 - p10))) / identity;
+                float d = CellDeterminant(map, g, gx, gy) / identity;
                 if (d < min)
                 {
                     min = d;
@@ -181,6 +174,24 @@ public sealed class FoldOverCheck
     private Vector2 Node(WarpRegion r, int size, int gx, int gy) => new(
         -1f + (2f * (r.Left + ((r.Width - 1) * (float)gx / (_gridSize - 1))) / (size - 1)),
         -1f + (2f * (r.Top + ((r.Height - 1) * (float)gy / (_gridSize - 1))) / (size - 1)));
+
+    /// <summary>
+    /// The smallest of the four corner determinants (cross products of the cell's edges) of lattice
+    /// cell (<paramref name="gx"/>, <paramref name="gy"/>) of a planar [2, G²] map: ≤ 0 where the
+    /// bilinearly interpolated map turns over inside the cell.
+    /// </summary>
+    public static float CellDeterminant(ReadOnlySpan<float> map, int g, int gx, int gy)
+    {
+        int gg = g * g;
+        int i = (gy * g) + gx;
+        Vector2 p00 = new(map[i], map[gg + i]);
+        Vector2 p10 = new(map[i + 1], map[gg + i + 1]);
+        Vector2 p01 = new(map[i + g], map[gg + i + g]);
+        Vector2 p11 = new(map[i + g + 1], map[gg + i + g + 1]);
+        return MathF.Min(
+            MathF.Min(Cross(p10 - p00, p01 - p00), Cross(p11 - p01, p01 - p00)),
+            MathF.Min(Cross(p10 - p00, p11 - p10), Cross(p11 - p01, p11 - p10)));
+    }
 
     private static float Cross(Vector2 a, Vector2 b) => (a.X * b.Y) - (a.Y * b.X);
 }

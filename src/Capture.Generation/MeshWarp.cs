@@ -251,14 +251,7 @@ public sealed class MeshWarp
                 for (int gx = 0; gx < g - 1; gx++)
                 {
                     int i = (gy * g) + gx;
-                    Vector2 p00 = new(map[i], map[gg + i]);
-                    Vector2 p10 = new(map[i + 1], map[gg + i + 1]);
-                    Vector2 p01 = new(map[i + g], map[gg + i + g]);
-                    Vector2 p11 = new(map[i + g + 1], map[gg + i + g + 1]);
-                    float d = MathF.Min(
-                        MathF.Min(Cross(p10 - p00, p01 - p00), Cross(p11 - p01, p01 - p00)),
-                        MathF.Min(Cross(p10 - p00, p11 - p10), Cross(p11 - p01, p11 - p10)));
-                    if (d <= floor)
+                    if (FoldOverCheck.CellDeterminant(map, g, gx, gy) <= floor)
                     {
                         _marked[i] = _marked[i + 1] = _marked[i + g] = _marked[i + g + 1] = true;
                         any = true;

@@ -246,30 +246,6 @@ public class MeshWarpTests
     }
 
     [Fact]
-    public void Generate_MeshNeutralFace_ReproducesTheCrop()
-    {
-        RgbaImage picture = Picture(96, 96, transparentCorners: false);
-        CharacterRig rig = SyntheticRig(picture);
-        using var generator = new WarpGenerator(64, 1, gridSize: 16, output: WarpOutput.Floats, warp: WarpKind.Mesh);
-        generator.SetCharacter(rig);
-        var face = new DrivenFace();
-        face.SetNeutral(rig.Neutral);
-
-        generator.Generate(face);
-
-        var crop = new float[4 * 64 * 64];
-        rig.SampleCrop(64, crop);
-        float worst = 0;
-        for (int i = 0; i < crop.Length; i++)
-        {
-            worst = MathF.Max(worst, MathF.Abs(crop[i] - generator.Output[i]));
-        }
-
-        Assert.True(worst < 0.02f, $"identity mesh warp differs from the crop by {worst}");
-        Assert.Equal(WarpKind.Mesh, generator.Warp);
-    }
-
-    [Fact]
     public void Generate_MeshDriven_EachControlPointReadsItsRestPlace()
     {
         // Every face point moved (open mouth, the whole face shifted).
@@ -334,38 +310,6 @@ public class MeshWarpTests
     }
 
     [Fact]
-    public void Generate_MeshLidsPushedThroughEachOther_NoFoldedCell()
-    {
-        RgbaImage picture = Picture(128, 128, transparentCorners: false);
-        CharacterRig rig = SyntheticRig(picture);
-        using var generator = new WarpGenerator(128, 1, warp: WarpKind.Mesh);
-        generator.SetCharacter(rig);
-        var face = new DrivenFace();
-        face.SetNeutral(rig.Neutral);
-        Vector3[] crossed = LidsCrossed(rig.Neutral);
-        for (int i = 0; i < crossed.Length; i++)
-        {
-            face.Points[i] = new Vector2(crossed[i].X, crossed[i].Y);
-        }
-
-        var hull = new Vector2[FaceTopology.FaceOval.Length];
-        var lips = new Vector2[FaceTopology.LipsInner.Length];
-        FoldOverCheck.WriteFacePolygons(face.Points, hull, lips);
-        var check = new FoldOverCheck(generator.GridSize);
-
-        generator.LimitFolds = false;
-        generator.Generate(face);
-        int unguarded = generator.CountFolds(check, hull, lips);
-        generator.LimitFolds = true;
-        generator.Generate(face);
-        int guarded = generator.CountFolds(check, hull, lips);
-
-        Assert.True(unguarded > 0, "the crossed lids must fold the raw mesh map");
-        Assert.Equal(0, guarded);
-        Assert.True(check.MinDeterminant > 0);
-    }
-
-    [Fact]
     public void GenerateInto_Mesh_AllocatesNothingPerFrame()
     {
         CharacterRig rig = SyntheticRig(Picture(160, 160, transparentCorners: false));
@@ -373,7 +317,7 @@ public class MeshWarpTests
         generator.SetCharacter(rig);
         var frame = VideoFrame.CreateUnpooled(128, 128);
         var face = new DrivenFace();
-        Vector3[] crossed = LidsCrossed(rig.Neutral);
+        Vector3[] crossed = FoldOverTests.LidsCrossed(rig.Neutral);
         Vector3[] open = SyntheticFace.Create(mouthOpen: 0.04f);
         void Drive(int t)
         {
@@ -402,22 +346,6 @@ public class MeshWarpTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated == 0, $"{allocated} bytes allocated over 20 frames");
         Assert.True(generator.SmoothedFrames + generator.DampedFrames >= 0);
-    }
-
-    // Each lower lid pushed up through its upper lid (as FoldOverTests does).
-    private static Vector3[] LidsCrossed(ReadOnlySpan<Vector3> neutral)
-    {
-        Vector3[] driven = neutral.ToArray();
-        foreach (int[] eye in new[] { FaceTopology.RightEye.ToArray(), FaceTopology.LeftEye.ToArray() })
-        {
-            float gap = Vector3.Distance(neutral[eye[12]], neutral[eye[4]]);
-            for (int j = 1; j < 8; j++)
-            {
-                driven[eye[j]].Y -= 2.5f * gap;
-            }
-        }
-
-        return driven;
     }
 
     // A jittered 9×9 grid over [-1, 1]², its border pinned.

@@ -10,12 +10,14 @@ namespace Capture.Generation.Tests;
 
 public class WarpGeneratorTests
 {
-    [Fact]
-    public void Generate_NeutralFace_ReproducesTheCrop()
+    [Theory]
+    [InlineData(WarpKind.Spline)]
+    [InlineData(WarpKind.Mesh)]
+    public void Generate_NeutralFace_ReproducesTheCrop(WarpKind warp)
     {
         RgbaImage picture = Picture(96, 96, transparentCorners: false);
         CharacterRig rig = SyntheticRig(picture);
-        using var generator = new WarpGenerator(64, 1, gridSize: 16, output: WarpOutput.Floats);
+        using var generator = new WarpGenerator(64, 1, gridSize: 16, output: WarpOutput.Floats, warp: warp);
         generator.SetCharacter(rig);
         var face = new DrivenFace();
         face.SetNeutral(rig.Neutral);
@@ -30,7 +32,8 @@ public class WarpGeneratorTests
             worst = MathF.Max(worst, MathF.Abs(crop[i] - generator.Output[i]));
         }
 
-        Assert.True(worst < 0.02f, $"identity warp differs from the crop by {worst}");
+        Assert.True(worst < 0.02f, $"identity {warp} warp differs from the crop by {worst}");
+        Assert.Equal(warp, generator.Warp);
     }
 
     [Fact]
