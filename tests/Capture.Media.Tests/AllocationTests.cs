@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace Capture.Media.Tests;
 
 [CollectionDefinition(nameof(AllocationCollection), DisableParallelization = true)]
@@ -7,6 +9,31 @@ public sealed class AllocationCollection;
 [Collection(nameof(AllocationCollection))]
 public sealed class AllocationTests
 {
+    [Fact]
+    public async Task LoadRgbaAsync_PngHeaderClaimingHugeSize_RefusedBeforeDecoding()
+    {
+        // A real PNG whose IHDR is rewritten to 100000 x 100000 (10 Gpx): refused from the header.
+        // Counted process-wide, alone: the per-thread count read before and after an await can
+        // come from two threads (it failed a CI dry run that way).
+        byte[] png = await File.ReadAllBytesAsync(TestMedia.EileenRgba);
+        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(16), 100_000);
+        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(20), 100_000);
+        string path = Path.Combine(Path.GetTempPath(), $"bomb-{Guid.NewGuid():N}.png");
+        try
+        {
+            await File.WriteAllBytesAsync(path, png);
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            var ex = await Assert.ThrowsAsync<MediaInputException>(() => ImageFile.LoadRgbaAsync(path));
+            long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            Assert.Contains("picture too large: 100000x100000", ex.Message, StringComparison.Ordinal);
+            Assert.True(allocated < 10_000_000, $"allocated {allocated} bytes before refusing");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public async Task ReadAsync_SteadyState_AllocatesFarLessThanAFramePerFrame()
     {
