@@ -95,7 +95,7 @@ public sealed class PostgresJobEvents : BackgroundService, IJobEvents
 
     private async Task ListenAsync(CancellationToken stop)
     {
-        TimeSpan backoff = TimeSpan.FromMilliseconds(250);
+        var backoff = new ReconnectBackoff();
         bool lost = false;
         while (!stop.IsCancellationRequested)
         {
@@ -114,7 +114,7 @@ public sealed class PostgresJobEvents : BackgroundService, IJobEvents
                     lost = false;
                 }
 
-                backoff = TimeSpan.FromMilliseconds(250);
+                backoff.Reset();
                 while (true)
                 {
                     await c.WaitAsync(stop).ConfigureAwait(false);
@@ -133,16 +133,10 @@ public sealed class PostgresJobEvents : BackgroundService, IJobEvents
                 }
             }
 
-            try
-            {
-                await Task.Delay(backoff, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
+            if (!await backoff.WaitAsync(stop).ConfigureAwait(false))
             {
                 return;
             }
-
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
         }
     }
 

@@ -474,7 +474,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
     private async Task<T> DurableAsync<T>(string what, TimeSpan deadline, Func<NpgsqlConnection, CancellationToken, Task<T>> op, CancellationToken ct)
     {
         DateTime until = DateTime.UtcNow + deadline;
-        TimeSpan wait = TimeSpan.FromMilliseconds(250);
+        var backoff = new ReconnectBackoff();
         bool said = false;
         while (true)
         {
@@ -503,8 +503,10 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
                     said = true;
                 }
 
-                await Task.Delay(wait, ct).ConfigureAwait(false);
-                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                if (!await backoff.WaitAsync(ct).ConfigureAwait(false))
+                {
+                    ct.ThrowIfCancellationRequested();
+                }
             }
         }
     }

@@ -220,7 +220,7 @@ public sealed class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
     private async Task ConsumeAsync(CancellationToken stop)
     {
-        TimeSpan backoff = TimeSpan.FromMilliseconds(250);
+        var backoff = new ReconnectBackoff();
         bool lost = false;
         while (!stop.IsCancellationRequested)
         {
@@ -251,7 +251,7 @@ public sealed class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
                     lost = false;
                 }
 
-                backoff = TimeSpan.FromMilliseconds(250);
+                backoff.Reset();
                 string why = await closed.Task.WaitAsync(stop).ConfigureAwait(false);
                 _log.LogWarning("jobs: lost {Where} ({Reason}); reconnecting (unacknowledged jobs are redelivered by the broker)", _where, why);
                 lost = true;
@@ -269,16 +269,10 @@ public sealed class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
                 }
             }
 
-            try
-            {
-                await Task.Delay(backoff, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
+            if (!await backoff.WaitAsync(stop).ConfigureAwait(false))
             {
                 return;
             }
-
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
         }
     }
 
