@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -27,9 +26,7 @@ namespace Capture.Jobs.Distributed;
 /// </summary>
 public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
 {
-    private const string Columns =
-        "id, state, settings, driving_file, character_file, rig_file, profile_file, driving_name, duration_s, created_at, " +
-        "started_at, finished_at, frames_done, frames_total, fps, error, attempts";
+    private static readonly string s_columns = JobRows.Columns("_at");
 
     /// <summary>Serialises schema changes between nodes that start together (an arbitrary, fixed 64-bit key).</summary>
     private const long SchemaLockKey = 0x43415054_4A4F4253; // "CAPTJOBS"
@@ -167,7 +164,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
     public async Task<IReadOnlyList<JobRecord>> ListAsync(int limit, CancellationToken ct = default) =>
         await ApiAsync(async (c, t) =>
         {
-            await using NpgsqlCommand cmd = Command(c, $"SELECT {Columns} FROM jobs ORDER BY created_at DESC, id LIMIT @limit", ("limit", Math.Max(0, limit)));
+            await using NpgsqlCommand cmd = Command(c, $"SELECT {s_columns} FROM jobs ORDER BY created_at DESC, id LIMIT @limit", ("limit", Math.Max(0, limit)));
             return await ReadAllAsync(cmd, t).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
 
@@ -185,7 +182,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
                     "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = now(), frames_done = 0, fps = 0, error = NULL, " +
                     "owner = @node, heartbeat_at = now() " +
                     "WHERE id = @id AND attempts < @max AND (state = 'queued' OR (state = 'running' AND " + StaleSince + " < now() - @stale)) " +
-                    $"RETURNING {Columns}",
+                    $"RETURNING {s_columns}",
                     ("id", id), ("node", _node.Id), ("max", _options.MaxAttempts), ("stale", _options.StaleAfter));
                 IReadOnlyList<JobRecord> rows = await ReadAllAsync(cmd, t).ConfigureAwait(false);
                 return rows.Count == 1 ? rows[0] : null;
@@ -285,7 +282,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
                 await using NpgsqlCommand cmd = Command(c,
                     "UPDATE jobs SET state = @state, error = @error, finished_at = now(), owner = NULL, heartbeat_at = NULL, " +
                     "frames_total = CASE WHEN @state = 'succeeded' THEN frames_done ELSE frames_total END " +
-                    $"WHERE id = @id AND state = 'running' AND owner = @node AND attempts = @attempt RETURNING {Columns}",
+                    $"WHERE id = @id AND state = 'running' AND owner = @node AND attempts = @attempt RETURNING {s_columns}",
                     ("id", id), ("state", JobStatus.StateName(state)), ("error", error), ("node", _node.Id), ("attempt", attempt));
                 IReadOnlyList<JobRecord> rows = await ReadAllAsync(cmd, t).ConfigureAwait(false);
                 return rows.Count == 1 ? rows[0] : null;
@@ -322,7 +319,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
         ApiAsync(async (c, t) =>
         {
             await using NpgsqlTransaction tx = await c.BeginTransactionAsync(t).ConfigureAwait(false);
-            await using NpgsqlCommand select = Command(c, $"SELECT {Columns} FROM jobs WHERE id = @id FOR UPDATE", ("id", id));
+            await using NpgsqlCommand select = Command(c, $"SELECT {s_columns} FROM jobs WHERE id = @id FOR UPDATE", ("id", id));
             IReadOnlyList<JobRecord> rows = await ReadAllAsync(select, t).ConfigureAwait(false);
             JobRecord? before = rows.Count == 1 ? rows[0] : null;
             if (before is not null && !before.IsFinished)
@@ -387,12 +384,12 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
         {
             await using NpgsqlCommand requeue = Command(c,
                 "UPDATE jobs SET state = 'queued', owner = NULL, heartbeat_at = NULL, frames_done = 0, fps = 0, queued_at = now(), published_at = NULL " +
-                $"WHERE state = 'running' AND {StaleSince} < now() - @after AND attempts < @max RETURNING {Columns}",
+                $"WHERE state = 'running' AND {StaleSince} < now() - @after AND attempts < @max RETURNING {s_columns}",
                 ("after", after), ("max", _options.MaxAttempts));
             var changed = new List<JobRecord>(await ReadAllAsync(requeue, t).ConfigureAwait(false));
             await using NpgsqlCommand fail = Command(c,
                 "UPDATE jobs SET state = 'failed', error = @error, finished_at = now(), owner = NULL, heartbeat_at = NULL " +
-                $"WHERE state = 'running' AND {StaleSince} < now() - @after AND attempts >= @max RETURNING {Columns}",
+                $"WHERE state = 'running' AND {StaleSince} < now() - @after AND attempts >= @max RETURNING {s_columns}",
                 ("after", after), ("max", _options.MaxAttempts), ("error", PoisonReason(_options.MaxAttempts)));
             changed.AddRange(await ReadAllAsync(fail, t).ConfigureAwait(false));
             return changed;
@@ -431,7 +428,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
             await using NpgsqlCommand cmd = Command(c,
                 "UPDATE jobs SET state = 'failed', error = @error, finished_at = now(), owner = NULL, heartbeat_at = NULL " +
                 "WHERE id = @id AND attempts >= @max AND (state = 'queued' OR (state = 'running' AND " + StaleSince + " < now() - @stale)) " +
-                $"RETURNING {Columns}",
+                $"RETURNING {s_columns}",
                 ("id", id), ("max", _options.MaxAttempts), ("stale", _options.StaleAfter), ("error", PoisonReason(attempts)));
             IReadOnlyList<JobRecord> rows = await ReadAllAsync(cmd, t).ConfigureAwait(false);
             return rows.Count == 1 ? rows[0] : null;
@@ -562,7 +559,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
 
     private static async Task<JobRecord?> GetAsync(NpgsqlConnection c, string id, CancellationToken ct)
     {
-        await using NpgsqlCommand cmd = Command(c, $"SELECT {Columns} FROM jobs WHERE id = @id", ("id", id));
+        await using NpgsqlCommand cmd = Command(c, $"SELECT {s_columns} FROM jobs WHERE id = @id", ("id", id));
         IReadOnlyList<JobRecord> rows = await ReadAllAsync(cmd, ct).ConfigureAwait(false);
         return rows.Count == 0 ? null : rows[0];
     }
@@ -579,36 +576,6 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
         return ids;
     }
 
-    private static async Task<IReadOnlyList<JobRecord>> ReadAllAsync(NpgsqlCommand cmd, CancellationToken ct)
-    {
-        var list = new List<JobRecord>();
-        await using NpgsqlDataReader r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await r.ReadAsync(ct).ConfigureAwait(false))
-        {
-            list.Add(new JobRecord
-            {
-                Id = r.GetString(0),
-                State = JobStatus.ParseState(r.GetString(1)),
-                Settings = JsonSerializer.Deserialize<JobSettings>(r.GetString(2)) ?? new JobSettings(),
-                DrivingFile = r.GetString(3),
-                CharacterFile = r.GetString(4),
-                RigFile = Text(r, 5),
-                ProfileFile = Text(r, 6),
-                DrivingName = Text(r, 7),
-                DurationSeconds = r.IsDBNull(8) ? null : r.GetDouble(8),
-                CreatedAt = r.GetFieldValue<DateTimeOffset>(9),
-                StartedAt = r.IsDBNull(10) ? null : r.GetFieldValue<DateTimeOffset>(10),
-                FinishedAt = r.IsDBNull(11) ? null : r.GetFieldValue<DateTimeOffset>(11),
-                FramesDone = r.GetInt64(12),
-                FramesTotal = r.IsDBNull(13) ? null : r.GetInt64(13),
-                Fps = r.GetDouble(14),
-                Error = Text(r, 15),
-                Attempts = r.GetInt32(16),
-            });
-        }
-
-        return list;
-    }
-
-    private static string? Text(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+    private static Task<IReadOnlyList<JobRecord>> ReadAllAsync(NpgsqlCommand cmd, CancellationToken ct) =>
+        JobRows.ReadAllAsync(cmd, static (r, i) => r.GetFieldValue<DateTimeOffset>(i), ct);
 }

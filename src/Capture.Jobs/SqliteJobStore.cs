@@ -13,9 +13,7 @@ public sealed class SqliteJobStore : IJobStore
     // PRAGMA user_version: bumped with each schema change; InitializeAsync migrates step by step.
     private const int SchemaVersion = 1;
 
-    private const string Columns =
-        "id, state, settings, driving_file, character_file, rig_file, profile_file, driving_name, duration_s, " +
-        "created_ms, started_ms, finished_ms, frames_done, frames_total, fps, error, attempts";
+    private static readonly string s_columns = JobRows.Columns("_ms");
 
     private readonly string _connectionString;
 
@@ -75,7 +73,7 @@ public sealed class SqliteJobStore : IJobStore
         ArgumentNullException.ThrowIfNull(job);
         await using SqliteConnection c = await OpenAsync(ct).ConfigureAwait(false);
         await using SqliteCommand cmd = c.CreateCommand();
-        cmd.CommandText = $"INSERT INTO jobs ({Columns}) VALUES ($id, $state, $settings, $driving, $character, $rig, $profile, $name, $duration, $created, NULL, NULL, 0, $total, 0, NULL, 0);";
+        cmd.CommandText = $"INSERT INTO jobs ({s_columns}) VALUES ($id, $state, $settings, $driving, $character, $rig, $profile, $name, $duration, $created, NULL, NULL, 0, $total, 0, NULL, 0);";
         cmd.Parameters.AddWithValue("$id", job.Id);
         cmd.Parameters.AddWithValue("$state", JobStatus.StateName(job.State));
         cmd.Parameters.AddWithValue("$settings", JsonSerializer.Serialize(job.Settings));
@@ -100,7 +98,7 @@ public sealed class SqliteJobStore : IJobStore
     {
         await using SqliteConnection c = await OpenAsync(ct).ConfigureAwait(false);
         await using SqliteCommand cmd = c.CreateCommand();
-        cmd.CommandText = $"SELECT {Columns} FROM jobs ORDER BY created_ms DESC, rowid DESC LIMIT $limit;";
+        cmd.CommandText = $"SELECT {s_columns} FROM jobs ORDER BY created_ms DESC, rowid DESC LIMIT $limit;";
         cmd.Parameters.AddWithValue("$limit", Math.Max(0, limit));
         return await ReadAllAsync(cmd, ct).ConfigureAwait(false);
     }
@@ -250,40 +248,12 @@ public sealed class SqliteJobStore : IJobStore
     private static async Task<JobRecord?> GetAsync(SqliteConnection c, string id, CancellationToken ct)
     {
         await using SqliteCommand cmd = c.CreateCommand();
-        cmd.CommandText = $"SELECT {Columns} FROM jobs WHERE id = $id;";
+        cmd.CommandText = $"SELECT {s_columns} FROM jobs WHERE id = $id;";
         cmd.Parameters.AddWithValue("$id", id);
         IReadOnlyList<JobRecord> all = await ReadAllAsync(cmd, ct).ConfigureAwait(false);
         return all.Count == 0 ? null : all[0];
     }
 
-    private static async Task<IReadOnlyList<JobRecord>> ReadAllAsync(SqliteCommand cmd, CancellationToken ct)
-    {
-        var list = new List<JobRecord>();
-        await using SqliteDataReader r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await r.ReadAsync(ct).ConfigureAwait(false))
-        {
-            list.Add(new JobRecord
-            {
-                Id = r.GetString(0),
-                State = JobStatus.ParseState(r.GetString(1)),
-                Settings = JsonSerializer.Deserialize<JobSettings>(r.GetString(2)) ?? new JobSettings(),
-                DrivingFile = r.GetString(3),
-                CharacterFile = r.GetString(4),
-                RigFile = r.IsDBNull(5) ? null : r.GetString(5),
-                ProfileFile = r.IsDBNull(6) ? null : r.GetString(6),
-                DrivingName = r.IsDBNull(7) ? null : r.GetString(7),
-                DurationSeconds = r.IsDBNull(8) ? null : r.GetDouble(8),
-                CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(9)),
-                StartedAt = r.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(10)),
-                FinishedAt = r.IsDBNull(11) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(11)),
-                FramesDone = r.GetInt64(12),
-                FramesTotal = r.IsDBNull(13) ? null : r.GetInt64(13),
-                Fps = r.GetDouble(14),
-                Error = r.IsDBNull(15) ? null : r.GetString(15),
-                Attempts = r.GetInt32(16),
-            });
-        }
-
-        return list;
-    }
+    private static Task<IReadOnlyList<JobRecord>> ReadAllAsync(SqliteCommand cmd, CancellationToken ct) =>
+        JobRows.ReadAllAsync(cmd, static (r, i) => DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i)), ct);
 }
