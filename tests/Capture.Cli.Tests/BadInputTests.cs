@@ -1,3 +1,5 @@
+using Capture.Testing;
+
 namespace Capture.Cli.Tests;
 
 /// <summary>
@@ -14,7 +16,7 @@ public sealed class BadInputTests : IDisposable
     public async Task Probe_NonexistentPath_NamesFileAndExitsOne()
     {
         string path = Path.Combine(_dir, "missing.mp4");
-        CliProcess.Result r = await CliProcess.RunAsync("probe", path);
+        ToolProcess.Result r = await CliProcess.RunAsync("probe", path);
         AssertUserError(r, path, "not found");
     }
 
@@ -23,7 +25,7 @@ public sealed class BadInputTests : IDisposable
     {
         string path = Path.Combine(_dir, "empty.mp4");
         await File.WriteAllBytesAsync(path, []);
-        CliProcess.Result r = await CliProcess.RunAsync("probe", path);
+        ToolProcess.Result r = await CliProcess.RunAsync("probe", path);
         AssertUserError(r, path, "empty");
     }
 
@@ -32,7 +34,7 @@ public sealed class BadInputTests : IDisposable
     {
         string path = Path.Combine(_dir, "notes.mp4");
         await File.WriteAllTextAsync(path, "this is not a video\n");
-        CliProcess.Result r = await CliProcess.RunAsync("probe", path);
+        ToolProcess.Result r = await CliProcess.RunAsync("probe", path);
         AssertUserError(r, path, "not a video");
     }
 
@@ -41,21 +43,21 @@ public sealed class BadInputTests : IDisposable
     {
         string path = Path.Combine(_dir, "notes.mp4");
         await File.WriteAllTextAsync(path, "this is not a video\n");
-        CliProcess.Result r = await CliProcess.RunAsync("track", path, "-o", Path.Combine(_dir, "out.mpk"));
+        ToolProcess.Result r = await CliProcess.RunAsync("track", path, "-o", Path.Combine(_dir, "out.mpk"));
         AssertUserError(r, path, "not a video");
     }
 
     [Fact]
     public async Task Track_UnreadableWebcam_NamesDevice()
     {
-        CliProcess.Result r = await CliProcess.RunAsync("track", "/dev/video9", "-o", Path.Combine(_dir, "out.mpk"));
+        ToolProcess.Result r = await CliProcess.RunAsync("track", "/dev/video9", "-o", Path.Combine(_dir, "out.mpk"));
         AssertUserError(r, "/dev/video9", "device");
     }
 
     [Fact]
     public async Task Info_PrintsOrtVersionAndProvider()
     {
-        CliProcess.Result r = await CliProcess.RunAsync("info");
+        ToolProcess.Result r = await CliProcess.RunAsync("info");
         Assert.Equal(0, r.ExitCode);
         Assert.Matches(@"ONNX Runtime\s+1\.31\.\d+", r.StdOut);
         Assert.Contains("CPUExecutionProvider", r.StdOut, StringComparison.Ordinal);
@@ -68,7 +70,7 @@ public sealed class BadInputTests : IDisposable
         // this machine has no CUDA 13, so the loader's own error names the first library it could not open.
         string provider = Path.Combine(Path.GetDirectoryName(CliProcess.CliDll)!, "runtimes", "linux-x64", "native", "libonnxruntime_providers_cuda.so");
         Assert.True(File.Exists(provider), $"the CLI's build should ship {provider}");
-        CliProcess.Result r = await CliProcess.RunAsync("info");
+        ToolProcess.Result r = await CliProcess.RunAsync("info");
         Assert.Equal(0, r.ExitCode);
         string all = string.Join(' ', r.StdOut.Split('\n', StringSplitOptions.TrimEntries));
         Assert.Contains("CPU: libonnxruntime_providers_cuda.so did not load (libcublasLt.so.13: cannot open shared object file", all, StringComparison.Ordinal);
@@ -82,7 +84,7 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public async Task Info_CaptureEpCpu_SkipsTheCudaAttempt()
     {
-        CliProcess.Result r = await CliProcess.RunAsync(new Dictionary<string, string> { ["CAPTURE_EP"] = "cpu" }, "info");
+        ToolProcess.Result r = await CliProcess.RunAsync(new Dictionary<string, string> { ["CAPTURE_EP"] = "cpu" }, "info");
         Assert.Equal(0, r.ExitCode);
         Assert.Matches(@"execution provider\s+CPU: CAPTURE_EP=cpu", r.StdOut);
         Assert.DoesNotContain("libcublasLt", r.All, StringComparison.Ordinal);
@@ -91,18 +93,18 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public async Task Help_EveryCommandTeaches()
     {
-        CliProcess.Result r = await CliProcess.RunAsync("--help");
+        ToolProcess.Result r = await CliProcess.RunAsync("--help");
         Assert.Equal(0, r.ExitCode);
         foreach (string command in new[] { "info", "probe", "models", "track", "render" })
         {
             Assert.Contains(command, r.StdOut, StringComparison.Ordinal);
-            CliProcess.Result sub = await CliProcess.RunAsync(command, "--help");
+            ToolProcess.Result sub = await CliProcess.RunAsync(command, "--help");
             Assert.Equal(0, sub.ExitCode);
             Assert.Contains("Usage:", sub.StdOut, StringComparison.Ordinal);
         }
     }
 
-    private static void AssertUserError(CliProcess.Result r, string path, string problem)
+    private static void AssertUserError(ToolProcess.Result r, string path, string problem)
     {
         Assert.Equal(1, r.ExitCode);
         Assert.Contains(path, r.All, StringComparison.Ordinal);

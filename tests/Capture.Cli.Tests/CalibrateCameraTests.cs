@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Capture.Testing;
 
 namespace Capture.Cli.Tests;
 
@@ -13,14 +14,14 @@ public sealed class CalibrateCameraTests : IDisposable
         Directory.GetFiles(Path.Combine(Capture.Testing.SharedMedia.Directory, "calib_left"), "*.jpg").Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>The output with Spectre's line wrapping (80 columns when redirected) undone.</summary>
-    private static string Unwrapped(CliProcess.Result r) => System.Text.RegularExpressions.Regex.Replace(r.All, @"[ \t]*\r?\n", " ");
+    private static string Unwrapped(ToolProcess.Result r) => System.Text.RegularExpressions.Regex.Replace(r.All, @"[ \t]*\r?\n", " ");
 
     [Fact]
     public async Task CalibrateCamera_SampleBoardsAndOneWithout_PrintsRmsNamesTheRejectAndWritesJson()
     {
         string noBoard = Path.Combine(Capture.Testing.SharedMedia.Directory, "face_sergey_mediapipe.png");
         string output = Path.Combine(_dir, "camera.json");
-        CliProcess.Result r = await CliProcess.RunAsync(["calibrate-camera", .. Boards(), noBoard, "-o", output, "--board", "9x6", "--square-size", "25"]);
+        ToolProcess.Result r = await CliProcess.RunAsync(["calibrate-camera", .. Boards(), noBoard, "-o", output, "--board", "9x6", "--square-size", "25"]);
         Assert.True(r.ExitCode == 0, r.All);
         Assert.Contains($"skipped {noBoard}: no 9x6 chessboard (inner corners) found", Unwrapped(r), StringComparison.Ordinal);
         Assert.Contains("from 13 of 14 photos (640x480)", Unwrapped(r), StringComparison.Ordinal);
@@ -42,7 +43,7 @@ public sealed class CalibrateCameraTests : IDisposable
     {
         string a = Path.Combine(Capture.Testing.SharedMedia.Directory, "face_sergey_mediapipe.png");
         string b = Path.Combine(Capture.Testing.SharedMedia.Directory, "char_animal_cat_chelsea.png");
-        CliProcess.Result r = await CliProcess.RunAsync("calibrate-camera", a, b, "-o", Path.Combine(_dir, "camera.json"));
+        ToolProcess.Result r = await CliProcess.RunAsync("calibrate-camera", a, b, "-o", Path.Combine(_dir, "camera.json"));
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("only 0 of 2 photos show the 9x6 chessboard; calibration needs at least 3", Unwrapped(r), StringComparison.Ordinal);
         Assert.Contains($"{a}: no 9x6 chessboard", Unwrapped(r), StringComparison.Ordinal);
@@ -53,7 +54,7 @@ public sealed class CalibrateCameraTests : IDisposable
     [Fact]
     public async Task CalibrateCamera_BadBoardSpec_SaysExpectedForm()
     {
-        CliProcess.Result r = await CliProcess.RunAsync("calibrate-camera", Boards()[0], "-o", Path.Combine(_dir, "c.json"), "--board", "nine");
+        ToolProcess.Result r = await CliProcess.RunAsync("calibrate-camera", Boards()[0], "-o", Path.Combine(_dir, "c.json"), "--board", "nine");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("--board nine: expected inner corners as COLSxROWS, e.g. 9x6", Unwrapped(r), StringComparison.Ordinal);
     }
@@ -63,7 +64,7 @@ public sealed class CalibrateCameraTests : IDisposable
     {
         string clip = Path.Combine(Capture.Testing.SharedMedia.Directory, "vid_expr_man_d18.mp4");
         string missing = Path.Combine(_dir, "nope.json");
-        CliProcess.Result r = await CliProcess.RunAsync("track", clip, "-o", Path.Combine(_dir, "t.mpk"), "--camera", missing);
+        ToolProcess.Result r = await CliProcess.RunAsync("track", clip, "-o", Path.Combine(_dir, "t.mpk"), "--camera", missing);
         Assert.Equal(1, r.ExitCode);
         Assert.Contains($"{missing}: no such file (--camera)", Unwrapped(r), StringComparison.Ordinal);
 
@@ -93,7 +94,7 @@ public sealed class CalibrateCameraTests : IDisposable
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         string stderr = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        var r = new CliProcess.Result(process.ExitCode, await stdout, stderr);
+        var r = new ToolProcess.Result(process.ExitCode, await stdout, stderr);
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("error: OpenCV's native library libOpenCvSharpExtern.so could not be loaded (libgtk-3.so.0: file too short): install the GTK3 libraries", Unwrapped(r), StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", r.All, StringComparison.Ordinal);

@@ -14,7 +14,7 @@ public sealed class EvalTests : IDisposable
     [Fact]
     public async Task Eval_ErrorMaps_PrintsScoresAndRegionsAndWritesTheErrorPicture()
     {
-        CliProcess.Result r = await CliProcess.RunAsync(
+        ToolProcess.Result r = await CliProcess.RunAsync(
             "eval", Media("vid_expr_man_d18.mp4"), "--frames", "6", "--error-maps", _dir);
 
         Assert.True(r.ExitCode == 0, r.All);
@@ -38,7 +38,7 @@ public sealed class EvalTests : IDisposable
         var ffmpeg = System.Diagnostics.Process.Start("ffmpeg", ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10:duration=1", "-pix_fmt", "yuv420p", clip])!;
         await ffmpeg.WaitForExitAsync();
 
-        CliProcess.Result r = await CliProcess.RunAsync("eval", clip, "--frames", "3");
+        ToolProcess.Result r = await CliProcess.RunAsync("eval", clip, "--frames", "3");
 
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("noface.mp4: no face in frame 0", r.All, StringComparison.Ordinal);
@@ -48,7 +48,7 @@ public sealed class EvalTests : IDisposable
     [Fact]
     public async Task EvalCross_OneCharacterOneClip_PrintsTheCrossTableAndWritesSideBySides()
     {
-        CliProcess.Result r = await CliProcess.RunAsync(
+        ToolProcess.Result r = await CliProcess.RunAsync(
             "eval", "--cross", "--characters", Media("char_cartoon3d_boy_s7.jpg"), "--frames", "8", "--akd-every", "4", "--pictures", _dir,
             Media("vid_expr_man_d18.mp4"));
 
@@ -62,7 +62,7 @@ public sealed class EvalTests : IDisposable
     [Fact]
     public async Task EvalCross_MeshWarp_PrintsTheCrossTableWithoutFoldOvers()
     {
-        CliProcess.Result r = await CliProcess.RunAsync(
+        ToolProcess.Result r = await CliProcess.RunAsync(
             "eval", "--cross", "--warp", "mesh", "--frames", "8", "--akd-every", "4", Media("vid_expr_man_d18.mp4"),
             "--characters", Media("char_painting_mona_lisa_s9.jpg"));
 
@@ -76,7 +76,7 @@ public sealed class EvalTests : IDisposable
     [InlineData("render")]
     public async Task Warp_UnknownKind_NamesTheKindsThatExist(string command)
     {
-        CliProcess.Result r = await CliProcess.RunAsync(command, Media("vid_expr_man_d18.mp4"), "--warp", "bezier");
+        ToolProcess.Result r = await CliProcess.RunAsync(command, Media("vid_expr_man_d18.mp4"), "--warp", "bezier");
 
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("'bezier'", r.All, StringComparison.Ordinal);
@@ -94,7 +94,7 @@ public sealed class EvalTests : IDisposable
             ? ["eval", "--cross", Media("vid_expr_man_d18.mp4"), "--frames", "2"]
             : ["eval", "--characters", Media("char_cartoon3d_boy_s7.jpg"), "--frames", "2", Media("vid_expr_man_d18.mp4")];
 
-        CliProcess.Result r = await CliProcess.RunAsync(args);
+        ToolProcess.Result r = await CliProcess.RunAsync(args);
 
         Assert.Equal(1, r.ExitCode);
         Assert.Contains(message, r.All, StringComparison.Ordinal);

@@ -16,7 +16,7 @@ public sealed class RenderMotionDataTests : IDisposable
     public async Task Render_FullBodyClipWithMotionData_WritesABvhWithOneLinePerFrame()
     {
         string motion = Path.Combine(_dir, "motion");
-        CliProcess.Result r = await CliProcess.RunAsync(
+        ToolProcess.Result r = await CliProcess.RunAsync(
             "render", Media("vid_body_fullbody_gesture_s13.mp4"), "--character", Media("char_statue_terracotta_s6.jpg"),
             "-o", Path.Combine(_dir, "out.mp4"), "--size", "256", "--frames", "10", "--motion-data", motion, "--pose-model", "Lite");
 
@@ -34,7 +34,7 @@ public sealed class RenderMotionDataTests : IDisposable
     public async Task Render_SelfieClipWithMotionData_WritesARestPoseBvhAndSaysNoBody()
     {
         string motion = Path.Combine(_dir, "motion");
-        CliProcess.Result r = await CliProcess.RunAsync(
+        ToolProcess.Result r = await CliProcess.RunAsync(
             "render", Media("vid_talk_selfie_man_d13.mp4"), "--character", Media("char_statue_terracotta_s6.jpg"),
             "-o", Path.Combine(_dir, "out.mp4"), "--size", "256", "--frames", "5", "--motion-data", motion);
 
@@ -49,7 +49,7 @@ public sealed class RenderMotionDataTests : IDisposable
     [Fact]
     public async Task RenderHelp_NamesTheBvhAndTheNoBodyOption()
     {
-        CliProcess.Result r = await CliProcess.RunAsync("render", "--help");
+        ToolProcess.Result r = await CliProcess.RunAsync("render", "--help");
 
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("motion.bvh", r.StdOut, StringComparison.Ordinal);

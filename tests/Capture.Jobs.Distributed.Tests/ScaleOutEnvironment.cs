@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Capture.Testing;
 
 namespace Capture.Jobs.Distributed.Tests;
 
@@ -29,18 +30,8 @@ internal static class ScaleOutEnvironment
     /// <summary>Runs <c>scripts/services.sh</c> with <paramref name="args"/>; asserts success.</summary>
     public static async Task ServicesAsync(params string[] args)
     {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(ServicesScript!);
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(info)!;
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, $"services.sh {string.Join(' ', args)}: {await stdout}{await stderr}");
+        ToolProcess.Result r = await ToolProcess.RunAsync("bash", [ServicesScript!, .. args]);
+        Assert.True(r.ExitCode == 0, $"services.sh {string.Join(' ', args)}: {r.StdOut}{r.StdErr}");
     }
 
     private static string? FindServicesScript()

@@ -89,17 +89,8 @@ internal static class TestMedia
 
     private static async Task<string> RunAsync(string tool, params string[] args)
     {
-        var info = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(info)!;
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, $"{tool} {string.Join(' ', args)}: {await stderr}");
-        return await stdout;
+        ToolProcess.Result r = await ToolProcess.RunAsync(tool, args);
+        Assert.True(r.ExitCode == 0, $"{tool} {string.Join(' ', args)}: {r.StdErr}");
+        return r.StdOut;
     }
 }

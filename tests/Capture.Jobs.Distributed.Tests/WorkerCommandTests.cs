@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Capture.Testing;
 
 namespace Capture.Jobs.Distributed.Tests;
 
@@ -14,23 +14,10 @@ public sealed class WorkerCommandTests
     [InlineData("--store: not a PostgreSQL connection string", "worker", "--store", "Hots=127.0.0.1", "--queue", "amqp://127.0.0.1/")]
     public async Task BadArguments_ExitOneNamingTheProblem(string expected, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "capture.dll"));
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
+        ToolProcess.Result r = await ToolProcess.RunCaptureAsync(Path.Combine(AppContext.BaseDirectory, "capture.dll"), args, timeout: TimeSpan.FromMinutes(1));
+        string all = r.All;
 
-        info.Environment["NO_COLOR"] = "1";
-        info.Environment["COLUMNS"] = "400";
-        using var p = Process.Start(info)!;
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = p.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await p.WaitForExitAsync(timeout.Token);
-        string all = await stdout + await stderr;
-
-        Assert.True(p.ExitCode == 1, $"exit {p.ExitCode}: {all}");
+        Assert.True(r.ExitCode == 1, $"exit {r.ExitCode}: {all}");
         Assert.Contains(expected, all, StringComparison.Ordinal);
     }
 }

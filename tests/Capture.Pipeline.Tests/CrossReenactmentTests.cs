@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Capture.Pipeline.Evaluation;
 using Capture.Testing;
 
@@ -80,12 +79,7 @@ public class CrossReenactmentTests
 
     private static async Task CutFrameAsync(string clip, string seconds, string output)
     {
-        using var ffmpeg = Process.Start(new ProcessStartInfo("ffmpeg", ["-v", "error", "-y", "-ss", seconds, "-i", clip, "-frames:v", "1", output])
-        {
-            RedirectStandardError = true,
-        })!;
-        string errors = await ffmpeg.StandardError.ReadToEndAsync();
-        await ffmpeg.WaitForExitAsync();
-        Assert.True(ffmpeg.ExitCode == 0 && File.Exists(output), $"ffmpeg could not cut {clip} at {seconds} s: {errors}");
+        ToolProcess.Result r = await ToolProcess.RunAsync("ffmpeg", ["-v", "error", "-y", "-ss", seconds, "-i", clip, "-frames:v", "1", output]);
+        Assert.True(r.ExitCode == 0 && File.Exists(output), $"ffmpeg could not cut {clip} at {seconds} s: {r.StdErr}");
     }
 }
