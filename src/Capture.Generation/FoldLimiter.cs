@@ -64,22 +64,17 @@ public sealed class FoldLimiter
         Delaunay.Triangulate(rest, _scratch);
         // Slivers (a closed mouth's inner lips nearly on each other) are left out below a rest area
         // no float ratio can follow; they cover no lattice node a frame could see.
-        int kept = 0;
-        foreach ((int a, int b, int c) in _scratch)
-        {
-            kept += SignedArea(rest[a], rest[b], rest[c]) > MinRestArea ? 1 : 0;
-        }
-
-        _triangles = new (int, int, int, float)[kept];
-        kept = 0;
+        var kept = new List<(int, int, int, float)>(_scratch.Count);
         foreach ((int a, int b, int c) in _scratch)
         {
             float area = SignedArea(rest[a], rest[b], rest[c]);
             if (area > MinRestArea)
             {
-                _triangles[kept++] = (a, b, c, area);
+                kept.Add((a, b, c, area));
             }
         }
+
+        _triangles = [.. kept];
     }
 
     /// <summary>The rest triangulation: corner indices (counter-clockwise in x→y) and rest area. Valid until the next <see cref="SetRest"/>.</summary>

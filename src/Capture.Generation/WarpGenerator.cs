@@ -607,12 +607,7 @@ public sealed class WarpGenerator : ICharacterGenerator
             // pinned border): the motion of this frame is scaled down until it does not.
             for (int step = 1; step <= 3 && _folds.Count(_spline, _region, _size, _hull, _innerLips) > 0; step++)
             {
-                float keep = step == 3 ? 0 : 0.5f;
-                for (int i = 0; i < _drivenPoints.Length; i++)
-                {
-                    _drivenPoints[i] = _sourcePoints[i] + (keep * (_drivenPoints[i] - _sourcePoints[i]));
-                }
-
+                DampMotion(step);
                 _spline.Solve(_drivenPoints, _sourcePoints);
                 DampedFrames += step == 1 ? 1 : 0;
             }
@@ -633,6 +628,16 @@ public sealed class WarpGenerator : ICharacterGenerator
         {
             _affine[j] = w[(k + j) * 2];
             _affine[3 + j] = w[((k + j) * 2) + 1];
+        }
+    }
+
+    // The last resort against a fold, for either warp: step 1 and 2 halve this frame's motion, step 3 drops it.
+    private void DampMotion(int step)
+    {
+        float keep = step == 3 ? 0 : 0.5f;
+        for (int i = 0; i < _drivenPoints.Length; i++)
+        {
+            _drivenPoints[i] = _sourcePoints[i] + (keep * (_drivenPoints[i] - _sourcePoints[i]));
         }
     }
 
@@ -701,24 +706,23 @@ public sealed class WarpGenerator : ICharacterGenerator
         {
             mesh.Smooth(_drivenPoints, MeshSmoothing[round - 1] - smoothed);
             smoothed = MeshSmoothing[round - 1];
-            mesh.Limit(_drivenPoints);
-            mesh.WriteMap(_drivenPoints, _map);
-            mesh.RelaxFolds(_map);
+            Remap();
             SmoothedFrames += round == 1 ? 1 : 0;
         }
 
         for (int step = 1; step <= 3 && (limiter.MinRatio <= 0 || _folds.Count(_map, _region, _size, _hull, _innerLips) > 0); step++)
         {
-            float keep = step == 3 ? 0 : 0.5f;
-            for (int i = 0; i < _drivenPoints.Length; i++)
-            {
-                _drivenPoints[i] = _sourcePoints[i] + (keep * (_drivenPoints[i] - _sourcePoints[i]));
-            }
+            DampMotion(step);
+            Remap();
+            DampedFrames += step == 1 ? 1 : 0;
+        }
 
+        // The moved points limited again, rasterized, and the lattice relaxed.
+        void Remap()
+        {
             mesh.Limit(_drivenPoints);
             mesh.WriteMap(_drivenPoints, _map);
             mesh.RelaxFolds(_map);
-            DampedFrames += step == 1 ? 1 : 0;
         }
     }
 
