@@ -30,7 +30,7 @@ public sealed class SoakBenchmark : IBenchmarkCommand
 
     public string Name => "soak";
 
-    public string Description => "N jobs + N live sessions against one server; heap, RSS, threads, fds, children after each tenth (goal ≤ 10 % growth from 10 to N); args: [N=100] [--clip-seconds 0.5]";
+    public string Description => "N jobs + N live sessions against one server; heap, RSS, threads, fds, children after each tenth (goal ≤ 10 % growth from 10 to N); args: [N=100] [--clip-seconds 0.5] [--only jobs|sessions]";
 
     public int Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
 
@@ -38,11 +38,17 @@ public sealed class SoakBenchmark : IBenchmarkCommand
     {
         int n = 100;
         double clipSeconds = 0.5;
+        bool jobs = true, sessions = true;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--clip-seconds")
             {
                 clipSeconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
+            }
+            else if (args[i] == "--only" && i + 1 < args.Length && args[i + 1] is "jobs" or "sessions")
+            {
+                jobs = args[++i] == "jobs";
+                sessions = !jobs;
             }
             else if (int.TryParse(args[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out int parsed) && parsed >= 10)
             {
@@ -69,7 +75,7 @@ public sealed class SoakBenchmark : IBenchmarkCommand
             string character = SharedMedia.File("char_painting_mona_lisa_s9.jpg");
             Console.WriteLine(BenchmarkReport.MachineLine());
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"soak: {n} jobs ({clipSeconds:0.##} s of vid_expr_man_d18.mp4, 480², at 256²) and {n} live sessions (a performer sending 15 frames, one viewer), one server, in turn"));
+                $"soak: {(jobs ? n : 0)} jobs ({clipSeconds:0.##} s of vid_expr_man_d18.mp4, 480², at 256²) and {(sessions ? n : 0)} live sessions (a performer sending 15 frames, one viewer), one server, in turn"));
             WebApplication app = CaptureServer.Build(
                 new ServerOptions
                 {
@@ -97,8 +103,15 @@ public sealed class SoakBenchmark : IBenchmarkCommand
                 int tenth = n / 10;
                 for (int step = 1; step <= n; step++)
                 {
-                    await RunJobAsync(http, clip, character);
-                    await RunSessionAsync(api, character);
+                    if (jobs)
+                    {
+                        await RunJobAsync(http, clip, character);
+                    }
+
+                    if (sessions)
+                    {
+                        await RunSessionAsync(api, character);
+                    }
                     if (step % tenth == 0)
                     {
                         Sample s = Sample.Take(step);
