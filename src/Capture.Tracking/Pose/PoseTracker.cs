@@ -13,7 +13,9 @@ namespace Capture.Tracking.Pose;
 /// centred on keypoint 0 (mid-hip) with side 2·|kp1 − kp0|, rotated so kp0 → kp1 points up (target
 /// 90°), scaled 1.25 → pose landmark model (256×256 crop, [0, 1]; 39 points × x, y, z, visibility,
 /// presence, sigmoid on the last two) → 33 points projected back; points 33 and 34 (auxiliary)
-/// give the next frame's rect the same way. Heatmap refinement is not done.
+/// give the next frame's rect the same way. The model's world output (39 × x, y, z in metres, hip-centred,
+/// in the crop's orientation) is turned back by the rect's rotation, as MediaPipe's
+/// WorldLandmarkProjectionCalculator does, into <see cref="BodyObservation.WorldLandmarks"/>.
 /// </summary>
 internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
 {
@@ -21,12 +23,18 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
     private const int ValuesPerPoint = 5;
     private const float RoiScale = 1.25f;
 
+    /// <summary>Object size for the world points' smoothing, metres: about a standing adult's height.</summary>
+    private const float WorldBodySize = 1.7f;
+
     private readonly LetterboxDetector _detector;
     private readonly TensorModel _landmarks;
     private readonly int _landmarksOutput;
     private readonly int _flagOutput;
+    private readonly int _worldOutput;
     private readonly OneEuroFilterBank _filter;
+    private readonly OneEuroFilterBank _worldFilter;
     private readonly float[] _pixels = new float[TrackingFrame.BodyLandmarkCount * 3];
+    private readonly float[] _world = new float[TrackingFrame.BodyLandmarkCount * 3];
     private readonly float[] _visibility = new float[TrackingFrame.BodyLandmarkCount];
     private Vector2 _auxCentre;
     private Vector2 _auxScale;
@@ -45,7 +53,10 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
             throw new InvalidDataException($"model '{landmarks.Name}' ({landmarks.Path}): expected a 195-float landmark output and a 1-float pose flag.");
         }
 
+        // Every MediaPipe pose landmark model has it; a model without it (a hand-made test model) gives no world points.
+        _worldOutput = landmarks.FindOutput(ModelPoints * 3);
         _filter = new OneEuroFilterBank(_pixels.Length, options.BodySmoothing);
+        _worldFilter = new OneEuroFilterBank(_world.Length, options.BodySmoothing);
     }
 
     public RotatedRect Roi => _roi;
@@ -57,6 +68,7 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
     {
         StopTracking();
         _filter.Reset();
+        _worldFilter.Reset();
     }
 
     public void Process(VideoFrame frame, BodyObservation body)
@@ -71,6 +83,12 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
         if (Options.Smoothing && !Options.StaticImage)
         {
             _filter.Apply(_pixels, frame.TimestampUs, _roi.Width / RoiScale);
+            if (_worldOutput >= 0)
+            {
+                // Speed in metres a second (MediaPipe's world filter scales no values); a standing body is
+                // about 1.7 m tall, as the pixel filter's object size is the body's extent.
+                _worldFilter.Apply(_world, frame.TimestampUs, WorldBodySize);
+            }
         }
 
         body.Present = true;
@@ -79,6 +97,16 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
         for (int i = 0; i < points.Length; i++)
         {
             points[i] = new Vector4(_pixels[3 * i] / frame.Width, _pixels[(3 * i) + 1] / frame.Height, _pixels[(3 * i) + 2] / frame.Width, _visibility[i]);
+        }
+
+        body.HasWorld = _worldOutput >= 0;
+        if (body.HasWorld)
+        {
+            Vector3[] world = body.WorldLandmarks;
+            for (int i = 0; i < world.Length; i++)
+            {
+                world[i] = new Vector3(_world[3 * i], _world[(3 * i) + 1], _world[(3 * i) + 2]);
+            }
         }
     }
 
@@ -93,6 +121,7 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
     {
         StopTracking();
         _filter.Reset();
+        _worldFilter.Reset();
         body.Clear();
     }
 
@@ -107,6 +136,7 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
         Vector2 scale = letterbox.ToImage(d.Keypoints[1].X, d.Keypoints[1].Y);
         _roi = RoiFrom(hip, scale);
         _filter.Reset();
+        _worldFilter.Reset();
         return true;
     }
 
@@ -136,6 +166,22 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
             else if (i == TrackingFrame.BodyLandmarkCount + 1)
             {
                 _auxScale = p;
+            }
+        }
+
+        if (_worldOutput >= 0)
+        {
+            // World points come in the crop's orientation: turn them by the rect's rotation (x, y only;
+            // metres need no scaling), MediaPipe's WorldLandmarkProjectionCalculator.
+            ReadOnlySpan<float> world = _landmarks.Output(_worldOutput);
+            (float sin, float cos) = MathF.SinCos(_roi.Rotation);
+            for (int i = 0; i < TrackingFrame.BodyLandmarkCount; i++)
+            {
+                float x = world[3 * i];
+                float y = world[(3 * i) + 1];
+                _world[3 * i] = (cos * x) - (sin * y);
+                _world[(3 * i) + 1] = (sin * x) + (cos * y);
+                _world[(3 * i) + 2] = world[(3 * i) + 2];
             }
         }
 
