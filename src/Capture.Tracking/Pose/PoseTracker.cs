@@ -15,7 +15,8 @@ namespace Capture.Tracking.Pose;
 /// presence, sigmoid on the last two) → 33 points projected back; points 33 and 34 (auxiliary)
 /// give the next frame's rect the same way. The model's world output (39 × x, y, z in metres, hip-centred,
 /// in the crop's orientation) is turned back by the rect's rotation, as MediaPipe's
-/// WorldLandmarkProjectionCalculator does, into <see cref="BodyObservation.WorldLandmarks"/>.
+/// WorldLandmarkProjectionCalculator does, into <see cref="BodyObservation.WorldLandmarks"/>. Every point
+/// is first refined from the model's heatmap (<see cref="PoseHeatmap"/>), as MediaPipe's graph does.
 /// </summary>
 internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
 {
@@ -26,13 +27,28 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
     /// <summary>Object size for the world points' smoothing, metres: about a standing adult's height.</summary>
     private const float WorldBodySize = 1.7f;
 
+    /// <summary>
+    /// MediaPipe smooths the two auxiliary points (which place the next frame's region) always, smoothing on or
+    /// off, and harder than the landmarks, "to make ROI crop very stable when object is not moving but
+    /// responsive enough in case of sudden movements" (pose_landmark_filtering: min cutoff 0.01, beta 1,
+    /// derivative cutoff 1, speed in sizes of the two points' box a second).
+    /// </summary>
+    private static readonly OneEuroParameters s_auxSmoothing = new(0.01f, 1f, 1f);
+
+    /// <summary>Side of the pose models' heatmap output (64 × 64 × 39 for lite, full and heavy).</summary>
+    private const int HeatmapSide = 64;
+
     private readonly LetterboxDetector _detector;
     private readonly TensorModel _landmarks;
     private readonly int _landmarksOutput;
     private readonly int _flagOutput;
     private readonly int _worldOutput;
+    private readonly int _heatmapOutput;
+    private readonly float[] _raw = new float[ModelPoints * 2];
     private readonly OneEuroFilterBank _filter;
     private readonly OneEuroFilterBank _worldFilter;
+    private readonly OneEuroFilterBank _auxFilter = new(4, s_auxSmoothing) { SpeedFromRawInput = true };
+    private readonly float[] _aux = new float[4];
     private readonly float[] _pixels = new float[TrackingFrame.BodyLandmarkCount * 3];
     private readonly float[] _world = new float[TrackingFrame.BodyLandmarkCount * 3];
     private readonly float[] _visibility = new float[TrackingFrame.BodyLandmarkCount];
@@ -55,6 +71,9 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
 
         // Every MediaPipe pose landmark model has it; a model without it (a hand-made test model) gives no world points.
         _worldOutput = landmarks.FindOutput(ModelPoints * 3);
+
+        // The heatmap, one 64×64 channel a point (NHWC): MediaPipe refines every point from it. A model without it is used unrefined.
+        _heatmapOutput = landmarks.FindOutput((long)HeatmapSide * HeatmapSide * ModelPoints);
         _filter = new OneEuroFilterBank(_pixels.Length, options.BodySmoothing);
         _worldFilter = new OneEuroFilterBank(_world.Length, options.BodySmoothing);
     }
@@ -69,6 +88,7 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
         StopTracking();
         _filter.Reset();
         _worldFilter.Reset();
+        _auxFilter.Reset();
     }
 
     public void Process(VideoFrame frame, BodyObservation body)
@@ -77,6 +97,18 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
         {
             Lost(body);
             return;
+        }
+
+        if (!Options.StaticImage)
+        {
+            _aux[0] = _auxCentre.X;
+            _aux[1] = _auxCentre.Y;
+            _aux[2] = _auxScale.X;
+            _aux[3] = _auxScale.Y;
+            float box = (MathF.Abs(_aux[2] - _aux[0]) + MathF.Abs(_aux[3] - _aux[1])) / 2;
+            _auxFilter.Apply(_aux, frame.TimestampUs, box);
+            _auxCentre = new Vector2(_aux[0], _aux[1]);
+            _auxScale = new Vector2(_aux[2], _aux[3]);
         }
 
         _roi = RoiFrom(_auxCentre, _auxScale);
@@ -122,6 +154,7 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
         StopTracking();
         _filter.Reset();
         _worldFilter.Reset();
+        _auxFilter.Reset();
         body.Clear();
     }
 
@@ -150,8 +183,19 @@ internal sealed class PoseTracker : RoiLandmarkTracker, IDisposable
         float inv = 1f / size;
         for (int i = 0; i < ModelPoints; i++)
         {
+            _raw[2 * i] = raw[i * ValuesPerPoint] * inv;
+            _raw[(2 * i) + 1] = raw[(i * ValuesPerPoint) + 1] * inv;
+        }
+
+        if (_heatmapOutput >= 0)
+        {
+            PoseHeatmap.Refine(_raw, _landmarks.Output(_heatmapOutput), HeatmapSide, ModelPoints);
+        }
+
+        for (int i = 0; i < ModelPoints; i++)
+        {
             ReadOnlySpan<float> v = raw.Slice(i * ValuesPerPoint, ValuesPerPoint);
-            Vector2 p = _roi.ToImage(v[0] * inv, v[1] * inv);
+            Vector2 p = _roi.ToImage(_raw[2 * i], _raw[(2 * i) + 1]);
             if (i < TrackingFrame.BodyLandmarkCount)
             {
                 _pixels[3 * i] = p.X;
