@@ -98,12 +98,15 @@ public sealed class BlendshapeBasis
     /// <summary>
     /// A tracked face made from blendshapes: <see cref="Shape"/>, turned by <paramref name="turn"/> (a rotation in
     /// the landmarks' axes, see <see cref="ImageRotation"/>) about the eye midpoint and placed in a square image
-    /// of side <paramref name="imageSide"/> (<see cref="EyesInImage"/>, <see cref="EyeDistanceInImage"/>).
-    /// Writes the face's landmarks, iris, blendshapes (the weights as given), head pose and presence, and the
-    /// frame's image size. <paramref name="scratch"/> holds <see cref="PointCount"/> points. Allocates nothing.
+    /// of side <paramref name="imageSide"/>, the eye midpoint at <paramref name="eyes"/> and the eye centres
+    /// <paramref name="eyeDistance"/> apart (shares of the side; default <see cref="EyesInImage"/>,
+    /// <see cref="EyeDistanceInImage"/>). Writes the face's landmarks, iris, blendshapes (the weights as given),
+    /// head pose and presence, and the frame's image size. <paramref name="scratch"/> holds <see cref="PointCount"/>
+    /// points. Allocates nothing.
     /// </summary>
-    public void Synthesize(ReadOnlySpan<float> weights, Quaternion turn, int imageSide, TrackingFrame frame, Span<Vector3> scratch)
+    public void Synthesize(ReadOnlySpan<float> weights, Quaternion turn, int imageSide, TrackingFrame frame, Span<Vector3> scratch, Vector2? eyes = null, float eyeDistance = EyeDistanceInImage)
     {
+        Vector2 at0 = eyes ?? EyesInImage;
         ArgumentNullException.ThrowIfNull(frame);
         Shape(weights, scratch);
         frame.ImageWidth = imageSide;
@@ -114,8 +117,8 @@ public sealed class BlendshapeBasis
         face.HasIris = true;
         for (int i = 0; i < PointCount; i++)
         {
-            Vector3 p = Vector3.Transform(scratch[i], turn) * EyeDistanceInImage;
-            var at = new Vector3(EyesInImage.X + p.X, EyesInImage.Y + p.Y, p.Z);
+            Vector3 p = Vector3.Transform(scratch[i], turn) * eyeDistance;
+            var at = new Vector3(at0.X + p.X, at0.Y + p.Y, p.Z);
             if (i < TrackingFrame.FaceLandmarkCount)
             {
                 face.Landmarks[i] = at;

@@ -14,7 +14,7 @@ namespace Capture.Pipeline.Motion;
 /// body (<see cref="BvhBody"/>: world points, y up, metres) seen by a virtual camera straight in front of the
 /// figure as it stands at the start, framed once for the whole take, as the 33 pose points; the face neutral
 /// (the basis's, <see cref="BlendshapeBasis"/>), turned as the take's head turns. <see cref="Points"/> gives
-/// the last frame's world points for a body rig.
+/// the last frame's world points for a body rig. Side-by-side shows the whole figure.
 /// </summary>
 public sealed class BvhMotionDriver : IMotionDriver
 {
@@ -27,6 +27,8 @@ public sealed class BvhMotionDriver : IMotionDriver
     private readonly string? _metrics;
     private readonly Vector2 _centre;
     private readonly float _framing;
+    private readonly Vector2 _eyes;
+    private readonly float _eyeDistance;
     private readonly Vector3[] _points = new Vector3[BvhBody.PointCount];
     private readonly Vector3[] _scratch = new Vector3[BlendshapeBasis.PointCount];
     private long _output;
@@ -53,6 +55,14 @@ public sealed class BvhMotionDriver : IMotionDriver
 
         _centre = (min + max) * 0.5f;
         _framing = MathF.Max(max.X - min.X, max.Y - min.Y) * 1.15f;
+
+        // The face stays where the head is at the start, sized to it (the eye centres ~0.55 of the head
+        // joint's length to the crown apart), and only turns: a mocap take's walk would otherwise carry a
+        // face-only character's head across its picture.
+        body.Sample(0, _points, out _);
+        Vector3 head = (_points[(int)BvhBodyPoint.Head] + _points[(int)BvhBodyPoint.HeadTop]) * 0.5f;
+        _eyes = new Vector2(0.5f + ((head.X - _centre.X) / _framing), 0.5f - ((head.Y - _centre.Y) / _framing));
+        _eyeDistance = 0.55f * Vector3.Distance(_points[(int)BvhBodyPoint.Head], _points[(int)BvhBodyPoint.HeadTop]) / _framing;
         Info = new MotionInfo
         {
             Path = body.Motion.Name,
@@ -62,6 +72,7 @@ public sealed class BvhMotionDriver : IMotionDriver
             Width = ImageSide,
             Height = ImageSide,
             HasBody = true,
+            PreviewCrop = new System.Numerics.Vector4(0, 0, ImageSide, 0),
             Description = string.Create(CultureInfo.InvariantCulture,
                 $"{Path.GetFileName(body.Motion.Name)}: BVH, {body.Motion.Joints.Count} joints, {body.Motion.FrameCount} frames at {body.FramesPerSecond:0.###} fps → {_clock.FrameCount} frames at {_clock.FrameRate:0.###} fps; face neutral, turned with the head"),
         };
@@ -96,7 +107,7 @@ public sealed class BvhMotionDriver : IMotionDriver
         tracking.CaptureTimestampUs = due;
 
         // The body's frame (x the figure's left = the image's right, y up, z toward the camera) is camera space.
-        _basis.Synthesize(_basis.NeutralWeights, BlendshapeBasis.ImageRotation(headTurn), ImageSide, tracking, _scratch);
+        _basis.Synthesize(_basis.NeutralWeights, BlendshapeBasis.ImageRotation(headTurn), ImageSide, tracking, _scratch, _eyes, _eyeDistance);
         BvhBody.ToPoseLandmarks(_points, headTurn, _centre, _framing, tracking.Body.Landmarks);
         tracking.Body.Present = true;
         tracking.Body.Score = 1;

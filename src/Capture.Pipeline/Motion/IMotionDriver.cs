@@ -47,6 +47,12 @@ public sealed record MotionInfo
     /// <summary>The probe of <see cref="AudioPath"/> when the driver already has it.</summary>
     public MediaInfo? AudioInfo { get; init; }
 
+    /// <summary>
+    /// The square of the performer's picture side-by-side shows (left, top, side in pixels); null: around the
+    /// performer's first face, as for a video.
+    /// </summary>
+    public System.Numerics.Vector4? PreviewCrop { get; init; }
+
     /// <summary>True when the motion carries the body (33 pose points in the frames).</summary>
     public bool HasBody { get; init; }
 

@@ -89,6 +89,7 @@ public static class RenderPipeline
         await driver.RestartAsync(calibration.Frames, ct).ConfigureAwait(false);
 
         (PerformerProfile calibrated, Vector4 performerCrop) = Neutral(calibration, profile, options.DrivingPath);
+        performerCrop = motionInfo.PreviewCrop ?? performerCrop;
         string profileSource = profile is { HasNeutral: true } ? options.ProfilePath! : $"first {options.CalibrationSeconds:0.#} s of {Path.GetFileName(options.DrivingPath)}";
         log?.Invoke($"performer neutral: {profileSource}");
 

@@ -171,7 +171,7 @@ public sealed class BvhBody
         {
             string[] unknown = [.. motion.Joints.Where((j, i) => !used[i]).Select(j => j.Name)];
             string others = unknown.Length == 0 ? "none"
-                : unknown.Length <= 8 ? string.Join(", ", unknown) : $"{string.Join(", ", unknown.Take(8))} and {unknown.Length - 8} more";
+                : unknown.Length <= 16 ? string.Join(", ", unknown) : $"{string.Join(", ", unknown.Take(16))} and {unknown.Length - 16} more";
             throw new InvalidDataException(
                 $"{motion.Name}: unknown joints, the body's {string.Join(", ", missing)} {(missing.Count == 1 ? "is" : "are")} not among them (joints not recognised: {others}); " +
                 "Capture reads Capture's, CMU's and Mixamo's joint names (Hips, Neck, Head, LeftArm, LeftForeArm, LeftHand, LeftUpLeg, LeftLeg, LeftFoot and the Right ones)");
