@@ -160,6 +160,17 @@ public readonly record struct HeadPose(Quaternion Rotation, Vector3 Translation)
 {
     public static HeadPose Identity { get; } = new(Quaternion.Identity, Vector3.Zero);
 
+    /// <summary>
+    /// The rotation <see cref="EulerDegrees"/> reads back as (yaw, pitch, roll) in degrees: yaw about Y, then
+    /// pitch about X, then roll about Z (System.Numerics' yaw-pitch-roll order), no translation. For motion read
+    /// from files that carry angles (Live Link Face CSV).
+    /// </summary>
+    public static HeadPose FromEulerDegrees(float yaw, float pitch, float roll)
+    {
+        const float ToRadians = MathF.PI / 180f;
+        return new HeadPose(Quaternion.CreateFromYawPitchRoll(yaw * ToRadians, pitch * ToRadians, roll * ToRadians), Vector3.Zero);
+    }
+
     /// <summary>Yaw, pitch and roll in degrees (Y, X, Z intrinsic), for people and overlays.</summary>
     public Vector3 EulerDegrees()
     {
