@@ -61,9 +61,6 @@ public static class WarpGraph
     /// <summary>Input names of a <see cref="WarpKind.Mesh"/> graph, in order (then the strips, where the graph has them).</summary>
     public static IReadOnlyList<string> MeshInputNames { get; } = [Image, Keep, Add, Map];
 
-    /// <summary>The input names of a graph of <paramref name="kind"/>.</summary>
-    public static IReadOnlyList<string> InputNamesOf(WarpKind kind) => kind == WarpKind.Mesh ? MeshInputNames : InputNames;
-
     /// <summary>
     /// Builds the model bytes for output size <paramref name="size"/>, K control points, a G×G spline grid and
     /// <paramref name="channels"/> picture channels (4 = RGBA; 3 = RGB for opaque pictures, a quarter less GridSample work).

@@ -209,7 +209,7 @@ public static class RenderPipeline
                         CaptureMetrics.Add(CaptureMetrics.FramesWithoutFace, Pipeline);
                     }
 
-                    long spline = generator.SplineTicks, layers = generator.LayerTicks, session = generator.SessionTicks;
+                    long spline = generator.MapTicks, layers = generator.LayerTicks, session = generator.SessionTicks;
 
                     retargeter.Update(tracking, driven);
                     long t1 = Stopwatch.GetTimestamp();
@@ -231,7 +231,7 @@ public static class RenderPipeline
                     CaptureMetrics.RecordStage(Pipeline, Stages.Retarget, t0, t1);
                     CaptureMetrics.RecordStage(Pipeline, Stages.Composite, t1, t2);
                     CaptureMetrics.RecordStage(Pipeline, Stages.Generate, t2, t3);
-                    CaptureMetrics.RecordStage(Pipeline, Stages.GenerateSpline, 0, generator.SplineTicks - spline);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.GenerateSpline, 0, generator.MapTicks - spline);
                     CaptureMetrics.RecordStage(Pipeline, Stages.GenerateLayers, 0, generator.LayerTicks - layers);
                     CaptureMetrics.RecordStage(Pipeline, Stages.GenerateSession, 0, generator.SessionTicks - session);
                     CaptureMetrics.RecordStage(Pipeline, Stages.Encode, t3, t4);
