@@ -55,7 +55,7 @@ function parseArgs(argv) {
     solution: null, images: [], video: null, width: 640, height: 480, frames: Infinity,
     fit: 'pad', staticImageMode: false, maxNumFaces: 1, modelComplexity: 1, smoothLandmarks: false,
     minDetectionConfidence: 0.5, minTrackingConfidence: 0.5, chromium: '/usr/bin/chromium',
-    noLandmarks: false, geometry: false, refine: false,
+    noLandmarks: false, geometry: false, refine: false, fps: null,
   };
   const number = (name, value, min, max) => {
     const n = Number(value);
@@ -86,6 +86,7 @@ function parseArgs(argv) {
       case '--no-landmarks': o.noLandmarks = true; break;
       case '--geometry': o.geometry = true; break;
       case '--refine': o.refine = true; break;
+      case '--fps': o.fps = number(a, argv[++i], 1, 1000); break;
       case '-h': case '--help': o.help = true; break;
       default: throw new UsageError(`unknown argument '${a}'`);
     }
@@ -287,7 +288,7 @@ async function openSolution(context, origin, solution, o) {
   await page.evaluate((opts) => window.capture.init(opts), {
     staticImageMode: o.staticImageMode, maxNumFaces: o.maxNumFaces, modelComplexity: o.modelComplexity,
     smoothLandmarks: o.smoothLandmarks, minDetectionConfidence: o.minDetectionConfidence,
-    minTrackingConfidence: o.minTrackingConfidence, geometry: o.geometry, refine: o.refine,
+    minTrackingConfidence: o.minTrackingConfidence, geometry: o.geometry, refine: o.refine, fps: o.fps,
   });
   const initMs = performance.now() - t0;
   check();

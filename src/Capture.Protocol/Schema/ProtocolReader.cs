@@ -330,7 +330,19 @@ public sealed class ProtocolReader
             bodyObs.Present = true;
             bodyObs.Score = UntrustedReads.ReadSingle(ref r);
             ReadFloats(ref r, MemoryMarshal.Cast<Vector4, float>(bodyObs.Landmarks.AsSpan()), "body landmarks", limits);
-            for (int i = ProtocolWriter.BodyFields; i < n; i++)
+
+            // Field 3 (v1.3): the 33 world points as a float32 bin; nil or any other type there reads as none.
+            bodyObs.HasWorld = n >= ProtocolWriter.BodyFieldsWithWorld && r.NextMessagePackType == MessagePackType.Binary;
+            if (bodyObs.HasWorld)
+            {
+                ReadFloats(ref r, MemoryMarshal.Cast<Vector3, float>(bodyObs.WorldLandmarks.AsSpan()), "body world landmarks", limits);
+            }
+            else
+            {
+                Array.Clear(bodyObs.WorldLandmarks);
+            }
+
+            for (int i = bodyObs.HasWorld ? ProtocolWriter.BodyFieldsWithWorld : ProtocolWriter.BodyFields; i < n; i++)
             {
                 UntrustedReads.Skip(ref r, limits);
             }

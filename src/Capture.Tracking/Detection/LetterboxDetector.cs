@@ -38,9 +38,19 @@ internal sealed class LetterboxDetector : IDisposable
     /// </summary>
     public bool TryDetect(VideoFrame frame, out RawDetection detection, out RotatedRect letterbox)
     {
-        Runs++;
         letterbox = RotatedRect.Letterbox(frame.Width, frame.Height);
-        ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, letterbox, _model.Input, _model.InputWidth, -1f, 1f, CropBorder.Zero);
+        return TryDetectIn(frame, letterbox, out detection);
+    }
+
+    /// <summary>
+    /// Runs the detector on one region of <paramref name="frame"/> (a square rect: MediaPipe's detection by ROI,
+    /// e.g. Holistic's face search around the pose's head). True with the best detection in the region's unit
+    /// square (map it to the image with <paramref name="region"/>.ToImage).
+    /// </summary>
+    public bool TryDetectIn(VideoFrame frame, in RotatedRect region, out RawDetection detection)
+    {
+        Runs++;
+        ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, region, _model.Input, _model.InputWidth, -1f, 1f, CropBorder.Zero);
         _model.Run();
         return _decoder.TryDecodeBest(_model.Output(_regressorsOutput), _model.Output(_scoresOutput), out detection);
     }
