@@ -49,8 +49,13 @@ public static class ClientText
             return text;
         }
 
-        var sb = new StringBuilder(Math.Min(text.Length, maxChars) + 16);
         int shown = Math.Min(text.Length, maxChars);
+        if (shown < text.Length && shown > 0 && char.IsHighSurrogate(text[shown - 1]))
+        {
+            shown--; // never cut a character in half
+        }
+
+        var sb = new StringBuilder(shown + 16);
         for (int i = 0; i < shown; i++)
         {
             char c = text[i];
