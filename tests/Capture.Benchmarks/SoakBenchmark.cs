@@ -236,16 +236,19 @@ public sealed class SoakBenchmark : IBenchmarkCommand
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
             using Process self = Process.GetCurrentProcess();
             IReadOnlyList<FramePool> pools = FramePool.LivePools();
-            // After the full GC: what survived, by where it lives (gen 2, the large-object heap, the pinned-object heap,
-            // where Kestrel's buffer blocks sit; a pool that trims itself lazily shows there, not as a leak in gen 2).
+            // After the full GC: what survived, by where it lives: gen 2, the large-object heap (ArrayPool.Shared's big
+            // buffers, which it trims lazily, come and go there), the pinned-object heap (Kestrel's buffer blocks).
             ReadOnlySpan<GCGenerationInfo> generations = GC.GetGCMemoryInfo(GCKind.FullBlocking).GenerationInfo;
             return new Sample(step, GC.GetTotalMemory(forceFullCollection: false),
-                generations[2].SizeAfterBytes, generations[3].SizeAfterBytes, generations[4].SizeAfterBytes, self.WorkingSet64, self.Threads.Count,
+                Live(generations[2]), Live(generations[3]), Live(generations[4]), self.WorkingSet64, self.Threads.Count,
                 Directory.GetFileSystemEntries("/proc/self/fd").Length, CountChildren(self.Id), pools.Count, pools.Sum(p => p.Bytes));
         }
 
         public string Line(double secondsPerStep) => string.Create(CultureInfo.InvariantCulture,
             $"   {Step,4}   {HeapBytes / 1048576.0,15:F1} ({Gen2Bytes / 1048576.0:F1} / {LargeBytes / 1048576.0:F1} / {PinnedBytes / 1048576.0:F1})   {RssBytes / 1048576.0,6:F0}   {Threads,7}   {Fds,3}   {Children,8}   {Pools,5} ({PoolBytes / 1048576.0,6:F1})   {(double.IsNaN(secondsPerStep) ? "" : secondsPerStep.ToString("F1", CultureInfo.InvariantCulture))}");
+
+        // A generation's size after the GC counts its free gaps too; what lives there is the rest.
+        private static long Live(GCGenerationInfo generation) => generation.SizeAfterBytes - generation.FragmentationAfterBytes;
 
         // Processes whose parent is this one (ffmpeg children left running would show here).
         private static int CountChildren(int pid)
