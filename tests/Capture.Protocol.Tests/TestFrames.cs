@@ -6,7 +6,7 @@ namespace Capture.Protocol.Tests;
 /// <summary>Deterministic, realistic-looking frames (the same formulas the node interop scripts use).</summary>
 internal static class TestFrames
 {
-    public static TrackingFrame Make(long sequence, bool face = true, bool body = true)
+    public static TrackingFrame Make(long sequence, bool face = true, bool body = true, bool leftHand = false)
     {
         var f = new TrackingFrame
         {
@@ -44,8 +44,27 @@ internal static class TestFrames
             }
         }
 
+        if (leftHand)
+        {
+            f.LeftHand.Present = true;
+            f.LeftHand.Score = 0.95f;
+            f.LeftHand.HandednessScore = 0.875f;
+            for (int i = 0; i < TrackingFrame.HandLandmarkCount; i++)
+            {
+                f.LeftHand.Landmarks[i] = HandLandmark(i, sequence);
+                f.LeftHand.WorldLandmarks[i] = HandWorldLandmark(i);
+            }
+        }
+
         return f;
     }
+
+    /// <summary>A left hand's landmark (normalized; the node scripts use the same formula).</summary>
+    public static Vector3 HandLandmark(int i, long seq) =>
+        new(0.6f + (0.2f * i / 21f), 0.3f + (0.01f * ((i * 3) % 21)) + (0.001f * (seq % 10)), -0.02f + (0.002f * i));
+
+    /// <summary>A left hand's world landmark, metres.</summary>
+    public static Vector3 HandWorldLandmark(int i) => new(0.001f * (i - 10), -0.004f * i, 0.0005f * (i % 4));
 
     public static Vector3 FaceLandmark(int i, long seq) =>
         new(0.3f + (0.4f * i / 468f), 0.2f + (0.5f * ((i * 37) % 468) / 468f) + (0.001f * (seq % 10)), -0.05f + (0.1f * ((i * 11) % 97) / 97f));
