@@ -66,6 +66,79 @@ public sealed class ExportTests : IDisposable
     }
 
     [Fact]
+    public async Task Vmc_HandsTrackedThenLost_OscJsReceivesThe30FingerBonesEasingToRest()
+    {
+        (Process listener, int port, Task<string> rest, Task<string> stderr) = await NodeInterop.StartVmcListenerAsync(4);
+        using Process node = listener;
+
+        TrackingFrame frame = TestFrames.Make(3, body: false);
+        foreach (Handedness side in new[] { Handedness.Left, Handedness.Right })
+        {
+            HandObservation hand = frame.Hand(side);
+            hand.Present = true;
+            hand.Score = 0.9f;
+            hand.HandednessScore = 0.9f;
+            TestFrames.IndexBentHand(side).CopyTo(hand.WorldLandmarks, 0);
+        }
+
+        using (var sender = new VmcSender(new IPEndPoint(IPAddress.Loopback, port)))
+        {
+            // Both hands, then the right hand lost for 0.1 s and 0.2 s, then neither for a second.
+            frame.CaptureTimestampUs = 1_000_000;
+            sender.Send(frame, 1f);
+            frame.RightHand.Clear();
+            frame.CaptureTimestampUs = 1_100_000;
+            sender.Send(frame, 1.1f);
+            frame.CaptureTimestampUs = 1_200_000;
+            sender.Send(frame, 1.2f);
+            frame.LeftHand.Clear();
+            frame.CaptureTimestampUs = 2_200_000;
+            sender.Send(frame, 2.2f);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await node.WaitForExitAsync(timeout.Token);
+        Assert.True(node.ExitCode == 0, $"node exited {node.ExitCode}: {await stderr}");
+        List<JsonNode> messages = [.. (await rest).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!)];
+        const int Bundle = 4 + 30 + 52 + 1;
+        Assert.Equal(4 * Bundle, messages.Count);
+
+        string[] expectedNames =
+        [
+            .. new[] { "Left", "Right" }.SelectMany(side => new[] { "Thumb", "Index", "Middle", "Ring", "Little" }
+                .SelectMany(finger => new[] { "Proximal", "Intermediate", "Distal" }.Select(segment => side + finger + segment))),
+        ];
+        for (int b = 0; b < 4; b++)
+        {
+            List<JsonNode> bones = messages.Skip((b * Bundle) + 4).Take(30).ToList();
+            Assert.All(bones, m => Assert.Equal("/VMC/Ext/Bone/Pos", (string)m["address"]!));
+            Assert.Equal(expectedNames, bones.Select(m => (string)m["args"]![0]!));
+        }
+
+        // The bent index: Unity turns the left hand's about +Z, the right's about −Z, by 90°; the right hand's weight
+        // then eases 1 → 2/3 → 1/3, and after a second without hands every finger is at rest.
+        static Quaternion Bone(List<JsonNode> all, int bundle, int bone)
+        {
+            JsonNode args = all[(bundle * Bundle) + 4 + bone]["args"]!;
+            return new Quaternion((float)(double)args[4]!, (float)(double)args[5]!, (float)(double)args[6]!, (float)(double)args[7]!);
+        }
+
+        const int Intermediate = 4;
+        float half = MathF.Sqrt(0.5f);
+        AssertClose(new Quaternion(0, 0, half, half), Bone(messages, 0, Intermediate));
+        AssertClose(new Quaternion(0, 0, -half, half), Bone(messages, 0, 15 + Intermediate));
+        AssertClose(new Quaternion(0, 0, half, half), Bone(messages, 1, Intermediate));
+        AssertClose(Quaternion.CreateFromAxisAngle(Vector3.UnitZ, -MathF.PI / 2 * 2 / 3), Bone(messages, 1, 15 + Intermediate));
+        AssertClose(Quaternion.CreateFromAxisAngle(Vector3.UnitZ, -MathF.PI / 2 / 3), Bone(messages, 2, 15 + Intermediate));
+        AssertClose(Quaternion.Identity, Bone(messages, 3, Intermediate));
+        AssertClose(Quaternion.Identity, Bone(messages, 3, 15 + Intermediate));
+        AssertClose(Quaternion.Identity, Bone(messages, 0, 3));
+    }
+
+    private static void AssertClose(Quaternion expected, Quaternion actual) =>
+        Assert.True(MathF.Abs(Quaternion.Dot(expected, actual)) > 0.9999f, $"{actual} vs {expected}");
+
+    [Fact]
     public void Vmc_Encode_SteadyState_AllocatesNothing()
     {
         TrackingFrame frame = TestFrames.Make(1);
@@ -79,6 +152,19 @@ public sealed class ExportTests : IDisposable
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.True(sender.LastBundleSize is > 2000 and < 4096, $"bundle of {sender.LastBundleSize} bytes");
+
+        // With both hands the 30 finger bones come too, still without allocating.
+        TrackingFrame hands = TestFrames.Make(2, leftHand: true);
+        TestFrames.IndexBentHand(Handedness.Left).CopyTo(hands.LeftHand.WorldLandmarks, 0);
+        sender.Encode(hands, 0);
+        before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            hands.CaptureTimestampUs += 33_333;
+            sender.Encode(hands, i);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     [Fact]
