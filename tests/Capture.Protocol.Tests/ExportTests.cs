@@ -262,7 +262,7 @@ public sealed class ExportTests : IDisposable
         Assert.Equal(8, (int)result["frameCount"]!);
         Assert.Equal(1 / 30.0, (double)result["frameTime"]!, 5);
         var bones = result["bones"]!.AsArray().Select(b => (string)b!).ToList();
-        foreach (string name in BvhSkeleton.JointNames)
+        foreach (string name in BvhSkeleton.Body.JointNames)
         {
             Assert.Contains(name, bones);
         }
@@ -284,14 +284,137 @@ public sealed class ExportTests : IDisposable
                 return new Vector3((float)a[0]!, (float)a[1]!, (float)a[2]!);
             }
 
-            Vector3 hips = BvhSkeleton.JointPosition("Hips", points);
+            Vector3 hips = BvhSkeleton.Body.JointPosition("Hips", points);
             Assert.True(Vector3.Distance(hips, At("Hips")) < 1e-3f, $"frame {k}: hips at {At("Hips")}, expected {hips}");
             foreach (var (joint, child) in limbs)
             {
-                Vector3 expected = Vector3.Normalize(BvhSkeleton.BoneTip(joint, points) - BvhSkeleton.JointPosition(joint, points));
+                Vector3 expected = Vector3.Normalize(BvhSkeleton.Body.BoneTip(joint, points) - BvhSkeleton.Body.JointPosition(joint, points));
                 Vector3 got = Vector3.Normalize(At(child) - At(joint));
                 Assert.True(Vector3.Dot(expected, got) > 0.9999f, $"frame {k}: {joint}→{child} points {got}, landmarks say {expected}");
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="MovingBody"/> with both hands (normalized image points): each hand is <see cref="TestFrames.IndexBentHand"/>
+    /// scaled into the picture at the pose's wrist, turned a little more every frame, its index bent, the other fingers
+    /// curling with <paramref name="k"/>; the right hand is lost from frame <paramref name="rightLostFrom"/> on.
+    /// </summary>
+    private static TrackingFrame MovingBodyWithHands(int k, int rightLostFrom)
+    {
+        TrackingFrame f = MovingBody(k);
+        f.CaptureTimestampUs = k * 33_333L;
+        foreach (Handedness side in new[] { Handedness.Left, Handedness.Right })
+        {
+            if (side == Handedness.Right && k >= rightLostFrom)
+            {
+                continue;
+            }
+
+            HandObservation hand = f.Hand(side);
+            hand.Present = true;
+            hand.Score = 0.95f;
+            hand.HandednessScore = 0.9f;
+            Vector3[] metres = TestFrames.IndexBentHand(side);
+            float curl = 0.05f * k;
+            for (int finger = 2; finger < 5; finger++)
+            {
+                ReadOnlySpan<int> chain = HandTopology.Finger(finger);
+                metres[chain[3]] += new Vector3(0, curl * 0.02f, -curl * 0.02f);
+            }
+
+            var turn = Quaternion.CreateFromYawPitchRoll(0.1f * k, 0.3f, side == Handedness.Left ? -0.8f : 0.8f);
+            Vector4 wrist = f.Body.Landmarks[side == Handedness.Left ? 15 : 16];
+            for (int i = 0; i < TrackingFrame.HandLandmarkCount; i++)
+            {
+                Vector3 p = Vector3.Transform(metres[i], turn) * 0.5f;
+                hand.Landmarks[i] = new Vector3(wrist.X + (p.X * 720f / 1280f), wrist.Y + p.Y, wrist.Z + p.Z);
+                hand.WorldLandmarks[i] = Vector3.Transform(metres[i], turn);
+            }
+        }
+
+        return f;
+    }
+
+    [Fact]
+    public void Bvh_BodyWithFingers_ParsedByThreeBvhLoaderWithTrackedFingerDirectionsAndALostHandRelaxing()
+    {
+        const int Frames = 24, RightLostFrom = 12;
+        string file = Path.Combine(_dir, "fingers.bvh");
+        using (var bvh = new BvhStreamWriter(file, 30, fingers: true))
+        {
+            for (int k = 0; k < Frames; k++)
+            {
+                bvh.Add(MovingBodyWithHands(k, RightLostFrom));
+            }
+
+            bvh.Complete();
+            Assert.Equal(Frames, bvh.FramesWithHand(Handedness.Left));
+            Assert.Equal(RightLostFrom, bvh.FramesWithHand(Handedness.Right));
+        }
+
+        var result = JsonNode.Parse(NodeInterop.Run("bvh-read.mjs", file, "0", "7", "11", "23"))!;
+        Assert.Equal(Frames, (int)result["frameCount"]!);
+        var bones = result["bones"]!.AsArray().Select(b => (string)b!).ToList();
+        BvhSkeleton skeleton = BvhSkeleton.WithFingers;
+        Assert.Equal(46, skeleton.JointNames.Count);
+        foreach (string name in skeleton.JointNames)
+        {
+            Assert.Contains(name, bones);
+        }
+
+        string[] fingers = ["Thumb", "Index", "Middle", "Ring", "Pinky"];
+        foreach (int k in new[] { 0, 7, 11, 23 })
+        {
+            TrackingFrame frame = MovingBodyWithHands(k, RightLostFrom);
+            var points = new Vector3[skeleton.PointCount];
+            for (int i = 0; i < 33; i++)
+            {
+                points[i] = BvhSkeleton.ToSpace(frame.Body.Landmarks[i], 1280f / 720f);
+            }
+
+            for (int i = 0; i < 21; i++)
+            {
+                points[BvhSkeleton.LeftHandPoints + i] = BvhSkeleton.ToSpace(frame.LeftHand.Landmarks[i], 1280f / 720f);
+                points[BvhSkeleton.RightHandPoints + i] = BvhSkeleton.ToSpace(frame.RightHand.Landmarks[i], 1280f / 720f);
+            }
+
+            JsonNode pose = result["poses"]![k.ToString(CultureInfo.InvariantCulture)]!;
+            Vector3 At(string bone)
+            {
+                var a = pose[bone]!.AsArray();
+                return new Vector3((float)a[0]!, (float)a[1]!, (float)a[2]!);
+            }
+
+            foreach (string side in new[] { "Left", "Right" })
+            {
+                bool tracked = side == "Left" || k < RightLostFrom;
+                foreach (string finger in fingers)
+                {
+                    for (int segment = 1; segment <= 2; segment++)
+                    {
+                        string joint = $"{side}Hand{finger}{segment}";
+                        Vector3 got = Vector3.Normalize(At($"{side}Hand{finger}{segment + 1}") - At(joint));
+                        if (tracked)
+                        {
+                            // The file's finger bone points where the hand's points say.
+                            Vector3 expected = Vector3.Normalize(skeleton.BoneTip(joint, points) - skeleton.JointPosition(joint, points));
+                            Assert.True(Vector3.Dot(expected, got) > 0.9999f, $"frame {k}: {joint} points {got}, landmarks say {expected}");
+                        }
+                        else if (k == Frames - 1)
+                        {
+                            // 0.4 s after the hand was lost its fingers are straight again: each segment continues the one before.
+                            Vector3 before = Vector3.Normalize(At($"{side}Hand{finger}{segment}") - (segment == 1 ? At($"{side}Hand") : At($"{side}Hand{finger}{segment - 1}")));
+                            Assert.True(segment == 1 || Vector3.Dot(before, got) > 0.9999f, $"frame {k}: {joint} is still bent ({got} after {before})");
+                        }
+                    }
+                }
+            }
+
+            // The bent index shows on the tracked left hand every frame.
+            Vector3 index1 = Vector3.Normalize(At("LeftHandIndex2") - At("LeftHandIndex1"));
+            Vector3 index2 = Vector3.Normalize(At("LeftHandIndex3") - At("LeftHandIndex2"));
+            Assert.True(Vector3.Dot(index1, index2) < 0.5f, $"frame {k}: the left index is not bent ({index1}, {index2})");
         }
     }
 
