@@ -164,7 +164,10 @@ public sealed class Tracker : IDisposable
     internal long PoseDetectorRuns => _pose?.DetectorRuns ?? 0;
 
     /// <summary>How many times the palm detector has run (hands without a body, or while fewer than two are tracked).</summary>
-    internal long PalmDetectorRuns => _hands?.PalmDetectorRuns ?? 0;
+    public long PalmDetectorRuns => _hands?.PalmDetectorRuns ?? 0;
+
+    /// <summary>How many times the hand landmark model has run (about twice a frame with two hands in view).</summary>
+    public long HandLandmarkRuns => _hands?.LandmarkRuns ?? 0;
 
     /// <summary>How many times Holistic's hand re-crop model has run (hands from the body).</summary>
     internal long HandRecropRuns => _hands?.RecropRuns ?? 0;

@@ -14,7 +14,8 @@ namespace Capture.Tracking.Hands;
 /// <item>With a body this frame (the tracker runs pose), as MediaPipe Holistic does: each side's region from the
 /// pose's wrist, index and pinky points, refined by the re-crop model, or the previous frame's landmark rect when
 /// Holistic's tracking rule keeps it; a side whose wrist the pose does not see (visibility &lt; 0.1) has no hand.
-/// The side comes from the body. No palm detector.</item>
+/// The side comes from the body. The palm detector runs only on a frame where a visible wrist's hand was not found
+/// there, and a palm at that wrist is taken for it (Holistic has no such second look).</item>
 /// <item>Otherwise, as MediaPipe Hands does: each tracked hand's region from its previous landmarks; the palm
 /// detector runs only while fewer than two hands are tracked (or on every still), and its palms overlapping a
 /// tracked hand's region are dropped. The hand model runs on every region; where that gives more than two hands
@@ -170,6 +171,7 @@ internal sealed class HandTracker : IDisposable
             }
         }
 
+        int missing = 0;
         for (int s = 0; s < MaxHands; s++)
         {
             var side = (Handedness)s;
@@ -197,6 +199,55 @@ internal sealed class HandTracker : IDisposable
             }
 
             Run(frame, t, roi);
+            if (!t.Seen)
+            {
+                missing |= 1 << s;
+            }
+        }
+
+        if (missing != 0)
+        {
+            PalmsNearWrists(frame, body, missing);
+        }
+    }
+
+    /// <summary>
+    /// Beyond Holistic: a side whose wrist the body sees but whose hand the model did not find where the body put it
+    /// (the pose's hand points are off, or the hand moves fast) gets one look with the palm detector: a palm whose wrist
+    /// keypoint lies within a hand's length of that pose wrist, and that is not the other hand, is taken for it.
+    /// </summary>
+    private void PalmsNearWrists(VideoFrame frame, BodyObservation body, int missing)
+    {
+        int found = _palms.Detect(frame, _detections, out RotatedRect letterbox);
+        for (int k = 0; k < found; k++)
+        {
+            RotatedRect roi = HandRegions.FromPalm(_detections[k], letterbox);
+            Vector2 palmWrist = letterbox.ToImage(_detections[k].Keypoints[0].X, _detections[k].Keypoints[0].Y);
+            for (int s = 0; s < MaxHands; s++)
+            {
+                if ((missing & (1 << s)) == 0)
+                {
+                    continue;
+                }
+
+                Vector2 wrist = Pixel(frame, body.Landmarks[s_poseWrist[s]]);
+                HandTrack? other = Seen(s == 0 ? Handedness.Right : Handedness.Left);
+                bool near = Vector2.Distance(palmWrist, wrist) <= roi.Width / 2.6f;
+                if (!near || (other is not null && other.Looked.UnrotatedIou(roi) > SameHandOverlap))
+                {
+                    continue;
+                }
+
+                HandTrack t = Free()!;
+                t.Side = (Handedness)s;
+                t.Restart();
+                Run(frame, t, roi);
+                if (t.Seen)
+                {
+                    missing &= ~(1 << s);
+                    break;
+                }
+            }
         }
     }
 
