@@ -2,6 +2,7 @@ using System.Numerics;
 using Capture.Core.Geometry;
 using Capture.Core.Tracking;
 using Capture.Media;
+using Capture.Pipeline.Motion;
 using Capture.Retargeting.Calibration;
 using Capture.Retargeting.Rigs;
 using Capture.Tracking;
@@ -28,11 +29,11 @@ public sealed record CalibrationWindow
 }
 
 /// <summary>
-/// The one calibration loop (used by <c>capture calibrate</c> and by render): reads frames from a
-/// source, tracks them, averages the first <see cref="CalibrationWindow.NeutralSeconds"/> of faces
+/// The one calibration loop (used by <c>capture calibrate</c> and by render): reads tracked frames from a
+/// motion driver (a video through the tracker, or a motion file), averages the first <see cref="CalibrationWindow.NeutralSeconds"/> of faces
 /// into the performer's neutral and watches the following frames for blendshape peaks. The caller
-/// owns the source and the tracker, which are left where the pass stopped: a render goes on
-/// reading and tracking the same source from there, so the window is decoded and tracked once.
+/// owns the driver, which is left where the pass stopped: a render restarts it with the frames kept,
+/// so a video's window is tracked once.
 /// </summary>
 public sealed class CalibrationPass
 {
@@ -60,12 +61,22 @@ public sealed class CalibrationPass
     /// <summary>Every tracked frame in order, when <see cref="CalibrationWindow.KeepFrames"/> asked for them; else empty.</summary>
     public IReadOnlyList<TrackingFrame> Frames => _kept;
 
-    /// <summary>Runs the pass. <paramref name="progress"/> gets (frames read, still in the neutral part) after each frame.</summary>
+    /// <summary>Runs the pass over a frame source and tracker the caller owns (both are left where the pass stopped).</summary>
     public static async Task<CalibrationPass> RunAsync(
         IFrameSource source, Tracker tracker, CalibrationWindow window, IProgress<(long Frame, bool Neutral)>? progress = null, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(source);
-        ArgumentNullException.ThrowIfNull(tracker);
+        await using VideoMotionDriver driver = VideoMotionDriver.Over(source, tracker);
+        return await RunAsync(driver, window, progress, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs the pass over a motion driver (a video through the tracker, or a motion file), left where the pass
+    /// stopped. <paramref name="progress"/> gets (frames read, still in the neutral part) after each frame.
+    /// </summary>
+    public static async Task<CalibrationPass> RunAsync(
+        IMotionDriver driver, CalibrationWindow window, IProgress<(long Frame, bool Neutral)>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(driver);
         ArgumentNullException.ThrowIfNull(window);
         if (!(window.NeutralSeconds > 0) || window.SearchSeconds < 0 || window.RangeSeconds < 0)
         {
@@ -73,7 +84,7 @@ public sealed class CalibrationPass
         }
 
         var pass = new CalibrationPass();
-        double fps = source.FrameRate > 0 ? source.FrameRate : 30;
+        double fps = driver.Info.FrameRate > 0 ? driver.Info.FrameRate : 30;
         long neutralFrames = Math.Max(1, (long)Math.Round(window.NeutralSeconds * fps));
         long searchFrames = Math.Max(neutralFrames, (long)(window.SearchSeconds * fps));
         double rangeLimit = Math.Ceiling(window.RangeSeconds * fps);
@@ -86,18 +97,14 @@ public sealed class CalibrationPass
                 break;
             }
 
-            Core.Frames.VideoFrame? frame = await source.ReadAsync(ct).ConfigureAwait(false);
-            if (frame is null)
+            TrackingFrame tracking = window.KeepFrames ? new TrackingFrame() : scratch;
+            MotionStep step = await driver.ReadAsync(tracking, ct).ConfigureAwait(false);
+            if (!step.HasFrame)
             {
                 break;
             }
 
-            TrackingFrame tracking = window.KeepFrames ? new TrackingFrame() : scratch;
-            using (frame)
-            {
-                tracker.Process(frame, tracking);
-            }
-
+            step.Picture?.Dispose();
             pass.FrameHeight = tracking.ImageHeight;
             if (window.KeepFrames)
             {

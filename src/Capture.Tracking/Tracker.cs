@@ -123,8 +123,18 @@ public sealed class Tracker : IDisposable
         result.ImageWidth = frame.Width;
         result.ImageHeight = frame.Height;
         result.Clear();
-        _face?.Process(frame, result.Face);
+
+        // The body first: its head points tell the face tracker where a face too small for the whole-frame
+        // detector is (MediaPipe Holistic's order).
         _pose?.Process(frame, result.Body);
+        if (_face is not null)
+        {
+            _face.PoseRegion = _pose is not null && FaceRegionFromPose.TryGet(result.Body, frame.Width, frame.Height, out Geometry.RotatedRect region)
+                ? region
+                : null;
+            _face.Process(frame, result.Face);
+        }
+
         _hands?.Process(frame, _pose is null ? null : result.Body, result);
     }
 
@@ -159,6 +169,9 @@ public sealed class Tracker : IDisposable
 
     /// <summary>How many times the plain face model ran for the attention model (small faces; see docs/tracking.md).</summary>
     internal long FaceFallbackRuns => _face?.FallbackRuns ?? 0;
+
+    /// <summary>How many times the face was found only in the search region from the pose's head.</summary>
+    internal long FacePoseRegionDetections => _face?.PoseRegionDetections ?? 0;
 
     /// <summary>How many times the pose detector has run.</summary>
     internal long PoseDetectorRuns => _pose?.DetectorRuns ?? 0;

@@ -53,11 +53,11 @@ public class FoldOverTests
     {
         Vector3[] neutral = SyntheticFace.Create();
         Vector3[] driven = LidsCrossed(neutral);
-        int k = WarpGenerator.ControlCount;
+        int k = SplineMap.Controls;
         var rest = new Vector2[k];
         var moved = new Vector2[k];
-        WarpGenerator.WriteControlPoints(neutral, neutral, rest);
-        WarpGenerator.WriteControlPoints(neutral, driven, moved);
+        FaceMap.WriteControlPoints(neutral, neutral, rest);
+        FaceMap.WriteControlPoints(neutral, driven, moved);
         rest[^2] = moved[^2] = (2 * FaceMeasures.EyeContourCenter(neutral, right: true)) - Vector2.One;
         rest[^1] = moved[^1] = (2 * FaceMeasures.EyeContourCenter(neutral, right: false)) - Vector2.One;
         var hull = new Vector2[FaceTopology.FaceOval.Length];
@@ -70,7 +70,7 @@ public class FoldOverTests
         int before = check.Count(spline, s_whole, 128, hull, lips);
 
         bool[] pinned = new bool[k];
-        pinned.AsSpan(FaceTopology.WarpControls.Length, WarpGenerator.RingAnchors + WarpGenerator.BorderAnchors).Fill(true);
+        pinned.AsSpan(FaceTopology.WarpControls.Length, FaceMap.RingAnchors + FaceMap.BorderAnchors).Fill(true);
         var limiter = new FoldLimiter(k);
         limiter.SetRest(rest, pinned);
         limiter.Limit(moved);
@@ -84,7 +84,7 @@ public class FoldOverTests
         Assert.True(after * 3 < before, $"{before} folded cells before the limiter, {after} after");
 
         // Anchors stay where they were.
-        for (int i = FaceTopology.WarpControls.Length; i < FaceTopology.WarpControls.Length + WarpGenerator.RingAnchors + WarpGenerator.BorderAnchors; i++)
+        for (int i = FaceTopology.WarpControls.Length; i < FaceTopology.WarpControls.Length + FaceMap.RingAnchors + FaceMap.BorderAnchors; i++)
         {
             Assert.Equal(rest[i], moved[i]);
         }
@@ -112,12 +112,12 @@ public class FoldOverTests
         FoldOverCheck.WriteFacePolygons(face.Points, hull, lips);
         var check = new FoldOverCheck(generator.GridSize);
 
-        generator.LimitFolds = false;
+        generator.Map.LimitFolds = false;
         generator.Generate(face);
-        int unguarded = generator.CountFolds(check, hull, lips);
-        generator.LimitFolds = true;
+        int unguarded = generator.Map.CountFolds(check, hull, lips);
+        generator.Map.LimitFolds = true;
         generator.Generate(face);
-        int guarded = generator.CountFolds(check, hull, lips);
+        int guarded = generator.Map.CountFolds(check, hull, lips);
 
         Assert.True(unguarded > 0, $"the crossed lids must fold the raw {warp} map");
         Assert.Equal(0, guarded);

@@ -190,7 +190,7 @@ public class HeadOutlineTests
     // Backward map at a crop point (u, v): where the generator reads the picture for that output pixel
     // (the spline's; the mesh moves the same ring anchors through the same MoveRingWithHead).
     private static Vector2 ReadFrom(WarpGenerator generator, float u, float v) =>
-        (generator.Spline.Evaluate(new Vector2((2 * u) - 1, (2 * v) - 1)) + Vector2.One) * 0.5f;
+        (((SplineMap)generator.Map).Spline.Evaluate(new Vector2((2 * u) - 1, (2 * v) - 1)) + Vector2.One) * 0.5f;
 
     // A synthetic character on a 64² generator, and a driven face at its neutral.
     private static (CharacterRig Rig, WarpGenerator Generator, DrivenFace Face) AtRest()

@@ -96,7 +96,7 @@ public sealed class MessagePackInteropTests : IDisposable
 
         Add(b => ProtocolWriter.WriteHello(b, new HelloMessage(0, ["face", "body"], "p1", null)));
         Add(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(4)));
-        Add(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(5), LandmarkEncoding.Float32));
+        Add(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(5, world: true), LandmarkEncoding.Float32));
         Add(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(6, face: false)));
         Add(b => ProtocolWriter.WriteAudioChunk(b, new AudioChunkHeader(1, 2, 16000, 1), new byte[640]));
         Add(b => ProtocolWriter.WriteStats(b, new StatsMessage(1, 2, 3, 4, 5.5f, 6)));
@@ -154,7 +154,7 @@ public sealed class MessagePackInteropTests : IDisposable
         var frames = JsonNode.Parse(NodeInterop.Run("msgpack-decode.mjs", file, "--schema"))!.AsArray();
         for (int k = 0; k < 2; k++)
         {
-            TrackingFrame expected = TestFrames.Make(4 + k);
+            TrackingFrame expected = TestFrames.Make(4 + k, world: k == 1);
             JsonNode f = frames[k]!;
             Assert.Equal(expected.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), (string)f["seq"]!);
             Assert.Equal(1280, (int)f["w"]!);
@@ -174,6 +174,24 @@ public sealed class MessagePackInteropTests : IDisposable
             Assert.Equal((double)expected.Face.HeadPose.Translation.Z, (double)pose[6]!);
             var body = f["body"]!["landmarks"]!.AsArray();
             Assert.Equal((double)expected.Body.Landmarks[32].W, (double)body[(32 * 4) + 3]!);
+
+            // v1.3: the world points are the body's third field, 33 × (x, y, z) float32, only when the frame has them.
+            JsonNode? world = f["body"]!["world"];
+            if (k == 1)
+            {
+                var w = world!.AsArray();
+                Assert.Equal(33 * 3, w.Count);
+                for (int i = 0; i < 33; i++)
+                {
+                    Assert.Equal((double)expected.Body.WorldLandmarks[i].X, (double)w[i * 3]!);
+                    Assert.Equal((double)expected.Body.WorldLandmarks[i].Y, (double)w[(i * 3) + 1]!);
+                    Assert.Equal((double)expected.Body.WorldLandmarks[i].Z, (double)w[(i * 3) + 2]!);
+                }
+            }
+            else
+            {
+                Assert.Null(world);
+            }
         }
 
         Assert.Null(frames[2]!["face"]);
@@ -234,7 +252,7 @@ public sealed class MessagePackInteropTests : IDisposable
         Assert.Equal(["face", "body"], protocol.Hello.Capabilities);
         Assert.Equal("tok", protocol.Hello.AuthToken);
 
-        TrackingFrame want = TestFrames.Make(12);
+        TrackingFrame want = TestFrames.Make(12, world: true);
         for (int k = 1; k <= 2; k++)
         {
             Assert.Equal(MessageKind.TrackingFrame, protocol.Read(Packet(m + k)));
@@ -255,7 +273,10 @@ public sealed class MessagePackInteropTests : IDisposable
                 for (int i = 0; i < 33; i++)
                 {
                     Assert.True(System.Numerics.Vector4.Distance(want.Body.Landmarks[i], got.Body.Landmarks[i]) < 1e-6f, $"body {i}");
+                    Assert.True(System.Numerics.Vector3.Distance(want.Body.WorldLandmarks[i], got.Body.WorldLandmarks[i]) < 1e-6f, $"world {i}");
                 }
+
+                Assert.True(got.Body.HasWorld);
             }
         }
 

@@ -80,9 +80,35 @@ public partial class ProtocolDocTests
     }
 
     [Fact]
-    public void TrackingFrame9WithLeftHand_DocHex_IsInTheWrittenBytesInOrder()
+    public void TrackingFrame9WithWorld_DocHex_IsInTheWrittenBytesInOrder()
     {
-        var frame = new TrackingFrame { Sequence = 9, CaptureTimestampUs = 1_000_000, ImageWidth = 640, ImageHeight = 480 };
+        var frame = new TrackingFrame { Sequence = 9, CaptureTimestampUs = 1_000_000, ImageWidth = 1280, ImageHeight = 720 };
+        frame.Body.Present = true;
+        frame.Body.Score = 0.75f;
+        frame.Body.Landmarks[0] = new Vector4(0.5f, 0.25f, -0.125f, 1f);
+        frame.Body.HasWorld = true;
+        frame.Body.WorldLandmarks[0] = new Vector3(0.0625f, -0.5f, -0.25f);
+        byte[] written = Encode(b => ProtocolWriter.WriteTrackingFrame(b, frame));
+        Assert.Equal(953, written.Length);
+        int at = 0;
+        foreach (byte[] line in BlockLines("the other points zero — 953 bytes:"))
+        {
+            int found = written.AsSpan(at).IndexOf(line);
+            Assert.True(found >= 0, $"doc line {Convert.ToHexStringLower(line)} not found after byte {at}");
+            Assert.True(at > 0 || found == 0, "the first doc line must start the packet");
+            at += found + line.Length;
+        }
+
+        Assert.Equal(written.Length, at);
+        var reader = new ProtocolReader();
+        reader.Read(written);
+        Assert.Equal(frame.Body.WorldLandmarks, reader.Frame.Body.WorldLandmarks);
+    }
+
+    [Fact]
+    public void TrackingFrame10WithLeftHand_DocHex_IsInTheWrittenBytesInOrder()
+    {
+        var frame = new TrackingFrame { Sequence = 10, CaptureTimestampUs = 1_000_000, ImageWidth = 640, ImageHeight = 480 };
         frame.LeftHand.Present = true;
         frame.LeftHand.Score = 0.875f;
         frame.LeftHand.HandednessScore = 0.75f;

@@ -155,7 +155,7 @@ public class SchemaTests
         });
         var ex = Assert.Throws<ProtocolVersionException>(() => new ProtocolReader().Read(bytes));
         Assert.Contains("peer speaks 2.3", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("this build speaks 1.0", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"this build speaks 1.{ProtocolVersion.Minor}", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -188,6 +188,79 @@ public class SchemaTests
         reader.Read(Encode(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(6), encoding)));
         Assert.False(reader.Frame.Face.HasIris);
         Assert.All(reader.Frame.Face.Iris, p => Assert.Equal(Vector3.Zero, p));
+    }
+
+    [Fact]
+    public void TrackingFrame_WithWorld_RoundTripsExactlyAndABodyWithoutClearsIt()
+    {
+        TrackingFrame frame = TestFrames.Make(5, world: true);
+        var reader = new ProtocolReader();
+        Assert.Equal(MessageKind.TrackingFrame, reader.Read(Encode(b => ProtocolWriter.WriteTrackingFrame(b, frame))));
+        Assert.True(reader.Frame.Body.HasWorld);
+        Assert.Equal(frame.Body.WorldLandmarks, reader.Frame.Body.WorldLandmarks);
+        Assert.Equal(frame.Body.Landmarks, reader.Frame.Body.Landmarks);
+
+        // The next frame's body has no world points (a v1.0–v1.2 sender): the reused destination must not keep the old ones.
+        reader.Read(Encode(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(6))));
+        Assert.True(reader.Frame.Body.Present);
+        Assert.False(reader.Frame.Body.HasWorld);
+        Assert.All(reader.Frame.Body.WorldLandmarks, p => Assert.Equal(Vector3.Zero, p));
+    }
+
+    [Fact]
+    public void TrackingFrame_BodyWithoutWorld_TwoBodyFieldsAsInV10()
+    {
+        byte[] bytes = Encode(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(9)));
+        var r = new MessagePackReader(bytes);
+        Assert.Equal(9, r.ReadArrayHeader());
+        for (int i = 0; i < 7; i++)
+        {
+            r.Skip();
+        }
+
+        Assert.Equal(ProtocolWriter.BodyFields, r.ReadArrayHeader());
+    }
+
+    [Fact]
+    public void Read_WorldBinOfWrongLength_ThrowsNamingWorld()
+    {
+        byte[] bytes = Encode(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(4, face: false, world: true)));
+
+        // The world bin is bin 16 (c5 01 8c, 396 bytes) right before the hands' nil at the end: declare 392 and drop 4 bytes.
+        int at = bytes.Length - 1 - 396 - 3;
+        Assert.Equal(new byte[] { 0xc5, 0x01, 0x8c }, bytes[at..(at + 3)]);
+        byte[] bad = [.. bytes[..at], 0xc5, 0x01, 0x88, .. bytes[(at + 3)..(at + 3 + 392)], 0xc0];
+
+        var ex = Assert.Throws<MessagePackFormatException>(() => ProtocolReader.ReadTrackingFrame(bad, new TrackingFrame()));
+        Assert.Contains("world", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_NilInTheWorldSlot_ReadsAsNoWorld()
+    {
+        // A writer that fills the v1.3 slot with nil (or anything but a bin) has no world points; the body still reads.
+        TrackingFrame frame = TestFrames.Make(3, face: false);
+        byte[] bytes = Encode(b => ProtocolWriter.WriteTrackingFrame(b, frame));
+        var r = new MessagePackReader(bytes);
+        r.ReadArrayHeader();
+        for (int i = 0; i < 7; i++)
+        {
+            r.Skip();   // major, type, sequence, time, width, height, the face's nil
+        }
+
+        int body = (int)r.Consumed;
+        Assert.Equal((byte)0x92, bytes[body]);
+        byte[] withNil = [.. bytes[..body], 0x93, .. bytes[(body + 1)..^1], 0xc0, 0xc0];
+        var target = new TrackingFrame();
+        target.Body.HasWorld = true;
+        target.Body.WorldLandmarks[0] = Vector3.One;
+
+        ProtocolReader.ReadTrackingFrame(withNil, target);
+
+        Assert.True(target.Body.Present);
+        Assert.False(target.Body.HasWorld);
+        Assert.Equal(Vector3.Zero, target.Body.WorldLandmarks[0]);
+        Assert.Equal(frame.Body.Landmarks, target.Body.Landmarks);
     }
 
     [Fact]

@@ -155,6 +155,52 @@ public class UntrustedInputTests
         Assert.Contains("UTF-8", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(257, 1, 0, "Performer id of 257 bytes is longer than the limit of 256")]
+    [InlineData(8, 65, 0, "Hello lists 65 capabilities, more than the limit of 64")]
+    [InlineData(8, 1, 257, "Capability of 257 bytes is longer than the limit of 256")]
+    public void Read_HelloOverTheSchemasLimits_RefusedNamingTheField(int performerBytes, int capabilities, int capabilityBytes, string expected)
+    {
+        byte[] bytes = Wire.Encode((ref MessagePackWriter w) =>
+        {
+            w.WriteArrayHeader(6);
+            w.Write(1);
+            w.Write((int)MessageKind.Hello);
+            w.Write(0);
+            w.WriteArrayHeader(capabilities);
+            for (int i = 0; i < capabilities; i++)
+            {
+                w.Write(capabilityBytes > 0 ? new string('c', capabilityBytes) : "face");
+            }
+
+            w.Write(new string('p', performerBytes));
+            w.WriteNil();
+        });
+        var ex = Assert.Throws<MessagePackFormatException>(() => new ProtocolReader().Read(bytes));
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_HelloAtTheSchemasLimits_Accepted()
+    {
+        var caps = Enumerable.Range(0, 64).Select(i => $"cap{i}").ToArray();
+        using var packet = new PooledBufferWriter();
+        ProtocolWriter.WriteHello(packet, new HelloMessage(0, caps, new string('p', 256), new string('t', 256)));
+        var reader = new ProtocolReader();
+        Assert.Equal(MessageKind.Hello, reader.Read(packet.WrittenSpan));
+        Assert.Equal(256, reader.Hello!.PerformerId.Length);
+        Assert.Equal(64, reader.Hello.Capabilities.Count);
+    }
+
+    [Fact]
+    public void Read_ByeReasonOverItsLimit_Refused()
+    {
+        using var packet = new PooledBufferWriter();
+        ProtocolWriter.WriteBye(packet, new ByeMessage(new string('r', 1025)));
+        var ex = Assert.Throws<MessagePackFormatException>(() => new ProtocolReader().Read(packet.WrittenSpan));
+        Assert.Contains("Bye reason of 1025 bytes is longer than the limit of 1024", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Read_BinWhereStrSent_RefusedNotReinterpreted()
     {

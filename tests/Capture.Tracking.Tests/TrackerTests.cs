@@ -282,6 +282,64 @@ public class TrackerTests(ModelsFixture models)
     }
 
     [Fact]
+    public void Process_FullBodyVideo_WorldPointsAreMetresAboutTheHips()
+    {
+        VideoFrame frame = Ffmpeg.Decode(TestData.Media("vid_body_fullbody_gesture_s13.mp4"), 1)[0];
+
+        TrackingFrame r = Track(frame, new TrackerOptions { Face = false, Body = true, StaticImage = true });
+
+        Assert.True(r.Body.HasWorld);
+        Vector3[] w = r.Body.WorldLandmarks;
+        Vector3 midHip = (w[23] + w[24]) / 2;
+        Assert.True(midHip.Length() < 0.05f, $"mid-hip {midHip} m from the origin");
+        float shoulders = Vector3.Distance(w[11], w[12]);
+        Assert.InRange(shoulders, 0.25f, 0.5f);
+        // y down, as in the picture: the nose above the hips, the ankles below them, a standing adult's height apart.
+        Assert.True(w[0].Y < -0.4f && w[27].Y > 0.6f && w[28].Y > 0.6f, $"nose {w[0].Y:F2} m, ankles {w[27].Y:F2} / {w[28].Y:F2} m");
+        Assert.InRange(((w[27].Y + w[28].Y) / 2) - w[0].Y, 1.2f, 1.9f);
+        // The image's x: the subject's left shoulder (11) is on the image's right for a person facing the camera.
+        Assert.True(w[11].X > w[12].X == r.Body.Landmarks[11].X > r.Body.Landmarks[12].X, "world x follows image x");
+    }
+
+    [Fact]
+    public void Process_SmallFaceInAFullBodyShot_FoundFromThePosesHeadAsHolisticDoes()
+    {
+        // The dance clip's first 30 frames: a 1080×1920 full-body shot whose face (~70 px) the whole-frame detector,
+        // letterboxed to 128×128, never finds. With the body on, the detector runs again on the pose's head region.
+        List<VideoFrame> frames = Ffmpeg.Decode(TestData.Media("vid_body_dance_musepose.mp4"), 30);
+        int FacesFound(Tracker tracker)
+        {
+            var r = new TrackingFrame();
+            int found = 0;
+            foreach (VideoFrame f in frames)
+            {
+                tracker.Process(f, r);
+                found += r.Face.Present ? 1 : 0;
+            }
+
+            return found;
+        }
+
+        using Tracker faceOnly = models.Create(new TrackerOptions());
+        using Tracker withBody = models.Create(new TrackerOptions { Body = true });
+
+        Assert.Equal(0, FacesFound(faceOnly));
+        Assert.Equal(frames.Count, FacesFound(withBody));
+        Assert.InRange(withBody.FacePoseRegionDetections, 1, 2);
+
+        // The face found is the dancer's: the pose's eyes and mouth lie inside the mesh's outline (its point box).
+        var last = new TrackingFrame();
+        withBody.Process(frames[^1], last);
+        Vector3 min = last.Face.Landmarks.Aggregate(Vector3.Min);
+        Vector3 max = last.Face.Landmarks.Aggregate(Vector3.Max);
+        foreach (int i in new[] { BodyTopology.LeftEye, BodyTopology.RightEye, BodyTopology.MouthLeft, BodyTopology.MouthRight })
+        {
+            Vector4 p = last.Body.Landmarks[i];
+            Assert.True(p.X > min.X && p.X < max.X && p.Y > min.Y && p.Y < max.Y, $"pose point {BodyTopology.Names[i]} {p} outside the face {min}–{max}");
+        }
+    }
+
+    [Fact]
     public void Reset_ForgetsTheRegion_SoTheNextFrameDetectsAgain()
     {
         using Tracker tracker = models.Create(new TrackerOptions());

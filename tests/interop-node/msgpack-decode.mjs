@@ -32,7 +32,11 @@ function schema(v) {
       pose: face[3],
     };
   }
-  if (body) out.body = { score: body[0], landmarks: floats32(body[1]) };
+  if (body) {
+    out.body = { score: body[0], landmarks: floats32(body[1]) };
+    // v1.3: an optional third field, the 33 world points (x, y, z float32, metres).
+    if (body.length > 2 && body[2] instanceof Uint8Array) out.body.world = floats32(body[2]);
+  }
   // v1.4: [left|nil, right|nil], each [score, handedness, 21 × xyz (int16 or float32), 21 × xyz float32 metres].
   if (hands) {
     out.hands = hands.slice(0, 2).map((hand) => hand && {

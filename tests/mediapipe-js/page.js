@@ -14,6 +14,10 @@
   let flushCanvas = null;
   let resets = 0;
   let geometry = false;
+  // --fps: each send() is stamped at (sends so far) × 1000 / fps ms instead of the wall clock, so MediaPipe's
+  // time-based filters (pose's auxiliary-landmark smoothing, always on) see the clip's own frame rate.
+  let frameMs = null;
+  let sends = 0;
 
   // MediaPipe's MatrixData as a plain column-major array of 16 numbers (whatever layout it came in).
   function columnMajor16(matrix) {
@@ -146,6 +150,8 @@
       throw new Error(`unknown solution '${solutionName}'`);
     }
     staticImageMode = options.staticImageMode;
+    frameMs = options.fps ? 1000 / options.fps : null;
+    sends = 0;
     await solution.initialize();
     return { solution: solutionName, simd: typeof WebAssembly.validate === 'function' };
   }
@@ -173,12 +179,17 @@
       c.fillRect(0, 0, 64, 64);
     }
     last = null;
-    await solution.send({ image: flushCanvas });
+    await solution.send({ image: flushCanvas }, nextStamp());
     const empty = last !== null && (last.faces ? last.faces.length === 0 : last.pose !== undefined ? last.pose === null : last.hands.length === 0);
     if (!empty) {
       solution.reset();
       resets++;
     }
+  }
+
+  // The timestamp (ms) for the next send: undefined lets MediaPipe use performance.now().
+  function nextStamp() {
+    return frameMs === null ? undefined : (sends++) * frameMs;
   }
 
   async function sendCanvas() {
@@ -187,7 +198,7 @@
     }
     last = null;
     const t0 = performance.now();
-    await solution.send({ image: canvas });
+    await solution.send({ image: canvas }, nextStamp());
     const ms = performance.now() - t0;
     if (last === null) {
       throw new Error('MediaPipe returned no results for a frame');

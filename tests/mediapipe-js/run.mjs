@@ -59,7 +59,7 @@ function parseArgs(argv) {
     solution: null, images: [], video: null, width: 640, height: 480, frames: Infinity,
     fit: 'pad', staticImageMode: false, maxNumFaces: 1, modelComplexity: 1, smoothLandmarks: false,
     minDetectionConfidence: 0.5, minTrackingConfidence: 0.5, chromium: '/usr/bin/chromium',
-    noLandmarks: false, geometry: false, refine: false, maxNumHands: 2, cpu: false,
+    noLandmarks: false, geometry: false, refine: false, fps: null, maxNumHands: 2, cpu: false,
   };
   const number = (name, value, min, max) => {
     const n = Number(value);
@@ -92,6 +92,7 @@ function parseArgs(argv) {
       case '--no-landmarks': o.noLandmarks = true; break;
       case '--geometry': o.geometry = true; break;
       case '--refine': o.refine = true; break;
+      case '--fps': o.fps = number(a, argv[++i], 1, 1000); break;
       case '-h': case '--help': o.help = true; break;
       default: throw new UsageError(`unknown argument '${a}'`);
     }
@@ -296,7 +297,7 @@ async function openSolution(context, origin, solution, o) {
   await page.evaluate((opts) => window.capture.init(opts), {
     staticImageMode: o.staticImageMode, maxNumFaces: o.maxNumFaces, modelComplexity: o.modelComplexity,
     smoothLandmarks: o.smoothLandmarks, minDetectionConfidence: o.minDetectionConfidence,
-    minTrackingConfidence: o.minTrackingConfidence, geometry: o.geometry, refine: o.refine,
+    minTrackingConfidence: o.minTrackingConfidence, geometry: o.geometry, refine: o.refine, fps: o.fps,
     maxNumHands: o.maxNumHands, cpu: o.cpu,
   });
   const initMs = performance.now() - t0;

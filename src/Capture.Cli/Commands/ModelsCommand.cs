@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Capture.Inference.Models;
+using Capture.Pipeline.Motion;
+using Capture.Retargeting;
 using Spectre.Console;
 
 namespace Capture.Cli.Commands;
@@ -92,6 +94,75 @@ internal static class ModelsCommand
             return 0;
         });
         command.Subcommands.Add(build);
+        command.Subcommands.Add(CreateBasis());
+        return command;
+    }
+
+    /// <summary>
+    /// <c>capture models basis CLIP… -o models/face-basis-v1.json</c>: fits the blendshape → face basis on clips
+    /// (tracked here) and prints how well it reproduces each (docs/face-basis.md).
+    /// </summary>
+    private static Command CreateBasis()
+    {
+        var clips = new Argument<string[]>("clips") { Description = "Videos of faces to fit on (the shipped basis: vid_expr_man_d18.mp4 vid_expr_woman_d3.mp4 vid_talk_selfie_man_d13.mp4 from ../shared/media).", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string>("--output", "-o") { Description = "Where to write the basis.", DefaultValueFactory = _ => Path.Combine("models", BlendshapeBasis.FileName) };
+        var command = new Command("basis", "Fit the ARKit blendshape → face-mesh basis (Live Link CSV and BVH faces) on clips Capture tracks, and print its error on each (NME, % of the eye distance).")
+        {
+            clips, output,
+        };
+        command.SetAction(async (parseResult, ct) =>
+        {
+            string[] paths = parseResult.GetValue(clips)!;
+            foreach (string path in paths)
+            {
+                if (!File.Exists(path))
+                {
+                    throw new FileNotFoundException($"{path}: no such file", path);
+                }
+            }
+
+            var tracked = new List<BasisClip>();
+            await AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn())
+                .StartAsync(async ctx =>
+                {
+                    foreach (string path in paths)
+                    {
+                        ProgressTask task = ctx.AddTask($"track {Markup.Escape(Path.GetFileName(path))}", maxValue: 1);
+                        task.IsIndeterminate = true;
+                        tracked.Add(await BlendshapeBasisFit.TrackAsync(path, progress: new Progress<long>(n => task.Description = $"track {Markup.Escape(Path.GetFileName(path))} [grey]{n} frames[/]"), ct: ct).ConfigureAwait(false));
+                        task.IsIndeterminate = false;
+                        task.Value = 1;
+                    }
+                }).ConfigureAwait(false);
+
+            string made = "capture models basis " + string.Join(' ', paths.Select(Path.GetFileName));
+            (BlendshapeBasis basis, IReadOnlyList<BasisClipError> errors, double ridge) = BlendshapeBasisFit.FitAndMeasure(tracked, made);
+            if (basis.Description?["clips"] is System.Text.Json.Nodes.JsonArray entries)
+            {
+                for (int i = 0; i < entries.Count; i++)
+                {
+                    await using FileStream file = File.OpenRead(paths[i]);
+                    entries[i]!["sha256"] = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(file, ct).ConfigureAwait(false));
+                }
+            }
+
+            string target = parseResult.GetValue(output)!;
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
+            basis.Save(target);
+            var table = new Table().Border(TableBorder.Simple)
+                .AddColumns("clip", "face frames", "NME neutral only %", "NME held out %", "NME in fit %", "NME whole face %");
+            foreach (BasisClipError e in errors)
+            {
+                table.AddRow(Markup.Escape(e.Clip), e.Frames.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    BlendshapeBasisFit.Format(e.NeutralOnly), BlendshapeBasisFit.Format(e.HeldOut), BlendshapeBasisFit.Format(e.InSample), BlendshapeBasisFit.Format(e.WholeFace));
+            }
+
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine(System.FormattableString.Invariant(
+                $"[green]wrote[/] {Markup.Escape(target)} ({new FileInfo(target).Length / 1024} KiB), ridge {ridge:g3} (lowest held-out error)"));
+            return 0;
+        });
         return command;
     }
 

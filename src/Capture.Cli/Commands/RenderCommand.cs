@@ -19,9 +19,17 @@ internal static class RenderCommand
 
     public static Command Create()
     {
-        var driving = new Argument<string?>("driving") { Description = "The performer's video (any format ffmpeg reads).", Arity = ArgumentArity.ZeroOrOne };
+        var driving = new Argument<string?>("driving")
+        {
+            Description = "What drives the character: the performer's video (any format ffmpeg reads), or motion without a video: a Capture .mpk recording " +
+                "(capture track, render --motion-data, live --record), a Live Link Face .csv (52 blendshapes and head angles; the face is made by models/face-basis-v1.json) " +
+                "or a .bvh (the body; the face neutral, turned with the head). A motion file's own timestamps set the frame rate and length.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var character = new Option<string?>("--character", "-c") { Description = "The character picture (PNG/JPEG, any size; alpha is kept)." };
-        var output = new Option<string?>("--output", "-o") { Description = "Output MP4 (the driving clip's audio is kept)." };
+        var output = new Option<string?>("--output", "-o") { Description = "Output MP4 (the driving clip's audio, or a recording's own, is kept)." };
+        var audio = new Option<string?>("--audio") { Description = "Take the output's audio from this file (a WAV, an MP4, anything ffmpeg reads) instead of the driving input's own." };
+        var basis = new Option<string?>("--basis") { Description = "The blendshape → face basis for a Live Link CSV or BVH (default: models/face-basis-v1.json; `capture models basis` rebuilds it)." };
         var rig = new Option<string?>("--rig") { Description = "Rig JSON with the character's face points, for faces the tracker cannot read (see docs/generator.md)." };
         var size = new Option<int>("--size") { Description = "Output side in pixels: 256, 512 or 1024.", DefaultValueFactory = _ => 512 };
         var sideBySide = new Option<bool>("--side-by-side") { Description = "Put the performer's face on the left of the character." };
@@ -44,9 +52,9 @@ internal static class RenderCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print the live counters at the end: time per pipeline stage, frames, pool use, GC (docs/metrics.md)." };
         var sample = new Option<bool>("--sample") { Description = $"Render the sample: {SampleDriving} driving {SampleCharacter} from ../shared/media into out/sample.mp4." };
         Option<string?> camera = CameraOption.Create();
-        var command = new Command("render", "Drive a character picture with a performer's video and write an MP4.")
+        var command = new Command("render", "Drive a character picture with a performer's video, or with recorded motion (.mpk, Live Link Face .csv, .bvh), and write an MP4.")
         {
-            driving, character, output, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, hands, poseModel, noIris, frames, sample, verbose, camera, paintedMouth, warp,
+            driving, character, output, audio, basis, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, hands, poseModel, noIris, frames, sample, verbose, camera, paintedMouth, warp,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -60,6 +68,8 @@ internal static class RenderCommand
                 parseResult.GetValue(size), parseResult.GetValue(sideBySide)) with
             {
                 RigPath = parseResult.GetValue(rig),
+                AudioPath = parseResult.GetValue(audio),
+                BasisPath = parseResult.GetValue(basis),
                 ProfilePath = parseResult.GetValue(profile),
                 MotionDataDirectory = parseResult.GetValue(motionData),
                 Body = !parseResult.GetValue(noBody),

@@ -89,11 +89,15 @@ internal static class TrackCommand
 
         TrackResult r = result!;
         AnsiConsole.MarkupLine(
-            $"{r.Frames} frames in {r.Seconds:F1} s ({r.FramesPerSecond:F1} fps): face in {r.FramesWithFace}, body in {r.FramesWithBody}" +
+            $"{r.Frames} frames in {r.Seconds:F1} s ({r.FramesPerSecond:F1} fps): face in {r.FramesWithFace} ({Share(r.FramesWithFace, r.Frames)}), " +
+            $"body in {r.FramesWithBody} ({Share(r.FramesWithBody, r.Frames)})" +
             (options.Tracker.Hands ? $", left hand in {r.FramesWithLeftHand}, right hand in {r.FramesWithRightHand}" : string.Empty) +
             $" → [green]{Markup.Escape(r.OutputPath)}[/]" +
             (r.OverlayPath is null ? string.Empty : $", overlay [green]{Markup.Escape(r.OverlayPath)}[/]"));
         MetricsOutput.Print(metrics);
         return r.Frames == 0 ? 1 : 0;
     }
+
+    private static string Share(long part, long whole) =>
+        whole == 0 ? "0 %" : (100.0 * part / whole).ToString("F1", System.Globalization.CultureInfo.InvariantCulture) + " %";
 }

@@ -141,11 +141,24 @@ public sealed class BodyObservation
     /// <summary>33 points: x, y normalized to the image, z relative to the hips in x's scale, W = visibility 0..1.</summary>
     public Vector4[] Landmarks { get; } = new Vector4[TrackingFrame.BodyLandmarkCount];
 
+    /// <summary>True when <see cref="WorldLandmarks"/> holds this frame's world points (schema v1.3; older senders have none).</summary>
+    public bool HasWorld { get; set; }
+
+    /// <summary>
+    /// MediaPipe's pose world landmarks, the same 33 points in metres: origin midway between the hips, x to the
+    /// image's right, y down, z away from the camera (smaller = nearer), rotated like the image (the model's
+    /// crop rotation undone), so bone directions read as the performer's real 3D pose. Visibility is in
+    /// <see cref="Landmarks"/>' W. All zero unless <see cref="HasWorld"/>.
+    /// </summary>
+    public Vector3[] WorldLandmarks { get; } = new Vector3[TrackingFrame.BodyLandmarkCount];
+
     public void Clear()
     {
         Present = false;
         Score = 0;
         Array.Clear(Landmarks);
+        HasWorld = false;
+        Array.Clear(WorldLandmarks);
     }
 
     public void CopyTo(BodyObservation destination)
@@ -153,6 +166,8 @@ public sealed class BodyObservation
         destination.Present = Present;
         destination.Score = Score;
         Landmarks.CopyTo(destination.Landmarks, 0);
+        destination.HasWorld = HasWorld;
+        WorldLandmarks.CopyTo(destination.WorldLandmarks, 0);
     }
 }
 
@@ -160,6 +175,17 @@ public sealed class BodyObservation
 public readonly record struct HeadPose(Quaternion Rotation, Vector3 Translation)
 {
     public static HeadPose Identity { get; } = new(Quaternion.Identity, Vector3.Zero);
+
+    /// <summary>
+    /// The rotation <see cref="EulerDegrees"/> reads back as (yaw, pitch, roll) in degrees: yaw about Y, then
+    /// pitch about X, then roll about Z (System.Numerics' yaw-pitch-roll order), no translation. For motion read
+    /// from files that carry angles (Live Link Face CSV).
+    /// </summary>
+    public static HeadPose FromEulerDegrees(float yaw, float pitch, float roll)
+    {
+        const float ToRadians = MathF.PI / 180f;
+        return new HeadPose(Quaternion.CreateFromYawPitchRoll(yaw * ToRadians, pitch * ToRadians, roll * ToRadians), Vector3.Zero);
+    }
 
     /// <summary>Yaw, pitch and roll in degrees (Y, X, Z intrinsic), for people and overlays.</summary>
     public Vector3 EulerDegrees()

@@ -23,13 +23,13 @@ public sealed record CrossScores(
     string Character, string Clip, long Frames, long Compared, double Aed, double Apd, double FaceFound,
     long FoldOverFrames, double MinDeterminant, double Seconds)
 {
-    /// <summary>Frames whose spline the generator solved smoother (or whose mesh displacements it smoothed) to stop a fold (<see cref="WarpGenerator.SmoothedFrames"/>).</summary>
+    /// <summary>Frames whose spline the generator solved smoother (or whose mesh displacements it smoothed) to stop a fold (<see cref="IBackwardMap.SmoothedFrames"/>).</summary>
     public long SmoothedFrames { get; init; }
 
-    /// <summary>Mesh warp: frames whose lattice had turned-over cells relaxed (<see cref="WarpGenerator.RelaxedFrames"/>).</summary>
+    /// <summary>Mesh warp: frames whose lattice had turned-over cells relaxed (<see cref="IBackwardMap.RelaxedFrames"/>).</summary>
     public long RelaxedFrames { get; init; }
 
-    /// <summary>Frames whose motion the generator scaled down to stop a fold (<see cref="WarpGenerator.DampedFrames"/>).</summary>
+    /// <summary>Frames whose motion the generator scaled down to stop a fold (<see cref="IBackwardMap.DampedFrames"/>).</summary>
     public long DampedFrames { get; init; }
 }
 
@@ -241,7 +241,7 @@ public static class CrossReenactment
             generator.Generate(driven);
             driven.PerformerFrame = null;
             FoldOverCheck.WriteFacePolygons(driven.Points, hull, mouth);
-            if (generator.CountFolds(folds, hull, mouth) > 0)
+            if (generator.Map.CountFolds(folds, hull, mouth) > 0)
             {
                 foldFrames++;
             }
@@ -297,9 +297,9 @@ public static class CrossReenactment
             compared > 0 ? aed / compared : double.NaN, compared > 0 ? apd / compared : double.NaN,
             tracked > 0 ? found / (double)tracked : double.NaN, foldFrames, minDet, clock.Elapsed.TotalSeconds)
         {
-            SmoothedFrames = generator.SmoothedFrames,
-            RelaxedFrames = generator.RelaxedFrames,
-            DampedFrames = generator.DampedFrames,
+            SmoothedFrames = generator.Map.SmoothedFrames,
+            RelaxedFrames = generator.Map.RelaxedFrames,
+            DampedFrames = generator.Map.DampedFrames,
         };
     }
 

@@ -5,7 +5,20 @@ namespace Capture.Pipeline.Rendering;
 /// <summary>What <see cref="RenderPipeline"/> renders.</summary>
 public sealed record RenderOptions
 {
+    /// <summary>
+    /// What drives the character: a video (tracked), or a motion file read back: a Capture <c>.mpk</c>
+    /// recording, a Live Link Face CSV or a BVH (<see cref="Motion.MotionDrivers"/>).
+    /// </summary>
     public required string DrivingPath { get; init; }
+
+    /// <summary>The output's audio from this file instead of the driving input's own (a video's soundtrack, a recording's AudioChunks).</summary>
+    public string? AudioPath { get; init; }
+
+    /// <summary>The driving file came from the network (a job upload): a recording is read with the protocol's untrusted limits.</summary>
+    public bool UntrustedMotion { get; init; }
+
+    /// <summary>The blendshape → face basis for Live Link CSV and BVH; null: models/face-basis-v1.json.</summary>
+    public string? BasisPath { get; init; }
 
     public required string CharacterPath { get; init; }
 

@@ -8,6 +8,7 @@ using Capture.Core.Frames;
 using Capture.Core.Tracking;
 using Capture.Generation;
 using Capture.Media;
+using Capture.Pipeline.Motion;
 using Capture.Protocol.Export;
 using Capture.Protocol.MessagePack;
 using Capture.Protocol.Recording;
@@ -16,13 +17,16 @@ using Capture.Retargeting;
 using Capture.Retargeting.Calibration;
 using Capture.Retargeting.Rigs;
 using Capture.Tracking;
+using Capture.Tracking.Overlay;
 using Stages = Capture.Core.Diagnostics.CaptureMetrics.Stages;
 
 namespace Capture.Pipeline.Rendering;
 
 /// <summary>
 /// decode → track → retarget → generate → encode, streamed frame by frame with flat memory: pooled
-/// decoded frames, a fixed ring of tracking results, one output frame. Tracking (stage 1) and
+/// decoded frames, a fixed ring of tracking results, one output frame. The motion comes from one
+/// <see cref="IMotionDriver"/>: a video through the tracker, or a motion file read back (.mpk, Live Link
+/// Face CSV, BVH), and nothing after it cares which. Driving (stage 1) and
 /// retarget + generate + encode (stage 2) run concurrently on a bounded channel, so on two cores
 /// the tracker and the generator overlap; nothing is dropped (offline). With motion data the body is
 /// tracked too, in a stage of its own between the two (a second, body-only tracker, so calibration
@@ -43,40 +47,52 @@ public static class RenderPipeline
         options.Gains.Validate();
         if (!File.Exists(options.DrivingPath))
         {
-            throw new FileNotFoundException($"driving clip {options.DrivingPath} does not exist", options.DrivingPath);
+            throw new FileNotFoundException($"driving input {options.DrivingPath} does not exist", options.DrivingPath);
+        }
+
+        if (options.AudioPath is not null && !File.Exists(options.AudioPath))
+        {
+            throw new FileNotFoundException($"audio {options.AudioPath} does not exist", options.AudioPath);
         }
 
         var clock = Stopwatch.StartNew();
         long setupStart = Stopwatch.GetTimestamp();
 
         // The character side (picture, its tracking, the generator's session) and the performer side
-        // (probe, tracker, calibration) are independent until the first frame: set up side by side
-        // on the two cores.
+        // (the driver: probe and tracker, or a motion file; calibration) are independent until the first
+        // frame: set up side by side on the two cores.
         await using var character = new CharacterSetup(Task.Run(() => CharacterSetup.CreateAsync(options, log, ct), ct));
-        MediaInfo info = await MediaProbe.ProbeAsync(options.DrivingPath, ct).ConfigureAwait(false);
-        VideoStreamInfo video = info.Video ?? throw new InvalidDataException($"{options.DrivingPath} has no video stream");
+        await using IMotionDriver driver = await MotionDrivers.OpenAsync(
+            options.DrivingPath,
+            new MotionDriverOptions
+            {
+                Iris = options.Iris, Camera = options.Camera, PoolCapacity = Pool, Untrusted = options.UntrustedMotion,
+                BasisPath = options.BasisPath, MetricsPipeline = Pipeline, Log = log,
+            },
+            ct).ConfigureAwait(false);
+        MotionInfo motionInfo = driver.Info;
+        if (motionInfo.Kind != MotionKind.Video)
+        {
+            log?.Invoke(motionInfo.Description);
+        }
 
-        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Threads = 1, RefineLandmarks = options.Iris, Camera = options.Camera }, ct).ConfigureAwait(false);
-        bool trackBody = options.MotionDataDirectory is not null && options.Body;
-        bool trackHands = options.MotionDataDirectory is not null && options.Hands;
+        bool trackBody = options.MotionDataDirectory is not null && options.Body && motionInfo.HasPictures;
+        bool trackHands = options.MotionDataDirectory is not null && options.Hands && motionInfo.HasPictures;
         using Tracker? bodyTracker = trackBody || trackHands
             ? await Tracker.CreateAsync(new TrackerOptions { Face = false, Body = trackBody, Hands = trackHands, Threads = 1, PoseModel = options.PoseModel }, ct).ConfigureAwait(false)
             : null;
+        bool writeBody = trackBody || (options.MotionDataDirectory is not null && options.Body && motionInfo.HasBody);
         var bodyScratch = new TrackingFrame();
         PerformerProfile? profile = options.ProfilePath is null ? null : PerformerProfile.Load(options.ProfilePath);
 
-        // The clip is probed once (above) and its calibration window tracked once: the pass keeps
-        // the tracked frames and leaves the tracker where it stopped; the render below decodes the
-        // window again but reuses those results, then tracks on from there.
-        CalibrationPass calibration;
-        await using (IFrameSource calibrationSource = FrameSources.OpenFile(options.DrivingPath, info))
-        {
-            calibration = await CalibrationPass.RunAsync(
-                calibrationSource, tracker, new CalibrationWindow { NeutralSeconds = options.CalibrationSeconds, KeepFrames = true }, ct: ct).ConfigureAwait(false);
-        }
+        // The driver's calibration window is read once: the pass keeps the frames and the render restarts
+        // the driver with them (a video is decoded again for its pictures, not tracked again).
+        CalibrationPass calibration = await CalibrationPass.RunAsync(
+            driver, new CalibrationWindow { NeutralSeconds = options.CalibrationSeconds, KeepFrames = true }, ct: ct).ConfigureAwait(false);
+        await driver.RestartAsync(calibration.Frames, ct).ConfigureAwait(false);
 
         (PerformerProfile calibrated, Vector4 performerCrop) = Neutral(calibration, profile, options.DrivingPath);
-        IReadOnlyList<TrackingFrame> tracked = calibration.Frames;
+        performerCrop = motionInfo.PreviewCrop ?? performerCrop;
         string profileSource = profile is { HasNeutral: true } ? options.ProfilePath! : $"first {options.CalibrationSeconds:0.#} s of {Path.GetFileName(options.DrivingPath)}";
         log?.Invoke($"performer neutral: {profileSource}");
 
@@ -93,12 +109,16 @@ public static class RenderPipeline
             Directory.CreateDirectory(dir);
         }
 
-        await using IFrameSource source = FrameSources.OpenFile(options.DrivingPath, info, new FrameSourceOptions { PoolCapacity = Pool });
-        await using Mp4Sink sink = Mp4Sink.Create(options.OutputPath, outWidth, size, source.FrameRate, info.Audio is null ? null : options.DrivingPath, audioSourceInfo: info);
-        using MotionWriter? motion = options.MotionDataDirectory is null ? null : new MotionWriter(options.MotionDataDirectory, Path.GetFileName(options.DrivingPath), trackBody ? source.FrameRate : null, trackHands);
-        long? total = options.MaxFrames is int max ? Math.Min(max, source.FrameCount ?? max) : source.FrameCount;
+        // Motion files bring no pictures: side-by-side shows the tracked points drawn on a plain picture.
+        VideoFrame? performerCanvas = options.SideBySide && !motionInfo.HasPictures ? VideoFrame.CreateUnpooled(motionInfo.Width, motionInfo.Height) : null;
+        string? audio = options.AudioPath ?? motionInfo.AudioPath;
+        await using Mp4Sink sink = Mp4Sink.Create(
+            options.OutputPath, outWidth, size, motionInfo.FrameRate, audio, audioSourceInfo: options.AudioPath is null ? motionInfo.AudioInfo : null);
+        using MotionWriter? motion = options.MotionDataDirectory is null ? null
+            : new MotionWriter(options.MotionDataDirectory, Path.GetFileName(options.DrivingPath), writeBody ? motionInfo.FrameRate : null, options.Hands);
+        long? total = options.MaxFrames is int max ? Math.Min(max, motionInfo.FrameCount ?? max) : motionInfo.FrameCount;
 
-        var channel = Channel.CreateBounded<(VideoFrame Frame, TrackingFrame Tracking)>(
+        var channel = Channel.CreateBounded<(VideoFrame? Frame, TrackingFrame Tracking)>(
             new BoundedChannelOptions(3) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         var ring = new TrackingFrame[Ring];
         for (int i = 0; i < ring.Length; i++)
@@ -111,24 +131,24 @@ public static class RenderPipeline
         // With the body tracked, the body model (the slowest, ~2.5× the face's time) runs as its own
         // stage between face tracking and generation, so on two cores face tracking, body tracking
         // and generation of three different frames overlap instead of face + body adding up.
-        Channel<(VideoFrame Frame, TrackingFrame Tracking)> faces = channel;
+        Channel<(VideoFrame? Frame, TrackingFrame Tracking)> faces = channel;
         Task bodyStage = Task.CompletedTask;
         if (bodyTracker is not null)
         {
-            faces = Channel.CreateBounded<(VideoFrame Frame, TrackingFrame Tracking)>(
+            faces = Channel.CreateBounded<(VideoFrame? Frame, TrackingFrame Tracking)>(
                 new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
-            ChannelReader<(VideoFrame Frame, TrackingFrame Tracking)> toBody = faces.Reader;
+            ChannelReader<(VideoFrame? Frame, TrackingFrame Tracking)> toBody = faces.Reader;
             bodyStage = Task.Run(
                 async () =>
                 {
                     try
                     {
-                        await foreach ((VideoFrame frame, TrackingFrame result) in toBody.ReadAllAsync(stop.Token).ConfigureAwait(false))
+                        await foreach ((VideoFrame? frame, TrackingFrame result) in toBody.ReadAllAsync(stop.Token).ConfigureAwait(false))
                         {
                             long t0 = Stopwatch.GetTimestamp();
 
                             // Tracker.Process clears the whole result, so the body goes through its own frame.
-                            bodyTracker.Process(frame, bodyScratch);
+                            bodyTracker.Process(frame!, bodyScratch);
                             bodyScratch.Body.CopyTo(result.Body);
                             bodyScratch.LeftHand.CopyTo(result.LeftHand);
                             bodyScratch.RightHand.CopyTo(result.RightHand);
@@ -154,31 +174,16 @@ public static class RenderPipeline
                     long n = 0;
                     while (options.MaxFrames is not int limit || n < limit)
                     {
-                        long t0 = Stopwatch.GetTimestamp();
-                        VideoFrame? frame = await source.ReadAsync(stop.Token).ConfigureAwait(false);
-                        if (frame is null)
+                        TrackingFrame result = ring[n % Ring];
+                        MotionStep step = await driver.ReadAsync(result, stop.Token).ConfigureAwait(false);
+                        if (!step.HasFrame)
                         {
                             break;
                         }
 
-                        long t1 = Stopwatch.GetTimestamp();
-                        CaptureMetrics.RecordPool(Pipeline, frame.Pool);
-                        TrackingFrame result;
-                        if (n < tracked.Count)
-                        {
-                            result = tracked[(int)n]; // tracked by the calibration pass
-                        }
-                        else
-                        {
-                            result = ring[n % Ring];
-                            tracker.Process(frame, result);
-                        }
-
-                        long t2 = Stopwatch.GetTimestamp();
-                        await faces.Writer.WriteAsync((frame, result), stop.Token).ConfigureAwait(false);
-                        CaptureMetrics.RecordStage(Pipeline, Stages.Decode, t0, t1);
-                        CaptureMetrics.RecordStage(Pipeline, Stages.Track, t1, t2);
-                        CaptureMetrics.RecordStage(Pipeline, Stages.TrackQueue, t2, Stopwatch.GetTimestamp());
+                        long t0 = Stopwatch.GetTimestamp();
+                        await faces.Writer.WriteAsync((step.Picture, result), stop.Token).ConfigureAwait(false);
+                        CaptureMetrics.RecordStage(Pipeline, Stages.TrackQueue, t0, Stopwatch.GetTimestamp());
                         n++;
                     }
 
@@ -198,7 +203,7 @@ public static class RenderPipeline
         long waitStart = Stopwatch.GetTimestamp();
         try
         {
-            await foreach ((VideoFrame frame, TrackingFrame tracking) in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            await foreach ((VideoFrame? frame, TrackingFrame tracking) in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false))
             {
                 using (frame)
                 {
@@ -210,13 +215,14 @@ public static class RenderPipeline
                         CaptureMetrics.Add(CaptureMetrics.FramesWithoutFace, Pipeline);
                     }
 
-                    long spline = generator.SplineTicks, layers = generator.LayerTicks, session = generator.SessionTicks;
+                    long spline = generator.MapTicks, layers = generator.LayerTicks, session = generator.SessionTicks;
 
                     retargeter.Update(tracking, driven);
                     long t1 = Stopwatch.GetTimestamp();
                     if (options.SideBySide)
                     {
-                        FrameOps.SampleSquare(frame, performerCrop.X, performerCrop.Y, performerCrop.Z, output, 0, 0, size);
+                        VideoFrame performer = frame ?? DrawTracking(performerCanvas!, tracking);
+                        FrameOps.SampleSquare(performer, performerCrop.X, performerCrop.Y, performerCrop.Z, output, 0, 0, size);
                     }
 
                     long t2 = Stopwatch.GetTimestamp();
@@ -231,7 +237,7 @@ public static class RenderPipeline
                     CaptureMetrics.RecordStage(Pipeline, Stages.Retarget, t0, t1);
                     CaptureMetrics.RecordStage(Pipeline, Stages.Composite, t1, t2);
                     CaptureMetrics.RecordStage(Pipeline, Stages.Generate, t2, t3);
-                    CaptureMetrics.RecordStage(Pipeline, Stages.GenerateSpline, 0, generator.SplineTicks - spline);
+                    CaptureMetrics.RecordStage(Pipeline, Stages.GenerateSpline, 0, generator.MapTicks - spline);
                     CaptureMetrics.RecordStage(Pipeline, Stages.GenerateLayers, 0, generator.LayerTicks - layers);
                     CaptureMetrics.RecordStage(Pipeline, Stages.GenerateSession, 0, generator.SessionTicks - session);
                     CaptureMetrics.RecordStage(Pipeline, Stages.Encode, t3, t4);
@@ -314,15 +320,26 @@ public static class RenderPipeline
         return (built, pass.FirstFaceCrop!.Value);
     }
 
-    private static async Task DrainAsync(ChannelReader<(VideoFrame Frame, TrackingFrame Tracking)> reader)
+    /// <summary>
+    /// A motion file's frame for the side-by-side view: the tracked points (mesh, skeleton, blendshape bars)
+    /// drawn on a plain grey picture of the motion's image size. Reuses <paramref name="canvas"/>.
+    /// </summary>
+    private static VideoFrame DrawTracking(VideoFrame canvas, TrackingFrame tracking)
+    {
+        canvas.Pixels.Fill(48);
+        TrackingOverlay.Draw(canvas.Pixels, canvas.Width, canvas.Height, tracking);
+        return canvas;
+    }
+
+    private static async Task DrainAsync(ChannelReader<(VideoFrame? Frame, TrackingFrame Tracking)> reader)
     {
         try
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                while (reader.TryRead(out (VideoFrame Frame, TrackingFrame Tracking) item))
+                while (reader.TryRead(out (VideoFrame? Frame, TrackingFrame Tracking) item))
                 {
-                    item.Frame.Dispose();
+                    item.Frame?.Dispose();
                 }
             }
         }

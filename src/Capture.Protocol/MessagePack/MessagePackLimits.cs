@@ -20,6 +20,9 @@ public sealed record MessagePackLimits
         MaxStringLength = 64 * 1024 * 1024,
         MaxBinaryLength = 256 * 1024 * 1024,
         MaxElementCount = 16 * 1024 * 1024,
+        MaxNameLength = 64 * 1024,
+        MaxCapabilities = 65536,
+        MaxReasonLength = 64 * 1024,
     };
 
     /// <summary>Deepest nesting of arrays/maps/extensions. Schema v1 needs 3; 32 leaves room for extensions.</summary>
@@ -33,6 +36,18 @@ public sealed record MessagePackLimits
 
     /// <summary>Most elements in one array, or entries in one map.</summary>
     public int MaxElementCount { get; init; } = 65536;
+
+    /// <summary>
+    /// Longest Hello performer id, capability and auth token, in UTF-8 bytes. 256: a name, a UUID or a
+    /// 128-bit token in any text form fits many times over; a 60 KB "id" is an attack on the log, not a name.
+    /// </summary>
+    public int MaxNameLength { get; init; } = 256;
+
+    /// <summary>Most capabilities in one Hello. v1 defines 9; 64 leaves room for extensions, not for 20,000.</summary>
+    public int MaxCapabilities { get; init; } = 64;
+
+    /// <summary>Longest Bye reason, in UTF-8 bytes (a WebSocket close reason, where it ends up, holds 123).</summary>
+    public int MaxReasonLength { get; init; } = 1024;
 
     /// <summary>Largest whole input the reader accepts.</summary>
     public int MaxMessageSize { get; init; } = 2 * 1024 * 1024;

@@ -67,7 +67,14 @@ internal static class UntrustedReads
     }
 
     /// <summary>A str as a new string (strict UTF-8, allocates), or null for nil.</summary>
-    public static string? ReadString(ref MessagePackReader r, MessagePackLimits limits)
+    public static string? ReadString(ref MessagePackReader r, MessagePackLimits limits) =>
+        ReadString(ref r, limits.MaxStringLength, "String");
+
+    /// <summary>
+    /// A str no longer than <paramref name="maxBytes"/> UTF-8 bytes (a schema field with a limit of its own, such as
+    /// the performer id; <paramref name="what"/> names it in the error), checked before it is decoded; null for nil.
+    /// </summary>
+    public static string? ReadString(ref MessagePackReader r, int maxBytes, string what)
     {
         if (r.TryReadNil())
         {
@@ -76,9 +83,9 @@ internal static class UntrustedReads
 
         long at = r.Consumed;
         ReadOnlySequence<byte> utf8 = r.ReadStringSequence()!.Value;
-        if (utf8.Length > limits.MaxStringLength)
+        if (utf8.Length > maxBytes)
         {
-            throw new MessagePackFormatException($"String of {utf8.Length} bytes is longer than the limit of {limits.MaxStringLength}", at);
+            throw new MessagePackFormatException($"{what} of {utf8.Length} bytes is longer than the limit of {maxBytes}", at);
         }
 
         return utf8.IsSingleSegment ? s_strictUtf8.GetString(utf8.FirstSpan) : s_strictUtf8.GetString(utf8.ToArray());

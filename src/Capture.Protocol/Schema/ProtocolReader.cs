@@ -116,7 +116,7 @@ public sealed class ProtocolReader
                 break;
             case MessageKind.Bye:
                 Require(body, 1, kind, r.Consumed);
-                Bye = new ByeMessage(UntrustedReads.ReadString(ref r, _limits));
+                Bye = new ByeMessage(UntrustedReads.ReadString(ref r, Math.Min(_limits.MaxStringLength, _limits.MaxReasonLength), "Bye reason"));
                 used = 1;
                 break;
             default:
@@ -233,17 +233,23 @@ public sealed class ProtocolReader
     {
         Require(body, 4, MessageKind.Hello, r.Consumed);
         int minor = r.ReadInt32();
+        long countAt = r.Consumed;
         int count = UntrustedReads.ReadArrayHeader(ref r, _limits);
+        if (count > _limits.MaxCapabilities)
+        {
+            throw new MessagePackFormatException($"Hello lists {count} capabilities, more than the limit of {_limits.MaxCapabilities}", countAt);
+        }
+
         string[] caps = new string[count];
         for (int i = 0; i < count; i++)
         {
             long at = r.Consumed;
-            caps[i] = UntrustedReads.ReadString(ref r, _limits) ?? throw new MessagePackFormatException("Capability is nil; expected a string", at);
+            caps[i] = UntrustedReads.ReadString(ref r, Math.Min(_limits.MaxStringLength, _limits.MaxNameLength), "Capability") ?? throw new MessagePackFormatException("Capability is nil; expected a string", at);
         }
 
         long performerAt = r.Consumed;
-        string performer = UntrustedReads.ReadString(ref r, _limits) ?? throw new MessagePackFormatException("Performer id is nil; expected a string", performerAt);
-        string? token = UntrustedReads.ReadString(ref r, _limits);
+        string performer = UntrustedReads.ReadString(ref r, Math.Min(_limits.MaxStringLength, _limits.MaxNameLength), "Performer id") ?? throw new MessagePackFormatException("Performer id is nil; expected a string", performerAt);
+        string? token = UntrustedReads.ReadString(ref r, Math.Min(_limits.MaxStringLength, _limits.MaxNameLength), "Auth token");
         Hello = new HelloMessage(minor, caps, performer, token);
         return 4;
     }
@@ -324,7 +330,19 @@ public sealed class ProtocolReader
             bodyObs.Present = true;
             bodyObs.Score = UntrustedReads.ReadSingle(ref r);
             ReadFloats(ref r, MemoryMarshal.Cast<Vector4, float>(bodyObs.Landmarks.AsSpan()), "body landmarks", limits);
-            for (int i = ProtocolWriter.BodyFields; i < n; i++)
+
+            // Field 3 (v1.3): the 33 world points as a float32 bin; nil or any other type there reads as none.
+            bodyObs.HasWorld = n >= ProtocolWriter.BodyFieldsWithWorld && r.NextMessagePackType == MessagePackType.Binary;
+            if (bodyObs.HasWorld)
+            {
+                ReadFloats(ref r, MemoryMarshal.Cast<Vector3, float>(bodyObs.WorldLandmarks.AsSpan()), "body world landmarks", limits);
+            }
+            else
+            {
+                Array.Clear(bodyObs.WorldLandmarks);
+            }
+
+            for (int i = bodyObs.HasWorld ? ProtocolWriter.BodyFieldsWithWorld : ProtocolWriter.BodyFields; i < n; i++)
             {
                 UntrustedReads.Skip(ref r, limits);
             }

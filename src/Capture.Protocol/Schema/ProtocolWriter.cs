@@ -25,6 +25,9 @@ public static class ProtocolWriter
     /// <summary>Face fields when the optional iris (field 5, v1.1) follows: older readers skip it as an unknown trailing field.</summary>
     internal const int FaceFieldsWithIris = 5;
     internal const int BodyFields = 2;
+
+    /// <summary>Body fields when the optional world points (field 3, v1.3) follow: older readers skip them as an unknown trailing field.</summary>
+    internal const int BodyFieldsWithWorld = 3;
     internal const int HeadPoseFloats = 7;
 
     /// <summary>Fields of one hand (v1.4): presence score, handedness score, 21 landmarks, 21 world landmarks.</summary>
@@ -86,9 +89,14 @@ public static class ProtocolWriter
         BodyObservation body = frame.Body;
         if (body.Present)
         {
-            w.WriteArrayHeader(BodyFields);
+            w.WriteArrayHeader(body.HasWorld ? BodyFieldsWithWorld : BodyFields);
             w.Write(body.Score);
             WriteFloatsLittleEndian(ref w, MemoryMarshal.Cast<Vector4, float>(body.Landmarks.AsSpan()));
+            if (body.HasWorld)
+            {
+                // The 33 world points in metres, float32: hip-centred metres have no fixed range for int16.
+                WriteFloatsLittleEndian(ref w, MemoryMarshal.Cast<Vector3, float>(body.WorldLandmarks.AsSpan()));
+            }
         }
         else
         {

@@ -54,9 +54,25 @@ internal sealed class LetterboxDetector : IDisposable
     /// </summary>
     public int Detect(VideoFrame frame, Span<RawDetection> detections, out RotatedRect letterbox)
     {
-        Runs++;
         letterbox = RotatedRect.Letterbox(frame.Width, frame.Height);
-        ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, letterbox, _model.Input, _model.InputWidth, _inputMin, _inputMax, CropBorder.Zero);
+        return DetectIn(frame, letterbox, detections);
+    }
+
+    /// <summary>
+    /// Runs the detector on one region of <paramref name="frame"/> (a square rect: MediaPipe's detection by ROI,
+    /// e.g. Holistic's face search around the pose's head). True with the best detection in the region's unit
+    /// square (map it to the image with <paramref name="region"/>.ToImage).
+    /// </summary>
+    public bool TryDetectIn(VideoFrame frame, in RotatedRect region, out RawDetection detection)
+    {
+        detection = default;
+        return DetectIn(frame, region, new Span<RawDetection>(ref detection)) == 1;
+    }
+
+    private int DetectIn(VideoFrame frame, in RotatedRect region, Span<RawDetection> detections)
+    {
+        Runs++;
+        ImageCropper.CropToTensor(frame.ReadOnlyPixels, frame.Width, frame.Height, region, _model.Input, _model.InputWidth, _inputMin, _inputMax, CropBorder.Zero);
         _model.Run();
         return _decoder.DecodeTop(_model.Output(_regressorsOutput), _model.Output(_scoresOutput), detections);
     }

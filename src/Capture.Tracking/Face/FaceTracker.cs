@@ -99,6 +99,16 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
     /// <summary>How many times the detector ran (tracking should keep this near one a clip).</summary>
     public long DetectorRuns => _detector.Runs;
 
+    /// <summary>How many times the face was found in the search region from the pose's head (<see cref="PoseRegion"/>).</summary>
+    public long PoseRegionDetections { get; private set; }
+
+    /// <summary>
+    /// This frame's search region from the pose's head points (<see cref="FaceRegionFromPose"/>), or null. When the
+    /// whole-frame detector finds no face, the detector runs again on this region alone, as MediaPipe Holistic
+    /// finds faces; the caller sets it before each <see cref="Process"/>.
+    /// </summary>
+    public RotatedRect? PoseRegion { get; set; }
+
     public void Reset()
     {
         StopTracking();
@@ -234,9 +244,17 @@ internal sealed class FaceTracker : RoiLandmarkTracker, IDisposable
 
     protected override bool Detect(VideoFrame frame)
     {
+        // The whole frame first (a face-only tracker, and every face large enough for it, behaves as before);
+        // then the pose's head region, where a face a few dozen pixels wide fills the detector's input.
         if (!_detector.TryDetect(frame, out RawDetection d, out RotatedRect letterbox))
         {
-            return false;
+            if (PoseRegion is not { } region || !_detector.TryDetectIn(frame, region, out d))
+            {
+                return false;
+            }
+
+            letterbox = region;
+            PoseRegionDetections++;
         }
 
         Vector2 topLeft = letterbox.ToImage(d.XMin, d.YMin);

@@ -22,6 +22,7 @@ public sealed class OneEuroFilterBank
 {
     private readonly float[] _value;
     private readonly float[] _derivative;
+    private readonly float[] _lastRaw;
     private long _lastTimestampUs;
     private bool _primed;
 
@@ -29,10 +30,18 @@ public sealed class OneEuroFilterBank
     {
         _value = new float[channels];
         _derivative = new float[channels];
+        _lastRaw = new float[channels];
         Parameters = parameters;
     }
 
     public OneEuroParameters Parameters { get; set; }
+
+    /// <summary>
+    /// Measure speed from the previous raw input rather than the previous filtered value: MediaPipe's
+    /// OneEuroFilter does this, the paper's filter does not. Used where Capture must track as MediaPipe does
+    /// (the pose's auxiliary points, which place the next frame's region). Default false.
+    /// </summary>
+    public bool SpeedFromRawInput { get; init; }
 
     public int Channels => _value.Length;
 
@@ -54,6 +63,7 @@ public sealed class OneEuroFilterBank
         if (!_primed)
         {
             values.CopyTo(_value);
+            values.CopyTo(_lastRaw);
             Array.Clear(_derivative);
             _lastTimestampUs = timestampUs;
             _primed = true;
@@ -73,7 +83,8 @@ public sealed class OneEuroFilterBank
         for (int i = 0; i < values.Length; i++)
         {
             float x = values[i];
-            float dx = (x - _value[i]) / dt * valueScale;
+            float dx = (x - (SpeedFromRawInput ? _lastRaw[i] : _value[i])) / dt * valueScale;
+            _lastRaw[i] = x;
             float edx = _derivative[i] + (alphaD * (dx - _derivative[i]));
             _derivative[i] = edx;
             float cutoff = p.MinCutoff + (p.Beta * MathF.Abs(edx));
