@@ -60,6 +60,8 @@ public static class LiveEndpoints
             viewers = s.ViewerCount,
             framesReceived = st.FramesReceived,
             framesRendered = st.FramesRendered,
+            hands = s.Hands,
+            framesWithHands = s.FramesWithHands,
             drops = new { ingest = st.IngestDrops, viewer = st.ViewerDrops, order = st.OrderDrops, malformed = st.Malformed },
         };
     }
@@ -75,7 +77,7 @@ public static class LiveEndpoints
         if (!http.Request.HasFormContentType)
         {
             return Problem(StatusCodes.Status415UnsupportedMediaType, "multipart form expected",
-                "POST /api/live takes multipart/form-data: 'character' (the picture), optional 'rig', 'profile', 'size' (256 or 512)");
+                "POST /api/live takes multipart/form-data: 'character' (the picture), optional 'rig', 'profile', 'size' (256 or 512), 'hands' (true/false)");
         }
 
         IFormCollection form;
@@ -99,6 +101,13 @@ public static class LiveEndpoints
         if (!string.IsNullOrEmpty(sizeText) && !(int.TryParse(sizeText, out size) && size is 256 or 512))
         {
             return Problem(StatusCodes.Status400BadRequest, "size not supported", $"size '{Capture.Jobs.ClientText.Printable(sizeText, 16)}' is not 256 or 512");
+        }
+
+        string? handsText = form["hands"];
+        bool hands = handsText is "1" or "true" or "on";
+        if (!string.IsNullOrEmpty(handsText) && !hands && handsText is not ("0" or "false" or "off"))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "hands not understood", $"hands '{handsText}' is not true or false (1/0, on/off)");
         }
 
         string folder = Path.Combine(Path.GetTempPath(), "capture-upload-" + Secrets.NewToken());
@@ -155,6 +164,7 @@ public static class LiveEndpoints
             try
             {
                 session = sessions.Create(character, size, profile);
+                session.Hands = hands;
             }
             catch (SessionLimitException)
             {
@@ -172,7 +182,7 @@ public static class LiveEndpoints
                 ingestUrl = $"{ws}://{req.Host}/live/{id}/ingest",
                 framesUrl = $"{ws}://{req.Host}/live/{id}/frames?token={session.ViewerToken}",
                 viewerPage = $"/live/{id}/view?token={session.ViewerToken}",
-                capturePage = $"/live/{id}/capture?token={session.PerformerToken}",
+                capturePage = $"/live/{id}/capture?token={session.PerformerToken}" + (hands ? "&hands=1" : ""),
             });
         }
         finally

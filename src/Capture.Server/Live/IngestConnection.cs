@@ -182,6 +182,25 @@ internal sealed class IngestConnection
     /// </summary>
     internal static string? Implausible(TrackingFrame frame)
     {
+        // The reader already refused non-finite hands; a point far outside the picture is no hand either.
+        static bool Absurd(HandObservation hand)
+        {
+            foreach (Vector3 p in hand.Landmarks)
+            {
+                if (!(MathF.Abs(p.X) <= 4 && MathF.Abs(p.Y) <= 4 && MathF.Abs(p.Z) <= 4))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        if ((frame.LeftHand.Present && Absurd(frame.LeftHand)) || (frame.RightHand.Present && Absurd(frame.RightHand)))
+        {
+            return $"frame {frame.Sequence} has a hand landmark far outside the normalized image (beyond ±4)";
+        }
+
         FaceObservation face = frame.Face;
         if (!face.Present)
         {
