@@ -370,7 +370,9 @@ public sealed class LivePagesTests(LivePagesFixture fixture, ITestOutputHelper o
         await using IBrowserContext context = await fixture.Browser.NewContextAsync();
         IPage page = await context.NewPageAsync();
         fixture.Trace(page, "viewer (deleted session)");
-        await page.GotoAsync(fixture.PageUri(session.ViewerPage).ToString());
+        // The address exactly as POST /api/live returned it (absolute, what an OBS user pastes).
+        Assert.StartsWith(fixture.BaseUri.GetLeftPart(UriPartial.Authority) + "/live/", session.ViewerPage, StringComparison.Ordinal);
+        await page.GotoAsync(session.ViewerPage);
         await WaitForAsync(page, "window.captureView && window.captureView.connected", TimeSpan.FromSeconds(30), "the viewer to connect");
         using HttpResponseMessage deleted = await fixture.Http.DeleteAsync(new Uri($"/api/live/{session.Id}", UriKind.Relative));
         Assert.True(deleted.IsSuccessStatusCode, $"DELETE: {(int)deleted.StatusCode}");
@@ -378,6 +380,67 @@ public sealed class LivePagesTests(LivePagesFixture fixture, ITestOutputHelper o
         string message = await page.Locator("#message").InnerTextAsync();
         output.WriteLine(message);
         Assert.False(await page.EvaluateAsync<bool>("() => window.captureView.connected"));
+    }
+
+    [Fact]
+    public async Task ViewerPage_PerformerLeaves_SaysWaitingThenSessionEnded()
+    {
+        LiveSessionInfo session = await fixture.CreateSessionAsync();
+        await using IBrowserContext context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = 800, Height = 600 },
+        });
+        IPage viewer = await context.NewPageAsync();
+        fixture.Trace(viewer, "viewer (performer leaves)");
+        // For OBS: nothing rather than a frozen face while the performer is away.
+        await viewer.GotoAsync(fixture.PageUri(session.ViewerPage + "&away=hide&stats=1").ToString());
+        await WaitForAsync(viewer, "window.captureView && window.captureView.connected", TimeSpan.FromSeconds(30), "the viewer to connect");
+
+        // A performer streaming frames (no face: the server renders the neutral character) at 30 fps until told to stop.
+        var client = new Capture.Server.Client.LiveSessionInfo(session.Id, session.PerformerToken, session.ViewerToken, session.IngestUrl, session.FramesUrl, session.ViewerPage, session.CapturePage);
+        await using TestPerformer performer = await TestPerformer.ConnectAsync(client, capabilities: ["face"]);
+        using var stop = new CancellationTokenSource();
+        Task streaming = Task.Run(async () =>
+        {
+            for (long seq = 0; !stop.IsCancellationRequested; seq++)
+            {
+                await performer.SendFrameAsync(seq);
+                await Task.Delay(33);
+            }
+        });
+        try
+        {
+            await WaitForAsync(viewer, "window.captureView.frames >= 3 && window.captureView.performer === 'here'", TimeSpan.FromSeconds(60), "frames from the performer");
+            Assert.Equal("visible", await viewer.EvaluateAsync<string>("() => getComputedStyle(document.getElementById('character')).visibility"));
+            Assert.Equal(string.Empty, await viewer.Locator("#message").InnerTextAsync());
+
+            // The performer's page closes: its ingest socket goes away (no Bye: the session stays for a comeback).
+            await stop.CancelAsync();
+            await streaming;
+            var left = Stopwatch.StartNew();
+            await performer.Socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "page closed", CancellationToken.None);
+            await WaitForAsync(viewer, "/Waiting for the performer/.test(document.getElementById('message').textContent)", TimeSpan.FromSeconds(5), "'Waiting for the performer' within 5 s");
+            output.WriteLine($"'Waiting for the performer' {left.ElapsedMilliseconds} ms after the ingest closed");
+            Assert.Equal("away", await viewer.EvaluateAsync<string>("() => window.captureView.performer"));
+            Assert.Equal("hidden", await viewer.EvaluateAsync<string>("() => getComputedStyle(document.getElementById('character')).visibility"));
+            Assert.Matches("latency – ms", await viewer.Locator("#stats").InnerTextAsync());
+
+            // The session ends: the page says so, and stops knocking on an address that will not come back.
+            using HttpResponseMessage deleted = await fixture.Http.DeleteAsync(new Uri($"/api/live/{session.Id}", UriKind.Relative));
+            await WaitForAsync(viewer, "/^Session ended/.test(document.getElementById('message').textContent)", TimeSpan.FromSeconds(10), "'Session ended'");
+            string ended = await viewer.Locator("#message").InnerTextAsync();
+            output.WriteLine(ended);
+            Assert.DoesNotContain("retrying", ended, StringComparison.Ordinal);
+            int reconnects = await viewer.EvaluateAsync<int>("() => window.captureView.reconnects");
+            await Task.Delay(2500);
+            Assert.Equal(reconnects, await viewer.EvaluateAsync<int>("() => window.captureView.reconnects"));
+            Assert.Equal("hidden", await viewer.EvaluateAsync<string>("() => getComputedStyle(document.getElementById('character')).visibility"));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await fixture.Http.DeleteAsync(new Uri($"/api/live/{session.Id}", UriKind.Relative));
+        }
     }
 
     [Fact]
@@ -470,7 +533,7 @@ public sealed class LivePagesTests(LivePagesFixture fixture, ITestOutputHelper o
             LiveSessionInfo session = await fixture.CreateSessionAsync(new Uri($"http://127.0.0.1:{port}"));
             IPage viewer = await context.NewPageAsync();
             fixture.Trace(viewer, "viewer (server restart)");
-            await viewer.GotoAsync($"http://127.0.0.1:{port}{session.ViewerPage}");
+            await viewer.GotoAsync(session.ViewerPage); // absolute: as the server gave it
             await WaitForAsync(viewer, "window.captureView && window.captureView.connected", TimeSpan.FromSeconds(30), "the viewer to connect");
 
             await app.StopAsync();
