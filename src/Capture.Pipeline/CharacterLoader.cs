@@ -40,6 +40,13 @@ public static class CharacterLoader
         }
 
         RigFile? rigFile = rigPath is null ? null : RigFile.Load(rigPath);
+        if (rigFile?.ImageSha256 is not null)
+        {
+            await using FileStream bytes = File.OpenRead(picturePath);
+            byte[] hash = await System.Security.Cryptography.SHA256.HashDataAsync(bytes, ct).ConfigureAwait(false);
+            rigFile.CheckPicture(Convert.ToHexStringLower(hash), $"'{Path.GetFileName(picturePath)}'");
+        }
+
         MediaInfo info = await MediaProbe.ProbeAsync(picturePath, ct).ConfigureAwait(false);
         if (info.Video is { } v && (v.Width > CharacterRigBuilder.MaxPictureSide || v.Height > CharacterRigBuilder.MaxPictureSide))
         {

@@ -139,6 +139,9 @@ public sealed class PageTests : IAsyncLifetime
         await saved.SaveAsAsync(rigPath);
         RigFile rig = RigFile.Load(rigPath);
         Assert.Equal((451, 300), (rig.ImageWidth, rig.ImageHeight));
+        // The rig names its picture by content: the cat file's SHA-256.
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(cat))), rig.ImageSha256);
+        Assert.Equal("char_animal_cat_chelsea.png", rig.Image);
         Assert.Equal(marks.Count, rig.Points.Count);
         foreach ((string name, _, System.Numerics.Vector2 p) in rig.Points)
         {
@@ -149,7 +152,28 @@ public sealed class PageTests : IAsyncLifetime
         await page.ClickAsync("#back");
         await page.WaitForSelectorAsync("body[data-ready=true]");
         await page.WaitForSelectorAsync("#rig-from-page:not([hidden])");
+
+        // Another picture: the page does not carry the cat's rig to it, and says so (the upload itself is
+        // stopped here, in the browser, once seen: only what the page sends matters).
         await page.SetInputFilesAsync("#driving", clip);
+        await page.SetInputFilesAsync("#character", JobClient.Media("char_painting_mona_lisa_s9.jpg"));
+        string? sentWithoutRig = null;
+        await page.RouteAsync("**/api/jobs", async route =>
+        {
+            sentWithoutRig = route.Request.PostDataBuffer is { } body ? System.Text.Encoding.Latin1.GetString(body) : "";
+            await route.AbortAsync();
+        });
+        await page.ClickAsync("#submit");
+        await page.WaitForSelectorAsync("#rig-not-used:not([hidden])");
+        Assert.Equal(
+            "The rig from the rig page was made for char_animal_cat_chelsea.png, not char_painting_mona_lisa_s9.jpg: it is not used for this picture.",
+            await page.InnerTextAsync("#rig-not-used"));
+        await page.WaitForFunctionAsync("() => !document.getElementById('submit').disabled");
+        Assert.NotNull(sentWithoutRig);
+        Assert.Contains("name=\"character\"", sentWithoutRig, StringComparison.Ordinal);
+        Assert.DoesNotContain("name=\"rig\"", sentWithoutRig, StringComparison.Ordinal);
+        await page.UnrouteAsync("**/api/jobs");
+
         await page.SetInputFilesAsync("#character", cat);
         await page.SelectOptionAsync("#size", "256");
         await page.UncheckAsync("#motion-data");
