@@ -39,6 +39,8 @@ public static class StaticPages
         app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapGet("/live/{id}/view", (HttpContext http, string id, LiveSessionManager sessions) => Page(http, id, sessions, webRoot, "live-view.html", viewer: true));
         app.MapGet("/live/{id}/capture", (HttpContext http, string id, LiveSessionManager sessions) => Page(http, id, sessions, webRoot, "live-capture.html", viewer: false));
+        // Browsers and OBS ask for /favicon.ico whatever the page links: the same icon, not a 404 in every log.
+        app.MapGet("/favicon.ico", () => Results.File(Path.Combine(webRoot, "favicon.svg"), "image/svg+xml"));
         app.MapGet("/live/{id}/performer", (HttpContext http, string id, LiveSessionManager sessions) => Performer(http, id, sessions));
 
         if (Directory.Exists(webRoot))

@@ -24,10 +24,12 @@ function showProgress(job) {
   $('progress').value = job.progress;
   $('state').textContent = job.state + (job.error ? `: ${job.error}` : '');
   $('state').dataset.state = job.state;
-  const total = job.framesTotal ?? '?';
+  // The total is an estimate (the clip's duration × its frame rate, before decoding) until the job is done;
+  // then the count is the frames rendered.
+  const total = job.framesTotal ? `about ${job.framesTotal}` : '?';
   $('stats').textContent = job.state === 'running'
     ? `${job.framesDone} / ${total} frames · ${job.fps.toFixed(1)} fps · ETA ${formatSeconds(job.etaSeconds)}`
-    : `${job.framesDone} / ${total} frames`;
+    : job.state === 'succeeded' ? `${job.framesDone} frames` : `${job.framesDone} / ${total} frames`;
 }
 
 async function showResult(job) {
