@@ -63,18 +63,17 @@ public static class CharacterLoader
         RgbaImage picture = await LoadPictureAsync(path, log, ct).ConfigureAwait(false);
         string name = Path.GetFileNameWithoutExtension(path);
         TrackedFigure found = await TrackFigureAsync(picture, ct).ConfigureAwait(false);
-        if (!found.Body.Present)
+        if (found.Seeds.IsEmpty || !found.BodyPresent)
         {
             throw new InvalidDataException(
                 $"{path}: no body found in the picture (the pose tracker reads people and human-like figures). For a drawing, " +
                 "give an Animated Drawings folder (texture.png, mask.png, char_cfg.yaml) as the character; to animate only the face, give the picture without asking for the body.");
         }
 
-        (Vector2[] joints, bool[] known) = PictureJoints.FromPose(found.Body, picture.Width, picture.Height);
-        BodyRig body = BodyRig.Create(Path.GetFileName(path), joints, known, picture.Width, picture.Height, "pose tracker");
-        log?.Invoke($"{Path.GetFileName(path)}: body found, {known.Count(k => k)} of {known.Length} joints in the picture ({(body.HasLegs ? "full body" : "half body")})");
+        FigureSeeds seeds = found.Seeds;
+        BodyRig body = BodyRig.Create(Path.GetFileName(path), [.. seeds.Joints], [.. seeds.Known], picture.Width, picture.Height, "pose tracker");
+        log?.Invoke($"{Path.GetFileName(path)}: body found, {seeds.Known.Count(k => k)} of {seeds.Known.Count} joints in the picture ({(body.HasLegs ? "full body" : "half body")})");
         CharacterRig? face = await FaceRigAsync(path, picture, found.Face, rigFile, log, ct).ConfigureAwait(false);
-        var seeds = new FigureSeeds(joints, known, found.Face is { } f ? [.. f.Points.Select(p => new Vector2(p.X, p.Y))] : null);
         FigureMask mask = await FigureCutout.ChooseAsync(picture, seeds, options.MaskPath, Path.GetFileName(path), log, ct).ConfigureAwait(false);
         return Finish(name, picture, mask, body, face, log);
     }
@@ -198,8 +197,11 @@ public static class CharacterLoader
     public static async Task<TrackedPicture?> TrackAsync(RgbaImage picture, CancellationToken ct = default) =>
         (await TrackFigureAsync(picture, ct).ConfigureAwait(false)).Face;
 
-    /// <summary>The face (null when none) and the body (Present false when none) the tracker finds in a still picture.</summary>
-    private static async Task<TrackedFigure> TrackFigureAsync(RgbaImage picture, CancellationToken ct)
+    /// <summary>
+    /// What the trackers find in a still picture: the face (null when none), whether a body was found, and the figure's
+    /// seeds (the joints in the picture, <see cref="PictureJoints"/>, and the face's points) for cutting it out.
+    /// </summary>
+    public static async Task<TrackedFigure> TrackFigureAsync(RgbaImage picture, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(picture);
         float scale = MathF.Min(1f, (float)TrackingSide / Math.Max(picture.Width, picture.Height));
@@ -210,12 +212,10 @@ public static class CharacterLoader
         var result = new TrackingFrame();
         tracker.Process(frame, result);
         TrackedPicture? face = result.Face.Present ? TrackedPicture.FromFace(result.Face, picture.Width, picture.Height) : null;
-        var body = new BodyObservation();
-        result.Body.CopyTo(body);
-        return new TrackedFigure(face, body);
+        (Vector2[] joints, bool[] known) = PictureJoints.FromPose(result.Body, picture.Width, picture.Height);
+        var seeds = new FigureSeeds(joints, known, face is null ? null : [.. face.Points.Select(p => new Vector2(p.X, p.Y))]);
+        return new TrackedFigure(face, result.Body.Present, seeds);
     }
-
-    private sealed record TrackedFigure(TrackedPicture? Face, BodyObservation Body);
 
     /// <summary>The picture as an RGB frame of the given size (resized when it differs), transparent parts over mid grey (no false edges either way).</summary>
     internal static VideoFrame ToFrame(RgbaImage picture, int width, int height)
@@ -261,6 +261,12 @@ public static class CharacterLoader
         return frame;
     }
 }
+
+/// <summary>What the trackers found in a character picture (<see cref="CharacterLoader.TrackFigureAsync"/>).</summary>
+/// <param name="Face">The face in picture pixels, or null.</param>
+/// <param name="BodyPresent">True when the pose tracker found a body.</param>
+/// <param name="Seeds">The joints in the picture and the face's points, picture pixels.</param>
+public sealed record TrackedFigure(TrackedPicture? Face, bool BodyPresent, FigureSeeds Seeds);
 
 /// <summary>What <see cref="CharacterLoader.LoadBodyAsync"/> takes besides the character.</summary>
 public sealed record BodyLoadOptions

@@ -152,11 +152,13 @@ public sealed class FigureMask
     }
 
     /// <summary>
-    /// This mask without the parts that touch none of <paramref name="anchors"/> (within <paramref name="slack"/> pixels): the
-    /// specks and neighbours a computed cut-out picks up away from the figure (a firework, a cat at the figure's feet).
-    /// A new mask with the same source; this one when every part is kept.
+    /// This mask without the small parts that touch none of <paramref name="anchors"/> (within <paramref name="slack"/>
+    /// pixels): the specks and neighbours a computed cut-out picks up away from the figure (a firework, a cat at the
+    /// figure's feet). A part of at least <paramref name="minShare"/> of the mask's figure area stays wherever it is (a
+    /// skirt's glowing hem that GrabCut separated from the legs). A new mask with the same source; this one when every
+    /// part is kept.
     /// </summary>
-    public FigureMask KeepPartsNear(IEnumerable<System.Numerics.Vector2> anchors, float slack)
+    public FigureMask KeepPartsNear(IEnumerable<System.Numerics.Vector2> anchors, float slack, float minShare = 0.03f)
     {
         ArgumentNullException.ThrowIfNull(anchors);
         using OpenCvSharp.Mat inside = OpenCvImages.FromGray(Alpha, Width, Height);
@@ -180,6 +182,21 @@ public sealed class FigureMask
                     keep[parts.At<int>(y, x)] = true;
                 }
             }
+        }
+
+        var area = new int[count];
+        for (int y = 0; y < Height; y++)
+        {
+            for (int x = 0; x < Width; x++)
+            {
+                area[parts.At<int>(y, x)]++;
+            }
+        }
+
+        long figure = area.Skip(1).Sum(a => (long)a);
+        for (int i = 1; i < count; i++)
+        {
+            keep[i] |= area[i] >= minShare * figure;
         }
 
         keep[0] = false;
@@ -221,7 +238,10 @@ public sealed class FigureMask
         return changed ? new FigureMask(Width, Height, alpha, Source) : this;
     }
 
-    /// <summary>The picture with this mask as its alpha (a new picture: the figure alone, transparent around it).</summary>
+    /// <summary>
+    /// The picture with this mask as its alpha (a new picture: the figure alone, transparent around it); where the picture
+    /// has its own alpha, the smaller of the two.
+    /// </summary>
     public RgbaImage CutOut(RgbaImage picture)
     {
         ArgumentNullException.ThrowIfNull(picture);
@@ -234,7 +254,7 @@ public sealed class FigureMask
         for (int i = 0; i < Alpha.Length; i++)
         {
             int o = (i * 4) + 3;
-            result.Pixels[o] = (byte)((result.Pixels[o] * Alpha[i] + 127) / 255);
+            result.Pixels[o] = Math.Min(result.Pixels[o], Alpha[i]);
         }
 
         return result;

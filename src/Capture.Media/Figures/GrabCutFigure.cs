@@ -25,6 +25,9 @@ public static class GrabCutFigure
     // Fractions of the shoulder width (the body's scale): a limb is about 0.4 shoulder widths across, so a
     // capsule of radius 0.22 holds an arm, and a line of radius 0.04 lies inside even a thin one.
     private const float ProbableRadius = 0.22f;
+
+    /// <summary>OpenCV's RNG state before each GrabCut (any fixed value; OpenCV's own default state is 0xFFFFFFFF).</summary>
+    private const ulong RandomState = 0xFFFFFFFF;
     private const float SureRadius = 0.04f;
 
     /// <summary>Cuts the figure out of <paramref name="picture"/>; an <see cref="ArgumentException"/> when the seeds are empty.</summary>
@@ -48,6 +51,9 @@ public static class GrabCutFigure
         using var fgd = new Mat();
         if (HasBoth(labels))
         {
+            // GrabCut starts its colour models with k-means seeded from OpenCV's per-thread RNG: a fixed state makes the
+            // same picture give the same cut-out whatever ran on this thread before.
+            Cv2.SetTheRNG(RandomState);
             Cv2.GrabCut(image, labels, default, bgd, fgd, Iterations, GrabCutModes.InitWithMask);
         }
 
