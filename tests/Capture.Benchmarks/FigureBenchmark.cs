@@ -35,10 +35,9 @@ public sealed class FigureBenchmark : IBenchmarkCommand
         }
 
         string media = Capture.Testing.SharedMedia.Directory;
-        string references = Path.Combine(FindRoot(), "tests", "figure-references");
         Console.WriteLine(BenchmarkReport.MachineLine());
         Console.WriteLine($"{"character",-34} {"method",-22} {"IoU",6} {"edge F",7} {"ms",7}");
-        foreach (Case c in Cases(media, references))
+        foreach (Case c in Cases(media))
         {
             RgbaImage picture = c.Picture;
             FigureSeeds seeds = c.Seeds ?? (await CharacterLoader.TrackFigureAsync(picture)).Seeds;
@@ -79,7 +78,7 @@ public sealed class FigureBenchmark : IBenchmarkCommand
 
     private sealed record Case(string Name, RgbaImage Picture, byte[] Truth, FigureSeeds? Seeds);
 
-    private static IEnumerable<Case> Cases(string media, string references)
+    private static IEnumerable<Case> Cases(string media)
     {
         // The sprite over grey and over a landscape: its alpha is the truth.
         RgbaImage eileen = ImageFile.LoadRgbaAsync(Path.Combine(media, "char_anime_eileen_renpy.png")).GetAwaiter().GetResult();
@@ -97,7 +96,7 @@ public sealed class FigureBenchmark : IBenchmarkCommand
         foreach (string name in new[] { "char_painting_mona_lisa_s9.jpg", "char_fullbody_anime_musepose_ref.jpg" })
         {
             RgbaImage p = ImageFile.LoadRgbaAsync(Path.Combine(media, name)).GetAwaiter().GetResult();
-            yield return new Case(Path.GetFileNameWithoutExtension(name), p, PolygonReference(Path.Combine(references, Path.ChangeExtension(name, ".poly")), p.Width, p.Height), null);
+            yield return new Case(Path.GetFileNameWithoutExtension(name), p, Capture.Testing.FigureReferences.Polygon(Path.ChangeExtension(name, ".poly"), p.Width, p.Height), null);
         }
 
         // The stick drawing: Animated Drawings' mask is the truth, its char_cfg.yaml's joints the seeds.
@@ -200,39 +199,9 @@ public sealed class FigureBenchmark : IBenchmarkCommand
         return truth;
     }
 
-    /// <summary>The hand-traced outline: "+" polygons add, "-" polygons cut out, in file order.</summary>
-    private static byte[] PolygonReference(string file, int width, int height)
-    {
-        using var mask = new Mat(height, width, MatType.CV_8UC1, new Scalar(0));
-        foreach (string raw in File.ReadLines(file))
-        {
-            string line = raw.Split('#')[0].Trim();
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
-            float[] v = [.. line[1..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(t => float.Parse(t, CultureInfo.InvariantCulture))];
-            Point[] points = [.. Enumerable.Range(0, v.Length / 2).Select(i => new Point(v[2 * i], v[(2 * i) + 1]))];
-            Cv2.FillPoly(mask, [points], new Scalar(line[0] == '+' ? 255 : 0));
-        }
-
-        var truth = new byte[width * height];
-        System.Runtime.InteropServices.Marshal.Copy(mask.Data, truth, 0, truth.Length);
-        return truth;
-    }
-
     /// <summary>IoU of the masks at half coverage, and the boundary F-score with edges matched within 1 % of the diagonal.</summary>
     private static (double IoU, double Edge) Score(byte[] mask, byte[] truth, int w, int h)
     {
-        int both = 0, either = 0;
-        for (int i = 0; i < mask.Length; i++)
-        {
-            bool m = mask[i] >= 128, t = truth[i] >= 128;
-            both += m && t ? 1 : 0;
-            either += m || t ? 1 : 0;
-        }
-
         int tolerance = Math.Max(2, (int)(Math.Sqrt((w * w) + (h * h)) * 0.01));
         using Mat em = Edge(mask, w, h);
         using Mat et = Edge(truth, w, h);
@@ -247,7 +216,7 @@ public sealed class FigureBenchmark : IBenchmarkCommand
         Cv2.BitwiseAnd(et, dm, hitT);
         double precision = Cv2.CountNonZero(hitM) / (double)Math.Max(1, Cv2.CountNonZero(em));
         double recall = Cv2.CountNonZero(hitT) / (double)Math.Max(1, Cv2.CountNonZero(et));
-        return (both / (double)Math.Max(1, either), precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0);
+        return (Capture.Testing.FigureReferences.IoU(mask, truth), precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0);
     }
 
     private static Mat Edge(byte[] values, int w, int h)
@@ -281,17 +250,4 @@ public sealed class FigureBenchmark : IBenchmarkCommand
     }
 
     private static Task SaveAsync(string path, RgbaImage image) => ImageFile.SavePngAsync(path, image.Pixels, image.Width, image.Height, hasAlpha: true);
-
-    private static string FindRoot()
-    {
-        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
-        {
-            if (File.Exists(Path.Combine(dir, "Capture.sln")))
-            {
-                return dir;
-            }
-        }
-
-        throw new DirectoryNotFoundException("Capture.sln not found above " + AppContext.BaseDirectory);
-    }
 }

@@ -89,19 +89,6 @@ public sealed class FigureTests
         (p.Pixels[o], p.Pixels[o + 1], p.Pixels[o + 2], p.Pixels[o + 3]) = (r, g, b, 255);
     }
 
-    private static double IoU(byte[] mask, byte[] truth)
-    {
-        int both = 0, either = 0;
-        for (int i = 0; i < mask.Length; i++)
-        {
-            bool m = mask[i] >= FigureMask.Inside, t = truth[i] >= FigureMask.Inside;
-            both += m && t ? 1 : 0;
-            either += m || t ? 1 : 0;
-        }
-
-        return both / (double)Math.Max(1, either);
-    }
-
     [Fact]
     public void GrabCut_PaintedFigureOnStripes_CutsOutWhatWasPainted()
     {
@@ -110,7 +97,7 @@ public sealed class FigureTests
         FigureMask mask = GrabCutFigure.Compute(picture, new FigureSeeds(joints, known, null));
 
         Assert.Equal(FigureSource.GrabCut, mask.Source);
-        double iou = IoU(mask.Alpha, truth);
+        double iou = Capture.Testing.FigureReferences.IoU(mask.Alpha, truth);
         Assert.True(iou > 0.9, $"IoU {iou:F3}");
         Assert.All(Enumerable.Range(0, known.Length).Where(i => known[i]), i => Assert.True(mask.Covers(joints[i], 2), BodyTopology.Names[i]));
     }
@@ -139,7 +126,7 @@ public sealed class FigureTests
         FigureMask mask = GrabCutFigure.Compute(texture, new FigureSeeds(joints, known, null));
 
         // Measured 0.60 (docs/figure.md): pencil lines a few pixels wide; AD's mask is filled in between them.
-        double iou = IoU(mask.Alpha, truth.Alpha);
+        double iou = Capture.Testing.FigureReferences.IoU(mask.Alpha, truth.Alpha);
         Assert.True(iou > 0.5, $"IoU {iou:F3} against mask.png");
     }
 
