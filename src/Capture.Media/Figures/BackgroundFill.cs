@@ -15,7 +15,7 @@ namespace Capture.Media.Figures;
 public static class BackgroundFill
 {
     /// <summary>The fill is computed at most this many pixels a side: what fills a hole is low-frequency anyway, and FSR's cost grows fast with size.</summary>
-    public const int WorkingSide = 320;
+    public const int WorkingSide = 256;
 
     /// <summary>Coverage from which a pixel is taken out (a quarter: the figure's soft edge goes too).</summary>
     private const byte Taken = 64;
