@@ -26,10 +26,19 @@ public static class CharacterLoader
     /// the points came from). A picture with no face the tracker can find and no rig file is an
     /// <see cref="InvalidDataException"/> that says how to write one.
     /// </summary>
-    public static async Task<CharacterRig> LoadAsync(string picturePath, string? rigPath, Action<string>? log = null, CancellationToken ct = default)
+    public static Task<CharacterRig> LoadAsync(string picturePath, string? rigPath, Action<string>? log = null, CancellationToken ct = default) =>
+        LoadAsync(picturePath, rigPath, CharacterRigBuilder.MaxWorkingSide, log, ct);
+
+    /// <summary>
+    /// As <see cref="LoadAsync(string, string?, Action{string}?, CancellationToken)"/>, the picture decoded at most
+    /// <paramref name="maxWorkingSide"/> px on a side (scaled while decoding): what a smaller output needs
+    /// (a live session at 512² renders well from 2048 px), at a fraction of a huge picture's memory.
+    /// </summary>
+    public static async Task<CharacterRig> LoadAsync(string picturePath, string? rigPath, int maxWorkingSide, Action<string>? log = null, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(picturePath);
-        RgbaImage picture = await LoadPictureAsync(picturePath, log, ct).ConfigureAwait(false);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxWorkingSide, 64);
+        RgbaImage picture = await LoadPictureAsync(picturePath, maxWorkingSide, log, ct).ConfigureAwait(false);
         RigFile? rigFile = rigPath is null ? null : RigFile.Load(rigPath);
         TrackedFigure found = await TrackFigureAsync(picture, ct).ConfigureAwait(false);
         CharacterRig? rig = await FaceRigAsync(picturePath, picture, found.Face, rigFile, log, ct).ConfigureAwait(false);
@@ -60,7 +69,7 @@ public static class CharacterLoader
             return await LoadDrawingAsync(path, options, rigFile, log, ct).ConfigureAwait(false);
         }
 
-        RgbaImage picture = await LoadPictureAsync(path, log, ct).ConfigureAwait(false);
+        RgbaImage picture = await LoadPictureAsync(path, CharacterRigBuilder.MaxWorkingSide, log, ct).ConfigureAwait(false);
         string name = Path.GetFileNameWithoutExtension(path);
         TrackedFigure found = await TrackFigureAsync(picture, ct).ConfigureAwait(false);
         if (found.Seeds.IsEmpty || !found.BodyPresent)
@@ -135,8 +144,11 @@ public static class CharacterLoader
         return BodyCharacter.Create(name, picture, mask.Alpha, background, body, face);
     }
 
-    /// <summary>Probes, decodes (alpha kept) and, when huge, shrinks a character picture; the messages go to <paramref name="log"/>.</summary>
-    private static async Task<RgbaImage> LoadPictureAsync(string picturePath, Action<string>? log, CancellationToken ct)
+    /// <summary>
+    /// Probes and decodes a character picture (alpha kept), at most <paramref name="maxWorkingSide"/> px a side (scaled while
+    /// decoding) and never over the working size; the messages go to <paramref name="log"/>.
+    /// </summary>
+    private static async Task<RgbaImage> LoadPictureAsync(string picturePath, int maxWorkingSide, Action<string>? log, CancellationToken ct)
     {
         if (!File.Exists(picturePath))
         {
@@ -150,7 +162,13 @@ public static class CharacterLoader
                 $"{picturePath}: {v.Width}x{v.Height} is larger than the {CharacterRigBuilder.MaxPictureSide} px a side Capture accepts for a character; scale it down first.");
         }
 
-        RgbaImage image = await ImageFile.LoadRgbaAsync(picturePath, ct).ConfigureAwait(false);
+        int workingSide = Math.Min(maxWorkingSide, CharacterRigBuilder.MaxWorkingSide);
+        RgbaImage image = await ImageFile.LoadRgbaAsync(picturePath, ImageLimits.Default, workingSide, ct).ConfigureAwait(false);
+        if (info.Video is { } full && (image.Width < full.Width || image.Height < full.Height))
+        {
+            log?.Invoke($"{Path.GetFileName(picturePath)}: {full.Width}x{full.Height} decoded at {image.Width}x{image.Height} (at most {workingSide} px a side)");
+        }
+
         (RgbaImage picture, string? message) = CharacterRigBuilder.FitWorkingSize(image, Path.GetFileName(picturePath));
         if (message is not null)
         {

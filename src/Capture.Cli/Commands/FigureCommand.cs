@@ -43,6 +43,7 @@ internal static class FigureCommand
                 m => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]"), ct).ConfigureAwait(false);
             Directory.CreateDirectory(dir);
             int w = c.Picture.Width, h = c.Picture.Height;
+            // The mask the loader chose (alpha, given mask, selfie segmentation or GrabCut), wrapped only to cut the figure out.
             var figure = new FigureMask(w, h, c.Mask, FigureSource.UploadedMask);
             await Save(Path.Combine(dir, "cutout.png"), figure.CutOut(c.Picture).Pixels, w, h, ct).ConfigureAwait(false);
             var grey = new byte[w * h * 4];
