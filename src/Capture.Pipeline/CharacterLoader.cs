@@ -183,6 +183,14 @@ public static class CharacterLoader
     {
         Vector3[]? tracked = found?.Points;
         string name = Path.GetFileNameWithoutExtension(picturePath);
+        if (rigFile?.ImageSha256 is not null)
+        {
+            // The rig names its picture by content: two pictures of one shape must not take each other's points.
+            await using FileStream bytes = File.OpenRead(picturePath);
+            byte[] hash = await System.Security.Cryptography.SHA256.HashDataAsync(bytes, ct).ConfigureAwait(false);
+            rigFile.CheckPicture(Convert.ToHexStringLower(hash), $"'{Path.GetFileName(picturePath)}'");
+        }
+
         if (rigFile is not null)
         {
             Vector3[] canonical = (await CanonicalFace.LoadAsync(ct).ConfigureAwait(false)).Landmarks;

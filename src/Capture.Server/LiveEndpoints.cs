@@ -46,6 +46,23 @@ public static class LiveEndpoints
     internal static IResult Problem(int status, string title, string detail) =>
         Results.Problem(statusCode: status, title: title, detail: detail);
 
+    /// <summary>
+    /// scheme://host[:port][/path] with no trailing slash that this server's addresses start with for this client:
+    /// <see cref="ServerOptions.PublicBaseUrl"/> when set (behind a proxy), else what the client reached
+    /// (its scheme and Host header, port included).
+    /// </summary>
+    internal static string PublicBase(HttpContext http)
+    {
+        ServerOptions options = http.RequestServices.GetRequiredService<ServerOptions>();
+        if (options.PublicBaseUrl is { } configured)
+        {
+            return configured.TrimEnd('/');
+        }
+
+        HttpRequest req = http.Request;
+        return $"{req.Scheme}://{req.Host}{req.PathBase}";
+    }
+
     internal static IResult UnknownSession(string id) =>
         Problem(StatusCodes.Status404NotFound, "no such live session", $"there is no live session '{id}' (it ended, timed out, or never existed)");
 
@@ -171,18 +188,19 @@ public static class LiveEndpoints
                 return TooManySessions(sessions);
             }
 
-            HttpRequest req = http.Request;
-            string ws = req.Scheme == "https" ? "wss" : "ws";
+            // Absolute addresses: OBS and people paste them as they are.
+            string site = PublicBase(http);
+            string ws = (site.StartsWith("https:", StringComparison.Ordinal) ? "wss" : "ws") + site[site.IndexOf(':', StringComparison.Ordinal)..];
             string id = session.Id;
             return Results.Created($"/api/live/{id}", new
             {
                 id,
                 performerToken = session.PerformerToken,
                 viewerToken = session.ViewerToken,
-                ingestUrl = $"{ws}://{req.Host}/live/{id}/ingest",
-                framesUrl = $"{ws}://{req.Host}/live/{id}/frames?token={session.ViewerToken}",
-                viewerPage = $"/live/{id}/view?token={session.ViewerToken}",
-                capturePage = $"/live/{id}/capture?token={session.PerformerToken}" + (hands ? "&hands=1" : ""),
+                ingestUrl = $"{ws}/live/{id}/ingest",
+                framesUrl = $"{ws}/live/{id}/frames?token={session.ViewerToken}",
+                viewerPage = $"{site}/live/{id}/view?token={session.ViewerToken}",
+                capturePage = $"{site}/live/{id}/capture?token={session.PerformerToken}" + (hands ? "&hands=1" : ""),
             });
         }
         finally

@@ -62,6 +62,14 @@ public sealed record ServerOptions
     /// </summary>
     public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
 
+    /// <summary>
+    /// The address people and OBS reach this server at, when that is not what Kestrel sees: behind a reverse proxy
+    /// (TLS ends there), e.g. <c>https://capture.example.com</c> or <c>https://example.com/capture</c>. The addresses
+    /// <c>POST /api/live</c> returns (pages, and the ingest and frames sockets as ws(s)://) start with it. Null: the
+    /// scheme, host and port the client used to reach this server.
+    /// </summary>
+    public string? PublicBaseUrl { get; init; }
+
     /// <summary>Folder holding the pages (live-view.html, live-capture.html); null: wwwroot beside the application.</summary>
     public string? WebRoot { get; init; }
 
@@ -117,6 +125,9 @@ public sealed record ServerOptions
                 $"allowed origin '{origin}' is not scheme://host[:port] (e.g. https://studio.example.com)");
         }
 
+        Require(PublicBaseUrl is null || (Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out Uri? pub) && pub.Scheme is "http" or "https"
+                && string.IsNullOrEmpty(pub.Query) && string.IsNullOrEmpty(pub.Fragment)),
+            $"public base URL '{PublicBaseUrl}' is not an http(s)://host[:port][/path] address (e.g. https://capture.example.com)");
         Require(SocketSendBufferBytes >= 0, $"SocketSendBufferBytes {SocketSendBufferBytes} is negative");
     }
 }

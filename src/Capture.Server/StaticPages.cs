@@ -39,6 +39,9 @@ public static class StaticPages
         app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapGet("/live/{id}/view", (HttpContext http, string id, LiveSessionManager sessions) => Page(http, id, sessions, webRoot, "live-view.html", viewer: true));
         app.MapGet("/live/{id}/capture", (HttpContext http, string id, LiveSessionManager sessions) => Page(http, id, sessions, webRoot, "live-capture.html", viewer: false));
+        // Browsers and OBS ask for /favicon.ico whatever the page links: the same icon, not a 404 in every log.
+        app.MapGet("/favicon.ico", () => Results.File(Path.Combine(webRoot, "favicon.svg"), "image/svg+xml"));
+        app.MapGet("/live/{id}/performer", (HttpContext http, string id, LiveSessionManager sessions) => Performer(http, id, sessions));
 
         if (Directory.Exists(webRoot))
         {
@@ -96,6 +99,28 @@ public static class StaticPages
 
         http.Response.Headers.CacheControl = "no-store";
         return Results.File(path, "text/html; charset=utf-8");
+    }
+
+    /// <summary>
+    /// <c>GET /live/{id}/performer?token=</c> (the viewer or the performer token, as the frames socket takes): whether a
+    /// performer is connected and how long since it last sent anything. The viewer page asks when frames stop coming,
+    /// to tell "waiting for the performer" (the ingest closed) from a performer whose camera stalled.
+    /// </summary>
+    private static IResult Performer(HttpContext http, string id, LiveSessionManager sessions)
+    {
+        if (sessions.Find(id) is not { } session)
+        {
+            return LiveEndpoints.UnknownSession(id);
+        }
+
+        string token = http.Request.Query["token"].ToString();
+        if (!Secrets.Matches(token, session.ViewerToken) && !Secrets.Matches(token, session.PerformerToken))
+        {
+            return LiveEndpoints.Problem(StatusCodes.Status401Unauthorized, "viewer token not valid", "ask with the session's viewer token as ?token=");
+        }
+
+        http.Response.Headers.CacheControl = "no-store";
+        return Results.Json(new { performerConnected = session.PerformerConnected, idleMs = (long)session.Idle.TotalMilliseconds });
     }
 
     /// <summary>.cache/npm of the checkout: CAPTURE_ROOT's, else the first one at or above the application's folder.</summary>

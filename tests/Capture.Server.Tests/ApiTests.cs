@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Capture.Server.Client;
+using Microsoft.Extensions.Logging;
 
 namespace Capture.Server.Tests;
 
@@ -35,6 +36,57 @@ public sealed class ApiTests(ServerFixture server) : IClassFixture<ServerFixture
     }
 
     [Fact]
+    public async Task Create_AddressesAreAsTheClientReachedTheServer()
+    {
+        // The same server reached by another name (as through a LAN name or a port forward): the addresses follow it.
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(File.ReadAllBytes(ServerFixture.FaceCharacter)), "character", "face.png" },
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/live") { Content = form };
+        request.Headers.Host = $"localhost:{server.BaseAddress.Port}";
+        using HttpResponseMessage r = await server.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        using JsonDocument doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+        string id = doc.RootElement.GetProperty("id").GetString()!;
+        Assert.StartsWith($"http://localhost:{server.BaseAddress.Port}/live/{id}/view?token=", doc.RootElement.GetProperty("viewerPage").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith($"ws://localhost:{server.BaseAddress.Port}/live/{id}/ingest", doc.RootElement.GetProperty("ingestUrl").GetString(), StringComparison.Ordinal);
+        await server.DeleteAsync(id);
+    }
+
+    [Fact]
+    public async Task Create_BehindAProxy_AddressesStartWithThePublicBaseUrl()
+    {
+        var options = server.Options with { Urls = "http://127.0.0.1:0", PublicBaseUrl = "https://capture.example.com/studio/" };
+        await using Microsoft.AspNetCore.Builder.WebApplication app = CaptureServer.Build(options, l => l.SetMinimumLevel(LogLevel.Warning));
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(CaptureServer.Addresses(app)[0]) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", options.ApiKey);
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(File.ReadAllBytes(ServerFixture.FaceCharacter)), "character", "face.png" },
+        };
+        using HttpResponseMessage r = await http.PostAsync("/api/live", form);
+        string body = await r.Content.ReadAsStringAsync();
+        Assert.True(r.StatusCode == HttpStatusCode.Created, body);
+        using JsonDocument doc = JsonDocument.Parse(body);
+        JsonElement s = doc.RootElement;
+        string id = s.GetProperty("id").GetString()!;
+        Assert.Equal($"https://capture.example.com/studio/live/{id}/view?token={s.GetProperty("viewerToken").GetString()}", s.GetProperty("viewerPage").GetString());
+        Assert.Equal($"https://capture.example.com/studio/live/{id}/capture?token={s.GetProperty("performerToken").GetString()}", s.GetProperty("capturePage").GetString());
+        Assert.Equal($"wss://capture.example.com/studio/live/{id}/ingest", s.GetProperty("ingestUrl").GetString());
+        Assert.Equal($"wss://capture.example.com/studio/live/{id}/frames?token={s.GetProperty("viewerToken").GetString()}", s.GetProperty("framesUrl").GetString());
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public void Options_PublicBaseUrlNotAnAddress_IsRefusedByName()
+    {
+        var e = Assert.Throws<ArgumentException>(() => (new ServerOptions { PublicBaseUrl = "capture.example.com" }).Validate());
+        Assert.Contains("public base URL 'capture.example.com'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Create_FaceCharacter_Returns201WithTheContract_AndDeleteEndsIt()
     {
         using var form = new MultipartFormDataContent
@@ -55,8 +107,9 @@ public sealed class ApiTests(ServerFixture server) : IClassFixture<ServerFixture
         Assert.Matches("^[A-Za-z0-9_-]+$", performer);
         Assert.Equal($"ws://{server.BaseAddress.Authority}/live/{id}/ingest", s.GetProperty("ingestUrl").GetString());
         Assert.Equal($"ws://{server.BaseAddress.Authority}/live/{id}/frames?token={viewer}", s.GetProperty("framesUrl").GetString());
-        Assert.Equal($"/live/{id}/view?token={viewer}", s.GetProperty("viewerPage").GetString());
-        Assert.Equal($"/live/{id}/capture?token={performer}", s.GetProperty("capturePage").GetString());
+        // Absolute, as the client reached the server: OBS users paste them as they are.
+        Assert.Equal($"http://{server.BaseAddress.Authority}/live/{id}/view?token={viewer}", s.GetProperty("viewerPage").GetString());
+        Assert.Equal($"http://{server.BaseAddress.Authority}/live/{id}/capture?token={performer}", s.GetProperty("capturePage").GetString());
         Assert.Equal(512, (await server.StateAsync(id))!.Size);
 
         using HttpResponseMessage page = await server.Anonymous.GetAsync($"/live/{id}/view?token={viewer}");

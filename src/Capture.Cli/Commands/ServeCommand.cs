@@ -31,6 +31,10 @@ internal static class ServeCommand
         {
             Description = "A browser origin (https://host[:port]) whose pages may open the live WebSockets besides this server's own; repeat for more. Default: $CAPTURE_ALLOWED_ORIGINS (';'-separated), else any origin (the session tokens guard the sockets).",
         };
+        var publicUrl = new Option<string?>("--public-url")
+        {
+            Description = "The address people reach this server at when it sits behind a reverse proxy (e.g. https://capture.example.com): the page and socket addresses POST /api/live returns start with it. Default: $CAPTURE_PUBLIC_URL, else the scheme, host and port each client used.",
+        };
         var scale = new ScaleOutOptions();
         var data = new Option<string?>("--data") { Description = $"Jobs' data folder (database, uploads, results; docs/jobs.md). Default: configuration Jobs:DataDirectory, else {Capture.Jobs.JobsOptions.DefaultDataDirectory}." };
         var command = new Command("serve",
@@ -39,7 +43,7 @@ internal static class ServeCommand
             "Then open the capturePage address a session returns in a browser with a webcam, and its viewerPage in OBS " +
             "(Browser Source), or stream from this machine with `capture live`. See docs/live.md.")
         {
-            urls, apiKey, timeout, maxSessions, data, origins,
+            urls, apiKey, timeout, maxSessions, data, origins, publicUrl,
         };
         scale.AddTo(command, includeData: false); // --data is the option above, in both modes
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -65,6 +69,7 @@ internal static class ServeCommand
                 MaxSessions = max,
                 AllowedOrigins = parseResult.GetValue(origins) is { Length: > 0 } given ? given
                     : (Environment.GetEnvironmentVariable("CAPTURE_ALLOWED_ORIGINS") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                PublicBaseUrl = parseResult.GetValue(publicUrl) ?? (Environment.GetEnvironmentVariable("CAPTURE_PUBLIC_URL") is { Length: > 0 } env ? env : null),
                 ConfigureServices = scale.Read(parseResult, consume: false) is { } distributed ? s => s.AddDistributedJobs(distributed, "api") : null,
                 ConfigureJobs = o => o.DataDirectory = parseResult.GetValue(data) ?? o.DataDirectory ?? Capture.Jobs.JobsOptions.DefaultDataDirectory,
             };

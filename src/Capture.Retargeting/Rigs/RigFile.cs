@@ -56,15 +56,47 @@ public sealed class RigFile
         ["leftJaw"] = 397,
     };
 
-    private RigFile(string path, int width, int height, IReadOnlyList<(string Name, int Index, Vector2 Point)> points)
+    private RigFile(string path, int width, int height, IReadOnlyList<(string Name, int Index, Vector2 Point)> points, string? image, string? imageSha256)
     {
         Path = path;
         ImageWidth = width;
         ImageHeight = height;
         Points = points;
+        Image = image;
+        ImageSha256 = imageSha256;
     }
 
     public string Path { get; }
+
+    /// <summary>The file name of the picture the points were placed on (<c>"image"</c>), as the rig page saw it; null when not given.</summary>
+    public string? Image { get; }
+
+    /// <summary>
+    /// SHA-256 of the picture file's bytes (<c>"imageSha256"</c>, 64 lowercase hex digits) the points were placed on;
+    /// null in rigs made before it was recorded (then only the picture's shape is checked).
+    /// </summary>
+    public string? ImageSha256 { get; }
+
+    /// <summary>
+    /// Refuses a picture other than the one the rig was made for (when the rig names it by content hash): two pictures
+    /// of the same shape would otherwise take each other's points (a mouth placed on a chest).
+    /// </summary>
+    /// <param name="pictureSha256">SHA-256 of the picture file's bytes, lowercase hex.</param>
+    /// <param name="pictureName">How the picture is named in the message.</param>
+    /// <exception cref="InvalidDataException">The rig belongs to another picture; the message names it.</exception>
+    public void CheckPicture(string pictureSha256, string pictureName)
+    {
+        ArgumentNullException.ThrowIfNull(pictureSha256);
+        if (ImageSha256 is null || string.Equals(ImageSha256, pictureSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        string owner = Image is { Length: > 0 } name ? $"'{name}'" : "another picture";
+        throw new InvalidDataException(
+            $"rig file {Path} belongs to the picture {owner} (SHA-256 {ImageSha256[..12]}…), not to {pictureName} (SHA-256 {pictureSha256[..12]}…): " +
+            "mark this picture's face on the rig page and send the rig it saves, or send the picture the rig was made for");
+    }
 
     public int ImageWidth { get; }
 
@@ -155,7 +187,20 @@ public sealed class RigFile
                 throw Error(path, "needs at least 4 points, among them a rightEye… point, a leftEye… point and a mouth or lip point");
             }
 
-            return new RigFile(path, (int)wh.X, (int)wh.Y, points);
+            string? image = root.TryGetProperty("image", out JsonElement im) && im.ValueKind == JsonValueKind.String ? im.GetString() : null;
+            string? sha = null;
+            if (root.TryGetProperty("imageSha256", out JsonElement h) && h.ValueKind != JsonValueKind.Null)
+            {
+                sha = h.ValueKind == JsonValueKind.String ? h.GetString() : null;
+                if (sha is null || sha.Length != 64 || !sha.All(char.IsAsciiHexDigit))
+                {
+                    throw Error(path, "\"imageSha256\" must be the picture file's SHA-256 as 64 hex digits");
+                }
+
+                sha = sha.ToLowerInvariant();
+            }
+
+            return new RigFile(path, (int)wh.X, (int)wh.Y, points, image, sha);
         }
     }
 

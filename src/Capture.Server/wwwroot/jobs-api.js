@@ -122,3 +122,15 @@ export async function download(path, name) {
 export const MOTION_FILES = ['motion.mpk', 'livelink.csv', 'motion.csv', 'motion.bvh'];
 
 export const RIG_ITEM = 'capture.rig';
+
+/**
+ * SHA-256 of a file's bytes as lowercase hex: what a rig names its picture by. Null where the browser offers no
+ * digest (crypto.subtle exists on https:// pages and on localhost / 127.0.0.1 only).
+ */
+export async function fileSha256(file) {
+  if (!globalThis.crypto?.subtle) {
+    return null;
+  }
+  const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}

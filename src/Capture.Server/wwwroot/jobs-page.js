@@ -1,6 +1,6 @@
 // The upload page: pick or drop a video and a picture, submit, follow progress by server-sent
 // events, play the result, download video and motion data, list earlier jobs.
-import { getKey, setKey, submitJob, listJobs, deleteJob, watchJob, fileUrl, download, MOTION_FILES, RIG_ITEM } from './jobs-api.js';
+import { getKey, setKey, submitJob, listJobs, deleteJob, watchJob, fileUrl, download, MOTION_FILES, RIG_ITEM, fileSha256 } from './jobs-api.js';
 
 const $ = (id) => document.getElementById(id);
 let watching = null;
@@ -24,10 +24,12 @@ function showProgress(job) {
   $('progress').value = job.progress;
   $('state').textContent = job.state + (job.error ? `: ${job.error}` : '');
   $('state').dataset.state = job.state;
-  const total = job.framesTotal ?? '?';
+  // The total is an estimate (the clip's duration × its frame rate, before decoding) until the job is done;
+  // then the count is the frames rendered.
+  const total = job.framesTotal ? `about ${job.framesTotal}` : '?';
   $('stats').textContent = job.state === 'running'
     ? `${job.framesDone} / ${total} frames · ${job.fps.toFixed(1)} fps · ETA ${formatSeconds(job.etaSeconds)}`
-    : `${job.framesDone} / ${total} frames`;
+    : job.state === 'succeeded' ? `${job.framesDone} frames` : `${job.framesDone} / ${total} frames`;
 }
 
 async function showResult(job) {
@@ -182,10 +184,20 @@ async function onSubmit(e) {
   form.append('character', character, character.name);
   const rigFile = $('rig').files[0];
   const rig = pageRig();
+  $('rig-not-used').hidden = true;
   if (rigFile) {
+    // A rig file chosen by hand goes as it is: the server refuses it for another picture, naming its own.
     form.append('rig', rigFile, rigFile.name);
   } else if (rig) {
-    form.append('rig', new Blob([JSON.stringify(rig)], { type: 'application/json' }), 'rig.json');
+    // The rig page's rig is for the picture it was made on: never carried to another one.
+    const sha = rig.imageSha256 ? await fileSha256(character) : null;
+    const same = sha !== null ? sha === rig.imageSha256 : rig.image === character.name;
+    if (same) {
+      form.append('rig', new Blob([JSON.stringify(rig)], { type: 'application/json' }), 'rig.json');
+    } else {
+      $('rig-not-used').textContent = `The rig from the rig page was made for ${rig.image || 'another picture'}, not ${character.name}: it is not used for this picture.`;
+      $('rig-not-used').hidden = false;
+    }
   }
   form.append('size', $('size').value);
   form.append('sideBySide', String($('side-by-side').checked));

@@ -3,6 +3,11 @@
 // WebSocket; the character comes back over the frames socket and is drawn beside the performer.
 //   &viewer=<token>  the token for the character preview (without it the performer token is offered)
 //   &width=&height=  the camera size asked for (640×480 by default)
+//   &inference=auto|cpu|gpu|measure  where MediaPipe's models run (auto by default): cpu is TFLite with
+//                    XNNPACK in WebAssembly, gpu is WebGL. auto takes cpu when the browser's WebGL is a
+//                    software renderer (SwiftShader, llvmpipe: a machine without a usable GPU, where WebGL
+//                    tracks at 1–5 fps) and otherwise times both on the first frames and keeps the faster;
+//                    measure times both whatever the renderer. The performer can switch on the page.
 // window.captureLive holds the counters (and the last few sent frames with their mouth opening) for
 // tools and tests.
 import {
@@ -15,6 +20,8 @@ const performerToken = address.params.get('token') ?? '';
 const viewerToken = address.params.get('viewer');
 const wantWidth = Number(address.params.get('width') ?? 640);
 const wantHeight = Number(address.params.get('height') ?? 480);
+const Inference = Object.freeze({ auto: 'auto', cpu: 'cpu', gpu: 'gpu', measure: 'measure' });
+const askedInference = Inference[address.params.get('inference') ?? 'auto'] ?? 'auto';
 
 const video = document.getElementById('camera');
 const performerCanvas = document.getElementById('performer');
@@ -22,6 +29,8 @@ const performerCtx = performerCanvas.getContext('2d');
 const characterCanvas = document.getElementById('character');
 const statsEl = document.getElementById('stats');
 const messagesEl = document.getElementById('messages');
+const inferenceSelect = document.getElementById('inference');
+const trackerNowEl = document.getElementById('tracker-now');
 
 // Keep at most ~6 frames (3 KB each) in the socket's send buffer: beyond that the link is behind, and
 // the newest frame waits in one slot that the next frame replaces (the older one counts as dropped).
@@ -31,6 +40,10 @@ const RecentFrames = 900;
 const state = {
   cameraFrames: 0, tracked: 0, trackerBusySkips: 0, faces: 0, sent: 0, dropped: 0,
   characterFrames: 0, latencyMs: null, ingestOpen: false, framesOpen: false, lastMouth: null,
+  /** Where the models run now ('cpu' | 'gpu', null before the tracker starts), why, and the renderer seen. */
+  inference: null, inferenceWhy: '', renderer: null,
+  /** Milliseconds a tracked frame took (send to results), smoothed; and each path's measured median when timed. */
+  trackMs: null, measuredMs: {},
   /** The last sent frames: {seq, captureUs, mouth}; mouth = inner-lip gap / face height, null without a face. */
   recent: [],
   messages: {},
@@ -236,7 +249,9 @@ async function onCameraFrame(now, metadata) {
   // The camera's own capture time when the browser knows it (performance.now() domain).
   frameCaptureMs = metadata?.captureTime ?? now;
   try {
+    const started = performance.now();
     await faceMesh.send({ image: video });
+    await noteTrackTime(performance.now() - started);
   } catch (e) {
     setMessage('tracker', `Face tracking failed: ${e?.message ?? e}`);
   } finally {
@@ -274,6 +289,113 @@ async function startCamera() {
   return true;
 }
 
+// --- where the models run: the processor (TFLite XNNPACK in WebAssembly) or the graphics card (WebGL) --
+// WebGL without a GPU is a software renderer, and MediaPipe's WebGL inference on it tracks 1–5 frames a
+// second where the WebAssembly path tracks 40+; on a real GPU WebGL is usually the faster. So: a software
+// renderer → the processor at once; otherwise time both on the first frames and keep the faster.
+const SoftwareRenderer = /SwiftShader|llvmpipe|softpipe|Software Rasterizer|Microsoft Basic Render/i;
+const WarmupFrames = 3;         // after a (re)start MediaPipe builds its graph and models: not timed
+const MeasureFrames = 15;       // frames timed per path…
+const MeasureBudgetMs = 1000;   // …or about a second of tracking, whichever comes first (at least 2 frames)
+const InferenceNames = { cpu: 'the processor (WebAssembly)', gpu: 'the graphics card (WebGL)' };
+let measuring = null;           // { paths: ['gpu', 'cpu'], at, skip, times: [] } while timing both
+
+function graphics() {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    if (!gl) { return { webgl2: false, renderer: null }; }
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return { webgl2: true, renderer };
+  } catch {
+    return { webgl2: false, renderer: null };
+  }
+}
+
+/** The path to start on for what was asked ('auto', 'cpu', 'gpu', 'measure'), and why; 'measure' starts timing both. */
+function chooseInference(asked) {
+  const { webgl2, renderer } = graphics();
+  state.renderer = renderer;
+  if (!webgl2) { return { where: 'cpu', why: 'this browser has no WebGL2' }; }
+  if (asked === 'cpu' || asked === 'gpu') { return { where: asked, why: 'chosen on this page' }; }
+  if (asked === 'auto' && SoftwareRenderer.test(renderer ?? '')) {
+    const name = (renderer.match(SoftwareRenderer) ?? [renderer])[0];
+    return { where: 'cpu', why: `automatic: the graphics here is a software renderer (${name}), no GPU` };
+  }
+  return { where: 'measure', why: '' };
+}
+
+async function setInference(where, why) {
+  state.inference = where;
+  state.inferenceWhy = why;
+  state.trackMs = null;
+  trackTimes.length = 0;
+  skipTimes = WarmupFrames;
+  // A graph option: MediaPipe rebuilds its graph with it on the next frame.
+  await faceMesh.setOptions({ useCpuInference: where === 'cpu' });
+  showInference();
+}
+
+async function applyInference(asked) {
+  const choice = chooseInference(asked);
+  if (choice.where === 'measure') {
+    measuring = { paths: ['gpu', 'cpu'], at: 0, times: [] };
+    state.measuredMs = {};
+    await setInference('gpu', 'timing both paths…');
+  } else {
+    measuring = null;
+    await setInference(choice.where, choice.why);
+  }
+}
+
+const trackTimes = [];          // the last tracked frames' times on the current path, for the median shown
+let skipTimes = WarmupFrames;
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function noteTrackTime(ms) {
+  if (skipTimes > 0) { skipTimes--; return; }
+  trackTimes.push(ms);
+  if (trackTimes.length > 30) { trackTimes.shift(); }
+  state.trackMs = median(trackTimes);
+  if (measuring === null) { return; }
+  measuring.times.push(ms);
+  const spent = measuring.times.reduce((a, b) => a + b, 0);
+  if (measuring.times.length < MeasureFrames && !(spent >= MeasureBudgetMs && measuring.times.length >= 2)) { return; }
+  const path = measuring.paths[measuring.at];
+  state.measuredMs[path] = Math.round(median(measuring.times));
+  measuring.at++;
+  measuring.times = [];
+  if (measuring.at < measuring.paths.length) {
+    await setInference(measuring.paths[measuring.at], 'timing both paths…');
+    return;
+  }
+  measuring = null;
+  const { cpu, gpu } = state.measuredMs;
+  const best = cpu <= gpu ? 'cpu' : 'gpu';
+  await setInference(best, `automatic: measured ${cpu} ms a frame on the processor, ${gpu} ms on the graphics card`);
+}
+
+function showInference() {
+  if (state.inference === null) { trackerNowEl.textContent = ''; return; }
+  const timing = state.trackMs === null ? '' : `, ${state.trackMs.toFixed(0)} ms a frame`;
+  trackerNowEl.textContent = `now on ${InferenceNames[state.inference]}${timing} — ${state.inferenceWhy}`;
+  trackerNowEl.dataset.inference = state.inference;
+}
+
+inferenceSelect.value = askedInference === 'measure' ? 'auto' : askedInference;
+inferenceSelect.addEventListener('change', async () => {
+  // Kept in the address, so a reload (or a bookmark) keeps the choice.
+  const url = new URL(window.location.href);
+  url.searchParams.set('inference', inferenceSelect.value);
+  window.history.replaceState(null, '', url);
+  if (faceMesh !== null) { await applyInference(inferenceSelect.value); }
+});
+
 async function startTracker() {
   if (typeof window.FaceMesh !== 'function') {
     setMessage('tracker', 'MediaPipe face mesh did not load from /vendor/@mediapipe/face_mesh/ (run scripts/setup.sh where the server runs)');
@@ -286,6 +408,7 @@ async function startTracker() {
   faceMesh.setOptions({ maxNumFaces: 1, refineLandmarks: false, selfieMode: false, minTrackingConfidence: 0.5 });
   faceMesh.onResults(onResults);
   try {
+    await applyInference(askedInference);
     await faceMesh.initialize();
   } catch (e) {
     setMessage('tracker', `The face tracker could not start: ${e?.message ?? e} (this page needs WebGL2)`);
@@ -302,6 +425,7 @@ setInterval(() => {
   statsEl.textContent =
     `camera ${cameraRate.fps} fps · tracked ${trackRate.fps} fps · sent ${state.sent} · dropped ${state.dropped} (link) ${state.trackerBusySkips} (tracker busy)\n` +
     `character ${characterRate.fps} fps · latency ${lat} · ${state.ingestOpen ? 'linked' : 'not linked'}`;
+  showInference();
 }, 500);
 
 async function main() {

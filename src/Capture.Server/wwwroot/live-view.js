@@ -2,6 +2,8 @@
 //   &stats=1        overlay: frames/s, latency (now − the performer's capture time), drops
 //   &bg=RRGGBB      page colour instead of transparent (a chroma-key colour for OBS's filter)
 //   &audio=0        do not play the performer's audio
+//   &away=hide      while the performer is away or after the session ended, show nothing (transparent) instead
+//                   of the last frame
 // Reconnects by itself (backoff 0.5 s doubling to 15 s); says so, small, when the session ended or
 // the token is wrong. Each painted frame is announced as a `capture:frame` event on window
 // (detail: seq, captureUs, renderedUs, width, height, receivedUs) for tools and tests.
@@ -9,8 +11,9 @@ import { PacketReader, Kind, FramePainter, RateMeter, pageAddress, framesUrl, de
 
 const address = pageAddress();
 const token = address.params.get('token') ?? '';
-const showStats = address.params.get('stats') === '1';
+const statsOn = address.params.get('stats') === '1';
 const playAudio = address.params.get('audio') !== '0';
+const hideWhenAway = address.params.get('away') === 'hide';
 const canvas = document.getElementById('character');
 const messageEl = document.getElementById('message');
 const statsEl = document.getElementById('stats');
@@ -30,11 +33,18 @@ const rate = new RateMeter();
 const state = {
   connected: false, frames: 0, badPackets: 0, lastLatencyMs: null, latencies: [],
   reconnects: 0, lastError: null, audioChunks: 0, audioSeconds: 0, audioState: null,
+  /** 'here' (frames coming), 'away' (no performer connected), 'stalled' (connected, no frames), 'ended', null at first. */
+  performer: null,
 };
 window.captureView = state;
 
 const painter = new FramePainter(canvas, (frame) => {
   canvas.classList.remove('waiting');
+  lastFrameMs = performance.now();
+  if (state.performer !== 'here') {
+    state.performer = 'here';
+    say('');
+  }
   rate.tick();
   state.frames++;
   const latencyMs = (epochUs() - frame.captureUs) / 1000;
@@ -78,6 +88,47 @@ function playChunk(chunk) {
   audioNext += buffer.duration;
   state.audioSeconds += buffer.duration;
 }
+
+// --- the performer: when frames stop, the server says whether the performer is still connected ------
+// A performer sends 15–30 frames a second: a second without one is not network jitter. The server knows
+// when the ingest closed (GET /live/{id}/performer), so the page says so within about two seconds.
+const QuietMs = 1000;
+let lastFrameMs = performance.now();
+let ended = false;
+
+function performerAway(performer, text) {
+  state.performer = performer;
+  // Stale figures would read as a live performer: the overlay shows dashes until frames come again.
+  state.latencies = [];
+  showStats();
+  if (hideWhenAway) { canvas.classList.add('waiting'); }
+  say(text);
+}
+
+function sessionEnded(text) {
+  ended = true;
+  state.connected = false;
+  performerAway('ended', text);
+}
+
+async function checkPerformer() {
+  if (ended || !state.connected || performance.now() - lastFrameMs < QuietMs) { return; }
+  let r;
+  try {
+    r = await fetch(`/live/${encodeURIComponent(address.id)}/performer?token=${encodeURIComponent(token)}`, { cache: 'no-store' });
+  } catch {
+    return;  // the socket's close says what happened to the server
+  }
+  // 404: the session has just ended; its socket's close, with the reason, follows and says so.
+  if (!r.ok || ended || performance.now() - lastFrameMs < QuietMs) { return; }
+  const s = await r.json();
+  if (s.performerConnected) {
+    performerAway('stalled', 'The performer is connected but sends nothing (camera stopped or tracking stalled)');
+  } else {
+    performerAway('away', 'Waiting for the performer');
+  }
+}
+setInterval(checkPerformer, 1000);
 
 // --- the frames socket, reconnecting with backoff --------------------------------------------------
 let backoffMs = 500;
@@ -131,8 +182,22 @@ function connect() {
   };
   ws.onclose = async (event) => {
     state.connected = false;
-    let text = byeText ?? (event.reason ? `Closed by the server: ${describeClose(event)}` : null);
+    if (ended) { return; }
+    // The server closes every viewer with "session ended: <why>" when the session ends: sessions never come
+    // back under the same address, so the page says so and stops trying. A server shutting down may be
+    // restarting: the page keeps trying, and says "Session ended or unknown" when it is back without it.
+    if (byeText !== null || (/^session ended/i.test(event.reason) && !/shutting down/i.test(event.reason))) {
+      sessionEnded(byeText ?? `Session ended: ${event.reason.replace(/^session ended:?\s*/i, '')}`);
+      state.lastError = document.getElementById('message').textContent;
+      return;
+    }
+    let text = event.reason ? `Closed by the server: ${describeClose(event)}` : null;
     if (!opened) { text = (await explainRefusal()) ?? text; }
+    if (text === 'Session ended or unknown') {
+      sessionEnded(text);
+      state.lastError = text;
+      return;
+    }
     if (text === null) { text = everOpened ? `Disconnected — ${describeClose(event)}` : 'Waiting for the Capture server'; }
     state.lastError = text;
     say(`${text}; retrying in ${Math.round(backoffMs / 100) / 10} s`);
@@ -142,13 +207,13 @@ function connect() {
   };
 }
 
-if (showStats) {
-  setInterval(() => {
-    const sorted = [...state.latencies].sort((a, b) => a - b);
-    const p50 = sorted.length ? sorted[Math.floor(sorted.length / 2)].toFixed(0) : '–';
-    statsEl.textContent = `${rate.fps} fps  latency ${p50} ms  dropped ${painter.dropped}${state.badPackets ? `  bad ${state.badPackets}` : ''}`;
-  }, 500);
+function showStats() {
+  if (!statsOn) { return; }
+  const sorted = [...state.latencies].sort((a, b) => a - b);
+  const p50 = sorted.length ? sorted[Math.floor(sorted.length / 2)].toFixed(0) : '–';
+  statsEl.textContent = `${rate.fps} fps  latency ${p50} ms  dropped ${painter.dropped}${state.badPackets ? `  bad ${state.badPackets}` : ''}`;
 }
+setInterval(showStats, 500);
 Object.defineProperty(state, 'dropped', { get: () => painter.dropped });
 
 connect();

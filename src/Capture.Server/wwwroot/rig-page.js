@@ -1,7 +1,7 @@
 // The rig page: click named face points on a character picture, let the server fit Capture's face
 // mesh through them (POST /api/rigs/fit, the same fitting a job uses), draw the mesh over the
 // picture, save the rig (capture-rig v1, calibration/README.md) as a download and for the next job.
-import { api, getKey, setKey, RIG_ITEM } from './jobs-api.js';
+import { api, getKey, setKey, RIG_ITEM, fileSha256 } from './jobs-api.js';
 
 // Point names of the rig format, in the order they are asked for.
 const POINTS = [
@@ -29,6 +29,8 @@ const canvas = $('canvas');
 const ctx = canvas.getContext('2d');
 let image = null;
 let imageName = '';
+/** SHA-256 of the picture file: the saved rig names its picture by it, so it is never applied to another. */
+let imageSha256 = null;
 let scale = 1;
 let step = 0;
 const clicked = new Map();
@@ -43,7 +45,10 @@ function rigJson() {
       points[name] = [Math.round(p[0] * 10) / 10, Math.round(p[1] * 10) / 10];
     }
   }
-  return { format: 'capture-rig', version: 1, image: imageName, imageSize: [image.naturalWidth, image.naturalHeight], points };
+  return {
+    format: 'capture-rig', version: 1, image: imageName, ...(imageSha256 ? { imageSha256 } : {}),
+    imageSize: [image.naturalWidth, image.naturalHeight], points,
+  };
 }
 
 function requiredDone() {
@@ -187,7 +192,9 @@ $('picture').addEventListener('change', () => {
     return;
   }
   const img = new Image();
-  img.onload = () => {
+  const hashing = fileSha256(file);
+  img.onload = async () => {
+    imageSha256 = await hashing;
     image = img;
     imageName = file.name;
     scale = Math.min(1, 720 / img.naturalWidth);

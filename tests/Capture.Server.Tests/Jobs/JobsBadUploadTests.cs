@@ -48,6 +48,10 @@ public sealed class JobsBadUploadTests : IAsyncLifetime
         MultipartFormDataContent withProfile = JobClient.Form(shortClip, mona);
         withProfile.Add(new ByteArrayContent("{\"format\": \"something-else\"}"u8.ToArray()), "profile", "me.json");
 
+        // The cat's hand-marked rig, naming the cat by content hash, sent with another picture.
+        string catRig = Write("cat.rig.json", System.Text.Encoding.UTF8.GetBytes(
+            File.ReadAllText(Path.Combine(RepositoryRoot(), "calibration", "rigs", "char_animal_cat_chelsea.json")).TrimEnd().TrimEnd('}')
+            + $", \"image\": \"char_animal_cat_chelsea.png\", \"imageSha256\": \"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(cat)))}\" }}"));
         (string Name, MultipartFormDataContent Form, int Status, string Reason)[] cases =
         [
             ("zero-byte clip", JobClient.Form(empty, mona), 415, "empty file (0 bytes)"),
@@ -62,6 +66,7 @@ public sealed class JobsBadUploadTests : IAsyncLifetime
             ("40 MiB of noise named .mp4", JobClient.Form(noise, mona), 415, "not a video file"),
             ("bad performer profile", withProfile, 422, "profile:"),
             ("bad rig", JobClient.Form(shortClip, cat, rigPath: Write("bad.json", "{\"format\": \"capture-rig\", \"version\": 1}"u8.ToArray())), 422, "imageSize"),
+            ("rig for another picture", JobClient.Form(shortClip, mona, rigPath: catRig), 422, "the rig belongs to the picture 'char_animal_cat_chelsea.png'"),
         ];
 
         foreach ((string name, MultipartFormDataContent form, int status, string reason) in cases)
@@ -205,5 +210,16 @@ public sealed class JobsBadUploadTests : IAsyncLifetime
 
             base.Dispose(disposing);
         }
+    }
+
+    private static string RepositoryRoot()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !Directory.Exists(Path.Combine(dir, "calibration", "rigs")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        return dir ?? throw new InvalidOperationException("calibration/rigs not found above " + AppContext.BaseDirectory);
     }
 }

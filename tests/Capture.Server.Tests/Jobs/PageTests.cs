@@ -55,8 +55,10 @@ public sealed class PageTests : IAsyncLifetime
         // The bar and the numbers move while it renders (fed by the event stream).
         IElementHandle stats = await page.WaitForSelectorAsync("#stats:has-text('fps')", new() { Timeout = 120_000 }) ?? throw new InvalidOperationException();
         string during = await stats.InnerTextAsync();
-        Assert.Matches(@"\d+ / 90 frames · [\d.]+ fps · ETA", during);
+        // The total is said to be an estimate while it renders; at the end, the frames rendered.
+        Assert.Matches(@"\d+ / about 90 frames · [\d.]+ fps · ETA", during);
         await page.WaitForSelectorAsync("#state[data-state=succeeded]", new() { Timeout = 180_000 });
+        Assert.Matches(@"^\d+ frames$", await page.InnerTextAsync("#stats"));
         Assert.Equal(1.0, await page.EvalOnSelectorAsync<double>("#progress", "p => p.value"));
 
         // The finished video plays in the page.
@@ -80,6 +82,21 @@ public sealed class PageTests : IAsyncLifetime
         // The list of earlier jobs shows it.
         await page.WaitForSelectorAsync("#jobs tr[data-state=succeeded]");
         Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task Favicon_IsServedAtTheAddressBrowsersAsk()
+    {
+        await using IBrowserContext context = await _browser.NewContextAsync();
+        IPage page = await context.NewPageAsync();
+        IResponse? icon = await page.GotoAsync(new Uri(_server.Address, "/favicon.ico").ToString());
+        Assert.NotNull(icon);
+        Assert.Equal(200, icon.Status);
+        Assert.Equal("image/svg+xml", icon.Headers["content-type"]);
+        // The pages link it too, and it loads under their Content-Security-Policy.
+        await page.GotoAsync(_server.Address.ToString());
+        Assert.Equal("/favicon.svg", await page.GetAttributeAsync("link[rel=icon]", "href"));
+        Assert.True(await page.EvaluateAsync<bool>("async () => (await fetch('/favicon.svg')).ok"));
     }
 
     [Fact]
@@ -139,6 +156,9 @@ public sealed class PageTests : IAsyncLifetime
         await saved.SaveAsAsync(rigPath);
         RigFile rig = RigFile.Load(rigPath);
         Assert.Equal((451, 300), (rig.ImageWidth, rig.ImageHeight));
+        // The rig names its picture by content: the cat file's SHA-256.
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(cat))), rig.ImageSha256);
+        Assert.Equal("char_animal_cat_chelsea.png", rig.Image);
         Assert.Equal(marks.Count, rig.Points.Count);
         foreach ((string name, _, System.Numerics.Vector2 p) in rig.Points)
         {
@@ -149,7 +169,28 @@ public sealed class PageTests : IAsyncLifetime
         await page.ClickAsync("#back");
         await page.WaitForSelectorAsync("body[data-ready=true]");
         await page.WaitForSelectorAsync("#rig-from-page:not([hidden])");
+
+        // Another picture: the page does not carry the cat's rig to it, and says so (the upload itself is
+        // stopped here, in the browser, once seen: only what the page sends matters).
         await page.SetInputFilesAsync("#driving", clip);
+        await page.SetInputFilesAsync("#character", JobClient.Media("char_painting_mona_lisa_s9.jpg"));
+        string? sentWithoutRig = null;
+        await page.RouteAsync("**/api/jobs", async route =>
+        {
+            sentWithoutRig = route.Request.PostDataBuffer is { } body ? System.Text.Encoding.Latin1.GetString(body) : "";
+            await route.AbortAsync();
+        });
+        await page.ClickAsync("#submit");
+        await page.WaitForSelectorAsync("#rig-not-used:not([hidden])");
+        Assert.Equal(
+            "The rig from the rig page was made for char_animal_cat_chelsea.png, not char_painting_mona_lisa_s9.jpg: it is not used for this picture.",
+            await page.InnerTextAsync("#rig-not-used"));
+        await page.WaitForFunctionAsync("() => !document.getElementById('submit').disabled");
+        Assert.NotNull(sentWithoutRig);
+        Assert.Contains("name=\"character\"", sentWithoutRig, StringComparison.Ordinal);
+        Assert.DoesNotContain("name=\"rig\"", sentWithoutRig, StringComparison.Ordinal);
+        await page.UnrouteAsync("**/api/jobs");
+
         await page.SetInputFilesAsync("#character", cat);
         await page.SelectOptionAsync("#size", "256");
         await page.UncheckAsync("#motion-data");
