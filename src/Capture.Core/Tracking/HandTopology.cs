@@ -63,4 +63,27 @@ public static class HandTopology
         RingMcp, RingPip, RingPip, RingDip, RingDip, RingTip,
         PinkyMcp, PinkyPip, PinkyPip, PinkyDip, PinkyDip, PinkyTip,
     ];
+
+    /// <summary>
+    /// The hand points that stand for the pose model's own four points of a hand, in the order
+    /// <see cref="PoseNames"/> gives (wrist, pinky, index, thumb: <see cref="BodyTopology"/> 15/16, 17/18, 19/20, 21/22).
+    /// BlazePose names its points the pinky's and index finger's first knuckles and the thumb's second; measured on the
+    /// shared gesture clip (body and hands tracked together), each pose point is nearest, on average, to the hand point
+    /// given here (a test says so). Body retargeting puts these hand points in place of the pose's where a hand is tracked.
+    /// </summary>
+    public static ReadOnlySpan<int> PosePoints => [Wrist, PinkyMcp, IndexMcp, ThumbMcp];
+
+    /// <summary>Names of <see cref="PosePoints"/>' four kinds, for messages.</summary>
+    public static IReadOnlyList<string> PoseNames { get; } = ["wrist", "pinky", "index", "thumb"];
+
+    /// <summary>
+    /// The body point (<see cref="BodyTopology"/>) of the pose's hand point <paramref name="kind"/> (0 wrist, 1 pinky,
+    /// 2 index, 3 thumb; <see cref="PosePoints"/>) on the <paramref name="side"/> hand.
+    /// </summary>
+    public static int PoseBodyIndex(Handedness side, int kind)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(kind);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(kind, 3);
+        return BodyTopology.LeftWrist + (2 * kind) + (side == Handedness.Right ? 1 : 0);
+    }
 }

@@ -51,4 +51,45 @@ public sealed class BodyPose
             Confidence[i] = body.Present ? p.W : 0;
         }
     }
+
+    /// <summary>
+    /// Where the hand tracker has a hand, puts its wrist and knuckles (<see cref="HandTopology.PosePoints"/>) in place of
+    /// the pose model's own coarser points of that hand (wrist, pinky, index, thumb), so the character's hand turns as the
+    /// performer's hand does (the pose model sees a hand's orientation only roughly). Call after
+    /// <see cref="SetFromObservation"/> with the same frame size. A hand that is not present leaves the pose's points; a
+    /// body that is not present is left as it is. x, y in pixels; z keeps the pose's wrist depth, the knuckles in front of
+    /// or behind it by the hand model's own depth (x's scale). Confidence: the hand's presence score. Allocation-free.
+    /// </summary>
+    public void SetHands(HandObservation left, HandObservation right, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(left);
+        ArgumentNullException.ThrowIfNull(right);
+        if (!Present)
+        {
+            return;
+        }
+
+        SetHand(left, width, height);
+        SetHand(right, width, height);
+    }
+
+    private void SetHand(HandObservation hand, int width, int height)
+    {
+        if (!hand.Present)
+        {
+            return;
+        }
+
+        ReadOnlySpan<int> handPoints = HandTopology.PosePoints;
+        int bodyWrist = HandTopology.PoseBodyIndex(hand.Side, 0);
+        float wristDepth = Points[bodyWrist].Z;
+        Vector3 handWrist = hand.Landmarks[HandTopology.Wrist];
+        for (int kind = 0; kind < handPoints.Length; kind++)
+        {
+            Vector3 q = hand.Landmarks[handPoints[kind]];
+            int i = HandTopology.PoseBodyIndex(hand.Side, kind);
+            Points[i] = new Vector3(q.X * width, q.Y * height, wristDepth + ((q.Z - handWrist.Z) * width));
+            Confidence[i] = hand.Score;
+        }
+    }
 }
