@@ -59,30 +59,43 @@ public class BodyHandsTests
         var retargeter = new BodyRetargeter(Character(), new BodyRetargetOptions { EaseSeconds = 0 });
         var driven = new DrivenBody();
 
-        // The pose model puts the left hand's points in the forearm's line; the hand tracker sees the wrist bent 70° up.
+        // The pose model puts the left hand's points in the forearm's line; the hand tracker sees the wrist bent 70° up,
+        // its wrist 5 px off the pose's.
         float forearm = Angle(p[BodyTopology.LeftElbow], p[BodyTopology.LeftWrist]);
         float bent = forearm - (70 * MathF.PI / 180);
-        HandObservation left = Hand(Handedness.Left, p[BodyTopology.LeftWrist], bent);
-        HandObservation right = new(Handedness.Right);
-        pose.SetHands(left, right, Width, Height);
-        retargeter.Update(pose, driven);
+        HandObservation left = Hand(Handedness.Left, p[BodyTopology.LeftWrist] + new Vector2(3, 4), bent);
+        pose.SetHands(left, new HandObservation(Handedness.Right), Width, Height);
 
-        // Each of the character's left-hand bones takes the tracked hand's direction of that bone.
+        // The pose's hand: at the hand model's wrist, pointing where the hand does, its fan's shape kept.
+        Vector2 wrist = pose.Points[BodyTopology.LeftWrist].AsVector2();
+        Assert.True(Vector2.Distance(left.Pixel(HandTopology.Wrist, Width, Height), wrist) < 1e-3f);
+        Vector2 mid = (pose.Points[BodyTopology.LeftIndex].AsVector2() + pose.Points[BodyTopology.LeftPinky].AsVector2()) / 2;
+        Assert.True(AngleDifference(bent, Angle(wrist, mid)) < 0.01f, $"hand direction {AngleDifference(bent, Angle(wrist, mid)):F3}° off");
+        float turned = Angle(p[BodyTopology.LeftWrist], (p[BodyTopology.LeftIndex] + p[BodyTopology.LeftPinky]) / 2) - bent;
         foreach (int tip in new[] { BodyTopology.LeftPinky, BodyTopology.LeftIndex, BodyTopology.LeftThumb })
         {
-            float expected = Angle(pose.Points[BodyTopology.LeftWrist].AsVector2(), pose.Points[tip].AsVector2());
+            Assert.Equal(Vector2.Distance(p[BodyTopology.LeftWrist], p[tip]), Vector2.Distance(wrist, pose.Points[tip].AsVector2()), 3);
+            Assert.True(AngleDifference(Angle(p[BodyTopology.LeftWrist], p[tip]) - turned, Angle(wrist, pose.Points[tip].AsVector2())) < 0.01f);
+            Assert.Equal(0.9f, pose.Confidence[tip]);
+        }
+
+        // The character's left-hand bones take those directions, with its own lengths.
+        retargeter.Update(pose, driven);
+        foreach (int tip in new[] { BodyTopology.LeftPinky, BodyTopology.LeftIndex, BodyTopology.LeftThumb })
+        {
+            float expected = Angle(wrist, pose.Points[tip].AsVector2());
             float actual = Angle(driven.Joints[BodyTopology.LeftWrist], driven.Joints[tip]);
             Assert.True(AngleDifference(expected, actual) < 0.01f, $"{BodyTopology.Names[tip]}: {AngleDifference(expected, actual):F3}° off the tracked hand");
         }
 
-        // The middle of the character's hand points ~70° off its forearm, where without the hand tracker it hangs in line.
-        float handAngle(DrivenBody d) => Angle(d.Joints[BodyTopology.LeftWrist], (d.Joints[BodyTopology.LeftIndex] + d.Joints[BodyTopology.LeftPinky]) / 2);
+        // The character's hand points ~70° off its forearm, where without the hand tracker it hangs nearly in line.
+        static float HandAngle(DrivenBody d) => Angle(d.Joints[BodyTopology.LeftWrist], (d.Joints[BodyTopology.LeftIndex] + d.Joints[BodyTopology.LeftPinky]) / 2);
         float characterForearm = Angle(driven.Joints[BodyTopology.LeftElbow], driven.Joints[BodyTopology.LeftWrist]);
-        Assert.InRange(AngleDifference(handAngle(driven), characterForearm), 55, 85);
+        Assert.InRange(AngleDifference(HandAngle(driven), characterForearm), 60, 80);
 
         var plain = new DrivenBody();
         new BodyRetargeter(Character(), new BodyRetargetOptions { EaseSeconds = 0 }).Update(PoseOf(p), plain);
-        Assert.True(AngleDifference(handAngle(plain), characterForearm) < 20, $"without hands the hand is {AngleDifference(handAngle(plain), characterForearm):F1}° off the forearm");
+        Assert.True(AngleDifference(HandAngle(plain), characterForearm) < 20, $"without hands the hand is {AngleDifference(HandAngle(plain), characterForearm):F1}° off the forearm");
 
         // The right hand (not tracked) keeps the pose's points.
         for (int i = BodyTopology.RightWrist; i <= BodyTopology.RightThumb; i += 2)
@@ -93,28 +106,26 @@ public class BodyHandsTests
     }
 
     [Fact]
-    public void SetHands_MirroredSides_EachHandReplacesItsOwnSidesPoints()
+    public void SetHands_MirroredSides_EachHandTurnsItsOwnSidesPoints()
     {
         Vector2[] p = Performer();
         BodyPose pose = PoseOf(p);
-        // The performer's right hand is on the picture's left (x < 640), the left on the right.
-        HandObservation left = Hand(Handedness.Left, p[BodyTopology.LeftWrist] + new Vector2(3, 2), MathF.PI / 2, z: -0.01f);
-        HandObservation right = Hand(Handedness.Right, p[BodyTopology.RightWrist] + new Vector2(-3, 2), MathF.PI / 2);
-        float leftWristDepth = pose.Points[BodyTopology.LeftWrist].Z = 5;
+        pose.Points[BodyTopology.LeftIndex].Z = 7;
+        // The performer's right hand is on the picture's left (x < 640), the left on the right; both point straight up.
+        HandObservation left = Hand(Handedness.Left, p[BodyTopology.LeftWrist] + new Vector2(3, 2), -MathF.PI / 2);
+        HandObservation right = Hand(Handedness.Right, p[BodyTopology.RightWrist] + new Vector2(-3, 2), -MathF.PI / 2);
         pose.SetHands(left, right, Width, Height);
 
-        for (int kind = 0; kind < 4; kind++)
+        foreach (HandObservation hand in new[] { left, right })
         {
-            int hp = HandTopology.PosePoints[kind];
-            Assert.Equal(left.Pixel(hp, Width, Height), pose.Points[HandTopology.PoseBodyIndex(Handedness.Left, kind)].AsVector2());
-            Assert.Equal(right.Pixel(hp, Width, Height), pose.Points[HandTopology.PoseBodyIndex(Handedness.Right, kind)].AsVector2());
-            Assert.Equal(0.9f, pose.Confidence[HandTopology.PoseBodyIndex(Handedness.Left, kind)]);
+            Vector2 wrist = pose.Points[HandTopology.PoseBodyIndex(hand.Side, 0)].AsVector2();
+            Assert.True(Vector2.Distance(hand.Pixel(HandTopology.Wrist, Width, Height), wrist) < 1e-3f, $"{hand.Side} wrist {wrist}");
+            Vector2 mid = (pose.Points[HandTopology.PoseBodyIndex(hand.Side, 1)].AsVector2() + pose.Points[HandTopology.PoseBodyIndex(hand.Side, 2)].AsVector2()) / 2;
+            Assert.True(AngleDifference(-MathF.PI / 2, Angle(wrist, mid)) < 0.01f, $"{hand.Side}: {AngleDifference(-MathF.PI / 2, Angle(wrist, mid)):F3}° off");
         }
 
         Assert.True(pose.Points[BodyTopology.LeftWrist].X > 640 && pose.Points[BodyTopology.RightWrist].X < 640);
-        // Depth: the wrist keeps the pose's, the knuckles 0.01 of the width (12.8 px) nearer.
-        Assert.Equal(leftWristDepth, pose.Points[BodyTopology.LeftWrist].Z);
-        Assert.Equal(leftWristDepth - 12.8f, pose.Points[BodyTopology.LeftIndex].Z, 3);
+        Assert.Equal(7, pose.Points[BodyTopology.LeftIndex].Z); // depth stays the pose's
         Assert.Equal(BodyTopology.LeftWrist, HandTopology.PoseBodyIndex(Handedness.Left, 0));
         Assert.Equal(BodyTopology.RightThumb, HandTopology.PoseBodyIndex(Handedness.Right, 3));
         Assert.Throws<ArgumentOutOfRangeException>(() => HandTopology.PoseBodyIndex(Handedness.Left, 4));
