@@ -38,7 +38,8 @@ public sealed class CapturePageHandsTests(LivePagesFixture fixture, ITestOutputH
             fixture.Trace(page, "capture (hands)");
             await page.GotoAsync(fixture.PageUri(session.CapturePage).ToString());
             await LivePagesTests.WaitForAsync(page, "window.captureLive.handsOn && window.captureLive.handsFrames >= 10", TimeSpan.FromMinutes(4), "10 frames with hands");
-            Assert.True(await page.IsCheckedAsync("#hands"));
+            // The page's main thread is busy with the models most of the time: read it by evaluation (no locator timeout).
+            Assert.True(await page.EvaluateAsync<bool>("() => document.getElementById('hands').checked"));
 
             // The server got them (v1.4 hands), none refused.
             JsonElement state = await fixture.SessionStateAsync(session.Id);
@@ -58,20 +59,21 @@ public sealed class CapturePageHandsTests(LivePagesFixture fixture, ITestOutputH
             // What it costs, as the page shows it.
             double handsMs = await page.EvaluateAsync<double>("() => window.captureLive.handsMs");
             double faceMs = await page.EvaluateAsync<double>("() => window.captureLive.faceMs");
-            string cost = await page.Locator("#hands-cost").InnerTextAsync();
+            string cost = await page.EvaluateAsync<string>("() => document.getElementById('hands-cost').textContent");
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"headless Chromium (SwiftShader, no GPU): face mesh {faceMs:F0} ms a frame, hands {handsMs:F0} ms a frame; the page says: {cost}"));
             Assert.True(handsMs > 0);
             Assert.Matches(@"^hands cost \d+ ms a frame here \(face \d+ ms\)$", cost);
 
             // Untick the box: the next frames go without hands, the face goes on.
-            await page.UncheckAsync("#hands");
+            await page.EvaluateAsync("() => { const box = document.getElementById('hands'); box.click(); }");
             long trackedAtOff = await page.EvaluateAsync<long>("() => { window.offAt = window.captureLive.recent.length ? window.captureLive.recent.at(-1).seq : 0; return window.captureLive.tracked; }");
             await LivePagesTests.WaitForAsync(page, $"window.captureLive.tracked >= {trackedAtOff + 10}", TimeSpan.FromMinutes(2), "10 frames after the box was unticked");
             // The frame in flight when the box was unticked may still carry hands; none after it.
             int after = await page.EvaluateAsync<int>("() => window.captureLive.recent.filter((r) => r.seq > window.offAt + 1 && (r.left !== null || r.right !== null)).length");
             Assert.Equal(0, after);
             Assert.False(await page.EvaluateAsync<bool>("() => window.captureLive.handsOn"));
-            Assert.StartsWith("(the hand model in this page", await page.Locator("#hands-cost").InnerTextAsync(), StringComparison.Ordinal);
+            Assert.False(await page.EvaluateAsync<bool>("() => document.getElementById('hands').checked"));
+            Assert.StartsWith("(the hand model in this page", await page.EvaluateAsync<string>("() => document.getElementById('hands-cost').textContent"), StringComparison.Ordinal);
         }
         finally
         {
