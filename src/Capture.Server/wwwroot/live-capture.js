@@ -347,7 +347,11 @@ function loadHands() {
     if (typeof window.Hands !== 'function') { throw new Error('MediaPipe Hands did not load'); }
     const model = new window.Hands({ locateFile: (file) => `/vendor/@mediapipe/hands/${file}` });
     // Two hands, the full landmark model (what Capture's own tracker runs), not mirrored: the schema's hand points.
-    model.setOptions({ maxNumHands: 2, modelComplexity: 1, selfieMode: false, minDetectionConfidence: 0.5, minTrackingConfidence: 0.5 });
+    // useCpuInference: the models on the CPU (TFLite XNNPACK in wasm) rather than WebGL. Without a GPU (SwiftShader)
+    // the WebGL path cost ~13 s a frame on the 2-core test machine against a few hundred ms on the CPU.
+    model.setOptions({
+      maxNumHands: 2, modelComplexity: 1, selfieMode: false, minDetectionConfidence: 0.5, minTrackingConfidence: 0.5, useCpuInference: true,
+    });
     model.onResults(onHandResults);
     await model.initialize();
     handsModel = model;
