@@ -51,4 +51,56 @@ public sealed class BodyPose
             Confidence[i] = body.Present ? p.W : 0;
         }
     }
+
+    /// <summary>
+    /// Where the hand tracker has a hand, turns the pose model's own points of that hand (pinky, index, thumb) about its
+    /// wrist until the hand points where the hand model says (wrist → <see cref="HandTopology.PoseDirectionPoint"/>), and
+    /// moves them to the hand model's wrist: the character's hand then turns as the performer's hand does (the pose model
+    /// sees a hand's orientation only roughly), while the fan of the three points keeps the pose model's shape, the shape a
+    /// rig built by that model gave the character's drawn hand. Call after <see cref="SetFromObservation"/> with the same
+    /// frame size. A hand that is not present leaves the pose's points; a body that is not present is left as it is.
+    /// Depth stays the pose's. The four points' confidence becomes the hand's presence score. Allocation-free.
+    /// </summary>
+    public void SetHands(HandObservation left, HandObservation right, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(left);
+        ArgumentNullException.ThrowIfNull(right);
+        if (!Present)
+        {
+            return;
+        }
+
+        SetHand(left, width, height);
+        SetHand(right, width, height);
+    }
+
+    private void SetHand(HandObservation hand, int width, int height)
+    {
+        if (!hand.Present)
+        {
+            return;
+        }
+
+        int wrist = HandTopology.PoseBodyIndex(hand.Side, 0);
+        int pinky = HandTopology.PoseBodyIndex(hand.Side, 1);
+        int index = HandTopology.PoseBodyIndex(hand.Side, 2);
+        int thumb = HandTopology.PoseBodyIndex(hand.Side, 3);
+        var poseWrist = new Vector2(Points[wrist].X, Points[wrist].Y);
+        Vector2 poseDirection = (new Vector2(Points[pinky].X + Points[index].X, Points[pinky].Y + Points[index].Y) * 0.5f) - poseWrist;
+        Vector2 handWrist = hand.Pixel(HandTopology.Wrist, width, height);
+        Vector2 handDirection = hand.Pixel(HandTopology.PoseDirectionPoint, width, height) - handWrist;
+        if (poseDirection.LengthSquared() < 1e-6f || handDirection.LengthSquared() < 1e-6f)
+        {
+            return; // no direction to turn from or to
+        }
+
+        float turn = MathF.Atan2(handDirection.Y, handDirection.X) - MathF.Atan2(poseDirection.Y, poseDirection.X);
+        Matrix3x2 move = Matrix3x2.CreateRotation(turn, poseWrist) * Matrix3x2.CreateTranslation(handWrist - poseWrist);
+        foreach (int i in (ReadOnlySpan<int>)[wrist, pinky, index, thumb])
+        {
+            Vector2 q = Vector2.Transform(new Vector2(Points[i].X, Points[i].Y), move);
+            Points[i] = new Vector3(q, Points[i].Z);
+            Confidence[i] = hand.Score;
+        }
+    }
 }

@@ -8,10 +8,13 @@
 //                    software renderer (SwiftShader, llvmpipe: a machine without a usable GPU, where WebGL
 //                    tracks at 1–5 fps) and otherwise times both on the first frames and keeps the faster;
 //                    measure times both whatever the renderer. The performer can switch on the page.
+//   &hands=1         track the hands too (MediaPipe Hands in this page, protocol v1.4); the "Track hands" box
+//                    turns it on and off while performing. Off by default: it about halves the frame rate on a
+//                    slow machine (the page shows what it costs here, in ms a frame).
 // window.captureLive holds the counters (and the last few sent frames with their mouth opening) for
 // tools and tests.
 import {
-  PacketWriter, PacketReader, Kind, FramePainter, RateMeter, FaceLandmarkCount,
+  PacketWriter, PacketReader, Kind, FramePainter, RateMeter, FaceLandmarkCount, HandLandmarkCount,
   pageAddress, ingestUrl, framesUrl, describeClose, epochUs,
 } from '/live-protocol.js';
 
@@ -22,6 +25,7 @@ const wantWidth = Number(address.params.get('width') ?? 640);
 const wantHeight = Number(address.params.get('height') ?? 480);
 const Inference = Object.freeze({ auto: 'auto', cpu: 'cpu', gpu: 'gpu', measure: 'measure' });
 const askedInference = Inference[address.params.get('inference') ?? 'auto'] ?? 'auto';
+const handsAsked = ['1', 'true', 'on'].includes(address.params.get('hands') ?? '');
 
 const video = document.getElementById('camera');
 const performerCanvas = document.getElementById('performer');
@@ -31,6 +35,9 @@ const statsEl = document.getElementById('stats');
 const messagesEl = document.getElementById('messages');
 const inferenceSelect = document.getElementById('inference');
 const trackerNowEl = document.getElementById('tracker-now');
+const handsBox = document.getElementById('hands');
+const handsCostEl = document.getElementById('hands-cost');
+const handsHelp = handsCostEl.textContent;
 
 // Keep at most ~6 frames (3 KB each) in the socket's send buffer: beyond that the link is behind, and
 // the newest frame waits in one slot that the next frame replaces (the older one counts as dropped).
@@ -45,13 +52,17 @@ const state = {
   /** Milliseconds a tracked frame took (send to results), smoothed; and each path's measured median when timed. */
   trackMs: null, measuredMs: {},
   /** The last sent frames: {seq, captureUs, mouth}; mouth = inner-lip gap / face height, null without a face. */
+  /** Hands: whether the hand model runs, frames sent with a hand, and what it costs (ms a frame, mean of the last 30). */
+  handsOn: false, handsFrames: 0, handsMs: null, faceMs: null,
+  /** The last sent frames: {seq, captureUs, mouth, left, right}; mouth = inner-lip gap / face height, null without a
+   *  face; left/right = the performer's own hand's wrist x (0..1 of the picture), null when not sent. */
   recent: [],
   messages: {},
 };
 window.captureLive = state;
 
 // --- messages, one per topic, most important first ---------------------------------------------------
-const topicOrder = ['camera', 'tracker', 'ingest', 'face', 'character'];
+const topicOrder = ['camera', 'tracker', 'hands', 'ingest', 'face', 'character'];
 function setMessage(topic, text, info = false) {
   if (text) { state.messages[topic] = { text, info }; } else { delete state.messages[topic]; }
   messagesEl.replaceChildren(...topicOrder.filter((t) => state.messages[t]).map((t) => {
@@ -84,7 +95,7 @@ function openIngest() {
     opened = true;
     state.ingestOpen = true;
     ingestBackoffMs = 500;
-    ws.send(writer.hello(['face'], 'browser', performerToken));
+    ws.send(writer.hello(state.handsOn || handsAsked ? ['face', 'hands'] : ['face'], 'browser', performerToken));
     setMessage('ingest', null);
   };
   ws.onmessage = (event) => {
@@ -172,8 +183,16 @@ function openFrames() {
 const cameraRate = new RateMeter();
 const trackRate = new RateMeter();
 let faceMesh = null;
+let handsModel = null;
+let handsLoading = null;
 let busy = false;
 let frameCaptureMs = 0;
+let faceResults = null;
+let handResults = null;
+// Mean cost of each model over the last 30 frames it ran on (ms), shown beside the hands switch.
+const faceCost = [];
+const handsCost = [];
+function addCost(list, ms) { list.push(ms); if (list.length > 30) { list.shift(); } return list.reduce((a, b) => a + b, 0) / list.length; }
 
 function mouthOpening(lm) {
   // Inner lips 13/14 over forehead 10 to chin 152, in pixels: ~0 closed, ~0.1+ wide open.
@@ -202,7 +221,53 @@ function drawMesh(lm) {
   for (let i = 0; i < FaceLandmarkCount; i++) { performerCtx.fillRect((lm[i].x * w) - 1, (lm[i].y * h) - 1, 2, 2); }
 }
 
+function drawHand(landmarks, colour) {
+  const w = performerCanvas.width;
+  const h = performerCanvas.height;
+  performerCtx.lineWidth = 2;
+  performerCtx.strokeStyle = colour;
+  const connections = window.HAND_CONNECTIONS;
+  if (Array.isArray(connections)) {
+    performerCtx.beginPath();
+    for (const [a, b] of connections) {
+      performerCtx.moveTo(landmarks[a].x * w, landmarks[a].y * h);
+      performerCtx.lineTo(landmarks[b].x * w, landmarks[b].y * h);
+    }
+    performerCtx.stroke();
+  }
+  performerCtx.fillStyle = colour;
+  for (const p of landmarks) { performerCtx.fillRect((p.x * w) - 2, (p.y * h) - 2, 4, 4); }
+}
+
+/**
+ * MediaPipe Hands' results as the performer's own left and right hand. Its handedness label assumes a mirrored
+ * (selfie) picture and the page tracks the camera unmirrored, so "Left" is the performer's right hand. Two hands
+ * given the same side: the surer one keeps it.
+ */
+function performerHands(results) {
+  const out = { left: null, right: null };
+  const all = results?.multiHandLandmarks ?? [];
+  for (let i = 0; i < all.length; i++) {
+    const label = results.multiHandedness?.[i];
+    if (!label || all[i].length !== HandLandmarkCount) { continue; }
+    const side = label.label === 'Left' ? 'right' : 'left';
+    // The hand model's presence score is not exposed by this package: a hand it returns passed its tracking
+    // threshold, so it goes as the handedness classifier's score, which it also reports.
+    const hand = { score: label.score, handedness: label.score, landmarks: all[i], world: results.multiHandWorldLandmarks?.[i] ?? null };
+    if (out[side] === null || out[side].handedness < hand.handedness) { out[side] = hand; }
+  }
+  return out;
+}
+
 function onResults(results) {
+  faceResults = results;
+}
+
+function onHandResults(results) {
+  handResults = results;
+}
+
+function finishFrame(results, hands) {
   trackRate.tick();
   state.tracked++;
   const w = video.videoWidth;
@@ -224,10 +289,15 @@ function onResults(results) {
     setMessage('face', 'No face in view — face the camera, with light on your face');
   }
   state.lastMouth = mouth;
+  if (hands?.left) { drawHand(hands.left.landmarks, 'rgba(0, 220, 255, 0.95)'); }
+  if (hands?.right) { drawHand(hands.right.landmarks, 'rgba(255, 60, 220, 0.95)'); }
   const seq = sequence++;
   const captureUs = epochUs(frameCaptureMs);
-  if (sendFrame(writer.trackingFrame(seq, captureUs, w, h, lm))) {
-    state.recent.push({ seq, captureUs, mouth });
+  if (sendFrame(writer.trackingFrame(seq, captureUs, w, h, lm, hands))) {
+    const left = hands?.left ? hands.left.landmarks[0].x : null;
+    const right = hands?.right ? hands.right.landmarks[0].x : null;
+    if (left !== null || right !== null) { state.handsFrames++; }
+    state.recent.push({ seq, captureUs, mouth, left, right });
     if (state.recent.length > RecentFrames) { state.recent.shift(); }
   }
 }
@@ -249,14 +319,82 @@ async function onCameraFrame(now, metadata) {
   // The camera's own capture time when the browser knows it (performance.now() domain).
   frameCaptureMs = metadata?.captureTime ?? now;
   try {
-    const started = performance.now();
+    faceResults = null;
+    handResults = null;
+    let t0 = performance.now();
     await faceMesh.send({ image: video });
-    await noteTrackTime(performance.now() - started);
+    const faceTook = performance.now() - t0;
+    state.faceMs = addCost(faceCost, faceTook);
+    // The face model's own time decides where the models run (the hand model is timed apart).
+    await noteTrackTime(faceTook);
+    let hands = null;
+    if (state.handsOn && handsModel !== null) {
+      t0 = performance.now();
+      try {
+        await handsModel.send({ image: video });
+        state.handsMs = addCost(handsCost, performance.now() - t0);
+        hands = performerHands(handResults);
+      } catch (e) {
+        // The face goes on without hands.
+        setMessage('hands', `Hand tracking failed: ${e?.message ?? e} — sending the face only`);
+        setHands(false);
+      }
+    }
+    if (faceResults !== null) { finishFrame(faceResults, hands); }
   } catch (e) {
     setMessage('tracker', `Face tracking failed: ${e?.message ?? e}`);
   } finally {
     busy = false;
   }
+}
+
+/** Loads MediaPipe Hands (once, on first use: ~10 MB of model and wasm) and starts it. */
+function loadHands() {
+  handsLoading ??= (async () => {
+    if (typeof window.Hands !== 'function') {
+      await new Promise((resolve, reject) => {
+        const script = document.createElement('script');
+        script.src = '/vendor/@mediapipe/hands/hands.js';
+        script.crossOrigin = 'anonymous';
+        script.onload = resolve;
+        script.onerror = () => reject(new Error('/vendor/@mediapipe/hands/hands.js did not load (run scripts/setup.sh where the server runs)'));
+        document.head.append(script);
+      });
+    }
+    if (typeof window.Hands !== 'function') { throw new Error('MediaPipe Hands did not load'); }
+    const model = new window.Hands({ locateFile: (file) => `/vendor/@mediapipe/hands/${file}` });
+    // Two hands, the full landmark model (what Capture's own tracker runs), not mirrored: the schema's hand points.
+    // useCpuInference: the models on the CPU (TFLite XNNPACK in wasm) rather than WebGL. Without a GPU (SwiftShader)
+    // the WebGL path cost ~13 s a frame on the 2-core test machine against a few hundred ms on the CPU.
+    model.setOptions({
+      maxNumHands: 2, modelComplexity: 1, selfieMode: false, minDetectionConfidence: 0.5, minTrackingConfidence: 0.5, useCpuInference: true,
+    });
+    model.onResults(onHandResults);
+    await model.initialize();
+    handsModel = model;
+  })();
+  return handsLoading;
+}
+
+/** Turns hand tracking on or off (the "Track hands" box, or &hands=1 at start). */
+async function setHands(on) {
+  handsBox.checked = on;
+  if (!on) {
+    state.handsOn = false;
+    handsCostEl.textContent = handsHelp;
+    return;
+  }
+  setMessage('hands', 'Loading the hand tracker…', true);
+  try {
+    await loadHands();
+  } catch (e) {
+    handsLoading = null;
+    handsBox.checked = false;
+    setMessage('hands', `The hand tracker could not start: ${e?.message ?? e}`);
+    return;
+  }
+  setMessage('hands', null);
+  state.handsOn = handsBox.checked;
 }
 
 async function startCamera() {
@@ -421,6 +559,9 @@ async function startTracker() {
 setInterval(() => {
   state.cameraFps = cameraRate.fps;
   state.trackFps = trackRate.fps;
+  if (state.handsOn && state.handsMs !== null) {
+    handsCostEl.textContent = `hands cost ${state.handsMs.toFixed(0)} ms a frame here (face ${state.faceMs?.toFixed(0) ?? '–'} ms)`;
+  }
   const lat = state.latencyMs === null ? '–' : `${state.latencyMs.toFixed(0)} ms`;
   statsEl.textContent =
     `camera ${cameraRate.fps} fps · tracked ${trackRate.fps} fps · sent ${state.sent} · dropped ${state.dropped} (link) ${state.trackerBusySkips} (tracker busy)\n` +
@@ -434,6 +575,10 @@ async function main() {
   openFrames();
   if (!(await startCamera())) { return; }
   if (!(await startTracker())) { return; }
+  handsBox.disabled = false;
+  handsBox.addEventListener('change', () => { setHands(handsBox.checked); });
+  // The hand model loads while the face frames already flow (the server ends a session that hears nothing for a minute).
+  if (handsAsked) { setHands(true); }
   if (typeof video.requestVideoFrameCallback === 'function') {
     video.requestVideoFrameCallback(onVideoFrame);
   } else {

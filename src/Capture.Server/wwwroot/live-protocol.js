@@ -5,12 +5,13 @@
 import { Encoder, Decoder } from '/vendor/@msgpack/msgpack/dist.esm/index.mjs';
 
 export const Major = 1;
-/** The minor this page speaks: it writes v1.0 frames and reads v1.2 RenderedFrame messages. */
-export const Minor = 2;
+/** The minor this page speaks: it writes v1.0 frames (v1.4 with hands) and reads v1.2 RenderedFrame messages. */
+export const Minor = 4;
 export const Kind = Object.freeze({ Hello: 1, TrackingFrame: 2, AudioChunk: 3, Stats: 4, Ack: 5, Bye: 6, RenderedFrame: 7 });
 
 export const FaceLandmarkCount = 468;
 export const BlendshapeCount = 52;
+export const HandLandmarkCount = 21;
 /** int16 landmarks: value = q / 16384, saturating at ±2 (docs/protocol.md). */
 const LandmarkScale = 16384;
 
@@ -31,6 +32,16 @@ export class PacketWriter {
     this._pose = [0, 0, 0, 1, 0, 0, 0];
     this._face = [1, this._landmarks, this._blendshapes, this._pose];
     this._frame = [Major, Kind.TrackingFrame, 0, 0, 0, 0, null, null, null];
+    // v1.4 hands: [left|nil, right|nil], each [score, handedness, landmarks int16 bin, world float32 bin].
+    this._hand = [0, 1].map(() => {
+      const landmarks = new Uint8Array(HandLandmarkCount * 3 * 2);
+      const world = new Uint8Array(HandLandmarkCount * 3 * 4);
+      return {
+        landmarks, world, landmarkView: new DataView(landmarks.buffer), worldView: new DataView(world.buffer),
+        array: [0, 0, landmarks, world],
+      };
+    });
+    this._hands = [null, null];
   }
 
   /** `[1, 1, minor, capabilities, performerId, token]` */
@@ -39,11 +50,14 @@ export class PacketWriter {
   }
 
   /**
-   * `[1, 2, seq, captureUs, w, h, face|nil, nil, nil]`.
+   * `[1, 2, seq, captureUs, w, h, face|nil, nil, hands|nil]`.
    * @param {number} captureUs Unix-epoch microseconds, a whole number.
    * @param {{x:number,y:number,z:number}[]|null} landmarks MediaPipe's 468 normalized points, or null when no face.
+   * @param {{left: Hand|null, right: Hand|null}|null} [hands] the performer's own left and right hand (v1.4), where
+   *   Hand = {score, handedness (0..1), landmarks: 21 normalized {x,y,z}, world: 21 {x,y,z} in metres or null}. A hand
+   *   without 21 points, or with a point or score that is not a finite number, is left out (nil); no hand at all → nil.
    */
-  trackingFrame(sequence, captureUs, width, height, landmarks) {
+  trackingFrame(sequence, captureUs, width, height, landmarks, hands = null) {
     const f = this._frame;
     f[2] = sequence;
     f[3] = captureUs;
@@ -61,7 +75,45 @@ export class PacketWriter {
     } else {
       f[6] = null;
     }
+    const left = this._fillHand(0, hands?.left);
+    const right = this._fillHand(1, hands?.right);
+    if (left || right) {
+      this._hands[0] = left ? this._hand[0].array : null;
+      this._hands[1] = right ? this._hand[1].array : null;
+      f[8] = this._hands;
+    } else {
+      f[8] = null;
+    }
     return this._encoder.encodeSharedRef(f);
+  }
+
+  /** Fills hand slot `slot` from `hand`; false (the hand goes as nil) when it is not a well-formed hand. */
+  _fillHand(slot, hand) {
+    if (!hand || !Array.isArray(hand.landmarks) || hand.landmarks.length !== HandLandmarkCount) { return false; }
+    const score = Math.min(1, Math.max(0, hand.score));
+    const handedness = Math.min(1, Math.max(0, hand.handedness));
+    if (!Number.isFinite(score) || !Number.isFinite(handedness)) { return false; }
+    const s = this._hand[slot];
+    const world = Array.isArray(hand.world) && hand.world.length === HandLandmarkCount ? hand.world : null;
+    for (let i = 0; i < HandLandmarkCount; i++) {
+      const p = hand.landmarks[i];
+      // The reader refuses a non-finite hand point (int16 would turn NaN into 0 silently): such a hand is not sent.
+      if (!p || !Number.isFinite(p.x) || !Number.isFinite(p.y) || !Number.isFinite(p.z)) { return false; }
+      s.landmarkView.setInt16(i * 6, quantize(p.x), true);
+      s.landmarkView.setInt16((i * 6) + 2, quantize(p.y), true);
+      s.landmarkView.setInt16((i * 6) + 4, quantize(p.z), true);
+      const w = world ? world[i] : null;
+      const wx = w?.x ?? 0;
+      const wy = w?.y ?? 0;
+      const wz = w?.z ?? 0;
+      if (!Number.isFinite(wx) || !Number.isFinite(wy) || !Number.isFinite(wz)) { return false; }
+      s.worldView.setFloat32(i * 12, wx, true);
+      s.worldView.setFloat32((i * 12) + 4, wy, true);
+      s.worldView.setFloat32((i * 12) + 8, wz, true);
+    }
+    s.array[0] = score;
+    s.array[1] = handedness;
+    return true;
   }
 
   /** `[1, 6, reason]` */

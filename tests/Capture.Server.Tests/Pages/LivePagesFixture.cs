@@ -98,14 +98,19 @@ public sealed class LivePagesFixture : IAsyncLifetime
             ],
         });
 
-    /// <summary>Creates a live session for <see cref="Character"/> at 256² (on <paramref name="server"/>, or the fixture's server).</summary>
-    public async Task<LiveSessionInfo> CreateSessionAsync(Uri? server = null)
+    /// <summary>Creates a live session for <see cref="Character"/> at 256² (on <paramref name="server"/>, or the fixture's server; with <paramref name="hands"/>, a session for a performer who tracks the hands).</summary>
+    public async Task<LiveSessionInfo> CreateSessionAsync(Uri? server = null, bool hands = false)
     {
         using var form = new MultipartFormDataContent();
         var picture = new ByteArrayContent(await File.ReadAllBytesAsync(SharedMedia.File(Character)));
         picture.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
         form.Add(picture, "character", Character);
         form.Add(new StringContent("256"), "size");
+        if (hands)
+        {
+            form.Add(new StringContent("true"), "hands");
+        }
+
         using HttpResponseMessage response = await Http.PostAsync(new Uri(server ?? BaseUri, "/api/live"), form);
         string body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"POST /api/live: {(int)response.StatusCode} {body}");

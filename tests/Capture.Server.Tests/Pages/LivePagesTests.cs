@@ -557,7 +557,7 @@ public sealed class LivePagesTests(LivePagesFixture fixture, ITestOutputHelper o
         }
     }
 
-    private static async Task WaitForAsync(IPage page, string condition, TimeSpan timeout, string what)
+    internal static async Task WaitForAsync(IPage page, string condition, TimeSpan timeout, string what)
     {
         try
         {
