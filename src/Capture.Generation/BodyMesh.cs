@@ -537,10 +537,11 @@ public sealed class BodyMesh
                     {
                         if (BodySkeleton.Adjacent((BodyPart)parts[a], (BodyPart)parts[b]))
                         {
-                            int ga = group[a], gb = group[b];
+                            // The smaller index represents the group, so it is met (and its vertex made) first.
+                            int keep = Math.Min(group[a], group[b]), drop = Math.Max(group[a], group[b]);
                             for (int c = 0; c < n; c++)
                             {
-                                group[c] = group[c] == gb ? ga : group[c];
+                                group[c] = group[c] == drop ? keep : group[c];
                             }
                         }
                     }
@@ -626,12 +627,26 @@ public sealed class BodyMesh
             _head = mesh._restHead;
             float ears = mesh._jointKnown[BodyTopology.LeftEar] && mesh._jointKnown[BodyTopology.RightEar]
                 ? Vector2.Distance(j[BodyTopology.LeftEar], j[BodyTopology.RightEar]) : 0;
-            _headRadius = MathF.Max(0.75f * ears, 0.55f * Vector2.Distance(mesh._restHead, mesh._restNeck));
+            // A head is ~0.75 ear distances across its radius, or 0.4 of its centre's height over the
+            // shoulders (people: ~10 of 25 cm; a drawing's head circle on its neck line alike).
+            _headRadius = MathF.Max(0.75f * ears, 0.4f * Vector2.Distance(mesh._restHead, mesh._restNeck));
             for (int p = 0; p < BodySkeleton.PartCount; p++)
             {
                 if (_known[p] && p > (int)BodyPart.Head)
                 {
                     _segments[p] = mesh.Ends((BodyPart)p, j, mesh._restRoot, mesh._restNeck, mesh._restHead);
+
+                    // A forearm or shin without a hand or foot part carries the hand or foot drawn past its end.
+                    float beyond = (BodyPart)p switch
+                    {
+                        BodyPart.LeftForearm => _known[(int)BodyPart.LeftHand] ? 0 : HandBeyondWrist,
+                        BodyPart.RightForearm => _known[(int)BodyPart.RightHand] ? 0 : HandBeyondWrist,
+                        BodyPart.LeftShin => _known[(int)BodyPart.LeftFoot] ? 0 : FootBeyondAnkle,
+                        BodyPart.RightShin => _known[(int)BodyPart.RightFoot] ? 0 : FootBeyondAnkle,
+                        _ => 0,
+                    };
+                    (Vector2 a, Vector2 b) = _segments[p];
+                    _segments[p] = (a, b + ((b - a) * beyond));
                     bool leg = (BodyPart)p is BodyPart.LeftThigh or BodyPart.LeftShin or BodyPart.RightThigh or BodyPart.RightShin or BodyPart.LeftFoot or BodyPart.RightFoot;
                     _radius[p] = (leg ? 1.4f : 1f) * LimbRadius * shoulders;
                 }
@@ -656,6 +671,12 @@ public sealed class BodyMesh
                 _pinnedEdge[e] = hits > 0.03f * n;
             }
         }
+
+        /// <summary>A hand reaches ~0.4 of the forearm past the wrist (a person's: ~18 of 26 cm with the fingers; a drawing's fingers alike).</summary>
+        public const float HandBeyondWrist = 0.4f;
+
+        /// <summary>A foot reaches ~0.25 of the shin below and past the ankle.</summary>
+        public const float FootBeyondAnkle = 0.25f;
 
         /// <summary>Thickness of an arm's bone for labelling, in shoulder widths (legs 1.4×).</summary>
         public const float LimbRadius = 0.12f;
