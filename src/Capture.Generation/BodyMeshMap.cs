@@ -173,7 +173,7 @@ public sealed class BodyMeshMap : IBackwardMap
 
         _faceMap.Update(face, null);
         RideOnHead(mesh);
-        WriteFrameFace(face, head, headAngle);
+        WriteFrameFace(face, mesh.HeadMotion);
         if (_faceMap.LimitFolds)
         {
             FoldOverCheck.WriteFacePolygons(face.Points, _hull, _innerLips);
@@ -183,9 +183,9 @@ public sealed class BodyMeshMap : IBackwardMap
 
     public int CountFolds(FoldOverCheck check, ReadOnlySpan<Vector2> inside, ReadOnlySpan<Vector2> outside)
     {
-        // The body's own folds are the skin folded over at a bent joint (triangles drawn flipped); the
-        // face's are counted on its own lattice, as the face generator's are.
-        int folds = _mesh?.FlippedTriangles ?? 0;
+        // The body's own folds on the lattice the graph samples (cells one part drew that turn over);
+        // the face's on its own lattice, as the face generator's are.
+        int folds = _mesh?.CountFoldedCells(_map) ?? 0;
         if (_face is not null && _hasFaceFolds)
         {
             folds += _faceMap.CountFolds(_faceCheck, _hull, _innerLips);
@@ -241,10 +241,9 @@ public sealed class BodyMeshMap : IBackwardMap
     }
 
     // The face's driven points carried by the head into the output frame, for the painted layers.
-    private void WriteFrameFace(DrivenFace face, Vector2 head, float headAngle)
+    private void WriteFrameFace(DrivenFace face, Matrix3x2 carry)
     {
         face.CopyTo(FrameFace);
-        var carry = Matrix3x2.CreateTranslation(-_restHead) * Matrix3x2.CreateRotation(headAngle) * Matrix3x2.CreateTranslation(head);
         float unit = 1f / (_width - 1);
         Vector2[] points = FrameFace.Points;
         for (int i = 0; i < points.Length; i++)
