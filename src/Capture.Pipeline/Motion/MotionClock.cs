@@ -2,7 +2,8 @@ namespace Capture.Pipeline.Motion;
 
 /// <summary>
 /// The output clock of a motion file: its frame rate and frame count from its own timestamps. The rate is
-/// one over the median step between timestamps (a live take's late or dropped frames do not move it), snapped
+/// one over the mean step between timestamps, leaving out steps far from the median (a live take's lost
+/// frames do not move it, its jitter averages out), snapped
 /// to the nearest common video rate when within 1 % of it (23.976 … 60), and halved, thirded … until it is at most
 /// <see cref="MaxFrameRate"/> (a 120 fps mocap take renders at 60). The output runs from the first timestamp to
 /// the last, one frame every 1/rate seconds; output frame <c>k</c> shows the motion at <see cref="TimeUs"/>(k).
@@ -21,8 +22,9 @@ public sealed class MotionClock
         FrameRate = framesPerSecond;
         DurationUs = durationUs;
 
-        // A hair of slack so a take whose last step is a rounding short of a whole frame keeps its last frame.
-        FrameCount = (long)Math.Floor((durationUs * framesPerSecond / 1e6) + 1e-3) + 1;
+        // Rounded, not floored: a take whose timestamps run a little slow or fast against the snapped rate
+        // keeps its frame count (the last output frame may then fall up to half a frame past the last timestamp).
+        FrameCount = (long)Math.Round(durationUs * framesPerSecond / 1e6) + 1;
     }
 
     public double FrameRate { get; }
@@ -56,9 +58,21 @@ public sealed class MotionClock
             steps[i] = timestampsUs[i + 1] - timestampsUs[i];
         }
 
+        // The mean of the steps near the median: jitter averages out, lost frames (long steps) are left out.
         Array.Sort(steps);
         double median = steps.Length % 2 == 1 ? steps[steps.Length / 2] : (steps[(steps.Length / 2) - 1] + steps[steps.Length / 2]) / 2.0;
-        return new MotionClock(Rate(1e6 / Math.Max(median, 1)), duration);
+        double sum = 0;
+        int count = 0;
+        foreach (long step in steps)
+        {
+            if (step >= median * 0.5 && step <= median * 1.5)
+            {
+                sum += step;
+                count++;
+            }
+        }
+
+        return new MotionClock(Rate(1e6 / Math.Max(sum / count, 1)), duration);
     }
 
     /// <summary>A measured rate snapped to a common one within 1 % and brought to at most <see cref="MaxFrameRate"/>.</summary>
