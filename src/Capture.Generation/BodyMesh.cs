@@ -70,6 +70,7 @@ public sealed class BodyMesh
     private readonly float[] _depth = new float[BodySkeleton.PartCount];
     private readonly int[] _order = new int[BodySkeleton.PartCount];
     private readonly byte[] _nodePart;
+    private readonly LatticeRelaxer _relaxer;
 
     private readonly Vector2[] _restJoints;
     private readonly bool[] _jointKnown;
@@ -109,6 +110,7 @@ public sealed class BodyMesh
         }
 
         _nodePart = new byte[gridWidth * gridHeight];
+        _relaxer = new LatticeRelaxer(gridWidth, gridHeight);
         _restJoints = new Vector2[TrackingFrame.BodyLandmarkCount];
         for (int i = 0; i < _restJoints.Length; i++)
         {
@@ -320,8 +322,18 @@ public sealed class BodyMesh
             Draw(_order[i], map, coverage);
         }
 
+        // Where the lattice samples a joint bent to its limit in a turned-over cell: relaxed there, as
+        // the face mesh's lattice is (MeshWarp.RelaxFolds), each part on its own.
+        float cell = (2f / (_gridWidth - 1)) * (2f / (_gridHeight - 1));
+        RelaxedIterations = _relaxer.Relax(map, RelaxBelow * cell, 64, _nodePart);
         ExtendEdges(map, coverage);
     }
+
+    /// <summary>A cell whose corner determinant is under this share of the identity's is relaxed (the face mesh's 0.02).</summary>
+    private const float RelaxBelow = 0.02f;
+
+    /// <summary>Relaxation rounds the last <see cref="Update"/> needed (0: nothing folded).</summary>
+    public int RelaxedIterations { get; private set; }
 
     // Depth of a segment end: the hand's or foot's tip is its wrist's or ankle's; the virtual joints 0.
     private static float JointDepth(ReadOnlySpan<float> depth, int joint) => joint >= 0 ? depth[joint] : 0;

@@ -8,10 +8,10 @@ using Capture.Testing;
 namespace Capture.Pipeline.Tests;
 
 /// <summary>
-/// Body characters for the render tests, built from the shared media with stand-ins for the
-/// character loader's parts: the Animated Drawings stick figure's own mask, its joints placed from its
-/// char_cfg.yaml by hand (hands → wrists, feet → ankles, neck → nose), and a background that is the
-/// paper's colour (the median outside the mask) where the figure was.
+/// Body characters for the render tests, built from the shared media with a stand-in for the
+/// character loader's background fill: the Animated Drawings stick figure's own mask and its
+/// char_cfg.yaml joints, and a background that is the paper's colour (the median outside the mask)
+/// where the figure was.
 /// </summary>
 internal static class BodyCharacters
 {
@@ -28,29 +28,8 @@ internal static class BodyCharacters
             mask[i] = maskPicture.Pixels[i * 4];
         }
 
-        var joints = new Vector2[TrackingFrame.BodyLandmarkCount];
-        var known = new bool[joints.Length];
-        void Set(int i, float x, float y)
-        {
-            joints[i] = new Vector2(x, y);
-            known[i] = true;
-        }
-
-        // char_cfg.yaml's locations (AD's neck is inside the drawn head: the nose's place).
-        Set(BodyTopology.Nose, 124, 68);
-        Set(BodyTopology.RightShoulder, 87, 198);
-        Set(BodyTopology.RightElbow, 36, 152);
-        Set(BodyTopology.RightWrist, 22, 64);
-        Set(BodyTopology.LeftShoulder, 138, 189);
-        Set(BodyTopology.LeftElbow, 185, 147);
-        Set(BodyTopology.LeftWrist, 198, 54);
-        Set(BodyTopology.RightHip, 64, 328);
-        Set(BodyTopology.RightKnee, 45, 393);
-        Set(BodyTopology.RightAnkle, 31, 467);
-        Set(BodyTopology.LeftHip, 120, 323);
-        Set(BodyTopology.LeftKnee, 124, 388);
-        Set(BodyTopology.LeftAnkle, 124, 458);
-        BodyRig rig = BodyRig.Create("drawing_stick_char4", joints, known, w, h, "char_cfg.yaml (placed by the test)");
+        (Vector2[] joints, bool[] known) = AnimatedDrawingsConfig.Load(Path.Combine(Folder, AnimatedDrawingsConfig.FileName)).ToPoseJoints();
+        BodyRig rig = BodyRig.Create("drawing_stick_char4", joints, known, w, h, AnimatedDrawingsConfig.FileName);
 
         // The paper's colour outside the figure, filled where the figure was.
         var paper = new List<int>[3] { [], [], [] };
