@@ -325,14 +325,17 @@ public sealed class BodyMesh
         // Where the lattice samples a joint bent to its limit in a turned-over cell: relaxed there, as
         // the face mesh's lattice is (MeshWarp.RelaxFolds), each part on its own.
         float cell = (2f / (_gridWidth - 1)) * (2f / (_gridHeight - 1));
-        RelaxedIterations = _relaxer.Relax(map, RelaxBelow * cell, 64, _nodePart);
+        RelaxedIterations = Relax ? _relaxer.Relax(map, RelaxBelow * cell, 64, _nodePart) : 0;
         ExtendEdges(map, coverage);
     }
 
     /// <summary>A cell whose corner determinant is under this share of the identity's is relaxed (the face mesh's 0.02).</summary>
     private const float RelaxBelow = 0.02f;
 
-    /// <summary>Relaxation rounds the last <see cref="Update"/> needed (0: nothing folded).</summary>
+    /// <summary>Relax turned-over cells (on by default; off only to measure what the relaxation does).</summary>
+    public bool Relax { get; set; } = true;
+
+    /// <summary>Relaxation rounds the last <see cref="Update"/> needed (0: nothing folded, or <see cref="Relax"/> off).</summary>
     public int RelaxedIterations { get; private set; }
 
     // Depth of a segment end: the hand's or foot's tip is its wrist's or ankle's; the virtual joints 0.

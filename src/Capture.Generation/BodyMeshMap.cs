@@ -48,6 +48,8 @@ public sealed class BodyMeshMap : IBackwardMap
     private int _width;
     private int _height;
     private bool _hasFaceFolds;
+    private bool _limitFolds = true;
+    private long _bodyRelaxedFrames;
 
     public WarpKind Kind => WarpKind.Body;
 
@@ -61,15 +63,25 @@ public sealed class BodyMeshMap : IBackwardMap
 
     public IReadOnlyList<MapInput> Inputs => _inputs;
 
+    /// <summary>The face's limiter, smoothing and damping, and the body lattice's relaxation (<see cref="BodyMesh.Relax"/>).</summary>
     public bool LimitFolds
     {
-        get => _faceMap.LimitFolds;
-        set => _faceMap.LimitFolds = value;
+        get => _limitFolds;
+        set
+        {
+            _limitFolds = value;
+            _faceMap.LimitFolds = value;
+            if (_mesh is not null)
+            {
+                _mesh.Relax = value;
+            }
+        }
     }
 
     public long SmoothedFrames => _faceMap.SmoothedFrames;
 
-    public long RelaxedFrames => _faceMap.RelaxedFrames;
+    /// <summary>Frames whose body lattice (turned-over cells of one part) or face lattice was relaxed.</summary>
+    public long RelaxedFrames => _faceMap.RelaxedFrames + _bodyRelaxedFrames;
 
     public long DampedFrames => _faceMap.DampedFrames;
 
@@ -122,7 +134,7 @@ public sealed class BodyMeshMap : IBackwardMap
         }
 
         _toFrame = PictureToFrame(character, _width, _height);
-        _mesh = new BodyMesh(character.Body, _toFrame, mask, _width, _height, GridSize, GridHeight);
+        _mesh = new BodyMesh(character.Body, _toFrame, mask, _width, _height, GridSize, GridHeight) { Relax = _limitFolds };
         _restHead = Vector2.Transform(character.Body.HeadCentre, _toFrame);
         _face = character.Face;
         FaceSide = 0;
@@ -165,6 +177,7 @@ public sealed class BodyMeshMap : IBackwardMap
         // With a face, its own map turns the head (the face tracker's rotation); the body moves it.
         float headAngle = _face is null ? body.HeadAngle : 0;
         mesh.Update(_joints, Vector2.Transform(body.Root, _toFrame), Vector2.Transform(body.Neck, _toFrame), head, headAngle, _depth, _map, _coverage);
+        _bodyRelaxedFrames += mesh.RelaxedIterations > 0 ? 1 : 0;
         _hasFaceFolds = false;
         if (_face is null)
         {

@@ -32,6 +32,9 @@ public sealed record BodyScores(
     /// <summary>True when the tracker reads the character's own rest frame as a body, so <see cref="LimbDegrees"/> is measured.</summary>
     public bool ReadBack { get; init; }
 
+    /// <summary>Generated frames whose lattice had turned-over cells relaxed (the body's, or the face's).</summary>
+    public long RelaxedFrames { get; init; }
+
     /// <summary>Mean distance between the driven joints and the performer's, each relative to its hips in its own torso lengths (the 8 limbs' ends).</summary>
     public double DrivenJointError { get; init; }
 }
@@ -46,8 +49,11 @@ public sealed record BodyScores(
 /// </summary>
 public static class BodyAgreement
 {
-    /// <summary>Output width, every Nth frame read, frames per clip, where to write side-by-side pictures.</summary>
-    public sealed record Options(int Size = 360, int Every = 4, int? MaxFrames = null, string? PicturesDirectory = null);
+    /// <summary>
+    /// Output width, every Nth frame read, frames per clip, where to write side-by-side pictures, and whether the
+    /// generator keeps its maps from folding (off only to measure what the relaxation and the limiter do).
+    /// </summary>
+    public sealed record Options(int Size = 360, int Every = 4, int? MaxFrames = null, string? PicturesDirectory = null, bool LimitFolds = true);
 
     public static async Task<IReadOnlyList<BodyScores>> RunAsync(
         IReadOnlyList<BodyCharacter> characters, IReadOnlyList<string> clips, Options options, Action<string>? log = null, CancellationToken ct = default)
@@ -158,6 +164,7 @@ public static class BodyAgreement
         using WarpGenerator generator = WarpGenerator.ForBody(w, h, intraOpThreads: 1);
         (byte, byte, byte) matte = (128, 128, 128);
         generator.SetCharacter(character, matte);
+        generator.Map.LimitFolds = options.LimitFolds;
         Retargeter? faces = character.Face is null || performance.Profile is null ? null
             : new Retargeter(character.Face, performance.Profile, new RetargetGains { FollowHeadPosition = false });
         var bodies = new BodyRetargeter(character.Body);
@@ -268,6 +275,7 @@ public static class BodyAgreement
             PerLimb = perLimb,
             ReadBack = readable,
             DrivenJointError = jointCount > 0 ? jointSum / jointCount : double.NaN,
+            RelaxedFrames = generator.Map.RelaxedFrames,
         };
     }
 
