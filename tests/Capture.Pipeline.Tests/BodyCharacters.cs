@@ -13,7 +13,8 @@ namespace Capture.Pipeline.Tests;
 /// Body characters for the render tests, built from the shared media with a stand-in for the
 /// character loader's background fill: the Animated Drawings stick figure's own mask and its
 /// char_cfg.yaml joints, and a background that is the paper's colour (the median outside the mask)
-/// where the figure was; and a real person cut from a studio clip (<see cref="StudioAsync"/>).
+/// where the figure was; and a real person cut from a studio clip (<see cref="StudioAsync"/>). Also
+/// compiled into the benchmarks (the 'body' render benchmark drives the same characters).
 /// </summary>
 internal static class BodyCharacters
 {
@@ -94,7 +95,11 @@ internal static class BodyCharacters
         }
 
         stills.Process(rgb, tracked);
-        Assert.True(tracked.Body.Present, "the still pose tracker finds the studio performer");
+        if (!tracked.Body.Present)
+        {
+            throw new InvalidDataException("the still pose tracker finds no body in the gesture clip's first frame");
+        }
+
         var joints = new Vector2[TrackingFrame.BodyLandmarkCount];
         var known = new bool[joints.Length];
         for (int i = 0; i < joints.Length; i++)
