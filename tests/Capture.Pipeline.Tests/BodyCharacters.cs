@@ -34,32 +34,7 @@ internal static class BodyCharacters
         (Vector2[] joints, bool[] known) = AnimatedDrawingsConfig.Load(Path.Combine(Folder, AnimatedDrawingsConfig.FileName)).ToPoseJoints();
         BodyRig rig = BodyRig.Create("drawing_stick_char4", joints, known, w, h, AnimatedDrawingsConfig.FileName);
 
-        // The paper's colour outside the figure, filled where the figure was.
-        var paper = new List<int>[3] { [], [], [] };
-        for (int i = 0; i < mask.Length; i += 7)
-        {
-            if (mask[i] < 128)
-            {
-                for (int c = 0; c < 3; c++)
-                {
-                    paper[c].Add(texture.Pixels[(i * 4) + c]);
-                }
-            }
-        }
-
-        var background = new RgbaImage(w, h);
-        byte[] fill = [.. paper.Select(p => (byte)p.Order().ElementAt(p.Count / 2))];
-        for (int i = 0; i < mask.Length; i++)
-        {
-            for (int c = 0; c < 3; c++)
-            {
-                background.Pixels[(i * 4) + c] = mask[i] >= 128 ? fill[c] : texture.Pixels[(i * 4) + c];
-            }
-
-            background.Pixels[(i * 4) + 3] = 255;
-        }
-
-        return BodyCharacter.Create("drawing_stick_char4", texture, mask, background, rig, face: null);
+        return BodyCharacter.Create("drawing_stick_char4", texture, mask, Fill(texture, mask), rig, face: null);
     }
 
     /// <summary>
