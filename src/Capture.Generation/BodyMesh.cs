@@ -16,12 +16,16 @@ namespace Capture.Generation;
 /// parent) share their corner vertices, so the skin stretches there without a crack; parts that only
 /// touch in the picture (a hand drawn against the head, an arm against the dress) get their own
 /// vertices and come apart when they move.</para>
-/// <para>Skinning, not as-rigid-as-possible: each vertex follows its part's rigid motion and its
-/// neighbours' (parent and children), weighted by 1/(d + ε)⁴ of its distance d to each part's shape:
-/// inside a part it moves rigidly with it, across a joint the weights blend. ARAP (Animated
-/// Drawings' choice) solves a linear system a frame and keeps triangles rigid everywhere, but it
-/// ties every vertex to every other through the mesh: a hand drawn touching the head drags the head
-/// along, which the cut mesh here avoids, and skinning costs one weighted sum a vertex, no solver.
+/// <para>Skinning, not as-rigid-as-possible: each part turns about its joint where its parent
+/// carried it (parent and child agree at every joint); a vertex within a joint's reach turns by the
+/// joint's angle alone, weighted by where it lies around the joint (rays from the joint keep their
+/// order, so a bend within the sector between the bones cannot fold); parent and child share
+/// vertices only within half the reach and are cut apart beyond it. Linear-blend skinning (weights
+/// by distance) folded the lattice in 94 of the gesture clip's 103 frames on the stick figure.
+/// ARAP (Animated Drawings' choice) solves a linear system a frame and keeps triangles rigid
+/// everywhere, but it ties every vertex to every other through the mesh: a hand drawn touching the
+/// head drags the head along, which the cut mesh here avoids, and this costs one transform a vertex,
+/// no solver. Cells a bend still turns over are relaxed (<see cref="Relax"/>, <see cref="LatticeRelaxer"/>).
 /// Where the figure touches the frame's border (a half-body portrait cut at the waist), the vertices
 /// near that border are pinned to it by one more influence, so the cut edge does not leave a gap.</para>
 /// <para>Per frame (<see cref="Update"/>): the parts' rigid transforms from the driven joints, the
@@ -35,8 +39,15 @@ namespace Capture.Generation;
 public sealed class BodyMesh
 {
     /// <summary>The pseudo-part of vertices pinned to the frame's border (identity motion).</summary>
-    private const int Fixed = BodySkeleton.PartCount;
-    private const int Influences = 4;
+    /// <summary>A joint's blend reaches this share of its child part's length from the joint (and no further than that share of the way into its parent).</summary>
+    private const float JointReach = 0.5f;
+
+    /// <summary>
+    /// Parent and child share vertices only within this share of the joint's reach: there every vertex
+    /// turns by the angle alone. Beyond it the two are cut apart, so each side can fade to its own
+    /// motion without squeezing the seam between them (which folded it).
+    /// </summary>
+    private const float MergeReach = 0.5f;
 
     private readonly int _width;
     private readonly int _height;
@@ -46,15 +57,25 @@ public sealed class BodyMesh
     private readonly float[] _ys;
     private readonly Vector2[] _rest;
     private readonly Vector2[] _driven;
-    private readonly int[] _influencePart;
-    private readonly float[] _influenceWeight;
+    private readonly int[] _vertexPart;
+    private readonly int[] _vertexJoint;
+    private readonly float[] _vertexBlend;
+    private readonly float[] _vertexOwn;
+    private readonly float[] _vertexPin;
+    private readonly Joint[] _joints;
+    private readonly float[] _turn = new float[BodySkeleton.PartCount];
+    private readonly Vector2[] _pivotParent;
+    private readonly Vector2[] _pivotChild;
+    private readonly float[] _jointTurn;
     private readonly int[] _triangles;
     private readonly int[] _partStart;
     private readonly bool[] _partKnown;
-    private readonly Matrix3x2[] _transform = new Matrix3x2[BodySkeleton.PartCount + 1];
+    private readonly Matrix3x2[] _transform = new Matrix3x2[BodySkeleton.PartCount];
     private readonly float[] _depth = new float[BodySkeleton.PartCount];
     private readonly int[] _order = new int[BodySkeleton.PartCount];
     private readonly byte[] _nodePart;
+    private readonly LatticeRelaxer _relaxer;
+
     private readonly Vector2[] _restJoints;
     private readonly bool[] _jointKnown;
     private readonly Vector2 _restRoot;
@@ -93,6 +114,7 @@ public sealed class BodyMesh
         }
 
         _nodePart = new byte[gridWidth * gridHeight];
+        _relaxer = new LatticeRelaxer(gridWidth, gridHeight);
         _restJoints = new Vector2[TrackingFrame.BodyLandmarkCount];
         for (int i = 0; i < _restJoints.Length; i++)
         {
@@ -103,36 +125,33 @@ public sealed class BodyMesh
         _restRoot = Vector2.Transform(rig.Root, toFrame);
         _restNeck = Vector2.Transform(rig.Neck, toFrame);
         _restHead = Vector2.Transform(rig.HeadCentre, toFrame);
-        _partKnown = new bool[BodySkeleton.PartCount + 1];
+        _partKnown = new bool[BodySkeleton.PartCount];
         for (int p = 0; p < BodySkeleton.PartCount; p++)
         {
             _partKnown[p] = PartKnown(rig, (BodyPart)p);
         }
 
-        _partKnown[Fixed] = true;
+        _joints = Joints();
+        _pivotParent = new Vector2[_joints.Length];
+        _pivotChild = new Vector2[_joints.Length];
+        _jointTurn = new float[_joints.Length];
         CellSize = Math.Max(3, (int)MathF.Round(Math.Max(width, height) / 150f));
         var shapes = new PartShapes(this, mask);
-        (List<Vector2> vertices, List<(int A, int B, int C, int Part)> triangles, List<(int Part, float Weight)[]> weights) = Build(mask, shapes);
+        (List<Vector2> vertices, List<(int A, int B, int C, int Part)> triangles, List<(int Part, int Joint, float Blend, float Own, float Pin)> binding) = Build(mask, shapes);
         _rest = [.. vertices];
         _driven = new Vector2[_rest.Length];
-        _influencePart = new int[_rest.Length * Influences];
-        _influenceWeight = new float[_rest.Length * Influences];
-        for (int v = 0; v < _rest.Length; v++)
-        {
-            for (int k = 0; k < Influences; k++)
-            {
-                (int part, float weight) = k < weights[v].Length ? weights[v][k] : (Fixed, 0f);
-                _influencePart[(v * Influences) + k] = part;
-                _influenceWeight[(v * Influences) + k] = weight;
-            }
-        }
+        _vertexPart = [.. binding.Select(b => b.Part)];
+        _vertexJoint = [.. binding.Select(b => b.Joint)];
+        _vertexBlend = [.. binding.Select(b => b.Blend)];
+        _vertexOwn = [.. binding.Select(b => b.Own)];
+        _vertexPin = [.. binding.Select(b => b.Pin)];
 
         // Triangles grouped by part, so each part is drawn as one pass.
         triangles.Sort((a, b) => a.Part.CompareTo(b.Part));
         _triangles = new int[triangles.Count * 3];
-        _partStart = new int[BodySkeleton.PartCount + 2];
+        _partStart = new int[BodySkeleton.PartCount + 1];
         int t = 0;
-        for (int p = 0; p <= BodySkeleton.PartCount; p++)
+        for (int p = 0; p < BodySkeleton.PartCount; p++)
         {
             _partStart[p] = t;
             while (t < triangles.Count && triangles[t].Part == p)
@@ -158,8 +177,39 @@ public sealed class BodyMesh
     /// <summary>Triangles of the mesh.</summary>
     public int TriangleCount { get; }
 
-    /// <summary>Triangles drawn flipped (negative area) in the last <see cref="Update"/>: where the skin folded over at a sharply bent joint (left out of the drawing).</summary>
+    /// <summary>
+    /// Triangles left out of the last <see cref="Update"/> because they came out flipped: the inside of
+    /// a sharply bent joint, where the skin folds under (the parts on either side overlap there, so
+    /// what shows is one of them, not a mirrored picture).
+    /// </summary>
     public int FlippedTriangles { get; private set; }
+
+    /// <summary>
+    /// Lattice cells of the last <see cref="Update"/> whose four corners one part drew and whose map
+    /// turns over (a non-positive corner determinant, <see cref="FoldOverCheck.CellDeterminant(ReadOnlySpan{float}, int, int, int, int)"/>):
+    /// a mirrored or torn picture, what the face's fold-over metric counts on its lattice. Cells
+    /// across two parts' seam are not counted (they read between the two parts' rest places by design).
+    /// </summary>
+    public int CountFoldedCells(ReadOnlySpan<float> map)
+    {
+        int folded = 0;
+        for (int gy = 0; gy < _gridHeight - 1; gy++)
+        {
+            for (int gx = 0; gx < _gridWidth - 1; gx++)
+            {
+                int i = (gy * _gridWidth) + gx;
+                byte p = _nodePart[i];
+                if (p == 255 || _nodePart[i + 1] != p || _nodePart[i + _gridWidth] != p || _nodePart[i + _gridWidth + 1] != p)
+                {
+                    continue;
+                }
+
+                folded += FoldOverCheck.CellDeterminant(map, _gridWidth, _gridHeight, gx, gy) <= 0 ? 1 : 0;
+            }
+        }
+
+        return folded;
+    }
 
     /// <summary>The part of the last drawn triangle at each lattice node (<see cref="BodyPart"/>), or 255 where uncovered; owned by the mesh.</summary>
     public ReadOnlySpan<byte> NodeParts => _nodePart;
@@ -203,20 +253,46 @@ public sealed class BodyMesh
         }
 
         WriteTransforms(joints, root, neck, head, headAngle);
+        for (int j = 0; j < _joints.Length; j++)
+        {
+            Joint joint = _joints[j];
+            _pivotParent[j] = Vector2.Transform(joint.At, _transform[joint.Parent]);
+            _pivotChild[j] = Vector2.Transform(joint.At, _transform[joint.Child]);
+            float turn = _turn[joint.Child] - _turn[joint.Parent];
+            turn -= 2 * MathF.PI * MathF.Round(turn / (2 * MathF.PI));
+
+            // Bent further than the sector it closes allows (an arm swung across the chest), the skin
+            // around the joint would fold: the joint's disc turns only so far that the sector keeps
+            // MinOpening of its angle, and the child part beyond it overlaps the parent (depth order decides).
+            float closing = turn > 0 ? (2 * MathF.PI) - joint.Sector : joint.Sector;
+            float most = (1 - MinOpening) * closing;
+            _jointTurn[j] = Math.Clamp(turn, -most, most);
+        }
+
         for (int v = 0; v < _rest.Length; v++)
         {
-            Vector2 sum = Vector2.Zero;
-            int o = v * Influences;
-            for (int k = 0; k < Influences; k++)
+            Vector2 q = _rest[v];
+            int j = _vertexJoint[v];
+            Vector2 moved;
+            if (j < 0)
             {
-                float w = _influenceWeight[o + k];
-                if (w > 0)
-                {
-                    sum += w * Vector2.Transform(_rest[v], _transform[_influencePart[o + k]]);
-                }
+                moved = Vector2.Transform(q, _transform[_vertexPart[v]]);
+            }
+            else
+            {
+                // Turned about the joint by the blended angle: rays from the joint keep their order, so
+                // the skin there cannot fold for any bend under the sector between the two bones.
+                Joint joint = _joints[j];
+                float w = _vertexBlend[v];
+                float own = _vertexOwn[v];
+                float angle = _turn[joint.Parent] + ((w - own) * _jointTurn[j]) + (own * WrappedTurn(joint));
+                (float sin, float cos) = MathF.SinCos(angle);
+                Vector2 d = q - joint.At;
+                moved = Vector2.Lerp(_pivotParent[j], _pivotChild[j], w) + new Vector2((cos * d.X) - (sin * d.Y), (sin * d.X) + (cos * d.Y));
             }
 
-            _driven[v] = sum;
+            float pin = _vertexPin[v];
+            _driven[v] = pin > 0 ? Vector2.Lerp(moved, q, pin) : moved;
         }
 
         // Parts far to near: the torso at the hips' depth (0), the head at the nose's, a limb at its joints' mean.
@@ -250,12 +326,29 @@ public sealed class BodyMesh
             Draw(_order[i], map, coverage);
         }
 
+        // Where the lattice samples a joint bent to its limit in a turned-over cell: relaxed there, as
+        // the face mesh's lattice is (MeshWarp.RelaxFolds), each part on its own.
+        float cell = (2f / (_gridWidth - 1)) * (2f / (_gridHeight - 1));
+        RelaxedIterations = Relax ? _relaxer.Relax(map, RelaxBelow * cell, 64, _nodePart) : 0;
         ExtendEdges(map, coverage);
     }
+
+    /// <summary>A cell whose corner determinant is under this share of the identity's is relaxed (the face mesh's 0.02).</summary>
+    private const float RelaxBelow = 0.02f;
+
+    /// <summary>Relax turned-over cells (on by default; off only to measure what the relaxation does).</summary>
+    public bool Relax { get; set; } = true;
+
+    /// <summary>Relaxation rounds the last <see cref="Update"/> needed (0: nothing folded, or <see cref="Relax"/> off).</summary>
+    public int RelaxedIterations { get; private set; }
 
     // Depth of a segment end: the hand's or foot's tip is its wrist's or ankle's; the virtual joints 0.
     private static float JointDepth(ReadOnlySpan<float> depth, int joint) => joint >= 0 ? depth[joint] : 0;
 
+    // The parts' rigid motions, parents first. The torso turns about its middle to the driven torso;
+    // every other part turns by its driven bone's angle (the head by headAngle) about its joint, which
+    // stays where its parent carried it, so parent and child agree at every joint (the child's root may
+    // then sit a little off the driven joint: the torso is rigid, the driven shoulders and hips are not).
     private void WriteTransforms(ReadOnlySpan<Vector2> joints, Vector2 root, Vector2 neck, Vector2 head, float headAngle)
     {
         for (int p = 0; p < BodySkeleton.PartCount; p++)
@@ -266,21 +359,106 @@ public sealed class BodyMesh
             }
 
             var part = (BodyPart)p;
-            if (part == BodyPart.Head)
+            (Vector2 a, Vector2 b) = Ends(part, _restJoints, _restRoot, _restNeck, _restHead);
+            (Vector2 a2, Vector2 b2) = Ends(part, joints, root, neck, head);
+            float turn = part == BodyPart.Head ? headAngle : MathF.Atan2(b2.Y - a2.Y, b2.X - a2.X) - MathF.Atan2(b.Y - a.Y, b.X - a.X);
+            Vector2 pivot, moved;
+            if (part == BodyPart.Torso)
             {
-                _transform[p] = Matrix3x2.CreateTranslation(-_restHead) * Matrix3x2.CreateRotation(headAngle) * Matrix3x2.CreateTranslation(head);
+                pivot = (a + b) * 0.5f;
+                moved = (a2 + b2) * 0.5f;
+            }
+            else
+            {
+                BodyPart parent = BodySkeleton.Parent(part)!.Value;
+                pivot = a;
+                moved = _partKnown[(int)parent] ? Vector2.Transform(a, _transform[(int)parent]) : a2;
+            }
+
+            _transform[p] = Matrix3x2.CreateTranslation(-pivot) * Matrix3x2.CreateRotation(turn) * Matrix3x2.CreateTranslation(moved);
+            _turn[p] = turn;
+        }
+    }
+
+    /// <summary>The head's rigid motion in the last <see cref="Update"/> (rest output pixels → driven): what carries the face.</summary>
+    public Matrix3x2 HeadMotion => _transform[(int)BodyPart.Head];
+
+    /// <summary>
+    /// Where two parts meet: the parent, the child, the joint's rest place, the two bones' directions
+    /// from it, how far its blend reaches, and the angle from the parent's bone to the child's (0..2π,
+    /// the same sense as <see cref="AngularBlend"/>).
+    /// </summary>
+    private readonly record struct Joint(int Parent, int Child, Vector2 At, Vector2 ToParent, Vector2 ToChild, float Reach)
+    {
+        public float Sector => Wrap(MathF.Atan2(ToChild.Y, ToChild.X) - MathF.Atan2(ToParent.Y, ToParent.X));
+    }
+
+    /// <summary>A bend may close the sector between two bones to this share of its rest angle before the joint's disc stops following.</summary>
+    private const float MinOpening = 0.15f;
+
+    private float WrappedTurn(Joint joint)
+    {
+        float turn = _turn[joint.Child] - _turn[joint.Parent];
+        return turn - (2 * MathF.PI * MathF.Round(turn / (2 * MathF.PI)));
+    }
+
+    // Every known part's joint with its parent (output pixels, rest).
+    private Joint[] Joints()
+    {
+        var joints = new List<Joint>();
+        Vector2 torsoMiddle = (_restRoot + _restNeck) * 0.5f;
+        for (int c = 0; c < BodySkeleton.PartCount; c++)
+        {
+            if (!_partKnown[c] || BodySkeleton.Parent((BodyPart)c) is not { } parent || !_partKnown[(int)parent])
+            {
                 continue;
             }
 
-            (Vector2 a, Vector2 b) = Ends(part, _restJoints, _restRoot, _restNeck, _restHead);
-            (Vector2 a2, Vector2 b2) = Ends(part, joints, root, neck, head);
-            float turn = MathF.Atan2(b2.Y - a2.Y, b2.X - a2.X) - MathF.Atan2(b.Y - a.Y, b.X - a.X);
-
-            // The torso turns about its middle (neither end is pinned); a limb about its start.
-            Vector2 pivot = part == BodyPart.Torso ? (a + b) * 0.5f : a;
-            Vector2 moved = part == BodyPart.Torso ? (a2 + b2) * 0.5f : a2;
-            _transform[p] = Matrix3x2.CreateTranslation(-pivot) * Matrix3x2.CreateRotation(turn) * Matrix3x2.CreateTranslation(moved);
+            (Vector2 at, Vector2 end) = Ends((BodyPart)c, _restJoints, _restRoot, _restNeck, _restHead);
+            Vector2 back = parent == BodyPart.Torso ? torsoMiddle : Ends(parent, _restJoints, _restRoot, _restNeck, _restHead).From;
+            float reach = JointReach * MathF.Min(Vector2.Distance(at, end), Vector2.Distance(at, back));
+            joints.Add(new Joint((int)parent, c, at, back - at, end - at, MathF.Max(reach, 1)));
         }
+
+        // Two joints of one part (a shoulder and the neck on the torso) reach at most halfway to each
+        // other: a vertex is turned about one joint at most, and the motion it fades to must be its part's own.
+        for (int a = 0; a < joints.Count; a++)
+        {
+            for (int b = 0; b < joints.Count; b++)
+            {
+                bool share = a != b && (joints[a].Parent == joints[b].Parent || joints[a].Parent == joints[b].Child || joints[a].Child == joints[b].Parent);
+                if (share)
+                {
+                    float half = 0.5f * Vector2.Distance(joints[a].At, joints[b].At);
+                    joints[a] = joints[a] with { Reach = MathF.Max(1, MathF.Min(joints[a].Reach, half)) };
+                }
+            }
+        }
+
+        return [.. joints];
+    }
+
+    // How far a point is turned toward the child's rotation by angle alone, 0 along the parent's bone,
+    // 1 along the child's, linear in the angle between them on either side.
+    private static float AngularBlend(Joint joint, Vector2 q)
+    {
+        Vector2 d = q - joint.At;
+        if (d.LengthSquared() < 1e-6f)
+        {
+            return 0.5f;
+        }
+
+        float start = MathF.Atan2(joint.ToParent.Y, joint.ToParent.X);
+        float sector = Wrap(MathF.Atan2(joint.ToChild.Y, joint.ToChild.X) - start);
+        float at = Wrap(MathF.Atan2(d.Y, d.X) - start);
+        return at <= sector ? at / MathF.Max(sector, 1e-3f) : ((2 * MathF.PI) - at) / MathF.Max((2 * MathF.PI) - sector, 1e-3f);
+    }
+
+    // An angle in [0, 2π).
+    private static float Wrap(float a)
+    {
+        a %= 2 * MathF.PI;
+        return a < 0 ? a + (2 * MathF.PI) : a;
     }
 
     // A part's segment ends among the given joints (output pixels): a hand ends between its index
@@ -453,7 +631,7 @@ public sealed class BodyMesh
         _ => false,
     };
 
-    private (List<Vector2> Vertices, List<(int A, int B, int C, int Part)> Triangles, List<(int Part, float Weight)[]> Weights) Build(ReadOnlySpan<float> mask, PartShapes shapes)
+    private (List<Vector2> Vertices, List<(int A, int B, int C, int Part)> Triangles, List<(int Part, int Joint, float Blend, float Own, float Pin)> Binding) Build(ReadOnlySpan<float> mask, PartShapes shapes)
     {
         int h = CellSize;
         int cw = ((_width - 2) / h) + 1;
@@ -501,7 +679,7 @@ public sealed class BodyMesh
 
         // Vertices: per grid node, one for each group of its cells' parts that meet at a joint.
         var vertices = new List<Vector2>();
-        var weights = new List<(int Part, float Weight)[]>();
+        var binding = new List<(int Part, int Joint, float Blend, float Own, float Pin)>();
         var vertexOf = new Dictionary<(int Node, int Part), int>();
         Span<int> parts = stackalloc int[4];
         Span<int> group = stackalloc int[4];
@@ -525,7 +703,9 @@ public sealed class BodyMesh
                     }
                 }
 
-                // Union of parts that are adjacent in the skeleton (a part and its parent).
+                // Union of parts that meet at a joint, near that joint (a part and its parent); elsewhere
+                // they are cut apart (an arm hanging along the torso comes away from it when raised).
+                var at = new Vector2(NodeX(i), NodeY(j));
                 for (int a = 0; a < n; a++)
                 {
                     group[a] = a;
@@ -535,18 +715,19 @@ public sealed class BodyMesh
                 {
                     for (int b = a + 1; b < n; b++)
                     {
-                        if (BodySkeleton.Adjacent((BodyPart)parts[a], (BodyPart)parts[b]))
+                        int shared = JointOf(parts[a], parts[b]);
+                        if (shared >= 0 && Vector2.Distance(at, _joints[shared].At) < MergeReach * _joints[shared].Reach)
                         {
-                            int ga = group[a], gb = group[b];
+                            // The smaller index represents the group, so it is met (and its vertex made) first.
+                            int keep = Math.Min(group[a], group[b]), drop = Math.Max(group[a], group[b]);
                             for (int c = 0; c < n; c++)
                             {
-                                group[c] = group[c] == gb ? ga : group[c];
+                                group[c] = group[c] == drop ? keep : group[c];
                             }
                         }
                     }
                 }
 
-                var at = new Vector2(NodeX(i), NodeY(j));
                 int node = (j * (cw + 1)) + i;
                 for (int a = 0; a < n; a++)
                 {
@@ -558,7 +739,13 @@ public sealed class BodyMesh
 
                     int v = vertices.Count;
                     vertices.Add(at);
-                    weights.Add(shapes.Weights(at, parts[..n], group[..n], a));
+                    int merged = -1;
+                    for (int b = a + 1; b < n && merged < 0; b++)
+                    {
+                        merged = group[b] == a ? JointOf(parts[a], parts[b]) : -1;
+                    }
+
+                    binding.Add(Bind(at, parts[a], merged, shapes.Pin(at)));
                     vertexOf[(node, parts[a])] = v;
                 }
             }
@@ -583,7 +770,62 @@ public sealed class BodyMesh
             }
         }
 
-        return (vertices, triangles, weights);
+        return (vertices, triangles, binding);
+    }
+
+    // The joint between two parts (either order), or -1 when they do not meet at one.
+    private int JointOf(int a, int b)
+    {
+        for (int j = 0; j < _joints.Length; j++)
+        {
+            if ((_joints[j].Parent == a && _joints[j].Child == b) || (_joints[j].Parent == b && _joints[j].Child == a))
+            {
+                return j;
+            }
+        }
+
+        return -1;
+    }
+
+    // How a vertex moves: with its part alone, or turned about the nearest of its part's joints within
+    // reach: by the angle alone on a seam two parts share (merged), fading to its own part's motion at
+    // the joint's reach otherwise.
+    // Blend: the share of the joint's turn; Own: the part of it that is the child's own motion (its
+    // full turn, even where the joint's disc is held back), faded in outside the merged disc.
+    private (int Part, int Joint, float Blend, float Own, float Pin) Bind(Vector2 q, int part, int merged, float pin)
+    {
+        if (merged >= 0)
+        {
+            return (part, merged, AngularBlend(_joints[merged], q), 0, pin);
+        }
+
+        int best = -1;
+        float nearest = 1;
+        for (int j = 0; j < _joints.Length; j++)
+        {
+            if (_joints[j].Parent != part && _joints[j].Child != part)
+            {
+                continue;
+            }
+
+            float r = Vector2.Distance(q, _joints[j].At) / _joints[j].Reach;
+            if (r < nearest)
+            {
+                (best, nearest) = (j, r);
+            }
+        }
+
+        if (best < 0)
+        {
+            return (part, -1, 0, 0, pin);
+        }
+
+        // Inside the merged disc every vertex turns by the angle alone (so the shared seam agrees);
+        // outside it, where the two parts are cut apart, each side fades to its own part's motion.
+        float own = _joints[best].Child == part ? 1 : 0;
+        float t = Math.Clamp((nearest - MergeReach) / (1 - MergeReach), 0, 1);
+        float s = t * t * (3 - (2 * t));
+        return (part, best, AngularBlend(_joints[best], q) + ((own - AngularBlend(_joints[best], q)) * s), own * s, pin);
     }
 
     /// <summary>A pixel whose mask is above this is figure (the rest is its anti-aliased edge or background).</summary>
@@ -603,7 +845,6 @@ public sealed class BodyMesh
         private readonly (Vector2 A, Vector2 B)[] _segments = new (Vector2, Vector2)[BodySkeleton.PartCount];
         private readonly float[] _radius = new float[BodySkeleton.PartCount];
         private readonly bool[] _known;
-        private readonly float _epsilon;
         private readonly float _pinDistance;
         private readonly bool[] _pinnedEdge = new bool[4];
         private readonly int _width;
@@ -626,20 +867,33 @@ public sealed class BodyMesh
             _head = mesh._restHead;
             float ears = mesh._jointKnown[BodyTopology.LeftEar] && mesh._jointKnown[BodyTopology.RightEar]
                 ? Vector2.Distance(j[BodyTopology.LeftEar], j[BodyTopology.RightEar]) : 0;
-            _headRadius = MathF.Max(0.75f * ears, 0.55f * Vector2.Distance(mesh._restHead, mesh._restNeck));
+            // A head is ~0.75 ear distances across its radius, or 0.4 of its centre's height over the
+            // shoulders (people: ~10 of 25 cm; a drawing's head circle on its neck line alike).
+            _headRadius = MathF.Max(0.75f * ears, 0.4f * Vector2.Distance(mesh._restHead, mesh._restNeck));
             for (int p = 0; p < BodySkeleton.PartCount; p++)
             {
                 if (_known[p] && p > (int)BodyPart.Head)
                 {
                     _segments[p] = mesh.Ends((BodyPart)p, j, mesh._restRoot, mesh._restNeck, mesh._restHead);
+
+                    // A forearm or shin without a hand or foot part carries the hand or foot drawn past its end.
+                    float beyond = (BodyPart)p switch
+                    {
+                        BodyPart.LeftForearm => _known[(int)BodyPart.LeftHand] ? 0 : HandBeyondWrist,
+                        BodyPart.RightForearm => _known[(int)BodyPart.RightHand] ? 0 : HandBeyondWrist,
+                        BodyPart.LeftShin => _known[(int)BodyPart.LeftFoot] ? 0 : FootBeyondAnkle,
+                        BodyPart.RightShin => _known[(int)BodyPart.RightFoot] ? 0 : FootBeyondAnkle,
+                        _ => 0,
+                    };
+                    (Vector2 a, Vector2 b) = _segments[p];
+                    _segments[p] = (a, b + ((b - a) * beyond));
                     bool leg = (BodyPart)p is BodyPart.LeftThigh or BodyPart.LeftShin or BodyPart.RightThigh or BodyPart.RightShin or BodyPart.LeftFoot or BodyPart.RightFoot;
                     _radius[p] = (leg ? 1.4f : 1f) * LimbRadius * shoulders;
                 }
             }
 
             float torso = down.Length();
-            _epsilon = MathF.Max(1, 0.05f * torso);
-            _pinDistance = 0.5f * torso;
+            _pinDistance = MathF.Max(1, 0.5f * torso);
 
             // Frame edges the figure runs into (a portrait cut at the waist): its vertices there stay.
             for (int e = 0; e < 4; e++)
@@ -656,6 +910,12 @@ public sealed class BodyMesh
                 _pinnedEdge[e] = hits > 0.03f * n;
             }
         }
+
+        /// <summary>A hand reaches ~0.4 of the forearm past the wrist (a person's: ~18 of 26 cm with the fingers; a drawing's fingers alike).</summary>
+        public const float HandBeyondWrist = 0.4f;
+
+        /// <summary>A foot reaches ~0.25 of the shin below and past the ankle.</summary>
+        public const float FootBeyondAnkle = 0.25f;
 
         /// <summary>Thickness of an arm's bone for labelling, in shoulder widths (legs 1.4×).</summary>
         public const float LimbRadius = 0.12f;
@@ -698,61 +958,11 @@ public sealed class BodyMesh
             return SegmentDistance(q, a, b) - _radius[(int)part];
         }
 
-        /// <summary>
-        /// Skinning weights of a vertex at <paramref name="q"/> whose cells' parts are <paramref name="parts"/>
-        /// (grouped: those with group <paramref name="group"/>[i] == <paramref name="self"/> are its own):
-        /// its parts, their parents and children, and the frame's edge where pinned, weighted 1/(d + ε)⁴;
-        /// the 4 largest, summing to 1.
-        /// </summary>
-        public (int Part, float Weight)[] Weights(Vector2 q, ReadOnlySpan<int> parts, ReadOnlySpan<int> group, int self)
+        /// <summary>How much a vertex at <paramref name="q"/> stays put: 1 on a frame edge the figure runs into, fading to 0 half a torso away.</summary>
+        public float Pin(Vector2 q)
         {
-            Span<float> w = stackalloc float[BodySkeleton.PartCount + 1];
-            for (int i = 0; i < parts.Length; i++)
-            {
-                if (group[i] != self)
-                {
-                    continue;
-                }
-
-                var own = (BodyPart)parts[i];
-                for (int p = 0; p < BodySkeleton.PartCount; p++)
-                {
-                    if (_known[p] && BodySkeleton.Adjacent(own, (BodyPart)p))
-                    {
-                        float d = MathF.Max(0, Score(q, (BodyPart)p));
-                        w[p] = 1 / MathF.Pow(d + _epsilon, 4);
-                    }
-                }
-            }
-
-            float edge = EdgeDistance(q);
-            if (edge < _pinDistance)
-            {
-                w[Fixed] = 1 / MathF.Pow(edge + _epsilon, 4);
-            }
-
-            var list = new List<(int Part, float Weight)>();
-            for (int p = 0; p < w.Length; p++)
-            {
-                if (w[p] > 0)
-                {
-                    list.Add((p, w[p]));
-                }
-            }
-
-            list.Sort((a, b) => b.Weight.CompareTo(a.Weight));
-            if (list.Count > Influences)
-            {
-                list.RemoveRange(Influences, list.Count - Influences);
-            }
-
-            float sum = 0;
-            foreach ((_, float weight) in list)
-            {
-                sum += weight;
-            }
-
-            return [.. list.Select(x => (x.Part, x.Weight / sum))];
+            float d = EdgeDistance(q) / _pinDistance;
+            return d >= 1 ? 0 : 1 - (d * d * (3 - (2 * d)));
         }
 
         // Distance to the nearest frame edge the figure runs into; infinity when none.

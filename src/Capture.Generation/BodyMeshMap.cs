@@ -18,10 +18,12 @@ public sealed class BodyMeshMap : IBackwardMap
 {
     /// <summary>
     /// Output pixels between lattice nodes. The graph interpolates source positions linearly between
-    /// nodes, so where an arm is drawn over the chest the seam between the two is this wide: 4 px keeps
-    /// it under a line's width at 720 px across, at ~56 k nodes (~0.7 MB a frame) for a 720×1244 output.
+    /// nodes, so where a limb is drawn over another part (a forearm across the chest) the cells that
+    /// straddle its edge read from between the two parts' rest places: a seam this wide. At 4 px a
+    /// drawing's 6 px pencil stroke came out serrated; 2 px keeps the seam within the edge's own
+    /// anti-aliasing, at ~225 k nodes (2.7 MB a frame) for a 720×1244 output.
     /// </summary>
-    public const int LatticeStep = 4;
+    public const int LatticeStep = 2;
 
     /// <summary>Side of the face map's own square crop in pixels (its lattice is the face generator's 64² over the face's box).</summary>
     private const int FaceCropSide = 256;
@@ -46,6 +48,8 @@ public sealed class BodyMeshMap : IBackwardMap
     private int _width;
     private int _height;
     private bool _hasFaceFolds;
+    private bool _limitFolds = true;
+    private long _bodyRelaxedFrames;
 
     public WarpKind Kind => WarpKind.Body;
 
@@ -59,15 +63,25 @@ public sealed class BodyMeshMap : IBackwardMap
 
     public IReadOnlyList<MapInput> Inputs => _inputs;
 
+    /// <summary>The face's limiter, smoothing and damping, and the body lattice's relaxation (<see cref="BodyMesh.Relax"/>).</summary>
     public bool LimitFolds
     {
-        get => _faceMap.LimitFolds;
-        set => _faceMap.LimitFolds = value;
+        get => _limitFolds;
+        set
+        {
+            _limitFolds = value;
+            _faceMap.LimitFolds = value;
+            if (_mesh is not null)
+            {
+                _mesh.Relax = value;
+            }
+        }
     }
 
     public long SmoothedFrames => _faceMap.SmoothedFrames;
 
-    public long RelaxedFrames => _faceMap.RelaxedFrames;
+    /// <summary>Frames whose body lattice (turned-over cells of one part) or face lattice was relaxed.</summary>
+    public long RelaxedFrames => _faceMap.RelaxedFrames + _bodyRelaxedFrames;
 
     public long DampedFrames => _faceMap.DampedFrames;
 
@@ -120,7 +134,7 @@ public sealed class BodyMeshMap : IBackwardMap
         }
 
         _toFrame = PictureToFrame(character, _width, _height);
-        _mesh = new BodyMesh(character.Body, _toFrame, mask, _width, _height, GridSize, GridHeight);
+        _mesh = new BodyMesh(character.Body, _toFrame, mask, _width, _height, GridSize, GridHeight) { Relax = _limitFolds };
         _restHead = Vector2.Transform(character.Body.HeadCentre, _toFrame);
         _face = character.Face;
         FaceSide = 0;
@@ -163,6 +177,7 @@ public sealed class BodyMeshMap : IBackwardMap
         // With a face, its own map turns the head (the face tracker's rotation); the body moves it.
         float headAngle = _face is null ? body.HeadAngle : 0;
         mesh.Update(_joints, Vector2.Transform(body.Root, _toFrame), Vector2.Transform(body.Neck, _toFrame), head, headAngle, _depth, _map, _coverage);
+        _bodyRelaxedFrames += mesh.RelaxedIterations > 0 ? 1 : 0;
         _hasFaceFolds = false;
         if (_face is null)
         {
@@ -171,7 +186,7 @@ public sealed class BodyMeshMap : IBackwardMap
 
         _faceMap.Update(face, null);
         RideOnHead(mesh);
-        WriteFrameFace(face, head, headAngle);
+        WriteFrameFace(face, mesh.HeadMotion);
         if (_faceMap.LimitFolds)
         {
             FoldOverCheck.WriteFacePolygons(face.Points, _hull, _innerLips);
@@ -181,9 +196,9 @@ public sealed class BodyMeshMap : IBackwardMap
 
     public int CountFolds(FoldOverCheck check, ReadOnlySpan<Vector2> inside, ReadOnlySpan<Vector2> outside)
     {
-        // The body's own folds are the skin folded over at a bent joint (triangles drawn flipped); the
-        // face's are counted on its own lattice, as the face generator's are.
-        int folds = _mesh?.FlippedTriangles ?? 0;
+        // The body's own folds on the lattice the graph samples (cells one part drew that turn over);
+        // the face's on its own lattice, as the face generator's are.
+        int folds = _mesh?.CountFoldedCells(_map) ?? 0;
         if (_face is not null && _hasFaceFolds)
         {
             folds += _faceMap.CountFolds(_faceCheck, _hull, _innerLips);
@@ -239,10 +254,9 @@ public sealed class BodyMeshMap : IBackwardMap
     }
 
     // The face's driven points carried by the head into the output frame, for the painted layers.
-    private void WriteFrameFace(DrivenFace face, Vector2 head, float headAngle)
+    private void WriteFrameFace(DrivenFace face, Matrix3x2 carry)
     {
         face.CopyTo(FrameFace);
-        var carry = Matrix3x2.CreateTranslation(-_restHead) * Matrix3x2.CreateRotation(headAngle) * Matrix3x2.CreateTranslation(head);
         float unit = 1f / (_width - 1);
         Vector2[] points = FrameFace.Points;
         for (int i = 0; i < points.Length; i++)

@@ -77,6 +77,34 @@ public sealed class FoldLimiter
         _triangles = [.. kept];
     }
 
+    /// <summary>
+    /// Takes <paramref name="triangles"/> (corner indices, counter-clockwise in x→y at rest) as the rest
+    /// triangulation instead of triangulating the points (a mesh that is cut apart between parts, which
+    /// a Delaunay triangulation would join); slivers under the minimum rest area are left out.
+    /// </summary>
+    public void SetRest(ReadOnlySpan<Vector2> rest, ReadOnlySpan<bool> pinned, ReadOnlySpan<int> triangles)
+    {
+        if (rest.Length != _count || pinned.Length != _count || triangles.Length % 3 != 0)
+        {
+            throw new ArgumentException($"expected {_count} points and flags, and corner triples");
+        }
+
+        rest.CopyTo(_rest);
+        pinned.CopyTo(_pinned);
+        var kept = new List<(int, int, int, float)>(triangles.Length / 3);
+        for (int t = 0; t < triangles.Length; t += 3)
+        {
+            int a = triangles[t], b = triangles[t + 1], c = triangles[t + 2];
+            float area = SignedArea(rest[a], rest[b], rest[c]);
+            if (area > MinRestArea)
+            {
+                kept.Add((a, b, c, area));
+            }
+        }
+
+        _triangles = [.. kept];
+    }
+
     /// <summary>The rest triangulation: corner indices (counter-clockwise in x→y) and rest area. Valid until the next <see cref="SetRest"/>.</summary>
     public ReadOnlySpan<(int A, int B, int C, float Area)> Triangles => _triangles;
 

@@ -180,14 +180,17 @@ public sealed class FoldOverCheck
     /// cell (<paramref name="gx"/>, <paramref name="gy"/>) of a planar [2, G²] map: ≤ 0 where the
     /// bilinearly interpolated map turns over inside the cell.
     /// </summary>
-    public static float CellDeterminant(ReadOnlySpan<float> map, int g, int gx, int gy)
+    public static float CellDeterminant(ReadOnlySpan<float> map, int g, int gx, int gy) => CellDeterminant(map, g, g, gx, gy);
+
+    /// <summary>As <see cref="CellDeterminant(ReadOnlySpan{float}, int, int, int)"/> on a lattice of <paramref name="width"/> columns and <paramref name="height"/> rows.</summary>
+    public static float CellDeterminant(ReadOnlySpan<float> map, int width, int height, int gx, int gy)
     {
-        int gg = g * g;
-        int i = (gy * g) + gx;
+        int gg = width * height;
+        int i = (gy * width) + gx;
         Vector2 p00 = new(map[i], map[gg + i]);
         Vector2 p10 = new(map[i + 1], map[gg + i + 1]);
-        Vector2 p01 = new(map[i + g], map[gg + i + g]);
-        Vector2 p11 = new(map[i + g + 1], map[gg + i + g + 1]);
+        Vector2 p01 = new(map[i + width], map[gg + i + width]);
+        Vector2 p11 = new(map[i + width + 1], map[gg + i + width + 1]);
         return MathF.Min(
             MathF.Min(Cross(p10 - p00, p01 - p00), Cross(p11 - p01, p01 - p00)),
             MathF.Min(Cross(p10 - p00, p11 - p10), Cross(p11 - p01, p11 - p10)));

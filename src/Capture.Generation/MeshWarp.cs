@@ -24,8 +24,7 @@ public sealed class MeshWarp
     private readonly float[] _xs;
     private readonly float[] _ys;
     private readonly Vector2[] _shift;
-    private readonly bool[] _marked;
-    private readonly float[] _previous;
+    private readonly LatticeRelaxer _relaxer;
     private readonly bool[] _pinned;
     private int[] _neighbourStart = [];
     private int[] _neighbours = [];
@@ -44,8 +43,7 @@ public sealed class MeshWarp
         _xs = new float[gridSize];
         _ys = new float[gridSize];
         _shift = new Vector2[count];
-        _marked = new bool[gridSize * gridSize];
-        _previous = new float[2 * gridSize * gridSize];
+        _relaxer = new LatticeRelaxer(gridSize, gridSize);
         _pinned = new bool[count];
         SetLattice(new WarpRegion(0, 0, 2, 2), 2);
     }
@@ -235,54 +233,12 @@ public sealed class MeshWarp
     public int RelaxFolds(Span<float> map, float minDeterminant = 0.02f, int maxIterations = 64)
     {
         int g = _gridSize;
-        int gg = g * g;
-        if (map.Length != 2 * gg)
+        if (map.Length != 2 * g * g)
         {
             throw new ArgumentException($"expected a [2, {g}²] map", nameof(map));
         }
 
-        float floor = minDeterminant * (_xs[1] - _xs[0]) * (_ys[1] - _ys[0]);
-        for (int it = 0; it < maxIterations; it++)
-        {
-            Array.Clear(_marked);
-            bool any = false;
-            for (int gy = 0; gy < g - 1; gy++)
-            {
-                for (int gx = 0; gx < g - 1; gx++)
-                {
-                    int i = (gy * g) + gx;
-                    if (FoldOverCheck.CellDeterminant(map, g, gx, gy) <= floor)
-                    {
-                        _marked[i] = _marked[i + 1] = _marked[i + g] = _marked[i + g + 1] = true;
-                        any = true;
-                    }
-                }
-            }
-
-            if (!any)
-            {
-                return it;
-            }
-
-            map.CopyTo(_previous);
-            for (int gy = 1; gy < g - 1; gy++)
-            {
-                for (int gx = 1; gx < g - 1; gx++)
-                {
-                    int i = (gy * g) + gx;
-                    if (!_marked[i])
-                    {
-                        continue;
-                    }
-
-                    map[i] = (0.5f * _previous[i]) + (0.125f * (_previous[i - 1] + _previous[i + 1] + _previous[i - g] + _previous[i + g]));
-                    int j = gg + i;
-                    map[j] = (0.5f * _previous[j]) + (0.125f * (_previous[j - 1] + _previous[j + 1] + _previous[j - g] + _previous[j + g]));
-                }
-            }
-        }
-
-        return maxIterations;
+        return _relaxer.Relax(map, minDeterminant * (_xs[1] - _xs[0]) * (_ys[1] - _ys[0]), maxIterations);
     }
 
     /// <summary>

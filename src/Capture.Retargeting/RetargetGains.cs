@@ -15,6 +15,13 @@ public sealed record RetargetGains
     /// <summary>Gain on head rotation, translation and lean (0 keeps the head still).</summary>
     public float HeadMotion { get; init; } = 1;
 
+    /// <summary>
+    /// Move the face with the performer's head position and lean (toward the camera). Off when a body
+    /// carries the head (<c>BodyRetargeter</c>): the head's place comes from the body, the face keeps
+    /// its rotation and expression.
+    /// </summary>
+    public bool FollowHeadPosition { get; init; } = true;
+
     /// <summary>Seconds to ease to neutral when the face is lost, and back when it returns.</summary>
     public float EaseSeconds { get; init; } = 0.3f;
 

@@ -242,8 +242,8 @@ public sealed class Retargeter
         float w = _presence * _presence * (3 - (2 * _presence));
         float head = w * _gains.HeadMotion;
         Quaternion rotation = Quaternion.Slerp(Quaternion.Identity, _rotation, Math.Clamp(head, 0, 4));
-        float lean = 1 + ((_lean - 1) * head);
-        Vector3 shift = _translation * (_characterScale * head);
+        float lean = _gains.FollowHeadPosition ? 1 + ((_lean - 1) * head) : 1;
+        Vector3 shift = _gains.FollowHeadPosition ? _translation * (_characterScale * head) : Vector3.Zero;
         for (int i = 0; i < _characterNeutral.Length; i++)
         {
             Vector3 gain = _regionGain[i];

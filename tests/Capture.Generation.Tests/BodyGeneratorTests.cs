@@ -157,4 +157,36 @@ public class BodyGeneratorTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated == 0, $"{allocated} bytes allocated over 16 frames");
     }
+    [Theory]
+    [InlineData(-170)]
+    [InlineData(-120)]
+    [InlineData(-60)]
+    [InlineData(60)]
+    [InlineData(120)]
+    [InlineData(170)]
+    public void Generate_ElbowBentEitherWay_TheMapNeverFolds(int degrees)
+    {
+        // Bent up to 170° either way (the forearm folded back over the upper arm): the skin around the
+        // elbow turns about it and is relaxed where the lattice straddles the crease; no cell of one
+        // part's picture turns over (the fold-over metric's test).
+        BodyCharacter character = Figure();
+        (WarpGenerator generator, DrivenBody body, DrivenFace face) = Start(character);
+        using WarpGenerator owned = generator;
+        BodyRig rig = character.Body;
+        var turn = Matrix3x2.CreateRotation(degrees * MathF.PI / 180, rig.Joint(BodyTopology.LeftElbow));
+        foreach (int j in new[] { BodyTopology.LeftWrist, BodyTopology.LeftPinky, BodyTopology.LeftIndex, BodyTopology.LeftThumb })
+        {
+            body.Joints[j] = Vector2.Transform(rig.Joint(j), turn);
+        }
+
+        generator.Generate(face, body);
+
+        var map = (BodyMeshMap)generator.Map;
+        Assert.Equal(0, generator.Map.CountFolds(new FoldOverCheck(), [], []));
+        Assert.Equal(0, map.Mesh!.CountFoldedCells(map.Lattice));
+
+        // And the forearm is where it was bent to.
+        Vector2 middle = (rig.Joint(BodyTopology.LeftElbow) + body.Joints[BodyTopology.LeftWrist]) * 0.5f;
+        Assert.True(Distance(At(generator, character, middle), LeftArm) < 40, $"{degrees}°: the forearm's middle reads {At(generator, character, middle)}");
+    }
 }

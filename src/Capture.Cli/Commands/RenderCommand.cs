@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Capture.Pipeline;
 using Capture.Pipeline.Rendering;
 using Capture.Retargeting;
 using Spectre.Console;
@@ -31,7 +32,7 @@ internal static class RenderCommand
         var audio = new Option<string?>("--audio") { Description = "Take the output's audio from this file (a WAV, an MP4, anything ffmpeg reads) instead of the driving input's own." };
         var basis = new Option<string?>("--basis") { Description = "The blendshape → face basis for a Live Link CSV or BVH (default: models/face-basis-v1.json; `capture models basis` rebuilds it)." };
         var rig = new Option<string?>("--rig") { Description = "Rig JSON with the character's face points, for faces the tracker cannot read (see docs/generator.md)." };
-        var size = new Option<int>("--size") { Description = "Output side in pixels: 256, 512 or 1024.", DefaultValueFactory = _ => 512 };
+        var size = new Option<int>("--size") { Description = "Output side in pixels: 256, 512 or 1024 (with --body: the output width, 64..2048).", DefaultValueFactory = _ => 512 };
         var sideBySide = new Option<bool>("--side-by-side") { Description = "Put the performer's face on the left of the character." };
         var intensity = new Option<float>("--intensity") { Description = "Expression intensity 1..5 (3 = the performer's own amount).", DefaultValueFactory = _ => 3 };
         var mouth = new Option<float>("--mouth-gain") { Description = "Extra gain on mouth motion (0..4).", DefaultValueFactory = _ => 1 };
@@ -50,11 +51,19 @@ internal static class RenderCommand
         var paintedMouth = new Option<bool>("--painted-mouth") { Description = "Paint the mouth interior instead of using the performer's own teeth and tongue (colour-matched) when their lips part." };
         var warp = new Option<Capture.Generation.WarpKind>("--warp") { Description = "The generator's backward map: Mesh (piecewise-affine on the face triangulation, the default) or Spline (the limited thin-plate spline; docs/generator.md compares them).", DefaultValueFactory = _ => Capture.Generation.WarpGenerator.DefaultWarp };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print the live counters at the end: time per pipeline stage, frames, pool use, GC (docs/metrics.md)." };
+        var body = new Option<bool>("--body")
+        {
+            Description = "Drive the character's whole body, not only its face (docs/body.md): its joints come from the picture (the pose tracker; only what is in " +
+                "the picture moves) or from an Animated Drawings folder or zip given as --character (texture.png, mask.png, char_cfg.yaml); the figure is cut out and " +
+                "the background filled behind it (docs/figure.md; `capture figure` shows what was found). --size is then the output's width (64..2048; the " +
+                "picture's shape is kept). Implied when --character is a folder or a .zip.",
+        };
+        var mask = new Option<string?>("--mask") { Description = "With --body: the figure's mask picture (white = figure) instead of computing one (the picture's own alpha still wins)." };
         var sample = new Option<bool>("--sample") { Description = $"Render the sample: {SampleDriving} driving {SampleCharacter} from ../shared/media into out/sample.mp4." };
         Option<string?> camera = CameraOption.Create();
         var command = new Command("render", "Drive a character picture with a performer's video, or with recorded motion (.mpk, Live Link Face .csv, .bvh), and write an MP4.")
         {
-            driving, character, output, audio, basis, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, hands, poseModel, noIris, frames, sample, verbose, camera, paintedMouth, warp,
+            driving, character, output, audio, basis, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, hands, poseModel, noIris, frames, sample, verbose, camera, paintedMouth, warp, body, mask,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -63,9 +72,17 @@ internal static class RenderCommand
                 throw new CaptureUserException("--hands records the hands in --motion-data (motion.mpk, motion.bvh's fingers): give --motion-data DIR (the character is not driven by the hands yet)");
             }
 
+            string? characterPath = parseResult.GetValue(character);
+            bool wantsBody = parseResult.GetValue(body) || (characterPath is not null &&
+                (Directory.Exists(characterPath) || characterPath.EndsWith(".zip", StringComparison.OrdinalIgnoreCase)));
+            if (parseResult.GetValue(mask) is not null && !wantsBody)
+            {
+                throw new CaptureUserException("--mask is the figure's mask for a body character: add --body");
+            }
+
             RenderOptions options = BuildOptions(
-                parseResult.GetValue(sample), parseResult.GetValue(driving), parseResult.GetValue(character), parseResult.GetValue(output),
-                parseResult.GetValue(size), parseResult.GetValue(sideBySide)) with
+                parseResult.GetValue(sample), parseResult.GetValue(driving), characterPath, parseResult.GetValue(output),
+                parseResult.GetValue(size), parseResult.GetValue(sideBySide), wantsBody) with
             {
                 RigPath = parseResult.GetValue(rig),
                 AudioPath = parseResult.GetValue(audio),
@@ -88,14 +105,31 @@ internal static class RenderCommand
                     HeadMotion = parseResult.GetValue(head),
                 },
             };
+            if (wantsBody)
+            {
+                // Every problem with the figure (no body in the picture, a joint missing or crossed, a mask that misses the
+                // joints) is an InvalidDataException naming the file: one line, no stack trace.
+                options = options with
+                {
+                    BodyCharacter = await CharacterLoader.LoadBodyAsync(
+                        options.CharacterPath, new BodyLoadOptions { MaskPath = parseResult.GetValue(mask), RigPath = options.RigPath },
+                        m => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]"), ct).ConfigureAwait(false),
+                };
+            }
+
             return await RunAsync(options, parseResult.GetValue(verbose), ct).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static RenderOptions BuildOptions(bool sample, string? driving, string? character, string? output, int size, bool sideBySide)
+    private static RenderOptions BuildOptions(bool sample, string? driving, string? character, string? output, int size, bool sideBySide, bool body = false)
     {
-        if (!RenderOptions.Sizes.Contains(size))
+        if (body && size is < 64 or > 2048)
+        {
+            throw new CaptureUserException($"--size {size}: with --body it is the output's width, 64 to 2048 pixels");
+        }
+
+        if (!body && !RenderOptions.Sizes.Contains(size))
         {
             throw new CaptureUserException($"--size {size} is not supported; use 256, 512 or 1024");
         }

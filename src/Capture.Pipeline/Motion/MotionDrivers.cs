@@ -12,6 +12,15 @@ public sealed record MotionDriverOptions
     /// <summary>Video: track with MediaPipe's attention model (iris, gaze).</summary>
     public bool Iris { get; init; } = true;
 
+    /// <summary>
+    /// Video: track the body too, in the same tracker (the body first; its head points find a face too
+    /// small for the face detector, as MediaPipe Holistic does): what drives a body character.
+    /// </summary>
+    public bool Body { get; init; }
+
+    /// <summary>Video with <see cref="Body"/>: the BlazePose landmark model.</summary>
+    public Capture.Tracking.PoseModel PoseModel { get; init; } = Capture.Tracking.PoseModel.Full;
+
     /// <summary>Video: the camera's intrinsics for head pose.</summary>
     public CameraIntrinsics? Camera { get; init; }
 

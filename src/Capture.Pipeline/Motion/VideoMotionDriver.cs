@@ -69,7 +69,7 @@ public sealed class VideoMotionDriver : IMotionDriver
         }
 
         Tracker tracker = await Tracker.CreateAsync(
-            new TrackerOptions { Face = true, Threads = 1, RefineLandmarks = options.Iris, Camera = options.Camera }, ct).ConfigureAwait(false);
+            new TrackerOptions { Face = true, Body = options.Body, PoseModel = options.PoseModel, Threads = 1, RefineLandmarks = options.Iris, Camera = options.Camera }, ct).ConfigureAwait(false);
         try
         {
             var sourceOptions = new FrameSourceOptions { PoolCapacity = options.PoolCapacity };

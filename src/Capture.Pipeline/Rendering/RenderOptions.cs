@@ -22,6 +22,17 @@ public sealed record RenderOptions
 
     public required string CharacterPath { get; init; }
 
+    /// <summary>
+    /// A character whose body moves, already loaded (figure mask, filled background, joints, face):
+    /// the render drives its body from the performer's and its face as usual, at its own frame's shape
+    /// (<see cref="Rigs.BodyCharacter.OutputSize"/>, <see cref="Size"/> pixels across).
+    /// Null: <see cref="CharacterPath"/> is loaded.
+    /// </summary>
+    public Capture.Retargeting.Rigs.BodyCharacter? BodyCharacter { get; init; }
+
+    /// <summary>Gains on the body: root motion (stepping, jumping, crouching), ease times.</summary>
+    public Capture.Retargeting.Body.BodyRetargetOptions BodyRetargeting { get; init; } = new();
+
     public required string OutputPath { get; init; }
 
     /// <summary>Rig file for characters the tracker cannot read (see <see cref="Rigs.RigFile"/>).</summary>
@@ -30,7 +41,7 @@ public sealed record RenderOptions
     /// <summary>Performer profile; null or one without a neutral: calibrate from the clip's first <see cref="CalibrationSeconds"/>.</summary>
     public string? ProfilePath { get; init; }
 
-    /// <summary>Output side: 256, 512 or 1024.</summary>
+    /// <summary>Output side: 256, 512 or 1024 (a body character's frame: its width).</summary>
     public int Size { get; init; } = 512;
 
     /// <summary>Driving face crop on the left, character on the right.</summary>

@@ -14,6 +14,7 @@ using Capture.Protocol.MessagePack;
 using Capture.Protocol.Recording;
 using Capture.Protocol.Schema;
 using Capture.Retargeting;
+using Capture.Retargeting.Body;
 using Capture.Retargeting.Calibration;
 using Capture.Retargeting.Rigs;
 using Capture.Tracking;
@@ -61,6 +62,7 @@ public static class RenderPipeline
         // The character side (picture, its tracking, the generator's session) and the performer side
         // (the driver: probe and tracker, or a motion file; calibration) are independent until the first
         // frame: set up side by side on the two cores.
+        bool bodyCharacter = options.BodyCharacter is not null;
         await using var character = new CharacterSetup(Task.Run(() => CharacterSetup.CreateAsync(options, log, ct), ct));
         await using IMotionDriver driver = await MotionDrivers.OpenAsync(
             options.DrivingPath,
@@ -68,6 +70,7 @@ public static class RenderPipeline
             {
                 Iris = options.Iris, Camera = options.Camera, PoolCapacity = Pool, Untrusted = options.UntrustedMotion,
                 BasisPath = options.BasisPath, MetricsPipeline = Pipeline, Log = log,
+                Body = bodyCharacter, PoseModel = options.PoseModel,
             },
             ct).ConfigureAwait(false);
         MotionInfo motionInfo = driver.Info;
@@ -76,12 +79,14 @@ public static class RenderPipeline
             log?.Invoke(motionInfo.Description);
         }
 
-        bool trackBody = options.MotionDataDirectory is not null && options.Body && motionInfo.HasPictures;
+        // A body character's tracker tracks the body itself; otherwise motion data tracks it (and the
+        // hands) in a stage of its own.
+        bool trackBody = options.MotionDataDirectory is not null && options.Body && motionInfo.HasPictures && !bodyCharacter;
         bool trackHands = options.MotionDataDirectory is not null && options.Hands && motionInfo.HasPictures;
         using Tracker? bodyTracker = trackBody || trackHands
             ? await Tracker.CreateAsync(new TrackerOptions { Face = false, Body = trackBody, Hands = trackHands, Threads = 1, PoseModel = options.PoseModel }, ct).ConfigureAwait(false)
             : null;
-        bool writeBody = trackBody || (options.MotionDataDirectory is not null && options.Body && motionInfo.HasBody);
+        bool writeBody = options.MotionDataDirectory is not null && options.Body && (trackBody || motionInfo.HasBody || (bodyCharacter && motionInfo.HasPictures));
         var bodyScratch = new TrackingFrame();
         PerformerProfile? profile = options.ProfilePath is null ? null : PerformerProfile.Load(options.ProfilePath);
 
@@ -91,18 +96,34 @@ public static class RenderPipeline
             driver, new CalibrationWindow { NeutralSeconds = options.CalibrationSeconds, KeepFrames = true }, ct: ct).ConfigureAwait(false);
         await driver.RestartAsync(calibration.Frames, ct).ConfigureAwait(false);
 
-        (PerformerProfile calibrated, Vector4 performerCrop) = Neutral(calibration, profile, options.DrivingPath);
+        // A body character can go without the performer's face (a dancer seen from afar, a back turned):
+        // its body moves and its face stays at rest.
+        (PerformerProfile? calibrated, Vector4 performerCrop) = bodyCharacter && calibration.Calibrator.NeutralFrames == 0 && profile is not { HasNeutral: true }
+            ? (null, new Vector4(0, 0, calibration.FrameHeight, 0))
+            : Neutral(calibration, profile, options.DrivingPath);
         performerCrop = motionInfo.PreviewCrop ?? performerCrop;
         string profileSource = profile is { HasNeutral: true } ? options.ProfilePath! : $"first {options.CalibrationSeconds:0.#} s of {Path.GetFileName(options.DrivingPath)}";
-        log?.Invoke($"performer neutral: {profileSource}");
+        log?.Invoke(calibrated is null ? $"no face found in the first seconds of {Path.GetFileName(options.DrivingPath)}: the body is driven, the face stays at rest" : $"performer neutral: {profileSource}");
 
-        (CharacterRig rig, WarpGenerator created) = await character.TakeAsync().ConfigureAwait(false);
+        (CharacterRig? rig, WarpGenerator created) = await character.TakeAsync().ConfigureAwait(false);
         using WarpGenerator generator = created;
         CaptureMetrics.RecordStage(Pipeline, Stages.Setup, setupStart, Stopwatch.GetTimestamp());
-        var retargeter = new Retargeter(rig, calibrated, options.Gains);
-        int size = options.Size;
+
+        // With a body, the head's place comes from the body; the face keeps its rotation and expression.
+        Retargeter? retargeter = rig is null || calibrated is null ? null
+            : new Retargeter(rig, calibrated, bodyCharacter ? options.Gains with { FollowHeadPosition = false } : options.Gains);
+        BodyRetargeter? bodyRetargeter = options.BodyCharacter is { } figure ? new BodyRetargeter(figure.Body, options.BodyRetargeting) : null;
+        var pose = new BodyPose();
+        var drivenBody = new DrivenBody();
+        if (options.BodyCharacter is not null)
+        {
+            drivenBody.SetRest(options.BodyCharacter.Body);
+        }
+
+        int size = generator.Width;
+        int height = generator.Height;
         int outWidth = options.SideBySide ? size * 2 : size;
-        var output = VideoFrame.CreateUnpooled(outWidth, size);
+        var output = VideoFrame.CreateUnpooled(outWidth, height);
         string? dir = Path.GetDirectoryName(Path.GetFullPath(options.OutputPath));
         if (dir is not null)
         {
@@ -113,7 +134,7 @@ public static class RenderPipeline
         VideoFrame? performerCanvas = options.SideBySide && !motionInfo.HasPictures ? VideoFrame.CreateUnpooled(motionInfo.Width, motionInfo.Height) : null;
         string? audio = options.AudioPath ?? motionInfo.AudioPath;
         await using Mp4Sink sink = Mp4Sink.Create(
-            options.OutputPath, outWidth, size, motionInfo.FrameRate, audio, audioSourceInfo: options.AudioPath is null ? motionInfo.AudioInfo : null);
+            options.OutputPath, outWidth, height, motionInfo.FrameRate, audio, audioSourceInfo: options.AudioPath is null ? motionInfo.AudioInfo : null);
         using MotionWriter? motion = options.MotionDataDirectory is null ? null
             : new MotionWriter(options.MotionDataDirectory, Path.GetFileName(options.DrivingPath), writeBody ? motionInfo.FrameRate : null, options.Hands);
         long? total = options.MaxFrames is int max ? Math.Min(max, motionInfo.FrameCount ?? max) : motionInfo.FrameCount;
@@ -148,8 +169,13 @@ public static class RenderPipeline
                             long t0 = Stopwatch.GetTimestamp();
 
                             // Tracker.Process clears the whole result, so the body goes through its own frame.
+                            // (A body character's body came with the face: only the hands are added then.)
                             bodyTracker.Process(frame!, bodyScratch);
-                            bodyScratch.Body.CopyTo(result.Body);
+                            if (trackBody)
+                            {
+                                bodyScratch.Body.CopyTo(result.Body);
+                            }
+
                             bodyScratch.LeftHand.CopyTo(result.LeftHand);
                             bodyScratch.RightHand.CopyTo(result.RightHand);
                             CaptureMetrics.RecordStage(Pipeline, Stages.TrackBody, t0, Stopwatch.GetTimestamp());
@@ -197,8 +223,14 @@ public static class RenderPipeline
             stop.Token);
 
         var driven = new DrivenFace();
+        if (rig is not null)
+        {
+            driven.SetNeutral(rig.Neutral);
+        }
+
         long frames = 0;
         long faceless = 0;
+        long bodyless = 0;
         var rate = Stopwatch.StartNew();
         long waitStart = Stopwatch.GetTimestamp();
         try
@@ -217,19 +249,34 @@ public static class RenderPipeline
 
                     long spline = generator.MapTicks, layers = generator.LayerTicks, session = generator.SessionTicks;
 
-                    retargeter.Update(tracking, driven);
+                    retargeter?.Update(tracking, driven);
+                    if (bodyRetargeter is not null)
+                    {
+                        pose.SetFromObservation(tracking.Body, tracking.ImageWidth, tracking.ImageHeight, tracking.CaptureTimestampUs);
+                        bodyRetargeter.Update(pose, drivenBody);
+                        bodyless += tracking.Body.Present ? 0 : 1;
+                    }
+
                     long t1 = Stopwatch.GetTimestamp();
                     if (options.SideBySide)
                     {
                         VideoFrame performer = frame ?? DrawTracking(performerCanvas!, tracking);
-                        FrameOps.SampleSquare(performer, performerCrop.X, performerCrop.Y, performerCrop.Z, output, 0, 0, size);
+                        if (bodyCharacter)
+                        {
+                            (float l, float t, float w, float h) = FrameOps.Fit(performer.Width, performer.Height, size, height);
+                            FrameOps.SampleRect(performer, l, t, w, h, output, 0, 0, size, height);
+                        }
+                        else
+                        {
+                            FrameOps.SampleSquare(performer, performerCrop.X, performerCrop.Y, performerCrop.Z, output, 0, 0, size);
+                        }
                     }
 
                     long t2 = Stopwatch.GetTimestamp();
 
                     // Opaque character, no side-by-side: ONNX Runtime writes the rows into `output` in place.
                     driven.PerformerFrame = options.PaintedMouth ? null : frame;
-                    generator.GenerateInto(driven, output, options.SideBySide ? size : 0, 0, options.Background);
+                    generator.GenerateInto(driven, bodyRetargeter is null ? null : drivenBody, output, options.SideBySide ? size : 0, 0, options.Background);
                     driven.PerformerFrame = null;
                     long t3 = Stopwatch.GetTimestamp();
                     await sink.WriteAsync(output, ct).ConfigureAwait(false);
@@ -242,7 +289,7 @@ public static class RenderPipeline
                     CaptureMetrics.RecordStage(Pipeline, Stages.GenerateSession, 0, generator.SessionTicks - session);
                     CaptureMetrics.RecordStage(Pipeline, Stages.Encode, t3, t4);
                     waitStart = Stopwatch.GetTimestamp();
-                    motion?.Write(tracking, driven, retargeter.HeadRotation);
+                    motion?.Write(tracking, driven, retargeter?.HeadRotation ?? Quaternion.Identity);
                     frames++;
                     CaptureMetrics.Add(CaptureMetrics.Frames, Pipeline);
                     progress?.Report(new RenderProgress(frames, total, frames / Math.Max(1e-6, rate.Elapsed.TotalSeconds)));
@@ -288,9 +335,9 @@ public static class RenderPipeline
         long finish = Stopwatch.GetTimestamp();
         await sink.CompleteAsync(ct).ConfigureAwait(false);
         CaptureMetrics.RecordStage(Pipeline, Stages.Finish, finish, Stopwatch.GetTimestamp());
-        return new RenderResult(frames, faceless, clock.Elapsed.TotalSeconds, options.OutputPath, rig.LandmarkSource, profileSource)
+        return new RenderResult(frames, faceless, clock.Elapsed.TotalSeconds, options.OutputPath, rig?.LandmarkSource ?? options.BodyCharacter!.Body.Source, calibrated is null ? null : profileSource)
         {
-            FramesWithBody = motion?.Body?.FramesWithBody,
+            FramesWithBody = motion?.Body?.FramesWithBody ?? (bodyRetargeter is null ? null : frames - bodyless),
         };
     }
 
@@ -358,12 +405,30 @@ public static class RenderPipeline
     /// when the render fails before that, disposing waits for it and frees the generator, so an
     /// error on either side is never left unobserved.
     /// </summary>
-    private sealed class CharacterSetup(Task<(CharacterRig Rig, WarpGenerator Generator)> task) : IAsyncDisposable
+    private sealed class CharacterSetup(Task<(CharacterRig? Rig, WarpGenerator Generator)> task) : IAsyncDisposable
     {
         private bool _taken;
 
-        public static async Task<(CharacterRig Rig, WarpGenerator Generator)> CreateAsync(RenderOptions options, Action<string>? log, CancellationToken ct)
+        public static async Task<(CharacterRig? Rig, WarpGenerator Generator)> CreateAsync(RenderOptions options, Action<string>? log, CancellationToken ct)
         {
+            if (options.BodyCharacter is { } body)
+            {
+                (int w, int h) = body.OutputSize(options.Size);
+                var bodyGenerator = WarpGenerator.ForBody(w, h, intraOpThreads: 2);
+                try
+                {
+                    bodyGenerator.SetCharacter(body, options.Background);
+                }
+                catch
+                {
+                    bodyGenerator.Dispose();
+                    throw;
+                }
+
+                log?.Invoke($"{body.Name}: body from {body.Body.Source}{(body.Face is null ? ", no face" : $", face from {body.Face.LandmarkSource}")}; {w}x{h} output");
+                return (body.Face, bodyGenerator);
+            }
+
             CharacterRig rig = await CharacterLoader.LoadAsync(options.CharacterPath, options.RigPath, log, ct).ConfigureAwait(false);
 
             // Two ORT threads for the generator, one for the tracker: with spinning off
@@ -382,9 +447,9 @@ public static class RenderPipeline
             return (rig, generator);
         }
 
-        public async Task<(CharacterRig Rig, WarpGenerator Generator)> TakeAsync()
+        public async Task<(CharacterRig? Rig, WarpGenerator Generator)> TakeAsync()
         {
-            (CharacterRig Rig, WarpGenerator Generator) result = await task.ConfigureAwait(false);
+            (CharacterRig? Rig, WarpGenerator Generator) result = await task.ConfigureAwait(false);
             _taken = true;
             return result;
         }
