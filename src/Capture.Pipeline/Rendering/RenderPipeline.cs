@@ -253,6 +253,8 @@ public static class RenderPipeline
                     if (bodyRetargeter is not null)
                     {
                         pose.SetFromObservation(tracking.Body, tracking.ImageWidth, tracking.ImageHeight, tracking.CaptureTimestampUs);
+                        // With --hands the hand model turns the character's hands (a hand not tracked leaves the pose's).
+                        pose.SetHands(tracking.LeftHand, tracking.RightHand, tracking.ImageWidth, tracking.ImageHeight);
                         bodyRetargeter.Update(pose, drivenBody);
                         bodyless += tracking.Body.Present ? 0 : 1;
                     }
