@@ -17,7 +17,7 @@ namespace Capture.Retargeting.Rigs;
 /// </remarks>
 public sealed class CharacterRig
 {
-    internal CharacterRig(string name, RgbaImage picture, float cropLeft, float cropTop, float cropSide, Vector3[] neutral, string landmarkSource, Vector2[]? irisCenters = null)
+    internal CharacterRig(string name, RgbaImage picture, float cropLeft, float cropTop, float cropSide, Vector3[] neutral, string landmarkSource, Vector2[]? irisCenters = null, bool alphaIsCutOut = false)
     {
         if (neutral.Length != TrackingFrame.FaceLandmarkCount)
         {
@@ -31,6 +31,7 @@ public sealed class CharacterRig
         CropSide = cropSide;
         Neutral = neutral;
         LandmarkSource = landmarkSource;
+        AlphaIsCutOut = alphaIsCutOut;
         HasTrackedIris = irisCenters is { Length: 2 };
         IrisCenters = HasTrackedIris ? irisCenters! : [FaceMeasures.EyeContourCenter(neutral, right: true), FaceMeasures.EyeContourCenter(neutral, right: false)];
         (MouthColor, TeethColor, LidColor) = RigColors.Sample(this);
@@ -62,6 +63,41 @@ public sealed class CharacterRig
 
     /// <summary>Where the points came from: "tracker", "rig file", or "tracker + rig file".</summary>
     public string LandmarkSource { get; }
+
+    /// <summary>
+    /// True when <see cref="Picture"/>'s alpha is the figure cut out of an opaque picture (<see cref="WithCutOut"/>):
+    /// its colours are the picture's own everywhere, background included, so "the original" can still be shown;
+    /// false when the alpha is the picture's own (its colours outside the figure mean nothing) or there is none.
+    /// </summary>
+    public bool AlphaIsCutOut { get; }
+
+    /// <summary>
+    /// This character with <paramref name="figure"/> (0..255 a pixel, the picture's size: the one figure cut-out,
+    /// docs/figure.md) as its picture's alpha, for output that shows the character on another background (a
+    /// streamer's transparent viewer). The picture's colours are kept as they are; the points, crop and colours too.
+    /// A picture with its own alpha keeps it (the cut-out of such a picture is that alpha): returns this rig.
+    /// </summary>
+    public CharacterRig WithCutOut(ReadOnlySpan<byte> figure)
+    {
+        if (Picture.HasAlpha)
+        {
+            return this;
+        }
+
+        if (figure.Length != Picture.Width * Picture.Height)
+        {
+            throw new ArgumentException($"a figure for a {Picture.Width}x{Picture.Height} picture has {Picture.Width * Picture.Height} values, not {figure.Length}", nameof(figure));
+        }
+
+        byte[] pixels = (byte[])Picture.Pixels.Clone();
+        for (int i = 0; i < figure.Length; i++)
+        {
+            pixels[(i * 4) + 3] = figure[i];
+        }
+
+        var picture = new RgbaImage(Picture.Width, Picture.Height, pixels, hasAlpha: true);
+        return new CharacterRig(Name, picture, CropLeft, CropTop, CropSide, Neutral, LandmarkSource, HasTrackedIris ? IrisCenters : null, alphaIsCutOut: true);
+    }
 
     /// <summary>Inside of the mouth, RGBA 0..1 (the lips' colour, darkened).</summary>
     public Vector4 MouthColor { get; }
