@@ -9,7 +9,7 @@ namespace Capture.Server.Live;
 /// re-opening a session with the same picture skips the face tracking and the figure cut-out of the picture (~0.5–2 s;
 /// live characters are loaded with their figure cut out, as the picture's alpha, for transparent viewers). Rigs are read-only
 /// once built, so sessions share them. Keeps the most recently used up to <see cref="ServerOptions.CharacterCacheBytes"/>
-/// of pictures (a rig's size is its working picture's); a load under way counts once it has finished.
+/// of pictures (a rig's size is its working picture's and its figure's, <see cref="CharacterRig.PixelBytes"/>); a load under way counts once it has finished.
 /// </summary>
 public sealed class CharacterCache(ServerOptions options)
 {
@@ -87,7 +87,7 @@ public sealed class CharacterCache(ServerOptions options)
 
         lock (_lock)
         {
-            entry.Bytes = rig.Picture.Pixels.LongLength;
+            entry.Bytes = rig.PixelBytes;
             Trim();
         }
 

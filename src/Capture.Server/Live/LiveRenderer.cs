@@ -48,12 +48,12 @@ public sealed class LiveRenderer : IDisposable
         _solver = new LandmarkFaceSolver(CanonicalFace.Geometry);
         // One ORT thread a session: sessions run side by side on the cores; a second thread per
         // session would only contend with the other sessions' loops.
-        _generator = new WarpGenerator(size, intraOpThreads: 1, withAlpha: rig.Picture.HasAlpha);
+        _generator = new WarpGenerator(size, intraOpThreads: 1, withAlpha: rig.HasAlpha);
         try
         {
             _generator.SetCharacter(rig);
             Frame = VideoFrame.CreateUnpooled(size, size);
-            _alpha = rig.Picture.HasAlpha ? new byte[size * size] : null;
+            _alpha = rig.HasAlpha ? new byte[size * size] : null;
             _driven.SetNeutral(rig.Neutral);
             _generator.Generate(_driven);
             CopyOut();

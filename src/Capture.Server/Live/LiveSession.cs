@@ -29,9 +29,9 @@ public sealed class LiveSession
     public const int IngestCapacity = 2;
 
     /// <summary>
-    /// libjpeg quality of the alpha plane (docs/protocol.md, v1.5): alpha is mostly flat 0 and 255, which JPEG keeps
-    /// exactly at any quality; 90 keeps the ringing along the figure's edge within a few levels (the viewer snaps
-    /// the last few levels at each end) for a few KB a frame more than 75.
+    /// libjpeg quality of the alpha plane (docs/protocol.md, v1.5). Alpha is mostly flat 0 and 255, which JPEG keeps at
+    /// any quality; along the edge q90 rings at most 9–15 levels against q75's 18–31, for 1–3.5 KB a frame more
+    /// (alpha-frames benchmark, docs/live.md), and the viewer snaps the few levels left at each end.
     /// </summary>
     public const int AlphaJpegQuality = 90;
 
