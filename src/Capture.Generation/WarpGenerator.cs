@@ -619,6 +619,57 @@ public sealed class WarpGenerator : ICharacterGenerator
         }
     }
 
+    /// <summary>
+    /// Copies the last frame's colour into <paramref name="destination"/> at (left, top) as it was warped, alpha ignored:
+    /// a cut-out character's own picture, background included (<see cref="CopyAlphaTo"/> gives the figure).
+    /// </summary>
+    public void CopyColourTo(VideoFrame destination, int left, int top)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        CheckFits(destination, left, top);
+        if (_channels == 3)
+        {
+            CopyTo(destination, left, top, default);
+            return;
+        }
+
+        ReadOnlySpan<byte> frame = Frame;
+        int w = _width;
+        for (int y = 0; y < _height; y++)
+        {
+            Span<byte> row = destination.Row(top + y).Slice(left * 3, w * 3);
+            ReadOnlySpan<byte> src = frame.Slice(y * w * 4, w * 4);
+            for (int x = 0; x < w; x++)
+            {
+                row[x * 3] = src[x * 4];
+                row[(x * 3) + 1] = src[(x * 4) + 1];
+                row[(x * 3) + 2] = src[(x * 4) + 2];
+            }
+        }
+    }
+
+    /// <summary>The last frame's alpha, Width × Height bytes row by row (255 everywhere without <see cref="WithAlpha"/>).</summary>
+    public void CopyAlphaTo(Span<byte> destination)
+    {
+        int plane = _width * _height;
+        if (destination.Length < plane)
+        {
+            throw new ArgumentException($"destination holds {destination.Length} bytes; a {_width}x{_height} alpha needs {plane}", nameof(destination));
+        }
+
+        if (_channels == 3)
+        {
+            destination[..plane].Fill(255);
+            return;
+        }
+
+        ReadOnlySpan<byte> frame = Frame;
+        for (int i = 0; i < plane; i++)
+        {
+            destination[i] = frame[(i * 4) + 3];
+        }
+    }
+
     public void CopyRgbaTo(Span<byte> destination)
     {
         int plane = _width * _height;

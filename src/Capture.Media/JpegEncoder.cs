@@ -13,11 +13,14 @@ public enum JpegInputFormat
 
     /// <summary>4 bytes a pixel, R G B A; alpha is dropped (JPEG has none).</summary>
     Rgba32,
+
+    /// <summary>1 byte a pixel: a greyscale JPEG (one component), e.g. a frame's alpha plane (docs/protocol.md, v1.5).</summary>
+    Grey8,
 }
 
 /// <summary>
 /// Encodes rendered frames as baseline JPEG with OpenCV (libjpeg), reusing every buffer: one native
-/// BGR <see cref="Mat"/> (reallocated only when the frame size changes), one native std::vector for the
+/// BGR (or greyscale) <see cref="Mat"/> (reallocated only when the frame size or format changes), one native std::vector for the
 /// encoder's output and one managed output buffer that grows to the largest frame seen. In steady
 /// state an <see cref="Encode"/> allocates no managed memory. Not thread-safe: one encoder per stream.
 /// </summary>
@@ -51,7 +54,7 @@ public sealed class JpegEncoder : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         ArgumentOutOfRangeException.ThrowIfLessThan(quality, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(quality, 100);
-        int bpp = format == JpegInputFormat.Rgb24 ? 3 : 4;
+        int bpp = format switch { JpegInputFormat.Rgb24 => 3, JpegInputFormat.Grey8 => 1, _ => 4 };
         if (stride < width * bpp)
         {
             throw new ArgumentOutOfRangeException(nameof(stride), $"stride {stride} is less than {width} pixels × {bpp} bytes");
@@ -62,12 +65,18 @@ public sealed class JpegEncoder : IDisposable
             throw new ArgumentException($"{width}x{height} with stride {stride} needs {((long)stride * (height - 1)) + (width * bpp)} bytes, not {pixels.Length}", nameof(pixels));
         }
 
-        EnsureMat(width, height);
+        EnsureMat(width, height, format == JpegInputFormat.Grey8 ? MatType.CV_8UC1 : MatType.CV_8UC3);
         Mat bgr = _bgr!;
         for (int y = 0; y < height; y++)
         {
             ReadOnlySpan<byte> src = pixels.Slice(y * stride, width * bpp);
             Span<byte> dst = bgr.RowSpan<byte>(y);
+            if (bpp == 1)
+            {
+                src.CopyTo(dst);
+                continue;
+            }
+
             for (int x = 0, s = 0, d = 0; x < width; x++, s += bpp, d += 3)
             {
                 dst[d] = src[s + 2];
@@ -94,16 +103,16 @@ public sealed class JpegEncoder : IDisposable
         return new ReadOnlyMemory<byte>(_output, 0, size);
     }
 
-    private void EnsureMat(int width, int height)
+    private void EnsureMat(int width, int height, MatType type)
     {
-        if (_bgr is not null && _bgr.Cols == width && _bgr.Rows == height)
+        if (_bgr is not null && _bgr.Cols == width && _bgr.Rows == height && _bgr.Type() == type)
         {
             return;
         }
 
         _bgrInput?.Dispose();
         _bgr?.Dispose();
-        _bgr = new Mat(height, width, MatType.CV_8UC3);
+        _bgr = new Mat(height, width, type);
         _bgrInput = InputArray.Create(_bgr);
     }
 

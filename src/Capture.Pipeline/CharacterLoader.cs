@@ -34,7 +34,17 @@ public static class CharacterLoader
     /// <paramref name="maxWorkingSide"/> px on a side (scaled while decoding): what a smaller output needs
     /// (a live session at 512² renders well from 2048 px), at a fraction of a huge picture's memory.
     /// </summary>
-    public static async Task<CharacterRig> LoadAsync(string picturePath, string? rigPath, int maxWorkingSide, Action<string>? log = null, CancellationToken ct = default)
+    public static Task<CharacterRig> LoadAsync(string picturePath, string? rigPath, int maxWorkingSide, Action<string>? log = null, CancellationToken ct = default) =>
+        LoadAsync(picturePath, rigPath, maxWorkingSide, cutOut: false, log, ct);
+
+    /// <summary>
+    /// As <see cref="LoadAsync(string, string?, int, Action{string}?, CancellationToken)"/>; with <paramref name="cutOut"/>
+    /// an opaque picture's figure is cut out (<see cref="FigureCutout.ChooseAsync"/>, the one cut-out: selfie segmentation
+    /// for a portrait, GrabCut for a full-body figure; seeds from the same tracker pass) and becomes the rig's alpha
+    /// (<see cref="CharacterRig.WithCutOut"/>), for a viewer that shows the character on a transparent background. A
+    /// cut-out that cannot be made leaves the character opaque, with a message.
+    /// </summary>
+    public static async Task<CharacterRig> LoadAsync(string picturePath, string? rigPath, int maxWorkingSide, bool cutOut, Action<string>? log = null, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(picturePath);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxWorkingSide, 64);
@@ -42,6 +52,23 @@ public static class CharacterLoader
         RigFile? rigFile = rigPath is null ? null : RigFile.Load(rigPath);
         TrackedFigure found = await TrackFigureAsync(picture, ct).ConfigureAwait(false);
         CharacterRig? rig = await FaceRigAsync(picturePath, picture, found.Face, rigFile, log, ct).ConfigureAwait(false);
+        if (rig is not null && cutOut && !picture.HasAlpha)
+        {
+            // The face seeds are the rig's own points (tracked or from the rig file), in picture pixels.
+            Vector2[] face = [.. rig.Neutral.Select(p => rig.ToPicture(new Vector2(p.X, p.Y)))];
+            var seeds = new FigureSeeds(found.Seeds.Joints, found.Seeds.Known, face);
+            string name = Path.GetFileName(picturePath);
+            try
+            {
+                FigureMask figure = await FigureCutout.ChooseAsync(picture, seeds, null, name, log, ct).ConfigureAwait(false);
+                rig = rig.WithCutOut(figure.Alpha);
+            }
+            catch (InvalidDataException ex)
+            {
+                log?.Invoke($"{name}: no cut-out ({ex.Message}); the character stays on its own background");
+            }
+        }
+
         return rig ?? throw new InvalidDataException(
             $"{picturePath}: no face found in the picture. For a character the face tracker cannot read (anime, animals, " +
             "stylized art), mark its eyes and mouth in a rig file and pass it with --rig FILE.json: " +

@@ -25,6 +25,12 @@ public sealed record RetargetGains
     /// <summary>Seconds to ease to neutral when the face is lost, and back when it returns.</summary>
     public float EaseSeconds { get; init; } = 0.3f;
 
+    /// <summary>
+    /// Keep the character alive while the face is lost (<see cref="IdleMotion"/>: breathing, blinks, glances, eased in
+    /// and out with the face over <see cref="EaseSeconds"/>); false leaves it still at neutral.
+    /// </summary>
+    public bool Idle { get; init; } = true;
+
     /// <summary>Multiplier on expression for an intensity 1..5: 0.6, 0.8, 1.0, 1.25, 1.5 (linear between).</summary>
     public static float IntensityScale(float intensity)
     {

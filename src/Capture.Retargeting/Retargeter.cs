@@ -17,7 +17,8 @@ namespace Capture.Retargeting;
 /// the gains, added to the character's neutral, and then the performer's head rotation, lean and
 /// translation relative to their neutral are applied around the character's eye midpoint.
 /// When the face is lost the last motion fades to neutral over <see cref="RetargetGains.EaseSeconds"/>
-/// and fades back in when it returns. Allocation-free per frame.
+/// and fades back in when it returns; as it fades out, <see cref="IdleMotion"/> (breathing, blinks, glances)
+/// fades in by as much, unless <see cref="RetargetGains.Idle"/> is off. Allocation-free per frame.
 /// </remarks>
 public sealed class Retargeter
 {
@@ -43,6 +44,9 @@ public sealed class Retargeter
     private readonly Vector3[] _frame = new Vector3[TrackingFrame.FaceLandmarkCount];
     private readonly Vector3[] _expression = new Vector3[TrackingFrame.FaceLandmarkCount];
     private readonly float[] _blendshapes = new float[ArkitBlendshapes.Count];
+    private readonly Vector3[] _lidClose = new Vector3[TrackingFrame.FaceLandmarkCount];
+    private readonly float _eyeDistance;
+    private readonly IdleMotion _idle = new();
     private Quaternion _rotation = Quaternion.Identity;
     private Vector3 _translation;
     private float _lean = 1;
@@ -123,12 +127,17 @@ public sealed class Retargeter
             }
         }
 
+        _eyeDistance = rig.EyeDistance;
+        WriteLidClose(rig.Neutral, _lidClose);
         _neutralAspectRight = FaceMeasures.EyeAspect(_performerNeutral, right: true);
         _neutralAspectLeft = FaceMeasures.EyeAspect(_performerNeutral, right: false);
     }
 
     /// <summary>Head rotation of the last tracked frame relative to the neutral (for overlays and tests).</summary>
     public Quaternion HeadRotation => _rotation;
+
+    /// <summary>The idle motion (advanced with every frame; shown as the performer's face fades out).</summary>
+    public IdleMotion Idle => _idle;
 
     /// <summary>
     /// Updates from one tracked frame (face present or not) and writes the character's driven face
@@ -145,6 +154,7 @@ public sealed class Retargeter
         }
 
         _lastTimestampUs = frame.CaptureTimestampUs;
+        _idle.Advance(frame.CaptureTimestampUs / 1e6);
         float step = _gains.EaseSeconds <= 0 ? 1 : dt / _gains.EaseSeconds;
         output.PerformerMouthVisible = frame.Face.Present;
         if (frame.Face.Present)
@@ -237,6 +247,26 @@ public sealed class Retargeter
         }
     }
 
+    // For each lid point (neutral crop units), the move that shuts it: onto the line between its eye's corners.
+    private static void WriteLidClose(ReadOnlySpan<Vector3> neutral, Span<Vector3> destination)
+    {
+        foreach (ReadOnlySpan<int> eye in new[] { FaceTopology.RightEye.ToArray(), FaceTopology.LeftEye.ToArray() })
+        {
+            Vector3 outer = neutral[eye[0]], inner = neutral[eye[8]];
+            for (int j = 1; j < eye.Length; j++)
+            {
+                if (j == 8)
+                {
+                    continue;
+                }
+
+                Vector3 p = neutral[eye[j]];
+                float t = MathF.Abs(inner.X - outer.X) < 1e-6f ? 0.5f : Math.Clamp((p.X - outer.X) / (inner.X - outer.X), 0, 1);
+                destination[eye[j]] = new Vector3(0, outer.Y + ((inner.Y - outer.Y) * t) - p.Y, 0);
+            }
+        }
+    }
+
     private void Compose(DrivenFace output)
     {
         float w = _presence * _presence * (3 - (2 * _presence));
@@ -244,6 +274,17 @@ public sealed class Retargeter
         Quaternion rotation = Quaternion.Slerp(Quaternion.Identity, _rotation, Math.Clamp(head, 0, 4));
         float lean = _gains.FollowHeadPosition ? 1 + ((_lean - 1) * head) : 1;
         Vector3 shift = _gains.FollowHeadPosition ? _translation * (_characterScale * head) : Vector3.Zero;
+
+        // Idle shows by as much as the performer does not: the two cross-fade, so neither jumps in.
+        float idle = _gains.Idle ? 1 - w : 0;
+        float idleBlink = _idle.Blink * idle;
+        if (idle > 0)
+        {
+            rotation = Quaternion.Slerp(Quaternion.Identity, _idle.HeadRotation, idle) * rotation;
+            lean *= 1 + ((_idle.Lean - 1) * idle);
+            shift.Y += _idle.Rise * _eyeDistance * idle;
+        }
+
         for (int i = 0; i < _characterNeutral.Length; i++)
         {
             Vector3 gain = _regionGain[i];
@@ -254,21 +295,21 @@ public sealed class Retargeter
 
             Vector3 expression = Vector3.Transform(_expression[i] * gain, _characterRotation) * (_characterScale * w);
             expression.X *= _lateral[i];
-            Vector3 local = _characterNeutral[i] + expression - _characterPivot;
+            Vector3 local = _characterNeutral[i] + expression + (_lidClose[i] * idleBlink) - _characterPivot;
             Vector3 p = _characterPivot + (Vector3.Transform(local, rotation) * lean) + shift;
             output.Points[i] = new Vector2(p.X, p.Y);
         }
 
-        output.BlinkRight = _blinkRight * w;
-        output.BlinkLeft = _blinkLeft * w;
+        output.BlinkRight = MathF.Max(_blinkRight * w, idleBlink);
+        output.BlinkLeft = MathF.Max(_blinkLeft * w, idleBlink);
         for (int b = 0; b < _blendshapes.Length; b++)
         {
             output.Blendshapes[b] = _blendshapes[b] * w;
         }
 
         output.Presence = w;
-        output.GazeRight = _gazeRight * (w * _gains.Eyes);
-        output.GazeLeft = _gazeLeft * (w * _gains.Eyes);
+        output.GazeRight = (_gazeRight * (w * _gains.Eyes)) + (_idle.Glance * idle);
+        output.GazeLeft = (_gazeLeft * (w * _gains.Eyes)) + (_idle.Glance * idle);
         output.HeadPivot = _characterPivot;
         output.HeadRotation = rotation;
         output.HeadLean = lean;

@@ -120,11 +120,15 @@ public static class LiveEndpoints
             return Problem(StatusCodes.Status400BadRequest, "size not supported", $"size '{Capture.Jobs.ClientText.Printable(sizeText, 16)}' is not 256 or 512");
         }
 
-        string? handsText = form["hands"];
-        bool hands = handsText is "1" or "true" or "on";
-        if (!string.IsNullOrEmpty(handsText) && !hands && handsText is not ("0" or "false" or "off"))
+        if (Switch(form, "hands", false) is not { } hands)
         {
-            return Problem(StatusCodes.Status400BadRequest, "hands not understood", $"hands '{handsText}' is not true or false (1/0, on/off)");
+            return Problem(StatusCodes.Status400BadRequest, "hands not understood", $"hands '{Capture.Jobs.ClientText.Printable(form["hands"], 16)}' is not true or false (1/0, on/off)");
+        }
+
+        // idle=0: the character stays still at neutral while the face is lost, instead of breathing, blinking and glancing.
+        if (Switch(form, "idle", true) is not { } idle)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "idle not understood", $"idle '{Capture.Jobs.ClientText.Printable(form["idle"], 16)}' is not true or false (1/0, on/off)");
         }
 
         string folder = Path.Combine(Path.GetTempPath(), "capture-upload-" + Secrets.NewToken());
@@ -180,7 +184,7 @@ public static class LiveEndpoints
             LiveSession session;
             try
             {
-                session = sessions.Create(character, size, profile);
+                session = sessions.Create(character, size, profile, idle);
                 session.Hands = hands;
             }
             catch (SessionLimitException)
@@ -214,6 +218,13 @@ public static class LiveEndpoints
                 // A temp folder left behind is harmless; the OS cleans /tmp.
             }
         }
+    }
+
+    /// <summary>A yes/no form field: 1/true/on or 0/false/off, <paramref name="absent"/> when missing or empty, null when it is something else.</summary>
+    private static bool? Switch(IFormCollection form, string name, bool absent)
+    {
+        string? text = form[name];
+        return string.IsNullOrEmpty(text) ? absent : text is "1" or "true" or "on" ? true : text is "0" or "false" or "off" ? false : null;
     }
 
     /// <summary>

@@ -159,6 +159,20 @@ public partial class ProtocolDocTests
         Assert.Equal(jpeg, reader.RenderedJpeg.ToArray());
     }
 
+    [Fact]
+    public void RenderedFrameWithAlpha_DocHex_IsWhatTheWriterWritesAndReadsBack()
+    {
+        var header = new RenderedFrameHeader(7, 1_000_000, 1_012_500, 2, 2);
+        byte[] jpeg = [0xff, 0xd8, 0xff, 0xd9];
+        byte[] written = Encode(b => ProtocolWriter.WriteRenderedFrame(b, header, jpeg, jpeg, new RenderedMatte(235, 235, 235)));
+        AssertExact("Frame 7 of 2×2 with its alpha", written);
+        var reader = new ProtocolReader();
+        Assert.Equal(MessageKind.RenderedFrame, reader.Read(written));
+        Assert.Equal(header, reader.Rendered);
+        Assert.Equal(jpeg, reader.RenderedAlpha.ToArray());
+        Assert.Equal(new RenderedMatte(235, 235, 235), reader.RenderedMatte);
+    }
+
     private static TrackingFrame Frame7()
     {
         var frame = new TrackingFrame { Sequence = 7, CaptureTimestampUs = 1_000_000, ImageWidth = 1280, ImageHeight = 720 };

@@ -125,6 +125,58 @@ public class SchemaTests
     }
 
     [Fact]
+    public void RenderedFrameWithAlpha_RoundTripsAlphaAndMatte_AndAFrameWithoutAlphaClearsThem()
+    {
+        byte[] jpeg = [0xFF, 0xD8, 1, 2, 0xFF, 0xD9];
+        byte[] alpha = [0xFF, 0xD8, 9, 8, 7, 0xFF, 0xD9];
+        var header = new RenderedFrameHeader(8, 10, 20, 256, 256);
+        var reader = new ProtocolReader();
+
+        Assert.Equal(MessageKind.RenderedFrame, reader.Read(Encode(b => ProtocolWriter.WriteRenderedFrame(b, header, jpeg, alpha, new RenderedMatte(235, 10, 0)))));
+        Assert.Equal(jpeg, reader.RenderedJpeg.ToArray());
+        Assert.Equal(alpha, reader.RenderedAlpha.ToArray());
+        Assert.Equal(new RenderedMatte(235, 10, 0), reader.RenderedMatte);
+
+        // A cut-out's frame: alpha, no matte.
+        Assert.Equal(MessageKind.RenderedFrame, reader.Read(Encode(b => ProtocolWriter.WriteRenderedFrame(b, header, jpeg, alpha, null))));
+        Assert.Equal(alpha, reader.RenderedAlpha.ToArray());
+        Assert.Null(reader.RenderedMatte);
+
+        // A v1.2 frame after them: no alpha left over from the last one.
+        Assert.Equal(MessageKind.RenderedFrame, reader.Read(Encode(b => ProtocolWriter.WriteRenderedFrame(b, header, jpeg))));
+        Assert.True(reader.RenderedAlpha.IsEmpty);
+        Assert.Null(reader.RenderedMatte);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x93, 0xcd, 0x01, 0x00, 0x00, 0x00 }, "component 256 is not in 0..255")]
+    [InlineData(new byte[] { 0x92, 0x00, 0x00 }, "matte is not nil or [r, g, b]")]
+    [InlineData(new byte[] { 0xa3, 0x61, 0x62, 0x63 }, "matte is not nil or [r, g, b]")]
+    public void RenderedFrameWithAlpha_BadMatte_IsRefusedNamingIt(byte[] matte, string expected)
+    {
+        var header = new RenderedFrameHeader(1, 2, 3, 4, 4);
+        byte[] bytes = Encode(b => ProtocolWriter.WriteRenderedFrame(b, header, [1], [2], null));
+        byte[] bad = [.. bytes[..^1], .. matte]; // the last byte is the matte's nil
+
+        var ex = Assert.Throws<MessagePackFormatException>(() => new ProtocolReader().Read(bad));
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RenderedFrameWithAlpha_AlphaNotBinary_IsRefused()
+    {
+        var header = new RenderedFrameHeader(1, 2, 3, 4, 4);
+        byte[] bytes = Encode(b => ProtocolWriter.WriteRenderedFrame(b, header, [1], [2], null));
+        // Replace the alpha bin (c4 01 02) with the string "x".
+        int at = bytes.Length - 4;
+        Assert.Equal(new byte[] { 0xc4, 0x01, 0x02, 0xc0 }, bytes[at..]);
+        byte[] bad = [.. bytes[..at], 0xa1, 0x78, 0xc0];
+
+        var ex = Assert.Throws<MessagePackFormatException>(() => new ProtocolReader().Read(bad));
+        Assert.Contains("Expected binary", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void RenderedFrame_ZeroSize_IsRefusedNamingTheSize()
     {
         var header = new RenderedFrameHeader(1, 2, 3, 512, 256);

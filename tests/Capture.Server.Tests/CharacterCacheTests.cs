@@ -25,7 +25,8 @@ public sealed class CharacterCacheTests : IDisposable
 
         Assert.Equal((1024, 1024), (rig.Picture.Width, rig.Picture.Height));
         Assert.Contains(messages, m => m.Contains("4096x4096 decoded at 1024x1024", StringComparison.Ordinal));
-        Assert.Equal(1024L * 1024 * 4, cache.Bytes);
+        // The picture (RGBA) and its figure cut out (one byte a pixel), both at the working side.
+        Assert.Equal(1024L * 1024 * 5, cache.Bytes);
     }
 
     [Fact]
@@ -34,8 +35,8 @@ public sealed class CharacterCacheTests : IDisposable
         string a = ServerFixture.FaceCharacter;
         string b = SharedMedia.File("char_painting_mona_lisa_s9.jpg");
         var probe = new CharacterCache(new ServerOptions());
-        long aBytes = (await probe.GetAsync(a, null, 1024, null, CancellationToken.None)).Picture.Pixels.LongLength;
-        long bBytes = (await probe.GetAsync(b, null, 1024, null, CancellationToken.None)).Picture.Pixels.LongLength;
+        long aBytes = (await probe.GetAsync(a, null, 1024, null, CancellationToken.None)).PixelBytes;
+        long bBytes = (await probe.GetAsync(b, null, 1024, null, CancellationToken.None)).PixelBytes;
         Assert.Equal(2, probe.Count);
 
         // Room for the larger of the two, not for both.

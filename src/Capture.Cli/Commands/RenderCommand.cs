@@ -38,6 +38,7 @@ internal static class RenderCommand
         var mouth = new Option<float>("--mouth-gain") { Description = "Extra gain on mouth motion (0..4).", DefaultValueFactory = _ => 1 };
         var eyes = new Option<float>("--eye-gain") { Description = "Extra gain on eyelid motion (0..4).", DefaultValueFactory = _ => 1 };
         var head = new Option<float>("--head-gain") { Description = "Gain on head rotation and translation (0 = still head, 0..4).", DefaultValueFactory = _ => 1 };
+        var noIdle = new Option<bool>("--no-idle") { Description = "Keep the character still at neutral where the performer's face is lost (by default it breathes, blinks and glances there)." };
         var profile = new Option<string?>("--profile") { Description = "Performer profile JSON from 'capture calibrate' (default: neutral from the clip's first second)." };
         var motionData = new Option<string?>("--motion-data") { Description = "Folder for the captured motion: motion.mpk (the protocol recording, `capture replay` plays it), livelink.csv (Live Link Face), motion.csv (what drove the character), motion.bvh (the body as BVH; tracking the body costs render time)." };
         var noIris = new Option<bool>("--no-iris") { Description = "Track with the plain face mesh: no gaze and slightly less exact lips, about a quarter faster to track." };
@@ -63,7 +64,7 @@ internal static class RenderCommand
         Option<string?> camera = CameraOption.Create();
         var command = new Command("render", "Drive a character picture with a performer's video, or with recorded motion (.mpk, Live Link Face .csv, .bvh), and write an MP4.")
         {
-            driving, character, output, audio, basis, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, hands, poseModel, noIris, frames, sample, verbose, camera, paintedMouth, warp, body, mask,
+            driving, character, output, audio, basis, rig, size, sideBySide, intensity, mouth, eyes, head, noIdle, profile, motionData, noBody, hands, poseModel, noIris, frames, sample, verbose, camera, paintedMouth, warp, body, mask,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -103,6 +104,7 @@ internal static class RenderCommand
                     Mouth = parseResult.GetValue(mouth),
                     Eyes = parseResult.GetValue(eyes),
                     HeadMotion = parseResult.GetValue(head),
+                    Idle = !parseResult.GetValue(noIdle),
                 },
             };
             if (wantsBody)

@@ -4,8 +4,8 @@ namespace Capture.Protocol.Schema;
 public static class ProtocolVersion
 {
     public const int Major = 1;
-    /// <summary>v1.1 face iris, v1.2 RenderedFrame, v1.3 body world points, v1.4 hands (docs/protocol.md).</summary>
-    public const int Minor = 4;
+    /// <summary>v1.1 face iris, v1.2 RenderedFrame, v1.3 body world points, v1.4 hands, v1.5 a rendered frame's alpha (docs/protocol.md).</summary>
+    public const int Minor = 5;
 }
 
 /// <summary>Message type, the second element of every envelope (docs/protocol.md).</summary>
@@ -50,6 +50,13 @@ public readonly record struct AudioChunkHeader(long Sequence, long TimestampUs, 
 /// <paramref name="RenderedTimestampUs"/> when rendering finished, both on the Unix-epoch clock in µs for live sessions.
 /// </summary>
 public readonly record struct RenderedFrameHeader(long Sequence, long CaptureTimestampUs, long RenderedTimestampUs, int Width, int Height);
+
+/// <summary>
+/// The colour a rendered frame's RGB was composited over where its alpha is below 1 (v1.5): a reader that shows the
+/// frame on another background recovers the figure's own colour as (rgb − matte × (1 − a)) / a, so no matte fringe
+/// shows at soft edges. Frames whose RGB is the character picture's own (a cut-out) carry no matte.
+/// </summary>
+public readonly record struct RenderedMatte(byte R, byte G, byte B);
 
 /// <summary>Link statistics a peer reports now and then.</summary>
 public readonly record struct StatsMessage(

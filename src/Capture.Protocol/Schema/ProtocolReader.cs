@@ -23,6 +23,7 @@ public sealed class ProtocolReader
     private readonly PinnedSpanMemory _pinned = new();
     private byte[] _audio = [];
     private byte[] _jpeg = [];
+    private byte[] _alpha = [];
 
     public ProtocolReader(MessagePackLimits? limits = null)
     {
@@ -44,6 +45,15 @@ public sealed class ProtocolReader
 
     /// <summary>JPEG bytes of the last rendered frame, in a buffer this reader reuses: valid until the next <see cref="Read"/>.</summary>
     public ReadOnlyMemory<byte> RenderedJpeg { get; private set; }
+
+    /// <summary>
+    /// The last rendered frame's alpha (v1.5): a greyscale JPEG of the frame's size, in a buffer this reader reuses
+    /// (valid until the next <see cref="Read"/>); empty when the frame has none (an opaque character, an older writer).
+    /// </summary>
+    public ReadOnlyMemory<byte> RenderedAlpha { get; private set; }
+
+    /// <summary>The colour the last rendered frame's RGB was composited over (v1.5), or null (no alpha, or a cut-out's own RGB).</summary>
+    public RenderedMatte? RenderedMatte { get; private set; }
 
     public StatsMessage Stats { get; private set; }
 
@@ -549,7 +559,55 @@ public sealed class ProtocolReader
         jpeg.CopyTo(_jpeg);
         RenderedJpeg = _jpeg.AsMemory(0, jpeg.Length);
         Rendered = new RenderedFrameHeader(seq, captured, rendered, width, height);
-        return 6;
+        RenderedAlpha = ReadOnlyMemory<byte>.Empty;
+        RenderedMatte = null;
+        if (body < 7)
+        {
+            return 6;
+        }
+
+        // v1.5: alpha (bin or nil), then the matte ([r, g, b] or nil).
+        if (!r.TryReadNil())
+        {
+            ReadOnlySpan<byte> alpha = UntrustedReads.ReadBinary(ref r, _limits);
+            if (_alpha.Length < alpha.Length)
+            {
+                _alpha = new byte[Math.Max(alpha.Length, 16 * 1024)];
+            }
+
+            alpha.CopyTo(_alpha);
+            RenderedAlpha = _alpha.AsMemory(0, alpha.Length);
+        }
+
+        if (body < 8)
+        {
+            return 7;
+        }
+
+        long matteAt = r.Consumed;
+        if (!r.TryReadNil())
+        {
+            if (r.NextMessagePackType != MessagePackType.Array || r.ReadArrayHeader() != 3)
+            {
+                throw new MessagePackFormatException("Rendered frame matte is not nil or [r, g, b]", matteAt);
+            }
+
+            Span<byte> rgb = stackalloc byte[3];
+            for (int c = 0; c < 3; c++)
+            {
+                int v = r.ReadInt32();
+                if (v is < 0 or > 255)
+                {
+                    throw new MessagePackFormatException($"Rendered frame matte component {v} is not in 0..255", matteAt);
+                }
+
+                rgb[c] = (byte)v;
+            }
+
+            RenderedMatte = new RenderedMatte(rgb[0], rgb[1], rgb[2]);
+        }
+
+        return 8;
     }
 
     private int ReadStats(ref MessagePackReader r, int body)

@@ -170,6 +170,41 @@ public static class ProtocolWriter
         w.Flush();
     }
 
+    /// <summary>
+    /// A rendered frame with its alpha (v1.5): the header, the RGB <paramref name="jpeg"/>, then <paramref name="alphaJpeg"/>
+    /// (a greyscale JPEG of the frame's alpha, the frame's width and height; 255 = opaque) and the <paramref name="matte"/>
+    /// the RGB was composited over (nil when it was not). A v1.2 reader skips both and shows the RGB as before.
+    /// </summary>
+    public static void WriteRenderedFrame(IBufferWriter<byte> output, RenderedFrameHeader header, ReadOnlySpan<byte> jpeg, ReadOnlySpan<byte> alphaJpeg, RenderedMatte? matte)
+    {
+        if (header.Width <= 0 || header.Height <= 0)
+        {
+            throw new ArgumentException($"Rendered frame size {header.Width}x{header.Height} is not positive", nameof(header));
+        }
+
+        MessagePackWriter w = Envelope(output, MessageKind.RenderedFrame, 8);
+        w.Write(header.Sequence);
+        w.Write(header.CaptureTimestampUs);
+        w.Write(header.RenderedTimestampUs);
+        w.Write(header.Width);
+        w.Write(header.Height);
+        w.Write(jpeg);
+        w.Write(alphaJpeg);
+        if (matte is { } m)
+        {
+            w.WriteArrayHeader(3);
+            w.Write(m.R);
+            w.Write(m.G);
+            w.Write(m.B);
+        }
+        else
+        {
+            w.WriteNil();
+        }
+
+        w.Flush();
+    }
+
     public static void WriteStats(IBufferWriter<byte> output, StatsMessage stats)
     {
         MessagePackWriter w = Envelope(output, MessageKind.Stats, 6);

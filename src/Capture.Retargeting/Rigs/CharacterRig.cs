@@ -17,7 +17,7 @@ namespace Capture.Retargeting.Rigs;
 /// </remarks>
 public sealed class CharacterRig
 {
-    internal CharacterRig(string name, RgbaImage picture, float cropLeft, float cropTop, float cropSide, Vector3[] neutral, string landmarkSource, Vector2[]? irisCenters = null)
+    internal CharacterRig(string name, RgbaImage picture, float cropLeft, float cropTop, float cropSide, Vector3[] neutral, string landmarkSource, Vector2[]? irisCenters = null, byte[]? figure = null)
     {
         if (neutral.Length != TrackingFrame.FaceLandmarkCount)
         {
@@ -31,6 +31,7 @@ public sealed class CharacterRig
         CropSide = cropSide;
         Neutral = neutral;
         LandmarkSource = landmarkSource;
+        Figure = figure;
         HasTrackedIris = irisCenters is { Length: 2 };
         IrisCenters = HasTrackedIris ? irisCenters! : [FaceMeasures.EyeContourCenter(neutral, right: true), FaceMeasures.EyeContourCenter(neutral, right: false)];
         (MouthColor, TeethColor, LidColor) = RigColors.Sample(this);
@@ -63,6 +64,47 @@ public sealed class CharacterRig
     /// <summary>Where the points came from: "tracker", "rig file", or "tracker + rig file".</summary>
     public string LandmarkSource { get; }
 
+    /// <summary>
+    /// The figure cut out of an opaque picture (<see cref="WithCutOut"/>), one byte a picture pixel (0..255, row by row);
+    /// null when there is none. Shared, not copied: do not modify.
+    /// </summary>
+    public byte[]? Figure { get; }
+
+    /// <summary>Bytes of pixels this character holds: the picture's, and its figure's when it has one.</summary>
+    public long PixelBytes => Picture.Pixels.LongLength + (Figure?.LongLength ?? 0);
+
+    /// <summary>
+    /// True when the character's alpha is a figure cut out of an opaque picture: its colours are the picture's own
+    /// everywhere, background included, so "the original" can still be shown; false when the alpha is the picture's
+    /// own (its colours outside the figure mean nothing) or there is none.
+    /// </summary>
+    public bool AlphaIsCutOut => Figure is not null;
+
+    /// <summary>True when <see cref="SampleCrop"/> gives a real alpha: the picture's own, or its figure cut out.</summary>
+    public bool HasAlpha => Picture.HasAlpha || Figure is not null;
+
+    /// <summary>
+    /// This character with <paramref name="figure"/> (0..255 a pixel, the picture's size: the one figure cut-out,
+    /// docs/figure.md) as its alpha, for output that shows the character on another background (a streamer's
+    /// transparent viewer). The picture, its points, crop and colours are kept as they are (a crop past the picture's
+    /// edge still continues the picture's colours; only the alpha is 0 there). A picture with its own alpha keeps it
+    /// (the cut-out of such a picture is that alpha): returns this rig.
+    /// </summary>
+    public CharacterRig WithCutOut(ReadOnlySpan<byte> figure)
+    {
+        if (Picture.HasAlpha)
+        {
+            return this;
+        }
+
+        if (figure.Length != Picture.Width * Picture.Height)
+        {
+            throw new ArgumentException($"a figure for a {Picture.Width}x{Picture.Height} picture has {Picture.Width * Picture.Height} values, not {figure.Length}", nameof(figure));
+        }
+
+        return new CharacterRig(Name, Picture, CropLeft, CropTop, CropSide, Neutral, LandmarkSource, HasTrackedIris ? IrisCenters : null, figure.ToArray());
+    }
+
     /// <summary>Inside of the mouth, RGBA 0..1 (the lips' colour, darkened).</summary>
     public Vector4 MouthColor { get; }
 
@@ -82,7 +124,25 @@ public sealed class CharacterRig
     public Vector2 ToPicture(Vector2 crop) => (crop * CropSide) + new Vector2(CropLeft, CropTop);
 
     /// <summary>The crop at size×size, planar RGBA floats 0..1 (R plane, G, B, A).</summary>
-    public void SampleCrop(int size, Span<float> planar) => Picture.SampleSquare(CropLeft, CropTop, CropSide, size, planar);
+    public void SampleCrop(int size, Span<float> planar)
+    {
+        Picture.SampleSquare(CropLeft, CropTop, CropSide, size, planar);
+        if (Figure is not null)
+        {
+            // The cut-out's alpha over the picture's own colours; outside the picture the figure is not (transparent).
+            // Not per frame: the generator samples once per character.
+            var mask = new RgbaImage(Picture.Width, Picture.Height, hasAlpha: true);
+            for (int i = 0; i < Figure.Length; i++)
+            {
+                mask.Pixels[(i * 4) + 3] = Figure[i];
+            }
+
+            int plane = size * size;
+            var sampled = new float[plane * 4];
+            mask.SampleSquare(CropLeft, CropTop, CropSide, size, sampled);
+            sampled.AsSpan(3 * plane, plane).CopyTo(planar.Slice(3 * plane, plane));
+        }
+    }
 
     /// <summary>
     /// Writes the animation mask at size×size: 1 over the face and a margin around it, falling off

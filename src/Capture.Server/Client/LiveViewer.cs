@@ -24,6 +24,12 @@ public sealed class LiveViewer : IAsyncDisposable
     /// <summary>Called on the receive loop for each frame: header, JPEG (valid during the call), arrival time (Unix µs).</summary>
     public Action<RenderedFrameHeader, ReadOnlyMemory<byte>, long>? OnFrame { get; init; }
 
+    /// <summary>
+    /// Called on the receive loop for each frame that carries its alpha (v1.5), after <see cref="OnFrame"/>: header, the
+    /// alpha's greyscale JPEG (valid during the call) and the matte the RGB was composited over (null: none).
+    /// </summary>
+    public Action<RenderedFrameHeader, ReadOnlyMemory<byte>, RenderedMatte?>? OnAlpha { get; init; }
+
     /// <summary>Audio chunks received.</summary>
     public long AudioChunks { get; private set; }
 
@@ -85,10 +91,14 @@ public sealed class LiveViewer : IAsyncDisposable
                             _frames.RemoveRange(0, MaxKept / 2);
                         }
 
-                        _frames.Add(new ViewedFrame(h, arrived, _reader.RenderedJpeg.Length));
+                        _frames.Add(new ViewedFrame(h, arrived, _reader.RenderedJpeg.Length, _reader.RenderedAlpha.Length));
                     }
 
                     OnFrame?.Invoke(h, _reader.RenderedJpeg, arrived);
+                    if (!_reader.RenderedAlpha.IsEmpty)
+                    {
+                        OnAlpha?.Invoke(h, _reader.RenderedAlpha, _reader.RenderedMatte);
+                    }
                 }
                 else if (kind == MessageKind.AudioChunk)
                 {
@@ -135,8 +145,8 @@ public sealed class LiveViewer : IAsyncDisposable
     }
 }
 
-/// <summary>One frame as a viewer got it: its header, when it arrived (Unix µs) and the JPEG's size.</summary>
-public readonly record struct ViewedFrame(RenderedFrameHeader Header, long ArrivedUs, int JpegBytes)
+/// <summary>One frame as a viewer got it: its header, when it arrived (Unix µs), the JPEG's size and its alpha's (0: none).</summary>
+public readonly record struct ViewedFrame(RenderedFrameHeader Header, long ArrivedUs, int JpegBytes, int AlphaBytes = 0)
 {
     /// <summary>Glass-to-glass: performer capture → arrival at the viewer, ms.</summary>
     public double LatencyMs => (ArrivedUs - Header.CaptureTimestampUs) / 1000.0;

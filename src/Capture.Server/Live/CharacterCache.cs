@@ -6,9 +6,10 @@ namespace Capture.Server.Live;
 
 /// <summary>
 /// Characters already loaded, by the SHA-256 of their picture and rig bytes and the working size: a streamer
-/// re-opening a session with the same picture skips the face tracking of the picture (~0.5 s). Rigs are read-only
+/// re-opening a session with the same picture skips the face tracking and the figure cut-out of the picture (~0.5–2 s;
+/// live characters are loaded with their figure cut out, as the picture's alpha, for transparent viewers). Rigs are read-only
 /// once built, so sessions share them. Keeps the most recently used up to <see cref="ServerOptions.CharacterCacheBytes"/>
-/// of pictures (a rig's size is its working picture's); a load under way counts once it has finished.
+/// of pictures (a rig's size is its working picture's and its figure's, <see cref="CharacterRig.PixelBytes"/>); a load under way counts once it has finished.
 /// </summary>
 public sealed class CharacterCache(ServerOptions options)
 {
@@ -60,7 +61,7 @@ public sealed class CharacterCache(ServerOptions options)
             else
             {
                 // Not the request's token: a cancelled request must not poison the entry for the next one.
-                entry = new Entry(key, CharacterLoader.LoadAsync(picturePath, rigPath, maxWorkingSide, log, CancellationToken.None));
+                entry = new Entry(key, CharacterLoader.LoadAsync(picturePath, rigPath, maxWorkingSide, cutOut: true, log, CancellationToken.None));
                 _entries.AddFirst(entry);
             }
         }
@@ -86,7 +87,7 @@ public sealed class CharacterCache(ServerOptions options)
 
         lock (_lock)
         {
-            entry.Bytes = rig.Picture.Pixels.LongLength;
+            entry.Bytes = rig.PixelBytes;
             Trim();
         }
 

@@ -10,7 +10,8 @@ namespace Capture.Server.Live;
 
 /// <summary>
 /// The server's one use of the render stages: character rig + performer profile → retarget → generate one
-/// RGB frame into a buffer reused frame after frame (<see cref="Frame"/>). Performers that send landmarks
+/// RGB frame into a buffer reused frame after frame (<see cref="Frame"/>), and its alpha (<see cref="Alpha"/>) when the
+/// character has one (its picture's, or its figure cut out). Performers that send landmarks
 /// only are completed by <see cref="LandmarkFaceSolver"/> first. Without a profile the performer's neutral
 /// is the mean of their first tracked frames (<c>calibrationFrames</c>); until then the character is drawn
 /// at rest. Allocation-free per frame after calibration; not thread-safe (the session's render loop owns it).
@@ -29,6 +30,7 @@ public sealed class LiveRenderer : IDisposable
     private readonly DrivenFace _driven = new();
     private PerformerCalibrator _calibrator = new();
     private Retargeter? _retargeter;
+    private readonly byte[]? _alpha;
     private PerformerCapabilities _capabilities = new(true, true, false);
 
     /// <param name="rig">The character (shared read-only; may be cached across sessions).</param>
@@ -46,14 +48,15 @@ public sealed class LiveRenderer : IDisposable
         _solver = new LandmarkFaceSolver(CanonicalFace.Geometry);
         // One ORT thread a session: sessions run side by side on the cores; a second thread per
         // session would only contend with the other sessions' loops.
-        _generator = new WarpGenerator(size, intraOpThreads: 1, withAlpha: rig.Picture.HasAlpha);
+        _generator = new WarpGenerator(size, intraOpThreads: 1, withAlpha: rig.HasAlpha);
         try
         {
             _generator.SetCharacter(rig);
             Frame = VideoFrame.CreateUnpooled(size, size);
+            _alpha = rig.HasAlpha ? new byte[size * size] : null;
             _driven.SetNeutral(rig.Neutral);
             _generator.Generate(_driven);
-            _generator.CopyTo(Frame, 0, 0, Background);
+            CopyOut();
         }
         catch
         {
@@ -71,6 +74,22 @@ public sealed class LiveRenderer : IDisposable
 
     /// <summary>The last rendered frame, RGB24 Size×Size. Owned by the renderer; overwritten by the next <see cref="Render"/>.</summary>
     public VideoFrame Frame { get; }
+
+    /// <summary>
+    /// The last rendered frame's alpha, Size × Size bytes (255 = the character), or null for an opaque character. Owned
+    /// by the renderer; overwritten by the next <see cref="Render"/>.
+    /// </summary>
+    public ReadOnlySpan<byte> Alpha => _alpha;
+
+    /// <summary>True when <see cref="Alpha"/> is there: the picture's own alpha, or its figure cut out.</summary>
+    public bool HasAlpha => _alpha is not null;
+
+    /// <summary>
+    /// What <see cref="Frame"/>'s colour was composited over where <see cref="Alpha"/> is below 255: <see cref="Background"/>
+    /// for a picture with its own alpha (its colours outside the figure mean nothing); null for a cut-out character,
+    /// whose frame is the picture's own colours, background included (what old viewers showed, and "bg=original").
+    /// </summary>
+    public (byte R, byte G, byte B)? Matte => _alpha is not null && !_rig.AlphaIsCutOut ? Background : null;
 
     /// <summary>True once the performer's neutral is known (from the profile or their first frames).</summary>
     public bool Calibrated => _retargeter is not null;
@@ -107,7 +126,24 @@ public sealed class LiveRenderer : IDisposable
         }
 
         _generator.Generate(_driven);
-        _generator.CopyTo(Frame, 0, 0, Background);
+        CopyOut();
+    }
+
+    private void CopyOut()
+    {
+        if (_rig.AlphaIsCutOut)
+        {
+            _generator.CopyColourTo(Frame, 0, 0);
+        }
+        else
+        {
+            _generator.CopyTo(Frame, 0, 0, Background);
+        }
+
+        if (_alpha is not null)
+        {
+            _generator.CopyAlphaTo(_alpha);
+        }
     }
 
     public void Dispose() => _generator.Dispose();

@@ -28,11 +28,20 @@ public sealed class LiveSession
     /// </summary>
     public const int IngestCapacity = 2;
 
+    /// <summary>
+    /// libjpeg quality of the alpha plane (docs/protocol.md, v1.5). Alpha is mostly flat 0 and 255, which JPEG keeps at
+    /// any quality; along the edge q90 rings at most 9–15 levels against q75's 18–31, for 1–3.5 KB a frame more
+    /// (alpha-frames benchmark, docs/live.md), and the viewer snaps the few levels left at each end.
+    /// </summary>
+    public const int AlphaJpegQuality = 90;
+
     // In flight at most: IngestCapacity in the channel, one being rendered, one being filled by the ingest.
     private const int TrackingFramePool = IngestCapacity + 2;
 
     private readonly LiveRenderer _renderer;
     private readonly JpegEncoder _encoder;
+    private readonly JpegEncoder? _alphaEncoder;
+    private readonly RenderedMatte? _matte;
     private readonly int _jpegQuality;
     private readonly LiveMetrics _metrics;
     private readonly ILogger _logger;
@@ -68,6 +77,8 @@ public sealed class LiveSession
         ViewerToken = viewerToken;
         _renderer = renderer;
         _encoder = encoder;
+        _alphaEncoder = renderer.HasAlpha ? new JpegEncoder() : null;
+        _matte = renderer.Matte is { } m ? new RenderedMatte(m.R, m.G, m.B) : null;
         _jpegQuality = jpegQuality;
         _metrics = metrics;
         _logger = logger;
@@ -283,6 +294,7 @@ public sealed class LiveSession
 
             _renderer.Dispose();
             _encoder.Dispose();
+            _alphaEncoder?.Dispose();
             _completion.TrySetResult();
         }
     }
@@ -335,6 +347,7 @@ public sealed class LiveSession
         long t0 = Stopwatch.GetTimestamp();
         _metrics.QueueMs.Record(Stopwatch.GetElapsedTime(item.ReceivedTicks, t0).TotalMilliseconds);
         ReadOnlyMemory<byte> jpeg;
+        ReadOnlyMemory<byte> alpha = default;
         long t1;
         try
         {
@@ -342,6 +355,10 @@ public sealed class LiveSession
             t1 = Stopwatch.GetTimestamp();
             VideoFrame rendered = _renderer.Frame;
             jpeg = _encoder.Encode(rendered.ReadOnlyPixels, rendered.Width, rendered.Height, rendered.Stride, JpegInputFormat.Rgb24, _jpegQuality);
+            if (_alphaEncoder is not null)
+            {
+                alpha = _alphaEncoder.Encode(_renderer.Alpha, rendered.Width, rendered.Height, rendered.Width, JpegInputFormat.Grey8, AlphaJpegQuality);
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -357,7 +374,16 @@ public sealed class LiveSession
         long t2 = Stopwatch.GetTimestamp();
         SharedPacket packet = _packets.Rent();
         int size = _renderer.Size;
-        ProtocolWriter.WriteRenderedFrame(packet, new RenderedFrameHeader(_sequence++, frame.CaptureTimestampUs, UnixClock.NowUs, size, size), jpeg.Span);
+        var header = new RenderedFrameHeader(_sequence++, frame.CaptureTimestampUs, UnixClock.NowUs, size, size);
+        if (_alphaEncoder is null)
+        {
+            ProtocolWriter.WriteRenderedFrame(packet, header, jpeg.Span);
+        }
+        else
+        {
+            ProtocolWriter.WriteRenderedFrame(packet, header, jpeg.Span, alpha.Span, _matte);
+        }
+
         packet.CaptureTimestampUs = frame.CaptureTimestampUs;
         packet.ReadyTicks = Stopwatch.GetTimestamp();
         foreach (ViewerQueue viewer in Volatile.Read(ref _viewers))

@@ -42,9 +42,9 @@ public sealed class LiveSessionManager : IAsyncDisposable
     /// <summary>True when <see cref="ServerOptions.MaxSessions"/> sessions run (or are being created): a cheap early refusal; <see cref="Create"/> decides.</summary>
     public bool IsFull => Volatile.Read(ref _slots) >= _options.MaxSessions;
 
-    /// <summary>A new session for <paramref name="rig"/>, its render loop running.</summary>
+    /// <summary>A new session for <paramref name="rig"/>, its render loop running; <paramref name="idle"/> false keeps the character still while the face is lost.</summary>
     /// <exception cref="SessionLimitException">Already <see cref="ServerOptions.MaxSessions"/> sessions.</exception>
-    public LiveSession Create(CharacterRig rig, int size, PerformerProfile? profile)
+    public LiveSession Create(CharacterRig rig, int size, PerformerProfile? profile, bool idle = true)
     {
         ArgumentNullException.ThrowIfNull(rig);
         // Count and add in one step: the slot is taken before anything is built, so parallel creates cannot pass the limit together.
@@ -56,7 +56,7 @@ public sealed class LiveSessionManager : IAsyncDisposable
 
         try
         {
-            return CreateInSlot(rig, size, profile);
+            return CreateInSlot(rig, size, profile, idle);
         }
         catch
         {
@@ -65,11 +65,11 @@ public sealed class LiveSessionManager : IAsyncDisposable
         }
     }
 
-    private LiveSession CreateInSlot(CharacterRig rig, int size, PerformerProfile? profile)
+    private LiveSession CreateInSlot(CharacterRig rig, int size, PerformerProfile? profile, bool idle)
     {
         // 30 fps is what cameras and the capture page send; the neutral needs that many seconds of frames.
         int calibrationFrames = Math.Max(1, (int)Math.Round(_options.CalibrationSeconds * 30));
-        var renderer = new LiveRenderer(rig, size, profile, calibrationFrames);
+        var renderer = new LiveRenderer(rig, size, profile, calibrationFrames, new Capture.Retargeting.RetargetGains { Idle = idle });
         JpegEncoder encoder;
         try
         {

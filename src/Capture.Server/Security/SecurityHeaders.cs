@@ -27,6 +27,12 @@ internal static class SecurityHeaders
     /// </summary>
     public static readonly string CapturePagePolicy = Policy.Replace("'wasm-unsafe-eval'", "'wasm-unsafe-eval' 'unsafe-eval'", StringComparison.Ordinal);
 
+    /// <summary>
+    /// The viewer page's policy: the same, plus pictures from any http(s) address, for <c>bg=URL</c> (a background the
+    /// streamer chose, shown behind the character); scripts and connections stay this server's.
+    /// </summary>
+    public static readonly string ViewerPagePolicy = Policy.Replace("img-src 'self' data: blob:", "img-src 'self' data: blob: https: http:", StringComparison.Ordinal);
+
     public static void Use(WebApplication app) => app.Use((http, next) =>
     {
         http.Response.OnStarting(static state =>
@@ -36,14 +42,14 @@ internal static class SecurityHeaders
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
             headers["Referrer-Policy"] = "no-referrer";
-            headers.ContentSecurityPolicy = IsCapturePage(context.Request.Path) ? CapturePagePolicy : Policy;
+            headers.ContentSecurityPolicy = IsLivePage(context.Request.Path, "/capture") ? CapturePagePolicy : IsLivePage(context.Request.Path, "/view") ? ViewerPagePolicy : Policy;
             return Task.CompletedTask;
         }, http);
         return next(http);
     });
 
-    // /live/{id}/capture
-    private static bool IsCapturePage(PathString path) =>
+    // /live/{id}/capture, /live/{id}/view
+    private static bool IsLivePage(PathString path, string page) =>
         path.StartsWithSegments("/live", StringComparison.Ordinal, out PathString rest) &&
-        rest.Value is { } r && r.EndsWith("/capture", StringComparison.Ordinal) && r.Count(c => c == '/') == 2;
+        rest.Value is { } r && r.EndsWith(page, StringComparison.Ordinal) && r.Count(c => c == '/') == 2;
 }

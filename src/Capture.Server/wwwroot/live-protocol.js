@@ -5,8 +5,8 @@
 import { Encoder, Decoder } from '/vendor/@msgpack/msgpack/dist.esm/index.mjs';
 
 export const Major = 1;
-/** The minor this page speaks: it writes v1.0 frames (v1.4 with hands) and reads v1.2 RenderedFrame messages. */
-export const Minor = 4;
+/** The minor this page speaks: it writes v1.0 frames (v1.4 with hands) and reads v1.2 RenderedFrame messages with v1.5's alpha. */
+export const Minor = 5;
 export const Kind = Object.freeze({ Hello: 1, TrackingFrame: 2, AudioChunk: 3, Stats: 4, Ack: 5, Bye: 6, RenderedFrame: 7 });
 
 export const FaceLandmarkCount = 468;
@@ -139,7 +139,8 @@ export class PacketReader {
 
   /**
    * @param {ArrayBuffer} data one WebSocket message.
-   * @returns {{kind:number, ...}|{error:string}} RenderedFrame: {kind, seq, captureUs, renderedUs, width, height, jpeg (a view of `data`)};
+   * @returns {{kind:number, ...}|{error:string}} RenderedFrame: {kind, seq, captureUs, renderedUs, width, height, jpeg (a view of `data`),
+   *   alpha (v1.5: a greyscale JPEG of the frame's alpha, a view of `data`, or null), matte ([r, g, b] the RGB was composited over, or null)};
    *   AudioChunk: {kind, seq, tsUs, rate, channels, pcm}; Bye: {kind, reason}; other kinds: {kind}.
    */
   read(data) {
@@ -154,7 +155,9 @@ export class PacketReader {
     const kind = m[1];
     if (kind === Kind.RenderedFrame) {
       if (m.length < 8 || !(m[7] instanceof Uint8Array)) { return { error: 'RenderedFrame without its JPEG bytes' }; }
-      return { kind, seq: m[2], captureUs: m[3], renderedUs: m[4], width: m[5], height: m[6], jpeg: m[7] };
+      const alpha = m.length > 8 && m[8] instanceof Uint8Array ? m[8] : null;
+      const matte = m.length > 9 && Array.isArray(m[9]) && m[9].length === 3 && m[9].every((v) => Number.isInteger(v) && v >= 0 && v <= 255) ? m[9] : null;
+      return { kind, seq: m[2], captureUs: m[3], renderedUs: m[4], width: m[5], height: m[6], jpeg: m[7], alpha, matte };
     }
     if (kind === Kind.AudioChunk) {
       if (m.length < 7 || !(m[6] instanceof Uint8Array)) { return { error: 'AudioChunk without its samples' }; }
@@ -218,22 +221,28 @@ export function describeClose(event) {
 /**
  * Latest frame wins: JPEG bytes go in, a decoded frame is drawn on `canvas` whenever the decoder is
  * free; frames that arrive while one is being decoded replace each other and count as dropped.
+ * With `{ alpha: true }` a frame that carries its alpha (v1.5) is drawn with it: the canvas is transparent
+ * around the figure, and where the server composited the RGB over a matte colour, that colour is taken out
+ * again ((rgb − matte·(1 − a)) / a), so a soft edge shows the figure's colour, not a grey fringe.
  */
 export class FramePainter {
-  constructor(canvas, onPainted) {
+  constructor(canvas, onPainted, { alpha = false } = {}) {
     this._canvas = canvas;
     this._ctx = canvas.getContext('2d', { willReadFrequently: true });
     this._onPainted = onPainted;
+    this._useAlpha = alpha;
+    this._scratch = null;
     this._pending = null;
     this._busy = false;
     this.dropped = 0;
     this.painted = 0;
+    this.withAlpha = 0;
   }
 
   push(frame) {
     if (this._pending !== null) { this.dropped++; }
     // Copy out of the socket message: the next message must not be held alive by a stale view.
-    this._pending = { ...frame, jpeg: frame.jpeg.slice() };
+    this._pending = { ...frame, jpeg: frame.jpeg.slice(), alpha: this._useAlpha && frame.alpha ? frame.alpha.slice() : null };
     if (!this._busy) { this._next(); }
   }
 
@@ -244,9 +253,12 @@ export class FramePainter {
         const frame = this._pending;
         this._pending = null;
         let bitmap;
+        let alpha = null;
         try {
           bitmap = await createImageBitmap(new Blob([frame.jpeg], { type: 'image/jpeg' }));
+          if (frame.alpha) { alpha = await createImageBitmap(new Blob([frame.alpha], { type: 'image/jpeg' })); }
         } catch {
+          bitmap?.close();
           this.dropped++;
           continue;
         }
@@ -254,14 +266,47 @@ export class FramePainter {
           this._canvas.width = bitmap.width;
           this._canvas.height = bitmap.height;
         }
+        this._ctx.clearRect(0, 0, bitmap.width, bitmap.height);
         this._ctx.drawImage(bitmap, 0, 0);
         bitmap.close();
+        if (alpha !== null) {
+          this._applyAlpha(alpha, frame.matte);
+          alpha.close();
+          this.withAlpha++;
+        }
         this.painted++;
         this._onPainted(frame);
       }
     } finally {
       this._busy = false;
     }
+  }
+
+  _applyAlpha(alphaBitmap, matte) {
+    const w = this._canvas.width;
+    const h = this._canvas.height;
+    if (this._scratch === null || this._scratch.width !== w || this._scratch.height !== h) {
+      this._scratch = new OffscreenCanvas(w, h);
+    }
+    const sctx = this._scratch.getContext('2d', { willReadFrequently: true });
+    sctx.drawImage(alphaBitmap, 0, 0, w, h);
+    const a = sctx.getImageData(0, 0, w, h).data;
+    const image = this._ctx.getImageData(0, 0, w, h);
+    const p = image.data;
+    for (let i = 0; i < p.length; i += 4) {
+      // JPEG rings a few levels around the flat 0 and 255 of an alpha plane: snap them back.
+      let v = a[i];
+      v = v <= 6 ? 0 : v >= 249 ? 255 : v;
+      if (matte !== null && v > 0 && v < 255) {
+        const k = 255 / v;
+        const rest = (255 - v) / 255;
+        p[i] = Math.min(255, Math.max(0, (p[i] - (matte[0] * rest)) * k));
+        p[i + 1] = Math.min(255, Math.max(0, (p[i + 1] - (matte[1] * rest)) * k));
+        p[i + 2] = Math.min(255, Math.max(0, (p[i + 2] - (matte[2] * rest)) * k));
+      }
+      p[i + 3] = v;
+    }
+    this._ctx.putImageData(image, 0, 0);
   }
 }
 

@@ -1,6 +1,6 @@
 // The live character for OBS (Browser Source) or any browser: /live/{id}/view?token=<viewerToken>
 //   &stats=1        overlay: frames/s, latency (now − the performer's capture time), drops
-//   &bg=RRGGBB      page colour instead of transparent (a chroma-key colour for OBS's filter)
+//   &bg=…           transparent (default), RRGGBB (a chroma-key colour for OBS's filter), original, or a picture's URL
 //   &audio=0        do not play the performer's audio
 //   &away=hide      while the performer is away or after the session ended, show nothing (transparent) instead
 //                   of the last frame
@@ -18,14 +18,28 @@ const canvas = document.getElementById('character');
 const messageEl = document.getElementById('message');
 const statsEl = document.getElementById('stats');
 
-const bg = address.params.get('bg');
-if (bg !== null) {
-  if (/^[0-9a-fA-F]{6}$/.test(bg)) {
-    document.documentElement.style.background = `#${bg}`;
-    document.body.style.background = `#${bg}`;
-  } else {
-    say(`bg=${bg} is not a colour: give six hex digits, e.g. bg=00ff00`);
-  }
+// bg: what shows around the character. Frames with alpha (v1.5: the picture's own, or its figure cut out)
+// are drawn with it, so by default the page is transparent around the figure (OBS composites the scene there).
+//   bg=transparent (default) | bg=RRGGBB or #RRGGBB (a chroma-key colour) | bg=original (the picture's own
+//   background, alpha ignored: what the page showed before v1.5) | bg=URL (a picture behind the character)
+const bgParam = address.params.get('bg');
+const bg = describeBackground(bgParam);
+if (bg.error) { say(bg.error); }
+if (bg.colour) {
+  document.documentElement.style.background = bg.colour;
+  document.body.style.background = bg.colour;
+}
+if (bg.url) {
+  document.body.style.background = `center / cover no-repeat url("${bg.url.replace(/["\\]/g, (c) => `\\${c}`)}")`;
+}
+
+function describeBackground(value) {
+  if (value === null || value === '' || value === 'transparent') { return { alpha: true }; }
+  if (value === 'original') { return { alpha: false }; }
+  const hex = /^#?([0-9a-fA-F]{6})$/.exec(value);
+  if (hex) { return { alpha: true, colour: `#${hex[1]}` }; }
+  if (/^(https?:\/\/|\/|data:image\/)/.test(value)) { return { alpha: true, url: value }; }
+  return { alpha: true, error: `bg=${value} is not understood: give transparent, original, a colour (six hex digits, e.g. bg=00ff00) or a picture's address (https://…)` };
 }
 
 const reader = new PacketReader();
@@ -52,9 +66,9 @@ const painter = new FramePainter(canvas, (frame) => {
   state.latencies.push(latencyMs);
   if (state.latencies.length > 120) { state.latencies.shift(); }
   window.dispatchEvent(new CustomEvent('capture:frame', {
-    detail: { seq: frame.seq, captureUs: frame.captureUs, renderedUs: frame.renderedUs, width: frame.width, height: frame.height, receivedUs: frame.receivedUs },
+    detail: { seq: frame.seq, captureUs: frame.captureUs, renderedUs: frame.renderedUs, width: frame.width, height: frame.height, receivedUs: frame.receivedUs, alpha: frame.alpha !== null },
   }));
-});
+}, { alpha: bg.alpha });
 
 function say(text) { messageEl.textContent = text; }
 
@@ -215,5 +229,6 @@ function showStats() {
 }
 setInterval(showStats, 500);
 Object.defineProperty(state, 'dropped', { get: () => painter.dropped });
+Object.defineProperty(state, 'withAlpha', { get: () => painter.withAlpha });
 
 connect();

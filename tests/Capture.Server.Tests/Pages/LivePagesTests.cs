@@ -153,7 +153,9 @@ public sealed class LivePagesTests(LivePagesFixture fixture, ITestOutputHelper o
         });
         IPage viewer = await context.NewPageAsync();
         fixture.Trace(viewer, "viewer 800x600");
-        await viewer.GotoAsync(fixture.PageUri(performing.Session.ViewerPage).ToString());
+        // bg=original: the frame as the picture is, background included (alpha ignored), so the whole frame is opaque
+        // and the letterbox around it transparent; the figure cut out over a checkerboard is ViewerAlphaPageTests'.
+        await viewer.GotoAsync(fixture.PageUri(performing.Session.ViewerPage + "&bg=original").ToString());
         await WaitForAsync(viewer, "window.captureView && window.captureView.frames >= 2", TimeSpan.FromSeconds(120), "the viewer page to paint frames");
 
         JsonElement layout = await viewer.EvaluateAsync<JsonElement>(
