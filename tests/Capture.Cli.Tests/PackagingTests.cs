@@ -102,7 +102,7 @@ public sealed partial class PackagingTests(PackagingTests.Feed feed) : IClassFix
         }
 
         /// <summary>Runs the installed <c>capture</c> from <see cref="Outside"/>.</summary>
-        public Task<ToolProcess.Result> CaptureAsync(params string[] args) =>
+        internal Task<ToolProcess.Result> CaptureAsync(params string[] args) =>
             ToolProcess.RunAsync(Path.Combine(Tools, "capture"), args, Environment, TimeSpan.FromMinutes(4), Outside);
 
         public string Nupkg(string id) => Path.Combine(Packages, $"{id}.{Version}.nupkg");

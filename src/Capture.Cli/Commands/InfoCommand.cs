@@ -40,7 +40,7 @@ internal static class InfoCommand
             IEnumerable<string> states = store.Manifest.Models
                 .GroupBy(store.GetState)
                 .Select(g => $"{g.Count()} {g.Key}");
-            return $"{string.Join(", ", states)} ({store.ManifestPath}; `capture models` for each)";
+            return $"{string.Join(", ", states)} ({store.ManifestPath}, built into {store.BuildDirectory}; `capture models` for each)";
         }
         catch (FileNotFoundException ex)
         {
