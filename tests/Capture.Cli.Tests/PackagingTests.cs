@@ -75,7 +75,7 @@ public sealed partial class PackagingTests(PackagingTests.Feed feed) : IClassFix
             var clock = Stopwatch.StartNew();
             ToolProcess.Result pack = await ToolProcess.RunAsync("dotnet",
                 ["pack", Path.Combine(Root, "Capture.sln"), "-c", "Release", "--no-build", "-o", Packages, "-nologo", "-v:q", "-clp:ErrorsOnly"],
-                Environment, TimeSpan.FromMinutes(6), Root);
+                Environment, TimeSpan.FromMinutes(15), Root);
             PackTime = clock.Elapsed;
             Assert.True(pack.ExitCode == 0, "dotnet pack failed:\n" + pack.All);
 
