@@ -17,6 +17,7 @@ internal static class Program
             ModelsCommand.Create(),
             TrackCommand.Create(),
             RenderCommand.Create(),
+            FigureCommand.Create(),
             EvalCommand.Create(),
             CalibrateCommand.Create(),
             CalibrateCameraCommand.Create(),
