@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Capture.Server.Jobs;
 using Capture.Server.Live;
 using Capture.Server.Metrics;
+using Capture.Server.OpenApi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -71,6 +72,7 @@ public static class CaptureServer
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         configureLogging?.Invoke(builder.Logging);
         builder.Services.AddProblemDetails();
+        builder.Services.AddCaptureOpenApi();
         builder.Services.AddExceptionHandler<ClientFaultHandler>();
         // A query or route value that cannot be bound (?limit=abc) throws, so ClientFaultHandler answers it as problem+json.
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -96,6 +98,7 @@ public static class CaptureServer
         StaticPages.Map(app, options);
         LiveEndpoints.Map(app);
         app.MapJobs(() => options.ApiKey!, options.WebRoot);
+        ApiDocument.Map(app);
         return app;
     }
 

@@ -5,6 +5,7 @@ using Capture.Pipeline;
 using Capture.Retargeting.Rigs;
 using Capture.Server.Live;
 using Capture.Server.Metrics;
+using Capture.Server.OpenApi;
 using Capture.Server.Security;
 using Capture.Tracking.Face;
 using Microsoft.AspNetCore.Builder;
@@ -33,14 +34,44 @@ public static class LiveEndpoints
             ServerOptions options = context.HttpContext.RequestServices.GetRequiredService<ServerOptions>();
             return ApiKey.Check(context.HttpContext, options.ApiKey!) ?? await next(context).ConfigureAwait(false);
         });
-        api.MapPost("", CreateAsync).DisableAntiforgery();
+        api.WithTags("live");
+        api.MapPost("", CreateAsync).DisableAntiforgery()
+            .WithSummary("Start a live session")
+            .WithDescription("Uploads the character; answers the session's tokens, its WebSocket addresses and its two pages.")
+            .WithMetadata(new MultipartForm(
+                new FormField("character", "The character's picture (PNG, JPEG, WebP, …; at most MaxUploadBytes).", Required: true, File: true),
+                new FormField("rig", "A rig file (JSON, calibration/rigs/) for a picture whose face the tracker cannot read.", File: true),
+                new FormField("profile", "A performer profile (JSON, `capture calibrate`).", File: true),
+                new FormField("size", "The rendered side in pixels (default 256).", Values: ["256", "512"]),
+                new FormField("hands", "Render the performer's hands too (default false).", Values: ["true", "false", "1", "0", "on", "off"])))
+            .Produces<LiveSessionCreated>(StatusCodes.Status201Created)
+            .Problems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge,
+                StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status503ServiceUnavailable);
         api.MapGet("/{id}", (string id, LiveSessionManager sessions) =>
-            sessions.Find(id) is { } s ? Results.Ok(Describe(s)) : UnknownSession(id));
+            sessions.Find(id) is { } s ? Results.Ok(Describe(s)) : UnknownSession(id))
+            .WithSummary("A live session's state and counters")
+            .Produces<LiveSessionState>()
+            .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);
         api.MapDelete("/{id}", async (string id, LiveSessionManager sessions) =>
-            await sessions.EndAsync(id, "deleted through the API").ConfigureAwait(false) ? Results.NoContent() : UnknownSession(id));
+            await sessions.EndAsync(id, "deleted through the API").ConfigureAwait(false) ? Results.NoContent() : UnknownSession(id))
+            .WithSummary("End a live session (its performer and viewers are disconnected)")
+            .Produces(StatusCodes.Status204NoContent)
+            .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);
 
-        app.Map("/live/{id}/ingest", IngestAsync);
-        app.Map("/live/{id}/frames", FramesAsync);
+        app.Map("/live/{id}/ingest", IngestAsync).WithMetadata(new WebSocketEndpoint(
+            "The performer's WebSocket",
+            "The performer sends a Hello (with the performer token), then one TrackingFrame packet per frame (MessagePack, docs/protocol.md).",
+            "Client → server: Hello, TrackingFrame; server → client: HelloAck, Error.",
+            TokenInQuery: false,
+            "Not used: the performer token travels in the Hello.",
+            [(400, "not a WebSocket request"), (403, "a browser from an origin that is not allowed (AllowedOrigins)"), (404, "no such live session")]));
+        app.Map("/live/{id}/frames", FramesAsync).WithMetadata(new WebSocketEndpoint(
+            "A viewer's WebSocket",
+            "Each rendered frame as a RenderedFrame packet (JPEG inside, with its capture and render timestamps); the latest frame wins for a slow viewer.",
+            "Server → client: RenderedFrame.",
+            TokenInQuery: true,
+            "The session's viewer token (or its performer token).",
+            [(400, "not a WebSocket request"), (401, "the token is not this session's"), (403, "a browser from an origin that is not allowed (AllowedOrigins)"), (404, "no such live session")]));
     }
 
     internal static IResult Problem(int status, string title, string detail) =>
@@ -66,21 +97,11 @@ public static class LiveEndpoints
     internal static IResult UnknownSession(string id) =>
         Problem(StatusCodes.Status404NotFound, "no such live session", $"there is no live session '{id}' (it ended, timed out, or never existed)");
 
-    private static object Describe(LiveSession s)
+    private static LiveSessionState Describe(LiveSession s)
     {
         LiveSessionStats st = s.Stats;
-        return new
-        {
-            id = s.Id,
-            size = s.Size,
-            performerConnected = s.PerformerConnected,
-            viewers = s.ViewerCount,
-            framesReceived = st.FramesReceived,
-            framesRendered = st.FramesRendered,
-            hands = s.Hands,
-            framesWithHands = s.FramesWithHands,
-            drops = new { ingest = st.IngestDrops, viewer = st.ViewerDrops, order = st.OrderDrops, malformed = st.Malformed },
-        };
+        return new LiveSessionState(s.Id, s.Size, s.PerformerConnected, s.ViewerCount, st.FramesReceived, st.FramesRendered, s.Hands, s.FramesWithHands,
+            new LiveSessionDrops(st.IngestDrops, st.ViewerDrops, st.OrderDrops, st.Malformed));
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, LiveSessionManager sessions, CharacterCache characters, ILogger<LiveSessionManager> logger)
@@ -196,16 +217,14 @@ public static class LiveEndpoints
             string site = PublicBase(http);
             string ws = (site.StartsWith("https:", StringComparison.Ordinal) ? "wss" : "ws") + site[site.IndexOf(':', StringComparison.Ordinal)..];
             string id = session.Id;
-            return Results.Created($"/api/live/{id}", new
-            {
+            return Results.Created($"/api/live/{id}", new LiveSessionCreated(
                 id,
-                performerToken = session.PerformerToken,
-                viewerToken = session.ViewerToken,
-                ingestUrl = $"{ws}/live/{id}/ingest",
-                framesUrl = $"{ws}/live/{id}/frames?token={session.ViewerToken}",
-                viewerPage = $"{site}/live/{id}/view?token={session.ViewerToken}",
-                capturePage = $"{site}/live/{id}/capture?token={session.PerformerToken}" + (hands ? "&hands=1" : ""),
-            });
+                session.PerformerToken,
+                session.ViewerToken,
+                $"{ws}/live/{id}/ingest",
+                $"{ws}/live/{id}/frames?token={session.ViewerToken}",
+                $"{site}/live/{id}/view?token={session.ViewerToken}",
+                $"{site}/live/{id}/capture?token={session.PerformerToken}" + (hands ? "&hands=1" : "")));
         }
         finally
         {

@@ -1,5 +1,6 @@
 using Capture.Server.Live;
 using Capture.Server.Metrics;
+using Capture.Server.OpenApi;
 using Capture.Server.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -35,13 +36,29 @@ public static class StaticPages
         types.Mappings[".tflite"] = "application/octet-stream";
         types.Mappings[".map"] = "application/json";
 
-        app.MapGet("/healthz", () => Results.Text("ok\n", "text/plain"));
-        app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
-        app.MapGet("/live/{id}/view", (HttpContext http, string id, LiveSessionManager sessions) => Page(http, id, sessions, webRoot, "live-view.html", viewer: true));
-        app.MapGet("/live/{id}/capture", (HttpContext http, string id, LiveSessionManager sessions) => Page(http, id, sessions, webRoot, "live-capture.html", viewer: false));
+        app.MapGet("/healthz", () => Results.Ok(Health.Current))
+            .WithSummary("Health and versions")
+            .WithDescription("200 while the server runs, with Capture's version and the protocol schema version it speaks. No key needed.")
+            .Produces<Health>(StatusCodes.Status200OK);
+        app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"))
+            .WithSummary("Prometheus metrics (live sessions, drops, latency)")
+            .Produces(StatusCodes.Status200OK, contentType: "text/plain");
+        app.MapGet("/live/{id}/view", (HttpContext http, string id, LiveSessionManager sessions) => Page(http, id, sessions, webRoot, "live-view.html", viewer: true))
+            .WithTags("pages").WithSummary("A live session's viewer page (OBS Browser Source); ?token= the viewer token")
+            .Produces(StatusCodes.Status200OK, contentType: "text/html")
+            .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);
+        app.MapGet("/live/{id}/capture", (HttpContext http, string id, LiveSessionManager sessions) => Page(http, id, sessions, webRoot, "live-capture.html", viewer: false))
+            .WithTags("pages").WithSummary("A live session's performer page (webcam); ?token= the performer token")
+            .Produces(StatusCodes.Status200OK, contentType: "text/html")
+            .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);
         // Browsers and OBS ask for /favicon.ico whatever the page links: the same icon, not a 404 in every log.
-        app.MapGet("/favicon.ico", () => Results.File(Path.Combine(webRoot, "favicon.svg"), "image/svg+xml"));
-        app.MapGet("/live/{id}/performer", (HttpContext http, string id, LiveSessionManager sessions) => Performer(http, id, sessions));
+        app.MapGet("/favicon.ico", () => Results.File(Path.Combine(webRoot, "favicon.svg"), "image/svg+xml"))
+            .WithTags("pages").WithSummary("The site's icon (SVG), where browsers and OBS ask for it")
+            .Produces(StatusCodes.Status200OK, contentType: "image/svg+xml");
+        app.MapGet("/live/{id}/performer", (HttpContext http, string id, LiveSessionManager sessions) => Performer(http, id, sessions))
+            .WithTags("pages").WithSummary("Whether a live session's performer is connected and how long it has sent nothing; ?token= the viewer or performer token")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);
 
         if (Directory.Exists(webRoot))
         {
@@ -123,9 +140,17 @@ public static class StaticPages
         return Results.Json(new { performerConnected = session.PerformerConnected, idleMs = (long)session.Idle.TotalMilliseconds });
     }
 
-    /// <summary>.cache/npm of the checkout: CAPTURE_ROOT's, else the first one at or above the application's folder.</summary>
+    /// <summary>
+    /// .cache/npm of the checkout: CAPTURE_ROOT's, else the first one at or above the application's folder; in the
+    /// installed tool, its own npm/ folder (the same layout, packed with it).
+    /// </summary>
     private static string? FindVendorDirectory()
     {
+        if (Capture.Inference.Models.ModelStore.IsInstalledLayout(AppContext.BaseDirectory))
+        {
+            return Path.Combine(AppContext.BaseDirectory, Capture.Inference.Models.ModelStore.InstalledSourcesFolder);
+        }
+
         string? root = Environment.GetEnvironmentVariable("CAPTURE_ROOT");
         if (root is not null && Directory.Exists(Path.Combine(root, ".cache", "npm")))
         {

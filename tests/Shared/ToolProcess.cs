@@ -22,12 +22,13 @@ internal static class ToolProcess
 
     /// <summary>
     /// Runs <paramref name="tool"/> with <paramref name="args"/>, extra <paramref name="environment"/>
-    /// variables for the child only; past <paramref name="timeout"/> (none by default) the process
+    /// variables for the child only (an empty value removes one), in <paramref name="workingDirectory"/> (this
+    /// process's by default); past <paramref name="timeout"/> (none by default) the process
     /// tree is killed and the wait's <see cref="OperationCanceledException"/> thrown.
     /// </summary>
-    public static async Task<Result> RunAsync(string tool, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    public static async Task<Result> RunAsync(string tool, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null, string? workingDirectory = null)
     {
-        var info = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory ?? "" };
         foreach (string a in args)
         {
             info.ArgumentList.Add(a);
@@ -35,7 +36,14 @@ internal static class ToolProcess
 
         foreach ((string key, string value) in environment ?? new Dictionary<string, string>())
         {
-            info.Environment[key] = value;
+            if (value.Length == 0)
+            {
+                info.Environment.Remove(key);
+            }
+            else
+            {
+                info.Environment[key] = value;
+            }
         }
 
         using var process = Process.Start(info)!;

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Capture.Core;
 using Capture.Inference;
 using Capture.Inference.Models;
+using Capture.Protocol.Schema;
 using Spectre.Console;
 
 namespace Capture.Cli.Commands;
@@ -16,7 +18,8 @@ internal static class InfoCommand
         {
             ExecutionProviderChoice provider = InferenceEnvironment.Provider;
             var table = new Table().AddColumns("what", "value").HideHeaders().Border(TableBorder.Simple);
-            table.AddRow("capture", Markup.Escape(typeof(InfoCommand).Assembly.GetName().Version?.ToString() ?? "?"));
+            table.AddRow("capture", Markup.Escape(CaptureVersion.Informational));
+            table.AddRow("protocol", Markup.Escape($"MessagePack schema {ProtocolVersion.Major}.{ProtocolVersion.Minor} (docs/protocol.md)"));
             table.AddRow(".NET", Markup.Escape($"{RuntimeInformation.FrameworkDescription} ({RuntimeInformation.RuntimeIdentifier})"));
             table.AddRow("ONNX Runtime", Markup.Escape(InferenceEnvironment.OrtVersion));
             table.AddRow("built-in providers", Markup.Escape(string.Join(", ", InferenceEnvironment.BuiltInProviders)));
@@ -37,7 +40,7 @@ internal static class InfoCommand
             IEnumerable<string> states = store.Manifest.Models
                 .GroupBy(store.GetState)
                 .Select(g => $"{g.Count()} {g.Key}");
-            return $"{string.Join(", ", states)} ({store.ManifestPath}; `capture models` for each)";
+            return $"{string.Join(", ", states)} ({store.ManifestPath}, built into {store.BuildDirectory}; `capture models` for each)";
         }
         catch (FileNotFoundException ex)
         {

@@ -51,14 +51,57 @@ public sealed partial class ModelStore
     public string BuildDirectory { get; }
 
     /// <summary>
-    /// The store of the Capture checkout: <c>CAPTURE_ROOT</c> if set, else the first directory at or above
-    /// the application's that holds models/manifest.json.
+    /// The store this program uses. In a Capture checkout (<c>CAPTURE_ROOT</c> if set, else the first directory at or
+    /// above the application's that holds models/manifest.json): the npm packages scripts/setup.sh restored under
+    /// .cache/npm, built models in models/build. In the installed <c>capture</c> tool (<see cref="IsInstalledLayout"/>:
+    /// the manifest and the model sources travel in the package): sources from the tool's own npm/ folder, built
+    /// models in the per-user <see cref="UserModelsDirectory"/>, never beside the tool.
     /// </summary>
     public static ModelStore FromRepository(string? root = null)
     {
         root ??= FindRoot() ?? throw new FileNotFoundException(
             "models/manifest.json not found above " + AppContext.BaseDirectory + " (set CAPTURE_ROOT to the Capture checkout)");
-        return new ModelStore(Path.Combine(root, "models", "manifest.json"), Path.Combine(root, ".cache", "npm"), Path.Combine(root, "models", "build"));
+        string manifest = Path.Combine(root, "models", "manifest.json");
+        return IsInstalledLayout(root)
+            ? new ModelStore(manifest, Path.Combine(root, InstalledSourcesFolder), UserModelsDirectory())
+            : new ModelStore(manifest, Path.Combine(root, ".cache", "npm"), Path.Combine(root, "models", "build"));
+    }
+
+    /// <summary>
+    /// The folder of the installed tool that holds the model sources: the files of the pinned MediaPipe npm
+    /// packages that the manifest names (with each package's package.json and README, their Apache-2.0 notices),
+    /// laid out as .cache/npm is (<c>npm/@mediapipe__face_mesh/…</c>).
+    /// </summary>
+    public const string InstalledSourcesFolder = "npm";
+
+    /// <summary>
+    /// True for the installed tool's folder: models/manifest.json and <see cref="InstalledSourcesFolder"/> beside each
+    /// other and no .git (a checkout keeps its sources in .cache/npm).
+    /// </summary>
+    public static bool IsInstalledLayout(string root) =>
+        File.Exists(Path.Combine(root, "models", "manifest.json")) && Directory.Exists(Path.Combine(root, InstalledSourcesFolder))
+        && !Directory.Exists(Path.Combine(root, ".cache", "npm"));
+
+    /// <summary>
+    /// Where the installed tool keeps the models it converts on first use: <c>CAPTURE_MODELS_DIR</c> if set, else
+    /// <c>$XDG_CACHE_HOME/capture/models/VERSION</c> (<c>~/.cache/capture/models/VERSION</c>): per user, derived data
+    /// that the tool rebuilds from its own sources when it is deleted, one folder per Capture version.
+    /// </summary>
+    public static string UserModelsDirectory()
+    {
+        string? chosen = Environment.GetEnvironmentVariable("CAPTURE_MODELS_DIR");
+        if (!string.IsNullOrEmpty(chosen))
+        {
+            return chosen;
+        }
+
+        string? cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        if (string.IsNullOrEmpty(cache) || !Path.IsPathRooted(cache))
+        {
+            cache = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        }
+
+        return Path.Combine(cache, "capture", "models", Capture.Core.CaptureVersion.Package);
     }
 
     /// <summary>Path of the built, verified .onnx for <paramref name="name"/>, building it first if needed.</summary>

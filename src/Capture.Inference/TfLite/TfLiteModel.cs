@@ -17,7 +17,7 @@ public enum TfLiteTensorType : byte
 }
 
 /// <summary>One tensor of a subgraph.</summary>
-/// <param name="Buffer">Index into <see cref="TfLiteModel.Buffers"/>; buffer 0 is the empty sentinel.</param>
+/// <param name="Buffer">Index into the model's buffers (<see cref="TfLiteModel.BufferCount"/> of them); buffer 0 is the empty sentinel.</param>
 /// <param name="Sparsity">Sparse encoding of a constant tensor (for DENSIFY), or null.</param>
 public sealed record TfLiteTensor(
     int Index,

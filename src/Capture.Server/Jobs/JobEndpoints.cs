@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Threading.Channels;
 using Capture.Jobs;
+using Capture.Server.OpenApi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -33,7 +34,10 @@ public static class JobEndpoints
         string pages = webRoot ?? Path.Combine(AppContext.BaseDirectory, "wwwroot");
         app.MapGet("/", () => File.Exists(Path.Combine(pages, "index.html"))
             ? Results.File(Path.Combine(pages, "index.html"), "text/html; charset=utf-8")
-            : JobProblems.Problem(StatusCodes.Status404NotFound, "page not installed", "index.html is missing from the server's pages folder"));
+            : JobProblems.Problem(StatusCodes.Status404NotFound, "page not installed", "index.html is missing from the server's pages folder"))
+            .WithTags("pages").WithSummary("The upload page")
+            .Produces(StatusCodes.Status200OK, contentType: "text/html")
+            .Problems(StatusCodes.Status404NotFound);
 
         Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> keyFilter = async (context, next) =>
             Security.ApiKey.Check(context.HttpContext, apiKey())
@@ -41,15 +45,52 @@ public static class JobEndpoints
                 ? JobProblems.Problem(StatusCodes.Status503ServiceUnavailable, "jobs unavailable", reason)
                 : await next(context).ConfigureAwait(false));
 
-        RouteGroupBuilder jobs = app.MapGroup("/api/jobs").AddEndpointFilter(keyFilter);
-        jobs.MapPost("", CreateAsync).DisableAntiforgery();
-        jobs.MapGet("", ListAsync);
-        jobs.MapGet("/{id}", GetAsync);
-        jobs.MapGet("/{id}/events", EventsAsync);
-        jobs.MapGet("/{id}/result", ResultAsync);
-        jobs.MapGet("/{id}/motion/{file}", MotionAsync);
-        jobs.MapDelete("/{id}", DeleteAsync);
-        app.MapGroup("/api/rigs").AddEndpointFilter(keyFilter).MapPost("/fit", FitRigAsync);
+        RouteGroupBuilder jobs = app.MapGroup("/api/jobs").AddEndpointFilter(keyFilter).WithTags("jobs");
+        jobs.MapPost("", CreateAsync).DisableAntiforgery()
+            .WithSummary("Submit a job: a reference video drives a character picture")
+            .WithDescription("202 with Location: /api/jobs/{id}; follow it with GET /api/jobs/{id}/events (docs/jobs.md).")
+            .WithMetadata(new MultipartForm(
+                new FormField("driving", "The reference video (MP4, MOV, WebM, …; at most Jobs:MaxUploadBytes, Jobs:MaxDurationSeconds).", Required: true, File: true),
+                new FormField("character", "The character's picture (at most Jobs:MaxPictureBytes).", Required: true, File: true),
+                new FormField("rig", "A rig (JSON, as a file or as text) for a picture whose face the tracker cannot read; /rig.html makes one.", File: true),
+                new FormField("profile", "A performer profile (JSON, `capture calibrate`).", File: true),
+                new FormField("size", "The rendered side in pixels (default 512).", Values: ["256", "512", "1024"]),
+                new FormField("sideBySide", "Put the reference video beside the character (default false).", Values: ["true", "false"]),
+                new FormField("intensity", "Expression strength, 1 to 5 (default 3)."),
+                new FormField("motionData", "Also write motion.mpk, livelink.csv, motion.csv and motion.bvh (default true).", Values: ["true", "false"])))
+            .Produces<JobStatus>(StatusCodes.Status202Accepted)
+            .Problems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType,
+                StatusCodes.Status422UnprocessableEntity, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status507InsufficientStorage);
+        jobs.MapGet("", ListAsync)
+            .WithSummary("The newest jobs (?limit=1..500, default 50)")
+            .Produces<JobStatus[]>()
+            .Problems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status503ServiceUnavailable);
+        jobs.MapGet("/{id}", GetAsync)
+            .WithSummary("A job's state and progress")
+            .Produces<JobStatus>()
+            .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+        jobs.MapGet("/{id}/events", EventsAsync)
+            .WithSummary("A job's progress as server-sent events")
+            .WithDescription("`event: job` + `data: {job}` now and at each change, closed after the final state; `: keep-alive` every 15 s.")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+        jobs.MapGet("/{id}/result", ResultAsync)
+            .WithSummary("The rendered MP4 (range requests work)")
+            .Produces(StatusCodes.Status200OK, contentType: "video/mp4")
+            .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status503ServiceUnavailable);
+        jobs.MapGet("/{id}/motion/{file}", MotionAsync)
+            .WithSummary("A motion file: motion.mpk, livelink.csv, motion.csv or motion.bvh")
+            .Produces(StatusCodes.Status200OK, responseType: null, contentType: "application/octet-stream", additionalContentTypes: ["text/csv", "text/plain"])
+            .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status503ServiceUnavailable);
+        jobs.MapDelete("/{id}", DeleteAsync)
+            .WithSummary("Cancel a job and delete its files")
+            .Produces(StatusCodes.Status204NoContent)
+            .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+        app.MapGroup("/api/rigs").AddEndpointFilter(keyFilter).WithTags("rigs").MapPost("/fit", FitRigAsync)
+            .WithSummary("Fit a rig to a picture's size: the face mesh the rig page draws")
+            .Accepts<RigFitRequest>("application/json")
+            .Produces<RigFit>()
+            .Problems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
@@ -250,7 +291,7 @@ public static class JobEndpoints
         {
             await File.WriteAllTextAsync(path, rig.GetRawText(), ct).ConfigureAwait(false);
             (float[] points, int[] triangles) = await JobPipeline.FitRigAsync(path, request.Width, request.Height, ct).ConfigureAwait(false);
-            return Results.Ok(new { points, triangles });
+            return Results.Ok(new RigFit(points, triangles));
         }
         catch (JobInputException ex)
         {
@@ -279,5 +320,9 @@ public static class JobEndpoints
         return clean.Length == 0 ? "clip" : clean[..Math.Min(clean.Length, 60)];
     }
 
-    private sealed record RigFitRequest(JsonElement? Rig, int Width, int Height);
+    /// <summary>The rig fit's request: the rig file as JSON and the picture's size in pixels (1..8192 each).</summary>
+    internal sealed record RigFitRequest(JsonElement? Rig, int Width, int Height);
+
+    /// <summary>The rig fit's answer: 468 mesh points (x0, y0, x1, …, picture pixels) and the mesh's triangles (index triples).</summary>
+    internal sealed record RigFit(float[] Points, int[] Triangles);
 }

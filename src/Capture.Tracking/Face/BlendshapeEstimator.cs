@@ -7,7 +7,7 @@ namespace Capture.Tracking.Face;
 /// <summary>
 /// ARKit-52 blendshapes measured from face-mesh geometry with the head pose removed (canonical
 /// space, cm), each relative to a neutral face (by default the canonical face; calibrate with
-/// <see cref="SetNeutral"/>). Every value is a clamped, linear ratio of a distance against its
+/// <see cref="SetNeutral(ReadOnlySpan{System.Numerics.Vector3})"/>). Every value is a clamped, linear ratio of a distance against its
 /// neutral; the full-scale figures are stated beside each one and are first guesses tuned on the
 /// shared clips, not fitted to ARKit data.
 /// </summary>

@@ -1,0 +1,30 @@
+namespace Capture.Server;
+
+/// <summary>The answer to <c>POST /api/live</c> (201): the session's tokens, its WebSocket addresses and its pages (docs/live.md).</summary>
+/// <param name="Id">The session's id.</param>
+/// <param name="PerformerToken">Grants the ingest WebSocket and the capture page (at least 128 random bits).</param>
+/// <param name="ViewerToken">Grants the frames WebSocket and the viewer page.</param>
+/// <param name="IngestUrl">The performer's WebSocket (the token travels in the Hello).</param>
+/// <param name="FramesUrl">A viewer's WebSocket, token included.</param>
+/// <param name="ViewerPage">The viewer page (an OBS Browser Source), token included; relative to the server.</param>
+/// <param name="CapturePage">The browser performer page (webcam), token included; relative to the server.</param>
+public sealed record LiveSessionCreated(string Id, string PerformerToken, string ViewerToken, string IngestUrl, string FramesUrl, string ViewerPage, string CapturePage);
+
+/// <summary>The answer to <c>GET /api/live/{id}</c>: the session's state and counters.</summary>
+/// <param name="Id">The session's id.</param>
+/// <param name="Size">The rendered side in pixels.</param>
+/// <param name="PerformerConnected">Whether a performer is connected now.</param>
+/// <param name="Viewers">Viewers connected now.</param>
+/// <param name="FramesReceived">Tracking frames received from the performer.</param>
+/// <param name="FramesRendered">Frames rendered.</param>
+/// <param name="Hands">Whether the session renders hands.</param>
+/// <param name="FramesWithHands">Frames that carried at least one hand.</param>
+/// <param name="Drops">What was dropped, and where.</param>
+public sealed record LiveSessionState(string Id, int Size, bool PerformerConnected, int Viewers, long FramesReceived, long FramesRendered, bool Hands, long FramesWithHands, LiveSessionDrops Drops);
+
+/// <summary>Dropped items of a live session, each counted where it happened.</summary>
+/// <param name="Ingest">Frames dropped because the renderer was behind (live links drop the oldest).</param>
+/// <param name="Viewer">Frames a slow viewer skipped (latest frame wins).</param>
+/// <param name="Order">Frames that came older than one already rendered.</param>
+/// <param name="Malformed">Packets that could not be read.</param>
+public sealed record LiveSessionDrops(long Ingest, long Viewer, long Order, long Malformed);
