@@ -29,6 +29,9 @@ public sealed record TrackOptions
     public int? Width { get; init; }
 
     public int? Height { get; init; }
+
+    /// <summary>How the recording stores the face landmarks: float32 (exact, the default) or int16 (half the size, within 3.1e-5; docs/protocol.md).</summary>
+    public LandmarkEncoding Landmarks { get; init; } = LandmarkEncoding.Float32;
 }
 
 /// <summary>Progress of a track, once a frame. <see cref="TotalFrames"/> is null for endless inputs (cameras, lavfi).</summary>
@@ -90,7 +93,7 @@ public static class TrackPipeline
                     tracker.Process(frame, result);
                     long t2 = Stopwatch.GetTimestamp();
                     packet.Reset();
-                    ProtocolWriter.WriteTrackingFrame(packet, result, LandmarkEncoding.Float32);
+                    ProtocolWriter.WriteTrackingFrame(packet, result, options.Landmarks);
                     recording.Write(packet.WrittenSpan);
                     frames++;
                     faces += result.Face.Present ? 1 : 0;

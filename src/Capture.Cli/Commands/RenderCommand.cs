@@ -17,6 +17,10 @@ internal static class RenderCommand
     private const string SampleCharacter = "char_painting_mona_lisa_s9.jpg";
     private const string FallbackCharacter = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";
 
+    /// <summary>The bundled sample in samples/ (used when the shared media are absent): Capture's recording of <see cref="SampleDriving"/> and a public-domain picture.</summary>
+    private const string BundledDriving = "performance.mpk";
+    private const string BundledCharacter = "mona_lisa.jpg";
+
     public static Command Create()
     {
         var driving = new Argument<string?>("driving")
@@ -46,7 +50,7 @@ internal static class RenderCommand
         var paintedMouth = new Option<bool>("--painted-mouth") { Description = "Paint the mouth interior instead of using the performer's own teeth and tongue (colour-matched) when their lips part." };
         var warp = new Option<Capture.Generation.WarpKind>("--warp") { Description = "The generator's backward map: Mesh (piecewise-affine on the face triangulation, the default) or Spline (the limited thin-plate spline; docs/generator.md compares them).", DefaultValueFactory = _ => Capture.Generation.WarpGenerator.DefaultWarp };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print the live counters at the end: time per pipeline stage, frames, pool use, GC (docs/metrics.md)." };
-        var sample = new Option<bool>("--sample") { Description = $"Render the sample: {SampleDriving} driving {SampleCharacter} from ../shared/media into out/sample.mp4." };
+        var sample = new Option<bool>("--sample") { Description = $"Render the sample into out/sample.mp4: {SampleDriving} driving {SampleCharacter} from ../shared/media (or $CAPTURE_MEDIA), or without them the bundled samples/{BundledDriving} (Capture's recording of that clip) driving samples/{BundledCharacter}." };
         Option<string?> camera = CameraOption.Create();
         var command = new Command("render", "Drive a character picture with a performer's video, or with recorded motion (.mpk, Live Link Face .csv, .bvh), and write an MP4.")
         {
@@ -97,19 +101,28 @@ internal static class RenderCommand
                 throw new CaptureUserException("render needs a driving clip and --character IMAGE (or --sample for the shared sample)");
             }
 
-            string? media = FindSharedMedia();
-            if (media is null)
+            string drivingSample, characterSample;
+            if (FindSharedMedia() is string media)
+            {
+                (drivingSample, characterSample) = (Path.Combine(media, SampleDriving), Path.Combine(media, SampleCharacter));
+            }
+            else if (FindBundledSample() is string bundled)
+            {
+                (drivingSample, characterSample) = (Path.Combine(bundled, BundledDriving), Path.Combine(bundled, BundledCharacter));
+                AnsiConsole.MarkupLine($"[grey]no shared media ({Markup.Escape(SharedMediaWhere)}): rendering the bundled sample, {Markup.Escape(Path.Combine(bundled, BundledDriving))} (Capture's recording of {SampleDriving}) driving {Markup.Escape(Path.Combine(bundled, BundledCharacter))}[/]");
+            }
+            else
             {
                 string fallback = File.Exists(FallbackCharacter) ? $" (e.g. --character {FallbackCharacter})" : string.Empty;
                 throw new CaptureUserException(
-                    $"--sample needs the shared media folder (../shared/media with {SampleDriving} and {SampleCharacter}), which is not here; " +
+                    $"--sample needs the shared media folder ({SharedMediaWhere}, with {SampleDriving} and {SampleCharacter}) or the checkout's samples/ folder, and neither is here; " +
                     $"pass your own: capture render DRIVING.mp4 --character PICTURE{fallback} -o out.mp4");
             }
 
             return new RenderOptions
             {
-                DrivingPath = driving ?? Path.Combine(media, SampleDriving),
-                CharacterPath = character ?? Path.Combine(media, SampleCharacter),
+                DrivingPath = driving ?? drivingSample,
+                CharacterPath = character ?? characterSample,
                 OutputPath = output ?? Path.Combine("out", "sample.mp4"),
                 Size = size,
                 SideBySide = true,
@@ -136,22 +149,34 @@ internal static class RenderCommand
         };
     }
 
+    /// <summary>Where the shared media are looked for: CAPTURE_MEDIA when set (only there), else ../shared/media above the working folder or the CLI.</summary>
+    private static string SharedMediaWhere => Environment.GetEnvironmentVariable("CAPTURE_MEDIA") is { Length: > 0 } env ? $"CAPTURE_MEDIA={env}" : "../shared/media";
+
     private static string? FindSharedMedia()
+    {
+        static bool Has(string dir) => File.Exists(Path.Combine(dir, SampleDriving)) && File.Exists(Path.Combine(dir, SampleCharacter));
+        if (Environment.GetEnvironmentVariable("CAPTURE_MEDIA") is { Length: > 0 } env)
+        {
+            return Has(env) ? Path.GetFullPath(env) : null;
+        }
+
+        return FindAbove(dir => Has(Path.Combine(dir, "..", "shared", "media")) ? Path.Combine(dir, "..", "shared", "media")
+            : Has(Path.Combine(dir, "shared", "media")) ? Path.Combine(dir, "shared", "media") : null);
+    }
+
+    /// <summary>The checkout's samples/ folder (a recording and a public-domain picture, samples/NOTICE), found above the working folder or the CLI.</summary>
+    private static string? FindBundledSample() =>
+        FindAbove(dir => File.Exists(Path.Combine(dir, "samples", BundledDriving)) && File.Exists(Path.Combine(dir, "samples", BundledCharacter)) ? Path.Combine(dir, "samples") : null);
+
+    private static string? FindAbove(Func<string, string?> probe)
     {
         foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {
             for (DirectoryInfo? dir = new(start); dir is not null; dir = dir.Parent)
             {
-                string candidate = Path.Combine(dir.FullName, "..", "shared", "media");
-                if (File.Exists(Path.Combine(candidate, SampleDriving)) && File.Exists(Path.Combine(candidate, SampleCharacter)))
+                if (probe(dir.FullName) is string found)
                 {
-                    return Path.GetFullPath(candidate);
-                }
-
-                string inside = Path.Combine(dir.FullName, "shared", "media");
-                if (File.Exists(Path.Combine(inside, SampleDriving)) && File.Exists(Path.Combine(inside, SampleCharacter)))
-                {
-                    return Path.GetFullPath(inside);
+                    return Path.GetFullPath(found);
                 }
             }
         }

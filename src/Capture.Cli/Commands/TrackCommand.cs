@@ -20,12 +20,13 @@ internal static class TrackCommand
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads a model (0: its default)." };
         var iris = new Option<bool>("--iris") { Description = "Use MediaPipe's attention face model: 10 iris points (sent in the recording) and the eyeLook* blendshapes; refined lips and eyes. About 25% slower." };
         var poseModel = new Option<PoseModel>("--pose-model") { Description = "With --body: the BlazePose model (Lite is the fastest, Heavy the most exact).", DefaultValueFactory = _ => PoseModel.Full };
+        var landmarks = new Option<Capture.Protocol.Schema.LandmarkEncoding>("--landmarks") { Description = "How the recording stores face landmarks: Float32 (exact) or Int16 (half the size, within 3.1e-5 of the image; what live sessions send).", DefaultValueFactory = _ => Capture.Protocol.Schema.LandmarkEncoding.Float32 };
         var stills = new Option<bool>("--static") { Description = "Detect on every frame and do not smooth (unrelated stills)." };
         Option<string?> camera = CameraOption.Create();
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print the live counters at the end: time per stage, frames, drops, pool use, GC (docs/metrics.md)." };
         var command = new Command("track", "Track a performer's face (468 points, head pose, ARKit blendshapes) and optionally body into a .mpk recording.")
         {
-            input, output, body, noFace, overlay, width, height, threads, stills, iris, poseModel, camera, verbose,
+            input, output, body, noFace, overlay, width, height, threads, stills, iris, poseModel, landmarks, camera, verbose,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -51,6 +52,7 @@ internal static class TrackCommand
                 OverlayPath = parseResult.GetValue(overlay)?.FullName,
                 Width = parseResult.GetValue(width),
                 Height = parseResult.GetValue(height),
+                Landmarks = parseResult.GetValue(landmarks),
             };
             return await RunAsync(options, parseResult.GetValue(verbose), cancellationToken);
         });

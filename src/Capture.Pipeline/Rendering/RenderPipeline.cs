@@ -315,13 +315,13 @@ public static class RenderPipeline
     }
 
     /// <summary>
-    /// A motion file's frame for the side-by-side view: the tracked points (mesh, skeleton, blendshape bars)
-    /// drawn on a plain grey picture of the motion's image size. Reuses <paramref name="canvas"/>.
+    /// A motion file's frame for the side-by-side view: the tracked points (face mesh, skeleton) drawn on a
+    /// plain dark picture of the motion's image size. Reuses <paramref name="canvas"/>.
     /// </summary>
     private static VideoFrame DrawTracking(VideoFrame canvas, TrackingFrame tracking)
     {
         canvas.Pixels.Fill(48);
-        TrackingOverlay.Draw(canvas.Pixels, canvas.Width, canvas.Height, tracking);
+        TrackingOverlay.Draw(canvas.Pixels, canvas.Width, canvas.Height, tracking, blendshapeBars: false);
         return canvas;
     }
 
