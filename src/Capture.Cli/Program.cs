@@ -10,7 +10,7 @@ internal static class Program
     /// The width lines and tables get when the output is not a terminal: wide enough that no message or table
     /// row is wrapped or cut (a terminal's own width still applies on a terminal).
     /// </summary>
-    private const int UnwrappedWidth = 10_000;
+    internal const int UnwrappedWidth = 10_000;
 
     private static int Main(string[] args)
     {

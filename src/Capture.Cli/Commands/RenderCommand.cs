@@ -52,12 +52,14 @@ internal static class RenderCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print the live counters at the end: time per pipeline stage, frames, pool use, GC (docs/metrics.md)." };
         var sample = new Option<bool>("--sample") { Description = $"Render the sample into out/sample.mp4: {SampleDriving} driving {SampleCharacter} from ../shared/media (or $CAPTURE_MEDIA), or without them the bundled samples/{BundledDriving} (Capture's recording of that clip) driving samples/{BundledCharacter}." };
         Option<string?> camera = CameraOption.Create();
+        Option<bool> json = CliJson.CreateOption();
         var command = new Command("render", "Drive a character picture with a performer's video, or with recorded motion (.mpk, Live Link Face .csv, .bvh), and write an MP4.")
         {
-            driving, character, output, audio, basis, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, poseModel, noIris, frames, sample, verbose, camera, paintedMouth, warp,
+            driving, character, output, audio, basis, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, poseModel, noIris, frames, sample, verbose, camera, paintedMouth, warp, json,
         };
         command.SetAction(async (parseResult, ct) =>
         {
+            CliJson.Begin(parseResult.GetValue(json));
             RenderOptions options = BuildOptions(
                 parseResult.GetValue(sample), parseResult.GetValue(driving), parseResult.GetValue(character), parseResult.GetValue(output),
                 parseResult.GetValue(size), parseResult.GetValue(sideBySide)) with
@@ -216,6 +218,29 @@ internal static class RenderCommand
         }
 
         MetricsOutput.Print(metrics);
+        if (CliJson.Active)
+        {
+            CliJson.Write(new
+            {
+                command = "render",
+                output = Path.GetFullPath(r.OutputPath),
+                driving = Path.GetFullPath(options.DrivingPath),
+                drivingKind = r.DrivingKind,
+                character = Path.GetFullPath(options.CharacterPath),
+                characterLandmarks = r.CharacterLandmarkSource,
+                profile = r.ProfileSource,
+                size = options.Size,
+                sideBySide = options.SideBySide,
+                frames = r.Frames,
+                framesWithoutFace = r.FramesWithoutFace,
+                framesWithBody = r.FramesWithBody,
+                seconds = r.Seconds,
+                framesPerSecond = r.FramesPerSecond,
+                outputFrameRate = r.FrameRate,
+                audio = r.AudioPath is null ? null : Path.GetFullPath(r.AudioPath),
+                motionData = options.MotionDataDirectory is null ? null : Path.GetFullPath(options.MotionDataDirectory),
+            });
+        }
 
         return 0;
     }

@@ -28,6 +28,7 @@ internal static class ServeCommand
         };
         var maxSessions = new Option<int>("--max-sessions") { Description = "Live sessions at once.", DefaultValueFactory = _ => 32 };
         var scale = new ScaleOutOptions();
+        var record = new Option<string?>("--record-sessions") { Description = "Keep each live session's motion (what its performer sent) as DIR/SESSION-ID.mpk, for `capture render DIR/ID.mpk --character … --size 1024` later." };
         var data = new Option<string?>("--data") { Description = $"Jobs' data folder (database, uploads, results; docs/jobs.md). Default: configuration Jobs:DataDirectory, else {Capture.Jobs.JobsOptions.DefaultDataDirectory}." };
         var command = new Command("serve",
             "Run the Capture server: live sessions (POST /api/live), the capture and viewer pages, /healthz, /metrics;\n" +
@@ -35,7 +36,7 @@ internal static class ServeCommand
             "Then open the capturePage address a session returns in a browser with a webcam, and its viewerPage in OBS " +
             "(Browser Source), or stream from this machine with `capture live`. See docs/live.md.")
         {
-            urls, apiKey, timeout, maxSessions, data,
+            urls, apiKey, timeout, maxSessions, data, record,
         };
         scale.AddTo(command, includeData: false); // --data is the option above, in both modes
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -59,6 +60,7 @@ internal static class ServeCommand
                 ApiKey = key,
                 PerformerTimeout = TimeSpan.FromSeconds(seconds),
                 MaxSessions = max,
+                RecordDirectory = parseResult.GetValue(record) is { } keep ? Path.GetFullPath(keep) : null,
                 ConfigureServices = scale.Read(parseResult, consume: false) is { } distributed ? s => s.AddDistributedJobs(distributed, "api") : null,
                 ConfigureJobs = o => o.DataDirectory = parseResult.GetValue(data) ?? o.DataDirectory ?? Capture.Jobs.JobsOptions.DefaultDataDirectory,
             };

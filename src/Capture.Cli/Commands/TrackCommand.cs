@@ -24,12 +24,14 @@ internal static class TrackCommand
         var stills = new Option<bool>("--static") { Description = "Detect on every frame and do not smooth (unrelated stills)." };
         Option<string?> camera = CameraOption.Create();
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print the live counters at the end: time per stage, frames, drops, pool use, GC (docs/metrics.md)." };
+        Option<bool> json = CliJson.CreateOption();
         var command = new Command("track", "Track a performer's face (468 points, head pose, ARKit blendshapes) and optionally body into a .mpk recording.")
         {
-            input, output, body, noFace, overlay, width, height, threads, stills, iris, poseModel, landmarks, camera, verbose,
+            input, output, body, noFace, overlay, width, height, threads, stills, iris, poseModel, landmarks, camera, verbose, json,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            CliJson.Begin(parseResult.GetValue(json));
             if (parseResult.GetValue(noFace) && !parseResult.GetValue(body))
             {
                 throw new CaptureUserException("--no-face without --body leaves nothing to track");
@@ -88,6 +90,22 @@ internal static class TrackCommand
             $"body in {r.FramesWithBody} ({Share(r.FramesWithBody, r.Frames)}) → [green]{Markup.Escape(r.OutputPath)}[/]" +
             (r.OverlayPath is null ? string.Empty : $", overlay [green]{Markup.Escape(r.OverlayPath)}[/]"));
         MetricsOutput.Print(metrics);
+        if (CliJson.Active)
+        {
+            CliJson.Write(new
+            {
+                command = "track",
+                input = options.Input,
+                output = r.OutputPath,
+                overlay = r.OverlayPath,
+                frames = r.Frames,
+                framesWithFace = r.FramesWithFace,
+                framesWithBody = r.FramesWithBody,
+                seconds = r.Seconds,
+                framesPerSecond = r.FramesPerSecond,
+            });
+        }
+
         return r.Frames == 0 ? 1 : 0;
     }
 

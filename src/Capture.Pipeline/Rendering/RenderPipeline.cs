@@ -285,6 +285,9 @@ public static class RenderPipeline
         return new RenderResult(frames, faceless, clock.Elapsed.TotalSeconds, options.OutputPath, rig.LandmarkSource, profileSource)
         {
             FramesWithBody = motion?.Body?.FramesWithBody,
+            DrivingKind = motionInfo.Kind,
+            FrameRate = motionInfo.FrameRate,
+            AudioPath = options.AudioPath ?? (motionInfo.AudioPath is null ? null : options.DrivingPath),
         };
     }
 
