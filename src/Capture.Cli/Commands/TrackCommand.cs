@@ -14,7 +14,7 @@ internal static class TrackCommand
         var output = new Option<FileInfo>("--output", "-o") { Description = "The .mpk recording to write (header, then one tracking packet a frame).", Required = true };
         var body = new Option<bool>("--body") { Description = "Track the body (33 pose points) as well as the face." };
         var noFace = new Option<bool>("--no-face") { Description = "Do not track the face." };
-        var overlay = new Option<FileInfo?>("--overlay") { Description = "Also write an MP4 with the mesh points, skeleton and blendshape bars drawn on the video." };
+        var overlay = new Option<FileInfo?>("--overlay") { Description = "Also write the input with the mesh points, skeleton and blendshape bars drawn on it: an .mp4 for a video or camera, a .png for a still picture." };
         var width = new Option<int?>("--width") { Description = "Scale frames to this width before tracking (height follows unless given)." };
         var height = new Option<int?>("--height") { Description = "Scale frames to this height before tracking." };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads a model (0: its default)." };
