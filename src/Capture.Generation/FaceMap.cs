@@ -1,6 +1,7 @@
 using System.Numerics;
 using Capture.Core.Tracking;
 using Capture.Retargeting;
+using Capture.Retargeting.Body;
 using Capture.Retargeting.Rigs;
 
 namespace Capture.Generation;
@@ -109,11 +110,17 @@ public abstract class FaceMap : IBackwardMap
     /// <summary>Output side.</summary>
     protected int Size { get; private set; }
 
-    public void SetCharacter(CharacterRig rig, WarpRegion region, int size)
+    public void SetCharacter(WarpTarget target)
     {
-        ArgumentNullException.ThrowIfNull(rig);
-        Region = region;
-        Size = size;
+        ArgumentNullException.ThrowIfNull(target);
+        CharacterRig rig = target.Face ?? throw new ArgumentException("a face map needs the character's face rig", nameof(target));
+        if (target.Width != target.Height)
+        {
+            throw new ArgumentException($"a face map renders a square crop, not {target.Width}x{target.Height}", nameof(target));
+        }
+
+        Region = target.Region;
+        Size = target.Width;
         Neutral = rig.Neutral;
         WriteControlPoints(_controls, rig.Neutral, rig.Neutral, RestPoints);
         RestPoints[^2] = (2 * rig.IrisCenters[0]) - Vector2.One;
@@ -127,7 +134,7 @@ public abstract class FaceMap : IBackwardMap
         _solved = false;
     }
 
-    public void Update(DrivenFace face)
+    public void Update(DrivenFace face, DrivenBody? body)
     {
         ArgumentNullException.ThrowIfNull(face);
         WriteDrivenPoints(_controls, face.Points, DrivenPoints);

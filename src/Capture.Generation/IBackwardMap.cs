@@ -1,5 +1,6 @@
 using System.Numerics;
 using Capture.Retargeting;
+using Capture.Retargeting.Body;
 using Capture.Retargeting.Rigs;
 
 namespace Capture.Generation;
@@ -10,7 +11,8 @@ namespace Capture.Generation;
 /// graph, the painted layers and the buffers; a map owns only its own state and the graph inputs it
 /// writes (<see cref="Inputs"/>). The face's maps are <see cref="SplineMap"/> (the limited thin-plate
 /// spline, evaluated in the graph) and <see cref="FaceMeshMap"/> (the piecewise-affine face mesh,
-/// rasterized onto the lattice in C#). Not thread-safe: one frame at a time.
+/// rasterized onto the lattice in C#); the body's is <see cref="BodyMeshMap"/> (the skinned body mesh,
+/// the face mesh riding on its head). Not thread-safe: one frame at a time.
 /// </summary>
 public interface IBackwardMap
 {
@@ -29,11 +31,14 @@ public interface IBackwardMap
     /// </summary>
     IReadOnlyList<MapInput> Inputs { get; }
 
-    /// <summary>Per character: rest positions from <paramref name="rig"/>, the lattice over <paramref name="region"/> of a <paramref name="size"/>² frame.</summary>
-    void SetCharacter(CharacterRig rig, WarpRegion region, int size);
+    /// <summary>Per character: rest positions from the character, the lattice over the target's region.</summary>
+    void SetCharacter(WarpTarget target);
 
-    /// <summary>Per frame: writes <see cref="Inputs"/> for <paramref name="face"/> (nothing when the driven points repeat). Allocation-free.</summary>
-    void Update(DrivenFace face);
+    /// <summary>
+    /// Per frame: writes <see cref="Inputs"/> for <paramref name="face"/> and, for body maps,
+    /// <paramref name="body"/> (nothing when the driven points repeat). Allocation-free.
+    /// </summary>
+    void Update(DrivenFace face, DrivenBody? body);
 
     /// <summary>Keep the map from folding (limiter, smoothing, damping); on by default. Off only to measure what it does.</summary>
     bool LimitFolds { get; set; }
@@ -56,3 +61,16 @@ public interface IBackwardMap
 
 /// <summary>A graph input a map writes: its name, the array it lives in (owned by the map) and its tensor shape.</summary>
 public readonly record struct MapInput(string Name, float[] Buffer, long[] Shape);
+
+/// <summary>
+/// What a map is set up for: the face rig (face maps; a body map's face where it has one), the body
+/// character (body maps), the output frame (<paramref name="Width"/>×<paramref name="Height"/>; a face
+/// crop is square) and the rectangle of it the graph renders. <paramref name="Mask"/>: body maps, the
+/// figure's mask at output size (0..1, row-major), owned by the generator and read during
+/// <see cref="IBackwardMap.SetCharacter"/> only.
+/// </summary>
+public sealed record WarpTarget(CharacterRig? Face, BodyCharacter? Body, WarpRegion Region, int Width, int Height, float[]? Mask = null)
+{
+    /// <summary>A face crop's target: the rig, the rendered box of a <paramref name="size"/>² frame.</summary>
+    public static WarpTarget OfFace(CharacterRig rig, WarpRegion region, int size) => new(rig, null, region, size, size);
+}

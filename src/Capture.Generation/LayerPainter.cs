@@ -19,7 +19,8 @@ public sealed class LayerPainter
 {
     private const int MaxRects = 3;
 
-    private readonly int _size;
+    private readonly int _width;
+    private readonly int _height;
     private readonly int _plane;
     private WarpRegion _region;
     private int _area;
@@ -39,12 +40,28 @@ public sealed class LayerPainter
     private float[] _mask = [];
     private float[] _still = [];
 
+    /// <summary>A painter for a square <paramref name="size"/>² frame (a face crop).</summary>
     public LayerPainter(int size)
+        : this(size, size)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(size, 2);
-        _size = size;
-        _plane = size * size;
     }
+
+    /// <summary>
+    /// A painter for a <paramref name="width"/>×<paramref name="height"/> frame. Face points are in
+    /// frame units: pixel = point × (width − 1) on both axes (a square frame's crop coordinates).
+    /// </summary>
+    public LayerPainter(int width, int height)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 2);
+        _width = width;
+        _height = height;
+        _plane = width * height;
+        FaceSide = width;
+    }
+
+    /// <summary>The face crop's side in frame pixels (the frame's width for a face crop; smaller for a face riding on a full body): sets the lid edge's feather.</summary>
+    public float FaceSide { get; set; }
 
     /// <summary>
     /// Sets the per-character base over <paramref name="region"/> (W×H pixels, A = W·H):
@@ -55,9 +72,9 @@ public sealed class LayerPainter
     /// </summary>
     public void SetBase(WarpRegion region, int channels, float colourScale, float[] mask, float[] still, Span<float> keep, Span<float> add)
     {
-        if (region.Left < 0 || region.Top < 0 || region.Left + region.Width > _size || region.Top + region.Height > _size)
+        if (region.Left < 0 || region.Top < 0 || region.Left + region.Width > _width || region.Top + region.Height > _height)
         {
-            throw new ArgumentOutOfRangeException(nameof(region), $"region {region} lies outside the {_size}² frame");
+            throw new ArgumentOutOfRangeException(nameof(region), $"region {region} lies outside the {_width}x{_height} frame");
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 3);
@@ -111,7 +128,7 @@ public sealed class LayerPainter
     private void PaintMouth(Vector2[] p, Vector4 mouthColor, Vector4 teethColor, Span<float> keep, Span<float> add, DrivenFace? source)
     {
         ReadOnlySpan<int> ring = FaceTopology.LipsInner;
-        float scale = _size - 1;
+        float scale = _width - 1;
         for (int i = 0; i < ring.Length; i++)
         {
             _polygon[i] = p[ring[i]] * scale;
@@ -192,7 +209,7 @@ public sealed class LayerPainter
             return;
         }
 
-        float scale = _size - 1;
+        float scale = _width - 1;
         Vector2 centroid = Vector2.Zero;
         for (int i = 0; i < ring.Length; i++)
         {
@@ -216,7 +233,7 @@ public sealed class LayerPainter
         }
 
         _painted[_paintedCount++] = rect;
-        float feather = MathF.Max(1f, _size / 256f);
+        float feather = MathF.Max(1f, FaceSide / 256f);
         for (int y = rect.Y0; y <= rect.Y1; y++)
         {
             for (int x = rect.X0; x <= rect.X1; x++)
@@ -232,12 +249,12 @@ public sealed class LayerPainter
 
     /// <summary>
     /// The character's lip colour (per channel mean and spread over the lips, between the outer and
-    /// inner contours of <paramref name="neutral"/>), from its crop <paramref name="image"/> (planar
-    /// RGBA S·S·4): what the performer's mouth interior is matched to.
+    /// inner contours of <paramref name="neutral"/>, frame units), from its crop <paramref name="image"/> (planar
+    /// RGBA W·H·4): what the performer's mouth interior is matched to.
     /// </summary>
     public void SetCharacterLips(ReadOnlySpan<float> image, ReadOnlySpan<Vector3> neutral)
     {
-        float scale = _size - 1;
+        float scale = _width - 1;
         Span<Vector2> outer = stackalloc Vector2[20];
         Span<Vector2> inner = stackalloc Vector2[20];
         for (int i = 0; i < 20; i++)
@@ -251,9 +268,9 @@ public sealed class LayerPainter
         Vector3 sum = Vector3.Zero, sum2 = Vector3.Zero;
         int count = 0;
         (Vector2 min, Vector2 max) = Bounds(outer);
-        for (int y = Math.Max(0, (int)min.Y); y <= Math.Min(_size - 1, (int)max.Y + 1); y++)
+        for (int y = Math.Max(0, (int)min.Y); y <= Math.Min(_height - 1, (int)max.Y + 1); y++)
         {
-            for (int x = Math.Max(0, (int)min.X); x <= Math.Min(_size - 1, (int)max.X + 1); x++)
+            for (int x = Math.Max(0, (int)min.X); x <= Math.Min(_width - 1, (int)max.X + 1); x++)
             {
                 var q = new Vector2(x, y);
                 if (!Inside(outer, q) || Inside(inner, q))
@@ -261,7 +278,7 @@ public sealed class LayerPainter
                     continue;
                 }
 
-                int i = (y * _size) + x;
+                int i = (y * _width) + x;
                 var c = new Vector3(image[i], image[_plane + i], image[(2 * _plane) + i]);
                 sum += c;
                 sum2 += c * c;

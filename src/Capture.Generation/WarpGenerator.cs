@@ -1,5 +1,7 @@
+using System.Numerics;
 using Capture.Core.Frames;
 using Capture.Inference;
+using Capture.Retargeting.Body;
 using Capture.Retargeting;
 using Capture.Retargeting.Rigs;
 using Microsoft.ML.OnnxRuntime;
@@ -29,6 +31,8 @@ public sealed class WarpGenerator : ICharacterGenerator
 
     private readonly RunOptions _runOptions = new();
     private readonly int _size;
+    private readonly int _width;
+    private readonly int _height;
     private readonly int _channels;
     private readonly int _intraOpThreads;
     private readonly int _gridSize;
@@ -61,6 +65,10 @@ public sealed class WarpGenerator : ICharacterGenerator
     private readonly LayerPainter _painter;
     private CharacterRig? _rig;
 
+    // Body mode (ForBody): the filled background behind the figure, and the character.
+    private readonly float[] _background = [];
+    private BodyCharacter? _body;
+
     /// <summary>
     /// The warp every command, the live server and the jobs use unless told otherwise: the mesh
     /// (measured against the spline in docs/generator.md: no fold-over frames with either; lower
@@ -76,16 +84,24 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// <param name="output">Bytes (render: packed 8-bit pixels, see the remarks) or Floats (scoring: <see cref="Output"/>).</param>
     /// <param name="warp">The backward map: the piecewise-affine mesh (<see cref="MeshWarp"/>, <see cref="DefaultWarp"/>) or the limited thin-plate spline.</param>
     public WarpGenerator(int size, int intraOpThreads = 0, int gridSize = 0, bool withAlpha = true, WarpOutput output = WarpOutput.Bytes, WarpKind warp = DefaultWarp)
+        : this(size, size, withAlpha ? 4 : 3, intraOpThreads, gridSize > 0 ? gridSize : DefaultGridSize, output, warp == WarpKind.Body ? throw new ArgumentException("a body generator is made with WarpGenerator.ForBody", nameof(warp))
+            : warp == WarpKind.Mesh ? new FaceMeshMap(gridSize > 0 ? gridSize : DefaultGridSize) : new SplineMap(gridSize > 0 ? gridSize : DefaultGridSize))
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(size, 16);
-        _size = size;
-        _channels = withAlpha ? 4 : 3;
+    }
+
+    private WarpGenerator(int width, int height, int channels, int intraOpThreads, int gridSize, WarpOutput output, IBackwardMap map)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 16);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 16);
+        _size = width;
+        _width = width;
+        _height = height;
+        _channels = channels;
         _intraOpThreads = intraOpThreads;
-        _gridSize = gridSize > 0 ? gridSize : DefaultGridSize;
-        gridSize = _gridSize;
+        _gridSize = gridSize;
         _outputKind = output;
-        _map = warp == WarpKind.Mesh ? new FaceMeshMap(_gridSize) : new SplineMap(_gridSize);
-        int plane = size * size;
+        _map = map;
+        int plane = width * height;
         _image = new float[plane * 4];
         _mask = new float[plane];
         if (output == WarpOutput.Floats)
@@ -104,10 +120,30 @@ public sealed class WarpGenerator : ICharacterGenerator
             _canvas = new byte[plane * _channels];
         }
 
-        _painter = new LayerPainter(size);
+        _painter = new LayerPainter(width, height);
+        if (map is BodyMeshMap)
+        {
+            _background = new float[plane * 3];
+        }
     }
 
+    /// <summary>
+    /// A generator for characters whose body moves (<see cref="SetCharacter(BodyCharacter)"/>): a
+    /// <paramref name="width"/>×<paramref name="height"/> output (<see cref="BodyCharacter.OutputSize"/>),
+    /// RGB, the body's skinned mesh with the face mesh riding on its head (<see cref="BodyMeshMap"/>),
+    /// the figure over its filled background, in the one warp graph (<see cref="WarpGraph.BuildBody"/>).
+    /// </summary>
+    public static WarpGenerator ForBody(int width, int height, int intraOpThreads = 0, WarpOutput output = WarpOutput.Bytes) =>
+        new(width, height, 3, intraOpThreads, DefaultGridSize, output, new BodyMeshMap());
+
+    /// <summary>Output width (a face crop's side; a body character's frame width).</summary>
     public int Size => _size;
+
+    /// <summary>Output width in pixels.</summary>
+    public int Width => _width;
+
+    /// <summary>Output height in pixels (<see cref="Size"/> for a face crop).</summary>
+    public int Height => _height;
 
     /// <summary>How the backward map is made (see the constructor).</summary>
     public WarpKind Warp => _map.Kind;
@@ -137,6 +173,11 @@ public sealed class WarpGenerator : ICharacterGenerator
     public void SetCharacter(CharacterRig rig)
     {
         ArgumentNullException.ThrowIfNull(rig);
+        if (_map is BodyMeshMap)
+        {
+            throw new InvalidOperationException("this generator animates bodies: give it a BodyCharacter");
+        }
+
         rig.SampleCrop(_size, _image);
         _painter.SetCharacterLips(_image, rig.Neutral);
         rig.WriteAnimationMask(_size, _mask);
@@ -204,8 +245,124 @@ public sealed class WarpGenerator : ICharacterGenerator
             }
         }
 
-        _map.SetCharacter(rig, _region, _size);
+        _map.SetCharacter(WarpTarget.OfFace(rig, _region, _size));
         _rig = rig;
+    }
+
+    /// <summary>
+    /// Prepares a body character (generators made with <see cref="ForBody"/>): the figure (its colour
+    /// premultiplied by its mask) and the filled background sampled at the output size over the
+    /// character's frame, transparent parts of the background over <paramref name="matte"/>, the body
+    /// map's mesh and the face's lip colours. Not per frame.
+    /// </summary>
+    public void SetCharacter(BodyCharacter character, (byte R, byte G, byte B) matte = default)
+    {
+        ArgumentNullException.ThrowIfNull(character);
+        if (_map is not BodyMeshMap bodyMap)
+        {
+            throw new InvalidOperationException("this generator animates faces: make a body generator with WarpGenerator.ForBody");
+        }
+
+        int w = _width, h = _height, plane = w * h;
+        Vector4 f = character.Frame;
+        FigurePicture(character).SampleRect(f.X, f.Y, f.Z, f.W, w, h, _image);
+        _image.AsSpan(3 * plane, plane).CopyTo(_mask);
+        var background = new float[plane * 4];
+        character.Background.SampleRect(f.X, f.Y, f.Z, f.W, w, h, background);
+        var m = new Vector3(matte.R, matte.G, matte.B) / 255f;
+        for (int i = 0; i < plane; i++)
+        {
+            float a = background[(3 * plane) + i];
+            for (int c = 0; c < 3; c++)
+            {
+                _background[(c * plane) + i] = ((background[(c * plane) + i] * a) + (m[c] * (1 - a))) * _scale;
+            }
+        }
+
+        bodyMap.SetCharacter(new WarpTarget(character.Face, character, new WarpRegion(0, 0, w, h), w, h, _mask));
+        _painter.FaceSide = bodyMap.FaceSide;
+        if (character.Face is not null)
+        {
+            _painter.SetCharacterLips(_image, bodyMap.FrameNeutral);
+        }
+
+        CreateBodySession(bodyMap);
+        _regionMask.AsSpan().Fill(1);
+        _regionStill.AsSpan().Fill(_offset);
+        _painter.SetBase(_region, 3, _scale, _regionMask, _regionStill, _regionKeep, _regionAdd);
+        for (int i = 0; i < 3 * plane; i++)
+        {
+            _image[i] *= _scale;
+        }
+
+        _body = character;
+        _rig = character.Face;
+    }
+
+    // The picture's colour premultiplied by the figure's mask, the mask as alpha (where the picture
+    // itself is transparent, the figure is too): sampled, the figure's edge blends over the background.
+    private static RgbaImage FigurePicture(BodyCharacter character)
+    {
+        RgbaImage picture = character.Picture;
+        var figure = new RgbaImage(picture.Width, picture.Height, hasAlpha: true);
+        byte[] src = picture.Pixels, dst = figure.Pixels;
+        for (int i = 0; i < character.Mask.Length; i++)
+        {
+            int a = character.Mask[i] * src[(i * 4) + 3] / 255;
+            dst[i * 4] = (byte)((src[i * 4] * a) / 255);
+            dst[(i * 4) + 1] = (byte)((src[(i * 4) + 1] * a) / 255);
+            dst[(i * 4) + 2] = (byte)((src[(i * 4) + 2] * a) / 255);
+            dst[(i * 4) + 3] = (byte)a;
+        }
+
+        return figure;
+    }
+
+    private void CreateBodySession(BodyMeshMap map)
+    {
+        DisposeSession();
+        int w = _width, h = _height, plane = w * h;
+        byte[] model = WarpGraph.BuildBody(w, h, map.GridSize, map.GridHeight, _outputKind);
+        using (SessionOptions options = InferenceEnvironment.CreateSessionOptions(_intraOpThreads))
+        {
+            _session = new InferenceSession(model, options);
+        }
+
+        _region = new WarpRegion(0, 0, w, h);
+        _regionMask = new float[plane];
+        _regionStill = new float[plane * 3];
+        _regionKeep = new float[plane];
+        _regionAdd = new float[plane * 3];
+        var names = new List<string> { WarpGraph.Image, WarpGraph.Background, WarpGraph.Keep, WarpGraph.Add };
+        var inputs = new List<OrtValue>
+        {
+            OrtValue.CreateTensorValueFromMemory(_image, [1, 4, h, w]),
+            OrtValue.CreateTensorValueFromMemory(_background, [1, 3, h, w]),
+            OrtValue.CreateTensorValueFromMemory(_regionKeep, [1, 1, h, w]),
+            OrtValue.CreateTensorValueFromMemory(_regionAdd, [1, 3, h, w]),
+        };
+        foreach (MapInput input in map.Inputs)
+        {
+            names.Add(input.Name);
+            inputs.Add(OrtValue.CreateTensorValueFromMemory(input.Buffer, input.Shape));
+        }
+
+        if (_canvas is null)
+        {
+            _regionFloats = new float[plane * 3];
+            _regionOutput = OrtValue.CreateTensorValueFromMemory(_regionFloats, [1, 3, h, w]);
+        }
+        else
+        {
+            _regionOutput = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<byte>(_canvas), [1, h, w, 3]);
+        }
+
+        _inputs = [.. inputs];
+        _binding = _session.CreateIoBinding();
+        for (int i = 0; i < _inputs.Length; i++)
+        {
+            _binding.BindInput(names[i], _inputs[i]);
+        }
     }
 
     /// <summary>The output rectangle the session renders (the animation mask's bounding box).</summary>
@@ -317,20 +474,26 @@ public sealed class WarpGenerator : ICharacterGenerator
     public long SessionTicks { get; private set; }
 
     /// <summary>Renders one frame into <see cref="Frame"/> (bytes) or <see cref="Output"/> (floats).</summary>
-    public void Generate(DrivenFace face)
+    public void Generate(DrivenFace face) => Generate(face, null);
+
+    /// <summary>
+    /// Renders one frame into <see cref="Frame"/> (bytes) or <see cref="Output"/> (floats); a body
+    /// generator (<see cref="ForBody"/>) needs <paramref name="body"/>, a face generator ignores it.
+    /// </summary>
+    public void Generate(DrivenFace face, DrivenBody? body)
     {
-        Render(face, _regionOutput!);
+        Render(face, body, _regionOutput!);
         if (_output is not null)
         {
             // Scoring only: the box into the full planar frame.
-            int plane = _size * _size;
+            int plane = _width * _height;
             int w = _region.Width;
             int area = w * _region.Height;
-            for (int c = 0; c < _channels; c++)
+            for (int c = 0; c < (_body is null ? _channels : 3); c++)
             {
                 for (int y = 0; y < _region.Height; y++)
                 {
-                    _regionFloats.AsSpan((c * area) + (y * w), w).CopyTo(_output.AsSpan((c * plane) + ((_region.Top + y) * _size) + _region.Left, w));
+                    _regionFloats.AsSpan((c * area) + (y * w), w).CopyTo(_output.AsSpan((c * plane) + ((_region.Top + y) * _width) + _region.Left, w));
                 }
             }
         }
@@ -343,44 +506,66 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// same frame and top come back, so reuse one frame to stay allocation-free); otherwise through
     /// <see cref="Frame"/> and <see cref="CopyTo"/>.
     /// </summary>
-    public void GenerateInto(DrivenFace face, VideoFrame destination, int left, int top, (byte R, byte G, byte B) background)
+    public void GenerateInto(DrivenFace face, VideoFrame destination, int left, int top, (byte R, byte G, byte B) background) =>
+        GenerateInto(face, null, destination, left, top, background);
+
+    /// <summary>As <see cref="GenerateInto(DrivenFace, VideoFrame, int, int, ValueTuple{byte, byte, byte})"/>, with the driven body for a body generator.</summary>
+    public void GenerateInto(DrivenFace face, DrivenBody? body, VideoFrame destination, int left, int top, (byte R, byte G, byte B) background)
     {
         ArgumentNullException.ThrowIfNull(destination);
         CheckFits(destination, left, top);
-        if (_canvas is null || _channels != 3 || left != 0 || destination.Width != _size)
+        if (_canvas is null || _channels != 3 || left != 0 || destination.Width != _width)
         {
-            Generate(face);
+            Generate(face, body);
             CopyTo(destination, left, top, background);
             return;
         }
 
-        int rowBytes = _size * 3;
+        int rowBytes = _width * 3;
         if (!ReferenceEquals(_boundFrame, destination) || _boundTop != top)
         {
             Unbind();
             _frameOutput = OrtValue.CreateTensorValueFromMemory(
-                OrtMemoryInfo.DefaultInstance, destination.Memory.Slice((top + _region.Top) * rowBytes, _region.Height * rowBytes), [1, _region.Height, _size, 3]);
+                OrtMemoryInfo.DefaultInstance, destination.Memory.Slice((top + _region.Top) * rowBytes, _region.Height * rowBytes), [1, _region.Height, _width, 3]);
             _boundFrame = destination;
             _boundTop = top;
         }
 
-        Render(face, _frameOutput!);
+        Render(face, body, _frameOutput!);
 
         // Rows above and below the box: the still picture (a few kB; the caller may have written there).
         int below = _region.Top + _region.Height;
         _canvas.AsSpan(0, _region.Top * rowBytes).CopyTo(destination.Pixels.Slice(top * rowBytes));
-        _canvas.AsSpan(below * rowBytes, (_size - below) * rowBytes).CopyTo(destination.Pixels.Slice((top + below) * rowBytes));
+        _canvas.AsSpan(below * rowBytes, (_height - below) * rowBytes).CopyTo(destination.Pixels.Slice((top + below) * rowBytes));
     }
 
-    private void Render(DrivenFace face, OrtValue output)
+    private void Render(DrivenFace face, DrivenBody? body, OrtValue output)
     {
         ArgumentNullException.ThrowIfNull(face);
-        CharacterRig rig = _rig ?? throw new InvalidOperationException("SetCharacter must be called before Generate");
+        if (_rig is null && _body is null)
+        {
+            throw new InvalidOperationException("SetCharacter must be called before Generate");
+        }
+
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        _map.Update(face);
+        DrivenFace painted = face;
+        if (_map is BodyMeshMap bodyMap)
+        {
+            ArgumentNullException.ThrowIfNull(body, nameof(body));
+            bodyMap.Update(face, body);
+            painted = bodyMap.FrameFace;
+        }
+        else
+        {
+            _map.Update(face, null);
+        }
 
         long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
-        _painter.Paint(face, rig.MouthColor, rig.TeethColor, rig.LidColor, _regionKeep, _regionAdd);
+        if (_rig is { } rig)
+        {
+            _painter.Paint(painted, rig.MouthColor, rig.TeethColor, rig.LidColor, _regionKeep, _regionAdd);
+        }
+
         long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!ReferenceEquals(_boundOutput, output))
         {
@@ -397,9 +582,9 @@ public sealed class WarpGenerator : ICharacterGenerator
 
     private void CheckFits(VideoFrame destination, int left, int top)
     {
-        if (left < 0 || top < 0 || left + _size > destination.Width || top + _size > destination.Height)
+        if (left < 0 || top < 0 || left + _width > destination.Width || top + _height > destination.Height)
         {
-            throw new ArgumentException($"a {_size}² frame does not fit at ({left},{top}) in {destination.Width}x{destination.Height}");
+            throw new ArgumentException($"a {_width}x{_height} frame does not fit at ({left},{top}) in {destination.Width}x{destination.Height}");
         }
     }
 
@@ -408,22 +593,23 @@ public sealed class WarpGenerator : ICharacterGenerator
         ArgumentNullException.ThrowIfNull(destination);
         CheckFits(destination, left, top);
         ReadOnlySpan<byte> frame = Frame;
+        int w = _width;
         if (_channels == 3)
         {
             // Opaque picture: the rows as they are.
-            for (int y = 0; y < _size; y++)
+            for (int y = 0; y < _height; y++)
             {
-                frame.Slice(y * _size * 3, _size * 3).CopyTo(destination.Row(top + y).Slice(left * 3, _size * 3));
+                frame.Slice(y * w * 3, w * 3).CopyTo(destination.Row(top + y).Slice(left * 3, w * 3));
             }
 
             return;
         }
 
-        for (int y = 0; y < _size; y++)
+        for (int y = 0; y < _height; y++)
         {
-            Span<byte> row = destination.Row(top + y).Slice(left * 3, _size * 3);
-            ReadOnlySpan<byte> src = frame.Slice(y * _size * 4, _size * 4);
-            for (int x = 0; x < _size; x++)
+            Span<byte> row = destination.Row(top + y).Slice(left * 3, w * 3);
+            ReadOnlySpan<byte> src = frame.Slice(y * w * 4, w * 4);
+            for (int x = 0; x < w; x++)
             {
                 float a = src[(x * 4) + 3] / 255f;
                 row[x * 3] = ToByte((src[x * 4] * a) + (background.R * (1 - a)));
@@ -435,7 +621,7 @@ public sealed class WarpGenerator : ICharacterGenerator
 
     public void CopyRgbaTo(Span<byte> destination)
     {
-        int plane = _size * _size;
+        int plane = _width * _height;
         if (destination.Length < plane * 4)
         {
             throw new ArgumentException("destination too small", nameof(destination));

@@ -49,6 +49,12 @@ public static class WarpGraph
     /// <summary>The mesh warp's lattice of source positions, [2, G²] (<see cref="WarpKind.Mesh"/> graphs only).</summary>
     public const string Map = "map";
 
+    /// <summary>Body graphs: the filled background behind the figure, [1,3,H,W] (<see cref="BuildBody"/>).</summary>
+    public const string Background = "background";
+
+    /// <summary>Body graphs: how much of each lattice node the driven figure covers, [1, Gw·Gh] (<see cref="BuildBody"/>).</summary>
+    public const string Coverage = "coverage";
+
     /// <summary>uint8 still-picture strip left of the box (<see cref="WarpOutput.Bytes"/> only).</summary>
     public const string LeftStrip = "left_strip";
 
@@ -176,6 +182,77 @@ public static class WarpGraph
         return g.ToModelBytes();
     }
 
+    /// <summary>Input names of a body graph, in order (<see cref="BuildBody"/>).</summary>
+    public static IReadOnlyList<string> BodyInputNames { get; } = [Image, Background, Keep, Add, Map, Coverage];
+
+    /// <summary>
+    /// Builds the body generator's graph: the whole <paramref name="width"/>×<paramref name="height"/>
+    /// frame is rendered, its backward map given as a <paramref name="gridWidth"/>×<paramref name="gridHeight"/>
+    /// lattice (<c>map</c> [2, Gw·Gh], all x then all y, row-major, normalized align-corners
+    /// coordinates of the frame; <c>coverage</c> [1, Gw·Gh], 1 where the driven figure covers the
+    /// node), upsampled like the face graphs' lattice, one <c>GridSample</c> of the figure
+    /// (<c>image</c> [1,4,H,W]: colour premultiplied by the figure mask, the mask in channel 3, 0..1),
+    /// composited over the filled <c>background</c> [1,3,H,W], then the painted layers:
+    /// <c>frame = (rgb·c + background·(1 − α·c))·keep + add</c> (c = coverage, α = the warped mask).
+    /// Outputs as <see cref="Build"/>: floats [1,3,H,W] or packed uint8 rows [1,H,W,3]. A square frame's
+    /// half-pixel scaling and clamp are the face graphs' (per axis here).
+    /// </summary>
+    public static byte[] BuildBody(int width, int height, int gridWidth, int gridHeight, WarpOutput output = WarpOutput.Bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(gridWidth, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(gridHeight, 2);
+        var g = new OnnxGraphBuilder("capture_body_generator", 17);
+        long w = width, h = height;
+        int nodes = gridWidth * gridHeight;
+        g.Input(Image, OnnxDataType.Float, 1, 4, h, w);
+        g.Input(Background, OnnxDataType.Float, 1, 3, h, w);
+        g.Input(Keep, OnnxDataType.Float, 1, 1, h, w);
+        g.Input(Add, OnnxDataType.Float, 1, 3, h, w);
+        g.Input(Map, OnnxDataType.Float, 2, nodes);
+        g.Input(Coverage, OnnxDataType.Float, 1, nodes);
+
+        // align_corners = 0 coordinates per axis (see the remarks on the face graph), on the lattice.
+        string toHalfPixel = g.Initializer("to_half_pixel", [(float)((width - 1) / (double)width), (float)((height - 1) / (double)height)], 2, 1);
+        string coarse = g.Node("Mul", [Map, toHalfPixel], "coarse_half_pixel");
+        string coarse4 = g.Node("Reshape", [coarse, g.Initializer("coarse_shape", [1L, 2, gridHeight, gridWidth], 4)], "coarse_nchw");
+        string field = g.Node("Resize", [coarse4, "", "", g.Initializer("field_size", [1L, 2, h, w], 4)], "field",
+            OnnxAttribute.String("mode", "linear"),
+            OnnxAttribute.String("coordinate_transformation_mode", "align_corners"));
+        string low = g.Initializer("clip_low", [(float)(-1 + (1 / (double)width)), (float)(-1 + (1 / (double)height))], 1, 2, 1, 1);
+        string high = g.Initializer("clip_high", [(float)(1 - (1 / (double)width)), (float)(1 - (1 / (double)height))], 1, 2, 1, 1);
+        string clamped = g.Node("Min", [g.Node("Max", [field, low], "field_low"), high], "field_clamped");
+        string grid = g.Node("Transpose", [clamped], "grid", OnnxAttribute.Ints("perm", 0, 2, 3, 1));
+        string warped = g.Node("GridSample", [Image, grid], "warped",
+            OnnxAttribute.Int("align_corners", 0),
+            OnnxAttribute.String("mode", "bilinear"),
+            OnnxAttribute.String("padding_mode", "zeros"));
+        string cover4 = g.Node("Reshape", [Coverage, g.Initializer("cover_shape", [1L, 1, gridHeight, gridWidth], 4)], "cover_nchw");
+        string cover = g.Node("Resize", [cover4, "", "", g.Initializer("cover_size", [1L, 1, h, w], 4)], "cover",
+            OnnxAttribute.String("mode", "linear"),
+            OnnxAttribute.String("coordinate_transformation_mode", "align_corners"));
+        IReadOnlyList<string> parts = g.Node("Split", [warped, g.Initializer("split", [3L, 1], 2)], ["warped_rgb", "warped_alpha"], OnnxAttribute.Int("axis", 1));
+        string alpha = g.Node("Mul", [parts[1], cover], "alpha");
+        string figure = g.Node("Mul", [parts[0], cover], "figure");
+        string behind = g.Node("Mul", [Background, g.Node("Sub", [g.Initializer("one", [1f]), alpha], "uncovered")], "behind");
+        string composite = g.Node("Add", [figure, behind], "composite");
+        string kept = g.Node("Mul", [composite, Keep], "kept");
+        if (output == WarpOutput.Floats)
+        {
+            g.Node("Add", [kept, Add], Frame);
+            g.Output(Frame, OnnxDataType.Float, 1, 3, h, w);
+            return g.ToModelBytes();
+        }
+
+        string layered = g.Node("Add", [kept, Add], "layered");
+        string clipped = g.Node("Clip", [layered, g.Initializer("byte_low", [0f]), g.Initializer("byte_high", [255f])], "clipped");
+        string bytes = g.Node("Cast", [clipped], "bytes", OnnxAttribute.Int("to", (long)OnnxDataType.UInt8));
+        g.Node("Transpose", [bytes], Frame, OnnxAttribute.Ints("perm", 0, 2, 3, 1));
+        g.Output(Frame, OnnxDataType.UInt8, 1, h, w, 3);
+        return g.ToModelBytes();
+    }
+
     // The spline evaluated on the G×G lattice over the region: source positions [2, G²].
     private static string SplineLattice(OnnxGraphBuilder g, WarpRegion r, int size, int controlCount, int gridSize)
     {
@@ -243,6 +320,9 @@ public enum WarpKind
 
     /// <summary>Piecewise-affine map on the triangulated face mesh, rasterized onto the lattice in C# (<see cref="MeshWarp"/>).</summary>
     Mesh,
+
+    /// <summary>The body's skinned mesh (the face mesh riding on its head), rasterized in depth order with its coverage (<see cref="WarpGraph.BuildBody"/>).</summary>
+    Body,
 }
 
 /// <summary>What the warp graph's <c>frame</c> output holds (see <see cref="WarpGraph.Build"/>).</summary>

@@ -67,34 +67,45 @@ public sealed class RgbaImage
     /// float picture, planar (R plane, G, B, A) in 0..1. Outside the picture: transparent when the
     /// picture has alpha, otherwise the picture mirrored at its edge. Downscaling averages a supersampled footprint.
     /// </summary>
-    public void SampleSquare(float left, float top, float side, int size, Span<float> planar)
+    public void SampleSquare(float left, float top, float side, int size, Span<float> planar) =>
+        SampleRect(left, top, side, side, size, size, planar);
+
+    /// <summary>
+    /// Samples the rectangle (<paramref name="left"/>, <paramref name="top"/>, <paramref name="width"/>,
+    /// <paramref name="height"/>, picture pixels) at <paramref name="outWidth"/>×<paramref name="outHeight"/>
+    /// into planar RGBA floats 0..1 (R plane, G, B, A), as <see cref="SampleSquare"/> does a square:
+    /// output pixel x covers picture x from left + x·step to left + (x + 1)·step, box-filtered
+    /// (up to 4×4 bilinear taps); outside the picture as <see cref="SampleSquare"/>.
+    /// </summary>
+    public void SampleRect(float left, float top, float width, float height, int outWidth, int outHeight, Span<float> planar)
     {
-        int plane = size * size;
+        int plane = outWidth * outHeight;
         if (planar.Length < plane * 4)
         {
             throw new ArgumentException("destination too small", nameof(planar));
         }
 
-        float step = side / size;
-        int taps = Math.Clamp((int)MathF.Ceiling(step), 1, 4);
+        float stepX = width / outWidth;
+        float stepY = height / outHeight;
+        int taps = Math.Clamp((int)MathF.Ceiling(MathF.Max(stepX, stepY)), 1, 4);
         float inv = 1f / (taps * taps);
         Span<float> acc = stackalloc float[4];
-        for (int y = 0; y < size; y++)
+        for (int y = 0; y < outHeight; y++)
         {
-            for (int x = 0; x < size; x++)
+            for (int x = 0; x < outWidth; x++)
             {
                 acc.Clear();
                 for (int ty = 0; ty < taps; ty++)
                 {
-                    float sy = top + ((y + ((ty + 0.5f) / taps)) * step) - 0.5f;
+                    float sy = top + ((y + ((ty + 0.5f) / taps)) * stepY) - 0.5f;
                     for (int tx = 0; tx < taps; tx++)
                     {
-                        float sx = left + ((x + ((tx + 0.5f) / taps)) * step) - 0.5f;
+                        float sx = left + ((x + ((tx + 0.5f) / taps)) * stepX) - 0.5f;
                         Bilinear(sx, sy, acc);
                     }
                 }
 
-                int i = (y * size) + x;
+                int i = (y * outWidth) + x;
                 planar[i] = acc[0] * inv;
                 planar[plane + i] = acc[1] * inv;
                 planar[(2 * plane) + i] = acc[2] * inv;

@@ -1,10 +1,13 @@
+using System.Buffers.Binary;
 using Capture.Inference.Onnx;
 
 namespace Capture.Inference.TfLite;
 
 /// <summary>
-/// MediaPipe's custom TFLite operators (mediapipe/util/tflite/operations), version 2 as used by
-/// <c>face_landmark_with_attention</c>, written with standard ONNX operators. Their options are FlexBuffers maps.
+/// MediaPipe's custom TFLite operators (mediapipe/util/tflite/operations), written with standard ONNX operators:
+/// version 2 of the three that <c>face_landmark_with_attention</c> uses (options are FlexBuffers maps), and
+/// Convolution2DTransposeBias version 1, the last layer of <c>selfie_segmentation</c> (options are TFLite's
+/// plain <c>TfLiteTransposeConvParams</c> struct: padding, stride width, stride height as three int32).
 /// </summary>
 /// <remarks>
 /// Semantics (from MediaPipe's CPU kernels, re-derived here):
@@ -16,6 +19,9 @@ namespace Capture.Inference.TfLite;
 /// <item><b>TransformTensorBilinear</b> ([1,H,W,C], M) → [1,oh,ow,C]: version 2 samples output pixel (x, y) at
 /// M·(x+½, y+½) − ½ (pixel centres); a sample outside [0, W−1]×[0, H−1] is 0 as a whole (not per tap).</item>
 /// <item><b>TransformLandmarks</b> ([1,N,D], M) → [1,N,D]: (x, y) ← M[0:2,0:2]·(x, y) + M[0:2,3]; z kept.</item>
+/// <item><b>Convolution2DTransposeBias</b> (x [1,H,W,I], weights [O,KH,KW,I], bias [O]) → [1,OH,OW,O]: TFLite's
+/// transposed convolution plus the bias: out(y·s − pad + ky) += in(y)·w(ky); the padding is TFLite's for the output
+/// size, total = (H − 1)·s + KH − OH, pad = total / 2 before and the rest after (ONNX ConvTranspose's pads).</item>
 /// </list>
 /// The atan2 is never formed: cos and sin of r follow from the unit vector between the two landmarks, so
 /// the graph needs no trigonometric operator. GridSample (opset 16) does the bilinear sampling.
@@ -24,6 +30,12 @@ public sealed partial class TfLiteToOnnxConverter
 {
     private void ConvertMediaPipeCustom(TfLiteOperator op)
     {
+        if (op.CustomCode == "Convolution2DTransposeBias" && op.Version == 1)
+        {
+            TransposeConvBias(op);
+            return;
+        }
+
         FlexValue? options = op.CustomOptions.IsEmpty ? null : FlexValue.Root(op.CustomOptions.ToArray());
         switch (op.CustomCode)
         {
@@ -202,6 +214,69 @@ public sealed partial class TfLiteToOnnxConverter
         }
 
         _acts[tensor] = new Activation(name, Nchw: false, t.Shape);
+    }
+
+    private void TransposeConvBias(TfLiteOperator op)
+    {
+        RequireArity(op, 3);
+        ReadOnlySpan<byte> raw = op.CustomOptions.Span;
+        if (raw.Length < 12)
+        {
+            throw new InvalidDataException($"options are {raw.Length} bytes; TfLiteTransposeConvParams is 12 (padding, stride width, stride height)");
+        }
+
+        int padding = BinaryPrimitives.ReadInt32LittleEndian(raw);
+        int strideW = BinaryPrimitives.ReadInt32LittleEndian(raw[4..]);
+        int strideH = BinaryPrimitives.ReadInt32LittleEndian(raw[8..]);
+
+        // TfLitePadding: 1 same, 2 valid (0 unknown). Either way the output tensor's stored shape says the size.
+        if (padding is not (1 or 2) || strideW < 1 || strideH < 1)
+        {
+            throw new InvalidDataException($"padding {padding}, strides {strideW}×{strideH} are not a transposed convolution");
+        }
+
+        Activation x = Act(op.Inputs[0]);
+        ConstTensor w = Const(op.Inputs[1], "weights");
+        int[] ws = w.Shape; // [O, KH, KW, I]
+        int[] outShape = _graph.Tensors[op.Outputs[0]].Shape;
+        if (ws.Length != 4 || x.Shape.Length != 4 || outShape.Length != 4 || ws[3] != x.Shape[3] || outShape[3] != ws[0])
+        {
+            throw new InvalidDataException(
+                $"input [{string.Join(",", x.Shape)}], weights [{string.Join(",", ws)}], output [{string.Join(",", outShape)}] do not fit a transposed convolution");
+        }
+
+        int outC = ws[0], kh = ws[1], kw = ws[2], inC = ws[3];
+        float[] src = w.AsFloats();
+        var dst = new float[src.Length];
+        for (int o = 0; o < outC; o++)
+        {
+            for (int y = 0; y < kh; y++)
+            {
+                for (int xx = 0; xx < kw; xx++)
+                {
+                    for (int i = 0; i < inC; i++)
+                    {
+                        // ONNX ConvTranspose weights are [I, O, KH, KW].
+                        dst[(((((i * outC) + o) * kh) + y) * kw) + xx] = src[(((((o * kh) + y) * kw) + xx) * inC) + i];
+                    }
+                }
+            }
+        }
+
+        long totalH = ((long)(x.Shape[1] - 1) * strideH) + kh - outShape[1];
+        long totalW = ((long)(x.Shape[2] - 1) * strideW) + kw - outShape[2];
+        if (totalH < 0 || totalW < 0)
+        {
+            throw new InvalidDataException($"output [{string.Join(",", outShape)}] is larger than input [{string.Join(",", x.Shape)}] with stride {strideH}×{strideW} can give");
+        }
+
+        string weights = _b.Initializer(_b.UniqueName($"w{op.Inputs[1]}"), dst, inC, outC, kh, kw);
+        string bias = _b.Initializer(_b.UniqueName($"b{op.Inputs[2]}"), Const(op.Inputs[2], "bias").AsFloats(), outC);
+        string y1 = _b.Node("ConvTranspose", [ToNchw(op.Inputs[0]), weights, bias], _b.UniqueName("convtranspose"),
+            OnnxAttribute.Ints("kernel_shape", kh, kw),
+            OnnxAttribute.Ints("strides", strideH, strideW),
+            OnnxAttribute.Ints("pads", totalH / 2, totalW / 2, totalH - (totalH / 2), totalW - (totalW / 2)));
+        SetNchw(op.Outputs[0], y1);
     }
 
     private static void RequireArity(TfLiteOperator op, int inputs)

@@ -164,6 +164,86 @@ public class MediaPipeCustomOpTests
         Assert.Throws<NotSupportedException>(() => TfLiteToOnnxConverter.Convert(m.Model()));
     }
 
+    // ---- Convolution2DTransposeBias (selfie_segmentation's last layer) ---------------------------------
+
+    [Theory]
+    [InlineData(1, 4, 5, 2, 3, 2, 2, 8, 10)]   // SAME, 2×: the selfie model's case (its kernel is 2×2, stride 2)
+    [InlineData(1, 3, 3, 3, 2, 4, 2, 6, 6)]    // SAME, even kernel wider than the stride: padding on both sides
+    [InlineData(2, 3, 4, 2, 2, 3, 1, 5, 6)]    // VALID, stride 1: the output grows by the kernel less one
+    public void Convert_Convolution2DTransposeBias_MatchesReference(int padding, int h, int w, int inC, int outC, int k, int stride, int oh, int ow)
+    {
+        float[] x = Random(h * w * inC, 41, 2f);
+        float[] weights = Random(outC * k * k * inC, 43, 1f);   // [O, KH, KW, I]
+        float[] bias = Random(outC, 47, 1f);
+        var m = new TinyTfLite();
+        int input = m.Input("x", 1, h, w, inC);
+        int wt = m.Const("w", weights, outC, k, k, inC);
+        int b = m.Const("b", bias, outC);
+        int y = m.Activation("y", 1, oh, ow, outC);
+        byte[] options = new byte[12];
+        BitConverter.TryWriteBytes(options.AsSpan(0), padding);
+        BitConverter.TryWriteBytes(options.AsSpan(4), stride);
+        BitConverter.TryWriteBytes(options.AsSpan(8), stride);
+        m.Custom("Convolution2DTransposeBias", 1, [input, wt, b], [y], options);
+        m.Output(y);
+
+        (float[] got, long[] shape) = ConvertAndRun(m, ("x", x, [1, h, w, inC]))[0];
+
+        Assert.Equal([1L, oh, ow, outC], shape);
+
+        // TFLite's definition: each input pixel spreads its kernel into the output at (y·s − pad + ky, x·s − pad + kx),
+        // pad = ((h − 1)·s + k − oh) / 2; what lands outside the output is dropped; then the bias.
+        int padY = (((h - 1) * stride) + k - oh) / 2, padX = (((w - 1) * stride) + k - ow) / 2;
+        var expected = new float[oh * ow * outC];
+        for (int i = 0; i < expected.Length; i++)
+        {
+            expected[i] = bias[i % outC];
+        }
+
+        for (int iy = 0; iy < h; iy++)
+        {
+            for (int ix = 0; ix < w; ix++)
+            {
+                for (int ky = 0; ky < k; ky++)
+                {
+                    for (int kx = 0; kx < k; kx++)
+                    {
+                        int oy = (iy * stride) - padY + ky, ox = (ix * stride) - padX + kx;
+                        if (oy < 0 || oy >= oh || ox < 0 || ox >= ow)
+                        {
+                            continue;
+                        }
+
+                        for (int o = 0; o < outC; o++)
+                        {
+                            for (int c = 0; c < inC; c++)
+                            {
+                                expected[(((oy * ow) + ox) * outC) + o] += x[(((iy * w) + ix) * inC) + c] * weights[(((((o * k) + ky) * k) + kx) * inC) + c];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        AssertClose(expected, got, 1e-4f);
+    }
+
+    [Fact]
+    public void Convert_Convolution2DTransposeBiasShortOptions_ThrowsNamingTheStruct()
+    {
+        var m = new TinyTfLite();
+        int input = m.Input("x", 1, 2, 2, 1);
+        int wt = m.Const("w", [1, 1, 1, 1], 1, 2, 2, 1);
+        int b = m.Const("b", [0], 1);
+        int y = m.Activation("y", 1, 4, 4, 1);
+        m.Custom("Convolution2DTransposeBias", 1, [input, wt, b], [y], [1, 0, 0, 0]);
+        m.Output(y);
+
+        var ex = Assert.Throws<NotSupportedException>(() => TfLiteToOnnxConverter.Convert(m.Model()));
+        Assert.Contains("TfLiteTransposeConvParams", ex.Message, StringComparison.Ordinal);
+    }
+
     // ---- TransformLandmarks ------------------------------------------------------------------------
 
     [Theory]

@@ -38,6 +38,7 @@ public class MediaPipeModelTests(BuiltModelsFixture models) : IClassFixture<Buil
     [InlineData("palm_detection_full")]
     [InlineData("palm_detection_lite")]
     [InlineData("hand_recrop")]
+    [InlineData("selfie_segmentation")]
     public async Task Converted_RealModel_HasTfLiteInputsAndOutputsAndRunsFinite(string name)
     {
         ModelEntry entry = models.Store.Manifest.Get(name);

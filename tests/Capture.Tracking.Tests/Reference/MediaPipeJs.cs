@@ -71,6 +71,14 @@ public static class MediaPipeJs
     public static Task<IReadOnlyList<MediaPipeResult>> RunPoseAsync(IEnumerable<string> images, bool staticMode, CancellationToken cancellationToken = default)
         => RunImagesAsync(MediaPipeSolution.Pose, images, staticMode, cancellationToken);
 
+    /// <summary>
+    /// Pose tracked over still images taken as consecutive video frames at <paramref name="fps"/>: each is stamped
+    /// at its index / fps, so pose's time-based smoothing of its auxiliary points (always on; they place the next
+    /// frame's region) sees the clip's own frame rate rather than how fast the browser happened to run.
+    /// </summary>
+    public static Task<IReadOnlyList<MediaPipeResult>> RunPoseTrackedAsync(IEnumerable<string> images, double fps, CancellationToken cancellationToken = default)
+        => RunImagesAsync(MediaPipeSolution.Pose, images, staticMode: false, geometry: false, cancellationToken, fps: fps);
+
     /// <summary>Face mesh with face geometry (<c>enableFaceGeometry</c>, MediaPipe's default 63° vertical
     /// field of view) on still images: every face carries its <see cref="MediaPipeFace.PoseTransform"/>.</summary>
     public static Task<IReadOnlyList<MediaPipeResult>> RunFaceGeometryAsync(IEnumerable<string> images, bool staticMode, CancellationToken cancellationToken = default)
@@ -81,7 +89,7 @@ public static class MediaPipeJs
         => RunImagesAsync(solution, images, staticMode, geometry: false, cancellationToken);
 
     private static async Task<IReadOnlyList<MediaPipeResult>> RunImagesAsync(MediaPipeSolution solution, IEnumerable<string> images, bool staticMode, bool geometry,
-        CancellationToken cancellationToken, bool refine = false)
+        CancellationToken cancellationToken, bool refine = false, double? fps = null)
     {
         List<string> args = ["--solution", SolutionArgument(solution), "--images"];
         int count = args.Count;
@@ -104,6 +112,12 @@ public static class MediaPipeJs
         if (refine)
         {
             args.Add("--refine");
+        }
+
+        if (fps is double rate)
+        {
+            args.Add("--fps");
+            args.Add(rate.ToString(CultureInfo.InvariantCulture));
         }
 
         using JsonDocument doc = await RunAsync(args, cancellationToken).ConfigureAwait(false);

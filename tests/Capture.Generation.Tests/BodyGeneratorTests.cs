@@ -1,0 +1,160 @@
+using System.Numerics;
+using Capture.Core.Frames;
+using Capture.Core.Tracking;
+using Capture.Retargeting;
+using Capture.Retargeting.Body;
+using Capture.Retargeting.Rigs;
+using Capture.Retargeting.Tests;
+using static Capture.Generation.Tests.SyntheticFigure;
+
+namespace Capture.Generation.Tests;
+
+/// <summary>The body generator on a painted figure: rest is the picture, limbs go where driven, the background shows behind them, depth order, no allocation.</summary>
+public class BodyGeneratorTests
+{
+    private const int Width = 200;
+    private const int Height = 320;
+
+    private static BodyCharacter Figure() => Create(Width, Height, new Vector2(100, 170), 80);
+
+    private static (WarpGenerator Generator, DrivenBody Body, DrivenFace Face) Start(BodyCharacter character, WarpOutput output = WarpOutput.Bytes)
+    {
+        (int w, int h) = character.OutputSize(Width);
+        var generator = WarpGenerator.ForBody(w, h, 1, output);
+        generator.SetCharacter(character);
+        var body = new DrivenBody();
+        body.SetRest(character.Body);
+        return (generator, body, new DrivenFace());
+    }
+
+    [Fact]
+    public void Generate_RestPose_IsThePicture()
+    {
+        BodyCharacter character = Figure();
+        (WarpGenerator generator, DrivenBody body, DrivenFace face) = Start(character);
+        using WarpGenerator owned = generator;
+        Assert.Equal((Width, Height), (generator.Width, generator.Height));
+
+        generator.Generate(face, body);
+
+        ReadOnlySpan<byte> frame = generator.Frame;
+        byte[] picture = character.Picture.Pixels;
+        int off = 0;
+        for (int i = 0; i < Width * Height; i++)
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                off += Math.Abs(frame[(i * 3) + c] - picture[(i * 4) + c]) > 24 ? 1 : 0;
+            }
+        }
+
+        // Only the figure's edge pixels may differ (bilinear sampling of the hard-edged mask).
+        Assert.True(off < Width * Height * 3 / 50, $"{off} channel values off by more than 24 levels");
+    }
+
+    [Fact]
+    public void Generate_ArmRaised_ArmIsWhereDrivenAndBackgroundWhereItWas()
+    {
+        BodyCharacter character = Figure();
+        (WarpGenerator generator, DrivenBody body, DrivenFace face) = Start(character);
+        using WarpGenerator owned = generator;
+        BodyRig rig = character.Body;
+        Vector2 shoulder = rig.Joint(BodyTopology.LeftShoulder);
+
+        // The left arm straight out to the image's right, horizontal.
+        float upper = rig.Length(BodyTopology.LeftShoulder, BodyTopology.LeftElbow);
+        float fore = rig.Length(BodyTopology.LeftElbow, BodyTopology.LeftWrist);
+        body.Joints[BodyTopology.LeftElbow] = shoulder + new Vector2(upper, 0);
+        body.Joints[BodyTopology.LeftWrist] = shoulder + new Vector2(upper + fore, 0);
+        foreach (int tip in new[] { BodyTopology.LeftPinky, BodyTopology.LeftIndex, BodyTopology.LeftThumb })
+        {
+            Vector2 rest = rig.Joint(tip) - rig.Joint(BodyTopology.LeftWrist);
+            float turn = SyntheticBody.Angle(shoulder, body.Joints[BodyTopology.LeftWrist]) - SyntheticBody.Angle(rig.Joint(BodyTopology.LeftElbow), rig.Joint(BodyTopology.LeftWrist));
+            body.Joints[tip] = body.Joints[BodyTopology.LeftWrist] + Vector2.Transform(rest, Matrix3x2.CreateRotation(turn));
+        }
+
+        generator.Generate(face, body);
+
+        // The raised forearm's middle is arm-coloured; where the forearm hung there is background now.
+        Vector2 raised = shoulder + new Vector2(upper + (fore * 0.5f), 0);
+        Assert.True(Distance(At(generator, character, raised), LeftArm) < 40, $"raised forearm reads {At(generator, character, raised)}");
+        Vector2 hung = (rig.Joint(BodyTopology.LeftElbow) + rig.Joint(BodyTopology.LeftWrist)) * 0.5f;
+        (byte R, byte G, byte B) behind = At(generator, character, hung);
+        int o = (((int)hung.Y * Width) + (int)hung.X) * 4;
+        (byte R, byte G, byte B) wall = (character.Background.Pixels[o], character.Background.Pixels[o + 1], character.Background.Pixels[o + 2]);
+        Assert.True(Distance(behind, wall) < 30, $"where the forearm hung: {behind}, background {wall}");
+
+        // The other arm, the torso and the legs did not move.
+        Vector2 right = (rig.Joint(BodyTopology.RightElbow) + rig.Joint(BodyTopology.RightWrist)) * 0.5f;
+        Assert.True(Distance(At(generator, character, right), RightArm) < 40);
+        Assert.True(Distance(At(generator, character, (rig.Neck + rig.Root) * 0.5f), Shirt) < 40);
+    }
+
+    [Fact]
+    public void Generate_ArmAcrossTheChest_DrawnInFrontOnlyWhenNearer()
+    {
+        BodyCharacter character = Figure();
+        (WarpGenerator generator, DrivenBody body, DrivenFace face) = Start(character);
+        using WarpGenerator owned = generator;
+        BodyRig rig = character.Body;
+
+        // The right arm (image left) bent so its forearm lies across the chest.
+        Vector2 elbow = rig.Joint(BodyTopology.RightElbow);
+        float fore = rig.Length(BodyTopology.RightElbow, BodyTopology.RightWrist);
+        Vector2 wrist = elbow + new Vector2(fore * 0.97f, -fore * 0.25f);
+        body.Joints[BodyTopology.RightWrist] = wrist;
+        foreach (int tip in new[] { BodyTopology.RightPinky, BodyTopology.RightIndex, BodyTopology.RightThumb })
+        {
+            body.Joints[tip] = wrist + new Vector2(fore * 0.1f, 0);
+        }
+
+        Vector2 crossing = elbow + ((wrist - elbow) * 0.75f);
+        Assert.True(LayerPainter.Inside([rig.Joint(BodyTopology.LeftShoulder), rig.Joint(BodyTopology.RightShoulder), rig.Joint(BodyTopology.RightHip), rig.Joint(BodyTopology.LeftHip)], crossing), "the test's crossing point lies on the chest");
+
+        // Nearer than the torso: the forearm shows over the shirt.
+        body.Depth[BodyTopology.RightElbow] = body.Depth[BodyTopology.RightWrist] = -0.3f;
+        generator.Generate(face, body);
+        Assert.True(Distance(At(generator, character, crossing), RightArm) < 40, $"in front: {At(generator, character, crossing)}");
+
+        // Behind the torso: the shirt hides it.
+        body.Depth[BodyTopology.RightElbow] = body.Depth[BodyTopology.RightWrist] = 0.3f;
+        generator.Generate(face, body);
+        Assert.True(Distance(At(generator, character, crossing), Shirt) < 40, $"behind: {At(generator, character, crossing)}");
+    }
+
+    [Fact]
+    public void GenerateInto_BodyDriven_AllocatesNothingPerFrame()
+    {
+        BodyCharacter character = Figure();
+        (WarpGenerator generator, DrivenBody body, DrivenFace face) = Start(character);
+        using WarpGenerator owned = generator;
+        var retargeter = new BodyRetargeter(character.Body);
+        var pose = new BodyPose();
+        var frame = VideoFrame.CreateUnpooled(generator.Width, generator.Height);
+        Vector2[] performer = SyntheticBody.Standing(new Vector2(300, 300), 100);
+        var p = new Vector2[performer.Length];
+        int[] arm = [BodyTopology.LeftElbow, BodyTopology.LeftWrist, BodyTopology.LeftPinky, BodyTopology.LeftIndex, BodyTopology.LeftThumb];
+        void Drive(int t)
+        {
+            performer.CopyTo(p, 0);
+            SyntheticBody.Rotate(p, BodyTopology.LeftShoulder, -0.15f * t, arm);
+            SyntheticBody.Pose(pose, p, t * 33_333L);
+            retargeter.Update(pose, body);
+            generator.GenerateInto(face, body, frame, 0, 0, (0, 0, 0));
+        }
+
+        for (int t = 0; t < 4; t++)
+        {
+            Drive(t);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 4; t < 20; t++)
+        {
+            Drive(t);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"{allocated} bytes allocated over 16 frames");
+    }
+}
