@@ -9,27 +9,13 @@ public sealed class DemoTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string RepoRoot
-    {
-        get
-        {
-            string? dir = AppContext.BaseDirectory;
-            while (dir is not null && !File.Exists(Path.Combine(dir, "Capture.sln")))
-            {
-                dir = Path.GetDirectoryName(dir);
-            }
-
-            return dir ?? throw new InvalidOperationException("Capture.sln not found above the test binaries");
-        }
-    }
-
     [Fact]
     public async Task DemoScript_NoSharedMedia_RendersTheBundledSampleIntoOutSampleMp4()
     {
         // A fresh clone without ../shared: CAPTURE_MEDIA points at an empty folder, so the shared media are not found.
         string empty = Directory.CreateDirectory(Path.Combine(_dir, "no-media")).FullName;
         string work = Directory.CreateDirectory(Path.Combine(_dir, "work")).FullName;
-        string demo = Path.Combine(RepoRoot, "scripts", "demo.sh");
+        string demo = RepoFiles.Path("scripts", "demo.sh");
 
         ToolProcess.Result r = await ToolProcess.RunAsync(
             "bash", ["-c", $"cd '{work}' && bash '{demo}' --size 256"],
@@ -48,7 +34,7 @@ public sealed class DemoTests : IDisposable
     [Fact]
     public void BundledSample_SmallAndCarriesItsNotice()
     {
-        string samples = Path.Combine(RepoRoot, "samples");
+        string samples = RepoFiles.Path("samples");
         long bytes = new DirectoryInfo(samples).GetFiles().Where(f => f.Name != "NOTICE").Sum(f => f.Length);
         string notice = File.ReadAllText(Path.Combine(samples, "NOTICE"));
 

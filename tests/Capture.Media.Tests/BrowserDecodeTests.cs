@@ -13,22 +13,7 @@ public sealed class BrowserDecodeTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string Script
-    {
-        get
-        {
-            for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            {
-                string candidate = Path.Combine(d.FullName, "tests", "mediapipe-js", "decode.mjs");
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-
-            throw new FileNotFoundException("tests/mediapipe-js/decode.mjs not found above the test binaries");
-        }
-    }
+    private static string Script => RepoFiles.Path("tests", "mediapipe-js", "decode.mjs");
 
     [Fact]
     public async Task LoadRgbaAsync_SharedStills_SamePixelsAsChromium()

@@ -97,7 +97,7 @@ public sealed class JobsApiTests : IAsyncLifetime
     [Fact]
     public async Task Post_MotionFiles_ARecordingRendersBadOnesAreRefusedNamingTheProblem()
     {
-        string recording = RepoFile("samples", "performance.mpk");
+        string recording = Capture.Testing.RepoFiles.Path("samples", "performance.mpk");
         string mona = JobClient.Media("char_painting_mona_lisa_s9.jpg");
         string badCsv = Path.Combine(_dir, "take.csv");
         await File.WriteAllTextAsync(badCsv, "Timecode,BlendShapeCount,EyeBlinkLeft\n00:00:00:00.000,61,0\n");
@@ -120,20 +120,6 @@ public sealed class JobsApiTests : IAsyncLifetime
         Assert.True(done.GetProperty("state").GetString() == "succeeded", done.ToString());
         Assert.Equal(216, done.GetProperty("framesDone").GetInt64());
         Assert.Equal(216, done.GetProperty("framesTotal").GetInt64());
-    }
-
-    private static string RepoFile(params string[] parts)
-    {
-        for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            string candidate = Path.Combine([d.FullName, .. parts]);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new FileNotFoundException($"{Path.Combine(parts)} not found above the test binaries");
     }
 
     [Fact]
