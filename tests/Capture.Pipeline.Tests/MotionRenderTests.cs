@@ -258,6 +258,43 @@ public sealed class MotionRenderTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(1f, open.Face.Blendshapes[(int)ArkitBlendshape.JawOpen], 3);
     }
 
+    [Fact]
+    public async Task Drivers_ReadingFrames_AllocateNothingPerFrame()
+    {
+        // The bundled recording, its Live Link CSV (written here from the same frames) and a shared BVH.
+        string recording = RepoFiles.Path("samples", "performance.mpk");
+        string csv = Path.Combine(_dir, "take.csv");
+        using (var text = new StreamWriter(csv))
+        {
+            var writer = new Capture.Protocol.Export.LiveLinkFaceCsvWriter(text);
+            await using IMotionDriver source = await MotionDrivers.OpenAsync(recording, new MotionDriverOptions());
+            var frame = new TrackingFrame();
+            while ((await source.ReadAsync(frame, default)).HasFrame)
+            {
+                writer.Write(frame);
+            }
+        }
+
+        foreach (string path in new[] { recording, csv, SharedMedia.File("bvh/dab.bvh") })
+        {
+            await using IMotionDriver driver = await MotionDrivers.OpenAsync(path, new MotionDriverOptions());
+            var tracking = new TrackingFrame();
+            for (int i = 0; i < 10; i++)
+            {
+                await driver.ReadAsync(tracking, default); // warm up: first reads fill buffers
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++)
+            {
+                Assert.True((await driver.ReadAsync(tracking, default)).HasFrame);
+            }
+
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(allocated == 0, $"{Path.GetFileName(path)}: {allocated} bytes over 100 frames");
+        }
+    }
+
     [Theory]
     [InlineData(59.94, 59.94)]
     [InlineData(30.2, 30)]
