@@ -168,6 +168,13 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
             return await ReadAllAsync(cmd, t).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
 
+    public Task<int> CountQueuedAsync(CancellationToken ct = default) =>
+        ApiAsync(async (c, t) =>
+        {
+            await using NpgsqlCommand cmd = Command(c, "SELECT COUNT(*) FROM jobs WHERE state = 'queued'");
+            return Convert.ToInt32(await cmd.ExecuteScalarAsync(t).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        }, ct);
+
     public async Task<JobRecord?> TryStartAsync(string id, CancellationToken ct = default)
     {
         // How long to wait for another holder's heartbeat to go stale (it may be rendering it still,

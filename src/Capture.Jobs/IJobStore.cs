@@ -19,6 +19,9 @@ public interface IJobStore
     /// <summary>The newest <paramref name="limit"/> jobs, newest first.</summary>
     Task<IReadOnlyList<JobRecord>> ListAsync(int limit, CancellationToken ct = default);
 
+    /// <summary>Jobs waiting to run (state <see cref="JobState.Queued"/>): what <see cref="JobsOptions.MaxQueuedJobs"/> limits.</summary>
+    Task<int> CountQueuedAsync(CancellationToken ct = default);
+
     /// <summary>queued → running (attempts + 1). Null when the job is not queued (canceled, deleted, already taken).</summary>
     Task<JobRecord?> TryStartAsync(string id, CancellationToken ct = default);
 

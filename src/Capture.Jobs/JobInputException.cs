@@ -10,7 +10,7 @@ public sealed class JobInputException : Exception
         Title = title;
     }
 
-    /// <summary>HTTP status: 400 (bad field), 413 (too large), 415 (not usable media), 422 (media without what a job needs), 507 (data folder full).</summary>
+    /// <summary>HTTP status: 400 (bad field), 413 (too large), 415 (not usable media), 422 (media without what a job needs), 503 (a limit on work in progress reached; try again later), 507 (data folder full).</summary>
     public int Status { get; }
 
     /// <summary>Short, fixed summary of the kind of problem.</summary>
@@ -23,6 +23,8 @@ public sealed class JobInputException : Exception
     public static JobInputException NotMedia(string detail, Exception? inner = null) => new(415, "not usable media", detail, inner);
 
     public static JobInputException Unusable(string detail, Exception? inner = null) => new(422, "media cannot be used for a job", detail, inner);
+
+    public static JobInputException Busy(string detail) => new(503, "server busy", detail);
 
     public static JobInputException Full(string detail, Exception? inner = null) => new(507, "data folder full", detail, inner);
 }

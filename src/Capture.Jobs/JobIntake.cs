@@ -44,6 +44,12 @@ public sealed class JobIntake
     // Checks run the tracker; two at once keeps uploads from starving the running render on 2 cores.
     private readonly SemaphoreSlim _checks = new(2, 2);
 
+    // Counting the queued jobs and adding one is one step (in this process): parallel uploads cannot pass the limit together.
+    private readonly SemaphoreSlim _create = new(1, 1);
+    private readonly Lock _uploadGate = new();
+    private int _uploadsInFlight;
+    private long _reservedBytes;
+
     public JobIntake(IJobStore store, IJobQueue queue, IJobEvents events, DataFolder data, IOptions<JobsOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -58,14 +64,58 @@ public sealed class JobIntake
 
     public DataFolder Data => _data;
 
-    /// <summary>Refuses (507) an upload of <paramref name="incomingBytes"/> that would take the data folder over <see cref="JobsOptions.MaxDataBytes"/>.</summary>
-    public void EnsureRoom(long incomingBytes)
+    /// <summary>
+    /// Starts receiving an upload of <paramref name="declaredBytes"/> (its Content-Length; null: as much as
+    /// <see cref="JobsOptions.MaxUploadBytes"/>), counted and its bytes reserved in one step, so uploads racing
+    /// each other cannot pass a limit together. Refuses with 503 when <see cref="JobsOptions.MaxConcurrentUploads"/>
+    /// are being received, and 507 when the data folder plus the bytes every upload in flight may still add would
+    /// pass <see cref="JobsOptions.MaxDataBytes"/>. Dispose the slot when the upload is accepted or refused.
+    /// </summary>
+    public IDisposable BeginUpload(long? declaredBytes)
     {
+        long bytes = declaredBytes is long d && d > 0 ? d : _options.MaxUploadBytes;
+        // The folder's size is read outside the lock (a walk of the data folder); the reservations are what
+        // make the check atomic: an upload counted here is seen by every check after it.
         long used = _data.UsedBytes();
-        if (used + Math.Max(0, incomingBytes) > _options.MaxDataBytes)
+        lock (_uploadGate)
         {
-            throw JobInputException.Full(string.Create(CultureInfo.InvariantCulture,
-                $"the data folder holds {used / 1048576.0:F0} MiB of its {_options.MaxDataBytes / 1048576.0:F0} MiB limit (Jobs:MaxDataBytes); delete finished jobs or raise the limit"));
+            if (_uploadsInFlight >= _options.MaxConcurrentUploads)
+            {
+                throw JobInputException.Busy(string.Create(CultureInfo.InvariantCulture,
+                    $"the server is already receiving {_uploadsInFlight} uploads, its limit (Jobs:MaxConcurrentUploads); try again when one has finished"));
+            }
+
+            if (used + _reservedBytes + bytes > _options.MaxDataBytes)
+            {
+                throw JobInputException.Full(string.Create(CultureInfo.InvariantCulture,
+                    $"the data folder holds {used / 1048576.0:F0} MiB of its {_options.MaxDataBytes / 1048576.0:F0} MiB limit (Jobs:MaxDataBytes), uploads in flight may add {_reservedBytes / 1048576.0:F0} MiB and this one {bytes / 1048576.0:F0} MiB; delete finished jobs or raise the limit"));
+            }
+
+            _uploadsInFlight++;
+            _reservedBytes += bytes;
+        }
+
+        return new UploadSlot(this, bytes);
+    }
+
+    /// <summary>Uploads being received now (for tests and metrics).</summary>
+    public int UploadsInFlight
+    {
+        get
+        {
+            lock (_uploadGate)
+            {
+                return _uploadsInFlight;
+            }
+        }
+    }
+
+    private void EndUpload(long bytes)
+    {
+        lock (_uploadGate)
+        {
+            _uploadsInFlight--;
+            _reservedBytes -= bytes;
         }
     }
 
@@ -79,6 +129,8 @@ public sealed class JobIntake
         try
         {
             CheckSettings(upload.Settings);
+            // Early and cheap, before the probe and the face checks; the count that decides is taken again below, with the create.
+            await EnsureQueueRoomAsync(ct).ConfigureAwait(false);
             Directory.CreateDirectory(dir);
             string driving = "driving" + DataFolder.SafeExtension(upload.DrivingName, picture: false);
             string character = "character" + DataFolder.SafeExtension(upload.CharacterName, picture: true);
@@ -138,7 +190,17 @@ public sealed class JobIntake
                 CreatedAt = DateTimeOffset.UtcNow,
                 FramesTotal = frames,
             };
-            await _store.CreateAsync(job, ct).ConfigureAwait(false);
+            await _create.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await EnsureQueueRoomAsync(ct).ConfigureAwait(false);
+                await _store.CreateAsync(job, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                _create.Release();
+            }
+
             accepted = true;
             await _queue.EnqueueAsync(id, CancellationToken.None).ConfigureAwait(false);
             _events.Publish(job);
@@ -185,6 +247,16 @@ public sealed class JobIntake
         return (motion.Seconds, motion.Frames);
     }
 
+    private async Task EnsureQueueRoomAsync(CancellationToken ct)
+    {
+        int queued = await _store.CountQueuedAsync(ct).ConfigureAwait(false);
+        if (queued >= _options.MaxQueuedJobs)
+        {
+            throw JobInputException.Busy(string.Create(CultureInfo.InvariantCulture,
+                $"{queued} jobs are already waiting, the limit (Jobs:MaxQueuedJobs); try again when some have run"));
+        }
+    }
+
     private async Task<MediaInfo> ProbeDrivingAsync(string path, CancellationToken ct)
     {
         MediaInfo info;
@@ -200,6 +272,11 @@ public sealed class JobIntake
         if (info.Video is null or { Width: <= 0 })
         {
             throw JobInputException.NotMedia("driving: no video stream");
+        }
+
+        if (VideoLimits.Default.Check(info.Video.Width, info.Video.Height) is string tooLarge)
+        {
+            throw JobInputException.Unusable($"driving: {tooLarge}");
         }
 
         if (info.DurationSeconds is not double seconds || seconds <= 0 || info.Video.FrameRate <= 0)
@@ -245,6 +322,19 @@ public sealed class JobIntake
         }
         catch (UnauthorizedAccessException)
         {
+        }
+    }
+
+    private sealed class UploadSlot(JobIntake owner, long bytes) : IDisposable
+    {
+        private int _ended;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _ended, 1) == 0)
+            {
+                owner.EndUpload(bytes);
+            }
         }
     }
 }

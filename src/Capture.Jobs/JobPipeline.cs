@@ -51,7 +51,8 @@ public sealed class JobPipeline
     {
         try
         {
-            _ = await CharacterLoader.LoadAsync(picturePath, rigPath, log: null, ct).ConfigureAwait(false);
+            // Only the face check: the picture at the size the tracker looks at, not the render's working size.
+            _ = await CharacterLoader.LoadAsync(picturePath, rigPath, CharacterLoader.TrackingSide, log: null, ct).ConfigureAwait(false);
         }
         catch (MediaInputException ex)
         {
@@ -161,16 +162,9 @@ public sealed class JobPipeline
     }
 
     /// <summary>Removes server paths from a message meant for the client.</summary>
-    internal static string Strip(string message, string? picturePath, string? rigPath)
-    {
-        foreach (string? p in new[] { picturePath, rigPath })
-        {
-            if (!string.IsNullOrEmpty(p))
-            {
-                message = message.Replace("rig file " + p, "the rig", StringComparison.Ordinal).Replace(p, Path.GetFileName(p), StringComparison.Ordinal);
-            }
-        }
-
-        return message;
-    }
+    internal static string Strip(string message, string? picturePath, string? rigPath) =>
+        ClientText.NamePaths(message,
+            (rigPath is null ? null : "rig file " + rigPath, "the rig"),
+            (picturePath, Path.GetFileName(picturePath ?? "")),
+            (rigPath, Path.GetFileName(rigPath ?? "")));
 }

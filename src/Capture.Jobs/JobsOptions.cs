@@ -41,6 +41,18 @@ public sealed class JobsOptions
     /// <summary>Largest character picture, rig or profile part, bytes. Default 32 MiB.</summary>
     public long MaxPictureBytes { get; set; } = 32L * 1024 * 1024;
 
+    /// <summary>
+    /// Jobs waiting to run, at most; an upload past it is refused (503). Default 100: at about a job a
+    /// minute (a 30 s clip at 512² on two cores) that is over an hour of work already promised.
+    /// </summary>
+    public int MaxQueuedJobs { get; set; } = 100;
+
+    /// <summary>
+    /// Uploads received at once, at most; one more is refused (503). Default 8: each holds a connection,
+    /// a file being written and (at the end) a face check, of which two run at a time.
+    /// </summary>
+    public int MaxConcurrentUploads { get; set; } = 8;
+
     /// <summary>Progress is written to the store and sent to listeners at most this often.</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
@@ -70,6 +82,11 @@ public sealed class JobsOptions
         if (Retention <= TimeSpan.Zero || RetentionSweep <= TimeSpan.Zero || ProgressInterval < TimeSpan.Zero)
         {
             throw new InvalidDataException("Jobs:Retention and Jobs:RetentionSweep must be positive");
+        }
+
+        if (MaxQueuedJobs < 1 || MaxConcurrentUploads < 1)
+        {
+            throw new InvalidDataException($"Jobs:MaxQueuedJobs {MaxQueuedJobs} and Jobs:MaxConcurrentUploads {MaxConcurrentUploads} must be at least 1");
         }
 
         if (MaxDataBytes < MaxUploadBytes)

@@ -103,6 +103,14 @@ public sealed class SqliteJobStore : IJobStore
         return await ReadAllAsync(cmd, ct).ConfigureAwait(false);
     }
 
+    public async Task<int> CountQueuedAsync(CancellationToken ct = default)
+    {
+        await using SqliteConnection c = await OpenAsync(ct).ConfigureAwait(false);
+        await using SqliteCommand cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM jobs WHERE state = 'queued';";
+        return Convert.ToInt32(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public async Task<JobRecord?> TryStartAsync(string id, CancellationToken ct = default)
     {
         await using SqliteConnection c = await OpenAsync(ct).ConfigureAwait(false);

@@ -64,7 +64,12 @@ public static class FrameSources
         options = Validate(options);
         MediaInfo info = probed;
         VideoStreamInfo video = info.Video ?? throw new MediaInputException(path, "has no video stream");
-        (int width, int height) = OutputSize(video.Width, video.Height, options);
+        if (VideoLimits.Default.Check(video.Width, video.Height) is string tooLarge)
+        {
+            throw new MediaInputException(path, tooLarge);
+        }
+
+        (int width, int height) = DecodeSize(video.Width, video.Height, options);
         double fps = video.FrameRate > 0 ? video.FrameRate : 30;
         long? frameCount = video.FrameCount;
         string? rateFilter = null;
@@ -151,7 +156,7 @@ public static class FrameSources
         options = Validate(options);
         MediaInfo info = await MediaProbe.ProbeDeviceAsync(device, ct).ConfigureAwait(false);
         VideoStreamInfo video = info.Video!;
-        (int width, int height) = OutputSize(video.Width, video.Height, options);
+        (int width, int height) = DecodeSize(video.Width, video.Height, options);
         double fps = video.FrameRate > 0 ? video.FrameRate : 30;
         string? rateFilter = null;
         if (options.MaxFrameRate is double max && max < fps)
@@ -188,6 +193,11 @@ public static class FrameSources
             throw new ArgumentOutOfRangeException(nameof(options), r, "MaxFrameRate must be positive.");
         }
 
+        if (options.MaxLongSide is int longSide)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(longSide, 2, nameof(options.MaxLongSide));
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.PoolCapacity, nameof(options.PoolCapacity));
         return options;
     }
@@ -201,6 +211,22 @@ public static class FrameSources
             (null, int h) => (RoundEven((double)h * sourceWidth / sourceHeight), h),
             _ => (sourceWidth, sourceHeight),
         };
+
+    /// <summary>
+    /// The delivered size of a video: <see cref="OutputSize"/>, and with no size asked for, the source scaled
+    /// down to <see cref="FrameSourceOptions.MaxLongSide"/> (aspect kept, even) when it is larger.
+    /// </summary>
+    internal static (int Width, int Height) DecodeSize(int sourceWidth, int sourceHeight, FrameSourceOptions options)
+    {
+        if (options.Width is not null || options.Height is not null || options.MaxLongSide is not int max || Math.Max(sourceWidth, sourceHeight) <= max)
+        {
+            return OutputSize(sourceWidth, sourceHeight, options);
+        }
+
+        return sourceWidth >= sourceHeight
+            ? (RoundEven(max), RoundEven((double)max * sourceHeight / sourceWidth))
+            : (RoundEven((double)max * sourceWidth / sourceHeight), RoundEven(max));
+    }
 
     // Even, because the frames often end in a yuv420p encoder, which needs even sizes.
     private static int RoundEven(double x) => Math.Max(2, (int)Math.Round(x / 2, MidpointRounding.AwayFromZero) * 2);

@@ -22,7 +22,16 @@ public static class ImageFile
         await LoadRgbaAsync(path, ImageLimits.Default, ct).ConfigureAwait(false);
 
     /// <inheritdoc cref="LoadRgbaAsync(string, CancellationToken)"/>
-    public static async Task<RgbaImage> LoadRgbaAsync(string path, ImageLimits limits, CancellationToken ct = default)
+    public static Task<RgbaImage> LoadRgbaAsync(string path, ImageLimits limits, CancellationToken ct = default) =>
+        LoadRgbaAsync(path, limits, maxSide: null, ct);
+
+    /// <summary>
+    /// As <see cref="LoadRgbaAsync(string, CancellationToken)"/>, scaled down while it is decoded so that neither side is
+    /// over <paramref name="maxSide"/> (aspect kept; null: full size). A JPEG is decoded at 1/2, 1/4 or 1/8 of its
+    /// size by the decoder itself; other formats are reduced right after decoding, before any conversion, so an 8192²
+    /// picture wanted at 2048 px never costs its full-size RGBA copies.
+    /// </summary>
+    public static async Task<RgbaImage> LoadRgbaAsync(string path, ImageLimits limits, int? maxSide, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(limits);
@@ -43,13 +52,21 @@ public static class ImageFile
         }
 
         byte[] bytes = await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
-        return Decode(path, bytes, limits);
+        return Decode(path, bytes, limits, maxSide);
     }
 
     /// <summary>Decodes an encoded picture held in memory (same rules as <see cref="LoadRgbaAsync(string, ImageLimits, CancellationToken)"/>); <paramref name="name"/> names it in errors.</summary>
-    public static RgbaImage Decode(string name, ReadOnlySpan<byte> bytes, ImageLimits limits)
+    public static RgbaImage Decode(string name, ReadOnlySpan<byte> bytes, ImageLimits limits) => Decode(name, bytes, limits, maxSide: null);
+
+    /// <summary>Decodes an encoded picture held in memory, no side over <paramref name="maxSide"/> (null: full size); see <see cref="LoadRgbaAsync(string, ImageLimits, int?, CancellationToken)"/>.</summary>
+    public static RgbaImage Decode(string name, ReadOnlySpan<byte> bytes, ImageLimits limits, int? maxSide)
     {
         ArgumentNullException.ThrowIfNull(limits);
+        if (maxSide is int m)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(m, 1, nameof(maxSide));
+        }
+
         if (bytes.Length > limits.MaxBytes)
         {
             throw new MediaInputException(name, $"picture too large: {bytes.Length} bytes, the limit is {limits.MaxBytes}");
@@ -66,15 +83,16 @@ public static class ImageFile
         Mat raw;
         try
         {
-            // IMREAD_UNCHANGED keeps alpha and 16 bits (and ignores EXIF orientation: applied below).
-            raw = Cv2.ImDecode(bytes, ImreadModes.Unchanged);
+            // IMREAD_UNCHANGED keeps alpha and 16 bits (and ignores EXIF orientation: applied below). A JPEG (8-bit,
+            // no alpha) much larger than wanted is decoded reduced by the decoder's own DCT scaling instead.
+            raw = Cv2.ImDecode(bytes, JpegReduction(header, maxSide) is ImreadModes reduced ? reduced | ImreadModes.IgnoreOrientation : ImreadModes.Unchanged);
         }
         catch (OpenCVException ex)
         {
             throw new MediaInputException(name, $"could not be decoded as a picture (OpenCV: {ex.Message})", ex);
         }
 
-        using (raw)
+        try
         {
             if (raw.Empty())
             {
@@ -82,6 +100,16 @@ public static class ImageFile
             }
 
             CheckPixels(name, raw.Width, raw.Height, limits);
+            if (maxSide is int max && Math.Max(raw.Width, raw.Height) > max)
+            {
+                // Area averaging (the filter for shrinking), done first, so every copy below is of the small picture.
+                double scale = (double)max / Math.Max(raw.Width, raw.Height);
+                var small = new Mat();
+                Cv2.Resize(raw, small, new Size(Math.Max(1, (int)Math.Round(raw.Width * scale)), Math.Max(1, (int)Math.Round(raw.Height * scale))), 0, 0, InterpolationFlags.Area);
+                raw.Dispose();
+                raw = small;
+            }
+
             using Mat rgba = ToRgba8(name, raw, out bool hasAlpha);
             using Mat upright = Orient(rgba, header.Orientation);
             byte[] pixels = new byte[checked(upright.Width * upright.Height * 4)];
@@ -97,6 +125,26 @@ public static class ImageFile
 
             return new RgbaImage(upright.Width, upright.Height, pixels, hasAlpha);
         }
+        finally
+        {
+            raw.Dispose();
+        }
+    }
+
+    // The largest JPEG decoder reduction (1/8, 1/4, 1/2) that still leaves the longer side at least maxSide; null for
+    // other formats, small pictures or no limit.
+    private static ImreadModes? JpegReduction(ImageHeader header, int? maxSide)
+    {
+        if (header.Kind != ImageKind.Jpeg || maxSide is not int max)
+        {
+            return null;
+        }
+
+        int longer = Math.Max(header.Width, header.Height);
+        return longer / 8 >= max ? ImreadModes.ReducedColor8
+            : longer / 4 >= max ? ImreadModes.ReducedColor4
+            : longer / 2 >= max ? ImreadModes.ReducedColor2
+            : null;
     }
 
     private static void CheckPixels(string name, int width, int height, ImageLimits limits)

@@ -22,9 +22,18 @@ public static class CharacterLoader
     /// the points came from). A picture with no face the tracker can find and no rig file is an
     /// <see cref="InvalidDataException"/> that says how to write one.
     /// </summary>
-    public static async Task<CharacterRig> LoadAsync(string picturePath, string? rigPath, Action<string>? log = null, CancellationToken ct = default)
+    public static Task<CharacterRig> LoadAsync(string picturePath, string? rigPath, Action<string>? log = null, CancellationToken ct = default) =>
+        LoadAsync(picturePath, rigPath, CharacterRigBuilder.MaxWorkingSide, log, ct);
+
+    /// <summary>
+    /// As <see cref="LoadAsync(string, string?, Action{string}?, CancellationToken)"/>, the picture decoded at most
+    /// <paramref name="maxWorkingSide"/> px on a side (scaled while decoding): what a smaller output needs
+    /// (a live session at 512² renders well from 2048 px), at a fraction of a huge picture's memory.
+    /// </summary>
+    public static async Task<CharacterRig> LoadAsync(string picturePath, string? rigPath, int maxWorkingSide, Action<string>? log = null, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(picturePath);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxWorkingSide, 64);
         if (!File.Exists(picturePath))
         {
             throw new FileNotFoundException($"character picture {picturePath} does not exist", picturePath);
@@ -38,7 +47,13 @@ public static class CharacterLoader
                 $"{picturePath}: {v.Width}x{v.Height} is larger than the {CharacterRigBuilder.MaxPictureSide} px a side Capture accepts for a character; scale it down first.");
         }
 
-        RgbaImage image = await ImageFile.LoadRgbaAsync(picturePath, ct).ConfigureAwait(false);
+        int workingSide = Math.Min(maxWorkingSide, CharacterRigBuilder.MaxWorkingSide);
+        RgbaImage image = await ImageFile.LoadRgbaAsync(picturePath, ImageLimits.Default, workingSide, ct).ConfigureAwait(false);
+        if (info.Video is { } full && (image.Width < full.Width || image.Height < full.Height))
+        {
+            log?.Invoke($"{Path.GetFileName(picturePath)}: {full.Width}x{full.Height} decoded at {image.Width}x{image.Height} (at most {workingSide} px a side)");
+        }
+
         (RgbaImage picture, string? message) = CharacterRigBuilder.FitWorkingSize(image, Path.GetFileName(picturePath));
         if (message is not null)
         {

@@ -43,6 +43,11 @@ public readonly record struct TrackProgress(long Frame, long? TotalFrames, doubl
 /// <summary>What a track did.</summary>
 public sealed record TrackResult(long Frames, long FramesWithFace, long FramesWithBody, double Seconds, string OutputPath, string? OverlayPath)
 {
+    /// <summary>Frames with the performer's left hand, and with the right (hand tracking on).</summary>
+    public long FramesWithLeftHand { get; init; }
+
+    public long FramesWithRightHand { get; init; }
+
     public double FramesPerSecond => Seconds > 0 ? Frames / Seconds : 0;
 }
 
@@ -58,9 +63,9 @@ public static class TrackPipeline
     public static async Task<TrackResult> RunAsync(TrackOptions options, IProgress<TrackProgress>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!options.Tracker.Face && !options.Tracker.Body)
+        if (!options.Tracker.Face && !options.Tracker.Body && !options.Tracker.Hands)
         {
-            throw new ArgumentException("tracking neither the face nor the body leaves nothing to track", nameof(options));
+            throw new ArgumentException("tracking neither the face, the body nor the hands leaves nothing to track", nameof(options));
         }
 
         string input = options.Input;
@@ -91,7 +96,7 @@ public static class TrackPipeline
             : Mp4Sink.Create(options.OverlayPath, source.Width, source.Height, source.FrameRate, isDevice ? null : input);
         using var packet = new PooledBufferWriter(16 * 1024);
         var result = new TrackingFrame();
-        long frames = 0, faces = 0, bodies = 0;
+        long frames = 0, faces = 0, bodies = 0, leftHands = 0, rightHands = 0;
         var clock = Stopwatch.StartNew();
         long dropped = 0;
         CaptureMetrics.RecordStage(Pipeline, Stages.Setup, setupStart, Stopwatch.GetTimestamp());
@@ -112,6 +117,8 @@ public static class TrackPipeline
                     frames++;
                     faces += result.Face.Present ? 1 : 0;
                     bodies += result.Body.Present ? 1 : 0;
+                    leftHands += result.LeftHand.Present ? 1 : 0;
+                    rightHands += result.RightHand.Present ? 1 : 0;
                     if (sink is not null)
                     {
                         TrackingOverlay.Draw(frame.Pixels, frame.Width, frame.Height, result, tracker.FaceRegion);
@@ -162,6 +169,10 @@ public static class TrackPipeline
             }
         }
 
-        return new TrackResult(frames, faces, bodies, clock.Elapsed.TotalSeconds, Path.GetFullPath(options.OutputPath), options.OverlayPath is null ? null : Path.GetFullPath(options.OverlayPath));
+        return new TrackResult(frames, faces, bodies, clock.Elapsed.TotalSeconds, Path.GetFullPath(options.OutputPath), options.OverlayPath is null ? null : Path.GetFullPath(options.OverlayPath))
+        {
+            FramesWithLeftHand = leftHands,
+            FramesWithRightHand = rightHands,
+        };
     }
 }

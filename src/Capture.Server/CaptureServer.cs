@@ -60,7 +60,7 @@ public static class CaptureServer
         builder.Services.Configure<FormOptions>(f =>
         {
             f.MultipartBodyLengthLimit = options.MaxUploadBytes;
-            f.ValueCountLimit = 16;
+            f.ValueCountLimit = LiveEndpoints.MaxFormParts;
         });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(c =>
@@ -71,6 +71,9 @@ public static class CaptureServer
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         configureLogging?.Invoke(builder.Logging);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ClientFaultHandler>();
+        // A query or route value that cannot be bound (?limit=abc) throws, so ClientFaultHandler answers it as problem+json.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddMetrics();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<LiveMetrics>();
@@ -86,7 +89,8 @@ public static class CaptureServer
         // Stopping waits for open requests, and live sockets stay open while their session runs: end them first.
         LiveSessionManager sessions = app.Services.GetRequiredService<LiveSessionManager>();
         app.Lifetime.ApplicationStopping.Register(() => sessions.EndAll("the server is shutting down"));
-        // Anything unforeseen is a 500 problem+json (logged), never a bare connection reset.
+        Security.SecurityHeaders.Use(app);
+        // Anything unforeseen is a 500 problem+json (logged), never a bare connection reset; a client's fault is its 4xx (ClientFaultHandler).
         app.UseExceptionHandler();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         StaticPages.Map(app, options);

@@ -22,6 +22,9 @@ namespace Capture.Server;
 /// </summary>
 public static class LiveEndpoints
 {
+    /// <summary>Form parts (files and fields together) a create may have: it needs four; more is a client out of step.</summary>
+    internal const int MaxFormParts = 16;
+
     public static void Map(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -57,16 +60,24 @@ public static class LiveEndpoints
             viewers = s.ViewerCount,
             framesReceived = st.FramesReceived,
             framesRendered = st.FramesRendered,
+            hands = s.Hands,
+            framesWithHands = s.FramesWithHands,
             drops = new { ingest = st.IngestDrops, viewer = st.ViewerDrops, order = st.OrderDrops, malformed = st.Malformed },
         };
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, LiveSessionManager sessions, CharacterCache characters, ILogger<LiveSessionManager> logger)
     {
+        if (sessions.IsFull)
+        {
+            // Early and cheap, before the upload is read; Create below takes the slot in one step.
+            return TooManySessions(sessions);
+        }
+
         if (!http.Request.HasFormContentType)
         {
             return Problem(StatusCodes.Status415UnsupportedMediaType, "multipart form expected",
-                "POST /api/live takes multipart/form-data: 'character' (the picture), optional 'rig', 'profile', 'size' (256 or 512)");
+                "POST /api/live takes multipart/form-data: 'character' (the picture), optional 'rig', 'profile', 'size' (256 or 512), 'hands' (true/false)");
         }
 
         IFormCollection form;
@@ -76,12 +87,7 @@ public static class LiveEndpoints
         }
         catch (InvalidDataException ex)
         {
-            // ASP.NET Core reports an over-limit multipart body this way.
-            return Problem(StatusCodes.Status413PayloadTooLarge, "upload too large", ex.Message);
-        }
-        catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return Problem(StatusCodes.Status413PayloadTooLarge, "upload too large", ex.Message);
+            return FormProblem(ex);
         }
 
         IFormFile? picture = form.Files.GetFile("character");
@@ -94,26 +100,41 @@ public static class LiveEndpoints
         string? sizeText = form["size"];
         if (!string.IsNullOrEmpty(sizeText) && !(int.TryParse(sizeText, out size) && size is 256 or 512))
         {
-            return Problem(StatusCodes.Status400BadRequest, "size not supported", $"size '{sizeText}' is not 256 or 512");
+            return Problem(StatusCodes.Status400BadRequest, "size not supported", $"size '{Capture.Jobs.ClientText.Printable(sizeText, 16)}' is not 256 or 512");
+        }
+
+        string? handsText = form["hands"];
+        bool hands = handsText is "1" or "true" or "on";
+        if (!string.IsNullOrEmpty(handsText) && !hands && handsText is not ("0" or "false" or "off"))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "hands not understood", $"hands '{handsText}' is not true or false (1/0, on/off)");
         }
 
         string folder = Path.Combine(Path.GetTempPath(), "capture-upload-" + Secrets.NewToken());
         Directory.CreateDirectory(folder);
+        string picturePath = Path.Combine(folder, "character" + SafeExtension(picture.FileName));
+        string rigPath = Path.Combine(folder, "rig.json");
+        string profilePath = Path.Combine(folder, "profile.json");
+        IFormFile? rig = form.Files.GetFile("rig") is { Length: > 0 } r ? r : null;
+        IFormFile? profileFile = form.Files.GetFile("profile") is { Length: > 0 } p ? p : null;
+
+        // What the client is told names its own files, never this server's temporary folder.
+        string ForClient(string message) => Capture.Jobs.ClientText.NamePaths(message,
+            (picturePath, $"'{Capture.Jobs.ClientText.Printable(picture.FileName, 64)}'"),
+            (rigPath, $"the 'rig' part ({Capture.Jobs.ClientText.Printable(rig?.FileName ?? "rig.json", 64)})"),
+            (profilePath, $"the 'profile' part ({Capture.Jobs.ClientText.Printable(profileFile?.FileName ?? "profile.json", 64)})"),
+            (folder, "the upload"));
         try
         {
-            string picturePath = Path.Combine(folder, "character" + SafeExtension(picture.FileName));
             await SaveAsync(picture, picturePath, http.RequestAborted).ConfigureAwait(false);
-            string? rigPath = null;
-            if (form.Files.GetFile("rig") is { Length: > 0 } rig)
+            if (rig is not null)
             {
-                rigPath = Path.Combine(folder, "rig.json");
                 await SaveAsync(rig, rigPath, http.RequestAborted).ConfigureAwait(false);
             }
 
             PerformerProfile? profile = null;
-            if (form.Files.GetFile("profile") is { Length: > 0 } profileFile)
+            if (profileFile is not null)
             {
-                string profilePath = Path.Combine(folder, "profile.json");
                 await SaveAsync(profileFile, profilePath, http.RequestAborted).ConfigureAwait(false);
                 try
                 {
@@ -121,26 +142,20 @@ public static class LiveEndpoints
                 }
                 catch (Exception ex) when (ex is InvalidDataException or System.Text.Json.JsonException or IOException)
                 {
-                    return Problem(StatusCodes.Status422UnprocessableEntity, "performer profile not usable", $"the 'profile' part is not a Capture performer profile: {ex.Message}");
+                    return Problem(StatusCodes.Status422UnprocessableEntity, "performer profile not usable", $"the 'profile' part is not a Capture performer profile: {ForClient(ex.Message)}");
                 }
             }
 
             CharacterRig character;
             try
             {
-                character = await characters.GetAsync(picturePath, rigPath, m => logger.LogInformation("character: {Message}", m), http.RequestAborted).ConfigureAwait(false);
+                character = await characters.GetAsync(picturePath, rig is null ? null : rigPath, WorkingSide(size), m => logger.LogInformation("character: {Message}", ForClient(m)), http.RequestAborted).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is InvalidDataException or MediaInputException or FileNotFoundException or System.Text.Json.JsonException)
             {
                 // No face and no rig, an unreadable picture, a rig file that is not one: the message says which and how to fix it.
-                string message = ex.Message.Replace(picturePath, $"'{picture.FileName}'", StringComparison.Ordinal);
-                if (rigPath is not null)
-                {
-                    message = message.Replace(rigPath, "the 'rig' part", StringComparison.Ordinal);
-                }
-
                 string title = ex.Message.Contains("no face found", StringComparison.Ordinal) ? "no face in the character and no rig" : "character not usable";
-                return Problem(StatusCodes.Status422UnprocessableEntity, title, message);
+                return Problem(StatusCodes.Status422UnprocessableEntity, title, ForClient(ex.Message));
             }
 
             // The renderer completes landmark-only frames against the canonical face (loaded once a process).
@@ -149,24 +164,25 @@ public static class LiveEndpoints
             try
             {
                 session = sessions.Create(character, size, profile);
+                session.Hands = hands;
             }
-            catch (SessionLimitException ex)
+            catch (SessionLimitException)
             {
-                return Problem(StatusCodes.Status503ServiceUnavailable, "too many live sessions", ex.Message);
+                return TooManySessions(sessions);
             }
 
-            HttpRequest r = http.Request;
-            string ws = r.Scheme == "https" ? "wss" : "ws";
+            HttpRequest req = http.Request;
+            string ws = req.Scheme == "https" ? "wss" : "ws";
             string id = session.Id;
             return Results.Created($"/api/live/{id}", new
             {
                 id,
                 performerToken = session.PerformerToken,
                 viewerToken = session.ViewerToken,
-                ingestUrl = $"{ws}://{r.Host}/live/{id}/ingest",
-                framesUrl = $"{ws}://{r.Host}/live/{id}/frames?token={session.ViewerToken}",
+                ingestUrl = $"{ws}://{req.Host}/live/{id}/ingest",
+                framesUrl = $"{ws}://{req.Host}/live/{id}/frames?token={session.ViewerToken}",
                 viewerPage = $"/live/{id}/view?token={session.ViewerToken}",
-                capturePage = $"/live/{id}/capture?token={session.PerformerToken}",
+                capturePage = $"/live/{id}/capture?token={session.PerformerToken}" + (hands ? "&hands=1" : ""),
             });
         }
         finally
@@ -182,8 +198,50 @@ public static class LiveEndpoints
         }
     }
 
+    /// <summary>
+    /// The character picture a session of <paramref name="size"/>² works from: 4 × the output side (1024 px at 256²,
+    /// 2048 at 512²), so the face's crop keeps the output's resolution even when the face is an eighth of the
+    /// picture's height (the crop is 2.2 face heights), at a sixteenth of a 8192² picture's memory.
+    /// </summary>
+    internal static int WorkingSide(int size) => 4 * size;
+
+    private static IResult TooManySessions(LiveSessionManager sessions) =>
+        Problem(StatusCodes.Status503ServiceUnavailable, "too many live sessions", $"this server already runs {sessions.Limit} live sessions, its limit (MaxSessions); end one first");
+
+    /// <summary>
+    /// What the form reader's limits mean for the client (ASP.NET Core reports each as an <see cref="InvalidDataException"/>):
+    /// a body over the size limit is 413; too many parts, an over-long part header or field, or broken framing is 400.
+    /// </summary>
+    private static IResult FormProblem(InvalidDataException ex)
+    {
+        string m = ex.Message;
+        if (m.Contains("body length limit", StringComparison.OrdinalIgnoreCase))
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, "upload too large", $"the upload is over the server's limit (MaxUploadBytes): {m}");
+        }
+
+        if (m.Contains("count limit", StringComparison.OrdinalIgnoreCase))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "too many form parts",
+                $"POST /api/live takes at most {MaxFormParts} form parts ('character', 'rig', 'profile', 'size'): {m}");
+        }
+
+        if (m.Contains("header", StringComparison.OrdinalIgnoreCase) || m.Contains("Line length limit", StringComparison.OrdinalIgnoreCase))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "form part header too large", $"a form part's headers are over the server's limit: {m}");
+        }
+
+        return Problem(StatusCodes.Status400BadRequest, "malformed form", $"the multipart form could not be read: {m}");
+    }
+
     private static async Task IngestAsync(HttpContext http, string id, LiveSessionManager sessions, ServerOptions options, LiveMetrics metrics, ILogger<LiveSessionManager> logger)
     {
+        if (CheckOrigin(http, options) is { } refused)
+        {
+            await refused.ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
         if (sessions.Find(id) is not { } session)
         {
             await UnknownSession(id).ExecuteAsync(http).ConfigureAwait(false);
@@ -200,8 +258,14 @@ public static class LiveEndpoints
         await new IngestConnection(socket, session, sessions, options, metrics, logger).RunAsync(http.RequestAborted).ConfigureAwait(false);
     }
 
-    private static async Task FramesAsync(HttpContext http, string id, LiveSessionManager sessions, LiveMetrics metrics)
+    private static async Task FramesAsync(HttpContext http, string id, LiveSessionManager sessions, ServerOptions options, LiveMetrics metrics)
     {
+        if (CheckOrigin(http, options) is { } refused)
+        {
+            await refused.ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
         if (sessions.Find(id) is not { } session)
         {
             await UnknownSession(id).ExecuteAsync(http).ConfigureAwait(false);
@@ -233,6 +297,24 @@ public static class LiveEndpoints
 
         using WebSocket socket = await http.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
         await ViewerConnection.RunAsync(socket, session, queue, metrics, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// With <see cref="ServerOptions.AllowedOrigins"/> set, a browser's WebSocket from another site is refused (403):
+    /// its Origin must be one of them or this server's own. No Origin (not a browser) and no list: allowed.
+    /// </summary>
+    private static IResult? CheckOrigin(HttpContext http, ServerOptions options)
+    {
+        string? origin = http.Request.Headers.Origin;
+        if (options.AllowedOrigins.Count == 0 || string.IsNullOrEmpty(origin) ||
+            string.Equals(origin, $"{http.Request.Scheme}://{http.Request.Host}", StringComparison.OrdinalIgnoreCase) ||
+            options.AllowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        return Problem(StatusCodes.Status403Forbidden, "origin not allowed",
+            $"this server takes live connections from browsers only on its own pages and its allowed origins (AllowedOrigins); '{Capture.Jobs.ClientText.Printable(origin, 100)}' is not one");
     }
 
     private static async Task SaveAsync(IFormFile file, string path, CancellationToken ct)

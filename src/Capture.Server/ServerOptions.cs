@@ -42,11 +42,25 @@ public sealed record ServerOptions
     /// <summary>Live sessions at once: each holds a generator (~6 MB at 256², ~25 MB at 512²) and renders on the shared cores.</summary>
     public int MaxSessions { get; init; } = 32;
 
+    /// <summary>
+    /// Bytes of character pictures kept for sessions to come (<see cref="Live.CharacterCache"/>), least recently used
+    /// dropped first. 128 MiB: eight characters at 2048² (a 512² session's working picture, 16 MB each), or 32 at 1024².
+    /// </summary>
+    public long CharacterCacheBytes { get; init; } = 128L * 1024 * 1024;
+
     /// <summary>Seconds of the performer's first tracked frames averaged as their neutral face when the session has no profile.</summary>
     public double CalibrationSeconds { get; init; } = 1.0;
 
     /// <summary>JPEG quality of rendered frames (85: no visible blocking on faces at 256², ~15 KB a frame).</summary>
     public int JpegQuality { get; init; } = 85;
+
+    /// <summary>
+    /// Browser origins (scheme://host[:port]) allowed to open the ingest and frames WebSockets, e.g. the site
+    /// that embeds the capture page; a browser connection from any other origin is refused (403). Empty (the
+    /// default): any origin, which is safe as long as the sockets need a session token (they do) and nothing rides
+    /// on cookies (nothing does). Clients that send no Origin (the CLI, OBS's own plugins) are not affected.
+    /// </summary>
+    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
 
     /// <summary>Folder holding the pages (live-view.html, live-capture.html); null: wwwroot beside the application.</summary>
     public string? WebRoot { get; init; }
@@ -98,9 +112,18 @@ public sealed record ServerOptions
         Require(PerformerTimeout > TimeSpan.Zero, $"PerformerTimeout {PerformerTimeout} must be positive");
         Require(HelloTimeout > TimeSpan.Zero, $"HelloTimeout {HelloTimeout} must be positive");
         Require(MaxConsecutiveBadPackets >= 1, $"MaxConsecutiveBadPackets {MaxConsecutiveBadPackets} must be at least 1");
+        Require(CharacterCacheBytes >= 0, $"CharacterCacheBytes {CharacterCacheBytes} is negative");
         Require(MaxSessions >= 1, $"MaxSessions {MaxSessions} must be at least 1");
         Require(CalibrationSeconds is > 0 and <= 10, $"CalibrationSeconds {CalibrationSeconds} is not in (0, 10]");
         Require(JpegQuality is >= 1 and <= 100, $"JpegQuality {JpegQuality} is not in 1..100");
+        foreach (string origin in AllowedOrigins)
+        {
+            // An Origin header is exactly scheme://host[:port]: anything more (a path, a trailing slash) would never match.
+            Require(Uri.TryCreate(origin, UriKind.Absolute, out Uri? o) && o.Scheme is "http" or "https"
+                && string.Equals(origin, o.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase),
+                $"allowed origin '{origin}' is not scheme://host[:port] (e.g. https://studio.example.com)");
+        }
+
         Require(SocketSendBufferBytes >= 0, $"SocketSendBufferBytes {SocketSendBufferBytes} is negative");
     }
 }

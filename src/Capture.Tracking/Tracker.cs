@@ -1,27 +1,30 @@
 using Capture.Core.Frames;
 using Capture.Core.Tracking;
 using Capture.Tracking.Face;
+using Capture.Tracking.Hands;
 using Capture.Tracking.Onnx;
 using Capture.Tracking.Pose;
 
 namespace Capture.Tracking;
 
 /// <summary>
-/// Face (468-point mesh, head pose, ARKit-52 blendshapes) and body (33 points) tracking of one
-/// performer, frame after frame, on MediaPipe's own models converted to ONNX. Not thread-safe:
+/// Face (468-point mesh, head pose, ARKit-52 blendshapes), body (33 points) and hands (21 points each)
+/// tracking of one performer, frame after frame, on MediaPipe's own models converted to ONNX. Not thread-safe:
 /// one tracker follows one video stream. <see cref="Process"/> allocates nothing after the first frames.
 /// </summary>
 public sealed class Tracker : IDisposable
 {
     private readonly FaceTracker? _face;
     private readonly PoseTracker? _pose;
+    private readonly HandTracker? _hands;
     private bool _disposed;
 
-    private Tracker(TrackerOptions options, FaceTracker? face, PoseTracker? pose)
+    private Tracker(TrackerOptions options, FaceTracker? face, PoseTracker? pose, HandTracker? hands)
     {
         Options = options;
         _face = face;
         _pose = pose;
+        _hands = hands;
     }
 
     public TrackerOptions Options { get; }
@@ -34,9 +37,9 @@ public sealed class Tracker : IDisposable
     public static async Task<Tracker> CreateAsync(TrackerOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!options.Face && !options.Body)
+        if (!options.Face && !options.Body && !options.Hands)
         {
-            throw new ArgumentException("nothing to track: both Face and Body are off", nameof(options));
+            throw new ArgumentException("nothing to track: Face, Body and Hands are all off", nameof(options));
         }
 
         TrackerModelPaths paths = options.ModelPaths ?? await TrackerModels.ResolveAsync(options, ct).ConfigureAwait(false);
@@ -71,7 +74,21 @@ public sealed class Tracker : IDisposable
                 pose = new PoseTracker(detector, landmarks, options);
             }
 
-            return new Tracker(options, face, pose);
+            HandTracker? hands = null;
+            if (options.Hands)
+            {
+                string palms = paths.PalmDetection ?? throw new ArgumentException("hand tracking needs a palm detection model path", nameof(paths));
+                string hand = paths.HandLandmark ?? throw new ArgumentException("hand tracking needs a hand landmark model path", nameof(paths));
+                TensorModel detector = Own(owned, TensorModel.Open(palms, TrackerModels.PalmDetectionName(options.HandModel), options.Threads));
+                TensorModel landmarks = Own(owned, TensorModel.Open(hand, TrackerModels.HandLandmarkName(options.HandModel), options.Threads));
+                TensorModel? recrop = options.Body
+                    ? Own(owned, TensorModel.Open(paths.HandRecrop ?? throw new ArgumentException("hands with the body need Holistic's hand re-crop model path", nameof(paths)),
+                        TrackerModels.HandRecrop, options.Threads))
+                    : null;
+                hands = new HandTracker(detector, landmarks, recrop, options);
+            }
+
+            return new Tracker(options, face, pose, hands);
         }
         catch
         {
@@ -93,7 +110,7 @@ public sealed class Tracker : IDisposable
 
     /// <summary>
     /// Tracks one frame and fills <paramref name="result"/> (sequence, timestamp and size from the
-    /// frame; face and body, or Present = false when not found). The frame is only read during the
+    /// frame; face, body and hands, or Present = false when not found). The frame is only read during the
     /// call; the caller keeps ownership.
     /// </summary>
     public void Process(VideoFrame frame, TrackingFrame result)
@@ -117,6 +134,8 @@ public sealed class Tracker : IDisposable
                 : null;
             _face.Process(frame, result.Face);
         }
+
+        _hands?.Process(frame, _pose is null ? null : result.Body, result);
     }
 
     /// <summary>Forgets the tracked regions and the smoothing history (a new clip or a cut).</summary>
@@ -124,6 +143,7 @@ public sealed class Tracker : IDisposable
     {
         _face?.Reset();
         _pose?.Reset();
+        _hands?.Reset();
     }
 
     /// <summary>
@@ -156,6 +176,18 @@ public sealed class Tracker : IDisposable
     /// <summary>How many times the pose detector has run.</summary>
     internal long PoseDetectorRuns => _pose?.DetectorRuns ?? 0;
 
+    /// <summary>How many times the palm detector has run (hands without a body, or while fewer than two are tracked).</summary>
+    public long PalmDetectorRuns => _hands?.PalmDetectorRuns ?? 0;
+
+    /// <summary>How many times the hand landmark model has run (about twice a frame with two hands in view).</summary>
+    public long HandLandmarkRuns => _hands?.LandmarkRuns ?? 0;
+
+    /// <summary>How many times Holistic's hand re-crop model has run (hands from the body).</summary>
+    internal long HandRecropRuns => _hands?.RecropRuns ?? 0;
+
+    /// <summary>The region the hand model looked at for <paramref name="side"/> in the last frame, or null when that hand is absent.</summary>
+    public Geometry.RotatedRect? HandRegion(Handedness side) => _hands?.Region(side);
+
     public void Dispose()
     {
         if (_disposed)
@@ -166,5 +198,6 @@ public sealed class Tracker : IDisposable
         _disposed = true;
         _face?.Dispose();
         _pose?.Dispose();
+        _hands?.Dispose();
     }
 }

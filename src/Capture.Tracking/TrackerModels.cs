@@ -11,6 +11,12 @@ internal static class TrackerModels
     public const string FaceGeometry = "geometry_pipeline_metadata_landmarks";
     public const string PoseDetection = "pose_detection";
 
+    public const string HandRecrop = "hand_recrop";
+
+    public static string PalmDetectionName(HandModel model) => model == HandModel.Lite ? "palm_detection_lite" : "palm_detection_full";
+
+    public static string HandLandmarkName(HandModel model) => model == HandModel.Lite ? "hand_landmark_lite" : "hand_landmark_full";
+
     public static string PoseLandmarkName(PoseModel model) => model switch
     {
         PoseModel.Lite => "pose_landmark_lite",
@@ -43,7 +49,18 @@ internal static class TrackerModels
             poseLandmark = await store.GetModelPathAsync(PoseLandmarkName(options.PoseModel), ct).ConfigureAwait(false);
         }
 
-        return new TrackerModelPaths(faceDetection, faceLandmark, geometry, poseDetection, poseLandmark, fallback);
+        string? palms = null, hand = null, recrop = null;
+        if (options.Hands)
+        {
+            palms = await store.GetModelPathAsync(PalmDetectionName(options.HandModel), ct).ConfigureAwait(false);
+            hand = await store.GetModelPathAsync(HandLandmarkName(options.HandModel), ct).ConfigureAwait(false);
+            if (options.Body)
+            {
+                recrop = await store.GetModelPathAsync(HandRecrop, ct).ConfigureAwait(false);
+            }
+        }
+
+        return new TrackerModelPaths(faceDetection, faceLandmark, geometry, poseDetection, poseLandmark, fallback, palms, hand, recrop);
     }
 
     public static Task<string> GetFaceGeometryPathAsync(CancellationToken ct) =>

@@ -10,6 +10,13 @@ public enum PoseModel
     Heavy,
 }
 
+/// <summary>Which hand landmark model (and palm detector) to run: MediaPipe Hands' model complexity 0 (lite) or 1 (full).</summary>
+public enum HandModel
+{
+    Lite,
+    Full,
+}
+
 /// <summary>What <see cref="Tracker"/> tracks and how.</summary>
 public sealed record TrackerOptions
 {
@@ -26,6 +33,16 @@ public sealed record TrackerOptions
     /// <summary>Track the body (33 pose points). Default off.</summary>
     public bool Body { get; init; }
 
+    /// <summary>
+    /// Track both hands (21 points and 21 world points each, handedness, presence). With <see cref="Body"/> the hands
+    /// are found from the pose's wrists (MediaPipe Holistic's way), otherwise by the palm detector (MediaPipe Hands').
+    /// Default off.
+    /// </summary>
+    public bool Hands { get; init; }
+
+    /// <summary>Hand landmark model and palm detector: full (MediaPipe's default) or lite.</summary>
+    public HandModel HandModel { get; init; } = HandModel.Full;
+
     /// <summary>ONNX Runtime intra-op threads a model; 0 lets ORT choose.</summary>
     public int Threads { get; init; }
 
@@ -41,12 +58,19 @@ public sealed record TrackerOptions
     /// <summary>Body landmark smoothing; defaults to MediaPipe's pose figures.</summary>
     public OneEuroParameters BodySmoothing { get; init; } = OneEuroParameters.Default;
 
+    /// <summary>
+    /// Hand landmark smoothing (pixels and metres, speed in hand sizes a second). Default min cutoff 0.05 Hz, beta 80,
+    /// derivative cutoff 1 Hz: hands move many times faster than a face in its own size, and at the face's beta 20
+    /// the lag alone puts the gesture clip 3 % of a hand from MediaPipe's (unsmoothed) points; at 80, 1.1 % (docs/tracking.md).
+    /// </summary>
+    public OneEuroParameters HandSmoothing { get; init; } = new(0.05f, 80f, 1f);
+
     public PoseModel PoseModel { get; init; } = PoseModel.Full;
 
-    /// <summary>Minimum face-detector score to start tracking (MediaPipe's min_detection_confidence, 0.5).</summary>
+    /// <summary>Minimum face-, pose- or palm-detector score to start tracking (MediaPipe's min_detection_confidence, 0.5).</summary>
     public float MinDetectionConfidence { get; init; } = 0.5f;
 
-    /// <summary>Minimum face/pose presence flag to keep tracking without re-detecting (MediaPipe's min_tracking_confidence, 0.5).</summary>
+    /// <summary>Minimum face/pose/hand presence flag to keep tracking without re-detecting (MediaPipe's min_tracking_confidence, 0.5).</summary>
     public float MinTrackingConfidence { get; init; } = 0.5f;
 
     /// <summary>Focal length as a fraction of image height for head-pose depth (default: 63° vertical FOV).</summary>
@@ -67,7 +91,8 @@ public sealed record TrackerOptions
 /// <see cref="FaceLandmark"/> is the attention model when <see cref="TrackerOptions.RefineLandmarks"/>;
 /// <see cref="FaceLandmarkFallback"/> is then the plain face_landmark model it falls back on to find small
 /// faces the attention model misses in the detector's rect (null: no fallback, MediaPipe's behaviour;
-/// see docs/tracking.md).
+/// see docs/tracking.md). The hand models are needed with <see cref="TrackerOptions.Hands"/>: the palm detector and the
+/// hand landmark model always, Holistic's re-crop model when the body is tracked too.
 /// </summary>
 public sealed record TrackerModelPaths(
     string FaceDetection,
@@ -75,4 +100,7 @@ public sealed record TrackerModelPaths(
     string FaceGeometry,
     string? PoseDetection = null,
     string? PoseLandmark = null,
-    string? FaceLandmarkFallback = null);
+    string? FaceLandmarkFallback = null,
+    string? PalmDetection = null,
+    string? HandLandmark = null,
+    string? HandRecrop = null);

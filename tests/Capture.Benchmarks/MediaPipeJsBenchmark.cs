@@ -72,7 +72,7 @@ public sealed class MediaPipeJsBenchmark : IBenchmarkCommand
         return 0;
     }
 
-    private static JsonElement RunHarness(string script, string[] args)
+    internal static JsonElement RunHarness(string script, string[] args)
     {
         var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(script);
@@ -107,7 +107,7 @@ public sealed class MediaPipeJsBenchmark : IBenchmarkCommand
         }
     }
 
-    private static string Chromium()
+    internal static string Chromium()
     {
         try
         {
@@ -123,7 +123,7 @@ public sealed class MediaPipeJsBenchmark : IBenchmarkCommand
         }
     }
 
-    private static string FindScript()
+    internal static string FindScript()
     {
         for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
         {

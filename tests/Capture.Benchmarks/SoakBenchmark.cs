@@ -30,7 +30,7 @@ public sealed class SoakBenchmark : IBenchmarkCommand
 
     public string Name => "soak";
 
-    public string Description => "N jobs + N live sessions against one server; heap, RSS, threads, fds, children after each tenth (goal ≤ 10 % growth from 10 to N); args: [N=100] [--clip-seconds 0.5]";
+    public string Description => "N jobs + N live sessions against one server; heap, RSS, threads, fds, children after each tenth (goal ≤ 10 % growth from 10 to N); args: [N=100] [--clip-seconds 0.5] [--only jobs|sessions]";
 
     public int Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
 
@@ -38,11 +38,17 @@ public sealed class SoakBenchmark : IBenchmarkCommand
     {
         int n = 100;
         double clipSeconds = 0.5;
+        bool jobs = true, sessions = true;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--clip-seconds")
             {
                 clipSeconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
+            }
+            else if (args[i] == "--only" && i + 1 < args.Length && args[i + 1] is "jobs" or "sessions")
+            {
+                jobs = args[++i] == "jobs";
+                sessions = !jobs;
             }
             else if (int.TryParse(args[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out int parsed) && parsed >= 10)
             {
@@ -69,7 +75,7 @@ public sealed class SoakBenchmark : IBenchmarkCommand
             string character = SharedMedia.File("char_painting_mona_lisa_s9.jpg");
             Console.WriteLine(BenchmarkReport.MachineLine());
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"soak: {n} jobs ({clipSeconds:0.##} s of vid_expr_man_d18.mp4, 480², at 256²) and {n} live sessions (a performer sending 15 frames, one viewer), one server, in turn"));
+                $"soak: {(jobs ? n : 0)} jobs ({clipSeconds:0.##} s of vid_expr_man_d18.mp4, 480², at 256²) and {(sessions ? n : 0)} live sessions (a performer sending 15 frames, one viewer), one server, in turn"));
             WebApplication app = CaptureServer.Build(
                 new ServerOptions
                 {
@@ -89,7 +95,7 @@ public sealed class SoakBenchmark : IBenchmarkCommand
                 using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(10) };
                 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
                 using var api = new LiveApi(address, Key);
-                Console.WriteLine("   step   managed heap MB   RSS MB   threads   fds   children   frame pools (MB)   s/step");
+                Console.WriteLine("   step   managed heap MB (gen2 / large / pinned)   RSS MB   threads   fds   children   frame pools (MB)   s/step");
                 Sample first = Sample.Take(0);
                 Console.WriteLine(first.Line(double.NaN));
                 var samples = new List<Sample>();
@@ -97,8 +103,15 @@ public sealed class SoakBenchmark : IBenchmarkCommand
                 int tenth = n / 10;
                 for (int step = 1; step <= n; step++)
                 {
-                    await RunJobAsync(http, clip, character);
-                    await RunSessionAsync(api, character);
+                    if (jobs)
+                    {
+                        await RunJobAsync(http, clip, character);
+                    }
+
+                    if (sessions)
+                    {
+                        await RunSessionAsync(api, character);
+                    }
                     if (step % tenth == 0)
                     {
                         Sample s = Sample.Take(step);
@@ -214,7 +227,7 @@ public sealed class SoakBenchmark : IBenchmarkCommand
         }
     }
 
-    private sealed record Sample(int Step, long HeapBytes, long RssBytes, int Threads, int Fds, int Children, int Pools, long PoolBytes)
+    private sealed record Sample(int Step, long HeapBytes, long Gen2Bytes, long LargeBytes, long PinnedBytes, long RssBytes, int Threads, int Fds, int Children, int Pools, long PoolBytes)
     {
         public static Sample Take(int step)
         {
@@ -223,12 +236,19 @@ public sealed class SoakBenchmark : IBenchmarkCommand
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
             using Process self = Process.GetCurrentProcess();
             IReadOnlyList<FramePool> pools = FramePool.LivePools();
-            return new Sample(step, GC.GetTotalMemory(forceFullCollection: false), self.WorkingSet64, self.Threads.Count,
+            // After the full GC: what survived, by where it lives: gen 2, the large-object heap (ArrayPool.Shared's big
+            // buffers, which it trims lazily, come and go there), the pinned-object heap (Kestrel's buffer blocks).
+            ReadOnlySpan<GCGenerationInfo> generations = GC.GetGCMemoryInfo(GCKind.FullBlocking).GenerationInfo;
+            return new Sample(step, GC.GetTotalMemory(forceFullCollection: false),
+                Live(generations[2]), Live(generations[3]), Live(generations[4]), self.WorkingSet64, self.Threads.Count,
                 Directory.GetFileSystemEntries("/proc/self/fd").Length, CountChildren(self.Id), pools.Count, pools.Sum(p => p.Bytes));
         }
 
         public string Line(double secondsPerStep) => string.Create(CultureInfo.InvariantCulture,
-            $"   {Step,4}   {HeapBytes / 1048576.0,15:F1}   {RssBytes / 1048576.0,6:F0}   {Threads,7}   {Fds,3}   {Children,8}   {Pools,5} ({PoolBytes / 1048576.0,6:F1})   {(double.IsNaN(secondsPerStep) ? "" : secondsPerStep.ToString("F1", CultureInfo.InvariantCulture))}");
+            $"   {Step,4}   {HeapBytes / 1048576.0,15:F1} ({Gen2Bytes / 1048576.0:F1} / {LargeBytes / 1048576.0:F1} / {PinnedBytes / 1048576.0:F1})   {RssBytes / 1048576.0,6:F0}   {Threads,7}   {Fds,3}   {Children,8}   {Pools,5} ({PoolBytes / 1048576.0,6:F1})   {(double.IsNaN(secondsPerStep) ? "" : secondsPerStep.ToString("F1", CultureInfo.InvariantCulture))}");
+
+        // A generation's size after the GC counts its free gaps too; what lives there is the rest.
+        private static long Live(GCGenerationInfo generation) => generation.SizeAfterBytes - generation.FragmentationAfterBytes;
 
         // Processes whose parent is this one (ffmpeg children left running would show here).
         private static int CountChildren(int pid)

@@ -166,11 +166,12 @@ public sealed class TrackingBenchmark : IBenchmarkCommand
         return all;
     }
 
-    /// <summary>Mean over points of the std (px, x and y pooled) across frames.</summary>
-    private static double Jitter(List<Vector2[]> frames)
+    /// <summary>Mean over points of the std (px, x and y pooled) across frames (every frame has the same points).</summary>
+    internal static double Jitter(List<Vector2[]> frames)
     {
         double sum = 0;
-        for (int i = 0; i < TrackingFrame.FaceLandmarkCount; i++)
+        int points = frames[0].Length;
+        for (int i = 0; i < points; i++)
         {
             Vector2 mean = Vector2.Zero;
             foreach (Vector2[] f in frames)
@@ -183,7 +184,7 @@ public sealed class TrackingBenchmark : IBenchmarkCommand
             sum += Math.Sqrt(var / 2);
         }
 
-        return sum / TrackingFrame.FaceLandmarkCount;
+        return sum / points;
     }
 
     /// <summary>
@@ -231,7 +232,7 @@ public sealed class TrackingBenchmark : IBenchmarkCommand
         return speed == 0 ? double.NaN : error / speed;
     }
 
-    private static VideoFrame Restamp(VideoFrame source, int index)
+    internal static VideoFrame Restamp(VideoFrame source, int index)
     {
         VideoFrame f = VideoFrame.CreateUnpooled(source.Width, source.Height);
         source.ReadOnlyPixels.CopyTo(f.Pixels);

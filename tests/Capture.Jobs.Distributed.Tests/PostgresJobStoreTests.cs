@@ -131,6 +131,23 @@ public sealed class PostgresJobStoreTests : IAsyncLifetime
     }
 
     [ScaleOutFact]
+    public async Task CountQueued_CountsOnlyWaitingJobs()
+    {
+        await using PostgresJobStore a = Store(out _);
+        await a.InitializeAsync();
+        JobRecord first = NewJob(), second = NewJob(), third = NewJob();
+        foreach (JobRecord job in new[] { first, second, third })
+        {
+            await a.CreateAsync(job);
+        }
+
+        Assert.Equal(3, await a.CountQueuedAsync());
+        await a.TryStartAsync(first.Id);
+        await a.CancelAsync(second.Id, "canceled");
+        Assert.Equal(1, await a.CountQueuedAsync());
+    }
+
+    [ScaleOutFact]
     public async Task Cancel_ARunningJob_ItsHolderLearnsAtItsNextWrite()
     {
         await using PostgresJobStore a = Store(out _), api = Store(out _);

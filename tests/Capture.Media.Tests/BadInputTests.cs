@@ -23,6 +23,25 @@ public sealed class BadInputTests : IClassFixture<TempDir>
     }
 
     [Fact]
+    public async Task ErrorSummary_NestedComponentPrefixes_AllRemovedWithTheirAddresses()
+    {
+        // A PNG whose header claims 100000×100000: ffprobe says "[png @ 0x…] [IMGUTILS @ 0x7ffe…] Picture size … is invalid".
+        string path = _temp.File("absurd.png");
+        await File.WriteAllBytesAsync(path, Convert.FromHexString(
+            "89504e470d0a1a0a0000000d49484452000186a0000186a0080200000027309c9f0000000b49444154789c6360800100000a00017f80745e0000000049454e44ae426082"));
+        await using var probe = Internal.FfmpegProcess.Start("ffprobe", ["-hide_banner", "-v", "error", "-show_streams", path], readStdout: true, writeStdin: false);
+        await probe.StandardOutput.CopyToAsync(Stream.Null);
+        await probe.WaitForExitAsync();
+        Assert.Contains(probe.StderrLines(), l => l.Contains("] [IMGUTILS @ 0x", StringComparison.Ordinal));
+
+        string summary = probe.ErrorSummary(maxLines: 3);
+
+        Assert.Contains("Picture size 100000x100000 is invalid", summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("@ 0x", summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("[", summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OpenFileAsync_ZeroByteFile_ThrowsEmptyFile()
     {
         string path = _temp.File("empty.mp4");

@@ -147,6 +147,50 @@ public sealed class FrameSourceTests : IClassFixture<TempDir>
     }
 
     [Fact]
+    public async Task OpenFileAsync_LargerThanMaxLongSide_DecodedScaledDownKeepingAspect()
+    {
+        string path = _temp.File("qhd.mkv");
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=2560x1440:rate=10", "-frames:v", "3", "-c:v", "mjpeg", path);
+        await using IFrameSource source = await FrameSources.OpenFileAsync(path);
+        Assert.Equal((1920, 1080), (source.Width, source.Height));
+        using VideoFrame frame = (await source.ReadAsync())!;
+        Assert.Equal((1920, 1080, 1920 * 1080 * 3), (frame.Width, frame.Height, frame.Pixels.Length));
+
+        await using IFrameSource full = await FrameSources.OpenFileAsync(path, new FrameSourceOptions { MaxLongSide = null });
+        Assert.Equal((2560, 1440), (full.Width, full.Height));
+    }
+
+    [Fact]
+    public async Task OpenFileAsync_8192SquareClip_RefusedNamingSizeAndLimit()
+    {
+        // One flat 8192² frame as MJPEG is ~1 MB on disk and 200 MB decoded: refused before ffmpeg decodes it.
+        string path = _temp.File("huge.mkv");
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "color=c=gray:size=8192x8192:rate=1", "-frames:v", "1", "-c:v", "mjpeg", path);
+        MediaInputException ex = await Assert.ThrowsAsync<MediaInputException>(() => FrameSources.OpenFileAsync(path));
+        Assert.Contains("8192x8192", ex.Problem, StringComparison.Ordinal);
+        Assert.Contains("over the 8192x4320 (35.4 Mpx) limit", ex.Problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(3840, 2160, 1920, 1080)]
+    [InlineData(1080, 1920, 1080, 1920)]
+    [InlineData(2160, 3840, 1080, 1920)]
+    [InlineData(4000, 3000, 1920, 1440)]
+    [InlineData(640, 480, 640, 480)]
+    public void DecodeSize_DefaultOptions_LongSideAtMost1920(int w, int h, int expectedW, int expectedH) =>
+        Assert.Equal((expectedW, expectedH), FrameSources.DecodeSize(w, h, new FrameSourceOptions()));
+
+    [Theory]
+    [InlineData(7680, 4320, true)]
+    [InlineData(4320, 7680, true)]
+    [InlineData(8192, 4320, true)]
+    [InlineData(8193, 100, false)]
+    [InlineData(8192, 8192, false)]
+    [InlineData(5000, 5000, false)]
+    public void VideoLimits_Default_AcceptsUpTo8KRefusesLarger(int w, int h, bool accepted) =>
+        Assert.Equal(accepted, VideoLimits.Default.Check(w, h) is null);
+
+    [Fact]
     public async Task OpenLavfi_Testsrc2_DeliversCountSizeAndRate()
     {
         await using IFrameSource source = FrameSources.OpenLavfi("testsrc2", 64, 48, 25, frameCount: 10);

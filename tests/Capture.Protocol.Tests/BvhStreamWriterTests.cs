@@ -37,15 +37,15 @@ public sealed class BvhStreamWriterTests : IDisposable
         BvhText bvh = BvhText.Parse(File.ReadAllText(path));
         Assert.Equal(40, bvh.Motion.Length);
         Assert.Equal(1 / 25.0, bvh.FrameTime, 6);
-        Assert.Equal(BvhSkeleton.JointNames.Count, bvh.Joints);
-        Assert.Equal(BvhSkeleton.ChannelCount, bvh.Channels);
-        var channels = new float[BvhSkeleton.ChannelCount];
-        var lengths = new float[BvhSkeleton.BoneLengthCount];
+        Assert.Equal(BvhSkeleton.Body.JointNames.Count, bvh.Joints);
+        Assert.Equal(BvhSkeleton.Body.ChannelCount, bvh.Channels);
+        var channels = new float[BvhSkeleton.Body.ChannelCount];
+        var lengths = new float[BvhSkeleton.Body.BoneLengthCount];
         foreach (int t in new[] { 0, 17, 39 })
         {
             TrackingFrame frame = Body(t);
             Vector3[] points = [.. frame.Body.Landmarks.Select(l => BvhSkeleton.ToSpace(l, 720f / 1080f))];
-            BvhSkeleton.MeasureFrame(points, channels, lengths);
+            BvhSkeleton.Body.MeasureFrame(points, channels, lengths);
             for (int c = 0; c < channels.Length; c++)
             {
                 Assert.Equal(channels[c], bvh.Motion[t][c], 3);
@@ -98,7 +98,7 @@ public sealed class BvhStreamWriterTests : IDisposable
         BvhText bvh = BvhText.Parse(File.ReadAllText(path));
         Assert.Equal(6, bvh.Motion.Length);
         Assert.All(bvh.Motion, line => Assert.All(line, v => Assert.Equal(0f, v)));
-        Assert.Equal(BvhSkeleton.JointNames.Count, bvh.Joints);
+        Assert.Equal(BvhSkeleton.Body.JointNames.Count, bvh.Joints);
         Assert.True(bvh.OffsetLengths.Skip(1).All(l => l > 1), "every bone below the root has a length");
     }
 

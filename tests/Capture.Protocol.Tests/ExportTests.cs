@@ -66,6 +66,79 @@ public sealed class ExportTests : IDisposable
     }
 
     [Fact]
+    public async Task Vmc_HandsTrackedThenLost_OscJsReceivesThe30FingerBonesEasingToRest()
+    {
+        (Process listener, int port, Task<string> rest, Task<string> stderr) = await NodeInterop.StartVmcListenerAsync(4);
+        using Process node = listener;
+
+        TrackingFrame frame = TestFrames.Make(3, body: false);
+        foreach (Handedness side in new[] { Handedness.Left, Handedness.Right })
+        {
+            HandObservation hand = frame.Hand(side);
+            hand.Present = true;
+            hand.Score = 0.9f;
+            hand.HandednessScore = 0.9f;
+            TestFrames.IndexBentHand(side).CopyTo(hand.WorldLandmarks, 0);
+        }
+
+        using (var sender = new VmcSender(new IPEndPoint(IPAddress.Loopback, port)))
+        {
+            // Both hands, then the right hand lost for 0.1 s and 0.2 s, then neither for a second.
+            frame.CaptureTimestampUs = 1_000_000;
+            sender.Send(frame, 1f);
+            frame.RightHand.Clear();
+            frame.CaptureTimestampUs = 1_100_000;
+            sender.Send(frame, 1.1f);
+            frame.CaptureTimestampUs = 1_200_000;
+            sender.Send(frame, 1.2f);
+            frame.LeftHand.Clear();
+            frame.CaptureTimestampUs = 2_200_000;
+            sender.Send(frame, 2.2f);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await node.WaitForExitAsync(timeout.Token);
+        Assert.True(node.ExitCode == 0, $"node exited {node.ExitCode}: {await stderr}");
+        List<JsonNode> messages = [.. (await rest).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!)];
+        const int Bundle = 4 + 30 + 52 + 1;
+        Assert.Equal(4 * Bundle, messages.Count);
+
+        string[] expectedNames =
+        [
+            .. new[] { "Left", "Right" }.SelectMany(side => new[] { "Thumb", "Index", "Middle", "Ring", "Little" }
+                .SelectMany(finger => new[] { "Proximal", "Intermediate", "Distal" }.Select(segment => side + finger + segment))),
+        ];
+        for (int b = 0; b < 4; b++)
+        {
+            List<JsonNode> bones = messages.Skip((b * Bundle) + 4).Take(30).ToList();
+            Assert.All(bones, m => Assert.Equal("/VMC/Ext/Bone/Pos", (string)m["address"]!));
+            Assert.Equal(expectedNames, bones.Select(m => (string)m["args"]![0]!));
+        }
+
+        // The bent index: Unity turns the left hand's about +Z, the right's about −Z, by 90°; the right hand's weight
+        // then eases 1 → 2/3 → 1/3, and after a second without hands every finger is at rest.
+        static Quaternion Bone(List<JsonNode> all, int bundle, int bone)
+        {
+            JsonNode args = all[(bundle * Bundle) + 4 + bone]["args"]!;
+            return new Quaternion((float)(double)args[4]!, (float)(double)args[5]!, (float)(double)args[6]!, (float)(double)args[7]!);
+        }
+
+        const int Intermediate = 4;
+        float half = MathF.Sqrt(0.5f);
+        AssertClose(new Quaternion(0, 0, half, half), Bone(messages, 0, Intermediate));
+        AssertClose(new Quaternion(0, 0, -half, half), Bone(messages, 0, 15 + Intermediate));
+        AssertClose(new Quaternion(0, 0, half, half), Bone(messages, 1, Intermediate));
+        AssertClose(Quaternion.CreateFromAxisAngle(Vector3.UnitZ, -MathF.PI / 2 * 2 / 3), Bone(messages, 1, 15 + Intermediate));
+        AssertClose(Quaternion.CreateFromAxisAngle(Vector3.UnitZ, -MathF.PI / 2 / 3), Bone(messages, 2, 15 + Intermediate));
+        AssertClose(Quaternion.Identity, Bone(messages, 3, Intermediate));
+        AssertClose(Quaternion.Identity, Bone(messages, 3, 15 + Intermediate));
+        AssertClose(Quaternion.Identity, Bone(messages, 0, 3));
+    }
+
+    private static void AssertClose(Quaternion expected, Quaternion actual) =>
+        Assert.True(MathF.Abs(Quaternion.Dot(expected, actual)) > 0.9999f, $"{actual} vs {expected}");
+
+    [Fact]
     public void Vmc_Encode_SteadyState_AllocatesNothing()
     {
         TrackingFrame frame = TestFrames.Make(1);
@@ -79,6 +152,19 @@ public sealed class ExportTests : IDisposable
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.True(sender.LastBundleSize is > 2000 and < 4096, $"bundle of {sender.LastBundleSize} bytes");
+
+        // With both hands the 30 finger bones come too, still without allocating.
+        TrackingFrame hands = TestFrames.Make(2, leftHand: true);
+        TestFrames.IndexBentHand(Handedness.Left).CopyTo(hands.LeftHand.WorldLandmarks, 0);
+        sender.Encode(hands, 0);
+        before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            hands.CaptureTimestampUs += 33_333;
+            sender.Encode(hands, i);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     [Fact]
@@ -176,7 +262,7 @@ public sealed class ExportTests : IDisposable
         Assert.Equal(8, (int)result["frameCount"]!);
         Assert.Equal(1 / 30.0, (double)result["frameTime"]!, 5);
         var bones = result["bones"]!.AsArray().Select(b => (string)b!).ToList();
-        foreach (string name in BvhSkeleton.JointNames)
+        foreach (string name in BvhSkeleton.Body.JointNames)
         {
             Assert.Contains(name, bones);
         }
@@ -198,14 +284,137 @@ public sealed class ExportTests : IDisposable
                 return new Vector3((float)a[0]!, (float)a[1]!, (float)a[2]!);
             }
 
-            Vector3 hips = BvhSkeleton.JointPosition("Hips", points);
+            Vector3 hips = BvhSkeleton.Body.JointPosition("Hips", points);
             Assert.True(Vector3.Distance(hips, At("Hips")) < 1e-3f, $"frame {k}: hips at {At("Hips")}, expected {hips}");
             foreach (var (joint, child) in limbs)
             {
-                Vector3 expected = Vector3.Normalize(BvhSkeleton.BoneTip(joint, points) - BvhSkeleton.JointPosition(joint, points));
+                Vector3 expected = Vector3.Normalize(BvhSkeleton.Body.BoneTip(joint, points) - BvhSkeleton.Body.JointPosition(joint, points));
                 Vector3 got = Vector3.Normalize(At(child) - At(joint));
                 Assert.True(Vector3.Dot(expected, got) > 0.9999f, $"frame {k}: {joint}→{child} points {got}, landmarks say {expected}");
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="MovingBody"/> with both hands (normalized image points): each hand is <see cref="TestFrames.IndexBentHand"/>
+    /// scaled into the picture at the pose's wrist, turned a little more every frame, its index bent, the other fingers
+    /// curling with <paramref name="k"/>; the right hand is lost from frame <paramref name="rightLostFrom"/> on.
+    /// </summary>
+    private static TrackingFrame MovingBodyWithHands(int k, int rightLostFrom)
+    {
+        TrackingFrame f = MovingBody(k);
+        f.CaptureTimestampUs = k * 33_333L;
+        foreach (Handedness side in new[] { Handedness.Left, Handedness.Right })
+        {
+            if (side == Handedness.Right && k >= rightLostFrom)
+            {
+                continue;
+            }
+
+            HandObservation hand = f.Hand(side);
+            hand.Present = true;
+            hand.Score = 0.95f;
+            hand.HandednessScore = 0.9f;
+            Vector3[] metres = TestFrames.IndexBentHand(side);
+            float curl = 0.05f * k;
+            for (int finger = 2; finger < 5; finger++)
+            {
+                ReadOnlySpan<int> chain = HandTopology.Finger(finger);
+                metres[chain[3]] += new Vector3(0, curl * 0.02f, -curl * 0.02f);
+            }
+
+            var turn = Quaternion.CreateFromYawPitchRoll(0.1f * k, 0.3f, side == Handedness.Left ? -0.8f : 0.8f);
+            Vector4 wrist = f.Body.Landmarks[side == Handedness.Left ? 15 : 16];
+            for (int i = 0; i < TrackingFrame.HandLandmarkCount; i++)
+            {
+                Vector3 p = Vector3.Transform(metres[i], turn) * 0.5f;
+                hand.Landmarks[i] = new Vector3(wrist.X + (p.X * 720f / 1280f), wrist.Y + p.Y, wrist.Z + p.Z);
+                hand.WorldLandmarks[i] = Vector3.Transform(metres[i], turn);
+            }
+        }
+
+        return f;
+    }
+
+    [Fact]
+    public void Bvh_BodyWithFingers_ParsedByThreeBvhLoaderWithTrackedFingerDirectionsAndALostHandRelaxing()
+    {
+        const int Frames = 24, RightLostFrom = 12;
+        string file = Path.Combine(_dir, "fingers.bvh");
+        using (var bvh = new BvhStreamWriter(file, 30, fingers: true))
+        {
+            for (int k = 0; k < Frames; k++)
+            {
+                bvh.Add(MovingBodyWithHands(k, RightLostFrom));
+            }
+
+            bvh.Complete();
+            Assert.Equal(Frames, bvh.FramesWithHand(Handedness.Left));
+            Assert.Equal(RightLostFrom, bvh.FramesWithHand(Handedness.Right));
+        }
+
+        var result = JsonNode.Parse(NodeInterop.Run("bvh-read.mjs", file, "0", "7", "11", "23"))!;
+        Assert.Equal(Frames, (int)result["frameCount"]!);
+        var bones = result["bones"]!.AsArray().Select(b => (string)b!).ToList();
+        BvhSkeleton skeleton = BvhSkeleton.WithFingers;
+        Assert.Equal(46, skeleton.JointNames.Count);
+        foreach (string name in skeleton.JointNames)
+        {
+            Assert.Contains(name, bones);
+        }
+
+        string[] fingers = ["Thumb", "Index", "Middle", "Ring", "Pinky"];
+        foreach (int k in new[] { 0, 7, 11, 23 })
+        {
+            TrackingFrame frame = MovingBodyWithHands(k, RightLostFrom);
+            var points = new Vector3[skeleton.PointCount];
+            for (int i = 0; i < 33; i++)
+            {
+                points[i] = BvhSkeleton.ToSpace(frame.Body.Landmarks[i], 1280f / 720f);
+            }
+
+            for (int i = 0; i < 21; i++)
+            {
+                points[BvhSkeleton.LeftHandPoints + i] = BvhSkeleton.ToSpace(frame.LeftHand.Landmarks[i], 1280f / 720f);
+                points[BvhSkeleton.RightHandPoints + i] = BvhSkeleton.ToSpace(frame.RightHand.Landmarks[i], 1280f / 720f);
+            }
+
+            JsonNode pose = result["poses"]![k.ToString(CultureInfo.InvariantCulture)]!;
+            Vector3 At(string bone)
+            {
+                var a = pose[bone]!.AsArray();
+                return new Vector3((float)a[0]!, (float)a[1]!, (float)a[2]!);
+            }
+
+            foreach (string side in new[] { "Left", "Right" })
+            {
+                bool tracked = side == "Left" || k < RightLostFrom;
+                foreach (string finger in fingers)
+                {
+                    for (int segment = 1; segment <= 2; segment++)
+                    {
+                        string joint = $"{side}Hand{finger}{segment}";
+                        Vector3 got = Vector3.Normalize(At($"{side}Hand{finger}{segment + 1}") - At(joint));
+                        if (tracked)
+                        {
+                            // The file's finger bone points where the hand's points say.
+                            Vector3 expected = Vector3.Normalize(skeleton.BoneTip(joint, points) - skeleton.JointPosition(joint, points));
+                            Assert.True(Vector3.Dot(expected, got) > 0.9999f, $"frame {k}: {joint} points {got}, landmarks say {expected}");
+                        }
+                        else if (k == Frames - 1)
+                        {
+                            // 0.4 s after the hand was lost its fingers are straight again: each segment continues the one before.
+                            Vector3 before = Vector3.Normalize(At($"{side}Hand{finger}{segment}") - (segment == 1 ? At($"{side}Hand") : At($"{side}Hand{finger}{segment - 1}")));
+                            Assert.True(segment == 1 || Vector3.Dot(before, got) > 0.9999f, $"frame {k}: {joint} is still bent ({got} after {before})");
+                        }
+                    }
+                }
+            }
+
+            // The bent index shows on the tracked left hand every frame.
+            Vector3 index1 = Vector3.Normalize(At("LeftHandIndex2") - At("LeftHandIndex1"));
+            Vector3 index2 = Vector3.Normalize(At("LeftHandIndex3") - At("LeftHandIndex2"));
+            Assert.True(Vector3.Dot(index1, index2) < 0.5f, $"frame {k}: the left index is not bent ({index1}, {index2})");
         }
     }
 

@@ -103,6 +103,7 @@ public sealed class MessagePackInteropTests : IDisposable
         Add(b => ProtocolWriter.WriteAck(b, new AckMessage(MessageKind.TrackingFrame, 4)));
         Add(b => ProtocolWriter.WriteBye(b, new ByeMessage("bye")));
         Add(b => ProtocolWriter.WriteRenderedFrame(b, new RenderedFrameHeader(3, 1_764_000_000_000_001, 1_764_000_000_020_002, 64, 48), [0xff, 0xd8, 0xff, 0xd9]));
+        Add(b => ProtocolWriter.WriteTrackingFrame(b, TestFrames.Make(7, face: false, body: false, leftHand: true)));
         return packets;
     }
 
@@ -195,6 +196,32 @@ public sealed class MessagePackInteropTests : IDisposable
 
         Assert.Null(frames[2]!["face"]);
         Assert.NotNull(frames[2]!["body"]);
+        Assert.Null(frames[0]!["hands"]);
+    }
+
+    [Fact]
+    public void NodeSchemaView_FrameWithHandsWeWrite_MatchesDocumentedLayout()
+    {
+        string file = Path.Combine(_dir, "hands.mpk");
+        File.WriteAllBytes(file, MessagePackets()[^1]);
+        JsonNode f = JsonNode.Parse(NodeInterop.Run("msgpack-decode.mjs", file, "--schema"))!.AsArray()[0]!;
+        TrackingFrame expected = TestFrames.Make(7, face: false, body: false, leftHand: true);
+        var hands = f["hands"]!.AsArray();
+        Assert.Equal(2, hands.Count);
+        Assert.Null(hands[1]);
+        JsonNode left = hands[0]!;
+        Assert.Equal(0.95f, (float)(double)left["score"]!);
+        Assert.Equal(0.875, (double)left["handedness"]!);
+        var points = left["landmarks"]!.AsArray();
+        var world = left["world"]!.AsArray();
+        Assert.Equal(21 * 3, points.Count);
+        Assert.Equal(21 * 3, world.Count);
+        for (int i = 0; i < 21; i++)
+        {
+            Assert.InRange((double)points[i * 3]! - expected.LeftHand.Landmarks[i].X, -0.5 / 16384 - 1e-7, 0.5 / 16384 + 1e-7);
+            Assert.InRange((double)points[(i * 3) + 2]! - expected.LeftHand.Landmarks[i].Z, -0.5 / 16384 - 1e-7, 0.5 / 16384 + 1e-7);
+            Assert.Equal(expected.LeftHand.WorldLandmarks[i].Y, (float)(double)world[(i * 3) + 1]!);
+        }
     }
 
     [Fact]
@@ -219,7 +246,7 @@ public sealed class MessagePackInteropTests : IDisposable
         // The last 7 values are Capture messages node built from docs/protocol.md.
         var protocol = new ProtocolReader();
         ReadOnlySpan<byte> Packet(int index) => bytes.AsSpan(starts[index], (index + 1 < count ? starts[index + 1] : bytes.Length) - starts[index]);
-        int m = count - 7;
+        int m = count - 8;
         Assert.Equal(MessageKind.Hello, protocol.Read(Packet(m)));
         Assert.Equal("node-performer", protocol.Hello!.PerformerId);
         Assert.Equal(["face", "body"], protocol.Hello.Capabilities);
@@ -262,6 +289,20 @@ public sealed class MessagePackInteropTests : IDisposable
         Assert.Equal(new AckMessage(MessageKind.TrackingFrame, 12), protocol.Ack);
         Assert.Equal(MessageKind.Bye, protocol.Read(Packet(m + 6)));
         Assert.Equal("node says bye", protocol.Bye!.Reason);
+
+        // v1.4 hands as a JavaScript writer sends them (scores as float 64, points int16, world float32).
+        Assert.Equal(MessageKind.TrackingFrame, protocol.Read(Packet(m + 7)));
+        TrackingFrame withHands = protocol.Frame;
+        Assert.False(withHands.Face.Present);
+        Assert.True(withHands.LeftHand.Present);
+        Assert.False(withHands.RightHand.Present);
+        Assert.Equal(0.95f, withHands.LeftHand.Score);
+        Assert.Equal(0.875f, withHands.LeftHand.HandednessScore);
+        for (int i = 0; i < 21; i++)
+        {
+            Assert.True(System.Numerics.Vector3.Distance(TestFrames.HandLandmark(i, 12), withHands.LeftHand.Landmarks[i]) <= 2f / 16384, $"hand landmark {i}");
+            Assert.True(System.Numerics.Vector3.Distance(TestFrames.HandWorldLandmark(i), withHands.LeftHand.WorldLandmarks[i]) <= 1e-6f, $"hand world landmark {i}");
+        }
     }
 
     private static string Trim(JsonNode? n)

@@ -106,6 +106,32 @@ public partial class ProtocolDocTests
     }
 
     [Fact]
+    public void TrackingFrame10WithLeftHand_DocHex_IsInTheWrittenBytesInOrder()
+    {
+        var frame = new TrackingFrame { Sequence = 10, CaptureTimestampUs = 1_000_000, ImageWidth = 640, ImageHeight = 480 };
+        frame.LeftHand.Present = true;
+        frame.LeftHand.Score = 0.875f;
+        frame.LeftHand.HandednessScore = 0.75f;
+        frame.LeftHand.Landmarks[0] = new Vector3(0.5f, 0.25f, 0);
+        frame.LeftHand.WorldLandmarks[0] = new Vector3(0, 0.0625f, -0.03125f);
+        byte[] written = Encode(b => ProtocolWriter.WriteTrackingFrame(b, frame));
+        Assert.Equal(412, written.Length);
+        int at = 0;
+        foreach (byte[] line in BlockLines("the other points 0 — 412 bytes:"))
+        {
+            int found = written.AsSpan(at).IndexOf(line);
+            Assert.True(found >= 0, $"doc line {Convert.ToHexStringLower(line)} not found after byte {at}");
+            Assert.True(at > 0 || found == 0, "the first doc line must start the packet");
+            at += found + line.Length;
+        }
+
+        Assert.Equal(written.Length, at);
+        var reader = new ProtocolReader();
+        reader.Read(written);
+        Assert.Equal(frame.LeftHand.WorldLandmarks[0], reader.Frame.LeftHand.WorldLandmarks[0]);
+    }
+
+    [Fact]
     public void AudioChunk_DocHex_IsWhatTheWriterWrites() =>
         AssertExact("Rate 1…768,000, channels 1…32.", Encode(b => ProtocolWriter.WriteAudioChunk(b, new AudioChunkHeader(3, 1_000_000, 48_000, 1), [0x00, 0x00, 0xff, 0x7f])));
 

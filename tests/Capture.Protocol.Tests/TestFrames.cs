@@ -6,7 +6,7 @@ namespace Capture.Protocol.Tests;
 /// <summary>Deterministic, realistic-looking frames (the same formulas the node interop scripts use).</summary>
 internal static class TestFrames
 {
-    public static TrackingFrame Make(long sequence, bool face = true, bool body = true, bool world = false)
+    public static TrackingFrame Make(long sequence, bool face = true, bool body = true, bool world = false, bool leftHand = false)
     {
         var f = new TrackingFrame
         {
@@ -53,8 +53,56 @@ internal static class TestFrames
             }
         }
 
+        if (leftHand)
+        {
+            f.LeftHand.Present = true;
+            f.LeftHand.Score = 0.95f;
+            f.LeftHand.HandednessScore = 0.875f;
+            for (int i = 0; i < TrackingFrame.HandLandmarkCount; i++)
+            {
+                f.LeftHand.Landmarks[i] = HandLandmark(i, sequence);
+                f.LeftHand.WorldLandmarks[i] = HandWorldLandmark(i);
+            }
+        }
+
         return f;
     }
+
+    /// <summary>
+    /// World landmarks (metres, camera axes) of a hand held up facing the camera, fingers straight up, the index bent
+    /// 90° toward the palm at its middle joint: on the avatar only the index's intermediate bone turns, by 90°.
+    /// </summary>
+    public static Vector3[] IndexBentHand(Handedness side)
+    {
+        float s = side == Handedness.Right ? 1 : -1;
+        var p = new Vector3[TrackingFrame.HandLandmarkCount];
+        for (int k = 0; k < 4; k++)
+        {
+            p[HandTopology.ThumbCmc + k] = new Vector3(s * 0.02f * (k + 1), -0.02f * (k + 1), 0);
+        }
+
+        for (int finger = 1; finger < 5; finger++)
+        {
+            ReadOnlySpan<int> chain = HandTopology.Finger(finger);
+            float x = s * (0.04f - (0.02f * finger));
+            float[] ys = [-0.09f, -0.13f, -0.16f, -0.18f];
+            for (int k = 0; k < 4; k++)
+            {
+                p[chain[k]] = new Vector3(x, ys[k], 0);
+            }
+        }
+
+        p[HandTopology.IndexDip] = p[HandTopology.IndexPip] + new Vector3(0, 0, -0.03f);
+        p[HandTopology.IndexTip] = p[HandTopology.IndexPip] + new Vector3(0, 0, -0.05f);
+        return p;
+    }
+
+    /// <summary>A left hand's landmark (normalized; the node scripts use the same formula).</summary>
+    public static Vector3 HandLandmark(int i, long seq) =>
+        new(0.6f + (0.2f * i / 21f), 0.3f + (0.01f * ((i * 3) % 21)) + (0.001f * (seq % 10)), -0.02f + (0.002f * i));
+
+    /// <summary>A left hand's world landmark, metres.</summary>
+    public static Vector3 HandWorldLandmark(int i) => new(0.001f * (i - 10), -0.004f * i, 0.0005f * (i % 4));
 
     public static Vector3 FaceLandmark(int i, long seq) =>
         new(0.3f + (0.4f * i / 468f), 0.2f + (0.5f * ((i * 37) % 468) / 468f) + (0.001f * (seq % 10)), -0.05f + (0.1f * ((i * 11) % 97) / 97f));

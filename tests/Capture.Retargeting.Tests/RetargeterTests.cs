@@ -115,6 +115,28 @@ public class RetargeterTests
         }
     }
 
+    [Theory]
+    [InlineData("""{"format":"capture-performer","version":"1"}""", ": $.version has the wrong type (line 1")]
+    [InlineData("""{"format":"capture-performer","version":1,"neutralScale":"big"}""", ": $.neutralScale has the wrong type")]
+    [InlineData("""{ "format": x }""", " is not valid JSON (line 1, byte 13)")]
+    [InlineData("[1, 2]", " is not a profile: the top level must be an object")]
+    public void Load_BadJson_SaysWhereWithoutDotNetTypeNames(string json, string expected)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"profile-{Guid.NewGuid():N}.json");
+        try
+        {
+            File.WriteAllText(path, json);
+            InvalidDataException ex = Assert.Throws<InvalidDataException>(() => PerformerProfile.Load(path));
+            Assert.Contains(path + expected, ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("System.", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("Capture.Retargeting", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void Load_DefaultProfileInCalibration_HasNoNeutralAndFullRanges()
     {

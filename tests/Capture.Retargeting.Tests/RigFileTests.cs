@@ -22,6 +22,9 @@ public class RigFileTests
     [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": [10, 10], "points": { "eyeball": [1, 2] } }""", "unknown point \"eyeball\"; known points: rightEyeOuter")]
     [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": [10, 10], "points": { "chin": [1] } }""", "point \"chin\" must be [x, y]")]
     [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": [10, 10], "points": { "chin": [1, 900] } }""", "far outside")]
+    [InlineData("""{ "format": "capture-rig", "version": "1", "imageSize": [10, 10], "points": {} }""", "\"version\" must be 1")]
+    [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": ["NaN", 10], "points": {} }""", "\"imageSize\" must be [width, height]")]
+    [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": [10, 10], "points": { "rightEyeOuter": ["NaN", 1] } }""", "point \"rightEyeOuter\" must be [x, y]")]
     [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": [10, 10], "points": { "rightEyeOuter": [1, 2], "leftEyeOuter": [8, 2], "chin": [5, 9] } }""", "needs at least 4 points")]
     public void Parse_BadRigFile_ThrowsNamingFileAndProblem(string json, string expected)
     {

@@ -104,4 +104,44 @@ public class DetectionDecoderTests
         Assert.Equal(cx, (det.XMin + det.XMax) / 2, 5);
         Assert.Equal(anchors[512].Y, (det.YMin + det.YMax) / 2, 5);
     }
+
+    [Fact]
+    public void DecodeTop_TwoSeparateGroups_OneDetectionEachBestFirstAndNoMoreThanAsked()
+    {
+        (float[] r, float[] s, DetectionDecoder d) = Empty();
+        Vector2[] anchors = SsdAnchors.FaceShortRange();
+        // A weaker pair of overlapping boxes far from a stronger single box, and a third, weakest box elsewhere.
+        Put(r, s, 512, 1f, 0f, 0f, 20f, 20f);
+        Put(r, s, 513, 1f, 3.2f, 0f, 20f, 20f);
+        Put(r, s, 895, 3f, 0f, 0f, 20f, 20f);
+        Put(r, s, 600, 0.5f, 0f, 0f, 20f, 20f);
+        var found = new RawDetection[2];
+
+        int n = d.DecodeTop(r, s, found);
+
+        Assert.Equal(2, n);
+        Assert.Equal(1 / (1 + MathF.Exp(-3f)), found[0].Score, 5);
+        Assert.Equal(anchors[895].X, (found[0].XMin + found[0].XMax) / 2, 5);
+        Assert.Equal(1 / (1 + MathF.Exp(-1f)), found[1].Score, 5);
+        Assert.Equal(anchors[512].X + 0.0125f, (found[1].XMin + found[1].XMax) / 2, 5);
+        Assert.True(d.TryDecodeBest(r, s, out RawDetection best));
+        Assert.Equal(found[0].XMin, best.XMin);
+    }
+
+    [Fact]
+    public void DecodeTop_SteadyState_AllocatesNothing()
+    {
+        (float[] r, float[] s, DetectionDecoder d) = Empty();
+        Put(r, s, 512, 1f, 0f, 0f, 20f, 20f);
+        Put(r, s, 895, 3f, 0f, 0f, 20f, 20f);
+        var found = new RawDetection[2];
+        d.DecodeTop(r, s, found);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            d.DecodeTop(r, s, found);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }

@@ -4,7 +4,7 @@ namespace Capture.Tracking.Tests;
 public sealed class ModelsFixture
 {
     private readonly Lazy<TrackerModelPaths> _paths = new(() =>
-        TrackerModels.ResolveAsync(new TrackerOptions { Face = true, Body = true }, CancellationToken.None).GetAwaiter().GetResult());
+        TrackerModels.ResolveAsync(new TrackerOptions { Face = true, Body = true, Hands = true }, CancellationToken.None).GetAwaiter().GetResult());
 
     private readonly Lazy<string> _attention = new(() =>
         Capture.Inference.Models.ModelStore.FromRepository().GetModelPathAsync(TrackerModels.FaceLandmarkWithAttention).GetAwaiter().GetResult());

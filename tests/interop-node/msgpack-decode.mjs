@@ -1,6 +1,6 @@
 // Decodes a file of concatenated MessagePack values with @msgpack/msgpack and prints them as one
 // JSON array in canonical form (canonical.mjs). With --schema, each Capture v1 TrackingFrame also gets
-// its bins unpacked by the layout docs/protocol.md gives (to check the documented byte layout).
+// its bins unpacked by the layout docs/protocol.md gives (to check the documented byte layout), hands (v1.4) included.
 // usage: node msgpack-decode.mjs <file> [--schema]
 import { readFileSync } from 'node:fs';
 import { decodeMulti, ExtensionCodec, decodeTimestampToTimeSpec } from '@msgpack/msgpack';
@@ -21,8 +21,8 @@ const int16s = (u8) => { const dv = new DataView(u8.buffer, u8.byteOffset, u8.by
 
 function schema(v) {
   if (!Array.isArray(v) || v[1] !== 2) return null;
-  const [, , seq, ts, w, h, face, body] = v;
-  const out = { seq: seq.toString(), ts: ts.toString(), w, h, face: null, body: null };
+  const [, , seq, ts, w, h, face, body, hands] = v;
+  const out = { seq: seq.toString(), ts: ts.toString(), w, h, face: null, body: null, hands: null };
   if (face) {
     const lm = face[1];
     out.face = {
@@ -36,6 +36,15 @@ function schema(v) {
     out.body = { score: body[0], landmarks: floats32(body[1]) };
     // v1.3: an optional third field, the 33 world points (x, y, z float32, metres).
     if (body.length > 2 && body[2] instanceof Uint8Array) out.body.world = floats32(body[2]);
+  }
+  // v1.4: [left|nil, right|nil], each [score, handedness, 21 × xyz (int16 or float32), 21 × xyz float32 metres].
+  if (hands) {
+    out.hands = hands.slice(0, 2).map((hand) => hand && {
+      score: hand[0],
+      handedness: hand[1],
+      landmarks: hand[2].byteLength === 21 * 3 * 2 ? int16s(hand[2]) : floats32(hand[2]),
+      world: floats32(hand[3]),
+    });
   }
   return out;
 }

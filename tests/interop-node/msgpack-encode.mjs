@@ -44,6 +44,13 @@ for (let i = 0; i < 33; i++) {
   world.push(f(-0.3 + f(0.6 * ((i * 7) % 33) / 33)), f(-0.8 + f(1.6 * i / 33)), f(-0.2 + f(0.01 * (i % 5)) + f(0.001 * seq)));
 }
 const pose = [0, 0, 0, 1, 1.5, -2, -45];
+// v1.4 hands: a left hand (21 points int16 like the face, 21 world points float32, metres), no right hand.
+const hand = [];
+const handWorld = [];
+for (let i = 0; i < 21; i++) {
+  hand.push(f(0.6 + f(0.2 * i / 21)), f(0.3 + f(0.01 * ((i * 3) % 21)) + f(0.001 * (seq % 10))), f(-0.02 + f(0.002 * i)));
+  handWorld.push(f(0.001 * (i - 10)), f(-0.004 * i), f(0.0005 * (i % 4)));
+}
 const messages = [
   [1, 1, 0, ['face', 'body'], 'node-performer', 'tok'],
   [1, 2, seq, 1700000000000000 + seq * 33333, 1280, 720, [0.97, i16bin(face), f32bin(shapes), pose], [0.9, f32bin(body), f32bin(world)], null],
@@ -52,6 +59,7 @@ const messages = [
   [1, 4, 99, 1000, 3, 2, 29.97, 41000],
   [1, 5, 2, 12],
   [1, 6, 'node says bye'],
+  [1, 2, seq, 1700000000000000 + seq * 33333, 1280, 720, null, null, [[0.95, 0.875, i16bin(hand), f32bin(handWorld)], null]],
 ];
 
 const all = [...values, ...messages];

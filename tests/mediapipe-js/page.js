@@ -1,4 +1,4 @@
-// Runs inside headless Chromium, loaded by /page/face_mesh.html or /page/pose.html.
+// Runs inside headless Chromium, loaded by /page/face_mesh.html, /page/pose.html or /page/hands.html.
 // Everything it fetches comes from the run.mjs server on 127.0.0.1: the MediaPipe package files
 // (through locateFile), the input images (/input/<i>) and the decoded video frames (/frame/<k>).
 // The page exposes window.capture = { init, runImage, runVideo } for run.mjs to call.
@@ -61,6 +61,34 @@
     };
   }
 
+  // Each hand with MediaPipe's own handedness label (which assumes a mirrored, selfie image) and score.
+  function handsResults(results) {
+    const lists = results.multiHandLandmarks || [];
+    const worlds = results.multiHandWorldLandmarks || [];
+    const handedness = results.multiHandedness || [];
+    return {
+      hands: lists.map((list, i) => ({
+        landmarks: list.map((p) => [p.x, p.y, p.z]),
+        worldLandmarks: (worlds[i] || []).map((p) => [p.x, p.y, p.z]),
+        label: handedness[i] ? handedness[i].label : null,
+        score: handedness[i] ? handedness[i].score : null,
+        // Hands' labels assume a mirrored (selfie) picture; the inputs here are not mirrored.
+        performerSide: handedness[i] ? (handedness[i].label === 'Left' ? 'Right' : 'Left') : null,
+      })),
+    };
+  }
+
+  // Holistic: the body and the hands it finds from the body's wrists, labelled by the body's own sides.
+  function holisticResults(results) {
+    const hand = (list, label) => (list ? [{
+      landmarks: list.map((p) => [p.x, p.y, p.z]), worldLandmarks: [], label, score: null, performerSide: label,
+    }] : []);
+    return {
+      ...poseResults(results),
+      hands: [...hand(results.leftHandLandmarks, 'Left'), ...hand(results.rightHandLandmarks, 'Right')],
+    };
+  }
+
   async function init(options) {
     const base = `/mp/${solutionName}/`;
     const locateFile = (file) => base + file;
@@ -77,6 +105,7 @@
         minTrackingConfidence: options.minTrackingConfidence,
         // Off unless --geometry: the default output stays exactly as before.
         ...(options.geometry ? { enableFaceGeometry: true } : {}),
+        ...(options.cpu ? { useCpuInference: true } : {}),
       });
       geometry = options.geometry === true;
       solution.onResults((r) => { last = faceResults(r); });
@@ -89,8 +118,34 @@
         selfieMode: false,
         minDetectionConfidence: options.minDetectionConfidence,
         minTrackingConfidence: options.minTrackingConfidence,
+        ...(options.cpu ? { useCpuInference: true } : {}),
       });
       solution.onResults((r) => { last = poseResults(r); });
+    } else if (solutionName === 'hands') {
+      solution = new window.Hands({ locateFile });
+      solution.setOptions({
+        maxNumHands: options.maxNumHands,
+        modelComplexity: options.modelComplexity,
+        selfieMode: false,
+        minDetectionConfidence: options.minDetectionConfidence,
+        minTrackingConfidence: options.minTrackingConfidence,
+        // --cpu: TFLite on XNNPACK in wasm instead of the WebGL (here SwiftShader) inference.
+        ...(options.cpu ? { useCpuInference: true } : {}),
+      });
+      solution.onResults((r) => { last = handsResults(r); });
+    } else if (solutionName === 'holistic') {
+      solution = new window.Holistic({ locateFile });
+      solution.setOptions({
+        modelComplexity: options.modelComplexity,
+        smoothLandmarks: options.smoothLandmarks,
+        enableSegmentation: false,
+        refineFaceLandmarks: false,
+        selfieMode: false,
+        minDetectionConfidence: options.minDetectionConfidence,
+        minTrackingConfidence: options.minTrackingConfidence,
+        ...(options.cpu ? { useCpuInference: true } : {}),
+      });
+      solution.onResults((r) => { last = holisticResults(r); });
     } else {
       throw new Error(`unknown solution '${solutionName}'`);
     }
@@ -125,7 +180,7 @@
     }
     last = null;
     await solution.send({ image: flushCanvas }, nextStamp());
-    const empty = last !== null && (last.faces ? last.faces.length === 0 : last.pose === null);
+    const empty = last !== null && (last.faces ? last.faces.length === 0 : last.pose !== undefined ? last.pose === null : last.hands.length === 0);
     if (!empty) {
       solution.reset();
       resets++;

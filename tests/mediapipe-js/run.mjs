@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// MediaPipe's own JS solutions (@mediapipe/face_mesh, @mediapipe/pose) run in Debian's headless
-// Chromium: the reference Capture's C# tracker is checked against.
+// MediaPipe's own JS solutions (@mediapipe/face_mesh, @mediapipe/pose, @mediapipe/hands) run in Debian's
+// headless Chromium: the reference Capture's C# tracker is checked against.
 //
-//   node tests/mediapipe-js/run.mjs --solution face_mesh|pose|both --images a.png b.png … [--static]
+//   node tests/mediapipe-js/run.mjs --solution face_mesh|pose|hands|both --images a.png b.png … [--static]
 //   node tests/mediapipe-js/run.mjs --solution both --video clip.mp4 --width 640 --height 480 [--frames N] [--fit pad|crop|stretch]
+//   … --max-hands N (hands, 2), --cpu: the solutions' useCpuInference (TFLite XNNPACK in wasm, not WebGL)
+//   … --solution holistic: pose (33) and the hands Holistic finds from it (label "Left"/"Right" = the performer's own side)
 //   … --geometry: face_mesh also returns each face's poseTransformMatrix (enableFaceGeometry)
 //   … --refine: face_mesh with refineLandmarks (attention model): 478 points, 468–477 the irises
 //
@@ -25,8 +27,10 @@ const repoRoot = resolve(here, '..', '..');
 const packageDirs = {
   face_mesh: join(repoRoot, '.cache', 'npm', '@mediapipe__face_mesh'),
   pose: join(repoRoot, '.cache', 'npm', '@mediapipe__pose'),
+  hands: join(repoRoot, '.cache', 'npm', '@mediapipe__hands'),
+  holistic: join(repoRoot, '.cache', 'npm', '@mediapipe__holistic'),
 };
-const mainScripts = { face_mesh: 'face_mesh.js', pose: 'pose.js' };
+const mainScripts = { face_mesh: 'face_mesh.js', pose: 'pose.js', hands: 'hands.js', holistic: 'holistic.js' };
 const contentTypes = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -55,7 +59,7 @@ function parseArgs(argv) {
     solution: null, images: [], video: null, width: 640, height: 480, frames: Infinity,
     fit: 'pad', staticImageMode: false, maxNumFaces: 1, modelComplexity: 1, smoothLandmarks: false,
     minDetectionConfidence: 0.5, minTrackingConfidence: 0.5, chromium: '/usr/bin/chromium',
-    noLandmarks: false, geometry: false, refine: false, fps: null,
+    noLandmarks: false, geometry: false, refine: false, fps: null, maxNumHands: 2, cpu: false,
   };
   const number = (name, value, min, max) => {
     const n = Number(value);
@@ -78,6 +82,8 @@ function parseArgs(argv) {
       case '--fit': o.fit = argv[++i]; break;
       case '--static': o.staticImageMode = true; break;
       case '--max-faces': o.maxNumFaces = number(a, argv[++i], 1, 10) | 0; break;
+      case '--max-hands': o.maxNumHands = number(a, argv[++i], 1, 4) | 0; break;
+      case '--cpu': o.cpu = true; break;
       case '--model-complexity': o.modelComplexity = number(a, argv[++i], 0, 2) | 0; break;
       case '--smooth': o.smoothLandmarks = true; break;
       case '--min-detection': o.minDetectionConfidence = number(a, argv[++i], 0, 1); break;
@@ -92,11 +98,14 @@ function parseArgs(argv) {
     }
   }
   if (o.help) { return o; }
-  const solutions = { face_mesh: ['face_mesh'], pose: ['pose'], both: ['face_mesh', 'pose'] };
+  const solutions = { face_mesh: ['face_mesh'], pose: ['pose'], hands: ['hands'], holistic: ['holistic'], both: ['face_mesh', 'pose'] };
   if (!solutions[o.solution]) {
-    throw new UsageError(`--solution must be face_mesh, pose or both, got '${o.solution ?? ''}'`);
+    throw new UsageError(`--solution must be face_mesh, pose, hands, holistic or both, got '${o.solution ?? ''}'`);
   }
   o.solutions = solutions[o.solution];
+  if (o.solutions.includes('hands') && o.modelComplexity > 1) {
+    throw new UsageError('--model-complexity for hands is 0 or 1');
+  }
   if (o.minDetectionConfidence !== 0.5 && o.solutions.includes('face_mesh')) {
     // See page.js: this package version aborts when the face detector's threshold is set.
     throw new UsageError('--min-detection cannot be changed for face_mesh 0.4.1657299874 (its graph aborts); it stays 0.5');
@@ -289,6 +298,7 @@ async function openSolution(context, origin, solution, o) {
     staticImageMode: o.staticImageMode, maxNumFaces: o.maxNumFaces, modelComplexity: o.modelComplexity,
     smoothLandmarks: o.smoothLandmarks, minDetectionConfidence: o.minDetectionConfidence,
     minTrackingConfidence: o.minTrackingConfidence, geometry: o.geometry, refine: o.refine, fps: o.fps,
+    maxNumHands: o.maxNumHands, cpu: o.cpu,
   });
   const initMs = performance.now() - t0;
   check();
@@ -327,7 +337,7 @@ async function runImages(o, context, origin) {
       verbose(`${s} ${o.images[i]}: ${r.ms.toFixed(1)} ms, ${r.resets} graph resets so far`);
       out[i].width = r.width;
       out[i].height = r.height;
-      if (s === 'face_mesh') { out[i].faces = r.faces; } else { out[i].pose = r.pose; }
+      if (s === 'face_mesh') { out[i].faces = r.faces; } else if (s === 'hands') { out[i].hands = r.hands; } else if (s === 'holistic') { out[i].pose = r.pose; out[i].hands = r.hands; } else { out[i].pose = r.pose; }
     }
     await page.close();
   }
@@ -350,7 +360,7 @@ async function runVideo(o, context, server) {
     result.timing[s] = timing(r.times, initMs);
     for (const f of r.frames) {
       const entry = (result.frames[f.index] ??= { index: f.index });
-      if (s === 'face_mesh') { entry.faces = f.faces; } else { entry.pose = f.pose; }
+      if (s === 'face_mesh') { entry.faces = f.faces; } else if (s === 'hands') { entry.hands = f.hands; } else if (s === 'holistic') { entry.pose = f.pose; entry.hands = f.hands; } else { entry.pose = f.pose; }
     }
     await page.close();
   }

@@ -29,6 +29,7 @@ internal static class LiveCommand
         var audio = new Option<string?>("--audio") { Description = "Send audio too (viewers get it as it comes): pulse[:NAME] or alsa[:DEVICE] (a microphone), lavfi:GRAPH, or a file played at real time." };
         var maxFrames = new Option<long?>("--max-frames") { Description = "Stop after sending this many frames (default: until the source ends or Ctrl+C)." };
         var noIris = new Option<bool>("--no-iris") { Description = "Plain face mesh (no iris points, no gaze): faster tracking." };
+        var hands = new Option<bool>("--hands") { Description = "Track both hands too and send them (protocol v1.4; with --vmc, the 30 finger bones). Costs the hand model twice a frame, and the palm detector while a hand is out of view." };
         var noViewer = new Option<bool>("--no-viewer") { Description = "Do not watch the session's frames (then no glass-to-glass latency is measured)." };
         var record = new Option<string?>("--record") { Description = "Also keep the take as a Capture recording (take.mpk: every frame and audio chunk sent), to re-render later: capture render take.mpk --character IMAGE --size 1024." };
         Option<bool> json = CliJson.CreateOption();
@@ -38,12 +39,12 @@ internal static class LiveCommand
             "  join one:      capture live clip.mp4 --server http://127.0.0.1:5080 --session ID --token PERFORMER_TOKEN\n" +
             "It prints the viewer page to open (OBS: Browser Source), and at the end the frames sent, the drops and the latency it measured.")
         {
-            source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, noViewer, record, json,
+            source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, hands, noViewer, record, json,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             CliJson.Begin(parseResult.GetValue(json));
-            return await RunAsync(parseResult, source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, noViewer, record, cancellationToken);
+            return await RunAsync(parseResult, source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, hands, noViewer, record, cancellationToken);
         });
         return command;
     }
@@ -51,7 +52,7 @@ internal static class LiveCommand
     private static async Task<int> RunAsync(
         ParseResult p, Argument<string> sourceArg, Option<string> serverOpt, Option<string?> keyOpt, Option<FileInfo?> characterOpt, Option<FileInfo?> rigOpt,
         Option<FileInfo?> profileOpt, Option<int> sizeOpt, Option<string?> sessionOpt, Option<string?> tokenOpt, Option<string?> vmcOpt, Option<string?> audioOpt,
-        Option<long?> maxFramesOpt, Option<bool> noIrisOpt, Option<bool> noViewerOpt, Option<string?> recordOpt, CancellationToken ct)
+        Option<long?> maxFramesOpt, Option<bool> noIrisOpt, Option<bool> handsOpt, Option<bool> noViewerOpt, Option<string?> recordOpt, CancellationToken ct)
     {
         string source = p.GetValue(sourceArg)!;
         if (!source.StartsWith("lavfi:", StringComparison.Ordinal) && !source.StartsWith("/dev/", StringComparison.Ordinal) && !File.Exists(source))
@@ -115,7 +116,7 @@ internal static class LiveCommand
             using var api = new LiveApi(server, key);
             try
             {
-                info = await api.CreateSessionAsync(picture.FullName, size, p.GetValue(rigOpt)?.FullName, p.GetValue(profileOpt)?.FullName, ct);
+                info = await api.CreateSessionAsync(picture.FullName, size, p.GetValue(rigOpt)?.FullName, p.GetValue(profileOpt)?.FullName, ct, p.GetValue(handsOpt));
             }
             catch (HttpRequestException ex)
             {
@@ -139,6 +140,7 @@ internal static class LiveCommand
             PerformerToken = info.PerformerToken,
             FramesUrl = created && !p.GetValue(noViewerOpt) ? new Uri(info.FramesUrl) : null,
             Iris = !p.GetValue(noIrisOpt),
+            Hands = p.GetValue(handsOpt),
             MaxFrames = maxFrames,
             Vmc = vmc,
             Audio = p.GetValue(audioOpt),

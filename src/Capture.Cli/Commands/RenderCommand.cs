@@ -45,6 +45,10 @@ internal static class RenderCommand
         var motionData = new Option<string?>("--motion-data") { Description = "Folder for the captured motion: motion.mpk (the protocol recording, `capture replay` plays it), livelink.csv (Live Link Face), motion.csv (what drove the character), motion.bvh (the body as BVH; tracking the body costs render time)." };
         var noIris = new Option<bool>("--no-iris") { Description = "Track with the plain face mesh: no gaze and slightly less exact lips, about a quarter faster to track." };
         var noBody = new Option<bool>("--no-body") { Description = "With --motion-data: track the face only (no body in motion.mpk, no motion.bvh; faster)." };
+        var hands = new Option<bool>("--hands")
+        {
+            Description = "With --motion-data: track both hands too, into motion.mpk and as finger joints in motion.bvh (the character is not driven by the hands yet).",
+        };
         var poseModel = new Option<Capture.Tracking.PoseModel>("--pose-model") { Description = "With --motion-data: the BlazePose model for the body (Lite is the fastest, Heavy the most exact).", DefaultValueFactory = _ => Capture.Tracking.PoseModel.Full };
         var frames = new Option<int?>("--frames") { Description = "Render only the first N frames." };
         var paintedMouth = new Option<bool>("--painted-mouth") { Description = "Paint the mouth interior instead of using the performer's own teeth and tongue (colour-matched) when their lips part." };
@@ -55,11 +59,16 @@ internal static class RenderCommand
         Option<bool> json = CliJson.CreateOption();
         var command = new Command("render", "Drive a character picture with a performer's video, or with recorded motion (.mpk, Live Link Face .csv, .bvh), and write an MP4.")
         {
-            driving, character, output, audio, basis, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, poseModel, noIris, frames, sample, verbose, camera, paintedMouth, warp, json,
+            driving, character, output, audio, basis, rig, size, sideBySide, intensity, mouth, eyes, head, profile, motionData, noBody, hands, poseModel, noIris, frames, sample, verbose, camera, paintedMouth, warp, json,
         };
         command.SetAction(async (parseResult, ct) =>
         {
             CliJson.Begin(parseResult.GetValue(json));
+            if (parseResult.GetValue(hands) && parseResult.GetValue(motionData) is null)
+            {
+                throw new CaptureUserException("--hands records the hands in --motion-data (motion.mpk, motion.bvh's fingers): give --motion-data DIR (the character is not driven by the hands yet)");
+            }
+
             RenderOptions options = BuildOptions(
                 parseResult.GetValue(sample), parseResult.GetValue(driving), parseResult.GetValue(character), parseResult.GetValue(output),
                 parseResult.GetValue(size), parseResult.GetValue(sideBySide)) with
@@ -70,6 +79,7 @@ internal static class RenderCommand
                 ProfilePath = parseResult.GetValue(profile),
                 MotionDataDirectory = parseResult.GetValue(motionData),
                 Body = !parseResult.GetValue(noBody),
+                Hands = parseResult.GetValue(hands),
                 Iris = !parseResult.GetValue(noIris),
                 PoseModel = parseResult.GetValue(poseModel),
                 MaxFrames = parseResult.GetValue(frames),

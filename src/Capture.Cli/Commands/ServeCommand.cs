@@ -27,6 +27,10 @@ internal static class ServeCommand
             DefaultValueFactory = _ => 60,
         };
         var maxSessions = new Option<int>("--max-sessions") { Description = "Live sessions at once.", DefaultValueFactory = _ => 32 };
+        var origins = new Option<string[]>("--allowed-origin")
+        {
+            Description = "A browser origin (https://host[:port]) whose pages may open the live WebSockets besides this server's own; repeat for more. Default: $CAPTURE_ALLOWED_ORIGINS (';'-separated), else any origin (the session tokens guard the sockets).",
+        };
         var scale = new ScaleOutOptions();
         var record = new Option<string?>("--record-sessions") { Description = "Keep each live session's motion (what its performer sent) as DIR/SESSION-ID.mpk, for `capture render DIR/ID.mpk --character … --size 1024` later." };
         var data = new Option<string?>("--data") { Description = $"Jobs' data folder (database, uploads, results; docs/jobs.md). Default: configuration Jobs:DataDirectory, else {Capture.Jobs.JobsOptions.DefaultDataDirectory}." };
@@ -36,7 +40,7 @@ internal static class ServeCommand
             "Then open the capturePage address a session returns in a browser with a webcam, and its viewerPage in OBS " +
             "(Browser Source), or stream from this machine with `capture live`. See docs/live.md.")
         {
-            urls, apiKey, timeout, maxSessions, data, record,
+            urls, apiKey, timeout, maxSessions, data, origins, record,
         };
         scale.AddTo(command, includeData: false); // --data is the option above, in both modes
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -61,6 +65,8 @@ internal static class ServeCommand
                 PerformerTimeout = TimeSpan.FromSeconds(seconds),
                 MaxSessions = max,
                 RecordDirectory = parseResult.GetValue(record) is { } keep ? Path.GetFullPath(keep) : null,
+                AllowedOrigins = parseResult.GetValue(origins) is { Length: > 0 } given ? given
+                    : (Environment.GetEnvironmentVariable("CAPTURE_ALLOWED_ORIGINS") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 ConfigureServices = scale.Read(parseResult, consume: false) is { } distributed ? s => s.AddDistributedJobs(distributed, "api") : null,
                 ConfigureJobs = o => o.DataDirectory = parseResult.GetValue(data) ?? o.DataDirectory ?? Capture.Jobs.JobsOptions.DefaultDataDirectory,
             };

@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace Capture.Cli.Commands;
 
-/// <summary><c>capture track INPUT -o frames.mpk [--body] [--overlay out.mp4]</c>: tracks a video or image into a recording.</summary>
+/// <summary><c>capture track INPUT -o frames.mpk [--body] [--hands] [--overlay out.mp4]</c>: tracks a video or image into a recording.</summary>
 internal static class TrackCommand
 {
     public static Command Create()
@@ -14,7 +14,12 @@ internal static class TrackCommand
         var output = new Option<FileInfo>("--output", "-o") { Description = "The .mpk recording to write (header, then one tracking packet a frame).", Required = true };
         var body = new Option<bool>("--body") { Description = "Track the body (33 pose points) as well as the face." };
         var noFace = new Option<bool>("--no-face") { Description = "Do not track the face." };
-        var overlay = new Option<FileInfo?>("--overlay") { Description = "Also write the input with the mesh points, skeleton and blendshape bars drawn on it: an .mp4 for a video or camera, a .png for a still picture." };
+        var hands = new Option<bool>("--hands")
+        {
+            Description = "Track both hands (21 points each, world points in metres, handedness): found from the body's wrists with --body (MediaPipe Holistic's way), else by the palm detector (MediaPipe Hands').",
+        };
+        var handModel = new Option<HandModel>("--hand-model") { Description = "With --hands: the hand landmark model and palm detector (Lite is faster, Full more exact).", DefaultValueFactory = _ => HandModel.Full };
+        var overlay = new Option<FileInfo?>("--overlay") { Description = "Also write the input with the mesh points, skeleton, hands and blendshape bars drawn on it: an .mp4 for a video or camera, a .png for a still picture." };
         var width = new Option<int?>("--width") { Description = "Scale frames to this width before tracking (height follows unless given)." };
         var height = new Option<int?>("--height") { Description = "Scale frames to this height before tracking." };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads a model (0: its default)." };
@@ -25,16 +30,16 @@ internal static class TrackCommand
         Option<string?> camera = CameraOption.Create();
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print the live counters at the end: time per stage, frames, drops, pool use, GC (docs/metrics.md)." };
         Option<bool> json = CliJson.CreateOption();
-        var command = new Command("track", "Track a performer's face (468 points, head pose, ARKit blendshapes) and optionally body into a .mpk recording.")
+        var command = new Command("track", "Track a performer's face (468 points, head pose, ARKit blendshapes) and optionally body and hands into a .mpk recording.")
         {
-            input, output, body, noFace, overlay, width, height, threads, stills, iris, poseModel, landmarks, camera, verbose, json,
+            input, output, body, hands, handModel, noFace, overlay, width, height, threads, stills, iris, poseModel, landmarks, camera, verbose, json,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             CliJson.Begin(parseResult.GetValue(json));
-            if (parseResult.GetValue(noFace) && !parseResult.GetValue(body))
+            if (parseResult.GetValue(noFace) && !parseResult.GetValue(body) && !parseResult.GetValue(hands))
             {
-                throw new CaptureUserException("--no-face without --body leaves nothing to track");
+                throw new CaptureUserException("--no-face without --body or --hands leaves nothing to track");
             }
 
             var options = new TrackOptions
@@ -45,6 +50,8 @@ internal static class TrackCommand
                 {
                     Face = !parseResult.GetValue(noFace),
                     Body = parseResult.GetValue(body),
+                    Hands = parseResult.GetValue(hands),
+                    HandModel = parseResult.GetValue(handModel),
                     Threads = parseResult.GetValue(threads),
                     StaticImage = parseResult.GetValue(stills),
                     RefineLandmarks = parseResult.GetValue(iris),
@@ -87,7 +94,9 @@ internal static class TrackCommand
         TrackResult r = result!;
         AnsiConsole.MarkupLine(
             $"{r.Frames} frames in {r.Seconds:F1} s ({r.FramesPerSecond:F1} fps): face in {r.FramesWithFace} ({Share(r.FramesWithFace, r.Frames)}), " +
-            $"body in {r.FramesWithBody} ({Share(r.FramesWithBody, r.Frames)}) → [green]{Markup.Escape(r.OutputPath)}[/]" +
+            $"body in {r.FramesWithBody} ({Share(r.FramesWithBody, r.Frames)})" +
+            (options.Tracker.Hands ? $", left hand in {r.FramesWithLeftHand}, right hand in {r.FramesWithRightHand}" : string.Empty) +
+            $" → [green]{Markup.Escape(r.OutputPath)}[/]" +
             (r.OverlayPath is null ? string.Empty : $", overlay [green]{Markup.Escape(r.OverlayPath)}[/]"));
         MetricsOutput.Print(metrics);
         if (CliJson.Active)

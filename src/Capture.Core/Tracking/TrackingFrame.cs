@@ -18,6 +18,9 @@ public sealed class TrackingFrame
     /// <summary>MediaPipe pose (BlazePose) points.</summary>
     public const int BodyLandmarkCount = 33;
 
+    /// <summary>MediaPipe hand landmarks a hand (<see cref="HandTopology"/>).</summary>
+    public const int HandLandmarkCount = 21;
+
     /// <summary>Zero-based frame number in the source.</summary>
     public long Sequence { get; set; }
 
@@ -32,11 +35,22 @@ public sealed class TrackingFrame
 
     public BodyObservation Body { get; } = new();
 
+    /// <summary>The performer's left hand (the image's right for an unmirrored camera).</summary>
+    public HandObservation LeftHand { get; } = new(Handedness.Left);
+
+    /// <summary>The performer's right hand.</summary>
+    public HandObservation RightHand { get; } = new(Handedness.Right);
+
+    /// <summary>The hand slot for <paramref name="side"/>.</summary>
+    public HandObservation Hand(Handedness side) => side == Handedness.Left ? LeftHand : RightHand;
+
     /// <summary>Marks the frame as seeing nothing (keeps sequence, time and size).</summary>
     public void Clear()
     {
         Face.Clear();
         Body.Clear();
+        LeftHand.Clear();
+        RightHand.Clear();
     }
 
     /// <summary>Copies every value into <paramref name="destination"/> without allocating.</summary>
@@ -49,6 +63,8 @@ public sealed class TrackingFrame
         destination.ImageHeight = ImageHeight;
         Face.CopyTo(destination.Face);
         Body.CopyTo(destination.Body);
+        LeftHand.CopyTo(destination.LeftHand);
+        RightHand.CopyTo(destination.RightHand);
     }
 }
 

@@ -195,9 +195,12 @@ internal sealed class FfmpegProcess : IAsyncDisposable, IDisposable
         return picked.Count == 0 ? "no message" : string.Join("; ", picked);
     }
 
+    private static readonly System.Text.RegularExpressions.Regex s_component = new(@"\[[^\[\]]* @ 0x[0-9a-fA-F]+\]\s*", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
     private static string Clean(string line, string? inputUrl, string? displayName)
     {
-        string s = line.Trim();
+        // Every "[component @ 0x7fff…] " (nested ones too, e.g. "[mjpeg @ 0x…] [IMGUTILS @ 0x…]"): a memory address says nothing to the user.
+        string s = s_component.Replace(line, string.Empty).Trim();
         if (s.StartsWith('[') && s.IndexOf("] ", StringComparison.Ordinal) is int close and > 0)
         {
             s = s[(close + 2)..];

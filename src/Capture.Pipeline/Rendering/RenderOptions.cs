@@ -54,6 +54,13 @@ public sealed record RenderOptions
     /// </summary>
     public bool Body { get; init; } = true;
 
+    /// <summary>
+    /// With <see cref="MotionDataDirectory"/>: also track both hands (from the body's wrists with <see cref="Body"/>, else
+    /// by the palm detector), recorded in motion.mpk and as finger joints in motion.bvh. The character is not driven
+    /// by the hands yet.
+    /// </summary>
+    public bool Hands { get; init; }
+
     /// <summary>With <see cref="Body"/>: which BlazePose landmark model tracks it (Lite is the fastest, Full the default).</summary>
     public Capture.Tracking.PoseModel PoseModel { get; init; } = Capture.Tracking.PoseModel.Full;
 

@@ -77,7 +77,10 @@ public static class RenderPipeline
         }
 
         bool trackBody = options.MotionDataDirectory is not null && options.Body && motionInfo.HasPictures;
-        using Tracker? bodyTracker = trackBody ? await Tracker.CreateAsync(new TrackerOptions { Face = false, Body = true, Threads = 1, PoseModel = options.PoseModel }, ct).ConfigureAwait(false) : null;
+        bool trackHands = options.MotionDataDirectory is not null && options.Hands && motionInfo.HasPictures;
+        using Tracker? bodyTracker = trackBody || trackHands
+            ? await Tracker.CreateAsync(new TrackerOptions { Face = false, Body = trackBody, Hands = trackHands, Threads = 1, PoseModel = options.PoseModel }, ct).ConfigureAwait(false)
+            : null;
         bool writeBody = trackBody || (options.MotionDataDirectory is not null && options.Body && motionInfo.HasBody);
         var bodyScratch = new TrackingFrame();
         PerformerProfile? profile = options.ProfilePath is null ? null : PerformerProfile.Load(options.ProfilePath);
@@ -111,7 +114,8 @@ public static class RenderPipeline
         string? audio = options.AudioPath ?? motionInfo.AudioPath;
         await using Mp4Sink sink = Mp4Sink.Create(
             options.OutputPath, outWidth, size, motionInfo.FrameRate, audio, audioSourceInfo: options.AudioPath is null ? motionInfo.AudioInfo : null);
-        using MotionWriter? motion = options.MotionDataDirectory is null ? null : new MotionWriter(options.MotionDataDirectory, Path.GetFileName(options.DrivingPath), writeBody ? motionInfo.FrameRate : null);
+        using MotionWriter? motion = options.MotionDataDirectory is null ? null
+            : new MotionWriter(options.MotionDataDirectory, Path.GetFileName(options.DrivingPath), writeBody ? motionInfo.FrameRate : null, options.Hands);
         long? total = options.MaxFrames is int max ? Math.Min(max, motionInfo.FrameCount ?? max) : motionInfo.FrameCount;
 
         var channel = Channel.CreateBounded<(VideoFrame? Frame, TrackingFrame Tracking)>(
@@ -146,6 +150,8 @@ public static class RenderPipeline
                             // Tracker.Process clears the whole result, so the body goes through its own frame.
                             bodyTracker.Process(frame!, bodyScratch);
                             bodyScratch.Body.CopyTo(result.Body);
+                            bodyScratch.LeftHand.CopyTo(result.LeftHand);
+                            bodyScratch.RightHand.CopyTo(result.RightHand);
                             CaptureMetrics.RecordStage(Pipeline, Stages.TrackBody, t0, Stopwatch.GetTimestamp());
                             await channel.Writer.WriteAsync((frame, result), stop.Token).ConfigureAwait(false);
                         }
@@ -410,7 +416,7 @@ public static class RenderPipeline
     /// recording of every tracked frame, replayable with <c>capture replay</c>), <c>livelink.csv</c>
     /// (Live Link Face's CSV, ARKit blendshapes per frame) and <c>motion.csv</c> (what the character
     /// was driven with: presence, head angles, blinks, calibrated blendshapes) and, when the body is
-    /// tracked, <c>motion.bvh</c> (<see cref="BvhStreamWriter"/>, flat memory). The motion.csv and motion.bvh
+    /// tracked, <c>motion.bvh</c> (<see cref="BvhStreamWriter"/>, flat memory; with the hands, finger joints too). The motion.csv and motion.bvh
     /// lines are formatted without allocating (LiveLinkFaceCsvWriter still makes a few strings a frame).
     /// </summary>
     private sealed class MotionWriter : IDisposable
@@ -426,10 +432,10 @@ public static class RenderPipeline
         /// <summary>motion.bvh's writer; null when the body is not tracked.</summary>
         public BvhStreamWriter? Body { get; }
 
-        public MotionWriter(string directory, string source, double? bodyFramesPerSecond)
+        public MotionWriter(string directory, string source, double? bodyFramesPerSecond, bool fingers)
         {
             Directory.CreateDirectory(directory);
-            Body = bodyFramesPerSecond is double fps ? new BvhStreamWriter(Path.Combine(directory, "motion.bvh"), fps) : null;
+            Body = bodyFramesPerSecond is double fps ? new BvhStreamWriter(Path.Combine(directory, "motion.bvh"), fps, fingers) : null;
             _recordingFile = new FileStream(Path.Combine(directory, "motion.mpk"), FileMode.Create, FileAccess.Write, FileShare.Read);
             _recording = new RecordingWriter(_recordingFile, $"capture render {source}");
             _liveLinkFile = new StreamWriter(Path.Combine(directory, "livelink.csv"), false, new UTF8Encoding(false));

@@ -15,8 +15,11 @@ namespace Capture.Protocol.Export;
 /// (<see cref="FaceObservation.HasIris"/>; without them no eye bones are sent, so a receiver keeps its own eye
 /// animation), one <c>/VMC/Ext/Blend/Val</c> per ARKit blendshape (Apple's camelCase names)
 /// and <c>/VMC/Ext/Blend/Apply</c>. The head rotation is converted to Unity's left-handed axes by mirroring Z
-/// (q → (−x, −y, z, w)); eye rotations see <see cref="EyeBoneRotation"/>. Reuses one buffer: sending allocates
-/// nothing per frame. Owns its socket.
+/// (q → (−x, −y, z, w)); eye rotations see <see cref="EyeBoneRotation"/>. Once a hand has been tracked, the 15
+/// finger bones of that hand follow the head (<c>LeftThumbProximal</c> … <c>LeftLittleDistal</c>, then the right's:
+/// Unity's humanoid names, local rotations from <see cref="FingerRotations"/>); when the hand is lost they relax to
+/// rest over 0.3 s (<see cref="HandFade"/>) and come back the same way. Frames go in time order (the fade needs it).
+/// Reuses one buffer: sending allocates nothing per frame. Owns its socket.
 /// </summary>
 public sealed class VmcSender : IDisposable
 {
@@ -24,8 +27,18 @@ public sealed class VmcSender : IDisposable
     public const int DefaultPort = 39539;
 
     private static readonly byte[][] s_blendNames = [.. ArkitBlendshapes.Names.Select(n => Encoding.ASCII.GetBytes(n))];
+
+    /// <summary>[side][bone]: "LeftThumbProximal" … "RightLittleDistal", in <see cref="FingerRotations"/>' order.</summary>
+    private static readonly byte[][][] s_fingerBones =
+    [
+        .. new[] { "Left", "Right" }.Select(side =>
+            HandTopology.FingerNames.SelectMany(finger => HandTopology.SegmentNames.Select(segment => Encoding.ASCII.GetBytes(side + finger + segment))).ToArray()),
+    ];
+
     private readonly Socket _socket;
-    private readonly PooledBufferWriter _buffer = new(4096);
+    private readonly PooledBufferWriter _buffer = new(8192);
+    private readonly HandFade[] _fades = [new(), new()];
+    private readonly Quaternion[][] _fingers = [new Quaternion[FingerRotations.BoneCount], new Quaternion[FingerRotations.BoneCount]];
 
     public VmcSender(IPEndPoint? destination = null)
     {
@@ -94,6 +107,31 @@ public sealed class VmcSender : IDisposable
             osc.WriteString("RightEye"u8);
             WritePose(osc, Vector3.Zero, EyeBoneRotation(eyes.RightYaw, eyes.RightPitch));
             End(start);
+        }
+
+        for (int s = 0; s < 2; s++)
+        {
+            HandObservation hand = frame.Hand((Handedness)s);
+            float weight = _fades[s].Update(hand.Present, frame.CaptureTimestampUs);
+            if (!_fades[s].EverSeen)
+            {
+                continue;
+            }
+
+            Quaternion[] bones = _fingers[s];
+            if (hand.Present)
+            {
+                FingerRotations.Solve(hand.WorldLandmarks, hand.Side, bones);
+            }
+
+            for (int b = 0; b < bones.Length; b++)
+            {
+                start = Begin(osc);
+                osc.WriteAddressAndTags("/VMC/Ext/Bone/Pos"u8, ",sfffffff"u8);
+                osc.WriteString(s_fingerBones[s][b]);
+                WritePose(osc, Vector3.Zero, Quaternion.Slerp(Quaternion.Identity, bones[b], weight));
+                End(start);
+            }
         }
 
         ReadOnlySpan<float> shapes = frame.Face.Blendshapes;

@@ -4,8 +4,8 @@ namespace Capture.Protocol.Schema;
 public static class ProtocolVersion
 {
     public const int Major = 1;
-    /// <summary>v1.1 face iris, v1.2 RenderedFrame, v1.3 body world points (docs/protocol.md).</summary>
-    public const int Minor = 3;
+    /// <summary>v1.1 face iris, v1.2 RenderedFrame, v1.3 body world points, v1.4 hands (docs/protocol.md).</summary>
+    public const int Minor = 4;
 }
 
 /// <summary>Message type, the second element of every envelope (docs/protocol.md).</summary>

@@ -348,8 +348,95 @@ public sealed class ProtocolReader
             }
         }
 
-        // Field 7 (hands) is reserved in v1: whatever is there is skipped, within the reader's limits.
-        return 6;
+        // Field 7 (v1.4): hands, [left|nil, right|nil] or nil. A v1.0 writer's frame may end before it.
+        if (body < 7 || r.TryReadNil())
+        {
+            frame.LeftHand.Clear();
+            frame.RightHand.Clear();
+            return Math.Min(body, 7);
+        }
+
+        long handsAt = r.Consumed;
+        if (r.NextMessagePackType != MessagePackType.Array)
+        {
+            throw new MessagePackFormatException($"Hands is a {r.NextMessagePackType}; expected nil or [left, right]", handsAt);
+        }
+
+        int sides = UntrustedReads.ReadArrayHeader(ref r, limits);
+        if (sides < 2)
+        {
+            throw new MessagePackFormatException($"Hands has {sides} entries; expected [left, right]", handsAt);
+        }
+
+        ReadHand(ref r, frame.LeftHand, limits);
+        ReadHand(ref r, frame.RightHand, limits);
+        for (int i = 2; i < sides; i++)
+        {
+            UntrustedReads.Skip(ref r, limits);
+        }
+
+        return 7;
+    }
+
+    /// <summary>
+    /// One hand (v1.4): nil, or [score, handedness score, landmarks bin, world bin, …]. Exactly 21 points each, every
+    /// value finite and both scores in 0..1: a hand that breaks this is refused, the packet with it.
+    /// </summary>
+    private static void ReadHand(ref MessagePackReader r, HandObservation hand, MessagePackLimits limits)
+    {
+        if (r.TryReadNil())
+        {
+            hand.Clear();
+            return;
+        }
+
+        bool left = hand.Side == Handedness.Left;
+        string side = left ? "Left hand" : "Right hand";
+        long at = r.Consumed;
+        int n = UntrustedReads.ReadArrayHeader(ref r, limits);
+        if (n < ProtocolWriter.HandFields)
+        {
+            throw new MessagePackFormatException($"{side} has {n} fields; v1.4 needs {ProtocolWriter.HandFields} [score, handedness, landmarks, world]", at);
+        }
+
+        long scoreAt = r.Consumed;
+        float score = UntrustedReads.ReadSingle(ref r);
+        float handedness = UntrustedReads.ReadSingle(ref r);
+        if (!(score is >= 0 and <= 1) || !(handedness is >= 0 and <= 1))
+        {
+            throw new MessagePackFormatException($"{side} scores ({score}, {handedness}) are not both in 0..1", scoreAt);
+        }
+
+        long pointsAt = r.Consumed;
+        ReadFaceLandmarks(ref r, hand.Landmarks, left ? "Left hand landmarks" : "Right hand landmarks", limits);
+        long worldAt = r.Consumed;
+        ReadFloats(ref r, MemoryMarshal.Cast<Vector3, float>(hand.WorldLandmarks.AsSpan()), left ? "left hand world landmarks" : "right hand world landmarks", limits);
+        if (!AllFinite(hand.Landmarks) || !AllFinite(hand.WorldLandmarks))
+        {
+            throw new MessagePackFormatException($"{side} has a landmark that is not a finite number", AllFinite(hand.Landmarks) ? worldAt : pointsAt);
+        }
+
+        for (int i = ProtocolWriter.HandFields; i < n; i++)
+        {
+            UntrustedReads.Skip(ref r, limits);
+        }
+
+        hand.Present = true;
+        hand.Score = score;
+        hand.HandednessScore = handedness;
+    }
+
+    private static bool AllFinite(Vector3[] points)
+    {
+        foreach (Vector3 p in points)
+        {
+            if (!float.IsFinite(p.X) || !float.IsFinite(p.Y) || !float.IsFinite(p.Z))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static void ReadFaceLandmarks(ref MessagePackReader r, Vector3[] landmarks, string what, MessagePackLimits limits)

@@ -30,6 +30,9 @@ public static class ProtocolWriter
     internal const int BodyFieldsWithWorld = 3;
     internal const int HeadPoseFloats = 7;
 
+    /// <summary>Fields of one hand (v1.4): presence score, handedness score, 21 landmarks, 21 world landmarks.</summary>
+    internal const int HandFields = 4;
+
     public static void WriteHello(IBufferWriter<byte> output, HelloMessage hello)
     {
         ArgumentNullException.ThrowIfNull(hello);
@@ -100,9 +103,36 @@ public static class ProtocolWriter
             w.WriteNil();
         }
 
-        // Hands: reserved in v1 (always nil); a v1.x writer may put [left, right] here.
-        w.WriteNil();
+        // Hands (v1.4): [left|nil, right|nil], or nil when neither is seen (the v1.0 bytes, so older readers and
+        // frames without hands are unchanged).
+        if (frame.LeftHand.Present || frame.RightHand.Present)
+        {
+            w.WriteArrayHeader(2);
+            WriteHand(ref w, frame.LeftHand, encoding);
+            WriteHand(ref w, frame.RightHand, encoding);
+        }
+        else
+        {
+            w.WriteNil();
+        }
+
         w.Flush();
+    }
+
+    /// <summary>One hand: [score, handedness score, 21 × (x, y, z) like the face's landmarks, 21 × (x, y, z) metres float32], or nil.</summary>
+    private static void WriteHand(ref MessagePackWriter w, HandObservation hand, LandmarkEncoding encoding)
+    {
+        if (!hand.Present)
+        {
+            w.WriteNil();
+            return;
+        }
+
+        w.WriteArrayHeader(HandFields);
+        w.Write(hand.Score);
+        w.Write(hand.HandednessScore);
+        WriteFaceLandmarks(ref w, hand.Landmarks, encoding);
+        WriteFloatsLittleEndian(ref w, MemoryMarshal.Cast<Vector3, float>(hand.WorldLandmarks.AsSpan()));
     }
 
     /// <summary>An audio chunk; <paramref name="pcm"/> is interleaved signed 16-bit little-endian samples.</summary>

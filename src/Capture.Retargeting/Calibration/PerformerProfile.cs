@@ -122,7 +122,14 @@ public sealed class PerformerProfile
         }
         catch (JsonException ex)
         {
-            throw new InvalidDataException($"performer profile {path} is not valid JSON: {ex.Message}", ex);
+            // The serializer's own text names .NET types ("could not be converted to System.Int32"): say where instead.
+            string where = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}");
+            // A syntax error comes with the reader's (internal) JsonReaderException inside; anything else is JSON that
+            // parsed but held a value of the wrong type at ex.Path.
+            throw new InvalidDataException(
+                ex.InnerException?.GetType().Name == "JsonReaderException" ? $"performer profile {path} is not valid JSON ({where})"
+                : ex.Path is { Length: > 1 } field ? $"performer profile {path}: {field} has the wrong type ({where})"
+                : $"performer profile {path} is not a profile: the top level must be an object ({where})", ex);
         }
 
         if (profile is null)

@@ -111,7 +111,7 @@ public sealed class RigFile
                 throw Error(path, $"\"format\" must be \"{FormatName}\"");
             }
 
-            if (!root.TryGetProperty("version", out JsonElement v) || !v.TryGetInt32(out int version) || version != CurrentVersion)
+            if (!root.TryGetProperty("version", out JsonElement v) || v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int version) || version != CurrentVersion)
             {
                 throw Error(path, $"\"version\" must be {CurrentVersion}");
             }
@@ -326,7 +326,9 @@ public sealed class RigFile
             return false;
         }
 
-        if (!e[0].TryGetSingle(out float x) || !e[1].TryGetSingle(out float y) || !float.IsFinite(x) || !float.IsFinite(y))
+        // TryGet… throws (not false) on a non-number such as "NaN" as a string: check the kind first.
+        if (e[0].ValueKind != JsonValueKind.Number || e[1].ValueKind != JsonValueKind.Number ||
+            !e[0].TryGetSingle(out float x) || !e[1].TryGetSingle(out float y) || !float.IsFinite(x) || !float.IsFinite(y))
         {
             return false;
         }

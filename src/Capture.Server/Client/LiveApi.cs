@@ -28,7 +28,7 @@ public sealed class LiveApi : IDisposable
 
     /// <summary>Creates a session for the character picture (and optional rig/profile files).</summary>
     /// <exception cref="LiveApiException">The server refused (its problem title and detail in the message).</exception>
-    public async Task<LiveSessionInfo> CreateSessionAsync(string characterPath, int size = 256, string? rigPath = null, string? profilePath = null, CancellationToken ct = default)
+    public async Task<LiveSessionInfo> CreateSessionAsync(string characterPath, int size = 256, string? rigPath = null, string? profilePath = null, CancellationToken ct = default, bool hands = false)
     {
         using var form = new MultipartFormDataContent();
         AddFile(form, "character", characterPath);
@@ -43,6 +43,11 @@ public sealed class LiveApi : IDisposable
         }
 
         form.Add(new StringContent(size.ToString(System.Globalization.CultureInfo.InvariantCulture)), "size");
+        if (hands)
+        {
+            form.Add(new StringContent("true"), "hands");
+        }
+
         using HttpResponseMessage response = await _http.PostAsync("/api/live", form, ct).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.Created)
         {

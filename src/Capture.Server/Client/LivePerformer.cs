@@ -32,6 +32,9 @@ public sealed record LivePerformerOptions
     /// <summary>Run MediaPipe's attention model (iris points, gaze, eyeLook blendshapes).</summary>
     public bool Iris { get; init; } = true;
 
+    /// <summary>Track both hands too (palm detector + hand model) and send them (protocol v1.4; with VMC, the finger bones).</summary>
+    public bool Hands { get; init; }
+
     /// <summary>Stop after this many frames sent; null runs until the source ends or the caller cancels.</summary>
     public long? MaxFrames { get; init; }
 
@@ -73,7 +76,7 @@ public sealed record LivePerformerResult(
 /// lavfi or a file paced at its own rate → a one-frame live queue (oldest dropped, counted) → the C# tracker
 /// → stamped with the Unix-epoch clock (µs) at capture → schema-v1 TrackingFrames over the ingest WebSocket
 /// (and VMC where asked), plus AudioChunks from a microphone or file where asked. Capabilities sent: face,
-/// blendshapes, headpose (and iris, audio).
+/// blendshapes, headpose (and iris, hands, audio).
 /// </summary>
 public static class LivePerformer
 {
@@ -81,7 +84,7 @@ public static class LivePerformer
     {
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
-        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = options.Iris, Threads = 1 }, ct).ConfigureAwait(false);
+        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = options.Iris, Hands = options.Hands, Threads = 1 }, ct).ConfigureAwait(false);
         await using IFrameSource source = await OpenAsync(options.Source, ct).ConfigureAwait(false);
         bool paced = source is not ILiveFrameSource;
         log?.Invoke($"source: {source.Description}{(paced ? ", played at its own rate" : "")}");
@@ -101,6 +104,11 @@ public static class LivePerformer
         if (options.Iris)
         {
             capabilities.Add("iris");
+        }
+
+        if (options.Hands)
+        {
+            capabilities.Add("hands");
         }
 
         if (audio is not null)

@@ -70,7 +70,7 @@ public static class JobEndpoints
                 throw JobInputException.TooLarge($"the upload declares {declared} bytes, over the {options.MaxUploadBytes} byte limit (Jobs:MaxUploadBytes)");
             }
 
-            intake.EnsureRoom(http.Request.ContentLength ?? 0);
+            using IDisposable slot = intake.BeginUpload(http.Request.ContentLength);
             StagedUpload upload = await JobUploadReader.ReadAsync(http.Request, intake, ct).ConfigureAwait(false);
             JobRecord job = await intake.AcceptAsync(upload, ct).ConfigureAwait(false);
             return Results.Accepted($"/api/jobs/{job.Id}", JobStatus.From(job));
@@ -80,9 +80,14 @@ public static class JobEndpoints
             Dictionary<string, object?>? extensions = ex.Message.Contains(JobPipeline.RigPage, StringComparison.Ordinal)
                 ? new() { ["rigPage"] = JobPipeline.RigPage }
                 : null;
-            if (ex.Status == StatusCodes.Status413PayloadTooLarge)
+            if (ex.Status == StatusCodes.Status503ServiceUnavailable)
             {
-                // The rest of an oversize body is not read; close rather than drain it.
+                http.Response.Headers.RetryAfter = "10";
+            }
+
+            if (ex.Status is StatusCodes.Status413PayloadTooLarge or StatusCodes.Status503ServiceUnavailable or StatusCodes.Status507InsufficientStorage)
+            {
+                // The rest of a refused body is not read; close rather than drain it.
                 http.Response.Headers.Connection = "close";
             }
 
@@ -90,9 +95,15 @@ public static class JobEndpoints
         }
     }
 
-    private static async Task<IResult> ListAsync(IJobStore store, int? limit, CancellationToken ct)
+    private static async Task<IResult> ListAsync(IJobStore store, string? limit, CancellationToken ct)
     {
-        IReadOnlyList<JobRecord> all = await store.ListAsync(Math.Clamp(limit ?? 50, 1, 500), ct).ConfigureAwait(false);
+        int count = 50;
+        if (limit is not null && !int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count))
+        {
+            return JobProblems.Problem(StatusCodes.Status400BadRequest, "bad request", $"limit '{JobProblems.Display(limit)}' is not a whole number; use 1 to 500 (default 50)");
+        }
+
+        IReadOnlyList<JobRecord> all = await store.ListAsync(Math.Clamp(count, 1, 500), ct).ConfigureAwait(false);
         return Results.Ok(all.Select(JobStatus.From).ToArray());
     }
 
@@ -212,33 +223,10 @@ public static class JobEndpoints
         return Results.File(path, type, fileDownloadName: file);
     }
 
-    private static async Task<IResult> DeleteAsync(string id, IJobStore store, JobRunner runner, JobRetention retention, IJobEvents events, CancellationToken ct)
-    {
-        if (!DataFolder.IsJobId(id))
-        {
-            return JobProblems.UnknownJob(id);
-        }
-
-        JobRecord? before = await store.CancelAsync(id, "canceled (deleted through the API)", ct).ConfigureAwait(false);
-        if (before is null)
-        {
-            return JobProblems.UnknownJob(id);
-        }
-
-        if (before.State == JobState.Running)
-        {
-            // Wait until the pipeline lets go of the files (its token is canceled at once).
-            await runner.CancelAsync(id, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-        }
-
-        if (await store.GetAsync(id, ct).ConfigureAwait(false) is JobRecord canceled)
-        {
-            events.Publish(canceled);
-        }
-
-        await retention.RemoveAsync(id, ct).ConfigureAwait(false);
-        return Results.NoContent();
-    }
+    private static async Task<IResult> DeleteAsync(string id, JobRetention retention, CancellationToken ct) =>
+        DataFolder.IsJobId(id) && await retention.DeleteAsync(id, "canceled (deleted through the API)", ct).ConfigureAwait(false)
+            ? Results.NoContent()
+            : JobProblems.UnknownJob(id);
 
     private static async Task<IResult> FitRigAsync(HttpContext http, DataFolder data, CancellationToken ct)
     {

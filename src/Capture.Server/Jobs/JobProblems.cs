@@ -12,6 +12,5 @@ public static class JobProblems
         Problem(StatusCodes.Status404NotFound, "no such job", $"there is no job '{Display(id)}' (never created, deleted, or removed by retention)");
 
     /// <summary>An id as it may be echoed back: printable, short.</summary>
-    public static string Display(string id) =>
-        new([.. id.Take(64).Select(c => char.IsControl(c) ? '?' : c)]);
+    public static string Display(string id) => Capture.Jobs.ClientText.Printable(id, 64)!;
 }

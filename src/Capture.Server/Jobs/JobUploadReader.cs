@@ -19,6 +19,9 @@ internal static class JobUploadReader
     private const int MaxFieldChars = 64;
     private const int MaxSections = 16;
 
+    // A part's headers: a Content-Disposition with a long file name and a Content-Type fit many times over.
+    private const int HeadersLimit = 16 * 1024;
+
     /// <summary>Receives the upload. Throws <see cref="JobInputException"/> for what the client got wrong; staged files are deleted then.</summary>
     public static async Task<StagedUpload> ReadAsync(HttpRequest request, JobIntake intake, CancellationToken ct)
     {
@@ -36,7 +39,7 @@ internal static class JobUploadReader
         try
         {
             string boundary = HeaderUtilities.RemoveQuotes(type.Boundary).ToString();
-            var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024, BodyLengthLimit = options.MaxUploadBytes };
+            var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = HeadersLimit, BodyLengthLimit = options.MaxUploadBytes };
             long total = 0;
             int sections = 0;
             MultipartSection? section;
@@ -136,10 +139,16 @@ internal static class JobUploadReader
         }
         catch (InvalidDataException ex)
         {
-            // MultipartReader's own limits and framing errors.
-            if (ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
+            // MultipartReader's own limits and framing errors: only the body's size is a 413; a part's headers
+            // over their limit (a 100 KB header on a tiny body) is a malformed request, not a large one.
+            if (ex.Message.Contains("body length limit", StringComparison.OrdinalIgnoreCase))
             {
                 throw TooLarge(options);
+            }
+
+            if (ex.Message.Contains("header", StringComparison.OrdinalIgnoreCase) || ex.Message.Contains("Line length limit", StringComparison.OrdinalIgnoreCase))
+            {
+                throw JobInputException.BadField(string.Create(CultureInfo.InvariantCulture, $"a part's headers are over the {HeadersLimit / 1024} KiB limit ({ex.Message})"));
             }
 
             throw JobInputException.BadField($"the multipart body is malformed ({ex.Message})");
@@ -168,7 +177,7 @@ internal static class JobUploadReader
                 {
                     throw TooLarge(options);
                 }
-                catch (InvalidDataException ex) when (ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
+                catch (InvalidDataException ex) when (ex.Message.Contains("body length limit", StringComparison.OrdinalIgnoreCase))
                 {
                     throw TooLarge(options);
                 }

@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using Capture.Core.Timing;
 using Capture.Core.Tracking;
+using Capture.Jobs;
 using Capture.Protocol.MessagePack;
 using Capture.Protocol.Schema;
 using Capture.Server.Metrics;
@@ -77,7 +78,9 @@ internal sealed class IngestConnection
 
             attached = true;
             abort.CancelAfter(Timeout.InfiniteTimeSpan);
-            _logger.LogInformation("live session {Id}: performer {Performer} connected ({Capabilities})", _session.Id, _reader.Hello!.PerformerId, string.Join(",", _reader.Hello.Capabilities));
+            // The performer's own words: escaped and bounded (the schema limits them too), so they cannot forge log lines.
+            _logger.LogInformation("live session {Id}: performer {Performer} connected ({Capabilities})", _session.Id,
+                ClientText.Printable(_reader.Hello!.PerformerId, 64), ClientText.Printable(string.Join(",", _reader.Hello.Capabilities), 256));
             await PumpAsync(buffer, abort.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
@@ -133,7 +136,7 @@ internal sealed class IngestConnection
                             _session.RecordPacket(packet);
                             break;
                         case MessageKind.Bye:
-                            string reason = string.IsNullOrWhiteSpace(_reader.Bye?.Reason) ? "the performer said bye" : $"the performer said bye ({_reader.Bye!.Reason})";
+                            string reason = string.IsNullOrWhiteSpace(_reader.Bye?.Reason) ? "the performer said bye" : $"the performer said bye ({ClientText.Printable(_reader.Bye!.Reason, 64)})";
                             // Ending the session sends our close (see RunAsync); keep reading until the performer's close comes back.
                             _manager.EndFromSession(_session, reason);
                             break;
@@ -181,6 +184,25 @@ internal sealed class IngestConnection
     /// </summary>
     internal static string? Implausible(TrackingFrame frame)
     {
+        // The reader already refused non-finite hands; a point far outside the picture is no hand either.
+        static bool Absurd(HandObservation hand)
+        {
+            foreach (Vector3 p in hand.Landmarks)
+            {
+                if (!(MathF.Abs(p.X) <= 4 && MathF.Abs(p.Y) <= 4 && MathF.Abs(p.Z) <= 4))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        if ((frame.LeftHand.Present && Absurd(frame.LeftHand)) || (frame.RightHand.Present && Absurd(frame.RightHand)))
+        {
+            return $"frame {frame.Sequence} has a hand landmark far outside the normalized image (beyond ±4)";
+        }
+
         FaceObservation face = frame.Face;
         if (!face.Present)
         {

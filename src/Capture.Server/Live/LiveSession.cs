@@ -58,6 +58,7 @@ public sealed class LiveSession
     private long _viewerDrops;
     private long _orderDrops;
     private long _malformed;
+    private long _framesWithHands;
     private int _renderErrors;
     private readonly Lock _recordingLock = new();
     private Capture.Protocol.Recording.RecordingWriter? _recording;
@@ -110,6 +111,12 @@ public sealed class LiveSession
 
     public int ViewerCount => Volatile.Read(ref _viewers).Length;
 
+    /// <summary>The session was created for a performer who tracks the hands (the capture page turns its hand model on).</summary>
+    public bool Hands { get; internal set; }
+
+    /// <summary>Frames received with at least one hand (protocol v1.4). Recorded, not yet drawn on the character.</summary>
+    public long FramesWithHands => Interlocked.Read(ref _framesWithHands);
+
     /// <summary>Figures for <c>GET /api/live/{id}</c> and the tests.</summary>
     public LiveSessionStats Stats => new(
         Interlocked.Read(ref _received), Interlocked.Read(ref _rendered), Interlocked.Read(ref _ingestDrops),
@@ -157,6 +164,11 @@ public sealed class LiveSession
         ArgumentNullException.ThrowIfNull(frame);
         Touch();
         Interlocked.Increment(ref _received);
+        if (frame.LeftHand.Present || frame.RightHand.Present)
+        {
+            Interlocked.Increment(ref _framesWithHands);
+        }
+
         _metrics.FramesReceived.Add(1);
         TrackingFrame? copy = RentFrame();
         if (copy is null)

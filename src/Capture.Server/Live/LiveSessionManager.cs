@@ -21,6 +21,9 @@ public sealed class LiveSessionManager : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Timer _sweeper;
 
+    // Sessions in the table plus creates under way: what MaxSessions limits. Taken before a session is built, given back when it leaves the table.
+    private int _slots;
+
     public LiveSessionManager(ServerOptions options, LiveMetrics metrics, ILogger<LiveSessionManager> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -33,16 +36,37 @@ public sealed class LiveSessionManager : IAsyncDisposable
 
     public int Count => _sessions.Count;
 
+    /// <summary>The most sessions at once (<see cref="ServerOptions.MaxSessions"/>).</summary>
+    public int Limit => _options.MaxSessions;
+
+    /// <summary>True when <see cref="ServerOptions.MaxSessions"/> sessions run (or are being created): a cheap early refusal; <see cref="Create"/> decides.</summary>
+    public bool IsFull => Volatile.Read(ref _slots) >= _options.MaxSessions;
+
     /// <summary>A new session for <paramref name="rig"/>, its render loop running.</summary>
     /// <exception cref="SessionLimitException">Already <see cref="ServerOptions.MaxSessions"/> sessions.</exception>
     public LiveSession Create(CharacterRig rig, int size, PerformerProfile? profile)
     {
         ArgumentNullException.ThrowIfNull(rig);
-        if (_sessions.Count >= _options.MaxSessions)
+        // Count and add in one step: the slot is taken before anything is built, so parallel creates cannot pass the limit together.
+        if (Interlocked.Increment(ref _slots) > _options.MaxSessions)
         {
-            throw new SessionLimitException($"this server already runs {_sessions.Count} live sessions, its limit (MaxSessions); end one first");
+            Interlocked.Decrement(ref _slots);
+            throw new SessionLimitException($"this server already runs {_options.MaxSessions} live sessions, its limit (MaxSessions); end one first");
         }
 
+        try
+        {
+            return CreateInSlot(rig, size, profile);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _slots);
+            throw;
+        }
+    }
+
+    private LiveSession CreateInSlot(CharacterRig rig, int size, PerformerProfile? profile)
+    {
         // 30 fps is what cameras and the capture page send; the neutral needs that many seconds of frames.
         int calibrationFrames = Math.Max(1, (int)Math.Round(_options.CalibrationSeconds * 30));
         var renderer = new LiveRenderer(rig, size, profile, calibrationFrames);
@@ -97,6 +121,8 @@ public sealed class LiveSessionManager : IAsyncDisposable
             return false;
         }
 
+        Interlocked.Decrement(ref _slots);
+
         session.End(reason);
         await session.Completion.ConfigureAwait(false);
         return true;
@@ -105,7 +131,11 @@ public sealed class LiveSessionManager : IAsyncDisposable
     /// <summary>Ends a session from inside (Bye from its performer): removed at once, released in the background.</summary>
     internal void EndFromSession(LiveSession session, string reason)
     {
-        _sessions.TryRemove(new KeyValuePair<string, LiveSession>(session.Id, session));
+        if (_sessions.TryRemove(new KeyValuePair<string, LiveSession>(session.Id, session)))
+        {
+            Interlocked.Decrement(ref _slots);
+        }
+
         session.End(reason);
     }
 

@@ -11,12 +11,12 @@ public struct RawDetection
     public float XMax;
     public float YMax;
 
-    /// <summary>Keypoints (up to 6 for faces, 4 for poses), normalized to the detector input.</summary>
+    /// <summary>Keypoints (6 for faces, 4 for poses, 7 for palms), normalized to the detector input.</summary>
     public KeypointBuffer Keypoints;
 }
 
-/// <summary>Inline storage for up to 6 keypoints, so a detection is a plain value with no array.</summary>
-[System.Runtime.CompilerServices.InlineArray(6)]
+/// <summary>Inline storage for up to 7 keypoints (a palm's), so a detection is a plain value with no array.</summary>
+[System.Runtime.CompilerServices.InlineArray(7)]
 public struct KeypointBuffer
 {
     private Vector2 _element;
@@ -25,7 +25,7 @@ public struct KeypointBuffer
 /// <summary>
 /// MediaPipe's TensorsToDetections (reverse_output_order, sigmoid scores clipped at ±100, box and
 /// keypoints scaled by the input size and offset by the anchor centre) followed by weighted
-/// non-max suppression, keeping only the best detection: Capture tracks one face and one body.
+/// non-max suppression, keeping the best detection (one face, one body) or the best few (two palms).
 /// </summary>
 public sealed class DetectionDecoder
 {
@@ -34,11 +34,12 @@ public sealed class DetectionDecoder
     private readonly int _keypoints;
     private readonly float _scale;
     private readonly int[] _candidates;
+    private readonly float[] _order;
 
     /// <param name="anchors">Anchor centres (<see cref="SsdAnchors"/>).</param>
-    /// <param name="coordsPerBox">Values a box in the regressor tensor (16 face, 12 pose).</param>
-    /// <param name="keypoints">Keypoints a box (6 face, 4 pose).</param>
-    /// <param name="inputSize">Detector input side (128 face, 224 pose): the x/y/w/h scale.</param>
+    /// <param name="coordsPerBox">Values a box in the regressor tensor (16 face, 12 pose, 18 palm).</param>
+    /// <param name="keypoints">Keypoints a box (6 face, 4 pose, 7 palm).</param>
+    /// <param name="inputSize">Detector input side (128 face, 224 pose, 192 palm): the x/y/w/h scale.</param>
     public DetectionDecoder(Vector2[] anchors, int coordsPerBox, int keypoints, float inputSize)
     {
         _anchors = anchors;
@@ -46,6 +47,7 @@ public sealed class DetectionDecoder
         _keypoints = keypoints;
         _scale = inputSize;
         _candidates = new int[anchors.Length];
+        _order = new float[anchors.Length];
     }
 
     public int AnchorCount => _anchors.Length;
@@ -60,9 +62,18 @@ public sealed class DetectionDecoder
     public bool TryDecodeBest(ReadOnlySpan<float> regressors, ReadOnlySpan<float> scores, out RawDetection best)
     {
         best = default;
+        return DecodeTop(regressors, scores, new Span<RawDetection>(ref best)) == 1;
+    }
+
+    /// <summary>
+    /// MediaPipe's weighted non-max suppression, kept to the <paramref name="best"/>.Length highest-scoring
+    /// results: the top remaining box and every remaining box overlapping it above <see cref="MinSuppressionIou"/>
+    /// (itself included) become one score-weighted average of box and keypoints with the top box's score; those
+    /// boxes are removed and the next top box is taken. Returns how many detections were written, best first.
+    /// </summary>
+    public int DecodeTop(ReadOnlySpan<float> regressors, ReadOnlySpan<float> scores, Span<RawDetection> best)
+    {
         int count = 0;
-        int top = -1;
-        float topScore = float.MinValue;
         float minLogit = MathF.Log(MinScore / (1 - MinScore));
         for (int i = 0; i < _anchors.Length; i++)
         {
@@ -72,57 +83,62 @@ public sealed class DetectionDecoder
                 continue;
             }
 
-            _candidates[count++] = i;
-            if (logit > topScore)
-            {
-                topScore = logit;
-                top = i;
-            }
+            _candidates[count] = i;
+            _order[count++] = -logit;
         }
 
-        if (top < 0)
+        // Highest score first (ascending negated logits); primitive keys sort in place without allocating.
+        Array.Sort(_order, _candidates, 0, count);
+        int written = 0;
+        int remaining = count;
+        while (remaining > 0 && written < best.Length)
         {
-            return false;
-        }
-
-        // Weighted NMS for the top box only: every candidate overlapping it above the threshold
-        // (itself included) contributes to a score-weighted average of box and keypoints.
-        RawDetection topBox = Decode(regressors, top, topScore);
-        float totalWeight = 0;
-        RawDetection sum = default;
-        for (int c = 0; c < count; c++)
-        {
-            int i = _candidates[c];
-            float score = Sigmoid(Math.Clamp(scores[i], -100f, 100f));
-            RawDetection d = Decode(regressors, i, score);
-            if (Iou(topBox, d) <= MinSuppressionIou && i != top)
+            int top = _candidates[0];
+            RawDetection topBox = Decode(regressors, top, Sigmoid(-_order[0]));
+            float totalWeight = 0;
+            RawDetection sum = default;
+            int kept = 0;
+            for (int c = 0; c < remaining; c++)
             {
-                continue;
+                int i = _candidates[c];
+                float score = Sigmoid(-_order[c]);
+                RawDetection d = Decode(regressors, i, score);
+                if (c > 0 && Iou(topBox, d) <= MinSuppressionIou)
+                {
+                    // Not merged into this one: stays for the next round, in score order.
+                    _candidates[kept] = i;
+                    _order[kept++] = _order[c];
+                    continue;
+                }
+
+                totalWeight += score;
+                sum.XMin += d.XMin * score;
+                sum.YMin += d.YMin * score;
+                sum.XMax += d.XMax * score;
+                sum.YMax += d.YMax * score;
+                for (int k = 0; k < _keypoints; k++)
+                {
+                    sum.Keypoints[k] += d.Keypoints[k] * score;
+                }
             }
 
-            totalWeight += score;
-            sum.XMin += d.XMin * score;
-            sum.YMin += d.YMin * score;
-            sum.XMax += d.XMax * score;
-            sum.YMax += d.YMax * score;
+            float inv = 1 / totalWeight;
+            ref RawDetection result = ref best[written++];
+            result = default;
+            result.Score = topBox.Score;
+            result.XMin = sum.XMin * inv;
+            result.YMin = sum.YMin * inv;
+            result.XMax = sum.XMax * inv;
+            result.YMax = sum.YMax * inv;
             for (int k = 0; k < _keypoints; k++)
             {
-                sum.Keypoints[k] += d.Keypoints[k] * score;
+                result.Keypoints[k] = sum.Keypoints[k] * inv;
             }
+
+            remaining = kept;
         }
 
-        float inv = 1 / totalWeight;
-        best.Score = Sigmoid(topScore);
-        best.XMin = sum.XMin * inv;
-        best.YMin = sum.YMin * inv;
-        best.XMax = sum.XMax * inv;
-        best.YMax = sum.YMax * inv;
-        for (int k = 0; k < _keypoints; k++)
-        {
-            best.Keypoints[k] = sum.Keypoints[k] * inv;
-        }
-
-        return true;
+        return written;
     }
 
     private RawDetection Decode(ReadOnlySpan<float> regressors, int index, float score)

@@ -3,7 +3,7 @@ using System.Numerics;
 namespace Capture.Tracking.Detection;
 
 /// <summary>
-/// SSD anchor centres as MediaPipe's SsdAnchorsCalculator makes them for BlazeFace / BlazePose with
+/// SSD anchor centres as MediaPipe's SsdAnchorsCalculator makes them for BlazeFace / BlazePose / BlazePalm with
 /// <c>fixed_anchor_size: true</c>, <c>aspect_ratios: [1.0]</c>, anchor offset 0.5 and the default
 /// interpolated scale aspect ratio 1.0: every layer adds 2 anchors a cell, consecutive layers with
 /// the same stride share one grid. Anchor width and height are 1 (fixed size), so only centres are kept.
@@ -15,6 +15,9 @@ public static class SsdAnchors
 
     /// <summary>pose_detection: 224×224, strides 8, 16, 32, 32, 32 → 2254 anchors.</summary>
     public static Vector2[] Pose() => Generate(224, 224, [8, 16, 32, 32, 32]);
+
+    /// <summary>palm_detection (full and lite): 192×192, strides 8, 16, 16, 16 → 2016 anchors.</summary>
+    public static Vector2[] Palm() => Generate(192, 192, [8, 16, 16, 16]);
 
     /// <summary>Anchor centres, normalized to the input, in the order the model's outputs use.</summary>
     public static Vector2[] Generate(int inputWidth, int inputHeight, ReadOnlySpan<int> strides)

@@ -54,11 +54,42 @@ public readonly record struct RotatedRect(float CenterX, float CenterY, float Wi
 
     /// <summary>
     /// MediaPipe's RectTransformation with <c>square_long</c>: the long side (in pixels) becomes both
-    /// sides, then both are multiplied by <paramref name="scale"/>. No shift (none of our graphs use one).
+    /// sides, then both are multiplied by <paramref name="scale"/>. A shift, where a graph has one, comes
+    /// first (<see cref="Shifted"/>), as in MediaPipe.
     /// </summary>
     public RotatedRect SquareLongScaled(float scale)
     {
         float side = Math.Max(Width, Height) * scale;
         return this with { Width = side, Height = side };
+    }
+
+    /// <summary>
+    /// MediaPipe's RectTransformation shift: the centre moves by <paramref name="shiftX"/> widths and
+    /// <paramref name="shiftY"/> heights along the rect's own (rotated) axes.
+    /// </summary>
+    public RotatedRect Shifted(float shiftX, float shiftY)
+    {
+        (float sin, float cos) = MathF.SinCos(Rotation);
+        float a = shiftX * Width;
+        float b = shiftY * Height;
+        return this with { CenterX = CenterX + (a * cos) - (b * sin), CenterY = CenterY + (a * sin) + (b * cos) };
+    }
+
+    /// <summary>
+    /// Intersection over union of the two rects' unrotated boxes (centre and size, rotation ignored), as
+    /// MediaPipe's AssociationNormRectCalculator compares regions.
+    /// </summary>
+    public float UnrotatedIou(in RotatedRect other)
+    {
+        float ix = MathF.Min(CenterX + (Width / 2), other.CenterX + (other.Width / 2)) - MathF.Max(CenterX - (Width / 2), other.CenterX - (other.Width / 2));
+        float iy = MathF.Min(CenterY + (Height / 2), other.CenterY + (other.Height / 2)) - MathF.Max(CenterY - (Height / 2), other.CenterY - (other.Height / 2));
+        if (ix <= 0 || iy <= 0)
+        {
+            return 0;
+        }
+
+        float inter = ix * iy;
+        float union = (Width * Height) + (other.Width * other.Height) - inter;
+        return union <= 0 ? 0 : inter / union;
     }
 }

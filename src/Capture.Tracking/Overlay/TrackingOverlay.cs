@@ -5,7 +5,8 @@ namespace Capture.Tracking.Overlay;
 
 /// <summary>
 /// Draws what the tracker saw onto an RGB24 picture, in place, so a person can check it: face-mesh
-/// points (green), the pose skeleton (orange lines, joints by visibility), the face region (blue,
+/// points (green), the pose skeleton (orange lines, joints by visibility), the hands (MediaPipe's hand
+/// skeleton: the performer's left hand cyan, the right magenta, joints white), the face region (blue,
 /// when given) and a bar a blendshape along the bottom edge (52 bars, ARKit order, full height = 1).
 /// Plain span writes; no allocation.
 /// </summary>
@@ -54,6 +55,9 @@ public static class TrackingOverlay
             }
         }
 
+        DrawHand(rgb, width, height, frame.LeftHand, 0, 220, 255);
+        DrawHand(rgb, width, height, frame.RightHand, 255, 60, 220);
+
         if (frame.Face.Present)
         {
             foreach (Vector3 q in frame.Face.Landmarks)
@@ -66,6 +70,30 @@ public static class TrackingOverlay
             {
                 DrawBlendshapeBars(rgb, width, height, frame.Face.Blendshapes);
             }
+        }
+    }
+
+    /// <summary>One hand: its 21 connections in the hand's colour and the joints as white dots.</summary>
+    public static void DrawHand(Span<byte> rgb, int width, int height, HandObservation hand, byte cr, byte cg, byte cb)
+    {
+        ArgumentNullException.ThrowIfNull(hand);
+        if (!hand.Present)
+        {
+            return;
+        }
+
+        Vector3[] p = hand.Landmarks;
+        ReadOnlySpan<int> edges = HandTopology.Connections;
+        for (int i = 0; i < edges.Length; i += 2)
+        {
+            Vector3 a = p[edges[i]];
+            Vector3 b = p[edges[i + 1]];
+            DrawLine(rgb, width, height, a.X * width, a.Y * height, b.X * width, b.Y * height, cr, cg, cb);
+        }
+
+        foreach (Vector3 q in p)
+        {
+            DrawDot(rgb, width, height, q.X * width, q.Y * height, 1, 255, 255, 255);
         }
     }
 

@@ -25,6 +25,7 @@ public sealed class BuiltModelsFixture : IDisposable
 public class MediaPipeModelTests(BuiltModelsFixture models) : IClassFixture<BuiltModelsFixture>
 {
     private static readonly string s_face = Media + "/face_sergey_mediapipe.png";
+    private static readonly string s_gesture = Media + "/vid_body_fullbody_gesture_s13.mp4";
 
     [Theory]
     [InlineData("face_detection_short_range")]
@@ -35,6 +36,7 @@ public class MediaPipeModelTests(BuiltModelsFixture models) : IClassFixture<Buil
     [InlineData("pose_landmark_full")]
     [InlineData("pose_landmark_heavy")]
     [InlineData("hand_landmark_full")]
+    [InlineData("hand_landmark_lite")]
     [InlineData("palm_detection_full")]
     [InlineData("palm_detection_lite")]
     [InlineData("hand_recrop")]
@@ -110,6 +112,50 @@ public class MediaPipeModelTests(BuiltModelsFixture models) : IClassFixture<Buil
         Assert.Equal([1L, 896, 1], onFace[1].Shape);
         Assert.True(onFace[1].Data.Max(Sigmoid) > 0.5f, $"best face score {onFace[1].Data.Max(Sigmoid)}");
         Assert.True(onGray[1].Data.Max(Sigmoid) < 0.5f, $"best gray score {onGray[1].Data.Max(Sigmoid)}");
+    }
+
+    [Theory]
+    [InlineData("palm_detection_full")]
+    [InlineData("palm_detection_lite")]
+    public async Task PalmDetection_RaisedHands_SomeAnchorScoresAboveHalf(string name)
+    {
+        // Palm detector input: 192×192 RGB in [0, 1] (MediaPipe's palm_detection graph); 2016 anchors, 18 regressors each.
+        float[] image = LoadSquare(s_gesture, 100, 0, 520, 192, 0f, 1f, frame: 48);
+        float[] gray = [.. Enumerable.Repeat(0.5f, image.Length)];
+        using InferenceSession session = await OpenAsync(name);
+
+        (float[] Data, long[] Shape)[] onHands = Onnx.OrtTestRunner.RunSession(session, ("input_1", image, [1, 192, 192, 3]));
+        (float[] Data, long[] Shape)[] onGray = Onnx.OrtTestRunner.RunSession(session, ("input_1", gray, [1, 192, 192, 3]));
+
+        Assert.Equal([1L, 2016, 18], onHands[0].Shape);
+        Assert.Equal([1L, 2016, 1], onHands[1].Shape);
+        Assert.True(onHands[1].Data.Max(Sigmoid) > 0.5f, $"best palm score {onHands[1].Data.Max(Sigmoid)}");
+        Assert.True(onGray[1].Data.Max(Sigmoid) < 0.5f, $"best gray score {onGray[1].Data.Max(Sigmoid)}");
+    }
+
+    [Theory]
+    [InlineData("hand_landmark_full")]
+    [InlineData("hand_landmark_lite")]
+    public async Task HandLandmark_HandCrop_PresenceHighAndLandmarksInsideCrop(string name)
+    {
+        // Hand landmark input: 224×224 RGB in [0, 1]; outputs 21 × (x, y, z) in crop pixels, the hand flag and the
+        // handedness (both already probabilities: the model ends in a sigmoid), 21 world points in metres.
+        float[] hand = LoadSquare(s_gesture, 110, 40, 160, 224, 0f, 1f, frame: 48);
+        float[] gray = [.. Enumerable.Repeat(0.5f, hand.Length)];
+        using InferenceSession session = await OpenAsync(name);
+
+        (float[] Data, long[] Shape)[] onHand = Onnx.OrtTestRunner.RunSession(session, ("input_1", hand, [1, 224, 224, 3]));
+        (float[] Data, long[] Shape)[] onGray = Onnx.OrtTestRunner.RunSession(session, ("input_1", gray, [1, 224, 224, 3]));
+
+        Assert.True(onHand[1].Data[0] > 0.5f, $"hand flag {onHand[1].Data[0]}");
+        Assert.True(onGray[1].Data[0] < 0.5f, $"gray hand flag {onGray[1].Data[0]}");
+        Assert.InRange(onHand[2].Data[0], 0f, 1f);
+        for (int i = 0; i < 21; i++)
+        {
+            Assert.InRange(onHand[0].Data[i * 3], 0f, 224f);
+            Assert.InRange(onHand[0].Data[(i * 3) + 1], 0f, 224f);
+            Assert.InRange(onHand[3].Data[i * 3], -0.2f, 0.2f);
+        }
     }
 
     private async Task<InferenceSession> OpenAsync(string name)

@@ -10,14 +10,14 @@ internal static class TestImages
 
     /// <summary>
     /// Crops (x, y, size×size) from <paramref name="path"/>, scales to <paramref name="outSize"/>², and maps
-    /// bytes to [lo, hi]. Returns 1×outSize×outSize×3 floats.
+    /// bytes to [lo, hi]. Returns 1×outSize×outSize×3 floats. For a video, <paramref name="frame"/> picks the frame.
     /// </summary>
-    public static float[] LoadSquare(string path, int x, int y, int size, int outSize, float lo, float hi)
+    public static float[] LoadSquare(string path, int x, int y, int size, int outSize, float lo, float hi, int frame = 0)
     {
         var start = new ProcessStartInfo("ffmpeg") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in new[]
         {
-            "-v", "error", "-i", path, "-vf", $"crop={size}:{size}:{x}:{y},scale={outSize}:{outSize}:flags=bilinear",
+            "-v", "error", "-i", path, "-vf", $"select=eq(n\\,{frame}),crop={size}:{size}:{x}:{y},scale={outSize}:{outSize}:flags=bilinear",
             "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-",
         })
         {

@@ -14,7 +14,9 @@ public class TfjsReferenceTests(BuiltModelsFixture models, ITestOutputHelper out
     /// detector agree to below 1e-6; pose_landmark's and hand_landmark's outputs to below 4e-5, except
     /// pose_landmark's segmentation logits (|x| up to ~1400, deep upsampling decoder) whose worst pixel
     /// differs by 1e-4..4e-4 while the RMS stays near 3e-6. fp32 accumulation order differs (XNNPACK in
-    /// wasm vs ORT's MLAS).
+    /// wasm vs ORT's MLAS). The hand models (palm detectors, both hand-landmark models, Holistic's hand
+    /// re-crop model) see a raised hand from frame 48 of the shared gesture clip (the palm detectors the
+    /// upper body around it), each cropped as the tracker crops for it.
     /// </summary>
     public static TheoryData<string, float, float, float> Cases { get; } = new()
     {
@@ -23,6 +25,19 @@ public class TfjsReferenceTests(BuiltModelsFixture models, ITestOutputHelper out
         { "pose_detection", -1f, 1f, 1e-5f },
         { "pose_landmark_lite", 0f, 1f, 1e-4f },
         { "hand_landmark_full", 0f, 1f, 1e-4f },
+        { "hand_landmark_lite", 0f, 1f, 1e-4f },
+        { "palm_detection_full", 0f, 1f, 1e-4f },
+        { "palm_detection_lite", 0f, 1f, 1e-4f },
+        { "hand_recrop", 0f, 1f, 1e-4f },
+    };
+
+    /// <summary>Where each model's input comes from: picture, frame, square crop (x, y, side).</summary>
+    private static (string Path, int Frame, int X, int Y, int Side) InputOf(string name) => name switch
+    {
+        "hand_landmark_full" or "hand_landmark_lite" => (Media + "/vid_body_fullbody_gesture_s13.mp4", 48, 110, 40, 160),
+        "palm_detection_full" or "palm_detection_lite" => (Media + "/vid_body_fullbody_gesture_s13.mp4", 48, 100, 0, 520),
+        "hand_recrop" => (Media + "/vid_body_fullbody_gesture_s13.mp4", 48, 95, 25, 190),
+        _ => (Media + "/face_sergey_mediapipe.png", 0, 0, 0, 600),
     };
 
     // All cases run in one browser launch, the first time any case needs them.
@@ -30,7 +45,7 @@ public class TfjsReferenceTests(BuiltModelsFixture models, ITestOutputHelper out
 
     [TfjsReferenceFact]
     [MemberData(nameof(Cases))]
-    public async Task Converted_RealModelOnFacePhoto_MatchesTfLiteRuntime(string name, float lo, float hi, float maxRelative)
+    public async Task Converted_RealModelOnPhoto_MatchesTfLiteRuntime(string name, float lo, float hi, float maxRelative)
     {
         _ = (lo, hi); // the input range is applied in RunAll
         TfLiteSubgraph g = TfLiteModel.Read(models.Store.ReadSource(models.Store.Manifest.Get(name))).Subgraphs[0];
@@ -72,7 +87,8 @@ public class TfjsReferenceTests(BuiltModelsFixture models, ITestOutputHelper out
             byte[] tflite = store.ReadSource(store.Manifest.Get(name));
             TfLiteSubgraph g = TfLiteModel.Read(tflite).Subgraphs[0];
             int size = g.Tensors[g.Inputs[0]].Shape[1];
-            jobs.Add((name, tflite, LoadSquare(Media + "/face_sergey_mediapipe.png", 0, 0, 600, size, (float)c[1], (float)c[2])));
+            (string path, int frame, int x, int y, int side) = InputOf(name);
+            jobs.Add((name, tflite, LoadSquare(path, x, y, side, size, (float)c[1], (float)c[2], frame)));
         }
 
         (string, int[], float[])[][] outputs = TfjsReference.Run([.. jobs.Select(j => (j.TfLite, j.Input))]);
