@@ -97,5 +97,46 @@ public sealed class JsonAndMotionInputTests : IDisposable
         Assert.DoesNotContain("   at ", r.All, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("noise", "not a Capture recording (its first value is of MessagePack type Integer")]
+    [InlineData("header", "no tracking frames in the recording")]
+    [InlineData("bodies", "no face frames: none of its 10 tracking frames has a face")]
+    public async Task Render_BadRecording_OneLineNamingFileAndProblem(string kind, string problem)
+    {
+        string path = Path.Combine(_dir, kind + ".mpk");
+        using (FileStream file = File.Create(path))
+        {
+            if (kind == "noise")
+            {
+                file.Write([0x01, 0x02, 0x03, 0xc0, 0xff, 0x10]); // MessagePack integers, not the header map
+            }
+            else
+            {
+                using var recording = new Capture.Protocol.Recording.RecordingWriter(file, "test");
+                using var packet = new Capture.Protocol.MessagePack.PooledBufferWriter(8192);
+                var frame = new Capture.Core.Tracking.TrackingFrame { ImageWidth = 640, ImageHeight = 480 };
+                frame.Body.Present = true; // a body, never a face
+                for (int i = 0; kind == "bodies" && i < 10; i++)
+                {
+                    frame.Sequence = i;
+                    frame.CaptureTimestampUs = i * 33_333;
+                    packet.Reset();
+                    Capture.Protocol.Schema.ProtocolWriter.WriteTrackingFrame(packet, frame);
+                    recording.Write(packet.WrittenSpan);
+                }
+            }
+        }
+
+        ToolProcess.Result r = await CliProcess.RunAsync("render", path, "--character", Character, "-o", Path.Combine(_dir, "x.mp4"));
+
+        Assert.Equal(1, r.ExitCode);
+        string[] errors = [.. r.All.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal))];
+        Assert.Single(errors);
+        Assert.Contains(path, errors[0], StringComparison.Ordinal);
+        Assert.Contains(problem, errors[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.All, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "x.mp4")), "no output is left behind");
+    }
+
     private static string Row(string timecode) => timecode + ",61" + string.Concat(Enumerable.Repeat(",0", 61)) + "\n";
 }

@@ -259,6 +259,33 @@ public sealed class MotionRenderTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task RecordingDriver_TakeCutOffMidPacket_KeepsEveryWholeFrameWithOneNote()
+    {
+        // A live take whose writer died mid-packet: the bundled recording cut at a byte inside a packet.
+        string path = Path.Combine(_dir, "cut.mpk");
+        byte[] whole = await File.ReadAllBytesAsync(RepoFiles.Path("samples", "performance.mpk"));
+        await File.WriteAllBytesAsync(path, whole.AsMemory(0, 200_001));
+        var notes = new List<string>();
+
+        await using IMotionDriver driver = await MotionDrivers.OpenAsync(path, new MotionDriverOptions { Log = notes.Add });
+        var frame = new TrackingFrame();
+        long frames = 0;
+        while ((await driver.ReadAsync(frame, default)).HasFrame)
+        {
+            frames++;
+        }
+
+        string note = Assert.Single(notes);
+        output.WriteLine(note);
+        Assert.StartsWith("cut.mpk: the recording ends inside a value", note, StringComparison.Ordinal);
+        Assert.EndsWith("packets before it were read; rendering those", note, StringComparison.Ordinal);
+        long kept = long.Parse(note[(note.LastIndexOf("; the ", StringComparison.Ordinal) + 6)..].Split(' ')[0], CultureInfo.InvariantCulture);
+        Assert.InRange(frames, 50, 80); // ~3.1 KB a frame: 200 KB holds about 64
+        Assert.Equal(kept, frames); // the sample has no audio: every whole packet is a frame
+        Assert.Equal(frames, driver.Info.FrameCount);
+    }
+
+    [Fact]
     public async Task Drivers_ReadingFrames_AllocateNothingPerFrame()
     {
         // The bundled recording, its Live Link CSV (written here from the same frames) and a shared BVH.

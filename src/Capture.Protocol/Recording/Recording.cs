@@ -151,7 +151,7 @@ public sealed class RecordingReader : IDisposable
         {
             if (r.NextMessagePackType != MessagePackType.Map)
             {
-                throw new InvalidDataException($"{_name}: not a Capture recording (the first value is a {r.NextMessagePackType}, not the header map)");
+                throw new InvalidDataException($"{_name}: not a Capture recording (its first value is of MessagePack type {r.NextMessagePackType}, where a recording starts with its header map)");
             }
 
             int n = r.ReadMapHeader();
