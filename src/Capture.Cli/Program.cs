@@ -33,6 +33,7 @@ internal static class Program
             ModelsCommand.Create(),
             TrackCommand.Create(),
             RenderCommand.Create(),
+            FigureCommand.Create(),
             EvalCommand.Create(),
             CalibrateCommand.Create(),
             CalibrateCameraCommand.Create(),

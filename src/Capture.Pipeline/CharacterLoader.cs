@@ -2,6 +2,8 @@ using System.Numerics;
 using Capture.Core.Frames;
 using Capture.Core.Tracking;
 using Capture.Media;
+using Capture.Media.Figures;
+using Capture.Pipeline.Characters;
 using Capture.Retargeting.Rigs;
 using Capture.Tracking;
 using Capture.Tracking.Face;
@@ -11,6 +13,8 @@ namespace Capture.Pipeline;
 /// <summary>
 /// Makes a <see cref="CharacterRig"/> from a picture file: decode (alpha kept), shrink a huge
 /// picture, find the face with the tracker in still-image mode, and apply a rig file where given.
+/// <see cref="LoadBodyAsync"/> makes a <see cref="BodyCharacter"/> (joints, cut-out figure, filled background) from a
+/// picture or an Animated Drawings character.
 /// </summary>
 public static class CharacterLoader
 {
@@ -34,12 +38,123 @@ public static class CharacterLoader
     {
         ArgumentException.ThrowIfNullOrEmpty(picturePath);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxWorkingSide, 64);
+        RgbaImage picture = await LoadPictureAsync(picturePath, maxWorkingSide, log, ct).ConfigureAwait(false);
+        RigFile? rigFile = rigPath is null ? null : RigFile.Load(rigPath);
+        TrackedFigure found = await TrackFigureAsync(picture, ct).ConfigureAwait(false);
+        CharacterRig? rig = await FaceRigAsync(picturePath, picture, found.Face, rigFile, log, ct).ConfigureAwait(false);
+        return rig ?? throw new InvalidDataException(
+            $"{picturePath}: no face found in the picture. For a character the face tracker cannot read (anime, animals, " +
+            "stylized art), mark its eyes and mouth in a rig file and pass it with --rig FILE.json: " +
+            "{\"format\": \"capture-rig\", \"version\": 1, \"imageSize\": [W, H], \"points\": {\"rightEyeOuter\": [x, y], \"leftEyeOuter\": [x, y], " +
+            "\"mouthRight\": [x, y], \"mouthLeft\": [x, y], ...}} (see docs/generator.md, examples in calibration/rigs/), " +
+            "or click the points on the rig page of `capture serve` (http://127.0.0.1:5080/rig.html), which saves that file.");
+    }
+
+    /// <summary>
+    /// Loads a character whose body moves (docs/figure.md): a picture (the pose tracker finds its joints; only those in the
+    /// picture are known) or an Animated Drawings character (a folder or a zip of texture.png, mask.png and char_cfg.yaml,
+    /// its 16 joints mapped onto the 33-point vocabulary), with the figure cut out (the picture's alpha, else
+    /// <paramref name="options"/>' mask, else computed: selfie segmentation for a portrait, GrabCut from the joints and the
+    /// face for a full-body figure) and the background filled behind it. Every problem is an <see cref="InvalidDataException"/>
+    /// (or <see cref="FileNotFoundException"/>) that names the file and says what is wrong: no body, a joint missing or
+    /// crossed, an empty mask or one that misses the joints, a configuration that does not fit its drawing.
+    /// </summary>
+    public static async Task<BodyCharacter> LoadBodyAsync(string path, BodyLoadOptions? options = null, Action<string>? log = null, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= new BodyLoadOptions();
+        RigFile? rigFile = options.RigPath is null ? null : RigFile.Load(options.RigPath);
+        if (AnimatedDrawingsFiles.IsCharacterFolder(path))
+        {
+            return await LoadDrawingAsync(path, options, rigFile, log, ct).ConfigureAwait(false);
+        }
+
+        RgbaImage picture = await LoadPictureAsync(path, CharacterRigBuilder.MaxWorkingSide, log, ct).ConfigureAwait(false);
+        string name = Path.GetFileNameWithoutExtension(path);
+        TrackedFigure found = await TrackFigureAsync(picture, ct).ConfigureAwait(false);
+        if (found.Seeds.IsEmpty || !found.BodyPresent)
+        {
+            throw new InvalidDataException(
+                $"{path}: no body found in the picture (the pose tracker reads people and human-like figures). For a drawing, " +
+                "give an Animated Drawings folder (texture.png, mask.png, char_cfg.yaml) as the character; to animate only the face, give the picture without asking for the body.");
+        }
+
+        FigureSeeds seeds = found.Seeds;
+        BodyRig body = BodyRig.Create(Path.GetFileName(path), [.. seeds.Joints], [.. seeds.Known], picture.Width, picture.Height, "pose tracker");
+        log?.Invoke($"{Path.GetFileName(path)}: body found, {seeds.Known.Count(k => k)} of {seeds.Known.Count} joints in the picture ({(body.HasLegs ? "full body" : "half body")})");
+        CharacterRig? face = await FaceRigAsync(path, picture, found.Face, rigFile, log, ct).ConfigureAwait(false);
+        FigureMask mask = await FigureCutout.ChooseAsync(picture, seeds, options.MaskPath, Path.GetFileName(path), log, ct).ConfigureAwait(false);
+        return Finish(name, picture, mask, body, face, log);
+    }
+
+    private static async Task<BodyCharacter> LoadDrawingAsync(string path, BodyLoadOptions options, RigFile? rigFile, Action<string>? log, CancellationToken ct)
+    {
+        AnimatedDrawingsFiles files = await AnimatedDrawingsFiles.ReadAsync(path, ct).ConfigureAwait(false);
+        string texturePath = Path.Combine(path, AnimatedDrawingsFiles.TextureName);
+        string configPath = Path.Combine(path, AnimatedDrawingsConfig.FileName);
+        RgbaImage drawing = ImageFile.Decode(texturePath, files.Texture, ImageLimits.Default);
+        AnimatedDrawingsConfig config = AnimatedDrawingsConfig.Parse(files.Config, configPath);
+        if (config.Width != drawing.Width || config.Height != drawing.Height)
+        {
+            throw new InvalidDataException(
+                $"{configPath}: width {config.Width} and height {config.Height} do not match {AnimatedDrawingsFiles.TextureName}, which is {drawing.Width}x{drawing.Height}");
+        }
+
+        (RgbaImage picture, string? message) = CharacterRigBuilder.FitWorkingSize(drawing, AnimatedDrawingsFiles.TextureName);
+        if (message is not null)
+        {
+            log?.Invoke(message);
+        }
+
+        (Vector2[] joints, bool[] known) = config.ToPoseJoints();
+        float scale = picture.Width / (float)drawing.Width;
+        for (int i = 0; i < joints.Length; i++)
+        {
+            joints[i] *= scale;
+        }
+
+        BodyRig body = BodyRig.Create(configPath, joints, known, picture.Width, picture.Height, AnimatedDrawingsConfig.FileName);
+        FigureMask mask;
+        if (options.MaskPath is not null)
+        {
+            mask = await FigureCutout.ChooseAsync(picture, new FigureSeeds(joints, known, null), options.MaskPath, files.Name, log, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            string maskPath = Path.Combine(path, AnimatedDrawingsFiles.MaskName);
+            mask = FigureMask.FromMaskPicture(ImageFile.Decode(maskPath, files.Mask, ImageLimits.Default), picture.Width, picture.Height, maskPath);
+            log?.Invoke($"{files.Name}: figure from {AnimatedDrawingsFiles.MaskName}, joints from {AnimatedDrawingsConfig.FileName} (docs/figure.md: how the 16 joints map)");
+        }
+
+        // A drawn face the face tracker reads (rare for drawings) or a rig file's points animate it; else the head moves whole.
+        TrackedFigure found = await TrackFigureAsync(picture, ct).ConfigureAwait(false);
+        CharacterRig? face = await FaceRigAsync(texturePath, picture, found.Face, rigFile, log, ct).ConfigureAwait(false);
+        return Finish(files.Name, picture, mask, body, face, log);
+    }
+
+    private static BodyCharacter Finish(string name, RgbaImage picture, FigureMask mask, BodyRig body, CharacterRig? face, Action<string>? log)
+    {
+        float coverage = mask.Coverage;
+        if (coverage > BodyCharacter.MaxFigureShare)
+        {
+            log?.Invoke($"{name}: the figure fills {coverage:P0} of the picture, so there is no background to show behind a moved limb");
+        }
+
+        RgbaImage background = BackgroundFill.Fill(picture, mask);
+        return BodyCharacter.Create(name, picture, mask.Alpha, background, body, face);
+    }
+
+    /// <summary>
+    /// Probes and decodes a character picture (alpha kept), at most <paramref name="maxWorkingSide"/> px a side (scaled while
+    /// decoding) and never over the working size; the messages go to <paramref name="log"/>.
+    /// </summary>
+    private static async Task<RgbaImage> LoadPictureAsync(string picturePath, int maxWorkingSide, Action<string>? log, CancellationToken ct)
+    {
         if (!File.Exists(picturePath))
         {
             throw new FileNotFoundException($"character picture {picturePath} does not exist", picturePath);
         }
 
-        RigFile? rigFile = rigPath is null ? null : RigFile.Load(rigPath);
         MediaInfo info = await MediaProbe.ProbeAsync(picturePath, ct).ConfigureAwait(false);
         if (info.Video is { } v && (v.Width > CharacterRigBuilder.MaxPictureSide || v.Height > CharacterRigBuilder.MaxPictureSide))
         {
@@ -60,7 +175,12 @@ public static class CharacterLoader
             log?.Invoke(message);
         }
 
-        TrackedPicture? found = await TrackAsync(picture, ct).ConfigureAwait(false);
+        return picture;
+    }
+
+    /// <summary>The face rig from the tracked face and/or a rig file; null when there is neither.</summary>
+    private static async Task<CharacterRig?> FaceRigAsync(string picturePath, RgbaImage picture, TrackedPicture? found, RigFile? rigFile, Action<string>? log, CancellationToken ct)
+    {
         Vector3[]? tracked = found?.Points;
         string name = Path.GetFileNameWithoutExtension(picturePath);
         if (rigFile is not null)
@@ -80,12 +200,7 @@ public static class CharacterLoader
 
         if (tracked is null)
         {
-            throw new InvalidDataException(
-                $"{picturePath}: no face found in the picture. For a character the face tracker cannot read (anime, animals, " +
-                "stylized art), mark its eyes and mouth in a rig file and pass it with --rig FILE.json: " +
-                "{\"format\": \"capture-rig\", \"version\": 1, \"imageSize\": [W, H], \"points\": {\"rightEyeOuter\": [x, y], \"leftEyeOuter\": [x, y], " +
-                "\"mouthRight\": [x, y], \"mouthLeft\": [x, y], ...}} (see docs/generator.md, examples in calibration/rigs/), " +
-                "or click the points on the rig page of `capture serve` (http://127.0.0.1:5080/rig.html), which saves that file.");
+            return null;
         }
 
         log?.Invoke($"{Path.GetFileName(picturePath)}: face found by the tracker");
@@ -94,30 +209,52 @@ public static class CharacterLoader
 
     /// <summary>
     /// The face in picture pixels (z in x's pixel scale) and the two iris centres (right eye first),
-    /// or null when the tracker finds no face. The tracker runs MediaPipe's attention model (iris).
+    /// or null when the tracker finds no face. The tracker runs MediaPipe's attention model (iris), and the pose
+    /// model too: a face too small for the face detector (a full-body picture) is looked for around the pose's head.
     /// </summary>
-    public static async Task<TrackedPicture?> TrackAsync(RgbaImage picture, CancellationToken ct = default)
+    public static async Task<TrackedPicture?> TrackAsync(RgbaImage picture, CancellationToken ct = default) =>
+        (await TrackFigureAsync(picture, ct).ConfigureAwait(false)).Face;
+
+    /// <summary>
+    /// What the trackers find in a still picture: the face (null when none), whether a body was found, and the figure's
+    /// seeds (the joints in the picture, <see cref="PictureJoints"/>, and the face's points) for cutting it out.
+    /// </summary>
+    public static async Task<TrackedFigure> TrackFigureAsync(RgbaImage picture, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(picture);
         float scale = MathF.Min(1f, (float)TrackingSide / Math.Max(picture.Width, picture.Height));
         int width = Math.Max(16, (int)MathF.Round(picture.Width * scale));
         int height = Math.Max(16, (int)MathF.Round(picture.Height * scale));
         VideoFrame frame = ToFrame(picture, width, height);
-        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, StaticImage = true, RefineLandmarks = true }, ct).ConfigureAwait(false);
+        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Body = true, StaticImage = true, RefineLandmarks = true }, ct).ConfigureAwait(false);
         var result = new TrackingFrame();
         tracker.Process(frame, result);
-        if (!result.Face.Present)
-        {
-            return null;
-        }
-
-        return TrackedPicture.FromFace(result.Face, picture.Width, picture.Height);
+        TrackedPicture? face = result.Face.Present ? TrackedPicture.FromFace(result.Face, picture.Width, picture.Height) : null;
+        (Vector2[] joints, bool[] known) = PictureJoints.FromPose(result.Body, picture.Width, picture.Height);
+        var seeds = new FigureSeeds(joints, known, face is null ? null : [.. face.Points.Select(p => new Vector2(p.X, p.Y))]);
+        return new TrackedFigure(face, result.Body.Present, seeds);
     }
 
-    // The picture resized for the tracker, transparent parts over mid grey (no false edges either way).
-    private static VideoFrame ToFrame(RgbaImage picture, int width, int height)
+    /// <summary>The picture as an RGB frame of the given size (resized when it differs), transparent parts over mid grey (no false edges either way).</summary>
+    internal static VideoFrame ToFrame(RgbaImage picture, int width, int height)
     {
         var frame = VideoFrame.CreateUnpooled(width, height);
+        if (width == picture.Width && height == picture.Height)
+        {
+            Span<byte> rgb = frame.Pixels;
+            byte[] rgba = picture.Pixels;
+            for (int i = 0; i < width * height; i++)
+            {
+                int a = rgba[(i * 4) + 3];
+                for (int c = 0; c < 3; c++)
+                {
+                    rgb[(i * 3) + c] = (byte)(((rgba[(i * 4) + c] * a) + (128 * (255 - a)) + 127) / 255);
+                }
+            }
+
+            return frame;
+        }
+
         float side = MathF.Max(picture.Width, picture.Height);
         int size = Math.Max(width, height);
         var planar = new float[size * size * 4];
@@ -141,6 +278,22 @@ public static class CharacterLoader
 
         return frame;
     }
+}
+
+/// <summary>What the trackers found in a character picture (<see cref="CharacterLoader.TrackFigureAsync"/>).</summary>
+/// <param name="Face">The face in picture pixels, or null.</param>
+/// <param name="BodyPresent">True when the pose tracker found a body.</param>
+/// <param name="Seeds">The joints in the picture and the face's points, picture pixels.</param>
+public sealed record TrackedFigure(TrackedPicture? Face, bool BodyPresent, FigureSeeds Seeds);
+
+/// <summary>What <see cref="CharacterLoader.LoadBodyAsync"/> takes besides the character.</summary>
+public sealed record BodyLoadOptions
+{
+    /// <summary>A mask picture for the figure (white = figure), used when the picture has no alpha; for a drawing folder, instead of its mask.png.</summary>
+    public string? MaskPath { get; init; }
+
+    /// <summary>A face rig file (capture-rig JSON) for a face the tracker cannot read.</summary>
+    public string? RigPath { get; init; }
 }
 
 /// <summary>A face the tracker found in a character picture: 468 points and the iris centres (empty when not tracked), in picture pixels.</summary>

@@ -13,9 +13,6 @@ public sealed class CalibrateCameraTests : IDisposable
     private static string[] Boards() =>
         Directory.GetFiles(Path.Combine(Capture.Testing.SharedMedia.Directory, "calib_left"), "*.jpg").Order(StringComparer.Ordinal).ToArray();
 
-    /// <summary>The output with Spectre's line wrapping (80 columns when redirected) undone.</summary>
-    private static string Unwrapped(ToolProcess.Result r) => System.Text.RegularExpressions.Regex.Replace(r.All, @"[ \t]*\r?\n", " ");
-
     [Fact]
     public async Task CalibrateCamera_SampleBoardsAndOneWithout_PrintsRmsNamesTheRejectAndWritesJson()
     {
@@ -23,14 +20,14 @@ public sealed class CalibrateCameraTests : IDisposable
         string output = Path.Combine(_dir, "camera.json");
         ToolProcess.Result r = await CliProcess.RunAsync(["calibrate-camera", .. Boards(), noBoard, "-o", output, "--board", "9x6", "--square-size", "25"]);
         Assert.True(r.ExitCode == 0, r.All);
-        Assert.Contains($"skipped {noBoard}: no 9x6 chessboard (inner corners) found", Unwrapped(r), StringComparison.Ordinal);
-        Assert.Contains("from 13 of 14 photos (640x480)", Unwrapped(r), StringComparison.Ordinal);
+        Assert.Contains($"skipped {noBoard}: no 9x6 chessboard (inner corners) found", r.Unwrapped, StringComparison.Ordinal);
+        Assert.Contains("from 13 of 14 photos (640x480)", r.Unwrapped, StringComparison.Ordinal);
 
         using JsonDocument json = JsonDocument.Parse(await File.ReadAllTextAsync(output));
         JsonElement root = json.RootElement;
         double rms = root.GetProperty("rms").GetDouble();
         Assert.InRange(rms, 0.1, 1.0);
-        Assert.Contains(rms.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) + " px", Unwrapped(r), StringComparison.Ordinal);
+        Assert.Contains(rms.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) + " px", r.Unwrapped, StringComparison.Ordinal);
         Assert.Equal(640, root.GetProperty("imageWidth").GetInt32());
         Assert.Equal(480, root.GetProperty("imageHeight").GetInt32());
         Assert.True(root.GetProperty("fx").GetDouble() > 100);
@@ -45,9 +42,9 @@ public sealed class CalibrateCameraTests : IDisposable
         string b = Path.Combine(Capture.Testing.SharedMedia.Directory, "char_animal_cat_chelsea.png");
         ToolProcess.Result r = await CliProcess.RunAsync("calibrate-camera", a, b, "-o", Path.Combine(_dir, "camera.json"));
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("only 0 of 2 photos show the 9x6 chessboard; calibration needs at least 3", Unwrapped(r), StringComparison.Ordinal);
-        Assert.Contains($"{a}: no 9x6 chessboard", Unwrapped(r), StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", Unwrapped(r), StringComparison.Ordinal);
+        Assert.Contains("only 0 of 2 photos show the 9x6 chessboard; calibration needs at least 3", r.Unwrapped, StringComparison.Ordinal);
+        Assert.Contains($"{a}: no 9x6 chessboard", r.Unwrapped, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.Unwrapped, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_dir, "camera.json")));
     }
 
@@ -56,7 +53,7 @@ public sealed class CalibrateCameraTests : IDisposable
     {
         ToolProcess.Result r = await CliProcess.RunAsync("calibrate-camera", Boards()[0], "-o", Path.Combine(_dir, "c.json"), "--board", "nine");
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("--board nine: expected inner corners as COLSxROWS, e.g. 9x6", Unwrapped(r), StringComparison.Ordinal);
+        Assert.Contains("--board nine: expected inner corners as COLSxROWS, e.g. 9x6", r.Unwrapped, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -66,13 +63,13 @@ public sealed class CalibrateCameraTests : IDisposable
         string missing = Path.Combine(_dir, "nope.json");
         ToolProcess.Result r = await CliProcess.RunAsync("track", clip, "-o", Path.Combine(_dir, "t.mpk"), "--camera", missing);
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains($"{missing}: no such file (--camera)", Unwrapped(r), StringComparison.Ordinal);
+        Assert.Contains($"{missing}: no such file (--camera)", r.Unwrapped, StringComparison.Ordinal);
 
         string bad = Path.Combine(_dir, "bad.json");
         await File.WriteAllTextAsync(bad, "{}");
         r = await CliProcess.RunAsync("track", clip, "-o", Path.Combine(_dir, "t.mpk"), "--camera", bad);
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains($"{bad}: not a", Unwrapped(r), StringComparison.Ordinal);
+        Assert.Contains($"{bad}: not a", r.Unwrapped, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -96,7 +93,7 @@ public sealed class CalibrateCameraTests : IDisposable
         await process.WaitForExitAsync();
         var r = new ToolProcess.Result(process.ExitCode, await stdout, stderr);
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("error: OpenCV's native library libOpenCvSharpExtern.so could not be loaded (libgtk-3.so.0: file too short): install the GTK3 libraries", Unwrapped(r), StringComparison.Ordinal);
+        Assert.Contains("error: OpenCV's native library libOpenCvSharpExtern.so could not be loaded (libgtk-3.so.0: file too short): install the GTK3 libraries", r.Unwrapped, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", r.All, StringComparison.Ordinal);
     }
 }

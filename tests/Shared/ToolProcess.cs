@@ -12,6 +12,12 @@ internal static class ToolProcess
     internal sealed record Result(int ExitCode, string StdOut, string StdErr)
     {
         public string All => StdOut + StdErr;
+
+        /// <summary>
+        /// <see cref="All"/> with line breaks (and the spaces before them) made single spaces: the CLI's console
+        /// wraps long messages at 80 columns when its output is not a terminal, so a test reads a message whole.
+        /// </summary>
+        public string Unwrapped => System.Text.RegularExpressions.Regex.Replace(All, @"[ \t]*\r?\n", " ");
     }
 
     /// <summary>

@@ -25,6 +25,9 @@ public sealed class AnimatedDrawingsConfig
     /// <summary>The file's name in an Animated Drawings character folder.</summary>
     public const string FileName = "char_cfg.yaml";
 
+    /// <summary>A configuration larger than this is refused before it is parsed (a character's is under 2 KB).</summary>
+    public const int MaxBytes = BlockYaml.MaxBytes;
+
     /// <summary>Animated Drawings' 16 joints, each with the parent its skeleton gives it and the pose index it maps to (−1: not mapped).</summary>
     public static IReadOnlyList<(string Name, string? Parent, int PoseIndex)> Skeleton { get; } =
     [
