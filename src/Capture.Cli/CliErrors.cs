@@ -26,6 +26,7 @@ internal static class CliErrors
     public static void Report(Exception ex)
     {
         AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
+        CliJson.WriteError(ex.Message);
     }
 
     /// <summary>

@@ -270,7 +270,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
         }
     }
 
-    public async Task<JobRecord?> FinishAsync(string id, JobState state, string? error, CancellationToken ct = default)
+    public async Task<JobRecord?> FinishAsync(string id, JobState state, string? error, long? frames = null, CancellationToken ct = default)
     {
         if (state is JobState.Queued or JobState.Running)
         {
@@ -288,9 +288,12 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
             {
                 await using NpgsqlCommand cmd = Command(c,
                     "UPDATE jobs SET state = @state, error = @error, finished_at = now(), owner = NULL, heartbeat_at = NULL, " +
-                    "frames_total = CASE WHEN @state = 'succeeded' THEN frames_done ELSE frames_total END " +
+                    // The render's own count when given: progress is advisory, and what last reached the store
+                    // while it was away can be far behind (a 136-frame render recorded as 51/51).
+                    "frames_done = CASE WHEN @state = 'succeeded' THEN COALESCE(@frames, frames_done) ELSE frames_done END, " +
+                    "frames_total = CASE WHEN @state = 'succeeded' THEN COALESCE(@frames, frames_done) ELSE frames_total END " +
                     $"WHERE id = @id AND state = 'running' AND owner = @node AND attempts = @attempt RETURNING {s_columns}",
-                    ("id", id), ("state", JobStatus.StateName(state)), ("error", error), ("node", _node.Id), ("attempt", attempt));
+                    ("id", id), ("state", JobStatus.StateName(state)), ("error", error), ("frames", frames), ("node", _node.Id), ("attempt", attempt));
                 IReadOnlyList<JobRecord> rows = await ReadAllAsync(cmd, t).ConfigureAwait(false);
                 return rows.Count == 1 ? rows[0] : null;
             }, ct).ConfigureAwait(false);

@@ -28,8 +28,13 @@ public interface IJobStore
     /// <summary>Writes progress of a running job. False when the job is no longer running (canceled or deleted): stop work.</summary>
     Task<bool> ReportProgressAsync(string id, long framesDone, long? framesTotal, double fps, CancellationToken ct = default);
 
-    /// <summary>running → <paramref name="state"/> (succeeded, failed or canceled) with an optional reason. Null when the job was not running.</summary>
-    Task<JobRecord?> FinishAsync(string id, JobState state, string? error, CancellationToken ct = default);
+    /// <summary>
+    /// running → <paramref name="state"/> (succeeded, failed or canceled) with an optional reason. Null when the job
+    /// was not running. <paramref name="frames"/>: a succeeded render's own frame count, recorded as its frames done
+    /// and total whatever progress last reached the store (progress is advisory and may have been lost while the
+    /// store was away); null keeps the stored progress (a success then takes its frames done as the total).
+    /// </summary>
+    Task<JobRecord?> FinishAsync(string id, JobState state, string? error, long? frames = null, CancellationToken ct = default);
 
     /// <summary>running → queued (a runner stopped without finishing it, e.g. at shutdown).</summary>
     Task<bool> RequeueAsync(string id, CancellationToken ct = default);

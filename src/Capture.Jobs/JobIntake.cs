@@ -1,5 +1,6 @@
 using System.Globalization;
 using Capture.Media;
+using Capture.Pipeline.Motion;
 using Capture.Pipeline.Rendering;
 using Microsoft.Extensions.Options;
 
@@ -28,7 +29,7 @@ public sealed record StagedUpload
 /// <summary>
 /// Turns a received upload into a job, or refuses it with a <see cref="JobInputException"/>:
 /// settings in range, the clip probed (a video stream, within the duration limit) and a face in
-/// its first seconds, the character probed and a face found in it or placed by the rig, the
+/// its first seconds (or a motion file, .mpk, Live Link CSV or BVH, read through and within the limit), the character probed and a face found in it or placed by the rig, the
 /// profile parsed. Only then is the job stored and queued. Files move from uploads/ into the
 /// job's folder under fixed names; on refusal everything received is deleted.
 /// </summary>
@@ -149,7 +150,13 @@ public sealed class JobIntake
                 File.Move(upload.ProfilePath, Path.Combine(dir, profile));
             }
 
-            MediaInfo info = await ProbeDrivingAsync(Path.Combine(dir, driving), ct).ConfigureAwait(false);
+            // A video is probed here and its face looked for below; a motion file (.mpk, Live Link CSV, BVH)
+            // is read through by its driver, which refuses what it cannot render.
+            string drivingPath = Path.Combine(dir, driving);
+            bool motionFile = MotionDrivers.Detect(drivingPath) != MotionKind.Video;
+            (double? seconds, long? frames) = motionFile
+                ? CheckDuration(await JobPipeline.CheckDrivingMotionAsync(drivingPath, DataFolder.LeafName(upload.DrivingName), ct).ConfigureAwait(false))
+                : Frames(await ProbeDrivingAsync(drivingPath, ct).ConfigureAwait(false));
             await _checks.WaitAsync(ct).ConfigureAwait(false);
             try
             {
@@ -159,15 +166,16 @@ public sealed class JobIntake
                 }
 
                 await JobPipeline.CheckCharacterAsync(Path.Combine(dir, character), rig is null ? null : Path.Combine(dir, rig), ct).ConfigureAwait(false);
-                await JobPipeline.CheckDrivingFaceAsync(Path.Combine(dir, driving), ct).ConfigureAwait(false);
+                if (!motionFile)
+                {
+                    await JobPipeline.CheckDrivingFaceAsync(drivingPath, ct).ConfigureAwait(false);
+                }
             }
             finally
             {
                 _checks.Release();
             }
 
-            VideoStreamInfo video = info.Video!;
-            long? frames = video.FrameCount ?? (info.DurationSeconds is double d && video.FrameRate > 0 ? (long)Math.Round(d * video.FrameRate) : null);
             var job = new JobRecord
             {
                 Id = id,
@@ -178,7 +186,7 @@ public sealed class JobIntake
                 RigFile = rig,
                 ProfileFile = profile,
                 DrivingName = DataFolder.LeafName(upload.DrivingName),
-                DurationSeconds = info.DurationSeconds,
+                DurationSeconds = seconds,
                 CreatedAt = DateTimeOffset.UtcNow,
                 FramesTotal = frames,
             };
@@ -220,6 +228,23 @@ public sealed class JobIntake
                 }
             }
         }
+    }
+
+    private static (double? Seconds, long? Frames) Frames(MediaInfo info)
+    {
+        VideoStreamInfo video = info.Video!;
+        return (info.DurationSeconds, video.FrameCount ?? (info.DurationSeconds is double d && video.FrameRate > 0 ? (long)Math.Round(d * video.FrameRate) : null));
+    }
+
+    private (double? Seconds, long? Frames) CheckDuration((double Seconds, long Frames) motion)
+    {
+        if (motion.Seconds > _options.MaxDurationSeconds)
+        {
+            throw JobInputException.Unusable(string.Create(CultureInfo.InvariantCulture,
+                $"driving: the motion is {motion.Seconds:F1} s long, over the {_options.MaxDurationSeconds:F0} s limit (Jobs:MaxDurationSeconds)"));
+        }
+
+        return (motion.Seconds, motion.Frames);
     }
 
     private async Task EnsureQueueRoomAsync(CancellationToken ct)

@@ -1,6 +1,7 @@
 using Capture.Core.Tracking;
 using Capture.Media;
 using Capture.Pipeline;
+using Capture.Pipeline.Motion;
 using Capture.Pipeline.Rendering;
 using Capture.Retargeting;
 using Capture.Retargeting.Calibration;
@@ -37,6 +38,7 @@ public sealed class JobPipeline
             SideBySide = job.Settings.SideBySide,
             Gains = new RetargetGains { Intensity = job.Settings.Intensity },
             MotionDataDirectory = job.Settings.MotionData ? Path.Combine(workDirectory, DataFolder.MotionFolderName) : null,
+            UntrustedMotion = true,
         };
         return RenderPipeline.RunAsync(options, progress, log: null, ct);
     }
@@ -101,6 +103,27 @@ public sealed class JobPipeline
         catch (MediaInputException ex)
         {
             throw JobInputException.NotMedia($"driving: {ex.Problem}", ex);
+        }
+    }
+
+    /// <summary>
+    /// A motion file as the driving input (.mpk, Live Link Face CSV, BVH): read through by its driver with the
+    /// protocol's untrusted limits, as the render will read it. Its length in seconds and output frames; 422
+    /// naming the problem otherwise (a CSV without its columns, a BVH with unknown joints, a recording without faces).
+    /// </summary>
+    /// <param name="displayName">The client's name for the file, used in place of the server's path in messages.</param>
+    public static async Task<(double Seconds, long Frames)> CheckDrivingMotionAsync(string drivingPath, string? displayName, CancellationToken ct)
+    {
+        try
+        {
+            await using IMotionDriver driver = await MotionDrivers.OpenAsync(drivingPath, new MotionDriverOptions { Untrusted = true }, ct).ConfigureAwait(false);
+            long frames = driver.Info.FrameCount ?? 0;
+            return (frames / driver.Info.FrameRate, frames);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException)
+        {
+            string message = displayName is null ? Strip(ex.Message, drivingPath, null) : ex.Message.Replace(drivingPath, displayName, StringComparison.Ordinal);
+            throw JobInputException.Unusable($"driving: {message}", ex);
         }
     }
 

@@ -144,7 +144,7 @@ public sealed class JobRunner : BackgroundService
         {
             // The last process finished the render and renamed the result, then died before
             // the store said so: record it, do not render a second result.
-            JobRecord? done = await _store.FinishAsync(id, JobState.Succeeded, null, stop).ConfigureAwait(false);
+            JobRecord? done = await _store.FinishAsync(id, JobState.Succeeded, null, ct: stop).ConfigureAwait(false);
             await PublishAsync(done, id).ConfigureAwait(false);
             await lease.CompleteAsync().ConfigureAwait(false);
             return;
@@ -157,6 +157,7 @@ public sealed class JobRunner : BackgroundService
         {
             string? error = null;
             JobState final = JobState.Succeeded;
+            long? frames = null;
             using var progress = new ProgressPump(this, job, running.Cancel);
             progress.Start();
             try
@@ -171,6 +172,7 @@ public sealed class JobRunner : BackgroundService
                 RenderResult result = await JobPipeline.RenderAsync(job, _data.JobDirectory(id), work, progress, running.Cancel.Token).ConfigureAwait(false);
                 await progress.StopAsync().ConfigureAwait(false);
                 await _store.ReportProgressAsync(id, result.Frames, result.Frames, result.FramesPerSecond, stop).ConfigureAwait(false);
+                frames = result.Frames; // the finishing write carries it: that progress report may not have reached the store
                 // One rename makes the whole result visible at once.
                 Directory.Move(work, _data.ResultDirectory(id));
             }
@@ -205,7 +207,7 @@ public sealed class JobRunner : BackgroundService
             }
 
             // Canceled jobs were already marked by CancelAsync; FinishAsync then changes nothing.
-            JobRecord? finished = await _store.FinishAsync(id, final, error, CancellationToken.None).ConfigureAwait(false);
+            JobRecord? finished = await _store.FinishAsync(id, final, error, final == JobState.Succeeded ? frames : null, CancellationToken.None).ConfigureAwait(false);
             await PublishAsync(finished, id).ConfigureAwait(false);
             await lease.CompleteAsync().ConfigureAwait(false);
             _log.LogInformation("jobs: job {Id} {State}", id, JobStatus.StateName(finished?.State ?? final));

@@ -133,7 +133,7 @@ public sealed class SqliteJobStore : IJobStore
         return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
     }
 
-    public async Task<JobRecord?> FinishAsync(string id, JobState state, string? error, CancellationToken ct = default)
+    public async Task<JobRecord?> FinishAsync(string id, JobState state, string? error, long? frames = null, CancellationToken ct = default)
     {
         if (state is JobState.Queued or JobState.Running)
         {
@@ -142,9 +142,11 @@ public sealed class SqliteJobStore : IJobStore
 
         await using SqliteConnection c = await OpenAsync(ct).ConfigureAwait(false);
         await using SqliteCommand cmd = c.CreateCommand();
-        // A succeeded job's frame count is final: frames_total = frames_done.
+        // A succeeded job's frame count is final: the render's own count when given, else frames_total = frames_done.
         cmd.CommandText = "UPDATE jobs SET state = $state, error = $error, finished_ms = $now, " +
-            "frames_total = CASE WHEN $state = 'succeeded' THEN frames_done ELSE frames_total END WHERE id = $id AND state = 'running';";
+            "frames_done = CASE WHEN $state = 'succeeded' THEN COALESCE($frames, frames_done) ELSE frames_done END, " +
+            "frames_total = CASE WHEN $state = 'succeeded' THEN COALESCE($frames, frames_done) ELSE frames_total END WHERE id = $id AND state = 'running';";
+        cmd.Parameters.AddWithValue("$frames", (object?)frames ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$id", id);
         cmd.Parameters.AddWithValue("$state", JobStatus.StateName(state));
         cmd.Parameters.AddWithValue("$error", (object?)error ?? DBNull.Value);

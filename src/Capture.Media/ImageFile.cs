@@ -114,6 +114,15 @@ public static class ImageFile
             using Mat upright = Orient(rgba, header.Orientation);
             byte[] pixels = new byte[checked(upright.Width * upright.Height * 4)];
             CopyOut(upright, pixels);
+
+            // As browsers do: the embedded colour profile's RGB converted to sRGB (a Display P3 photo would
+            // otherwise read as if its values were sRGB's). Decoding itself (IDCT, chroma upsampling, YCbCr)
+            // is libjpeg-turbo's, the same as Chromium's: the shared JPEGs without a profile decode to the same bytes.
+            if (header.IccProfile is { } profile && IccColour.ToSrgb(profile) is { } toSrgb)
+            {
+                toSrgb.Apply(pixels);
+            }
+
             return new RgbaImage(upright.Width, upright.Height, pixels, hasAlpha);
         }
         finally

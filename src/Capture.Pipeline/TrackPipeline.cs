@@ -22,13 +22,19 @@ public sealed record TrackOptions
 
     public TrackerOptions Tracker { get; init; } = new();
 
-    /// <summary>Also write an MP4 with the mesh points, skeleton and blendshape bars drawn on the video.</summary>
+    /// <summary>
+    /// Also write the input with the mesh points, skeleton and blendshape bars drawn on it: an MP4 for a video or
+    /// camera, a PNG (a path ending in .png) for a still picture; the other way round is refused, naming the right one.
+    /// </summary>
     public string? OverlayPath { get; init; }
 
     /// <summary>Scale frames to this width (and/or <see cref="Height"/>) before tracking.</summary>
     public int? Width { get; init; }
 
     public int? Height { get; init; }
+
+    /// <summary>How the recording stores the face landmarks: float32 (exact, the default) or int16 (half the size, within 3.1e-5; docs/protocol.md).</summary>
+    public LandmarkEncoding Landmarks { get; init; } = LandmarkEncoding.Float32;
 }
 
 /// <summary>Progress of a track, once a frame. <see cref="TotalFrames"/> is null for endless inputs (cameras, lavfi).</summary>
@@ -72,10 +78,21 @@ public static class TrackPipeline
         long setupStart = Stopwatch.GetTimestamp();
         using Tracker tracker = await Tracker.CreateAsync(options.Tracker, ct).ConfigureAwait(false);
         await using IFrameSource source = await FrameSources.OpenAsync(input, new FrameSourceOptions { Width = options.Width, Height = options.Height }, ct).ConfigureAwait(false);
+
+        // A still picture (no frame rate) gets its overlay as a picture; a video or camera as a video.
+        bool still = source.FrameRate <= 0;
+        bool pictureOverlay = options.OverlayPath is string o && Path.GetExtension(o).Equals(".png", StringComparison.OrdinalIgnoreCase);
+        if (options.OverlayPath is string overlay && still != pictureOverlay)
+        {
+            throw new ArgumentException(still
+                ? $"{input} is a still picture, so its overlay is a picture too: --overlay {Path.ChangeExtension(overlay, ".png")}"
+                : $"{input} is a video, so its overlay is a video too: --overlay {Path.ChangeExtension(overlay, ".mp4")} (a .png overlay is for a still picture)");
+        }
+
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.OutputPath))!);
         await using var file = new FileStream(options.OutputPath, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16, useAsync: false);
         using var recording = new RecordingWriter(file, $"capture track {Path.GetFileName(input)}");
-        Mp4Sink? sink = options.OverlayPath is null ? null
+        Mp4Sink? sink = options.OverlayPath is null || still ? null
             : Mp4Sink.Create(options.OverlayPath, source.Width, source.Height, source.FrameRate, isDevice ? null : input);
         using var packet = new PooledBufferWriter(16 * 1024);
         var result = new TrackingFrame();
@@ -95,7 +112,7 @@ public static class TrackPipeline
                     tracker.Process(frame, result);
                     long t2 = Stopwatch.GetTimestamp();
                     packet.Reset();
-                    ProtocolWriter.WriteTrackingFrame(packet, result, LandmarkEncoding.Float32);
+                    ProtocolWriter.WriteTrackingFrame(packet, result, options.Landmarks);
                     recording.Write(packet.WrittenSpan);
                     frames++;
                     faces += result.Face.Present ? 1 : 0;
@@ -106,6 +123,11 @@ public static class TrackPipeline
                     {
                         TrackingOverlay.Draw(frame.Pixels, frame.Width, frame.Height, result, tracker.FaceRegion);
                         await sink.WriteAsync(frame, ct).ConfigureAwait(false);
+                    }
+                    else if (still && options.OverlayPath is string picture)
+                    {
+                        TrackingOverlay.Draw(frame.Pixels, frame.Width, frame.Height, result, tracker.FaceRegion);
+                        await ImageFile.SavePngAsync(picture, frame.Memory, frame.Width, frame.Height, hasAlpha: false, ct).ConfigureAwait(false);
                     }
 
                     long t3 = Stopwatch.GetTimestamp();

@@ -76,6 +76,13 @@ public sealed record ServerOptions
     /// <summary>Folder of the restored npm packages served under <c>/vendor</c> (.cache/npm); null: found above the application.</summary>
     public string? VendorDirectory { get; init; }
 
+    /// <summary>
+    /// Keep each live session's motion as <c>DIR/SESSION-ID.mpk</c>: every TrackingFrame and AudioChunk its
+    /// performer sent, as received, so <c>capture render DIR/ID.mpk --character … --size 1024</c> re-renders the
+    /// take later (docs/live.md). Null: nothing is kept. A live face take is ~3 KB a frame (~5.5 MB a minute at 30 fps).
+    /// </summary>
+    public string? RecordDirectory { get; init; }
+
     /// <summary>Job settings on top of configuration section <c>Jobs</c> (data folder, limits; docs/jobs.md).</summary>
     public Action<Capture.Jobs.JobsOptions>? ConfigureJobs { get; init; }
 

@@ -60,15 +60,21 @@ public sealed class EvalTests : IDisposable
     }
 
     [Fact]
-    public async Task EvalCross_MeshWarp_PrintsTheCrossTableWithoutFoldOvers()
+    public async Task EvalCross_MeshWarp_PrintsTheCrossTableWithoutFoldOversUnwrappedWhenPiped()
     {
+        // Piped (as here) to a narrow COLUMNS: the table keeps its header and each row on one line.
         ToolProcess.Result r = await CliProcess.RunAsync(
+            new Dictionary<string, string> { ["COLUMNS"] = "60" },
             "eval", "--cross", "--warp", "mesh", "--frames", "8", "--akd-every", "4", Media("vid_expr_man_d18.mp4"),
             "--characters", Media("char_painting_mona_lisa_s9.jpg"));
 
         Assert.True(r.ExitCode == 0, r.All);
         Assert.Contains("char_painting_mona_lisa_s9 × vid_expr_man_d18.mp4: AED", r.All, StringComparison.Ordinal);
         Assert.Contains("fold-over frames 0", r.All, StringComparison.Ordinal);
+        string[] lines = r.StdOut.Split('\n');
+        Assert.Contains(lines, l => l.Contains("character", StringComparison.Ordinal) && l.Contains("fold-over frames", StringComparison.Ordinal) && l.Contains("time s", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("char_painting_mona_lisa_s9", StringComparison.Ordinal) && l.Contains("vid_expr_man_d18.mp4", StringComparison.Ordinal) && l.Contains('%'));
+        Assert.DoesNotContain("\u001b[", r.StdOut, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -164,13 +164,42 @@ public sealed class PostgresJobStoreTests : IAsyncLifetime
         Assert.Equal(JobState.Canceled, (await api.GetAsync(job.Id))!.State);
     }
 
-    private PostgresJobStore Store(out DistributedNode node)
+    [ScaleOutFact]
+    public async Task FinishAsync_ProgressLostWhileTheDatabaseWasAway_RecordsTheRendersOwnFrameCount()
+    {
+        // The node reaches the real server through a relay the test cuts, as a network or database outage would.
+        var pg = new Npgsql.NpgsqlConnectionStringBuilder(ScaleOutEnvironment.Pg);
+        await using var relay = new TcpCutter(pg.Host!, pg.Port);
+        await using PostgresJobStore setup = Store(out _);
+        await setup.InitializeAsync();
+        pg.Port = relay.Port;
+        pg.Pooling = false;
+        await using PostgresJobStore node = Store(out _, pg.ConnectionString);
+        JobRecord job = NewJob() with { FramesTotal = 51 };
+        await node.CreateAsync(job);
+        await node.TryStartAsync(job.Id);
+        Assert.True(await node.ReportProgressAsync(job.Id, 51, 51, 20));
+
+        relay.Cut();
+        bool stillMine = await node.ReportProgressAsync(job.Id, 136, 136, 20); // advisory: swallowed while away
+        relay.Mend();
+        JobRecord? before = await setup.GetAsync(job.Id);
+        JobRecord done = (await node.FinishAsync(job.Id, JobState.Succeeded, null, frames: 136))!;
+
+        Assert.True(stillMine);
+        Assert.Equal(51, before!.FramesDone); // what reached the store: the 136 never did
+        Assert.Equal((JobState.Succeeded, 136L, 136L), (done.State, done.FramesDone, done.FramesTotal));
+        JobRecord stored = (await setup.GetAsync(job.Id))!;
+        Assert.Equal((136L, 136L), (stored.FramesDone, stored.FramesTotal));
+    }
+
+    private PostgresJobStore Store(out DistributedNode node, string? connection = null)
     {
         node = new DistributedNode("test");
         return new PostgresJobStore(
             new DistributedJobsOptions
             {
-                Store = $"{ScaleOutEnvironment.Pg};Search Path={_schema}",
+                Store = $"{connection ?? ScaleOutEnvironment.Pg};Search Path={_schema}",
                 Queue = "amqp://unused/",
                 HeartbeatInterval = TimeSpan.FromMilliseconds(200),
                 StaleAfter = TimeSpan.FromSeconds(1),

@@ -77,6 +77,19 @@ public sealed class SqliteJobStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FinishAsync_WithTheRendersFrameCount_RecordsItOverStaleProgress()
+    {
+        JobRecord job = NewJob(DateTimeOffset.UtcNow);
+        await _store.CreateAsync(job);
+        await _store.TryStartAsync(job.Id);
+        await _store.ReportProgressAsync(job.Id, 51, 51, 20);
+
+        JobRecord? done = await _store.FinishAsync(job.Id, JobState.Succeeded, null, frames: 136);
+
+        Assert.Equal((JobState.Succeeded, 136L, 136L), (done?.State, done?.FramesDone, done?.FramesTotal));
+    }
+
+    [Fact]
     public async Task Recover_PutsRunningJobsBackAndListsQueuedOldestFirst()
     {
         DateTimeOffset t = DateTimeOffset.UtcNow;

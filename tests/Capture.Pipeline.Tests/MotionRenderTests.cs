@@ -258,6 +258,70 @@ public sealed class MotionRenderTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(1f, open.Face.Blendshapes[(int)ArkitBlendshape.JawOpen], 3);
     }
 
+    [Fact]
+    public async Task RecordingDriver_TakeCutOffMidPacket_KeepsEveryWholeFrameWithOneNote()
+    {
+        // A live take whose writer died mid-packet: the bundled recording cut at a byte inside a packet.
+        string path = Path.Combine(_dir, "cut.mpk");
+        byte[] whole = await File.ReadAllBytesAsync(RepoFiles.Path("samples", "performance.mpk"));
+        await File.WriteAllBytesAsync(path, whole.AsMemory(0, 200_001));
+        var notes = new List<string>();
+
+        await using IMotionDriver driver = await MotionDrivers.OpenAsync(path, new MotionDriverOptions { Log = notes.Add });
+        var frame = new TrackingFrame();
+        long frames = 0;
+        while ((await driver.ReadAsync(frame, default)).HasFrame)
+        {
+            frames++;
+        }
+
+        string note = Assert.Single(notes);
+        output.WriteLine(note);
+        Assert.StartsWith("cut.mpk: the recording ends inside a value", note, StringComparison.Ordinal);
+        Assert.EndsWith("packets before it were read; rendering those", note, StringComparison.Ordinal);
+        long kept = long.Parse(note[(note.LastIndexOf("; the ", StringComparison.Ordinal) + 6)..].Split(' ')[0], CultureInfo.InvariantCulture);
+        Assert.InRange(frames, 50, 80); // ~3.1 KB a frame: 200 KB holds about 64
+        Assert.Equal(kept, frames); // the sample has no audio: every whole packet is a frame
+        Assert.Equal(frames, driver.Info.FrameCount);
+    }
+
+    [Fact]
+    public async Task Drivers_ReadingFrames_AllocateNothingPerFrame()
+    {
+        // The bundled recording, its Live Link CSV (written here from the same frames) and a shared BVH.
+        string recording = RepoFiles.Path("samples", "performance.mpk");
+        string csv = Path.Combine(_dir, "take.csv");
+        using (var text = new StreamWriter(csv))
+        {
+            var writer = new Capture.Protocol.Export.LiveLinkFaceCsvWriter(text);
+            await using IMotionDriver source = await MotionDrivers.OpenAsync(recording, new MotionDriverOptions());
+            var frame = new TrackingFrame();
+            while ((await source.ReadAsync(frame, default)).HasFrame)
+            {
+                writer.Write(frame);
+            }
+        }
+
+        foreach (string path in new[] { recording, csv, SharedMedia.File("bvh/dab.bvh") })
+        {
+            await using IMotionDriver driver = await MotionDrivers.OpenAsync(path, new MotionDriverOptions());
+            var tracking = new TrackingFrame();
+            for (int i = 0; i < 10; i++)
+            {
+                await driver.ReadAsync(tracking, default); // warm up: first reads fill buffers
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++)
+            {
+                Assert.True((await driver.ReadAsync(tracking, default)).HasFrame);
+            }
+
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(allocated == 0, $"{Path.GetFileName(path)}: {allocated} bytes over 100 frames");
+        }
+    }
+
     [Theory]
     [InlineData(59.94, 59.94)]
     [InlineData(30.2, 30)]

@@ -64,6 +64,70 @@ public sealed class CliLiveTests
     }
 
     [Fact]
+    public async Task Live_RecordAndServerKeepsSessions_BothTakesHoldWhatWasSentAndRenderAgain()
+    {
+        string dir = Directory.CreateTempSubdirectory("capture-live-record-").FullName;
+        try
+        {
+            string kept = Path.Combine(dir, "kept");
+            string take = Path.Combine(dir, "take.mpk");
+            await using ServeProcess serve = await ServeProcess.StartAsync(Key, "--record-sessions", kept);
+            CliRun.Result live = await CliRun.RunAsync("live", Clip, "--server", serve.Address.ToString(), "--key", Key,
+                "--character", ServerFixture.FaceCharacter, "--max-frames", "40", "--no-iris", "--no-viewer", "--record", take, "--json");
+            Assert.True(live.ExitCode == 0, live.All + "\n--- serve ---\n" + serve.Output);
+
+            // --json: stdout is one object; the human summary went to stderr.
+            using var json = System.Text.Json.JsonDocument.Parse(live.StdOut);
+            System.Text.Json.JsonElement root = json.RootElement;
+            Assert.Equal("live", root.GetProperty("command").GetString());
+            Assert.Equal(40, root.GetProperty("framesSent").GetInt64());
+            Assert.Equal(take, root.GetProperty("recording").GetString());
+            Assert.Contains("frames: 40 sent", live.StdErr, StringComparison.Ordinal);
+
+            string[] keptFiles = Directory.GetFiles(kept, "*.mpk");
+            Assert.Single(keptFiles);
+            Assert.Equal(40, CountFrames(take));
+            await WaitForAsync(() => CountFrames(keptFiles[0]) == 40, TimeSpan.FromSeconds(10));
+            foreach (string recording in new[] { take, keptFiles[0] })
+            {
+                Capture.Pipeline.Rendering.RenderResult r = await Capture.Pipeline.Rendering.RenderPipeline.RunAsync(new Capture.Pipeline.Rendering.RenderOptions
+                {
+                    DrivingPath = recording, CharacterPath = ServerFixture.FaceCharacter, OutputPath = Path.Combine(dir, Path.GetFileName(recording) + ".mp4"), Size = 256,
+                });
+                Assert.Equal(Capture.Pipeline.Motion.MotionKind.Recording, r.DrivingKind);
+                Assert.InRange(r.Frames, 38, 80); // the take's timestamps set the length: 40 frames sent, some late ones held
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static int CountFrames(string path)
+    {
+        using var reader = Capture.Protocol.Recording.RecordingReader.Open(path);
+        var protocol = new Capture.Protocol.Schema.ProtocolReader();
+        int frames = 0;
+        while (reader.TryReadNext(out ReadOnlyMemory<byte> packet))
+        {
+            frames += protocol.Read(packet.Span) == Capture.Protocol.Schema.MessageKind.TrackingFrame ? 1 : 0;
+        }
+
+        return frames;
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < timeout, "the server's recording did not hold every frame in time");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task Live_WithKeyCharacterAndAudio_CreatesTheSession_PrintsViewerPageLatencyAndAudio()
     {
         await using ServeProcess serve = await ServeProcess.StartAsync(Key);

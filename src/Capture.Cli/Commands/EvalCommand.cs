@@ -22,15 +22,17 @@ internal static class EvalCommand
         var rigs = new Option<DirectoryInfo?>("--rig-dir") { Description = "With --cross: a character PICTURE uses DIR/NAME.json as its rig file when that exists (e.g. calibration/rigs)." };
         var paintedMouth = new Option<bool>("--painted-mouth") { Description = "Paint the mouth interior instead of taking the performer's own from the driving frame (as render --painted-mouth)." };
         var warp = new Option<Capture.Generation.WarpKind>("--warp") { Description = "The generator's backward map: Mesh (piecewise-affine on the face triangulation, the default) or Spline (the limited thin-plate spline; docs/generator.md compares them).", DefaultValueFactory = _ => Capture.Generation.WarpGenerator.DefaultWarp };
+        Option<bool> json = CliJson.CreateOption();
         var command = new Command(
             "eval",
             "Self-reenactment: frame 0 drives nothing but is the character; later frames drive it and are the ground truth. " +
             "Prints PSNR, SSIM and average keypoint distance, next to frame 0 held still.")
         {
-            clips, size, frames, akdEvery, breakdown, errorMaps, cross, characters, pictures, rigs, paintedMouth, warp,
+            clips, size, frames, akdEvery, breakdown, errorMaps, cross, characters, pictures, rigs, paintedMouth, warp, json,
         };
         command.SetAction(async (parseResult, ct) =>
         {
+            CliJson.Begin(parseResult.GetValue(json));
             int s = parseResult.GetValue(size);
             if (s is not (256 or 512 or 1024))
             {
@@ -79,6 +81,33 @@ internal static class EvalCommand
             }
 
             AnsiConsole.MarkupLine("[grey]Published anchors (TalkingHead-1KH, other data, a scale only): FOMM 31.07 dB / 0.762, LivePortrait 32.01 dB / 0.819. Goal here: ≥31 dB, ≥0.80 at 256².[/]");
+            if (CliJson.Active)
+            {
+                CliJson.Write(new
+                {
+                    command = "eval",
+                    mode = "self",
+                    clips = results.Select(r => new
+                    {
+                        clip = r.Clip, size = r.Size, frames = r.Frames,
+                        psnr = CliJson.Finite(r.Psnr), ssim = CliJson.Finite(r.Ssim), akd = CliJson.Finite(r.Akd), akdFrames = r.AkdFrames,
+                        stillPsnr = CliJson.Finite(r.StillPsnr), stillSsim = CliJson.Finite(r.StillSsim), stillAkd = CliJson.Finite(r.StillAkd),
+                        seconds = r.Seconds,
+                        breakdown = r.Breakdown?.Regions().Select(e => new
+                        {
+                            region = e.Name, pixelShare = e.Share, psnr = CliJson.Finite(e.Psnr), stillPsnr = CliJson.Finite(e.StillPsnr), errorShare = e.ErrorShare,
+                        }),
+                    }),
+                    mean = results.Count < 2 ? null : new
+                    {
+                        frames = results.Sum(r => r.Frames),
+                        psnr = CliJson.Finite(results.Average(r => r.Psnr)), ssim = CliJson.Finite(results.Average(r => r.Ssim)), akd = CliJson.Finite(results.Average(r => r.Akd)),
+                        stillPsnr = CliJson.Finite(results.Average(r => r.StillPsnr)), stillSsim = CliJson.Finite(results.Average(r => r.StillSsim)), stillAkd = CliJson.Finite(results.Average(r => r.StillAkd)),
+                        seconds = results.Sum(r => r.Seconds),
+                    },
+                });
+            }
+
             return 0;
         });
         return command;
@@ -112,6 +141,29 @@ internal static class EvalCommand
         }
 
         AnsiConsole.Write(table);
+        if (CliJson.Active)
+        {
+            CliJson.Write(new
+            {
+                command = "eval",
+                mode = "cross",
+                pairs = results.Select(r => new
+                {
+                    character = r.Character, clip = r.Clip, frames = r.Frames, compared = r.Compared,
+                    aed = CliJson.Finite(r.Aed), apdDegrees = CliJson.Finite(r.Apd), faceFound = CliJson.Finite(r.FaceFound),
+                    foldOverFrames = r.FoldOverFrames, minDeterminant = CliJson.Finite(r.MinDeterminant),
+                    smoothedFrames = r.SmoothedFrames, dampedFrames = r.DampedFrames, seconds = r.Seconds,
+                }),
+                characters = results.GroupBy(r => r.Character).Select(g => new
+                {
+                    character = g.Key, frames = g.Sum(r => r.Frames), compared = g.Sum(r => r.Compared),
+                    aed = CliJson.Finite(g.Average(r => r.Aed)), apdDegrees = CliJson.Finite(g.Average(r => r.Apd)), faceFound = CliJson.Finite(g.Average(r => r.FaceFound)),
+                    foldOverFrames = g.Sum(r => r.FoldOverFrames), minDeterminant = CliJson.Finite(g.Min(r => r.MinDeterminant)),
+                    smoothedFrames = g.Sum(r => r.SmoothedFrames), dampedFrames = g.Sum(r => r.DampedFrames), seconds = g.Sum(r => r.Seconds),
+                }),
+            });
+        }
+
         return 0;
     }
 

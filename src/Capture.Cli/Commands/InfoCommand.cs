@@ -13,10 +13,29 @@ internal static class InfoCommand
 {
     public static Command Create()
     {
-        var command = new Command("info", "Print versions, the ONNX Runtime build and its execution providers, and the models' state.");
-        command.SetAction(_ =>
+        Option<bool> json = CliJson.CreateOption();
+        var command = new Command("info", "Print versions, the ONNX Runtime build and its execution providers, and the models' state.") { json };
+        command.SetAction(parseResult =>
         {
+            CliJson.Begin(parseResult.GetValue(json));
             ExecutionProviderChoice provider = InferenceEnvironment.Provider;
+            if (CliJson.Active)
+            {
+                CliJson.Write(new
+                {
+                    command = "info",
+                    capture = typeof(InfoCommand).Assembly.GetName().Version?.ToString(),
+                    dotnet = RuntimeInformation.FrameworkDescription,
+                    runtime = RuntimeInformation.RuntimeIdentifier,
+                    onnxRuntime = InferenceEnvironment.OrtVersion,
+                    builtInProviders = InferenceEnvironment.BuiltInProviders,
+                    executionProvider = new { name = provider.Name, reason = provider.Reason },
+                    ffmpeg = FirstLineOf("ffmpeg", "-version"),
+                    models = ModelsJson(),
+                });
+                return 0;
+            }
+
             var table = new Table().AddColumns("what", "value").HideHeaders().Border(TableBorder.Simple);
             table.AddRow("capture", Markup.Escape(CaptureVersion.Informational));
             table.AddRow("protocol", Markup.Escape($"MessagePack schema {ProtocolVersion.Major}.{ProtocolVersion.Minor} (docs/protocol.md)"));
@@ -45,6 +64,24 @@ internal static class InfoCommand
         catch (FileNotFoundException ex)
         {
             return ex.Message;
+        }
+    }
+
+    private static object ModelsJson()
+    {
+        try
+        {
+            ModelStore store = ModelStore.FromRepository();
+            return new
+            {
+                manifest = store.ManifestPath,
+                states = store.Manifest.Models.ToDictionary(m => m.Name, m => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(store.GetState(m).ToString())),
+                error = (string?)null,
+            };
+        }
+        catch (FileNotFoundException ex)
+        {
+            return new { manifest = (string?)null, states = new Dictionary<string, string>(), error = ex.Message };
         }
     }
 

@@ -31,23 +31,28 @@ internal static class LiveCommand
         var noIris = new Option<bool>("--no-iris") { Description = "Plain face mesh (no iris points, no gaze): faster tracking." };
         var hands = new Option<bool>("--hands") { Description = "Track both hands too and send them (protocol v1.4; with --vmc, the 30 finger bones). Costs the hand model twice a frame, and the palm detector while a hand is out of view." };
         var noViewer = new Option<bool>("--no-viewer") { Description = "Do not watch the session's frames (then no glass-to-glass latency is measured)." };
+        var record = new Option<string?>("--record") { Description = "Also keep the take as a Capture recording (take.mpk: every frame and audio chunk sent), to re-render later: capture render take.mpk --character IMAGE --size 1024." };
+        Option<bool> json = CliJson.CreateOption();
         var command = new Command("live",
             "Be the performer of a live session: track SOURCE here and stream the landmarks to a Capture server, which renders the character for every viewer.\n" +
             "  new session:   capture live /dev/video0 --server http://127.0.0.1:5080 --key KEY --character face.png\n" +
             "  join one:      capture live clip.mp4 --server http://127.0.0.1:5080 --session ID --token PERFORMER_TOKEN\n" +
             "It prints the viewer page to open (OBS: Browser Source), and at the end the frames sent, the drops and the latency it measured.")
         {
-            source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, hands, noViewer,
+            source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, hands, noViewer, record, json,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
-            await RunAsync(parseResult, source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, hands, noViewer, cancellationToken));
+        {
+            CliJson.Begin(parseResult.GetValue(json));
+            return await RunAsync(parseResult, source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, hands, noViewer, record, cancellationToken);
+        });
         return command;
     }
 
     private static async Task<int> RunAsync(
         ParseResult p, Argument<string> sourceArg, Option<string> serverOpt, Option<string?> keyOpt, Option<FileInfo?> characterOpt, Option<FileInfo?> rigOpt,
         Option<FileInfo?> profileOpt, Option<int> sizeOpt, Option<string?> sessionOpt, Option<string?> tokenOpt, Option<string?> vmcOpt, Option<string?> audioOpt,
-        Option<long?> maxFramesOpt, Option<bool> noIrisOpt, Option<bool> handsOpt, Option<bool> noViewerOpt, CancellationToken ct)
+        Option<long?> maxFramesOpt, Option<bool> noIrisOpt, Option<bool> handsOpt, Option<bool> noViewerOpt, Option<string?> recordOpt, CancellationToken ct)
     {
         string source = p.GetValue(sourceArg)!;
         if (!source.StartsWith("lavfi:", StringComparison.Ordinal) && !source.StartsWith("/dev/", StringComparison.Ordinal) && !File.Exists(source))
@@ -65,6 +70,16 @@ internal static class LiveCommand
         if (maxFrames is <= 0)
         {
             throw new CaptureUserException($"--max-frames {maxFrames} must be at least 1");
+        }
+
+        string? record = p.GetValue(recordOpt);
+        if (record is not null)
+        {
+            string? folder = Path.GetDirectoryName(Path.GetFullPath(record));
+            if (folder is not null && !Directory.Exists(folder))
+            {
+                throw new CaptureUserException($"--record {record}: the folder {folder} does not exist");
+            }
         }
 
         IPEndPoint? vmc = p.GetValue(vmcOpt) is { } vmcText ? ParseEndpoint(vmcText) : null;
@@ -129,6 +144,7 @@ internal static class LiveCommand
             MaxFrames = maxFrames,
             Vmc = vmc,
             Audio = p.GetValue(audioOpt),
+            RecordPath = record,
         };
         Console.Out.Flush();
         LivePerformerResult result;
@@ -142,6 +158,11 @@ internal static class LiveCommand
         }
 
         Report(result);
+        if (CliJson.Active)
+        {
+            CliJson.Write(ToJson(result, info, server));
+        }
+
         return result.ServerClose is null ? 0 : 1;
     }
 
@@ -167,10 +188,42 @@ internal static class LiveCommand
             Console.WriteLine(string.Create(c, $"audio: {r.AudioChunksSent} chunks sent ({r.AudioChunksSent * 0.02:F1} s), {r.AudioChunksViewed} came back to the viewer"));
         }
 
+        if (r.RecordingPath is not null)
+        {
+            Console.WriteLine(string.Create(c, $"recorded: {r.RecordingPath} ({r.RecordedPackets} packets); re-render with: capture render {r.RecordingPath} --character IMAGE --size 1024"));
+        }
+
         if (r.ServerClose is not null)
         {
             AnsiConsole.MarkupLine($"[red]error:[/] the server closed the stream: {Markup.Escape(r.ServerClose)}");
         }
+    }
+
+    private static object ToJson(LivePerformerResult r, LiveSessionInfo info, Uri server)
+    {
+        double[] latency = [.. r.Viewed.Select(f => f.LatencyMs)];
+        return new
+        {
+            command = "live",
+            session = info.Id,
+            viewerPage = string.IsNullOrEmpty(info.ViewerPage) ? null : new Uri(server, info.ViewerPage).ToString(),
+            recording = r.RecordingPath,
+            recordedPackets = r.RecordedPackets,
+            framesCaptured = r.FramesCaptured,
+            framesSent = r.FramesSent,
+            sourceDrops = r.SourceDrops,
+            seconds = r.Seconds,
+            framesPerSecond = r.FramesSent / Math.Max(r.Seconds, 1e-3),
+            trackMs = r.TrackMs.Count == 0 ? null : new { p50 = Percentile(r.TrackMs, 50), p99 = Percentile(r.TrackMs, 99) },
+            viewer = latency.Length == 0 ? null : new
+            {
+                frames = r.Viewed.Count,
+                neverReached = Math.Max(0, r.FramesSent - r.Viewed.Count),
+                latencyMs = new { p50 = Percentile(latency, 50), p99 = Percentile(latency, 99), max = latency.Max() },
+            },
+            audio = r.AudioChunksSent == 0 ? null : new { chunksSent = r.AudioChunksSent, chunksViewed = r.AudioChunksViewed },
+            serverClose = r.ServerClose,
+        };
     }
 
     internal static double Percentile(IReadOnlyList<double> values, double p)

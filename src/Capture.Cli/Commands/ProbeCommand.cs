@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Capture.Media;
 using Spectre.Console;
 
@@ -9,15 +8,14 @@ namespace Capture.Cli.Commands;
 /// <summary><c>capture probe FILE [--json]</c>: what ffprobe finds in a media file, after the same checks every source makes.</summary>
 internal static class ProbeCommand
 {
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-
     public static Command Create()
     {
         var file = new Argument<string>("file") { Description = "A video, image or audio+video file." };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON instead of a table." };
+        Option<bool> json = CliJson.CreateOption();
         var command = new Command("probe", "Check a media file and print its container, video and audio streams.") { file, json };
         command.SetAction(async (parseResult, ct) =>
         {
+            CliJson.Begin(parseResult.GetValue(json));
             MediaInfo info;
             try
             {
@@ -31,9 +29,9 @@ internal static class ProbeCommand
                 return 1;
             }
 
-            if (parseResult.GetValue(json))
+            if (CliJson.Active)
             {
-                Console.WriteLine(JsonSerializer.Serialize(info, s_json));
+                CliJson.Write(info);
             }
             else
             {

@@ -18,6 +18,10 @@ internal static class RenderCommand
     private const string SampleCharacter = "char_painting_mona_lisa_s9.jpg";
     private const string FallbackCharacter = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";
 
+    /// <summary>The bundled sample in samples/ (used when the shared media are absent): Capture's recording of <see cref="SampleDriving"/> and a public-domain picture.</summary>
+    private const string BundledDriving = "performance.mpk";
+    private const string BundledCharacter = "mona_lisa.jpg";
+
     public static Command Create()
     {
         var driving = new Argument<string?>("driving")
@@ -60,14 +64,16 @@ internal static class RenderCommand
                 "picture's shape is kept). Implied when --character is a folder or a .zip.",
         };
         var mask = new Option<string?>("--mask") { Description = "With --body: the figure's mask picture (white = figure) instead of computing one (the picture's own alpha still wins)." };
-        var sample = new Option<bool>("--sample") { Description = $"Render the sample: {SampleDriving} driving {SampleCharacter} from ../shared/media into out/sample.mp4." };
+        var sample = new Option<bool>("--sample") { Description = $"Render the sample into out/sample.mp4: {SampleDriving} driving {SampleCharacter} from ../shared/media (or $CAPTURE_MEDIA), or without them the bundled samples/{BundledDriving} (Capture's recording of that clip) driving samples/{BundledCharacter}." };
         Option<string?> camera = CameraOption.Create();
+        Option<bool> json = CliJson.CreateOption();
         var command = new Command("render", "Drive a character picture with a performer's video, or with recorded motion (.mpk, Live Link Face .csv, .bvh), and write an MP4.")
         {
-            driving, character, output, audio, basis, rig, size, sideBySide, intensity, mouth, eyes, head, noIdle, profile, motionData, noBody, hands, poseModel, noIris, frames, sample, verbose, camera, paintedMouth, warp, body, mask,
+            driving, character, output, audio, basis, rig, size, sideBySide, intensity, mouth, eyes, head, noIdle, profile, motionData, noBody, hands, poseModel, noIris, frames, sample, verbose, camera, paintedMouth, warp, body, mask, json,
         };
         command.SetAction(async (parseResult, ct) =>
         {
+            CliJson.Begin(parseResult.GetValue(json));
             if (parseResult.GetValue(hands) && parseResult.GetValue(motionData) is null)
             {
                 throw new CaptureUserException("--hands records the hands in --motion-data (motion.mpk, motion.bvh's fingers): give --motion-data DIR (the character is not driven by the hands yet)");
@@ -143,19 +149,28 @@ internal static class RenderCommand
                 throw new CaptureUserException("render needs a driving clip and --character IMAGE (or --sample for the shared sample)");
             }
 
-            string? media = FindSharedMedia();
-            if (media is null)
+            string drivingSample, characterSample;
+            if (FindSharedMedia() is string media)
+            {
+                (drivingSample, characterSample) = (Path.Combine(media, SampleDriving), Path.Combine(media, SampleCharacter));
+            }
+            else if (FindBundledSample() is string bundled)
+            {
+                (drivingSample, characterSample) = (Path.Combine(bundled, BundledDriving), Path.Combine(bundled, BundledCharacter));
+                AnsiConsole.MarkupLine($"[grey]no shared media ({Markup.Escape(SharedMediaWhere)}): rendering the bundled sample, {Markup.Escape(Path.Combine(bundled, BundledDriving))} (Capture's recording of {SampleDriving}) driving {Markup.Escape(Path.Combine(bundled, BundledCharacter))}[/]");
+            }
+            else
             {
                 string fallback = File.Exists(FallbackCharacter) ? $" (e.g. --character {FallbackCharacter})" : string.Empty;
                 throw new CaptureUserException(
-                    $"--sample needs the shared media folder (../shared/media with {SampleDriving} and {SampleCharacter}), which is not here; " +
+                    $"--sample needs the shared media folder ({SharedMediaWhere}, with {SampleDriving} and {SampleCharacter}) or the checkout's samples/ folder, and neither is here; " +
                     $"pass your own: capture render DRIVING.mp4 --character PICTURE{fallback} -o out.mp4");
             }
 
             return new RenderOptions
             {
-                DrivingPath = driving ?? Path.Combine(media, SampleDriving),
-                CharacterPath = character ?? Path.Combine(media, SampleCharacter),
+                DrivingPath = driving ?? drivingSample,
+                CharacterPath = character ?? characterSample,
                 OutputPath = output ?? Path.Combine("out", "sample.mp4"),
                 Size = size,
                 SideBySide = true,
@@ -182,22 +197,34 @@ internal static class RenderCommand
         };
     }
 
+    /// <summary>Where the shared media are looked for: CAPTURE_MEDIA when set (only there), else ../shared/media above the working folder or the CLI.</summary>
+    private static string SharedMediaWhere => Environment.GetEnvironmentVariable("CAPTURE_MEDIA") is { Length: > 0 } env ? $"CAPTURE_MEDIA={env}" : "../shared/media";
+
     private static string? FindSharedMedia()
+    {
+        static bool Has(string dir) => File.Exists(Path.Combine(dir, SampleDriving)) && File.Exists(Path.Combine(dir, SampleCharacter));
+        if (Environment.GetEnvironmentVariable("CAPTURE_MEDIA") is { Length: > 0 } env)
+        {
+            return Has(env) ? Path.GetFullPath(env) : null;
+        }
+
+        return FindAbove(dir => Has(Path.Combine(dir, "..", "shared", "media")) ? Path.Combine(dir, "..", "shared", "media")
+            : Has(Path.Combine(dir, "shared", "media")) ? Path.Combine(dir, "shared", "media") : null);
+    }
+
+    /// <summary>The checkout's samples/ folder (a recording and a public-domain picture, samples/NOTICE), found above the working folder or the CLI.</summary>
+    private static string? FindBundledSample() =>
+        FindAbove(dir => File.Exists(Path.Combine(dir, "samples", BundledDriving)) && File.Exists(Path.Combine(dir, "samples", BundledCharacter)) ? Path.Combine(dir, "samples") : null);
+
+    private static string? FindAbove(Func<string, string?> probe)
     {
         foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {
             for (DirectoryInfo? dir = new(start); dir is not null; dir = dir.Parent)
             {
-                string candidate = Path.Combine(dir.FullName, "..", "shared", "media");
-                if (File.Exists(Path.Combine(candidate, SampleDriving)) && File.Exists(Path.Combine(candidate, SampleCharacter)))
+                if (probe(dir.FullName) is string found)
                 {
-                    return Path.GetFullPath(candidate);
-                }
-
-                string inside = Path.Combine(dir.FullName, "shared", "media");
-                if (File.Exists(Path.Combine(inside, SampleDriving)) && File.Exists(Path.Combine(inside, SampleCharacter)))
-                {
-                    return Path.GetFullPath(inside);
+                    return Path.GetFullPath(found);
                 }
             }
         }
@@ -237,6 +264,29 @@ internal static class RenderCommand
         }
 
         MetricsOutput.Print(metrics);
+        if (CliJson.Active)
+        {
+            CliJson.Write(new
+            {
+                command = "render",
+                output = Path.GetFullPath(r.OutputPath),
+                driving = Path.GetFullPath(options.DrivingPath),
+                drivingKind = r.DrivingKind,
+                character = Path.GetFullPath(options.CharacterPath),
+                characterLandmarks = r.CharacterLandmarkSource,
+                profile = r.ProfileSource,
+                size = options.Size,
+                sideBySide = options.SideBySide,
+                frames = r.Frames,
+                framesWithoutFace = r.FramesWithoutFace,
+                framesWithBody = r.FramesWithBody,
+                seconds = r.Seconds,
+                framesPerSecond = r.FramesPerSecond,
+                outputFrameRate = r.FrameRate,
+                audio = r.AudioPath is null ? null : Path.GetFullPath(r.AudioPath),
+                motionData = options.MotionDataDirectory is null ? null : Path.GetFullPath(options.MotionDataDirectory),
+            });
+        }
 
         return 0;
     }

@@ -36,6 +36,7 @@ internal static class ServeCommand
             Description = "The address people reach this server at when it sits behind a reverse proxy (e.g. https://capture.example.com): the page and socket addresses POST /api/live returns start with it. Default: $CAPTURE_PUBLIC_URL, else the scheme, host and port each client used.",
         };
         var scale = new ScaleOutOptions();
+        var record = new Option<string?>("--record-sessions") { Description = "Keep each live session's motion (what its performer sent) as DIR/SESSION-ID.mpk, for `capture render DIR/ID.mpk --character … --size 1024` later." };
         var data = new Option<string?>("--data") { Description = $"Jobs' data folder (database, uploads, results; docs/jobs.md). Default: configuration Jobs:DataDirectory, else {Capture.Jobs.JobsOptions.DefaultDataDirectory}." };
         var command = new Command("serve",
             "Run the Capture server: live sessions (POST /api/live), the capture and viewer pages, /healthz, /metrics;\n" +
@@ -43,7 +44,7 @@ internal static class ServeCommand
             "Then open the capturePage address a session returns in a browser with a webcam, and its viewerPage in OBS " +
             "(Browser Source), or stream from this machine with `capture live`. See docs/live.md.")
         {
-            urls, apiKey, timeout, maxSessions, data, origins, publicUrl,
+            urls, apiKey, timeout, maxSessions, data, origins, publicUrl, record,
         };
         scale.AddTo(command, includeData: false); // --data is the option above, in both modes
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -67,6 +68,7 @@ internal static class ServeCommand
                 ApiKey = key,
                 PerformerTimeout = TimeSpan.FromSeconds(seconds),
                 MaxSessions = max,
+                RecordDirectory = parseResult.GetValue(record) is { } keep ? Path.GetFullPath(keep) : null,
                 AllowedOrigins = parseResult.GetValue(origins) is { Length: > 0 } given ? given
                     : (Environment.GetEnvironmentVariable("CAPTURE_ALLOWED_ORIGINS") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 PublicBaseUrl = parseResult.GetValue(publicUrl) ?? (Environment.GetEnvironmentVariable("CAPTURE_PUBLIC_URL") is { Length: > 0 } env ? env : null),

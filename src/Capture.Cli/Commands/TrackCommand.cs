@@ -19,21 +19,24 @@ internal static class TrackCommand
             Description = "Track both hands (21 points each, world points in metres, handedness): found from the body's wrists with --body (MediaPipe Holistic's way), else by the palm detector (MediaPipe Hands').",
         };
         var handModel = new Option<HandModel>("--hand-model") { Description = "With --hands: the hand landmark model and palm detector (Lite is faster, Full more exact).", DefaultValueFactory = _ => HandModel.Full };
-        var overlay = new Option<FileInfo?>("--overlay") { Description = "Also write an MP4 with the mesh points, skeleton, hands and blendshape bars drawn on the video." };
+        var overlay = new Option<FileInfo?>("--overlay") { Description = "Also write the input with the mesh points, skeleton, hands and blendshape bars drawn on it: an .mp4 for a video or camera, a .png for a still picture." };
         var width = new Option<int?>("--width") { Description = "Scale frames to this width before tracking (height follows unless given)." };
         var height = new Option<int?>("--height") { Description = "Scale frames to this height before tracking." };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads a model (0: its default)." };
         var iris = new Option<bool>("--iris") { Description = "Use MediaPipe's attention face model: 10 iris points (sent in the recording) and the eyeLook* blendshapes; refined lips and eyes. About 25% slower." };
         var poseModel = new Option<PoseModel>("--pose-model") { Description = "With --body: the BlazePose model (Lite is the fastest, Heavy the most exact).", DefaultValueFactory = _ => PoseModel.Full };
+        var landmarks = new Option<Capture.Protocol.Schema.LandmarkEncoding>("--landmarks") { Description = "How the recording stores face landmarks: Float32 (exact) or Int16 (half the size, within 3.1e-5 of the image; what live sessions send).", DefaultValueFactory = _ => Capture.Protocol.Schema.LandmarkEncoding.Float32 };
         var stills = new Option<bool>("--static") { Description = "Detect on every frame and do not smooth (unrelated stills)." };
         Option<string?> camera = CameraOption.Create();
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print the live counters at the end: time per stage, frames, drops, pool use, GC (docs/metrics.md)." };
+        Option<bool> json = CliJson.CreateOption();
         var command = new Command("track", "Track a performer's face (468 points, head pose, ARKit blendshapes) and optionally body and hands into a .mpk recording.")
         {
-            input, output, body, hands, handModel, noFace, overlay, width, height, threads, stills, iris, poseModel, camera, verbose,
+            input, output, body, hands, handModel, noFace, overlay, width, height, threads, stills, iris, poseModel, landmarks, camera, verbose, json,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            CliJson.Begin(parseResult.GetValue(json));
             if (parseResult.GetValue(noFace) && !parseResult.GetValue(body) && !parseResult.GetValue(hands))
             {
                 throw new CaptureUserException("--no-face without --body or --hands leaves nothing to track");
@@ -58,6 +61,7 @@ internal static class TrackCommand
                 OverlayPath = parseResult.GetValue(overlay)?.FullName,
                 Width = parseResult.GetValue(width),
                 Height = parseResult.GetValue(height),
+                Landmarks = parseResult.GetValue(landmarks),
             };
             return await RunAsync(options, parseResult.GetValue(verbose), cancellationToken);
         });
@@ -95,6 +99,22 @@ internal static class TrackCommand
             $" → [green]{Markup.Escape(r.OutputPath)}[/]" +
             (r.OverlayPath is null ? string.Empty : $", overlay [green]{Markup.Escape(r.OverlayPath)}[/]"));
         MetricsOutput.Print(metrics);
+        if (CliJson.Active)
+        {
+            CliJson.Write(new
+            {
+                command = "track",
+                input = options.Input,
+                output = r.OutputPath,
+                overlay = r.OverlayPath,
+                frames = r.Frames,
+                framesWithFace = r.FramesWithFace,
+                framesWithBody = r.FramesWithBody,
+                seconds = r.Seconds,
+                framesPerSecond = r.FramesPerSecond,
+            });
+        }
+
         return r.Frames == 0 ? 1 : 0;
     }
 

@@ -12,7 +12,8 @@ namespace Capture.Pipeline.Motion;
 /// <summary>
 /// A BVH take as motion, sampled at the take's own rate (60 at most, <see cref="MotionClock"/>): each frame's
 /// body (<see cref="BvhBody"/>: world points, y up, metres) seen by a virtual camera straight in front of the
-/// figure as it stands at the start, framed once for the whole take, as the 33 pose points; the face neutral
+/// figure as it stands at the start, framed once for the whole take, as the 33 pose points, with their world
+/// landmarks (metres, hips at the origin, as MediaPipe's: <see cref="BodyObservation.WorldLandmarks"/>); the face neutral
 /// (the basis's, <see cref="BlendshapeBasis"/>), turned as the take's head turns. <see cref="Points"/> gives
 /// the last frame's world points for a body rig. Side-by-side shows the whole figure.
 /// </summary>
@@ -108,7 +109,8 @@ public sealed class BvhMotionDriver : IMotionDriver
 
         // The body's frame (x the figure's left = the image's right, y up, z toward the camera) is camera space.
         _basis.Synthesize(_basis.NeutralWeights, BlendshapeBasis.ImageRotation(headTurn), ImageSide, tracking, _scratch, _eyes, _eyeDistance);
-        BvhBody.ToPoseLandmarks(_points, headTurn, _centre, _framing, tracking.Body.Landmarks);
+        BvhBody.ToPoseLandmarks(_points, headTurn, _centre, _framing, tracking.Body.Landmarks, tracking.Body.WorldLandmarks);
+        tracking.Body.HasWorld = true;
         tracking.Body.Present = true;
         tracking.Body.Score = 1;
         _output++;

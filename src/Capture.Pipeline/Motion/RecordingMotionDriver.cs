@@ -253,7 +253,7 @@ public sealed class RecordingMotionDriver : IMotionDriver
         catch (InvalidDataException ex)
         {
             // A recording cut off mid-write (a live take that ended badly): keep every whole packet before it.
-            options.Log?.Invoke($"{System.IO.Path.GetFileName(path)}: {ex.Message.Replace(path + ": ", "", StringComparison.Ordinal)}; using the {recording.PacketCount} packets before it");
+            options.Log?.Invoke($"{System.IO.Path.GetFileName(path)}: {ex.Message.Replace(path + ": ", "", StringComparison.Ordinal)}; rendering those");
             packet = default;
             return false;
         }

@@ -112,6 +112,15 @@ public sealed record RenderResult(long Frames, long FramesWithoutFace, double Se
 {
     public double FramesPerSecond => Seconds > 0 ? Frames / Seconds : 0;
 
+    /// <summary>What drove the render: a video, a recording, a Live Link CSV or a BVH.</summary>
+    public Motion.MotionKind DrivingKind { get; init; }
+
+    /// <summary>The output's frame rate (a video's own, a motion file's from its timestamps).</summary>
+    public double FrameRate { get; init; }
+
+    /// <summary>The file the output's audio came from (--audio, the driving video, or the recording whose AudioChunks it was), or null for a silent video.</summary>
+    public string? AudioPath { get; init; }
+
     /// <summary>Frames whose body was seen well enough for motion.bvh (<see cref="BvhStreamWriter.SeesBody"/>); null when the body was not tracked.</summary>
     public long? FramesWithBody { get; init; }
 }

@@ -340,6 +340,9 @@ public static class RenderPipeline
         return new RenderResult(frames, faceless, clock.Elapsed.TotalSeconds, options.OutputPath, rig?.LandmarkSource ?? options.BodyCharacter!.Body.Source, calibrated is null ? null : profileSource)
         {
             FramesWithBody = motion?.Body?.FramesWithBody ?? (bodyRetargeter is null ? null : frames - bodyless),
+            DrivingKind = motionInfo.Kind,
+            FrameRate = motionInfo.FrameRate,
+            AudioPath = options.AudioPath ?? (motionInfo.AudioPath is null ? null : options.DrivingPath),
         };
     }
 
@@ -370,13 +373,13 @@ public static class RenderPipeline
     }
 
     /// <summary>
-    /// A motion file's frame for the side-by-side view: the tracked points (mesh, skeleton, blendshape bars)
-    /// drawn on a plain grey picture of the motion's image size. Reuses <paramref name="canvas"/>.
+    /// A motion file's frame for the side-by-side view: the tracked points (face mesh, skeleton) drawn on a
+    /// plain dark picture of the motion's image size. Reuses <paramref name="canvas"/>.
     /// </summary>
     private static VideoFrame DrawTracking(VideoFrame canvas, TrackingFrame tracking)
     {
         canvas.Pixels.Fill(48);
-        TrackingOverlay.Draw(canvas.Pixels, canvas.Width, canvas.Height, tracking);
+        TrackingOverlay.Draw(canvas.Pixels, canvas.Width, canvas.Height, tracking, blendshapeBars: false);
         return canvas;
     }
 

@@ -237,8 +237,11 @@ public sealed class BvhBody
     /// (<paramref name="centre"/>.X, <paramref name="centre"/>.Y), z in x's scale (smaller = nearer), visibility 1.
     /// The face's points (nose, eyes, ears, mouth) are placed on the head by its turn, the fingers and heels
     /// from the hand and foot bones: a stand-in for what a pose tracker would see, not a measurement.
+    /// <paramref name="world"/>, when not empty, gets the same 33 points as MediaPipe's world landmarks
+    /// (<see cref="BodyObservation.WorldLandmarks"/>): metres, origin midway between the hips, x to the image's
+    /// right, y down, z away from the camera.
     /// </summary>
-    public static void ToPoseLandmarks(ReadOnlySpan<Vector3> points, Quaternion headTurn, Vector2 centre, float framing, Span<Vector4> landmarks)
+    public static void ToPoseLandmarks(ReadOnlySpan<Vector3> points, Quaternion headTurn, Vector2 centre, float framing, Span<Vector4> landmarks, Span<Vector3> world = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(landmarks.Length, TrackingFrame.BodyLandmarkCount, nameof(landmarks));
         Vector3 head = points[(int)BvhBodyPoint.Head];
@@ -281,6 +284,16 @@ public sealed class BvhBody
         {
             Vector3 v = p[i];
             landmarks[i] = new Vector4(0.5f + ((v.X - centre.X) * scale), 0.5f - ((v.Y - centre.Y) * scale), -v.Z * scale, 1);
+        }
+
+        if (world.Length >= p.Length)
+        {
+            Vector3 hips = (p[23] + p[24]) * 0.5f;
+            for (int i = 0; i < p.Length; i++)
+            {
+                Vector3 v = p[i] - hips;
+                world[i] = new Vector3(v.X, -v.Y, -v.Z);
+            }
         }
 
         static void Hand(Span<Vector3> p, int wrist, int pinky, int index, int thumb, Vector3 end)

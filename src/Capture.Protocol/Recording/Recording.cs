@@ -151,7 +151,7 @@ public sealed class RecordingReader : IDisposable
         {
             if (r.NextMessagePackType != MessagePackType.Map)
             {
-                throw new InvalidDataException($"{_name}: not a Capture recording (the first value is a {r.NextMessagePackType}, not the header map)");
+                throw new InvalidDataException($"{_name}: not a Capture recording (its first value is of MessagePack type {r.NextMessagePackType}, where a recording starts with its header map)");
             }
 
             int n = r.ReadMapHeader();
@@ -205,13 +205,20 @@ public sealed class RecordingReader : IDisposable
         while (true)
         {
             int available = _end - _start;
-            if (available == 0 && !Fill())
+            if (available < _buffer.Length / 2 && !_eof)
+            {
+                // Top the buffer up while it is half empty: a value running past the buffered bytes is found by
+                // the reader throwing, and an exception every few packets is garbage (and time) per frame.
+                Fill();
+                available = _end - _start;
+            }
+
+            if (available == 0)
             {
                 value = default;
                 return false;
             }
 
-            available = _end - _start;
             int window = Math.Min(available, _limits.MaxMessageSize);
             var r = new MessagePackReader(_buffer.AsMemory(_start, window));
             MessagePackFormatException? bad;

@@ -9,6 +9,7 @@ using Capture.Media;
 using Capture.Media.Audio;
 using Capture.Protocol.Export;
 using Capture.Protocol.MessagePack;
+using Capture.Protocol.Recording;
 using Capture.Protocol.Schema;
 using Capture.Tracking;
 
@@ -43,6 +44,12 @@ public sealed record LivePerformerOptions
     /// <summary>Also send audio: <c>pulse[:NAME]</c>, <c>alsa[:DEVICE]</c>, <c>lavfi:GRAPH</c> or a file (played at real time), as AudioChunks.</summary>
     public string? Audio { get; init; }
 
+    /// <summary>
+    /// Also keep the take as a Capture recording here: every TrackingFrame and AudioChunk sent, as sent, so
+    /// <c>capture render take.mpk --character … --size 1024</c> re-renders it later. Null: not kept.
+    /// </summary>
+    public string? RecordPath { get; init; }
+
     /// <summary>Goes into the Hello.</summary>
     public string PerformerId { get; init; } = "capture-live";
 }
@@ -56,6 +63,12 @@ public sealed record LivePerformerResult(
 
     /// <summary>AudioChunks the viewer got back.</summary>
     public long AudioChunksViewed { get; init; }
+
+    /// <summary>The take's recording (<see cref="LivePerformerOptions.RecordPath"/>), or null.</summary>
+    public string? RecordingPath { get; init; }
+
+    /// <summary>Packets (TrackingFrames and AudioChunks) written to the recording.</summary>
+    public long RecordedPackets { get; init; }
 }
 
 /// <summary>
@@ -76,6 +89,8 @@ public static class LivePerformer
         bool paced = source is not ILiveFrameSource;
         log?.Invoke($"source: {source.Description}{(paced ? ", played at its own rate" : "")}");
         using VmcSender? vmc = options.Vmc is null ? null : new VmcSender(options.Vmc);
+        await using FileStream? recordingFile = options.RecordPath is null ? null : new FileStream(options.RecordPath, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        using RecordingWriter? recording = recordingFile is null ? null : new RecordingWriter(recordingFile, $"capture live {Path.GetFileName(options.Source)}");
         using IAudioSource? audio = options.Audio is null ? null : await AudioSources.OpenAsync(options.Audio, realTime: true, ct).ConfigureAwait(false);
         if (audio is not null)
         {
@@ -158,7 +173,7 @@ public static class LivePerformer
         using var sendLock = new SemaphoreSlim(1, 1);
         long audioSent = 0;
         Task audioLoop = audio is null ? Task.CompletedTask : Task.Factory.StartNew(
-            () => SendAudioAsync(audio, ingest, sendLock, () => Interlocked.Increment(ref audioSent), stop.Token),
+            () => SendAudioAsync(audio, ingest, sendLock, recording, () => Interlocked.Increment(ref audioSent), stop.Token),
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         var tracking = new TrackingFrame();
         var trackMs = new List<double>(1024);
@@ -188,6 +203,7 @@ public static class LivePerformer
                     try
                     {
                         await ingest.SendAsync(packet.WrittenMemory, WebSocketMessageType.Binary, true, ct).ConfigureAwait(false);
+                        recording?.Write(packet.WrittenSpan);
                     }
                     finally
                     {
@@ -268,15 +284,18 @@ public static class LivePerformer
         }
 
         long sourceDrops = drops + (source is ILiveFrameSource live ? live.DroppedFrames : 0);
+        recording?.Flush();
         return new LivePerformerResult(captured, sent, sourceDrops, trackMs, viewed, clock.Elapsed.TotalSeconds, closed)
         {
+            RecordingPath = recording is null ? null : Path.GetFullPath(options.RecordPath!),
+            RecordedPackets = recording?.PacketCount ?? 0,
             AudioChunksSent = Interlocked.Read(ref audioSent),
             AudioChunksViewed = audioViewed,
         };
     }
 
     // Chunks from the (real-time) audio source, stamped on the Unix clock like the video, as AudioChunk packets.
-    private static async Task SendAudioAsync(IAudioSource audio, ClientWebSocket ingest, SemaphoreSlim sendLock, Action counted, CancellationToken ct)
+    private static async Task SendAudioAsync(IAudioSource audio, ClientWebSocket ingest, SemaphoreSlim sendLock, RecordingWriter? recording, Action counted, CancellationToken ct)
     {
         short[] pcm = new short[audio.ChunkFrames * audio.Channels];
         using var packet = new PooledBufferWriter(8 * 1024);
@@ -298,6 +317,7 @@ public static class LivePerformer
             try
             {
                 await ingest.SendAsync(packet.WrittenMemory, WebSocketMessageType.Binary, true, ct).ConfigureAwait(false);
+                recording?.Write(packet.WrittenSpan);
             }
             finally
             {

@@ -31,7 +31,7 @@ internal static class JobUploadReader
             HeaderUtilities.RemoveQuotes(type.Boundary).Length is 0 or > 200)
         {
             throw new JobInputException(StatusCodes.Status415UnsupportedMediaType, "not a multipart upload",
-                "send the job as multipart/form-data with a 'driving' video and a 'character' picture");
+                "send the job as multipart/form-data with a 'driving' video or motion file (.mpk, Live Link Face .csv, .bvh) and a 'character' picture");
         }
 
         var files = new Dictionary<string, (string Path, string? ClientName)>(StringComparer.Ordinal);
@@ -97,7 +97,7 @@ internal static class JobUploadReader
 
             if (!files.TryGetValue("driving", out var driving))
             {
-                throw JobInputException.BadField("the 'driving' video is missing (a multipart file part named 'driving')");
+                throw JobInputException.BadField("the 'driving' video or motion file is missing (a multipart file part named 'driving')");
             }
 
             if (!files.TryGetValue("character", out var character))

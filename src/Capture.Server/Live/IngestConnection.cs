@@ -129,9 +129,11 @@ internal sealed class IngestConnection
                             }
 
                             _session.SubmitFrame(_reader.Frame);
+                            _session.RecordPacket(packet);
                             break;
                         case MessageKind.AudioChunk:
                             _session.ForwardAudio(packet);
+                            _session.RecordPacket(packet);
                             break;
                         case MessageKind.Bye:
                             string reason = string.IsNullOrWhiteSpace(_reader.Bye?.Reason) ? "the performer said bye" : $"the performer said bye ({ClientText.Printable(_reader.Bye!.Reason, 64)})";

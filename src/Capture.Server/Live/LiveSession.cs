@@ -69,6 +69,9 @@ public sealed class LiveSession
     private long _malformed;
     private long _framesWithHands;
     private int _renderErrors;
+    private readonly Lock _recordingLock = new();
+    private Capture.Protocol.Recording.RecordingWriter? _recording;
+    private FileStream? _recordingFile;
 
     internal LiveSession(string id, string performerToken, string viewerToken, LiveRenderer renderer, JpegEncoder encoder, int jpegQuality, LiveMetrics metrics, ILogger logger)
     {
@@ -248,6 +251,40 @@ public sealed class LiveSession
         queue.Close();
     }
 
+    /// <summary>The .mpk this session's motion is kept in (<see cref="ServerOptions.RecordDirectory"/>), or null.</summary>
+    public string? RecordingPath { get; private set; }
+
+    /// <summary>
+    /// Keeps every packet the performer sends from now on (<see cref="RecordPacket"/>) in <paramref name="path"/>, a
+    /// Capture recording that <c>capture render</c> re-renders; closed when the session ends.
+    /// </summary>
+    internal void StartRecording(string path)
+    {
+        _recordingFile = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 16);
+        _recording = new Capture.Protocol.Recording.RecordingWriter(_recordingFile, $"capture serve, live session {Id}");
+        RecordingPath = path;
+    }
+
+    /// <summary>Appends one accepted packet (a TrackingFrame or AudioChunk, as received) to the session's recording, if it keeps one.</summary>
+    internal void RecordPacket(ReadOnlySpan<byte> packet)
+    {
+        lock (_recordingLock)
+        {
+            _recording?.Write(packet);
+        }
+    }
+
+    private void StopRecording()
+    {
+        lock (_recordingLock)
+        {
+            _recording?.Dispose();
+            _recordingFile?.Dispose();
+            _recording = null;
+            _recordingFile = null;
+        }
+    }
+
     /// <summary>Ends the session (once; later calls do nothing): stops the render loop, closes every viewer, frees the generator.</summary>
     public void End(string reason)
     {
@@ -272,6 +309,7 @@ public sealed class LiveSession
             viewer.Close();
         }
 
+        StopRecording();
         _ = FinishAsync();
     }
 

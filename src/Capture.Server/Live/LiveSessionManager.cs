@@ -89,6 +89,21 @@ public sealed class LiveSessionManager : IAsyncDisposable
             throw new InvalidOperationException("session id collision (96 random bits): retry");
         }
 
+        if (_options.RecordDirectory is string keep)
+        {
+            try
+            {
+                Directory.CreateDirectory(keep);
+                session.StartRecording(Path.Combine(keep, session.Id + ".mpk"));
+                _logger.LogInformation("live session {Id}: keeping its motion in {Path}", session.Id, session.RecordingPath);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The session still runs; only its recording is missing, and the log says why.
+                _logger.LogWarning("live session {Id}: cannot keep its motion in {Directory}: {Problem}", session.Id, keep, ex.Message);
+            }
+        }
+
         _metrics.SessionOpened();
         _ = session.Completion.ContinueWith(_ => _metrics.SessionClosed(), TaskScheduler.Default);
         session.Start();

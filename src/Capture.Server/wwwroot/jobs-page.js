@@ -176,7 +176,7 @@ async function onSubmit(e) {
   const driving = $('driving').files[0];
   const character = $('character').files[0];
   if (!driving || !character) {
-    showError('choose a performance video and a character picture');
+    showError('choose a performance video (or motion file) and a character picture');
     return;
   }
   const form = new FormData();

@@ -23,7 +23,8 @@ public static class TrackingOverlay
     ];
 
     /// <param name="rgb">The picture, RGB24, rows packed; the caller owns it.</param>
-    public static void Draw(Span<byte> rgb, int width, int height, TrackingFrame frame, Geometry.RotatedRect? faceRegion = null)
+    /// <param name="blendshapeBars">Draw the 52 blendshape bars along the bottom (off for a face crop, which they would cover).</param>
+    public static void Draw(Span<byte> rgb, int width, int height, TrackingFrame frame, Geometry.RotatedRect? faceRegion = null, bool blendshapeBars = true)
     {
         ArgumentNullException.ThrowIfNull(frame);
         if (faceRegion is { } r)
@@ -65,7 +66,10 @@ public static class TrackingOverlay
                 FillRect(rgb, width, height, (int)MathF.Floor(q.X * width), (int)MathF.Floor(q.Y * height), 2, 2, 40, 255, 40);
             }
 
-            DrawBlendshapeBars(rgb, width, height, frame.Face.Blendshapes);
+            if (blendshapeBars)
+            {
+                DrawBlendshapeBars(rgb, width, height, frame.Face.Blendshapes);
+            }
         }
     }
 

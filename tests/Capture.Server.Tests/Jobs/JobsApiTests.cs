@@ -95,6 +95,34 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Post_MotionFiles_ARecordingRendersBadOnesAreRefusedNamingTheProblem()
+    {
+        string recording = Capture.Testing.RepoFiles.Path("samples", "performance.mpk");
+        string mona = JobClient.Media("char_painting_mona_lisa_s9.jpg");
+        string badCsv = Path.Combine(_dir, "take.csv");
+        await File.WriteAllTextAsync(badCsv, "Timecode,BlendShapeCount,EyeBlinkLeft\n00:00:00:00.000,61,0\n");
+        string badBvh = Path.Combine(_dir, "bones.bvh");
+        await File.WriteAllTextAsync(badBvh, "HIERARCHY\nROOT Bone01\n{\nOFFSET 0 0 0\nCHANNELS 3 Xposition Yposition Zposition\n}\nMOTION\nFrames: 1\nFrame Time: 0.033\n0 0 0\n");
+
+        foreach ((string path, string reason) in new[] { (badCsv, "driving: take.csv: not a Live Link Face CSV"), (badBvh, "driving: bones.bvh: unknown joints") })
+        {
+            using MultipartFormDataContent form = JobClient.Form(path, mona);
+            (int status, JsonElement problem) = await JobClient.PostExpectingProblemAsync(_server.Client, form);
+            string detail = problem.GetProperty("detail").GetString()!;
+            Assert.True(status == 422, $"{status} {detail}");
+            Assert.StartsWith(reason, detail, StringComparison.Ordinal);
+            Assert.DoesNotContain(_server.DataDirectory, detail, StringComparison.Ordinal);
+        }
+
+        string id = await JobClient.SubmitAsync(_server.Client, JobClient.Form(recording, mona, fields: new() { ["size"] = "256", ["motionData"] = "false" }));
+        JsonElement done = await JobClient.WaitFinishedAsync(_server.Client, id, TimeSpan.FromMinutes(4));
+
+        Assert.True(done.GetProperty("state").GetString() == "succeeded", done.ToString());
+        Assert.Equal(216, done.GetProperty("framesDone").GetInt64());
+        Assert.Equal(216, done.GetProperty("framesTotal").GetInt64());
+    }
+
+    [Fact]
     public async Task Delete_RunningJob_CancelsItRemovesItsFilesAndTheNextJobRuns()
     {
         string clip = JobClient.Media("vid_expr_man_d18.mp4");
