@@ -155,18 +155,7 @@ public static class ProtocolWriter
     /// <summary>A rendered frame (v1.2): the header, then <paramref name="jpeg"/> as one bin.</summary>
     public static void WriteRenderedFrame(IBufferWriter<byte> output, RenderedFrameHeader header, ReadOnlySpan<byte> jpeg)
     {
-        if (header.Width <= 0 || header.Height <= 0)
-        {
-            throw new ArgumentException($"Rendered frame size {header.Width}x{header.Height} is not positive", nameof(header));
-        }
-
-        MessagePackWriter w = Envelope(output, MessageKind.RenderedFrame, 6);
-        w.Write(header.Sequence);
-        w.Write(header.CaptureTimestampUs);
-        w.Write(header.RenderedTimestampUs);
-        w.Write(header.Width);
-        w.Write(header.Height);
-        w.Write(jpeg);
+        MessagePackWriter w = RenderedFrameStart(output, header, jpeg, 6);
         w.Flush();
     }
 
@@ -177,18 +166,7 @@ public static class ProtocolWriter
     /// </summary>
     public static void WriteRenderedFrame(IBufferWriter<byte> output, RenderedFrameHeader header, ReadOnlySpan<byte> jpeg, ReadOnlySpan<byte> alphaJpeg, RenderedMatte? matte)
     {
-        if (header.Width <= 0 || header.Height <= 0)
-        {
-            throw new ArgumentException($"Rendered frame size {header.Width}x{header.Height} is not positive", nameof(header));
-        }
-
-        MessagePackWriter w = Envelope(output, MessageKind.RenderedFrame, 8);
-        w.Write(header.Sequence);
-        w.Write(header.CaptureTimestampUs);
-        w.Write(header.RenderedTimestampUs);
-        w.Write(header.Width);
-        w.Write(header.Height);
-        w.Write(jpeg);
+        MessagePackWriter w = RenderedFrameStart(output, header, jpeg, 8);
         w.Write(alphaJpeg);
         if (matte is { } m)
         {
@@ -203,6 +181,24 @@ public static class ProtocolWriter
         }
 
         w.Flush();
+    }
+
+    /// <summary>A rendered frame's envelope of <paramref name="count"/> elements, its header and the RGB JPEG (v1.2 and v1.5 alike).</summary>
+    private static MessagePackWriter RenderedFrameStart(IBufferWriter<byte> output, RenderedFrameHeader header, ReadOnlySpan<byte> jpeg, int count)
+    {
+        if (header.Width <= 0 || header.Height <= 0)
+        {
+            throw new ArgumentException($"Rendered frame size {header.Width}x{header.Height} is not positive", nameof(header));
+        }
+
+        MessagePackWriter w = Envelope(output, MessageKind.RenderedFrame, count);
+        w.Write(header.Sequence);
+        w.Write(header.CaptureTimestampUs);
+        w.Write(header.RenderedTimestampUs);
+        w.Write(header.Width);
+        w.Write(header.Height);
+        w.Write(jpeg);
+        return w;
     }
 
     public static void WriteStats(IBufferWriter<byte> output, StatsMessage stats)
