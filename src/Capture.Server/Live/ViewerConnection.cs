@@ -26,6 +26,7 @@ internal static class ViewerConnection
                     await socket.SendAsync(packet.Memory, WebSocketMessageType.Binary, endOfMessage: true, abort.Token).ConfigureAwait(false);
                     if (packet.CaptureTimestampUs != 0)
                     {
+                        queue.Adaptation.Sent(packet.Memory.Length);
                         metrics.FramesSent.Add(1);
                         metrics.SendMs.Record(Stopwatch.GetElapsedTime(packet.ReadyTicks).TotalMilliseconds);
                         long latencyUs = UnixClock.NowUs - packet.CaptureTimestampUs;
