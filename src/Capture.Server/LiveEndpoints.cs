@@ -101,7 +101,7 @@ public static class LiveEndpoints
     {
         LiveSessionStats st = s.Stats;
         return new LiveSessionState(s.Id, s.Size, s.PerformerConnected, s.ViewerCount, st.FramesReceived, st.FramesRendered, s.Hands, s.FramesWithHands,
-            new LiveSessionDrops(st.IngestDrops, st.ViewerDrops, st.OrderDrops, st.Malformed));
+            new LiveSessionDrops(st.IngestDrops, st.ViewerDrops, st.OrderDrops, st.Malformed), s.IdleFrames, s.ViewerLinks());
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, LiveSessionManager sessions, CharacterCache characters, ILogger<LiveSessionManager> logger)

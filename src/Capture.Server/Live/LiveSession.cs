@@ -168,6 +168,16 @@ public sealed class LiveSession
     /// <summary>Idle frames the session queued because its connected performer sent none (counted in FramesRendered too).</summary>
     public long IdleFrames => Interlocked.Read(ref _idleFrames);
 
+    /// <summary>True while idle frames are drawn: idle on, the performer connected, and no frame from it for <see cref="IdleAfter"/>.</summary>
+    public bool DrawingIdle
+    {
+        get
+        {
+            long last = Interlocked.Read(ref _lastFrameTicks);
+            return IdleWhenSilent && PerformerConnected && last != 0 && Stopwatch.GetElapsedTime(last) >= IdleAfter;
+        }
+    }
+
     internal void Start()
     {
         _renderLoop = Task.Run(RenderLoopAsync);
@@ -334,6 +344,22 @@ public sealed class LiveSession
         }
 
         queue.Close();
+    }
+
+    /// <summary>Each connected viewer's step, frame side and quality, and what its socket drains (<c>GET /api/live/{id}</c>).</summary>
+    public IReadOnlyList<LiveViewerLink> ViewerLinks()
+    {
+        ViewerQueue[] viewers = Volatile.Read(ref _viewers);
+        var links = new LiveViewerLink[viewers.Length];
+        for (int i = 0; i < viewers.Length; i++)
+        {
+            ViewerAdaptation a = viewers[i].Adaptation;
+            ViewerLadder.Step step = ViewerLadder.Steps[a.Step];
+            links[i] = new LiveViewerLink(a.Enabled, a.Step, Size / step.Divisor, step.Quality == 0 ? _jpegQuality : step.Quality, a.Alpha && _alphaEncoder is not null,
+                Math.Round(a.BytesPerSecond / 1000, 1), Math.Round(a.FramesPerSecond, 1), viewers[i].Dropped, a.StepsDown, a.StepsUp);
+        }
+
+        return links;
     }
 
     /// <summary>The .mpk this session's motion is kept in (<see cref="ServerOptions.RecordDirectory"/>), or null.</summary>

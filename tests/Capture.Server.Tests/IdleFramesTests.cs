@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using Capture.Core.Timing;
+using Capture.Core.Tracking;
+using Capture.Server.Client;
+
+namespace Capture.Server.Tests;
+
+/// <summary>
+/// A connected performer who sends nothing (page paused, camera stalled): the session keeps the character breathing
+/// with idle frames, and stops when frames return; with idle=0 the viewer gets nothing new.
+/// </summary>
+public sealed class IdleFramesTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    [Fact]
+    public async Task SilentPerformer_ViewerKeepsGettingChangingFrames_UntilFramesReturn()
+    {
+        LiveSessionInfo s = await server.CreateSessionAsync();
+        var jpegs = new List<(long ArrivedUs, byte[] Jpeg)>();
+        await using var viewer = new LiveViewer
+        {
+            OnFrame = (_, jpeg, arrived) =>
+            {
+                lock (jpegs)
+                {
+                    jpegs.Add((arrived, jpeg.ToArray()));
+                }
+            },
+        };
+        await viewer.ConnectAsync(new Uri(s.FramesUrl));
+        await using TestPerformer performer = await TestPerformer.ConnectAsync(s);
+        var face = new TrackingFrame();
+        (await LiveFaceFrames.FaceAsync()).CopyTo(face);           // a copy: sending stamps it
+        // 1 s of the same face (calibrates the neutral in the first 0.2 s), then silence, connected, for 2.2 s (under
+        // the fixture's 3 s performer timeout), then frames again.
+        int sequence = await SendAsync(performer, face, 0, 30);
+        await IngestTests.WaitUntilAsync(() => viewer.Frames.Count >= 25);
+        long silentFromUs = UnixClock.NowUs;
+        await Task.Delay(2200);
+        Assert.True((await server.StateAsync(s.Id))!.PerformerConnected);
+        long idleUntilUs = UnixClock.NowUs;
+        await SendAsync(performer, face, sequence, 15);
+        await Task.Delay(300);
+
+        SessionState state = (await server.StateAsync(s.Id))!;
+        List<byte[]> idle;
+        lock (jpegs)
+        {
+            // Idle frames start IdleAfter (1 s) into the silence.
+            idle = [.. jpegs.Where(j => j.ArrivedUs > silentFromUs + 1_100_000 && j.ArrivedUs < idleUntilUs).Select(j => j.Jpeg)];
+        }
+
+        // ~1.1 s of idle frames at 15 fps: well over 8 even on a loaded machine, each a new picture most of the time.
+        Assert.True(idle.Count >= 8, $"{idle.Count} frames during the silence");
+        int changed = idle.Zip(idle.Skip(1)).Count(p => !p.First.AsSpan().SequenceEqual(p.Second));
+        Assert.True(changed >= idle.Count / 2, $"only {changed} of {idle.Count - 1} idle frames differ from the one before");
+        Assert.True(state.IdleFrames >= idle.Count, $"state counts {state.IdleFrames} idle frames, the viewer got {idle.Count}");
+        Assert.Equal(30 + 15, state.FramesReceived);
+        Assert.Equal(0, state.Drops.Order);                 // the performer's frames after the idle ones are still in order
+        // Frames returned: the idle ticker stopped (no more idle frames counted).
+        long after = state.IdleFrames;
+        await Task.Delay(300);
+        Assert.Equal(after, (await server.StateAsync(s.Id))!.IdleFrames);
+        await server.DeleteAsync(s.Id);
+    }
+
+    [Fact]
+    public async Task SilentPerformer_IdleOff_NoFramesWhileSilent()
+    {
+        LiveSessionInfo s;
+        using (var api = new LiveApi(server.BaseAddress, ServerFixture.ApiKey))
+        {
+            s = await api.CreateSessionAsync(ServerFixture.FaceCharacter, 256, idle: false);
+        }
+
+        await using var viewer = new LiveViewer();
+        await viewer.ConnectAsync(new Uri(s.FramesUrl));
+        await using TestPerformer performer = await TestPerformer.ConnectAsync(s);
+        var face = new TrackingFrame();
+        (await LiveFaceFrames.FaceAsync()).CopyTo(face);
+        await SendAsync(performer, face, 0, 30);
+        await IngestTests.WaitUntilAsync(() => viewer.Frames.Count >= 25);
+        await Task.Delay(200);
+        int before = viewer.Frames.Count;
+        await Task.Delay(1800);
+        Assert.Equal(before, viewer.Frames.Count);
+        Assert.Equal(0, (await server.StateAsync(s.Id))!.IdleFrames);
+        await server.DeleteAsync(s.Id);
+    }
+
+    // Sends `count` copies of the face at 30 fps, stamped now; returns the next sequence number.
+    private static async Task<int> SendAsync(TestPerformer performer, TrackingFrame face, int first, int count)
+    {
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++)
+        {
+            await performer.SendFrameAsync(first + i, face);
+            TimeSpan due = TimeSpan.FromSeconds((i + 1) / 30.0) - clock.Elapsed;
+            if (due > TimeSpan.Zero)
+            {
+                await Task.Delay(due);
+            }
+        }
+
+        return first + count;
+    }
+}
