@@ -71,7 +71,7 @@ public static class LiveEndpoints
             "Server → client: RenderedFrame.",
             TokenInQuery: true,
             "The session's viewer token (or its performer token).",
-            [(400, "not a WebSocket request"), (401, "the token is not this session's"), (403, "a browser from an origin that is not allowed (AllowedOrigins)"), (404, "no such live session")]));
+            [(400, "not a WebSocket request, or adapt or alpha not 1 or 0"), (401, "the token is not this session's"), (403, "a browser from an origin that is not allowed (AllowedOrigins)"), (404, "no such live session")]));
     }
 
     internal static IResult Problem(int status, string title, string detail) =>
@@ -351,12 +351,6 @@ public static class LiveEndpoints
             return;
         }
 
-        if (!http.WebSockets.IsWebSocketRequest)
-        {
-            await Problem(StatusCodes.Status400BadRequest, "WebSocket expected", "the frames URL is a WebSocket: connect with ws://").ExecuteAsync(http).ConfigureAwait(false);
-            return;
-        }
-
         if (Adapts(http) is not { } adapt)
         {
             await Problem(StatusCodes.Status400BadRequest, "adapt not understood", $"adapt '{Capture.Jobs.ClientText.Printable(http.Request.Query["adapt"], 16)}' is not 1 or 0 (leave it out: on unless the viewer is on this machine)").ExecuteAsync(http).ConfigureAwait(false);
@@ -366,6 +360,12 @@ public static class LiveEndpoints
         if (Switch(http.Request.Query["alpha"].ToString(), absent: true) is not { } alpha)
         {
             await Problem(StatusCodes.Status400BadRequest, "alpha not understood", $"alpha '{Capture.Jobs.ClientText.Printable(http.Request.Query["alpha"], 16)}' is not 1 or 0 (alpha=0: frames without their alpha plane)").ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            await Problem(StatusCodes.Status400BadRequest, "WebSocket expected", "the frames URL is a WebSocket: connect with ws://").ExecuteAsync(http).ConfigureAwait(false);
             return;
         }
 

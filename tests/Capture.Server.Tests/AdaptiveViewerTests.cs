@@ -144,9 +144,10 @@ public sealed class AdaptiveViewerTests(ServerFixture server) : IClassFixture<Se
         await withAlpha.ConnectAsync(new Uri(s.FramesUrl));
         await IngestTests.WaitUntilAsync(async () => (await server.StateAsync(s.Id))!.Viewers == 2);
         await using TestPerformer performer = await TestPerformer.ConnectAsync(s);
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 15; i++)
         {
             await performer.SendFrameAsync(i);
+            await Task.Delay(33);
         }
 
         await IngestTests.WaitUntilAsync(() => plain.Frames.Count >= 3 && withAlpha.Frames.Count >= 3);
