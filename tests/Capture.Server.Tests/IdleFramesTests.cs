@@ -14,6 +14,9 @@ public sealed class IdleFramesTests(ServerFixture server) : IClassFixture<Server
     [Fact]
     public async Task SilentPerformer_ViewerKeepsGettingChangingFrames_UntilFramesReturn()
     {
+        // Tracked first (a cold tracker takes seconds): the performer below must not stay silent past the timeout.
+        var face = new TrackingFrame();
+        (await LiveFaceFrames.FaceAsync()).CopyTo(face);           // a copy: sending stamps it
         LiveSessionInfo s = await server.CreateSessionAsync();
         var jpegs = new List<(long ArrivedUs, byte[] Jpeg)>();
         await using var viewer = new LiveViewer
@@ -28,15 +31,15 @@ public sealed class IdleFramesTests(ServerFixture server) : IClassFixture<Server
         };
         await viewer.ConnectAsync(new Uri(s.FramesUrl));
         await using TestPerformer performer = await TestPerformer.ConnectAsync(s);
-        var face = new TrackingFrame();
-        (await LiveFaceFrames.FaceAsync()).CopyTo(face);           // a copy: sending stamps it
         // 1 s of the same face (calibrates the neutral in the first 0.2 s), then silence, connected, for 2.2 s (under
         // the fixture's 3 s performer timeout), then frames again.
         int sequence = await SendAsync(performer, face, 0, 30);
-        await IngestTests.WaitUntilAsync(() => viewer.Frames.Count >= 25);
         long silentFromUs = UnixClock.NowUs;
-        await Task.Delay(2200);
-        Assert.True((await server.StateAsync(s.Id))!.PerformerConnected);
+        var silence = Stopwatch.StartNew();
+        await IngestTests.WaitUntilAsync(async () => (await server.StateAsync(s.Id))!.FramesReceived == 30);
+        Assert.True(silence.Elapsed < TimeSpan.FromSeconds(1.5), $"the performer's frames took {silence.Elapsed.TotalSeconds:F1} s to reach the server");
+        await Task.Delay(TimeSpan.FromSeconds(2.2) - silence.Elapsed);
+        Assert.True((await server.StateAsync(s.Id))?.PerformerConnected, "the session ended during the silence");
         long idleUntilUs = UnixClock.NowUs;
         await SendAsync(performer, face, sequence, 15);
         await Task.Delay(300);
@@ -66,6 +69,8 @@ public sealed class IdleFramesTests(ServerFixture server) : IClassFixture<Server
     [Fact]
     public async Task SilentPerformer_IdleOff_NoFramesWhileSilent()
     {
+        var face = new TrackingFrame();
+        (await LiveFaceFrames.FaceAsync()).CopyTo(face);
         LiveSessionInfo s;
         using (var api = new LiveApi(server.BaseAddress, ServerFixture.ApiKey))
         {
@@ -75,8 +80,6 @@ public sealed class IdleFramesTests(ServerFixture server) : IClassFixture<Server
         await using var viewer = new LiveViewer();
         await viewer.ConnectAsync(new Uri(s.FramesUrl));
         await using TestPerformer performer = await TestPerformer.ConnectAsync(s);
-        var face = new TrackingFrame();
-        (await LiveFaceFrames.FaceAsync()).CopyTo(face);
         await SendAsync(performer, face, 0, 30);
         await IngestTests.WaitUntilAsync(() => viewer.Frames.Count >= 25);
         await Task.Delay(200);
