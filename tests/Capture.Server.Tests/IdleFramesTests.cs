@@ -38,7 +38,7 @@ public sealed class IdleFramesTests(ServerFixture server) : IClassFixture<Server
         var silence = Stopwatch.StartNew();
         await IngestTests.WaitUntilAsync(async () => (await server.StateAsync(s.Id))!.FramesReceived == 30);
         Assert.True(silence.Elapsed < TimeSpan.FromSeconds(1.5), $"the performer's frames took {silence.Elapsed.TotalSeconds:F1} s to reach the server");
-        await Task.Delay(TimeSpan.FromSeconds(2.2) - silence.Elapsed);
+        await Task.Delay(TimeSpan.FromSeconds(Math.Max(0, 2.2 - silence.Elapsed.TotalSeconds)));
         Assert.True((await server.StateAsync(s.Id))?.PerformerConnected, "the session ended during the silence");
         long idleUntilUs = UnixClock.NowUs;
         await SendAsync(performer, face, sequence, 15);
@@ -81,10 +81,17 @@ public sealed class IdleFramesTests(ServerFixture server) : IClassFixture<Server
         await viewer.ConnectAsync(new Uri(s.FramesUrl));
         await using TestPerformer performer = await TestPerformer.ConnectAsync(s);
         await SendAsync(performer, face, 0, 30);
-        await IngestTests.WaitUntilAsync(() => viewer.Frames.Count >= 25);
-        await Task.Delay(200);
+        var silence = Stopwatch.StartNew();
+        // Every frame rendered from what was sent has reached the viewer (a loaded machine renders late)…
+        await IngestTests.WaitUntilAsync(async () =>
+        {
+            SessionState st = (await server.StateAsync(s.Id))!;
+            return st.FramesReceived == 30 && st.FramesRendered + st.Drops.Ingest == 30 && viewer.Frames.Count == st.FramesRendered;
+        });
         int before = viewer.Frames.Count;
-        await Task.Delay(1800);
+        // …and nothing more comes while the performer stays silent, well past IdleAfter (under the 3 s timeout).
+        await Task.Delay(TimeSpan.FromSeconds(Math.Max(0, 2.5 - silence.Elapsed.TotalSeconds)));
+        Assert.True(silence.Elapsed > TimeSpan.FromSeconds(1.5), $"waiting for the rendered frames took {silence.Elapsed.TotalSeconds:F1} s");
         Assert.Equal(before, viewer.Frames.Count);
         Assert.Equal(0, (await server.StateAsync(s.Id))!.IdleFrames);
         await server.DeleteAsync(s.Id);
