@@ -48,6 +48,10 @@ public sealed class LiveSession
     /// </summary>
     public const int IdleFramesPerSecond = 15;
 
+    // Idle frames are stamped this far behind the performer's clock as the server estimates it: the performer's next real
+    // frame was captured its tracking and network latency before it arrives, and must still come after them in time.
+    private const long IdleStampLagUs = 250_000;
+
     // In flight at most: IngestCapacity in the channel, one being rendered, one being filled by the ingest, one idle frame.
     private const int TrackingFramePool = IngestCapacity + 3;
 
@@ -278,7 +282,7 @@ public sealed class LiveSession
 
                 frame.Clear();
                 frame.Sequence = --sequence;
-                frame.CaptureTimestampUs = Interlocked.Read(ref _lastFrameCaptureUs) + (long)Stopwatch.GetElapsedTime(last, now).TotalMicroseconds;
+                frame.CaptureTimestampUs = Interlocked.Read(ref _lastFrameCaptureUs) + (long)Stopwatch.GetElapsedTime(last, now).TotalMicroseconds - IdleStampLagUs;
                 Interlocked.Increment(ref _idleFrames);
                 if (!_ingest.Writer.TryWrite(new IngestItem(frame, now, Idle: true)))
                 {
@@ -515,7 +519,7 @@ public sealed class LiveSession
         {
             _renderer.Render(frame);
             t1 = Stopwatch.GetTimestamp();
-            encoded = Publish(frame.CaptureTimestampUs);
+            encoded = Publish(frame.CaptureTimestampUs, item.Idle);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -543,7 +547,7 @@ public sealed class LiveSession
     /// chose: each (step, alpha or not) needed is encoded once and its packet shared by the viewers that take it.
     /// Returns how many packets were made (0: no viewer).
     /// </summary>
-    private int Publish(long captureUs)
+    private int Publish(long captureUs, bool idle)
     {
         ViewerQueue[] viewers = Volatile.Read(ref _viewers);
         if (_viewerKeys.Length < viewers.Length)
@@ -573,7 +577,7 @@ public sealed class LiveSession
 
                 if (plain || withAlpha)
                 {
-                    made += Encode(step, header, plain, withAlpha);
+                    made += Encode(step, header, plain, withAlpha, idle);
                 }
             }
 
@@ -603,7 +607,7 @@ public sealed class LiveSession
     }
 
     // Encodes the frame at one ladder step into the packets for viewers without alpha (plain) and with it.
-    private int Encode(int step, RenderedFrameHeader header, bool plain, bool withAlpha)
+    private int Encode(int step, RenderedFrameHeader header, bool plain, bool withAlpha, bool idle)
     {
         ViewerLadder.Step s = ViewerLadder.Steps[step];
         VideoFrame rendered = _renderer.Frame;
@@ -657,7 +661,7 @@ public sealed class LiveSession
                 ProtocolWriter.WriteRenderedFrame(packet, h, jpeg.Span, default, null, quality);
             }
 
-            Ready(packet, header.CaptureTimestampUs);
+            Ready(packet, header.CaptureTimestampUs, idle);
             _variants[step * 2] = packet;
             made++;
         }
@@ -675,7 +679,7 @@ public sealed class LiveSession
                 ProtocolWriter.WriteRenderedFrame(packet, h, jpeg.Span, alpha.Span, _matte, quality);
             }
 
-            Ready(packet, header.CaptureTimestampUs);
+            Ready(packet, header.CaptureTimestampUs, idle);
             _variants[(step * 2) + 1] = packet;
             made++;
         }
@@ -683,9 +687,10 @@ public sealed class LiveSession
         return made;
     }
 
-    private static void Ready(SharedPacket packet, long captureUs)
+    private static void Ready(SharedPacket packet, long captureUs, bool idle)
     {
         packet.CaptureTimestampUs = captureUs;
+        packet.Idle = idle;
         packet.ReadyTicks = Stopwatch.GetTimestamp();
     }
 

@@ -30,7 +30,7 @@ internal static class ViewerConnection
                         metrics.FramesSent.Add(1);
                         metrics.SendMs.Record(Stopwatch.GetElapsedTime(packet.ReadyTicks).TotalMilliseconds);
                         long latencyUs = UnixClock.NowUs - packet.CaptureTimestampUs;
-                        if (latencyUs is >= 0 and < 60_000_000)
+                        if (!packet.Idle && latencyUs is >= 0 and < 60_000_000)
                         {
                             metrics.LatencyMs.Record(latencyUs / 1000.0);
                         }
