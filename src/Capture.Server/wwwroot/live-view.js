@@ -165,7 +165,7 @@ async function explainRefusal() {
 
 function connect() {
   if (!address.id || !token) {
-    say('This address has no session or token: open the viewerPage address the server gave');
+    say('This address has no session or token: open the whole viewer address you were given (it ends in /view?token=…)');
     return;
   }
   const ws = new WebSocket(framesUrl(address, token));
