@@ -14,6 +14,9 @@ const $ = (id) => document.getElementById(id);
 const MaxStreams = 4;
 /** How often the list is read again while some unfinished job has no stream of its own. */
 const PollMs = 3000;
+/** While every unfinished job has its stream the list is still read this often: a stream that stalls (a proxy
+ *  holding it, a server that lost the job) never leaves a row behind for long. */
+const SafetyPollMs = 10000;
 /** How many jobs the list shows (the server keeps at most MaxQueuedJobs = 100 waiting by default). */
 const ListLimit = 100;
 const OpenItem = 'capture.openJobs';
@@ -46,6 +49,18 @@ function readIds(item) {
 function saveIds() {
   sessionStorage.setItem(OpenItem, JSON.stringify([...open]));
   sessionStorage.setItem(ClosedItem, JSON.stringify([...closed]));
+}
+
+const StateOrder = { queued: 0, running: 1, succeeded: 2, failed: 2, canceled: 2 };
+
+/** Whether `job` is at least as far on as `known` (a job only moves forward: queued → running → finished). */
+function isLater(job, known) {
+  if (!known) {
+    return true;
+  }
+  const a = StateOrder[job.state] ?? 0;
+  const b = StateOrder[known.state] ?? 0;
+  return a !== b ? a > b : job.framesDone >= known.framesDone;
 }
 
 const finished = (job) => job.state === 'succeeded' || job.state === 'failed' || job.state === 'canceled';
@@ -339,6 +354,10 @@ function follow(id) {
       }
       if (!controller.signal.aborted) {
         refreshList();
+        // A deletion says "canceled" first and removes the record a moment later: look again to say it is gone.
+        if (jobs.get(id)?.state === 'canceled') {
+          setTimeout(refreshList, PollMs);
+        }
       }
     });
 }
@@ -356,8 +375,8 @@ function keepUp() {
     }
   }
   clearTimeout(pollTimer);
-  if (waiting.some((j) => !streams.has(j.id))) {
-    pollTimer = setTimeout(refreshList, PollMs);
+  if (waiting.length > 0) {
+    pollTimer = setTimeout(refreshList, waiting.some((j) => !streams.has(j.id)) ? PollMs : SafetyPollMs);
   }
 }
 
@@ -416,8 +435,9 @@ async function refreshList() {
     }
   }
   for (const job of list) {
-    // A stream's object is at least as new as the list's: keep it while the stream runs.
-    if (!streams.has(job.id) || finished(job)) {
+    // The list and a job's stream race each other: keep whichever object is further on. Without a stream the
+    // list is the truth (a restarted server puts a running job back in the queue).
+    if (!streams.has(job.id) || isLater(job, jobs.get(job.id))) {
       jobs.set(job.id, job);
     }
     // Every unfinished job gets its panel (a reload picks them up), unless the person closed it.
