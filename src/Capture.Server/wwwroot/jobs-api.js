@@ -181,7 +181,12 @@ function peopleWords(text, names) {
   const part = /^(driving|character|rig|profile): ([\s\S]*)$/.exec(text);
   if (part) {
     const name = names[part[1]];
-    text = `${PartNames[part[1]]}${name && !part[2].includes(name) ? ` ${name}` : ''}: ${part[2]}`;
+    let problem = part[2];
+    if (part[1] !== 'driving') {
+      // The server probes pictures with the video prober, which says "not a video file (ffprobe: …)".
+      problem = problem.replace(/^not a video file\s*\(ffprobe: [^)]*\)/, 'not a picture (the server cannot open it)');
+    }
+    text = `${PartNames[part[1]]}${name && !problem.includes(name) ? ` ${name}` : ''}: ${problem}`;
   }
   // A server setting named in parentheses is for whoever runs the server.
   return text.replace(/\s*\(((?:Jobs|Live):\w+)\)/g, ' (whoever runs the server can change $1)');
