@@ -53,7 +53,7 @@ public static class LiveEndpoints
             .Produces<LiveSessionState>()
             .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);
         api.MapDelete("/{id}", async (string id, LiveSessionManager sessions) =>
-            await sessions.EndAsync(id, "deleted through the API").ConfigureAwait(false) ? Results.NoContent() : UnknownSession(id))
+            await sessions.EndAsync(id, "deleted by whoever started it").ConfigureAwait(false) ? Results.NoContent() : UnknownSession(id))
             .WithSummary("End a live session (its performer and viewers are disconnected)")
             .Produces(StatusCodes.Status204NoContent)
             .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);

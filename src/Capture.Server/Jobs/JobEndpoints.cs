@@ -265,7 +265,7 @@ public static class JobEndpoints
     }
 
     private static async Task<IResult> DeleteAsync(string id, JobRetention retention, CancellationToken ct) =>
-        DataFolder.IsJobId(id) && await retention.DeleteAsync(id, "canceled (deleted through the API)", ct).ConfigureAwait(false)
+        DataFolder.IsJobId(id) && await retention.DeleteAsync(id, "deleted before it finished", ct).ConfigureAwait(false)
             ? Results.NoContent()
             : JobProblems.UnknownJob(id);
 

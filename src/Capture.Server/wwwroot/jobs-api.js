@@ -67,8 +67,9 @@ export function submitJob(formData, onUpload = () => {}, onChecking = () => {}) 
   });
 }
 
-export async function listJobs() {
-  return (await api('/api/jobs')).json();
+/** The newest jobs (at most `limit`, 1..500), newest first. */
+export async function listJobs(limit = 50) {
+  return (await api(`/api/jobs?limit=${limit}`)).json();
 }
 
 export async function deleteJob(id) {
@@ -133,4 +134,129 @@ export async function fileSha256(file) {
   }
   const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// --- words for people --------------------------------------------------------------------------------------
+// The API's problem+json speaks to programs ("send the server's API key as 'Authorization: Bearer <key>'",
+// "the 'rig' field"); the pages say the same in the words of the person at the page, and keep the detail
+// where it helps (a limit's size, what was wrong with the picture).
+
+/** What the API's multipart parts are to a person. */
+const PartNames = { driving: 'The performance', character: 'The character picture', rig: 'The rig', profile: 'The performer profile' };
+
+/**
+ * An error from api() or submitJob() as a sentence for the page. `names` gives the person's file names
+ * ({ driving, character, rig }) so the sentence can name the file it is about.
+ */
+export function peopleMessage(err, names = {}) {
+  if (err?.status === 401) {
+    return getKey()
+      ? 'The server did not accept this key. Check it against the key the Capture server printed when it started (ask whoever runs the server).'
+      : 'Enter the server\'s key in the Key box: the Capture server printed it when it started (ask whoever runs the server).';
+  }
+  if (!err?.status && err?.name === 'TypeError') {
+    // fetch() rejects with a TypeError when no answer came at all.
+    return 'Cannot reach the Capture server: is it running, and is this its address?';
+  }
+  if (err?.problem?.rigPage) {
+    return `No face found in the character picture${names.character ? ` ${names.character}` : ''}: the tracker cannot read this face. Mark it on the rig page, then render again.`;
+  }
+  let text = peopleWords(err?.message ?? String(err), names);
+  if (err?.status === 413) {
+    text = `Too large for this server: ${text}`;
+  } else if (err?.status === 503) {
+    text = `The server is busy: ${text}`;
+  } else if (err?.status === 507) {
+    text = `The server has no room for more: ${text}`;
+  }
+  return capitalise(text);
+}
+
+/** A job's error (why it failed or was canceled) in people's words. */
+export function jobErrorWords(job) {
+  return peopleWords(job.error ?? (job.state === 'canceled' ? 'canceled' : 'no reason given'), {});
+}
+
+function peopleWords(text, names) {
+  const part = /^(driving|character|rig|profile): ([\s\S]*)$/.exec(text);
+  if (part) {
+    const name = names[part[1]];
+    let problem = part[2];
+    if (part[1] !== 'driving') {
+      // The server probes pictures with the video prober, which says "not a video file (ffprobe: …)".
+      problem = problem.replace(/^not a video file\s*\(ffprobe: [^)]*\)/, 'not a picture (the server cannot open it)');
+    }
+    text = `${PartNames[part[1]]}${name && !problem.includes(name) ? ` ${name}` : ''}: ${problem}`;
+  }
+  // A server setting named in parentheses is for whoever runs the server.
+  return text.replace(/\s*\(((?:Jobs|Live):\w+)\)/g, ' (whoever runs the server can change $1)');
+}
+
+function capitalise(text) {
+  return text.length > 0 ? text[0].toUpperCase() + text.slice(1) : text;
+}
+
+/** Accepted or not: any answer but 401 means the server took the key (503 = jobs unavailable, key fine). */
+export async function checkKey() {
+  try {
+    await api('/api/jobs?limit=1');
+  } catch (err) {
+    if (err.status === 401 || !err.status) {
+      throw err;
+    }
+  }
+}
+
+/**
+ * The Key box of a page: what is typed is kept (localStorage) and tried as the person types (after a short
+ * pause) and on Enter/leaving the box, so a corrected key clears the key's error at once. `onKey(key)` runs for
+ * each new key; it tells the box the outcome through the returned object's showAccepted / showRefused.
+ */
+export function wireKey(input, status, onKey) {
+  input.value = getKey();
+  let last = getKey();
+  let timer = null;
+  const box = {
+    showAccepted() {
+      status.textContent = 'key accepted';
+      status.className = 'note ok';
+      status.dataset.key = 'accepted';
+    },
+    showRefused(text) {
+      status.textContent = text;
+      status.className = 'error';
+      status.dataset.key = 'refused';
+    },
+    showEmpty() {
+      status.textContent = 'the key the Capture server printed when it started (ask whoever runs the server)';
+      status.className = 'note';
+      status.dataset.key = 'empty';
+    },
+  };
+  const apply = () => {
+    clearTimeout(timer);
+    const key = input.value.trim();
+    if (key === last) {
+      return;
+    }
+    last = key;
+    setKey(key);
+    if (!key) {
+      box.showEmpty();
+      return;
+    }
+    status.textContent = 'checking the key…';
+    status.className = 'note';
+    status.dataset.key = 'checking';
+    onKey(key);
+  };
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(apply, 400);
+  });
+  input.addEventListener('change', apply);
+  if (!last) {
+    box.showEmpty();
+  }
+  return box;
 }

@@ -75,7 +75,7 @@ function setMessage(topic, text, info = false) {
 }
 
 if (!address.id || !performerToken) {
-  setMessage('ingest', 'This address has no session or token: open the capturePage address the server gave');
+  setMessage('ingest', 'This address has no session or token: open the whole performer address you were given (it ends in /capture?token=…)');
 }
 
 // --- ingest socket --------------------------------------------------------------------------------
@@ -171,7 +171,7 @@ function openFrames() {
   ws.onclose = (event) => {
     state.framesOpen = false;
     const why = !opened && viewerToken === null
-      ? 'Character preview refused — add &viewer=<viewerToken> to this address'
+      ? 'Character preview refused — to see the character here, add &viewer= and the token of the viewer\'s address to this address'
       : `Character preview: ${describeClose(event)}`;
     setMessage('character', `${why}; retrying in ${framesBackoffMs / 1000} s`, true);
     setTimeout(openFrames, framesBackoffMs);

@@ -185,7 +185,7 @@ async function explainRefusal() {
 
 function connect() {
   if (!address.id || !token) {
-    say('This address has no session or token: open the viewerPage address the server gave');
+    say('This address has no session or token: open the whole viewer address you were given (it ends in /view?token=…)');
     return;
   }
   // bg=original shows the RGB as it comes: the alpha plane would be bytes for nothing (alpha=0 leaves it out).

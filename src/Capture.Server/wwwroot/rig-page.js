@@ -1,7 +1,7 @@
 // The rig page: click named face points on a character picture, let the server fit Capture's face
 // mesh through them (POST /api/rigs/fit, the same fitting a job uses), draw the mesh over the
 // picture, save the rig (capture-rig v1, calibration/README.md) as a download and for the next job.
-import { api, getKey, setKey, RIG_ITEM, fileSha256 } from './jobs-api.js';
+import { api, getKey, RIG_ITEM, fileSha256, peopleMessage, wireKey, checkKey } from './jobs-api.js';
 
 // Point names of the rig format, in the order they are asked for.
 const POINTS = [
@@ -132,7 +132,10 @@ async function fit() {
     fitted = null;
     canvas.dataset.fitted = '0';
     $('save').disabled = true;
-    $('message').textContent = err.message;
+    $('message').textContent = peopleMessage(err);
+    if (err.status === 401) {
+      keyBox.showRefused(peopleMessage(err));
+    }
   }
   draw();
 }
@@ -215,6 +218,21 @@ $('picture').addEventListener('change', () => {
   img.src = URL.createObjectURL(file);
 });
 
-$('key').value = getKey();
-$('key').addEventListener('change', () => setKey($('key').value));
+// A corrected key clears the key's error at once, and fits the points already placed.
+async function tryKey() {
+  try {
+    await checkKey();
+  } catch (err) {
+    keyBox.showRefused(peopleMessage(err));
+    return;
+  }
+  keyBox.showAccepted();
+  if (image) {
+    await fit();
+  }
+}
+const keyBox = wireKey($('key'), $('key-status'), tryKey);
+if (getKey()) {
+  tryKey();
+}
 document.body.dataset.ready = 'true';

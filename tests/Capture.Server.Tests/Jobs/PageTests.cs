@@ -9,7 +9,7 @@ namespace Capture.Server.Tests.Jobs;
 /// downloaded browser), driven by clicks as a person would, against the real host.
 /// </summary>
 [Collection(JobsCollection.Name)]
-public sealed class PageTests : IAsyncLifetime
+public sealed partial class PageTests : IAsyncLifetime
 {
     private static readonly string[] s_chromiumArgs =
         ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -53,28 +53,28 @@ public sealed class PageTests : IAsyncLifetime
         await page.ClickAsync("#submit");
 
         // The bar and the numbers move while it renders (fed by the event stream).
-        IElementHandle stats = await page.WaitForSelectorAsync("#stats:has-text('fps')", new() { Timeout = 120_000 }) ?? throw new InvalidOperationException();
+        IElementHandle stats = await page.WaitForSelectorAsync("article.job .stats:has-text('fps')", new() { Timeout = 120_000 }) ?? throw new InvalidOperationException();
         string during = await stats.InnerTextAsync();
         // The total is said to be an estimate while it renders; at the end, the frames rendered.
         Assert.Matches(@"\d+ / about 90 frames · [\d.]+ fps · ETA", during);
-        await page.WaitForSelectorAsync("#state[data-state=succeeded]", new() { Timeout = 180_000 });
-        Assert.Matches(@"^\d+ frames$", await page.InnerTextAsync("#stats"));
-        Assert.Equal(1.0, await page.EvalOnSelectorAsync<double>("#progress", "p => p.value"));
+        await page.WaitForSelectorAsync("article.job .state[data-state=succeeded]", new() { Timeout = 180_000 });
+        Assert.Matches(@"^\d+ frames$", await page.InnerTextAsync("article.job .stats"));
+        Assert.Equal(1.0, await page.EvalOnSelectorAsync<double>("article.job progress", "p => p.value"));
 
         // The finished video plays in the page.
-        await page.WaitForFunctionAsync("() => { const v = document.getElementById('result'); return v.readyState >= 1 && isFinite(v.duration); }", null, new() { Timeout = 30_000 });
-        double duration = await page.EvalOnSelectorAsync<double>("#result", "v => v.duration");
+        await page.WaitForFunctionAsync("() => { const v = document.querySelector('article.job video'); return v.readyState >= 1 && isFinite(v.duration); }", null, new() { Timeout = 30_000 });
+        double duration = await page.EvalOnSelectorAsync<double>("article.job video", "v => v.duration");
         Assert.True(Math.Abs(duration - 3) < 0.25, $"video duration in the page {duration}");
-        await page.EvalOnSelectorAsync("#result", "v => { v.muted = true; return v.play(); }");
-        await page.WaitForFunctionAsync("() => document.getElementById('result').currentTime > 0.2", null, new() { Timeout = 15_000 });
+        await page.EvalOnSelectorAsync("article.job video", "v => { v.muted = true; return v.play(); }");
+        await page.WaitForFunctionAsync("() => document.querySelector('article.job video').currentTime > 0.2", null, new() { Timeout = 15_000 });
 
         // Download links: the video and the motion files.
-        IDownload csv = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#downloads a[data-file='motion.csv']"));
+        IDownload csv = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("article.job .links a[data-file='motion.csv']"));
         string csvPath = Path.Combine(_dir, "motion.csv");
         await csv.SaveAsAsync(csvPath);
         Assert.Equal("motion.csv", csv.SuggestedFilename);
         Assert.Equal(91, (await File.ReadAllLinesAsync(csvPath)).Length);
-        IDownload video = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#downloads a[data-file='video']"));
+        IDownload video = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("article.job .links a[data-file='video']"));
         string mp4 = Path.Combine(_dir, "page.mp4");
         await video.SaveAsAsync(mp4);
         Assert.True((await JobClient.ProbeAsync(mp4)).Audio);
@@ -121,27 +121,15 @@ public sealed class PageTests : IAsyncLifetime
         await page.SelectOptionAsync("#size", "256");
         await page.ClickAsync("#submit");
         await page.WaitForSelectorAsync("#rig-hint:not([hidden])", new() { Timeout = 60_000 });
-        Assert.Contains("no face found", await page.InnerTextAsync("#message"), StringComparison.Ordinal);
+        // In people's words: what is wrong and what to do, not the API's field names.
+        Assert.Equal(
+            "No face found in the character picture char_animal_cat_chelsea.png: the tracker cannot read this face. Mark it on the rig page, then render again.",
+            await page.InnerTextAsync("#message"));
         await page.ClickAsync("#rig-hint a");
         await page.WaitForSelectorAsync("body[data-ready=true]");
 
         await page.SetInputFilesAsync("#picture", cat);
-        await page.WaitForSelectorAsync("#workspace:not([hidden])");
-        int clicks = 0;
-        while (await page.GetAttributeAsync("#prompt", "data-point") is { Length: > 0 } point)
-        {
-            if (marks.TryGetValue(point, out double[]? xy))
-            {
-                await page.ClickAsync("#canvas", new() { Position = new Position { X = (float)xy[0], Y = (float)xy[1] } });
-                clicks++;
-            }
-            else
-            {
-                await page.ClickAsync("#skip");
-            }
-        }
-
-        Assert.Equal(marks.Count, clicks);
+        Assert.Equal(marks.Count, await ClickMarksAsync(page, marks));
         await page.WaitForSelectorAsync("#canvas[data-fitted='468']", new() { Timeout = 30_000 });
         // The fitted mesh is drawn over the picture: many mesh-green pixels that the cat photo does not have.
         int green = await page.EvalOnSelectorAsync<int>("#canvas", @"c => {
@@ -195,9 +183,30 @@ public sealed class PageTests : IAsyncLifetime
         await page.SelectOptionAsync("#size", "256");
         await page.UncheckAsync("#motion-data");
         await page.ClickAsync("#submit");
-        await page.WaitForSelectorAsync("#state[data-state=succeeded]", new() { Timeout = 180_000 });
-        await page.WaitForFunctionAsync("() => document.getElementById('result').readyState >= 1", null, new() { Timeout = 30_000 });
+        await page.WaitForSelectorAsync("article.job .state[data-state=succeeded]", new() { Timeout = 180_000 });
+        await page.WaitForFunctionAsync("() => document.querySelector('article.job video').readyState >= 1", null, new() { Timeout = 30_000 });
         Assert.Empty(errors);
+    }
+
+    /// <summary>Clicks each point the rig page asks for where <paramref name="marks"/> has it, skips the others; returns the clicks.</summary>
+    private static async Task<int> ClickMarksAsync(IPage page, Dictionary<string, double[]> marks)
+    {
+        await page.WaitForSelectorAsync("#workspace:not([hidden])");
+        int clicks = 0;
+        while (await page.GetAttributeAsync("#prompt", "data-point") is { Length: > 0 } point)
+        {
+            if (marks.TryGetValue(point, out double[]? xy))
+            {
+                await page.ClickAsync("#canvas", new() { Position = new Position { X = (float)xy[0], Y = (float)xy[1] } });
+                clicks++;
+            }
+            else
+            {
+                await page.ClickAsync("#skip");
+            }
+        }
+
+        return clicks;
     }
 
     private static Dictionary<string, double[]> ReadMarks()

@@ -383,6 +383,8 @@ public sealed class LivePagesTests(LivePagesFixture fixture, ITestOutputHelper o
         await WaitForAsync(page, "/session ended/i.test(document.getElementById('message').textContent)", TimeSpan.FromSeconds(30), "the session-ended message");
         string message = await page.Locator("#message").InnerTextAsync();
         output.WriteLine(message);
+        // People's words, not the API's: an OBS user never sent a DELETE.
+        Assert.DoesNotContain("API", message, StringComparison.Ordinal);
         Assert.False(await page.EvaluateAsync<bool>("() => window.captureView.connected"));
     }
 
