@@ -20,7 +20,17 @@ public sealed record LiveSessionCreated(string Id, string PerformerToken, string
 /// <param name="Hands">Whether the session renders hands.</param>
 /// <param name="FramesWithHands">Frames that carried at least one hand.</param>
 /// <param name="Drops">What was dropped, and where.</param>
-public sealed record LiveSessionState(string Id, int Size, bool PerformerConnected, int Viewers, long FramesReceived, long FramesRendered, bool Hands, long FramesWithHands, LiveSessionDrops Drops);
+public sealed record LiveSessionState(string Id, int Size, bool PerformerConnected, int Viewers, long FramesReceived, long FramesRendered, bool Hands, long FramesWithHands, LiveSessionDrops Drops)
+{
+    /// <summary>The rendered frame's height: <see cref="Size"/> for a face character, the figure's frame shape for a body character (Size is its width).</summary>
+    public int Height { get; init; }
+
+    /// <summary>The performer's pose drives the character's body (<c>body=1</c>, or an Animated Drawings character).</summary>
+    public bool Body { get; init; }
+
+    /// <summary>Frames received with a body (pose landmarks).</summary>
+    public long FramesWithBody { get; init; }
+}
 
 /// <summary>Dropped items of a live session, each counted where it happened.</summary>
 /// <param name="Ingest">Frames dropped because the renderer was behind (live links drop the oldest).</param>

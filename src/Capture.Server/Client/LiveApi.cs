@@ -28,10 +28,20 @@ public sealed class LiveApi : IDisposable
 
     /// <summary>Creates a session for the character picture (and optional rig/profile files).</summary>
     /// <exception cref="LiveApiException">The server refused (its problem title and detail in the message).</exception>
-    public async Task<LiveSessionInfo> CreateSessionAsync(string characterPath, int size = 256, string? rigPath = null, string? profilePath = null, CancellationToken ct = default, bool hands = false)
+    public async Task<LiveSessionInfo> CreateSessionAsync(string characterPath, int size = 256, string? rigPath = null, string? profilePath = null, CancellationToken ct = default, bool hands = false, bool body = false)
     {
         using var form = new MultipartFormDataContent();
-        AddFile(form, "character", characterPath);
+        if (Directory.Exists(characterPath))
+        {
+            // An Animated Drawings folder (texture.png, mask.png, char_cfg.yaml) travels as a zip of it: a body character.
+            form.Add(new ByteArrayContent(ZipFolder(characterPath)), "character", Path.GetFileName(Path.TrimEndingDirectorySeparator(characterPath)) + ".zip");
+            body = true;
+        }
+        else
+        {
+            AddFile(form, "character", characterPath);
+        }
+
         if (rigPath is not null)
         {
             AddFile(form, "rig", rigPath);
@@ -46,6 +56,11 @@ public sealed class LiveApi : IDisposable
         if (hands)
         {
             form.Add(new StringContent("true"), "hands");
+        }
+
+        if (body)
+        {
+            form.Add(new StringContent("true"), "body");
         }
 
         using HttpResponseMessage response = await _http.PostAsync("/api/live", form, ct).ConfigureAwait(false);
@@ -76,6 +91,21 @@ public sealed class LiveApi : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    // The folder's own files (not its subfolders), at the zip's top level, as Animated Drawings writes them.
+    private static byte[] ZipFolder(string folder)
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new System.IO.Compression.ZipArchive(buffer, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (string file in Directory.EnumerateFiles(folder))
+            {
+                System.IO.Compression.ZipFileExtensions.CreateEntryFromFile(zip, file, Path.GetFileName(file));
+            }
+        }
+
+        return buffer.ToArray();
+    }
 
     private static void AddFile(MultipartFormDataContent form, string name, string path)
     {

@@ -68,6 +68,7 @@ public sealed class LiveSession
     private long _orderDrops;
     private long _malformed;
     private long _framesWithHands;
+    private long _framesWithBody;
     private int _renderErrors;
     private readonly Lock _recordingLock = new();
     private Capture.Protocol.Recording.RecordingWriter? _recording;
@@ -107,7 +108,14 @@ public sealed class LiveSession
 
     public string ViewerToken { get; }
 
+    /// <summary>The rendered frame's width (its side for a face character).</summary>
     public int Size => _renderer.Size;
+
+    /// <summary>The rendered frame's height: <see cref="Size"/> for a face character, the figure's frame shape for a body character.</summary>
+    public int Height => _renderer.Height;
+
+    /// <summary>True when the performer's pose drives the character's body (<c>body=1</c>, or an Animated Drawings character).</summary>
+    public bool Body => _renderer.HasBody;
 
     /// <summary>Cancelled when the session ends.</summary>
     public CancellationToken Ending => _end.Token;
@@ -127,6 +135,9 @@ public sealed class LiveSession
 
     /// <summary>Frames received with at least one hand (protocol v1.4). Recorded, not yet drawn on the character.</summary>
     public long FramesWithHands => Interlocked.Read(ref _framesWithHands);
+
+    /// <summary>Frames received with a body (pose landmarks, protocol v1.3).</summary>
+    public long FramesWithBody => Interlocked.Read(ref _framesWithBody);
 
     /// <summary>Figures for <c>GET /api/live/{id}</c> and the tests.</summary>
     public LiveSessionStats Stats => new(
@@ -178,6 +189,11 @@ public sealed class LiveSession
         if (frame.LeftHand.Present || frame.RightHand.Present)
         {
             Interlocked.Increment(ref _framesWithHands);
+        }
+
+        if (frame.Body.Present)
+        {
+            Interlocked.Increment(ref _framesWithBody);
         }
 
         _metrics.FramesReceived.Add(1);
@@ -411,8 +427,7 @@ public sealed class LiveSession
 
         long t2 = Stopwatch.GetTimestamp();
         SharedPacket packet = _packets.Rent();
-        int size = _renderer.Size;
-        var header = new RenderedFrameHeader(_sequence++, frame.CaptureTimestampUs, UnixClock.NowUs, size, size);
+        var header = new RenderedFrameHeader(_sequence++, frame.CaptureTimestampUs, UnixClock.NowUs, _renderer.Size, _renderer.Height);
         if (_alphaEncoder is null)
         {
             ProtocolWriter.WriteRenderedFrame(packet, header, jpeg.Span);
