@@ -25,6 +25,10 @@ public sealed class BodyLiveTests(ServerFixture server) : IClassFixture<ServerFi
     [Fact]
     public async Task DrawingSession_GestureClipDrivesTheBody_TheViewersArmsComeDownAsThePerformersHang()
     {
+        // The performer: the clip's first frames tracked with the real pose model, before the session starts (its
+        // performer timeout is the fixture's 3 s).
+        List<TrackingFrame> tracked = await TrackAsync(SharedMedia.File("vid_body_fullbody_gesture_s13.mp4"), Frames);
+
         // The CLI's way: a folder goes up as a zip, which makes a body session.
         using var api = new LiveApi(server.BaseAddress, ServerFixture.ApiKey);
         LiveSessionInfo s = await api.CreateSessionAsync(Drawing, 256);
@@ -44,9 +48,8 @@ public sealed class BodyLiveTests(ServerFixture server) : IClassFixture<ServerFi
         await performer.SendFrameAsync(0);
         await IngestTests.WaitUntilAsync(() => viewer.Frames.Count >= 1);
 
-        // Then the performer, whose arms hang at the clip's start: tracked here with the real pose model, one frame at a
-        // time, each rendered before the next (a loaded machine must not drop any).
-        List<TrackingFrame> tracked = await TrackAsync(SharedMedia.File("vid_body_fullbody_gesture_s13.mp4"), Frames);
+        // Then the performer, whose arms hang at the clip's start, one frame at a time, each rendered before the next (a
+        // loaded machine must not drop any).
         TrackingFrame first = tracked[0];
         Assert.True(first.Body.Present && first.Body.HasWorld, "the pose tracker finds the performer, with world points");
         Vector4[] p = first.Body.Landmarks;
@@ -55,7 +58,12 @@ public sealed class BodyLiveTests(ServerFixture server) : IClassFixture<ServerFi
         {
             await performer.SendFrameAsync(i + 1, tracked[i], LandmarkEncoding.Int16);
             int expected = i + 2;
-            await IngestTests.WaitUntilAsync(() => viewer.Frames.Count >= expected);
+            for (int wait = 0; wait < 300 && viewer.Frames.Count < expected; wait++)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.True(viewer.Frames.Count >= expected, $"frame {i + 1} not rendered within 30 s: {await StateJsonAsync(s.Id)}");
         }
 
         // A body with a point far outside the picture is refused and counted; the link stays.
