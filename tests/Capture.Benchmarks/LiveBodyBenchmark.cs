@@ -6,6 +6,9 @@ using Capture.Generation;
 using Capture.Media;
 using Capture.Pipeline;
 using Capture.Pipeline.Tests;
+using Capture.Protocol.Recording;
+using Capture.Protocol.Schema;
+using Capture.Retargeting;
 using Capture.Retargeting.Body;
 using Capture.Retargeting.Rigs;
 using Capture.Server.Client;
@@ -27,7 +30,7 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
 {
     public string Name => "live-body";
 
-    public string Description => "live body session at 256 wide vs a face session at 256²: render ms a frame (retarget+generate, map/session split), then glass-to-glass through a server with the performer tracking face+body; args: [frames] [runs]";
+    public string Description => "live body session at 256 wide vs a face session at 256²: render ms a frame (retarget+generate, map/session split), then glass-to-glass through a server with the performer tracking face+body; args: [frames] [runs] [render: skip glass-to-glass]";
 
     public int Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
 
@@ -47,7 +50,11 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
         (int w, int h) = drawing.OutputSize(256);
         Row($"body session {w}x{h} (stick figure)", runs, () => new LiveRenderer(drawing, 256, null, 30), frames);
         Split(drawing, 256, frames, runs);
-        await GlassToGlassAsync(clip);
+        if (!(args.Length > 2 && args[2] == "render"))
+        {
+            await GlassToGlassAsync(clip);
+        }
+
         return 0;
     }
 
@@ -102,17 +109,18 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
 
         double frames1 = Math.Max(1, n - 6);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  body generator {w}x{h}, lattice {generator.GridSize}x{((BodyMeshMap)generator.Map).GridHeight}: body map {map * 1000.0 / Stopwatch.Frequency / frames1:F2} ms, ORT session {session * 1000.0 / Stopwatch.Frequency / frames1:F2} ms a frame (mean)"));
+            $"  body generator {w}x{h}, lattice {((BodyMeshMap)generator.Map).GridSize}x{((BodyMeshMap)generator.Map).GridHeight}: body map {map * 1000.0 / Stopwatch.Frequency / frames1:F2} ms, ORT session {session * 1000.0 / Stopwatch.Frequency / frames1:F2} ms a frame (mean)"));
     }
 
     private static async Task GlassToGlassAsync(string clip)
     {
         await using BenchServer server = await BenchServer.StartAsync();
         using var api = new LiveApi(server.Address, BenchServer.Key);
-        foreach ((string name, string character, bool body) in new[]
+        foreach ((string name, string character, bool body, PoseModel pose) in new[]
         {
-            ("face session 256² (face tracked)", SharedMedia.File("face_woman_happy_sadtalker.png"), false),
-            ("body session 256 wide (face + body tracked)", BodyCharacters.Folder, true),
+            ("face session 256² (face tracked)", SharedMedia.File("face_woman_happy_sadtalker.png"), false, PoseModel.Full),
+            ("body session 256 wide (face + full pose)", BodyCharacters.Folder, true, PoseModel.Full),
+            ("body session 256 wide (face + lite pose)", BodyCharacters.Folder, true, PoseModel.Lite),
         })
         {
             LiveSessionInfo s = await api.CreateSessionAsync(character, 256, body: body);
@@ -125,6 +133,7 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
                 FramesUrl = new Uri(s.FramesUrl),
                 Iris = false,
                 Body = body,
+                PoseModel = pose,
             });
             double[] g2g = [.. r.Viewed.Select(f => f.LatencyMs)];
             double render = BenchServer.Percentile(server.Take("capture_live_render_ms"), 50);
@@ -146,21 +155,51 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
         }
     }
 
+    // Tracked once and kept in the temporary folder (a Capture recording), so runs that compare builds render the same frames.
     private static async Task<List<TrackingFrame>> TrackAsync(string clip, int count)
     {
+        string path = Path.Combine(Path.GetTempPath(), $"capture-live-body-bench-{Path.GetFileNameWithoutExtension(clip)}-{count}.mpk");
+        var tracked = new List<TrackingFrame>();
+        if (File.Exists(path))
+        {
+            using RecordingReader recording = RecordingReader.Open(path);
+            var decoder = new ProtocolReader();
+            while (recording.TryReadNext(out ReadOnlyMemory<byte> packet))
+            {
+                if (decoder.Read(packet.Span) == MessageKind.TrackingFrame)
+                {
+                    var frame = new TrackingFrame();
+                    decoder.Frame.CopyTo(frame);
+                    tracked.Add(frame);
+                }
+            }
+
+            return tracked;
+        }
+
         using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Body = true });
         await using IFrameSource source = await FrameSources.OpenAsync(clip);
-        var tracked = new List<TrackingFrame>();
-        while (tracked.Count < count && await source.ReadAsync() is VideoFrame frame)
+        string partial = path + ".part";
+        using (var file = File.Create(partial))
+        using (var writer = new RecordingWriter(file, $"capture live-body benchmark, {Path.GetFileName(clip)}"))
+        using (var packet = new Capture.Protocol.MessagePack.PooledBufferWriter(16 * 1024))
         {
-            using (frame)
+            while (tracked.Count < count && await source.ReadAsync() is VideoFrame frame)
             {
                 var result = new TrackingFrame();
-                tracker.Process(frame, result);
+                using (frame)
+                {
+                    tracker.Process(frame, result);
+                }
+
                 tracked.Add(result);
+                packet.Reset();
+                ProtocolWriter.WriteTrackingFrame(packet, result, LandmarkEncoding.Float32);
+                writer.Write(packet.WrittenSpan);
             }
         }
 
+        File.Move(partial, path, overwrite: true);
         return tracked;
     }
 }

@@ -31,6 +31,7 @@ internal static class LiveCommand
         var noIris = new Option<bool>("--no-iris") { Description = "Plain face mesh (no iris points, no gaze): faster tracking." };
         var hands = new Option<bool>("--hands") { Description = "Track both hands too and send them (protocol v1.4; with --vmc, the 30 finger bones). Costs the hand model twice a frame, and the palm detector while a hand is out of view." };
         var body = new Option<bool>("--body") { Description = "Track the body too (the pose model) and send its landmarks (protocol v1.3); with --key the session's character moves its body with yours (a full-body or half-body picture; an Animated Drawings folder implies it). Costs the pose model a frame." };
+        var poseModel = new Option<Capture.Tracking.PoseModel>("--pose-model") { Description = "With --body: the BlazePose model (Lite is the fastest, Heavy the most exact).", DefaultValueFactory = _ => Capture.Tracking.PoseModel.Full };
         var noViewer = new Option<bool>("--no-viewer") { Description = "Do not watch the session's frames (then no glass-to-glass latency is measured)." };
         var record = new Option<string?>("--record") { Description = "Also keep the take as a Capture recording (take.mpk: every frame and audio chunk sent), to re-render later: capture render take.mpk --character IMAGE --size 1024." };
         Option<bool> json = CliJson.CreateOption();
@@ -41,12 +42,12 @@ internal static class LiveCommand
             "  join one:      capture live clip.mp4 --server http://127.0.0.1:5080 --session ID --token PERFORMER_TOKEN\n" +
             "It prints the viewer page to open (OBS: Browser Source), and at the end the frames sent, the drops and the latency it measured.")
         {
-            source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, hands, body, noViewer, record, json,
+            source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, hands, body, poseModel, noViewer, record, json,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             CliJson.Begin(parseResult.GetValue(json));
-            return await RunAsync(parseResult, source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, hands, body, noViewer, record, cancellationToken);
+            return await RunAsync(parseResult, source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, hands, body, poseModel, noViewer, record, cancellationToken);
         });
         return command;
     }
@@ -54,7 +55,7 @@ internal static class LiveCommand
     private static async Task<int> RunAsync(
         ParseResult p, Argument<string> sourceArg, Option<string> serverOpt, Option<string?> keyOpt, Option<FileInfo?> characterOpt, Option<FileInfo?> rigOpt,
         Option<FileInfo?> profileOpt, Option<int> sizeOpt, Option<string?> sessionOpt, Option<string?> tokenOpt, Option<string?> vmcOpt, Option<string?> audioOpt,
-        Option<long?> maxFramesOpt, Option<bool> noIrisOpt, Option<bool> handsOpt, Option<bool> bodyOpt, Option<bool> noViewerOpt, Option<string?> recordOpt, CancellationToken ct)
+        Option<long?> maxFramesOpt, Option<bool> noIrisOpt, Option<bool> handsOpt, Option<bool> bodyOpt, Option<Capture.Tracking.PoseModel> poseModelOpt, Option<bool> noViewerOpt, Option<string?> recordOpt, CancellationToken ct)
     {
         string source = p.GetValue(sourceArg)!;
         if (!source.StartsWith("lavfi:", StringComparison.Ordinal) && !source.StartsWith("/dev/", StringComparison.Ordinal) && !File.Exists(source))
@@ -151,6 +152,7 @@ internal static class LiveCommand
             Iris = !p.GetValue(noIrisOpt),
             Hands = p.GetValue(handsOpt),
             Body = trackBody,
+            PoseModel = p.GetValue(poseModelOpt),
             MaxFrames = maxFrames,
             Vmc = vmc,
             Audio = p.GetValue(audioOpt),

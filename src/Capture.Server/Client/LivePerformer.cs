@@ -41,6 +41,9 @@ public sealed record LivePerformerOptions
     /// </summary>
     public bool Body { get; init; }
 
+    /// <summary>With <see cref="Body"/>: the BlazePose landmark model (Full by default, as `capture render`; Lite is the fastest).</summary>
+    public PoseModel PoseModel { get; init; } = PoseModel.Full;
+
     /// <summary>Stop after this many frames sent; null runs until the source ends or the caller cancels.</summary>
     public long? MaxFrames { get; init; }
 
@@ -90,7 +93,7 @@ public static class LivePerformer
     {
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
-        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = options.Iris, Hands = options.Hands, Body = options.Body, Threads = 1 }, ct).ConfigureAwait(false);
+        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = options.Iris, Hands = options.Hands, Body = options.Body, PoseModel = options.PoseModel, Threads = 1 }, ct).ConfigureAwait(false);
         await using IFrameSource source = await OpenAsync(options.Source, ct).ConfigureAwait(false);
         bool paced = source is not ILiveFrameSource;
         log?.Invoke($"source: {source.Description}{(paced ? ", played at its own rate" : "")}");
