@@ -39,7 +39,7 @@ public static class LiveEndpoints
             .WithSummary("Start a live session")
             .WithDescription("Uploads the character; answers the session's tokens, its WebSocket addresses and its two pages.")
             .WithMetadata(new MultipartForm(
-                new FormField("character", "The character's picture (PNG, JPEG, WebP, …; at most MaxUploadBytes).", Required: true, File: true),
+                new FormField("character", "The character's picture (PNG, JPEG, WebP, …; at most MaxUploadBytes), or an Animated Drawings character as a zip (texture.png, mask.png, char_cfg.yaml: a body session).", Required: true, File: true),
                 new FormField("rig", "A rig file (JSON, calibration/rigs/) for a picture whose face the tracker cannot read.", File: true),
                 new FormField("profile", "A performer profile (JSON, `capture calibrate`).", File: true),
                 new FormField("size", "The rendered side in pixels (default 256).", Values: ["256", "512"]),
