@@ -156,7 +156,12 @@ public sealed class CliLiveTests
             CliRun.Result live = await CliRun.RunAsync("live", SharedMedia.File("vid_body_fullbody_gesture_s13.mp4"), "--server", serve.Address.ToString(), "--key", Key,
                 "--character", SharedMedia.File("drawing_stick_char4"), "--body", "--max-frames", "12", "--no-iris", "--record", take);
             Assert.True(live.ExitCode == 0, live.All + "\n--- serve ---\n" + serve.Output);
-            Assert.Contains("frames: 12 sent", live.StdOut, StringComparison.Ordinal);
+
+            // The 4 s clip plays at its own rate: on a loaded machine the pose model may track fewer than 12 frames of it.
+            System.Text.RegularExpressions.Match sent = System.Text.RegularExpressions.Regex.Match(live.StdOut, @"frames: (\d+) sent");
+            Assert.True(sent.Success, live.All);
+            int count = int.Parse(sent.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(count, 3, 12);
             Assert.Matches(@"glass-to-glass \(capture → viewer received\): p50 \d+\.\d ms", live.StdOut);
 
             using var reader = Capture.Protocol.Recording.RecordingReader.Open(take);
@@ -171,8 +176,8 @@ public sealed class CliLiveTests
                 }
             }
 
-            Assert.Equal(12, frames);
-            Assert.Equal(12, bodies);
+            Assert.Equal(count, frames);
+            Assert.Equal(count, bodies);
         }
         finally
         {
