@@ -44,13 +44,18 @@ public sealed class LatticeRelaxer
         }
 
         bool labelled = !parts.IsEmpty;
+
+        // Cells to test: all at first; after a round, only cells with a corner that round moved (a cell's determinant
+        // depends on its four corners alone), so a fold at an elbow costs its neighbourhood, not the whole lattice, a round.
+        int cx0 = 0, cx1 = w - 2, cy0 = 0, cy1 = _height - 2;
         for (int it = 0; it < maxIterations; it++)
         {
             Array.Clear(_marked);
             bool any = false;
-            for (int gy = 0; gy < _height - 1; gy++)
+            int nx0 = int.MaxValue, nx1 = -1, ny0 = int.MaxValue, ny1 = -1;
+            for (int gy = cy0; gy <= cy1; gy++)
             {
-                for (int gx = 0; gx < w - 1; gx++)
+                for (int gx = cx0; gx <= cx1; gx++)
                 {
                     int i = (gy * w) + gx;
                     if (labelled && (parts[i] == 255 || parts[i + 1] != parts[i] || parts[i + w] != parts[i] || parts[i + w + 1] != parts[i]))
@@ -62,6 +67,10 @@ public sealed class LatticeRelaxer
                     {
                         _marked[i] = _marked[i + 1] = _marked[i + w] = _marked[i + w + 1] = true;
                         any = true;
+                        nx0 = Math.Min(nx0, gx);
+                        nx1 = Math.Max(nx1, gx + 1);
+                        ny0 = Math.Min(ny0, gy);
+                        ny1 = Math.Max(ny1, gy + 1);
                     }
                 }
             }
@@ -71,10 +80,13 @@ public sealed class LatticeRelaxer
                 return it;
             }
 
-            map.CopyTo(_previous);
-            for (int gy = 1; gy < _height - 1; gy++)
+            // The marked nodes read their four neighbours: the rows from one above to one below them, in both planes.
+            int rowFrom = Math.Max(0, ny0 - 1) * w, rowCount = (Math.Min(_height - 1, ny1 + 1) * w) + w - rowFrom;
+            map.Slice(rowFrom, rowCount).CopyTo(_previous.AsSpan(rowFrom, rowCount));
+            map.Slice(gg + rowFrom, rowCount).CopyTo(_previous.AsSpan(gg + rowFrom, rowCount));
+            for (int gy = Math.Max(1, ny0); gy <= Math.Min(_height - 2, ny1); gy++)
             {
-                for (int gx = 1; gx < w - 1; gx++)
+                for (int gx = Math.Max(1, nx0); gx <= Math.Min(w - 2, nx1); gx++)
                 {
                     int i = (gy * w) + gx;
                     if (!_marked[i])
@@ -110,6 +122,11 @@ public sealed class LatticeRelaxer
                     }
                 }
             }
+
+            cx0 = Math.Max(0, nx0 - 1);
+            cx1 = Math.Min(w - 2, nx1);
+            cy0 = Math.Max(0, ny0 - 1);
+            cy1 = Math.Min(_height - 2, ny1);
         }
 
         return maxIterations;

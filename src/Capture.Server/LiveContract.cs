@@ -23,7 +23,17 @@ public sealed record LiveSessionCreated(string Id, string PerformerToken, string
 /// <param name="IdleFrames">Idle frames drawn while the connected performer sent none (also in <paramref name="FramesRendered"/>).</param>
 /// <param name="ViewerLinks">Each connected viewer's frames: the step its socket allows and what it drains.</param>
 public sealed record LiveSessionState(string Id, int Size, bool PerformerConnected, int Viewers, long FramesReceived, long FramesRendered, bool Hands, long FramesWithHands, LiveSessionDrops Drops,
-    long IdleFrames, IReadOnlyList<LiveViewerLink> ViewerLinks);
+    long IdleFrames, IReadOnlyList<LiveViewerLink> ViewerLinks)
+{
+    /// <summary>The rendered frame's height: <see cref="Size"/> for a face character, the figure's frame shape for a body character (Size is its width).</summary>
+    public int Height { get; init; }
+
+    /// <summary>The performer's pose drives the character's body (<c>body=1</c>, or an Animated Drawings character).</summary>
+    public bool Body { get; init; }
+
+    /// <summary>Frames received with a body (pose landmarks).</summary>
+    public long FramesWithBody { get; init; }
+}
 
 /// <summary>One viewer's frames (docs/live.md, "Across a network").</summary>
 /// <param name="Adapts">Whether its frames follow its socket (adapt=1, or a viewer not on this machine).</param>

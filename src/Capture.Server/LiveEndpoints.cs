@@ -39,11 +39,12 @@ public static class LiveEndpoints
             .WithSummary("Start a live session")
             .WithDescription("Uploads the character; answers the session's tokens, its WebSocket addresses and its two pages.")
             .WithMetadata(new MultipartForm(
-                new FormField("character", "The character's picture (PNG, JPEG, WebP, …; at most MaxUploadBytes).", Required: true, File: true),
+                new FormField("character", "The character's picture (PNG, JPEG, WebP, …; at most MaxUploadBytes), or an Animated Drawings character as a zip (texture.png, mask.png, char_cfg.yaml: a body session).", Required: true, File: true),
                 new FormField("rig", "A rig file (JSON, calibration/rigs/) for a picture whose face the tracker cannot read.", File: true),
                 new FormField("profile", "A performer profile (JSON, `capture calibrate`).", File: true),
                 new FormField("size", "The rendered side in pixels (default 256).", Values: ["256", "512"]),
-                new FormField("hands", "Render the performer's hands too (default false).", Values: ["true", "false", "1", "0", "on", "off"])))
+                new FormField("hands", "Render the performer's hands too (default false).", Values: ["true", "false", "1", "0", "on", "off"]),
+                new FormField("body", "The performer's pose drives the character's body (default false; an Animated Drawings zip as the character implies it). The output is size wide, the picture's shape kept.", Values: ["true", "false", "1", "0", "on", "off"])))
             .Produces<LiveSessionCreated>(StatusCodes.Status201Created)
             .Problems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge,
                 StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status503ServiceUnavailable);
@@ -101,7 +102,12 @@ public static class LiveEndpoints
     {
         LiveSessionStats st = s.Stats;
         return new LiveSessionState(s.Id, s.Size, s.PerformerConnected, s.ViewerCount, st.FramesReceived, st.FramesRendered, s.Hands, s.FramesWithHands,
-            new LiveSessionDrops(st.IngestDrops, st.ViewerDrops, st.OrderDrops, st.Malformed), s.IdleFrames, s.ViewerLinks());
+            new LiveSessionDrops(st.IngestDrops, st.ViewerDrops, st.OrderDrops, st.Malformed), s.IdleFrames, s.ViewerLinks())
+        {
+            Height = s.Height,
+            Body = s.Body,
+            FramesWithBody = s.FramesWithBody,
+        };
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, LiveSessionManager sessions, CharacterCache characters, ILogger<LiveSessionManager> logger)
@@ -115,7 +121,7 @@ public static class LiveEndpoints
         if (!http.Request.HasFormContentType)
         {
             return Problem(StatusCodes.Status415UnsupportedMediaType, "multipart form expected",
-                "POST /api/live takes multipart/form-data: 'character' (the picture), optional 'rig', 'profile', 'size' (256 or 512), 'hands' (true/false)");
+                "POST /api/live takes multipart/form-data: 'character' (the picture), optional 'rig', 'profile', 'size' (256 or 512), 'hands' (true/false), 'body' (true/false)");
         }
 
         IFormCollection form;
@@ -150,6 +156,18 @@ public static class LiveEndpoints
         if (Switch(form, "idle", true) is not { } idle)
         {
             return Problem(StatusCodes.Status400BadRequest, "idle not understood", $"idle '{Capture.Jobs.ClientText.Printable(form["idle"], 16)}' is not true or false (1/0, on/off)");
+        }
+
+        // body=1, or an Animated Drawings character (a zip of texture.png, mask.png, char_cfg.yaml): the pose drives the body.
+        bool drawing = Path.GetExtension(picture.FileName).Equals(".zip", StringComparison.OrdinalIgnoreCase);
+        if (Switch(form, "body", drawing) is not { } body)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "body not understood", $"body '{Capture.Jobs.ClientText.Printable(form["body"], 16)}' is not true or false (1/0, on/off)");
+        }
+
+        if (drawing && !body)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "a drawing needs its body", "an Animated Drawings zip is a body character: leave out body=0 (or upload a picture for a face-only session)");
         }
 
         string folder = Path.Combine(Path.GetTempPath(), "capture-upload-" + Secrets.NewToken());
@@ -188,15 +206,24 @@ public static class LiveEndpoints
                 }
             }
 
-            CharacterRig character;
+            CharacterRig? character = null;
+            BodyCharacter? figure = null;
             try
             {
-                character = await characters.GetAsync(picturePath, rig is null ? null : rigPath, WorkingSide(size), m => logger.LogInformation("character: {Message}", ForClient(m)), http.RequestAborted).ConfigureAwait(false);
+                if (body)
+                {
+                    figure = await characters.GetBodyAsync(picturePath, rig is null ? null : rigPath, m => logger.LogInformation("character: {Message}", ForClient(m)), http.RequestAborted).ConfigureAwait(false);
+                }
+                else
+                {
+                    character = await characters.GetAsync(picturePath, rig is null ? null : rigPath, WorkingSide(size), m => logger.LogInformation("character: {Message}", ForClient(m)), http.RequestAborted).ConfigureAwait(false);
+                }
             }
             catch (Exception ex) when (ex is InvalidDataException or MediaInputException or FileNotFoundException or System.Text.Json.JsonException)
             {
                 // No face and no rig, an unreadable picture, a rig file that is not one: the message says which and how to fix it.
-                string title = ex.Message.Contains("no face found", StringComparison.Ordinal) ? "no face in the character and no rig" : "character not usable";
+                string title = ex.Message.Contains("no face found", StringComparison.Ordinal) ? "no face in the character and no rig"
+                    : ex.Message.Contains("no body found", StringComparison.Ordinal) ? "no body in the character" : "character not usable";
                 return Problem(StatusCodes.Status422UnprocessableEntity, title, ForClient(ex.Message));
             }
 
@@ -205,7 +232,7 @@ public static class LiveEndpoints
             LiveSession session;
             try
             {
-                session = sessions.Create(character, size, profile, idle);
+                session = figure is not null ? sessions.Create(figure, size, profile, idle) : sessions.Create(character!, size, profile, idle);
                 session.Hands = hands;
             }
             catch (SessionLimitException)
@@ -224,7 +251,7 @@ public static class LiveEndpoints
                 $"{ws}/live/{id}/ingest",
                 $"{ws}/live/{id}/frames?token={session.ViewerToken}",
                 $"{site}/live/{id}/view?token={session.ViewerToken}",
-                $"{site}/live/{id}/capture?token={session.PerformerToken}" + (hands ? "&hands=1" : "")));
+                $"{site}/live/{id}/capture?token={session.PerformerToken}" + (hands ? "&hands=1" : "") + (body ? "&body=1" : "")));
         }
         finally
         {
@@ -408,6 +435,6 @@ public static class LiveEndpoints
     private static string SafeExtension(string fileName)
     {
         string ext = Path.GetExtension(fileName).ToLowerInvariant();
-        return ext is ".png" or ".jpg" or ".jpeg" or ".webp" or ".bmp" or ".tif" or ".tiff" or ".gif" ? ext : ".png";
+        return ext is ".png" or ".jpg" or ".jpeg" or ".webp" or ".bmp" or ".tif" or ".tiff" or ".gif" or ".zip" ? ext : ".png";
     }
 }

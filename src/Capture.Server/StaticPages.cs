@@ -20,7 +20,7 @@ namespace Capture.Server;
 public static class StaticPages
 {
     /// <summary>npm packages served under /vendor, as the pages import them (/vendor/@scope/name/…).</summary>
-    public static readonly IReadOnlyList<string> VendorPackages = ["@mediapipe/face_mesh", "@mediapipe/hands", "@msgpack/msgpack"];
+    public static readonly IReadOnlyList<string> VendorPackages = ["@mediapipe/face_mesh", "@mediapipe/hands", "@mediapipe/pose", "@msgpack/msgpack"];
 
     public static void Map(WebApplication app, ServerOptions options)
     {

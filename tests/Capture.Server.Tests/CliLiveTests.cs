@@ -141,6 +141,50 @@ public sealed class CliLiveTests
         Assert.Matches(@"audio: [1-9]\d* chunks sent \([\d.]+ s\), [1-9]\d* came back to the viewer", live.StdOut);
     }
 
+    /// <summary>
+    /// `capture live --body` with an Animated Drawings folder as the character: the folder goes up as a zip (a body session),
+    /// the pose model runs here, every frame sent carries the performer's body with its world points, and the session's
+    /// frames come back (the figure is rendered from them: BodyLiveTests looks at its pixels).
+    /// </summary>
+    [Fact]
+    public async Task Live_BodyWithADrawingFolder_SendsBodiesAndTheViewerGetsFrames()
+    {
+        string take = Path.Combine(Path.GetTempPath(), $"capture-live-body-{Guid.NewGuid():N}.mpk");
+        try
+        {
+            await using ServeProcess serve = await ServeProcess.StartAsync(Key);
+            CliRun.Result live = await CliRun.RunAsync("live", SharedMedia.File("vid_body_fullbody_gesture_s13.mp4"), "--server", serve.Address.ToString(), "--key", Key,
+                "--character", SharedMedia.File("drawing_stick_char4"), "--body", "--max-frames", "12", "--no-iris", "--record", take);
+            Assert.True(live.ExitCode == 0, live.All + "\n--- serve ---\n" + serve.Output);
+
+            // The 4 s clip plays at its own rate: on a loaded machine the pose model may track fewer than 12 frames of it.
+            System.Text.RegularExpressions.Match sent = System.Text.RegularExpressions.Regex.Match(live.StdOut, @"frames: (\d+) sent");
+            Assert.True(sent.Success, live.All);
+            int count = int.Parse(sent.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(count, 3, 12);
+            Assert.Matches(@"glass-to-glass \(capture → viewer received\): p50 \d+\.\d ms", live.StdOut);
+
+            using var reader = Capture.Protocol.Recording.RecordingReader.Open(take);
+            var protocol = new Capture.Protocol.Schema.ProtocolReader();
+            int frames = 0, bodies = 0;
+            while (reader.TryReadNext(out ReadOnlyMemory<byte> packet))
+            {
+                if (protocol.Read(packet.Span) == Capture.Protocol.Schema.MessageKind.TrackingFrame)
+                {
+                    frames++;
+                    bodies += protocol.Frame.Body.Present && protocol.Frame.Body.HasWorld ? 1 : 0;
+                }
+            }
+
+            Assert.Equal(count, frames);
+            Assert.Equal(count, bodies);
+        }
+        finally
+        {
+            File.Delete(take);
+        }
+    }
+
     [Fact]
     public async Task Live_LavfiSource_StreamsInRealTime()
     {
@@ -168,12 +212,14 @@ public sealed class CliLiveTests
     [InlineData("wrong-key", "face", "API key not valid")]
     [InlineData(Key, "chessboard", "no face in the character and no rig")]
     [InlineData(Key, "missing-source", "no such file")]
+    [InlineData(Key, "chessboard-body", "no body in the character")]
     public async Task Live_BadInput_OneRedLine_Exit1(string key, string what, string expected)
     {
         await using ServeProcess serve = await ServeProcess.StartAsync(Key);
-        string character = what == "chessboard" ? ServerFixture.FacelessPicture : ServerFixture.FaceCharacter;
+        string character = what.StartsWith("chessboard", StringComparison.Ordinal) ? ServerFixture.FacelessPicture : ServerFixture.FaceCharacter;
         string source = what == "missing-source" ? "/nonexistent/clip.mp4" : Clip;
-        CliRun.Result live = await CliRun.RunAsync("live", source, "--server", serve.Address.ToString(), "--key", key, "--character", character, "--max-frames", "5");
+        string[] body = what.EndsWith("-body", StringComparison.Ordinal) ? ["--body"] : [];
+        CliRun.Result live = await CliRun.RunAsync(["live", source, "--server", serve.Address.ToString(), "--key", key, "--character", character, "--max-frames", "5", .. body]);
         Assert.Equal(1, live.ExitCode);
         Assert.Contains("error:", live.All, StringComparison.Ordinal);
         // Spectre.Console wraps the red line at 80 columns when the output is not a terminal.

@@ -22,7 +22,7 @@ internal static class LiveCommand
         var source = new Argument<string>("source") { Description = "/dev/videoN (a webcam), lavfi:<graph> (a test source), or a video file, played at its own rate like a camera." };
         var server = new Option<string>("--server") { Description = "The Capture server, e.g. http://127.0.0.1:5080 (`capture serve`).", Required = true };
         var key = new Option<string?>("--key") { Description = "The server's API key: create a new session for --character (default: $CAPTURE_API_KEY)." };
-        var character = new Option<FileInfo?>("--character") { Description = "With --key: the character picture the session renders." };
+        var character = new Option<FileInfo?>("--character") { Description = "With --key: the character picture the session renders, or an Animated Drawings folder (texture.png, mask.png, char_cfg.yaml; implies --body)." };
         var rig = new Option<FileInfo?>("--rig") { Description = "With --key: a rig file for a character the face tracker cannot read." };
         var profile = new Option<FileInfo?>("--profile") { Description = "With --key: a performer profile (`capture calibrate`); default: your first second of frames is your neutral face." };
         var size = new Option<int>("--size") { Description = "With --key: the rendered size, 256 or 512.", DefaultValueFactory = _ => 256 };
@@ -34,21 +34,24 @@ internal static class LiveCommand
         var noIris = new Option<bool>("--no-iris") { Description = "Plain face mesh (no iris points, no gaze): faster tracking." };
         var hands = new Option<bool>("--hands") { Description = "Track both hands too and send them (protocol v1.4; with --vmc, the 30 finger bones). Costs the hand model twice a frame, and the palm detector while a hand is out of view." };
         var noIdle = new Option<bool>(NoIdleName) { Description = "With --key: keep the character still at neutral when your face is lost or you send no frames (by default it breathes, blinks and glances)." };
+        var body = new Option<bool>("--body") { Description = "Track the body too (the pose model) and send its landmarks (protocol v1.3); with --key the session's character moves its body with yours (a full-body or half-body picture; an Animated Drawings folder implies it). Costs the pose model a frame." };
+        var poseModel = new Option<Capture.Tracking.PoseModel>("--pose-model") { Description = "With --body: the BlazePose model (Lite is the fastest, Heavy the most exact).", DefaultValueFactory = _ => Capture.Tracking.PoseModel.Full };
         var noViewer = new Option<bool>("--no-viewer") { Description = "Do not watch the session's frames (then no glass-to-glass latency is measured)." };
         var record = new Option<string?>("--record") { Description = "Also keep the take as a Capture recording (take.mpk: every frame and audio chunk sent), to re-render later: capture render take.mpk --character IMAGE --size 1024." };
         Option<bool> json = CliJson.CreateOption();
         var command = new Command("live",
             "Be the performer of a live session: track SOURCE here and stream the landmarks to a Capture server, which renders the character for every viewer.\n" +
             "  new session:   capture live /dev/video0 --server http://127.0.0.1:5080 --key KEY --character face.png\n" +
+            "  body too:      capture live /dev/video0 --server http://127.0.0.1:5080 --key KEY --character fullbody.png --body\n" +
             "  join one:      capture live clip.mp4 --server http://127.0.0.1:5080 --session ID --token PERFORMER_TOKEN\n" +
             "It prints the viewer page to open (OBS: Browser Source), and at the end the frames sent, the drops and the latency it measured.")
         {
-            source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, hands, noViewer, record, json, noIdle,
+            source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, hands, body, poseModel, noViewer, record, json, noIdle,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             CliJson.Begin(parseResult.GetValue(json));
-            return await RunAsync(parseResult, source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, hands, noViewer, record, cancellationToken);
+            return await RunAsync(parseResult, source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, hands, body, poseModel, noViewer, record, cancellationToken);
         });
         return command;
     }
@@ -56,7 +59,7 @@ internal static class LiveCommand
     private static async Task<int> RunAsync(
         ParseResult p, Argument<string> sourceArg, Option<string> serverOpt, Option<string?> keyOpt, Option<FileInfo?> characterOpt, Option<FileInfo?> rigOpt,
         Option<FileInfo?> profileOpt, Option<int> sizeOpt, Option<string?> sessionOpt, Option<string?> tokenOpt, Option<string?> vmcOpt, Option<string?> audioOpt,
-        Option<long?> maxFramesOpt, Option<bool> noIrisOpt, Option<bool> handsOpt, Option<bool> noViewerOpt, Option<string?> recordOpt, CancellationToken ct)
+        Option<long?> maxFramesOpt, Option<bool> noIrisOpt, Option<bool> handsOpt, Option<bool> bodyOpt, Option<Capture.Tracking.PoseModel> poseModelOpt, Option<bool> noViewerOpt, Option<string?> recordOpt, CancellationToken ct)
     {
         string source = p.GetValue(sourceArg)!;
         if (!source.StartsWith("lavfi:", StringComparison.Ordinal) && !source.StartsWith("/dev/", StringComparison.Ordinal) && !File.Exists(source))
@@ -91,6 +94,7 @@ internal static class LiveCommand
         string? key = p.GetValue(keyOpt) ?? (sessionId is null ? Environment.GetEnvironmentVariable("CAPTURE_API_KEY") : null);
         LiveSessionInfo info;
         bool created = false;
+        bool trackBody = p.GetValue(bodyOpt);
         if (sessionId is not null)
         {
             string token = p.GetValue(tokenOpt) ?? throw new CaptureUserException("--session needs --token (the session's performerToken)");
@@ -116,6 +120,11 @@ internal static class LiveCommand
             }
 
             FileInfo picture = p.GetValue(characterOpt) ?? throw new CaptureUserException("--key needs --character IMAGE (the picture the session renders)");
+            if (!picture.Exists && !Directory.Exists(picture.FullName))
+            {
+                throw new CaptureUserException($"--character {picture}: no such file or folder");
+            }
+
             int size = p.GetValue(sizeOpt);
             if (size is not (256 or 512))
             {
@@ -123,9 +132,10 @@ internal static class LiveCommand
             }
 
             using var api = new LiveApi(server, key);
+            trackBody |= Directory.Exists(picture.FullName) || picture.Extension.Equals(".zip", StringComparison.OrdinalIgnoreCase);
             try
             {
-                info = await api.CreateSessionAsync(picture.FullName, size, p.GetValue(rigOpt)?.FullName, p.GetValue(profileOpt)?.FullName, ct, p.GetValue(handsOpt),
+                info = await api.CreateSessionAsync(picture.FullName, size, p.GetValue(rigOpt)?.FullName, p.GetValue(profileOpt)?.FullName, ct, p.GetValue(handsOpt), trackBody,
                     idle: !p.GetValue<bool>(NoIdleName));
             }
             catch (HttpRequestException ex)
@@ -151,6 +161,8 @@ internal static class LiveCommand
             FramesUrl = created && !p.GetValue(noViewerOpt) ? new Uri(info.FramesUrl) : null,
             Iris = !p.GetValue(noIrisOpt),
             Hands = p.GetValue(handsOpt),
+            Body = trackBody,
+            PoseModel = p.GetValue(poseModelOpt),
             MaxFrames = maxFrames,
             Vmc = vmc,
             Audio = p.GetValue(audioOpt),

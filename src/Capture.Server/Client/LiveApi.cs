@@ -28,11 +28,22 @@ public sealed class LiveApi : IDisposable
 
     /// <summary>Creates a session for the character picture (and optional rig/profile files).</summary>
     /// <exception cref="LiveApiException">The server refused (its problem title and detail in the message).</exception>
+    /// <param name="body">True: the performer's pose drives the character's body (body=1; an Animated Drawings folder implies it).</param>
     /// <param name="idle">False: the character stays still at neutral while the face is lost or the performer sends nothing (idle=0).</param>
-    public async Task<LiveSessionInfo> CreateSessionAsync(string characterPath, int size = 256, string? rigPath = null, string? profilePath = null, CancellationToken ct = default, bool hands = false, bool idle = true)
+    public async Task<LiveSessionInfo> CreateSessionAsync(string characterPath, int size = 256, string? rigPath = null, string? profilePath = null, CancellationToken ct = default, bool hands = false, bool body = false, bool idle = true)
     {
         using var form = new MultipartFormDataContent();
-        AddFile(form, "character", characterPath);
+        if (Directory.Exists(characterPath))
+        {
+            // An Animated Drawings folder (texture.png, mask.png, char_cfg.yaml) travels as a zip of it: a body character.
+            form.Add(new ByteArrayContent(ZipFolder(characterPath)), "character", Path.GetFileName(Path.TrimEndingDirectorySeparator(characterPath)) + ".zip");
+            body = true;
+        }
+        else
+        {
+            AddFile(form, "character", characterPath);
+        }
+
         if (rigPath is not null)
         {
             AddFile(form, "rig", rigPath);
@@ -52,6 +63,11 @@ public sealed class LiveApi : IDisposable
         if (!idle)
         {
             form.Add(new StringContent("0"), "idle");
+        }
+
+        if (body)
+        {
+            form.Add(new StringContent("true"), "body");
         }
 
         using HttpResponseMessage response = await _http.PostAsync("/api/live", form, ct).ConfigureAwait(false);
@@ -82,6 +98,21 @@ public sealed class LiveApi : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    // The folder's own files (not its subfolders), at the zip's top level, as Animated Drawings writes them.
+    private static byte[] ZipFolder(string folder)
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new System.IO.Compression.ZipArchive(buffer, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (string file in Directory.EnumerateFiles(folder))
+            {
+                System.IO.Compression.ZipFileExtensions.CreateEntryFromFile(zip, file, Path.GetFileName(file));
+            }
+        }
+
+        return buffer.ToArray();
+    }
 
     private static void AddFile(MultipartFormDataContent form, string name, string path)
     {

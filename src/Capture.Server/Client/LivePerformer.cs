@@ -35,6 +35,15 @@ public sealed record LivePerformerOptions
     /// <summary>Track both hands too (palm detector + hand model) and send them (protocol v1.4; with VMC, the finger bones).</summary>
     public bool Hands { get; init; }
 
+    /// <summary>
+    /// Track the body too (the pose model, body first so a small face is found from the pose's head) and send its
+    /// landmarks, image and world (protocol v1.3): what a session with a body character needs.
+    /// </summary>
+    public bool Body { get; init; }
+
+    /// <summary>With <see cref="Body"/>: the BlazePose landmark model (Full by default, as `capture render`; Lite is the fastest).</summary>
+    public PoseModel PoseModel { get; init; } = PoseModel.Full;
+
     /// <summary>Stop after this many frames sent; null runs until the source ends or the caller cancels.</summary>
     public long? MaxFrames { get; init; }
 
@@ -76,7 +85,7 @@ public sealed record LivePerformerResult(
 /// lavfi or a file paced at its own rate → a one-frame live queue (oldest dropped, counted) → the C# tracker
 /// → stamped with the Unix-epoch clock (µs) at capture → schema-v1 TrackingFrames over the ingest WebSocket
 /// (and VMC where asked), plus AudioChunks from a microphone or file where asked. Capabilities sent: face,
-/// blendshapes, headpose (and iris, hands, audio).
+/// blendshapes, headpose (and iris, hands, body, audio).
 /// </summary>
 public static class LivePerformer
 {
@@ -84,7 +93,7 @@ public static class LivePerformer
     {
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
-        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = options.Iris, Hands = options.Hands, Threads = 1 }, ct).ConfigureAwait(false);
+        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = options.Iris, Hands = options.Hands, Body = options.Body, PoseModel = options.PoseModel, Threads = 1 }, ct).ConfigureAwait(false);
         await using IFrameSource source = await OpenAsync(options.Source, ct).ConfigureAwait(false);
         bool paced = source is not ILiveFrameSource;
         log?.Invoke($"source: {source.Description}{(paced ? ", played at its own rate" : "")}");
@@ -109,6 +118,11 @@ public static class LivePerformer
         if (options.Hands)
         {
             capabilities.Add("hands");
+        }
+
+        if (options.Body)
+        {
+            capabilities.Add("body");
         }
 
         if (audio is not null)

@@ -45,9 +45,32 @@ public sealed class CharacterCache(ServerOptions options)
     /// The character in <paramref name="picturePath"/> (+ <paramref name="rigPath"/>) with its picture at most
     /// <paramref name="maxWorkingSide"/> px a side, loaded once per content and size.
     /// </summary>
-    public async Task<CharacterRig> GetAsync(string picturePath, string? rigPath, int maxWorkingSide, Action<string>? log, CancellationToken ct)
+    public Task<CharacterRig> GetAsync(string picturePath, string? rigPath, int maxWorkingSide, Action<string>? log, CancellationToken ct) =>
+        GetAsync(
+            picturePath, rigPath, maxWorkingSide, "face",
+            () => CharacterLoader.LoadAsync(picturePath, rigPath, maxWorkingSide, cutOut: true, log, CancellationToken.None),
+            rig => rig.PixelBytes,
+            ct);
+
+    /// <summary>
+    /// The body character in <paramref name="path"/> (a picture, or an Animated Drawings zip) with its optional rig
+    /// file (the face's points), loaded once per content (<see cref="CharacterLoader.LoadBodyAsync"/>).
+    /// </summary>
+    public Task<BodyCharacter> GetBodyAsync(string path, string? rigPath, Action<string>? log, CancellationToken ct) =>
+        GetAsync(
+            path, rigPath, 0, "body",
+            () => CharacterLoader.LoadBodyAsync(path, new BodyLoadOptions { RigPath = rigPath }, log, CancellationToken.None),
+            body => PixelBytes(body),
+            ct);
+
+    // Picture, figure picture and background at 4 bytes a pixel, the mask at 1, and the face rig's own.
+    private static long PixelBytes(BodyCharacter body) =>
+        ((long)body.Picture.Width * body.Picture.Height * 9) + (body.Face?.PixelBytes ?? 0);
+
+    private async Task<T> GetAsync<T>(string picturePath, string? rigPath, int maxWorkingSide, string kind, Func<Task<T>> load, Func<T, long> bytes, CancellationToken ct)
+        where T : class
     {
-        string key = await KeyAsync(picturePath, rigPath, maxWorkingSide, ct).ConfigureAwait(false);
+        string key = kind + ":" + await KeyAsync(picturePath, rigPath, maxWorkingSide, ct).ConfigureAwait(false);
         Entry entry;
         lock (_lock)
         {
@@ -60,16 +83,16 @@ public sealed class CharacterCache(ServerOptions options)
             }
             else
             {
-                // Not the request's token: a cancelled request must not poison the entry for the next one.
-                entry = new Entry(key, CharacterLoader.LoadAsync(picturePath, rigPath, maxWorkingSide, cutOut: true, log, CancellationToken.None));
+                // Loaded without the request's token: a cancelled request must not poison the entry for the next one.
+                entry = new Entry(key, LoadAsObject(load));
                 _entries.AddFirst(entry);
             }
         }
 
-        CharacterRig rig;
+        T loaded;
         try
         {
-            rig = await entry.Rig.WaitAsync(ct).ConfigureAwait(false);
+            loaded = (T)await entry.Character.WaitAsync(ct).ConfigureAwait(false);
         }
         catch (Exception) when (!ct.IsCancellationRequested)
         {
@@ -87,12 +110,15 @@ public sealed class CharacterCache(ServerOptions options)
 
         lock (_lock)
         {
-            entry.Bytes = rig.PixelBytes;
+            entry.Bytes = bytes(loaded);
             Trim();
         }
 
-        return rig;
+        return loaded;
     }
+
+    private static async Task<object> LoadAsObject<T>(Func<Task<T>> load)
+        where T : class => await load().ConfigureAwait(false);
 
     // Drops the least recently used finished characters until the rest fit the budget (sessions using them keep them alive).
     private void Trim()
@@ -138,11 +164,12 @@ public sealed class CharacterCache(ServerOptions options)
         return Convert.ToHexString(hash.GetHashAndReset());
     }
 
-    private sealed class Entry(string key, Task<CharacterRig> rig)
+    private sealed class Entry(string key, Task<object> character)
     {
         public string Key { get; } = key;
 
-        public Task<CharacterRig> Rig { get; } = rig;
+        /// <summary>The <see cref="CharacterRig"/> or <see cref="BodyCharacter"/> being (or already) loaded.</summary>
+        public Task<object> Character { get; } = character;
 
         /// <summary>The working picture's bytes once loaded; 0 while loading.</summary>
         public long Bytes { get; set; }

@@ -203,6 +203,11 @@ internal sealed class IngestConnection
             return $"frame {frame.Sequence} has a hand landmark far outside the normalized image (beyond ±4)";
         }
 
+        if (frame.Body.Present && ImplausibleBody(frame) is string body)
+        {
+            return body;
+        }
+
         FaceObservation face = frame.Face;
         if (!face.Present)
         {
@@ -228,6 +233,43 @@ internal sealed class IngestConnection
             if (!float.IsFinite(b))
             {
                 return $"frame {frame.Sequence} has a blendshape that is not a finite number";
+            }
+        }
+
+        return null;
+    }
+
+    // A body drives the character's limbs (body sessions) and is recorded: a point that is not finite or is far outside
+    // the picture (normalized ±4, as the face), or a world point beyond 10 m of the hips, is no body.
+    private static string? ImplausibleBody(TrackingFrame frame)
+    {
+        if (frame.ImageWidth is <= 0 or > 16384 || frame.ImageHeight is <= 0 or > 16384)
+        {
+            return $"frame {frame.Sequence} has a body but an image size of {frame.ImageWidth}x{frame.ImageHeight}";
+        }
+
+        BodyObservation body = frame.Body;
+        if (!float.IsFinite(body.Score))
+        {
+            return $"frame {frame.Sequence} has a body score that is not a finite number";
+        }
+
+        foreach (Vector4 p in body.Landmarks)
+        {
+            if (!(MathF.Abs(p.X) <= 4 && MathF.Abs(p.Y) <= 4 && MathF.Abs(p.Z) <= 4 && float.IsFinite(p.W)))
+            {
+                return $"frame {frame.Sequence} has a body landmark at ({p.X}, {p.Y}, {p.Z}): not finite, or far outside the normalized image";
+            }
+        }
+
+        if (body.HasWorld)
+        {
+            foreach (Vector3 p in body.WorldLandmarks)
+            {
+                if (!(MathF.Abs(p.X) <= 10 && MathF.Abs(p.Y) <= 10 && MathF.Abs(p.Z) <= 10))
+                {
+                    return $"frame {frame.Sequence} has a body world landmark at ({p.X}, {p.Y}, {p.Z}) m: not finite, or over 10 m from the hips";
+                }
             }
         }
 

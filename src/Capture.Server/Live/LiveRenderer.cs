@@ -1,6 +1,7 @@
 using Capture.Core.Frames;
 using Capture.Core.Tracking;
 using Capture.Retargeting;
+using Capture.Retargeting.Body;
 using Capture.Retargeting.Calibration;
 using Capture.Generation;
 using Capture.Retargeting.Rigs;
@@ -14,14 +15,21 @@ namespace Capture.Server.Live;
 /// character has one (its picture's, or its figure cut out). Performers that send landmarks
 /// only are completed by <see cref="LandmarkFaceSolver"/> first. Without a profile the performer's neutral
 /// is the mean of their first tracked frames (<c>calibrationFrames</c>); until then the character is drawn
-/// at rest. Allocation-free per frame after calibration; not thread-safe (the session's render loop owns it).
+/// at rest. A body character (<see cref="LiveRenderer(BodyCharacter, int, PerformerProfile?, int, RetargetGains?)"/>)
+/// is driven by the frames' pose landmarks too (<see cref="BodyRetargeter"/>, the same as <c>capture render --body</c>)
+/// and rendered through the same warp graph, its face (if it has one) riding on the head.
+/// Allocation-free per frame after calibration; not thread-safe (the session's render loop owns it).
 /// </summary>
 public sealed class LiveRenderer : IDisposable
 {
     /// <summary>Background behind a character with transparency (JPEG has no alpha): the light grey `capture render` uses.</summary>
     public static readonly (byte R, byte G, byte B) Background = (235, 235, 235);
 
-    private readonly CharacterRig _rig;
+    private readonly CharacterRig? _rig;
+    private readonly BodyCharacter? _body;
+    private readonly DrivenBody? _drivenBody;
+    private readonly BodyPose _pose = new();
+    private BodyRetargeter? _bodyRetargeter;
     private readonly PerformerProfile? _profile;
     private readonly int _calibrationFrames;
     private readonly RetargetGains _gains;
@@ -70,7 +78,58 @@ public sealed class LiveRenderer : IDisposable
         }
     }
 
-    public int Size => _generator.Size;
+    /// <param name="body">The body character (shared read-only; may be cached across sessions).</param>
+    /// <param name="width">Output width (256 or 512); the height keeps the character's frame shape (<see cref="BodyCharacter.OutputSize"/>).</param>
+    /// <param name="profile">The performer's calibrated profile, or null to calibrate the face from their first frames.</param>
+    /// <param name="calibrationFrames">Tracked frames with a face averaged into the neutral when there is no profile.</param>
+    public LiveRenderer(BodyCharacter body, int width, PerformerProfile? profile, int calibrationFrames, RetargetGains? gains = null)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentOutOfRangeException.ThrowIfLessThan(calibrationFrames, 1);
+        _body = body;
+        _rig = body.Face;
+        _profile = profile is { HasNeutral: true } ? profile : null;
+        _calibrationFrames = calibrationFrames;
+
+        // The body places the head; the face keeps its rotation and expression (as `capture render --body`).
+        _gains = (gains ?? new RetargetGains()) with { FollowHeadPosition = false };
+        _solver = new LandmarkFaceSolver(CanonicalFace.Geometry);
+        _drivenBody = new DrivenBody();
+        _drivenBody.SetRest(body.Body);
+        _bodyRetargeter = new BodyRetargeter(body.Body);
+        (int w, int h) = body.OutputSize(width);
+        _generator = WarpGenerator.ForBody(w, h, intraOpThreads: 1);
+        try
+        {
+            _generator.SetCharacter(body, Background);
+            Frame = VideoFrame.CreateUnpooled(w, h);
+            if (_rig is not null)
+            {
+                _driven.SetNeutral(_rig.Neutral);
+            }
+
+            _generator.GenerateInto(_driven, _drivenBody, Frame, 0, 0, Background);
+        }
+        catch
+        {
+            _generator.Dispose();
+            throw;
+        }
+
+        if (_profile is not null && _rig is not null)
+        {
+            _retargeter = new Retargeter(_rig, _profile, _gains);
+        }
+    }
+
+    /// <summary>The output's width (its side for a face character).</summary>
+    public int Size => _generator.Width;
+
+    /// <summary>The output's height: <see cref="Size"/> for a face character, the figure's frame shape for a body character.</summary>
+    public int Height => _generator.Height;
+
+    /// <summary>True when the performer's pose drives the character's body.</summary>
+    public bool HasBody => _body is not null;
 
     /// <summary>The last rendered frame, RGB24 Size×Size. Owned by the renderer; overwritten by the next <see cref="Render"/>.</summary>
     public VideoFrame Frame { get; }
@@ -89,9 +148,9 @@ public sealed class LiveRenderer : IDisposable
     /// for a picture with its own alpha (its colours outside the figure mean nothing); null for a cut-out character,
     /// whose frame is the picture's own colours, background included (what old viewers showed, and "bg=original").
     /// </summary>
-    public (byte R, byte G, byte B)? Matte => _alpha is not null && !_rig.AlphaIsCutOut ? Background : null;
+    public (byte R, byte G, byte B)? Matte => _alpha is not null && !_rig!.AlphaIsCutOut ? Background : null;
 
-    /// <summary>True once the performer's neutral is known (from the profile or their first frames).</summary>
+    /// <summary>True once the performer's face neutral is known (from the profile or their first frames).</summary>
     public bool Calibrated => _retargeter is not null;
 
     /// <summary>A (new) performer connected: remember what their frames carry; without a profile, calibrate afresh.</summary>
@@ -103,6 +162,12 @@ public sealed class LiveRenderer : IDisposable
             _retargeter = null;
             _calibrator = new PerformerCalibrator();
         }
+
+        if (_body is not null)
+        {
+            // Root motion is measured from the new performer's own first half second with a body.
+            _bodyRetargeter = new BodyRetargeter(_body.Body);
+        }
     }
 
     /// <summary>Renders one tracked frame into <see cref="Frame"/>. <paramref name="frame"/> is completed in place (pose, blendshapes) when the performer sends landmarks only.</summary>
@@ -110,7 +175,11 @@ public sealed class LiveRenderer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(frame);
         _solver.Complete(frame, _capabilities);
-        if (_retargeter is null)
+        if (_rig is null)
+        {
+            // A body character with no face the trackers read (a drawing): its head moves whole with the body.
+        }
+        else if (_retargeter is null)
         {
             _calibrator.AddNeutral(frame);
             if (_calibrator.NeutralFrames >= _calibrationFrames)
@@ -125,13 +194,23 @@ public sealed class LiveRenderer : IDisposable
             _retargeter.Update(frame, _driven);
         }
 
+        if (_drivenBody is not null)
+        {
+            // The body needs no face calibration: it moves from the first frame with a pose.
+            _pose.SetFromObservation(frame.Body, frame.ImageWidth, frame.ImageHeight, frame.CaptureTimestampUs);
+            _pose.SetHands(frame.LeftHand, frame.RightHand, frame.ImageWidth, frame.ImageHeight);
+            _bodyRetargeter!.Update(_pose, _drivenBody);
+            _generator.GenerateInto(_driven, _drivenBody, Frame, 0, 0, Background);
+            return;
+        }
+
         _generator.Generate(_driven);
         CopyOut();
     }
 
     private void CopyOut()
     {
-        if (_rig.AlphaIsCutOut)
+        if (_rig!.AlphaIsCutOut)
         {
             _generator.CopyColourTo(Frame, 0, 0);
         }

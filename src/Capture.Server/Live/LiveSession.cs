@@ -94,6 +94,7 @@ public sealed class LiveSession
     private long _lastFrameTicks;
     private long _lastFrameCaptureUs = long.MinValue;
     private Task _idleTicker = Task.CompletedTask;
+    private long _framesWithBody;
     private int _renderErrors;
     private readonly Lock _recordingLock = new();
     private Capture.Protocol.Recording.RecordingWriter? _recording;
@@ -133,7 +134,14 @@ public sealed class LiveSession
 
     public string ViewerToken { get; }
 
+    /// <summary>The rendered frame's width (its side for a face character).</summary>
     public int Size => _renderer.Size;
+
+    /// <summary>The rendered frame's height: <see cref="Size"/> for a face character, the figure's frame shape for a body character.</summary>
+    public int Height => _renderer.Height;
+
+    /// <summary>True when the performer's pose drives the character's body (<c>body=1</c>, or an Animated Drawings character).</summary>
+    public bool Body => _renderer.HasBody;
 
     /// <summary>Cancelled when the session ends.</summary>
     public CancellationToken Ending => _end.Token;
@@ -153,6 +161,9 @@ public sealed class LiveSession
 
     /// <summary>Frames received with at least one hand (protocol v1.4). Recorded, not yet drawn on the character.</summary>
     public long FramesWithHands => Interlocked.Read(ref _framesWithHands);
+
+    /// <summary>Frames received with a body (pose landmarks, protocol v1.3).</summary>
+    public long FramesWithBody => Interlocked.Read(ref _framesWithBody);
 
     /// <summary>Figures for <c>GET /api/live/{id}</c> and the tests.</summary>
     public LiveSessionStats Stats => new(
@@ -234,6 +245,11 @@ public sealed class LiveSession
         if (frame.LeftHand.Present || frame.RightHand.Present)
         {
             Interlocked.Increment(ref _framesWithHands);
+        }
+
+        if (frame.Body.Present)
+        {
+            Interlocked.Increment(ref _framesWithBody);
         }
 
         _metrics.FramesReceived.Add(1);
@@ -562,7 +578,7 @@ public sealed class LiveSession
             _viewerKeys[v] = (a.Next(now) * 2) + (a.Alpha && _alphaEncoder is not null ? 1 : 0);
         }
 
-        var header = new RenderedFrameHeader(_sequence++, captureUs, UnixClock.NowUs, _renderer.Size, _renderer.Size);
+        var header = new RenderedFrameHeader(_sequence++, captureUs, UnixClock.NowUs, _renderer.Size, _renderer.Height);
         int made = 0;
         try
         {
@@ -611,43 +627,45 @@ public sealed class LiveSession
     {
         ViewerLadder.Step s = ViewerLadder.Steps[step];
         VideoFrame rendered = _renderer.Frame;
-        int side = rendered.Width / s.Divisor;
+
+        // A face session's frame is square; a body session's has the figure's shape (width × height), halved alike.
+        int width = rendered.Width / s.Divisor, height = rendered.Height / s.Divisor;
         ReadOnlySpan<byte> rgb = rendered.ReadOnlyPixels;
         int stride = rendered.Stride;
         ReadOnlySpan<byte> alphaPlane = _alphaEncoder is null ? default : _renderer.Alpha;
         if (s.Divisor > 1)
         {
-            int half = rendered.Width / 2;
-            _halfRgb ??= new byte[half * half * 3];
+            int halfW = rendered.Width / 2, halfH = rendered.Height / 2;
+            _halfRgb ??= new byte[halfW * halfH * 3];
             FrameScaling.Halve(rgb, rendered.Width, rendered.Height, stride, 3, _halfRgb);
             rgb = _halfRgb;
-            stride = half * 3;
+            stride = halfW * 3;
             if (withAlpha)
             {
-                _halfAlpha ??= new byte[half * half];
+                _halfAlpha ??= new byte[halfW * halfH];
                 FrameScaling.Halve(alphaPlane, rendered.Width, rendered.Height, rendered.Width, 1, _halfAlpha);
                 alphaPlane = _halfAlpha;
             }
 
             if (s.Divisor > 2)
             {
-                int quarter = half / 2;
-                _quarterRgb ??= new byte[quarter * quarter * 3];
-                FrameScaling.Halve(rgb, half, half, stride, 3, _quarterRgb);
+                int quarterW = halfW / 2, quarterH = halfH / 2;
+                _quarterRgb ??= new byte[quarterW * quarterH * 3];
+                FrameScaling.Halve(rgb, halfW, halfH, stride, 3, _quarterRgb);
                 rgb = _quarterRgb;
-                stride = quarter * 3;
+                stride = quarterW * 3;
                 if (withAlpha)
                 {
-                    _quarterAlpha ??= new byte[quarter * quarter];
-                    FrameScaling.Halve(alphaPlane, half, half, half, 1, _quarterAlpha);
+                    _quarterAlpha ??= new byte[quarterW * quarterH];
+                    FrameScaling.Halve(alphaPlane, halfW, halfH, halfW, 1, _quarterAlpha);
                     alphaPlane = _quarterAlpha;
                 }
             }
         }
 
         int quality = s.Quality == 0 ? _jpegQuality : s.Quality;
-        RenderedFrameHeader h = header with { Width = side, Height = side };
-        ReadOnlyMemory<byte> jpeg = _encoder.Encode(rgb, side, side, stride, JpegInputFormat.Rgb24, quality);
+        RenderedFrameHeader h = header with { Width = width, Height = height };
+        ReadOnlyMemory<byte> jpeg = _encoder.Encode(rgb, width, height, stride, JpegInputFormat.Rgb24, quality);
         int made = 0;
         if (plain)
         {
@@ -668,7 +686,7 @@ public sealed class LiveSession
 
         if (withAlpha)
         {
-            ReadOnlyMemory<byte> alpha = _alphaEncoder!.Encode(alphaPlane, side, side, side, JpegInputFormat.Grey8, AlphaJpegQuality);
+            ReadOnlyMemory<byte> alpha = _alphaEncoder!.Encode(alphaPlane, width, height, width, JpegInputFormat.Grey8, AlphaJpegQuality);
             SharedPacket packet = _packets.Rent();
             if (step == 0)
             {

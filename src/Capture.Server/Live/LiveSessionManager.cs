@@ -47,6 +47,19 @@ public sealed class LiveSessionManager : IAsyncDisposable
     public LiveSession Create(CharacterRig rig, int size, PerformerProfile? profile, bool idle = true)
     {
         ArgumentNullException.ThrowIfNull(rig);
+        return Create(rig.Name, (frames, gains) => new LiveRenderer(rig, size, profile, frames, gains), size, idle);
+    }
+
+    /// <summary>A new session whose character's body follows the performer's pose, <paramref name="width"/> wide; as <see cref="Create(CharacterRig, int, PerformerProfile?, bool)"/>.</summary>
+    /// <exception cref="SessionLimitException">Already <see cref="ServerOptions.MaxSessions"/> sessions.</exception>
+    public LiveSession Create(BodyCharacter body, int width, PerformerProfile? profile, bool idle = true)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return Create(body.Name + " (body)", (frames, gains) => new LiveRenderer(body, width, profile, frames, gains), width, idle);
+    }
+
+    private LiveSession Create(string name, Func<int, Capture.Retargeting.RetargetGains, LiveRenderer> renderer, int size, bool idle)
+    {
         // Count and add in one step: the slot is taken before anything is built, so parallel creates cannot pass the limit together.
         if (Interlocked.Increment(ref _slots) > _options.MaxSessions)
         {
@@ -56,7 +69,7 @@ public sealed class LiveSessionManager : IAsyncDisposable
 
         try
         {
-            return CreateInSlot(rig, size, profile, idle);
+            return CreateInSlot(name, renderer, size, idle);
         }
         catch
         {
@@ -65,11 +78,11 @@ public sealed class LiveSessionManager : IAsyncDisposable
         }
     }
 
-    private LiveSession CreateInSlot(CharacterRig rig, int size, PerformerProfile? profile, bool idle)
+    private LiveSession CreateInSlot(string name, Func<int, Capture.Retargeting.RetargetGains, LiveRenderer> create, int size, bool idle)
     {
         // 30 fps is what cameras and the capture page send; the neutral needs that many seconds of frames.
         int calibrationFrames = Math.Max(1, (int)Math.Round(_options.CalibrationSeconds * 30));
-        var renderer = new LiveRenderer(rig, size, profile, calibrationFrames, new Capture.Retargeting.RetargetGains { Idle = idle });
+        LiveRenderer renderer = create(calibrationFrames, new Capture.Retargeting.RetargetGains { Idle = idle });
         JpegEncoder encoder;
         try
         {
@@ -108,7 +121,7 @@ public sealed class LiveSessionManager : IAsyncDisposable
         _metrics.SessionOpened();
         _ = session.Completion.ContinueWith(_ => _metrics.SessionClosed(), TaskScheduler.Default);
         session.Start();
-        _logger.LogInformation("live session {Id} created: {Character} at {Size}²", session.Id, rig.Name, size);
+        _logger.LogInformation("live session {Id} created: {Character} at {Width}x{Height}", session.Id, name, renderer.Size, renderer.Height);
         return session;
     }
 

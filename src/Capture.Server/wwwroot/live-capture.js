@@ -11,10 +11,13 @@
 //   &hands=1         track the hands too (MediaPipe Hands in this page, protocol v1.4); the "Track hands" box
 //                    turns it on and off while performing. Off by default: it about halves the frame rate on a
 //                    slow machine (the page shows what it costs here, in ms a frame).
+//   &body=1          track the body too (MediaPipe Pose, the full model, in this page; protocol v1.3: image and
+//                    world points): a session whose character moves its body asks for it (the server's capturePage
+//                    address carries it). The "Track body" box turns it on and off; the page shows what it costs.
 // window.captureLive holds the counters (and the last few sent frames with their mouth opening) for
 // tools and tests.
 import {
-  PacketWriter, PacketReader, Kind, FramePainter, RateMeter, FaceLandmarkCount, HandLandmarkCount,
+  PacketWriter, PacketReader, Kind, FramePainter, RateMeter, FaceLandmarkCount, HandLandmarkCount, BodyLandmarkCount,
   pageAddress, ingestUrl, framesUrl, describeClose, epochUs,
 } from '/live-protocol.js';
 
@@ -26,6 +29,7 @@ const wantHeight = Number(address.params.get('height') ?? 480);
 const Inference = Object.freeze({ auto: 'auto', cpu: 'cpu', gpu: 'gpu', measure: 'measure' });
 const askedInference = Inference[address.params.get('inference') ?? 'auto'] ?? 'auto';
 const handsAsked = ['1', 'true', 'on'].includes(address.params.get('hands') ?? '');
+const bodyAsked = ['1', 'true', 'on'].includes(address.params.get('body') ?? '');
 
 const video = document.getElementById('camera');
 const performerCanvas = document.getElementById('performer');
@@ -38,6 +42,9 @@ const trackerNowEl = document.getElementById('tracker-now');
 const handsBox = document.getElementById('hands');
 const handsCostEl = document.getElementById('hands-cost');
 const handsHelp = handsCostEl.textContent;
+const bodyBox = document.getElementById('body');
+const bodyCostEl = document.getElementById('body-cost');
+const bodyHelp = bodyCostEl.textContent;
 
 // Keep at most ~6 frames (3 KB each) in the socket's send buffer: beyond that the link is behind, and
 // the newest frame waits in one slot that the next frame replaces (the older one counts as dropped).
@@ -54,6 +61,8 @@ const state = {
   /** The last sent frames: {seq, captureUs, mouth}; mouth = inner-lip gap / face height, null without a face. */
   /** Hands: whether the hand model runs, frames sent with a hand, and what it costs (ms a frame, mean of the last 30). */
   handsOn: false, handsFrames: 0, handsMs: null, faceMs: null,
+  /** Body: whether the pose model runs, frames sent with a body, and what it costs (ms a frame, mean of the last 30). */
+  bodyOn: false, bodyFrames: 0, bodyMs: null,
   /** The last sent frames: {seq, captureUs, mouth, left, right}; mouth = inner-lip gap / face height, null without a
    *  face; left/right = the performer's own hand's wrist x (0..1 of the picture), null when not sent. */
   recent: [],
@@ -62,7 +71,7 @@ const state = {
 window.captureLive = state;
 
 // --- messages, one per topic, most important first ---------------------------------------------------
-const topicOrder = ['camera', 'tracker', 'hands', 'ingest', 'face', 'character'];
+const topicOrder = ['camera', 'tracker', 'hands', 'body', 'ingest', 'face', 'character'];
 function setMessage(topic, text, info = false) {
   if (text) { state.messages[topic] = { text, info }; } else { delete state.messages[topic]; }
   messagesEl.replaceChildren(...topicOrder.filter((t) => state.messages[t]).map((t) => {
@@ -95,7 +104,10 @@ function openIngest() {
     opened = true;
     state.ingestOpen = true;
     ingestBackoffMs = 500;
-    ws.send(writer.hello(state.handsOn || handsAsked ? ['face', 'hands'] : ['face'], 'browser', performerToken));
+    const capabilities = ['face'];
+    if (state.handsOn || handsAsked) { capabilities.push('hands'); }
+    if (state.bodyOn || bodyAsked) { capabilities.push('body'); }
+    ws.send(writer.hello(capabilities, 'browser', performerToken));
     setMessage('ingest', null);
   };
   ws.onmessage = (event) => {
@@ -189,6 +201,10 @@ let busy = false;
 let frameCaptureMs = 0;
 let faceResults = null;
 let handResults = null;
+let poseModel = null;
+let poseLoading = null;
+let poseResults = null;
+const bodyCost = [];
 // Mean cost of each model over the last 30 frames it ran on (ms), shown beside the hands switch.
 const faceCost = [];
 const handsCost = [];
@@ -259,6 +275,36 @@ function performerHands(results) {
   return out;
 }
 
+function drawBody(landmarks) {
+  const w = performerCanvas.width;
+  const h = performerCanvas.height;
+  performerCtx.lineWidth = 3;
+  performerCtx.strokeStyle = 'rgba(255, 200, 40, 0.9)';
+  const connections = window.POSE_CONNECTIONS;
+  if (Array.isArray(connections)) {
+    performerCtx.beginPath();
+    for (const [a, b] of connections) {
+      if ((landmarks[a].visibility ?? 1) < 0.5 || (landmarks[b].visibility ?? 1) < 0.5) { continue; }
+      performerCtx.moveTo(landmarks[a].x * w, landmarks[a].y * h);
+      performerCtx.lineTo(landmarks[b].x * w, landmarks[b].y * h);
+    }
+    performerCtx.stroke();
+  }
+}
+
+/** MediaPipe Pose's results as the schema's body: the 33 image points with visibility and the 33 world points. */
+function performerBody(results) {
+  const landmarks = results?.poseLandmarks;
+  if (!Array.isArray(landmarks) || landmarks.length !== BodyLandmarkCount) { return null; }
+  // This package does not expose the pose detector's score: a body it returns passed its own thresholds, so the
+  // body goes with score 1 and each point's own visibility says how sure it is (the server reads those per joint).
+  return { score: 1, landmarks, world: results.poseWorldLandmarks ?? null };
+}
+
+function onPoseResults(results) {
+  poseResults = results;
+}
+
 function onResults(results) {
   faceResults = results;
 }
@@ -267,7 +313,7 @@ function onHandResults(results) {
   handResults = results;
 }
 
-function finishFrame(results, hands) {
+function finishFrame(results, hands, body) {
   trackRate.tick();
   state.tracked++;
   const w = video.videoWidth;
@@ -291,13 +337,17 @@ function finishFrame(results, hands) {
   state.lastMouth = mouth;
   if (hands?.left) { drawHand(hands.left.landmarks, 'rgba(0, 220, 255, 0.95)'); }
   if (hands?.right) { drawHand(hands.right.landmarks, 'rgba(255, 60, 220, 0.95)'); }
+  if (body) { drawBody(body.landmarks); }
   const seq = sequence++;
   const captureUs = epochUs(frameCaptureMs);
-  if (sendFrame(writer.trackingFrame(seq, captureUs, w, h, lm, hands))) {
+  if (sendFrame(writer.trackingFrame(seq, captureUs, w, h, lm, hands, body))) {
     const left = hands?.left ? hands.left.landmarks[0].x : null;
     const right = hands?.right ? hands.right.landmarks[0].x : null;
     if (left !== null || right !== null) { state.handsFrames++; }
-    state.recent.push({ seq, captureUs, mouth, left, right });
+    // The performer's wrists (MediaPipe's 15 = left, 16 = right) as sent, null without a body.
+    const wrists = body ? { lx: body.landmarks[15].x, ly: body.landmarks[15].y, rx: body.landmarks[16].x, ry: body.landmarks[16].y } : null;
+    if (body) { state.bodyFrames++; }
+    state.recent.push({ seq, captureUs, mouth, left, right, body: wrists, world: body ? body.world !== null : false });
     if (state.recent.length > RecentFrames) { state.recent.shift(); }
   }
 }
@@ -340,7 +390,21 @@ async function onCameraFrame(now, metadata) {
         setHands(false);
       }
     }
-    if (faceResults !== null) { finishFrame(faceResults, hands); }
+    let body = null;
+    if (state.bodyOn && poseModel !== null) {
+      t0 = performance.now();
+      try {
+        poseResults = null;
+        await poseModel.send({ image: video });
+        state.bodyMs = addCost(bodyCost, performance.now() - t0);
+        body = performerBody(poseResults);
+      } catch (e) {
+        // The face goes on without the body.
+        setMessage('body', `Body tracking failed: ${e?.message ?? e} — sending the face only`);
+        setBody(false);
+      }
+    }
+    if (faceResults !== null) { finishFrame(faceResults, hands, body); }
   } catch (e) {
     setMessage('tracker', `Face tracking failed: ${e?.message ?? e}`);
   } finally {
@@ -374,6 +438,56 @@ function loadHands() {
     handsModel = model;
   })();
   return handsLoading;
+}
+
+/** Loads MediaPipe Pose (once, on first use: ~10 MB of model and wasm) and starts it. */
+function loadPose() {
+  poseLoading ??= (async () => {
+    if (typeof window.Pose !== 'function') {
+      await new Promise((resolve, reject) => {
+        const script = document.createElement('script');
+        script.src = '/vendor/@mediapipe/pose/pose.js';
+        script.crossOrigin = 'anonymous';
+        script.onload = resolve;
+        script.onerror = () => reject(new Error('/vendor/@mediapipe/pose/pose.js did not load (run scripts/setup.sh where the server runs)'));
+        document.head.append(script);
+      });
+    }
+    if (typeof window.Pose !== 'function') { throw new Error('MediaPipe Pose did not load'); }
+    const model = new window.Pose({ locateFile: (file) => `/vendor/@mediapipe/pose/${file}` });
+    // The full landmark model (modelComplexity 1: what Capture's own tracker runs), not mirrored, smoothed by the
+    // graph (the server adds no second filter), no segmentation. useCpuInference: TFLite XNNPACK in wasm, as the
+    // hands: WebGL without a GPU (SwiftShader) costs seconds a frame.
+    model.setOptions({
+      modelComplexity: 1, smoothLandmarks: true, enableSegmentation: false, selfieMode: false,
+      minDetectionConfidence: 0.5, minTrackingConfidence: 0.5, useCpuInference: true,
+    });
+    model.onResults(onPoseResults);
+    await model.initialize();
+    poseModel = model;
+  })();
+  return poseLoading;
+}
+
+/** Turns body tracking on or off (the "Track body" box, or &body=1 at start). */
+async function setBody(on) {
+  bodyBox.checked = on;
+  if (!on) {
+    state.bodyOn = false;
+    bodyCostEl.textContent = bodyHelp;
+    return;
+  }
+  setMessage('body', 'Loading the body tracker…', true);
+  try {
+    await loadPose();
+  } catch (e) {
+    poseLoading = null;
+    bodyBox.checked = false;
+    setMessage('body', `The body tracker could not start: ${e?.message ?? e}`);
+    return;
+  }
+  setMessage('body', null);
+  state.bodyOn = bodyBox.checked;
 }
 
 /** Turns hand tracking on or off (the "Track hands" box, or &hands=1 at start). */
@@ -562,6 +676,9 @@ setInterval(() => {
   if (state.handsOn && state.handsMs !== null) {
     handsCostEl.textContent = `hands cost ${state.handsMs.toFixed(0)} ms a frame here (face ${state.faceMs?.toFixed(0) ?? '–'} ms)`;
   }
+  if (state.bodyOn && state.bodyMs !== null) {
+    bodyCostEl.textContent = `body costs ${state.bodyMs.toFixed(0)} ms a frame here (face ${state.faceMs?.toFixed(0) ?? '–'} ms)`;
+  }
   const lat = state.latencyMs === null ? '–' : `${state.latencyMs.toFixed(0)} ms`;
   statsEl.textContent =
     `camera ${cameraRate.fps} fps · tracked ${trackRate.fps} fps · sent ${state.sent} · dropped ${state.dropped} (link) ${state.trackerBusySkips} (tracker busy)\n` +
@@ -579,6 +696,9 @@ async function main() {
   handsBox.addEventListener('change', () => { setHands(handsBox.checked); });
   // The hand model loads while the face frames already flow (the server ends a session that hears nothing for a minute).
   if (handsAsked) { setHands(true); }
+  bodyBox.disabled = false;
+  bodyBox.addEventListener('change', () => { setBody(bodyBox.checked); });
+  if (bodyAsked) { setBody(true); }
   if (typeof video.requestVideoFrameCallback === 'function') {
     video.requestVideoFrameCallback(onVideoFrame);
   } else {

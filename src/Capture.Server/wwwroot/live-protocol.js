@@ -5,13 +5,14 @@
 import { Encoder, Decoder } from '/vendor/@msgpack/msgpack/dist.esm/index.mjs';
 
 export const Major = 1;
-/** The minor this page speaks: it writes v1.0 frames (v1.4 with hands) and reads v1.2 RenderedFrame messages with v1.5's alpha and v1.6's quality. */
+/** The minor this page speaks: it writes v1.0 frames (v1.3 with a body, v1.4 with hands) and reads v1.2 RenderedFrame messages with v1.5's alpha and v1.6's quality. */
 export const Minor = 6;
 export const Kind = Object.freeze({ Hello: 1, TrackingFrame: 2, AudioChunk: 3, Stats: 4, Ack: 5, Bye: 6, RenderedFrame: 7 });
 
 export const FaceLandmarkCount = 468;
 export const BlendshapeCount = 52;
 export const HandLandmarkCount = 21;
+export const BodyLandmarkCount = 33;
 /** int16 landmarks: value = q / 16384, saturating at ±2 (docs/protocol.md). */
 const LandmarkScale = 16384;
 
@@ -42,6 +43,12 @@ export class PacketWriter {
       };
     });
     this._hands = [null, null];
+    // v1.3 body: [score, landmarks float32 bin (33 × x, y, z, visibility), world float32 bin (33 × x, y, z metres)].
+    this._bodyLandmarks = new Uint8Array(BodyLandmarkCount * 4 * 4);
+    this._bodyWorld = new Uint8Array(BodyLandmarkCount * 3 * 4);
+    this._bodyLandmarkView = new DataView(this._bodyLandmarks.buffer);
+    this._bodyWorldView = new DataView(this._bodyWorld.buffer);
+    this._body = [0, this._bodyLandmarks, this._bodyWorld];
   }
 
   /** `[1, 1, minor, capabilities, performerId, token]` */
@@ -50,14 +57,17 @@ export class PacketWriter {
   }
 
   /**
-   * `[1, 2, seq, captureUs, w, h, face|nil, nil, hands|nil]`.
+   * `[1, 2, seq, captureUs, w, h, face|nil, body|nil, hands|nil]`.
    * @param {number} captureUs Unix-epoch microseconds, a whole number.
    * @param {{x:number,y:number,z:number}[]|null} landmarks MediaPipe's 468 normalized points, or null when no face.
    * @param {{left: Hand|null, right: Hand|null}|null} [hands] the performer's own left and right hand (v1.4), where
    *   Hand = {score, handedness (0..1), landmarks: 21 normalized {x,y,z}, world: 21 {x,y,z} in metres or null}. A hand
    *   without 21 points, or with a point or score that is not a finite number, is left out (nil); no hand at all → nil.
+   * @param {Body|null} [body] the performer's body (v1.3), where Body = {score (0..1), landmarks: 33 normalized
+   *   {x,y,z,visibility}, world: 33 {x,y,z} in metres (hips-centred) or null}: MediaPipe Pose's poseLandmarks and
+   *   poseWorldLandmarks. A body without 33 points, or with a number that is not finite, is left out (nil).
    */
-  trackingFrame(sequence, captureUs, width, height, landmarks, hands = null) {
+  trackingFrame(sequence, captureUs, width, height, landmarks, hands = null, body = null) {
     const f = this._frame;
     f[2] = sequence;
     f[3] = captureUs;
@@ -84,7 +94,40 @@ export class PacketWriter {
     } else {
       f[8] = null;
     }
+    f[7] = this._fillBody(body) ? this._body : null;
     return this._encoder.encodeSharedRef(f);
+  }
+
+  /** Fills the body from `body`; false (the body goes as nil) when it is not a well-formed body. */
+  _fillBody(body) {
+    if (!body || !Array.isArray(body.landmarks) || body.landmarks.length !== BodyLandmarkCount) { return false; }
+    const score = Math.min(1, Math.max(0, body.score));
+    if (!Number.isFinite(score)) { return false; }
+    const world = Array.isArray(body.world) && body.world.length === BodyLandmarkCount ? body.world : null;
+    const v = this._bodyLandmarkView;
+    const wv = this._bodyWorldView;
+    for (let i = 0; i < BodyLandmarkCount; i++) {
+      const p = body.landmarks[i];
+      const visibility = p?.visibility ?? 0;
+      // The server refuses a body with a non-finite point (the whole frame would be dropped): such a body is not sent.
+      if (!p || !Number.isFinite(p.x) || !Number.isFinite(p.y) || !Number.isFinite(p.z) || !Number.isFinite(visibility)) { return false; }
+      v.setFloat32(i * 16, p.x, true);
+      v.setFloat32((i * 16) + 4, p.y, true);
+      v.setFloat32((i * 16) + 8, p.z, true);
+      v.setFloat32((i * 16) + 12, visibility, true);
+      if (world) {
+        const w = world[i];
+        if (!w || !Number.isFinite(w.x) || !Number.isFinite(w.y) || !Number.isFinite(w.z)) { return false; }
+        wv.setFloat32(i * 12, w.x, true);
+        wv.setFloat32((i * 12) + 4, w.y, true);
+        wv.setFloat32((i * 12) + 8, w.z, true);
+      }
+    }
+    this._body[0] = score;
+    // Without world points the body has two fields (v1.0); with them, three (v1.3).
+    this._body.length = world ? 3 : 2;
+    if (world) { this._body[2] = this._bodyWorld; }
+    return true;
   }
 
   /** Fills hand slot `slot` from `hand`; false (the hand goes as nil) when it is not a well-formed hand. */

@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Globalization;
+using Capture.Core.Frames;
+using Capture.Core.Tracking;
+using Capture.Generation;
+using Capture.Media;
+using Capture.Pipeline;
+using Capture.Pipeline.Tests;
+using Capture.Protocol.Recording;
+using Capture.Protocol.Schema;
+using Capture.Retargeting;
+using Capture.Retargeting.Body;
+using Capture.Retargeting.Rigs;
+using Capture.Server.Client;
+using Capture.Server.Live;
+using Capture.Testing;
+using Capture.Tracking;
+using Capture.Tracking.Face;
+
+namespace Capture.Benchmarks;
+
+/// <summary>
+/// Live body sessions at the live default size (issue 23's goal: body + face at 30 fps, glass-to-glass p50 ≤ 40 ms):
+/// (1) the session's render alone (<see cref="LiveRenderer"/>: retarget + generate), a body character (the Animated
+/// Drawings stick figure, 256 wide) beside a face character (256²) on the same tracked frames of the gesture clip, with
+/// the body generator's own split (body map, ORT session); (2) glass-to-glass through a real server, the performer
+/// tracking face and body (<c>capture live --body</c>'s path) against face only.
+/// </summary>
+public sealed class LiveBodyBenchmark : IBenchmarkCommand
+{
+    public string Name => "live-body";
+
+    public string Description => "live body session at 256 wide vs a face session at 256²: render ms a frame (retarget+generate, map/session split), then glass-to-glass through a server with the performer tracking face+body; args: [frames] [runs] [render: skip glass-to-glass]";
+
+    public int Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
+
+    private static async Task<int> RunAsync(string[] args)
+    {
+        Console.WriteLine(BenchmarkReport.MachineLine());
+        int count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 60;
+        int runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+        string clip = SharedMedia.File("vid_body_fullbody_gesture_s13.mp4");
+        await CanonicalFace.LoadAsync();
+        List<TrackingFrame> frames = await TrackAsync(clip, count);
+        Console.WriteLine($"{frames.Count} frames of {Path.GetFileName(clip)} tracked (face + body), {frames.Count(f => f.Body.Present)} with a body; {runs} runs each, one ORT thread (as a session)");
+
+        BodyCharacter drawing = await BodyCharacters.DrawingAsync();
+        CharacterRig face = await CharacterLoader.LoadAsync(SharedMedia.File("face_woman_happy_sadtalker.png"), null, 1024);
+        Row("face session 256x256", runs, () => new LiveRenderer(face, 256, null, 30), frames);
+        (int w, int h) = drawing.OutputSize(256);
+        Row($"body session {w}x{h} (stick figure)", runs, () => new LiveRenderer(drawing, 256, null, 30), frames);
+        Split(drawing, 256, frames, runs);
+        Split(drawing, 720, frames, runs);
+        if (!(args.Length > 2 && args[2] == "render"))
+        {
+            await GlassToGlassAsync(clip);
+        }
+
+        return 0;
+    }
+
+    private static void Row(string name, int runs, Func<LiveRenderer> create, List<TrackingFrame> frames)
+    {
+        var perFrame = new List<double>();
+        for (int run = 0; run < runs; run++)
+        {
+            using LiveRenderer renderer = create();
+            renderer.BeginPerformer(new PerformerCapabilities(true, true, false));
+            foreach (TrackingFrame f in Restamped(frames))
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                renderer.Render(f);
+                perFrame.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name,-40} render p50 {BenchServer.Percentile(perFrame, 50),6:F1} ms, p90 {BenchServer.Percentile(perFrame, 90),6:F1} ms a frame ({1000 / BenchServer.Percentile(perFrame, 50),5:F0} fps on one core)"));
+    }
+
+    // The body generator alone on the retargeted frames: where a body frame's time goes.
+    private static void Split(BodyCharacter drawing, int width, List<TrackingFrame> frames, int runs)
+    {
+        (int w, int h) = drawing.OutputSize(width);
+        using WarpGenerator generator = WarpGenerator.ForBody(w, h, intraOpThreads: 1);
+        generator.SetCharacter(drawing);
+        var driven = new DrivenFace();
+        var body = new DrivenBody();
+        body.SetRest(drawing.Body);
+        var pose = new BodyPose();
+        long map = 0, session = 0, n = 0;
+        for (int run = 0; run < runs; run++)
+        {
+            var retargeter = new BodyRetargeter(drawing.Body);
+            foreach (TrackingFrame f in Restamped(frames))
+            {
+                pose.SetFromObservation(f.Body, f.ImageWidth, f.ImageHeight, f.CaptureTimestampUs);
+                retargeter.Update(pose, body);
+                long m0 = generator.MapTicks, s0 = generator.SessionTicks;
+                generator.Generate(driven, body);
+                if (run > 0 || n > 5)
+                {
+                    map += generator.MapTicks - m0;
+                    session += generator.SessionTicks - s0;
+                }
+
+                n++;
+            }
+        }
+
+        double frames1 = Math.Max(1, n - 6);
+        var bodyMap = (BodyMeshMap)generator.Map;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  body generator {w}x{h}, lattice {bodyMap.GridSize}x{bodyMap.GridHeight}: body map {map * 1000.0 / Stopwatch.Frequency / frames1:F2} ms, ORT session {session * 1000.0 / Stopwatch.Frequency / frames1:F2} ms a frame (mean of {frames1:F0}; {bodyMap.RelaxedFrames} of {n} frames relaxed)"));
+    }
+
+    private static async Task GlassToGlassAsync(string clip)
+    {
+        await using BenchServer server = await BenchServer.StartAsync();
+        using var api = new LiveApi(server.Address, BenchServer.Key);
+        foreach ((string name, string character, bool body, PoseModel pose) in new[]
+        {
+            ("face session 256² (face tracked)", SharedMedia.File("face_woman_happy_sadtalker.png"), false, PoseModel.Full),
+            ("body session 256 wide (face + full pose)", BodyCharacters.Folder, true, PoseModel.Full),
+            ("body session 256 wide (face + lite pose)", BodyCharacters.Folder, true, PoseModel.Lite),
+        })
+        {
+            LiveSessionInfo s = await api.CreateSessionAsync(character, 256, body: body);
+            server.Samples.Clear();
+            LivePerformerResult r = await LivePerformer.RunAsync(new LivePerformerOptions
+            {
+                Source = clip,
+                IngestUrl = new Uri(s.IngestUrl),
+                PerformerToken = s.PerformerToken,
+                FramesUrl = new Uri(s.FramesUrl),
+                Iris = false,
+                Body = body,
+                PoseModel = pose,
+            });
+            double[] g2g = [.. r.Viewed.Select(f => f.LatencyMs)];
+            double render = BenchServer.Percentile(server.Take("capture_live_render_ms"), 50);
+            double jpeg = BenchServer.Percentile(server.Take("capture_live_jpeg_ms"), 50);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{name,-44} {r.FramesSent} sent of {r.FramesCaptured} captured ({r.SourceDrops} dropped at the source: tracking behind), {r.Viewed.Count} viewed ({r.FramesSent / Math.Max(1e-6, r.Seconds):F1} fps); " +
+                $"track p50 {BenchServer.Percentile(r.TrackMs, 50):F1} ms, render p50 {render:F1} ms, JPEG p50 {jpeg:F1} ms; glass-to-glass p50 {BenchServer.Percentile(g2g, 50):F1} ms, p99 {BenchServer.Percentile(g2g, 99):F1} ms"));
+        }
+    }
+
+    // Frames 33 ms apart from now on, as a camera would stamp them (the retargeters need time order).
+    private static IEnumerable<TrackingFrame> Restamped(List<TrackingFrame> frames)
+    {
+        long t = Capture.Core.Timing.UnixClock.NowUs;
+        for (int i = 0; i < frames.Count; i++)
+        {
+            frames[i].CaptureTimestampUs = t + (i * 33_333L);
+            yield return frames[i];
+        }
+    }
+
+    // Tracked once and kept in the temporary folder (a Capture recording), so runs that compare builds render the same frames.
+    private static async Task<List<TrackingFrame>> TrackAsync(string clip, int count)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"capture-live-body-bench-{Path.GetFileNameWithoutExtension(clip)}-{count}.mpk");
+        var tracked = new List<TrackingFrame>();
+        if (File.Exists(path))
+        {
+            using RecordingReader recording = RecordingReader.Open(path);
+            var decoder = new ProtocolReader();
+            while (recording.TryReadNext(out ReadOnlyMemory<byte> packet))
+            {
+                if (decoder.Read(packet.Span) == MessageKind.TrackingFrame)
+                {
+                    var frame = new TrackingFrame();
+                    decoder.Frame.CopyTo(frame);
+                    tracked.Add(frame);
+                }
+            }
+
+            return tracked;
+        }
+
+        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, Body = true });
+        await using IFrameSource source = await FrameSources.OpenAsync(clip);
+        string partial = path + ".part";
+        using (var file = File.Create(partial))
+        using (var writer = new RecordingWriter(file, $"capture live-body benchmark, {Path.GetFileName(clip)}"))
+        using (var packet = new Capture.Protocol.MessagePack.PooledBufferWriter(16 * 1024))
+        {
+            while (tracked.Count < count && await source.ReadAsync() is VideoFrame frame)
+            {
+                var result = new TrackingFrame();
+                using (frame)
+                {
+                    tracker.Process(frame, result);
+                }
+
+                tracked.Add(result);
+                packet.Reset();
+                ProtocolWriter.WriteTrackingFrame(packet, result, LandmarkEncoding.Float32);
+                writer.Write(packet.WrittenSpan);
+            }
+        }
+
+        File.Move(partial, path, overwrite: true);
+        return tracked;
+    }
+}
