@@ -209,6 +209,40 @@ public sealed class JobPipeline
         }
     }
 
+    /// <summary>
+    /// The body joints the pose tracker finds in a picture (still-image mode, as a body character's are found): the picture's
+    /// size, whether a body was found, and the joints in the picture by MediaPipe pose's names, picture pixels. 415 when it is
+    /// not a picture.
+    /// </summary>
+    public static async Task<(int Width, int Height, bool Found, Dictionary<string, float[]> Joints)> TrackJointsAsync(string picturePath, CancellationToken ct)
+    {
+        Capture.Core.Frames.RgbaImage picture;
+        try
+        {
+            picture = await ImageFile.LoadRgbaAsync(picturePath, ImageLimits.Default, ct).ConfigureAwait(false);
+        }
+        catch (MediaInputException ex)
+        {
+            throw JobInputException.NotMedia($"picture: {ex.Problem}", ex);
+        }
+
+        TrackedFigure figure = await CharacterLoader.TrackFigureAsync(picture, ct).ConfigureAwait(false);
+        var joints = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        if (figure.BodyPresent)
+        {
+            for (int i = 0; i < figure.Seeds.Joints.Count; i++)
+            {
+                if (figure.Seeds.Known[i])
+                {
+                    System.Numerics.Vector2 p = figure.Seeds.Joints[i];
+                    joints[BodyTopology.Names[i]] = [MathF.Round(p.X, 1), MathF.Round(p.Y, 1)];
+                }
+            }
+        }
+
+        return (picture.Width, picture.Height, joints.Count > 0, joints);
+    }
+
     /// <summary>Points of a rig fitted to a picture, for the rig page: 468 face points in picture pixels and the mesh's triangles.</summary>
     public static async Task<(float[] Points, int[] Triangles)> FitRigAsync(string rigPath, int pictureWidth, int pictureHeight, CancellationToken ct)
     {

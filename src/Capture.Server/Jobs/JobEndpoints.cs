@@ -88,11 +88,18 @@ public static class JobEndpoints
             .WithSummary("Cancel a job and delete its files")
             .Produces(StatusCodes.Status204NoContent)
             .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
-        app.MapGroup("/api/rigs").AddEndpointFilter(keyFilter).WithTags("rigs").MapPost("/fit", FitRigAsync)
+        RouteGroupBuilder rigs = app.MapGroup("/api/rigs").AddEndpointFilter(keyFilter).WithTags("rigs");
+        rigs.MapPost("/fit", FitRigAsync)
             .WithSummary("Fit a rig to a picture's size: the face mesh the rig page draws")
             .Accepts<RigFitRequest>("application/json")
             .Produces<RigFit>()
             .Problems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status503ServiceUnavailable);
+        rigs.MapPost("/joints", TrackJointsAsync).DisableAntiforgery()
+            .WithSummary("The body joints the pose tracker finds in a picture: where the rig page's joints start")
+            .WithDescription("The picture's bytes as the body (at most Jobs:MaxPictureBytes); the joints in picture pixels, MediaPipe pose's names, only those in the picture.")
+            .Accepts<byte[]>("application/octet-stream", "image/png", "image/jpeg", "image/webp")
+            .Produces<RigJoints>()
+            .Problems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
@@ -305,6 +312,52 @@ public static class JobEndpoints
         }
     }
 
+    private static async Task<IResult> TrackJointsAsync(HttpContext http, DataFolder data, JobIntake intake, CancellationToken ct)
+    {
+        long limit = intake.Options.MaxPictureBytes;
+        if (http.Request.ContentLength is long declared && declared > limit)
+        {
+            return JobProblems.Problem(StatusCodes.Status413PayloadTooLarge, "too large", $"the picture is over the {limit / (1024 * 1024)} MiB limit (Jobs:MaxPictureBytes)");
+        }
+
+        string path = data.NewUploadPath();
+        try
+        {
+            long received = 0;
+            await using (FileStream file = File.Create(path))
+            {
+                byte[] buffer = new byte[81920];
+                int n;
+                while ((n = await http.Request.Body.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+                {
+                    received += n;
+                    if (received > limit)
+                    {
+                        return JobProblems.Problem(StatusCodes.Status413PayloadTooLarge, "too large", $"the picture is over the {limit / (1024 * 1024)} MiB limit (Jobs:MaxPictureBytes)");
+                    }
+
+                    await file.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                }
+            }
+
+            if (received == 0)
+            {
+                return JobProblems.Problem(StatusCodes.Status400BadRequest, "bad request", "send the picture's bytes as the request body");
+            }
+
+            (int width, int height, bool found, Dictionary<string, float[]> joints) = await JobPipeline.TrackJointsAsync(path, ct).ConfigureAwait(false);
+            return Results.Ok(new RigJoints(width, height, found, joints));
+        }
+        catch (JobInputException ex)
+        {
+            return JobProblems.Problem(ex.Status, ex.Title, ex.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static async Task<JobRecord?> FindAsync(string id, IJobStore store, CancellationToken ct) =>
         DataFolder.IsJobId(id) ? await store.GetAsync(id, ct).ConfigureAwait(false) : null;
 
@@ -327,4 +380,10 @@ public static class JobEndpoints
 
     /// <summary>The rig fit's answer: 468 mesh points (x0, y0, x1, …, picture pixels) and the mesh's triangles (index triples).</summary>
     internal sealed record RigFit(float[] Points, int[] Triangles);
+
+    /// <summary>
+    /// The pose tracker's joints in a picture: its size, whether a body was found, and the joints in the picture
+    /// (MediaPipe pose's names → [x, y] in picture pixels; empty when no body).
+    /// </summary>
+    internal sealed record RigJoints(int Width, int Height, bool Found, Dictionary<string, float[]> Joints);
 }
