@@ -194,6 +194,10 @@ async function onSubmit(e) {
     const same = sha !== null ? sha === rig.imageSha256 : rig.image === character.name;
     if (same) {
       form.append('rig', new Blob([JSON.stringify(rig)], { type: 'application/json' }), 'rig.json');
+      // Body joints placed on the rig page mean the body is to move.
+      if (rig.body) {
+        $('body').checked = true;
+      }
     } else {
       $('rig-not-used').textContent = `The rig from the rig page was made for ${rig.image || 'another picture'}, not ${character.name}: it is not used for this picture.`;
       $('rig-not-used').hidden = false;
@@ -203,6 +207,11 @@ async function onSubmit(e) {
   form.append('sideBySide', String($('side-by-side').checked));
   form.append('intensity', $('intensity').value);
   form.append('motionData', String($('motion-data').checked));
+  form.append('body', String($('body').checked));
+  const mask = $('mask').files[0];
+  if (mask) {
+    form.append('mask', mask, mask.name);
+  }
   $('submit').disabled = true;
   $('result-section').hidden = true;
   try {

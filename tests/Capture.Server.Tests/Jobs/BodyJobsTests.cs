@@ -69,7 +69,7 @@ public sealed class BodyJobsTests : IAsyncLifetime
         Assert.True(moved > 1.0f, $"frames 10 and {frames.Count - 5} differ by {moved:F2} levels on average: the figure did not move");
 
         // The motion files are the job's as before: the performer's, beside the video.
-        foreach (string file in new[] { "motion.mpk", "livelink.csv", "motion.bvh" })
+        foreach (string file in new[] { "motion.mpk", "motion.bvh" })
         {
             using HttpResponseMessage r = await _server.Client.GetAsync($"api/jobs/{id}/motion/{file}");
             Assert.True(r.StatusCode == HttpStatusCode.OK, $"{file}: {(int)r.StatusCode}");
