@@ -22,6 +22,9 @@ public sealed class RigPageBodyTests : IAsyncLifetime
     private static readonly string[] s_chromiumArgs =
         ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
+    // Tall enough that the whole canvas (at most 640 px high, below the tools) is in view: the mouse reaches every point.
+    private static readonly ViewportSize s_tall = new() { Width = 1280, Height = 1600 };
+
     private static readonly string s_stick = Path.Combine(SharedMedia.Directory, "drawing_stick_char4");
 
     private readonly string _dir = Directory.CreateTempSubdirectory("capture-rig-page-").FullName;
@@ -52,7 +55,7 @@ public sealed class RigPageBodyTests : IAsyncLifetime
         string cat = Path.Combine(_dir, "cat4x.png");
         await JobClient.RunToolAsync("ffmpeg", "-v", "error", "-y", "-i", JobClient.Media("char_animal_cat_chelsea.png"), "-vf", "scale=iw*4:ih*4:flags=bicubic", cat);
         Dictionary<string, double[]> marks = ReadCatMarks().ToDictionary(p => p.Key, p => new[] { (p.Value[0] * 4) + 0.3, (p.Value[1] * 4) + 0.3 });
-        await using IBrowserContext context = await _browser.NewContextAsync(new BrowserNewContextOptions { AcceptDownloads = true });
+        await using IBrowserContext context = await _browser.NewContextAsync(new BrowserNewContextOptions { AcceptDownloads = true, ViewportSize = s_tall });
         IPage page = await OpenAsync(context, cat);
         float fit = await ScaleAsync(page);
         Assert.InRange(fit, 0.39f, 0.41f);
@@ -81,7 +84,8 @@ public sealed class RigPageBodyTests : IAsyncLifetime
                 await page.Mouse.WheelAsync(0, -400);
             }
 
-            await page.WaitForFunctionAsync("() => Number(document.getElementById('canvas').dataset.zoom) > 4");
+            await page.WaitForFunctionAsync("() => Number(document.getElementById('canvas').dataset.zoom) > 4", null, new() { Timeout = 5000 }).ContinueWith(async t =>
+                Assert.True(t.IsCompletedSuccessfully, $"{point}: zoom {await page.GetAttributeAsync("#canvas", "data-zoom")} after the wheel, placed {placed.Count}")).Unwrap();
             float s = await ScaleAsync(page);
             await MoveToAsync(page, target);
 
@@ -121,7 +125,7 @@ public sealed class RigPageBodyTests : IAsyncLifetime
             ["left_hip"] = [120, 323], ["right_knee"] = [45, 393], ["right_ankle"] = [31, 467], ["left_knee"] = [124, 388],
             ["left_ankle"] = [124, 458],
         };
-        await using IBrowserContext context = await _browser.NewContextAsync(new BrowserNewContextOptions { AcceptDownloads = true });
+        await using IBrowserContext context = await _browser.NewContextAsync(new BrowserNewContextOptions { AcceptDownloads = true, ViewportSize = s_tall });
         IPage page = await OpenAsync(context, texture);
         Assert.Equal(1f, await ScaleAsync(page));
         await page.ClickAsync("#mode-body");
