@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Capture.Testing;
 
 namespace Capture.Cli.Tests;
@@ -99,6 +100,58 @@ public sealed class EvalTests : IDisposable
         string[] args = flag == "--cross"
             ? ["eval", "--cross", Media("vid_expr_man_d18.mp4"), "--frames", "2"]
             : ["eval", "--characters", Media("char_cartoon3d_boy_s7.jpg"), "--frames", "2", Media("vid_expr_man_d18.mp4")];
+
+        ToolProcess.Result r = await CliProcess.RunAsync(args);
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(message, r.All, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EvalCrossBody_DrawingAndFullBodyPicture_ReadsLimbsBackAndScoresTheDrawingOnItsDrivenJoints()
+    {
+        // The stick figure cannot be read back by the pose tracker (scored on its driven joints); the anime figure can.
+        ToolProcess.Result r = await CliProcess.RunAsync(
+            "eval", "--cross", "--body", "--frames", "16", "--akd-every", "4", "--size", "240", "--json", Media("vid_body_fullbody_gesture_s13.mp4"),
+            "--characters", Media("drawing_stick_char4"), Media("char_fullbody_anime_musepose_ref.jpg"));
+
+        Assert.True(r.ExitCode == 0, r.All);
+        using JsonDocument json = JsonDocument.Parse(r.StdOut);
+        Assert.Equal("cross-body", json.RootElement.GetProperty("mode").GetString());
+        JsonElement[] pairs = [.. json.RootElement.GetProperty("pairs").EnumerateArray()];
+        Assert.Equal(2, pairs.Length);
+
+        JsonElement drawing = pairs.Single(p => p.GetProperty("character").GetString() == "drawing_stick_char4");
+        Assert.False(drawing.GetProperty("readBack").GetBoolean(), r.All);
+        Assert.Equal(JsonValueKind.Null, drawing.GetProperty("limbDegrees").ValueKind);
+        Assert.InRange(drawing.GetProperty("drivenDegrees").GetDouble(), 0, 2);
+        Assert.Equal(16, drawing.GetProperty("frames").GetInt64());
+
+        JsonElement figure = pairs.Single(p => p.GetProperty("character").GetString() == "char_fullbody_anime_musepose_ref");
+        Assert.True(figure.GetProperty("readBack").GetBoolean(), r.All);
+        Assert.True(figure.GetProperty("compared").GetInt64() >= 3, r.All);
+        Assert.InRange(figure.GetProperty("limbDegrees").GetDouble(), 0, 12);
+        Assert.Equal(1.0, figure.GetProperty("bodyFound").GetDouble(), 3);
+        Assert.Equal(0, figure.GetProperty("foldOverFrames").GetInt64());
+        Assert.Equal(8, figure.GetProperty("perLimbDegrees").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("no-cross", "--body is for --cross")]
+    [InlineData("no-characters", "needs at least one body character")]
+    [InlineData("face-only", "no body found in the picture")]
+    [InlineData("size", "--size 20000: with --body it is the output's width")]
+    public async Task EvalCrossBody_BadArguments_SaysWhat(string what, string message)
+    {
+        string clip = Media("vid_body_fullbody_gesture_s13.mp4");
+        string[] args = what switch
+        {
+            "no-cross" => ["eval", "--body", clip, "--characters", Media("drawing_stick_char4")],
+            "no-characters" => ["eval", "--cross", "--body", clip],
+            "face-only" => ["eval", "--cross", "--body", "--frames", "2", clip, "--characters", Media("char_animal_cat_chelsea.png")],
+            _ => ["eval", "--cross", "--body", "--size", "20000", clip, "--characters", Media("drawing_stick_char4")],
+        };
 
         ToolProcess.Result r = await CliProcess.RunAsync(args);
 

@@ -5,19 +5,29 @@ using Spectre.Console;
 
 namespace Capture.Cli.Commands;
 
-/// <summary><c>capture eval CLIP… [--size 256]</c>: self-reenactment scores (PSNR, SSIM, AKD) of the generator.</summary>
+/// <summary>
+/// <c>capture eval CLIP… [--size 256]</c>: self-reenactment scores (PSNR, SSIM, AKD) of the generator;
+/// <c>--cross --characters …</c>: cross-reenactment of faces; <c>--cross --body --characters …</c>: body agreement
+/// (<see cref="BodyAgreement"/>).
+/// </summary>
 internal static class EvalCommand
 {
     public static Command Create()
     {
         var clips = new Argument<string[]>("clips") { Description = "One or more face clips; frame 0 of each is its own character.", Arity = ArgumentArity.OneOrMore };
-        var size = new Option<int>("--size") { Description = "Output side compared (256, 512 or 1024).", DefaultValueFactory = _ => 256 };
+        var size = new Option<int?>("--size") { Description = "Output side compared (256, 512 or 1024; default 256). With --body: the output's width, 64 to 2048 (default 360)." };
         var frames = new Option<int?>("--frames") { Description = "Compare only the first N driven frames." };
         var akdEvery = new Option<int>("--akd-every") { Description = "Track generated and real frames for AKD every Nth frame.", DefaultValueFactory = _ => 4 };
         var breakdown = new Option<bool>("--breakdown") { Description = "Also print where the error sits: the face, the rest of the head, the animation mask's edge, the still picture." };
         var errorMaps = new Option<DirectoryInfo?>("--error-maps") { Description = "Write each clip's RMS error per pixel (×4, grey) as DIR/CLIP.png; implies --breakdown." };
         var cross = new Option<bool>("--cross") { Description = "Cross-reenactment: drive every --characters picture with every clip; prints AED, APD, face-found share and fold-over frames per pair." };
-        var characters = new Option<string[]>("--characters") { Description = "Character pictures for --cross.", AllowMultipleArgumentsPerToken = true };
+        var characters = new Option<string[]>("--characters") { Description = "Character pictures for --cross (with --body: full-body pictures, Animated Drawings folders or their zips).", AllowMultipleArgumentsPerToken = true };
+        var body = new Option<bool>("--body")
+        {
+            Description = "With --cross: body agreement. Every full-body clip drives every body character (as render --body does); the generated " +
+                "frames are read back by the pose tracker and compared with the performer's: limb directions (the 8 arm and leg bones, degrees; " +
+                "goal ≤ 12°), body found, fold-over frames. Drawings the tracker cannot read are scored on the joints their rig was driven to.",
+        };
         var pictures = new Option<DirectoryInfo?>("--pictures") { Description = "With --cross: write side-by-side PNGs (performer | character) at each clip's widest mouth and biggest head turn into DIR." };
         var rigs = new Option<DirectoryInfo?>("--rig-dir") { Description = "With --cross: a character PICTURE uses DIR/NAME.json as its rig file when that exists (e.g. calibration/rigs)." };
         var paintedMouth = new Option<bool>("--painted-mouth") { Description = "Paint the mouth interior instead of taking the performer's own from the driving frame (as render --painted-mouth)." };
@@ -28,12 +38,35 @@ internal static class EvalCommand
             "Self-reenactment: frame 0 drives nothing but is the character; later frames drive it and are the ground truth. " +
             "Prints PSNR, SSIM and average keypoint distance, next to frame 0 held still.")
         {
-            clips, size, frames, akdEvery, breakdown, errorMaps, cross, characters, pictures, rigs, paintedMouth, warp, json,
+            clips, size, frames, akdEvery, breakdown, errorMaps, cross, body, characters, pictures, rigs, paintedMouth, warp, json,
         };
         command.SetAction(async (parseResult, ct) =>
         {
             CliJson.Begin(parseResult.GetValue(json));
-            int s = parseResult.GetValue(size);
+            if (parseResult.GetValue(body))
+            {
+                if (!parseResult.GetValue(cross))
+                {
+                    throw new CaptureUserException("--body is for --cross: capture eval --cross --body CLIP… --characters FIGURE… (full-body clips drive full-body characters)");
+                }
+
+                if (parseResult.GetValue(characters) is not { Length: > 0 })
+                {
+                    throw new CaptureUserException("--cross --body needs at least one body character: --characters PICTURE|FOLDER… (a full-body picture, or an Animated Drawings folder or zip)");
+                }
+
+                int width = parseResult.GetValue(size) ?? 360;
+                if (width is < 64 or > 2048)
+                {
+                    throw new CaptureUserException($"--size {width}: with --body it is the output's width, 64 to 2048 pixels");
+                }
+
+                return await RunBodyAsync(
+                    parseResult.GetValue(characters)!, parseResult.GetValue(clips)!,
+                    new BodyAgreement.Options(width, Math.Max(1, parseResult.GetValue(akdEvery)), parseResult.GetValue(frames), parseResult.GetValue(pictures)?.FullName), ct).ConfigureAwait(false);
+            }
+
+            int s = parseResult.GetValue(size) ?? 256;
             if (s is not (256 or 512 or 1024))
             {
                 throw new CaptureUserException($"--size {s} is not supported; use 256, 512 or 1024");
@@ -160,6 +193,56 @@ internal static class EvalCommand
                     aed = CliJson.Finite(g.Average(r => r.Aed)), apdDegrees = CliJson.Finite(g.Average(r => r.Apd)), faceFound = CliJson.Finite(g.Average(r => r.FaceFound)),
                     foldOverFrames = g.Sum(r => r.FoldOverFrames), minDeterminant = CliJson.Finite(g.Min(r => r.MinDeterminant)),
                     smoothedFrames = g.Sum(r => r.SmoothedFrames), dampedFrames = g.Sum(r => r.DampedFrames), seconds = g.Sum(r => r.Seconds),
+                }),
+            });
+        }
+
+        return 0;
+    }
+
+    private static async Task<int> RunBodyAsync(string[] characters, string[] clips, BodyAgreement.Options options, CancellationToken ct)
+    {
+        void Log(string m) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]");
+        var figures = new List<Capture.Retargeting.Rigs.BodyCharacter>();
+        foreach (string character in characters)
+        {
+            // Loaded as render --body loads it: a problem with the figure is one line naming the file.
+            figures.Add(await Capture.Pipeline.CharacterLoader.LoadBodyAsync(character, null, Log, ct).ConfigureAwait(false));
+        }
+
+        IReadOnlyList<BodyScores> results = await BodyAgreement.RunAsync(figures, clips, options, Log, ct).ConfigureAwait(false);
+        CultureInfo c = CultureInfo.InvariantCulture;
+        static string Degrees(double d) => double.IsNaN(d) ? "n/a" : d.ToString("F1", CultureInfo.InvariantCulture);
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumn("character").AddColumn("clip").AddColumn(new TableColumn("frames").RightAligned()).AddColumn(new TableColumn("compared").RightAligned())
+            .AddColumn(new TableColumn("limbs °").RightAligned()).AddColumn(new TableColumn("driven °").RightAligned())
+            .AddColumn(new TableColumn("body found").RightAligned()).AddColumn(new TableColumn("fold-over frames").RightAligned())
+            .AddColumn(new TableColumn("time s").RightAligned());
+        foreach (BodyScores r in results)
+        {
+            table.AddRow(
+                Markup.Escape(r.Character), Markup.Escape(r.Clip), r.Frames.ToString(c), r.Compared.ToString(c),
+                r.ReadBack ? Degrees(r.LimbDegrees) : "n/a (not readable)", Degrees(r.DrivenDegrees),
+                r.ReadBack ? r.BodyFound.ToString("P0", c) : "n/a", r.FoldOverFrames.ToString(c), r.Seconds.ToString("F1", c));
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine(
+            "[grey]limbs: the 8 arm and leg bones' 2-D directions, performer vs the generated character, both read by the pose tracker (goal ≤ 12°); " +
+            "driven: performer vs the joints the character's rig was driven to.[/]");
+        if (CliJson.Active)
+        {
+            CliJson.Write(new
+            {
+                command = "eval",
+                mode = "cross-body",
+                pairs = results.Select(r => new
+                {
+                    character = r.Character, clip = r.Clip, frames = r.Frames, compared = r.Compared, readBack = r.ReadBack,
+                    limbDegrees = CliJson.Finite(r.LimbDegrees), drivenDegrees = CliJson.Finite(r.DrivenDegrees),
+                    perLimbDegrees = Capture.Retargeting.Rigs.BodySkeleton.LimbNames.Select((name, i) => new { bone = name, degrees = CliJson.Finite(r.PerLimb[i]) }),
+                    drivenJointError = CliJson.Finite(r.DrivenJointError), bodyFound = CliJson.Finite(r.BodyFound),
+                    foldOverFrames = r.FoldOverFrames, relaxedFrames = r.RelaxedFrames, seconds = r.Seconds,
                 }),
             });
         }
