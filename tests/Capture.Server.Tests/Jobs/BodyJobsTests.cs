@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Capture.Core.Frames;
 using Capture.Media;
+using Capture.Pipeline.Tests;
 using Capture.Testing;
 
 namespace Capture.Server.Tests.Jobs;
@@ -46,7 +47,7 @@ public sealed class BodyJobsTests : IAsyncLifetime
 
         string video = Path.Combine(_dir, "result.mp4");
         await File.WriteAllBytesAsync(video, await _server.Client.GetByteArrayAsync($"api/jobs/{id}/result"));
-        List<VideoFrame> frames = await ReadFramesAsync(video);
+        List<VideoFrame> frames = await FramePixels.ReadFramesAsync(video);
         Assert.True(frames.Count >= 50, $"{frames.Count} frames");
 
         // The drawing's shape, 256 wide (its 216×475 scaled): a body render, not the face render's square.
@@ -57,15 +58,15 @@ public sealed class BodyJobsTests : IAsyncLifetime
         // The drawing holds its arms up, hands at the top corners; the performer's arms hang at the start, so the
         // corners that are pencil in the picture are paper in the render: the arms followed the performer's.
         RgbaImage picture = await ImageFile.LoadRgbaAsync(Path.Combine(s_stick, "texture.png"));
-        int pictureCorners = Dark(picture, 0, 20, 50, 110) + Dark(picture, 175, 20, 216, 110);
-        int renderCorners = Dark(frames[0], 0, (int)(20 * s), (int)(50 * s), (int)(110 * s)) + Dark(frames[0], (int)(175 * s), (int)(20 * s), 256, (int)(110 * s));
+        int pictureCorners = FramePixels.Dark(picture, 0, 20, 50, 110) + FramePixels.Dark(picture, 175, 20, 216, 110);
+        int renderCorners = FramePixels.Dark(frames[0], 0, (int)(20 * s), (int)(50 * s), (int)(110 * s)) + FramePixels.Dark(frames[0], (int)(175 * s), (int)(20 * s), 256, (int)(110 * s));
         Assert.True(pictureCorners > 250, $"the drawing's raised hands: {pictureCorners} dark pixels");
         Assert.True(renderCorners < pictureCorners / 4, $"arms down: {renderCorners} dark pixels in the top corners, {pictureCorners} in the picture");
 
         // The character is there (the torso's pencil, not a black or empty frame) and moves as the performer gestures,
         // while the paper far from the figure's reach (the bottom corners' margin) stays as it was.
-        Assert.True(Dark(frames[0], (int)(60 * s), (int)(150 * s), (int)(170 * s), (int)(330 * s)) > 300, "the torso's pencil is there");
-        float moved = MeanDifference(frames[10], frames[^5]);
+        Assert.True(FramePixels.Dark(frames[0], (int)(60 * s), (int)(150 * s), (int)(170 * s), (int)(330 * s)) > 300, "the torso's pencil is there");
+        float moved = FramePixels.MeanDifference(frames[10], frames[^5]);
         Assert.True(moved > 1.0f, $"frames 10 and {frames.Count - 5} differ by {moved:F2} levels on average: the figure did not move");
 
         // The motion files are the job's as before: the performer's, beside the video.
@@ -194,65 +195,5 @@ public sealed class BodyJobsTests : IAsyncLifetime
         await JobClient.RunToolAsync("ffmpeg", "-v", "error", "-y", "-i", JobClient.Media("vid_body_fullbody_gesture_s13.mp4"), "-t", seconds.ToString(CultureInfo.InvariantCulture),
             "-vf", "scale=-2:360", "-an", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", output);
         return output;
-    }
-
-    private static async Task<List<VideoFrame>> ReadFramesAsync(string path)
-    {
-        var frames = new List<VideoFrame>();
-        await using IFrameSource source = await FrameSources.OpenFileAsync(path, new FrameSourceOptions { PoolCapacity = 2 });
-        while (await source.ReadAsync(CancellationToken.None) is { } frame)
-        {
-            using (frame)
-            {
-                var copy = VideoFrame.CreateUnpooled(frame.Width, frame.Height);
-                frame.ReadOnlyPixels.CopyTo(copy.Pixels);
-                frames.Add(copy);
-            }
-        }
-
-        return frames;
-    }
-
-    /// <summary>Pixels darker than pencil (the sum of RGB under 330) in a rectangle.</summary>
-    private static int Dark(VideoFrame frame, int x0, int y0, int x1, int y1)
-    {
-        int n = 0;
-        for (int y = y0; y < Math.Min(y1, frame.Height); y++)
-        {
-            ReadOnlySpan<byte> row = frame.Row(y);
-            for (int x = x0; x < Math.Min(x1, frame.Width); x++)
-            {
-                n += row[x * 3] + row[(x * 3) + 1] + row[(x * 3) + 2] < 330 ? 1 : 0;
-            }
-        }
-
-        return n;
-    }
-
-    private static int Dark(RgbaImage picture, int x0, int y0, int x1, int y1)
-    {
-        int n = 0;
-        for (int y = y0; y < y1; y++)
-        {
-            for (int x = x0; x < x1; x++)
-            {
-                int o = ((y * picture.Width) + x) * 4;
-                n += picture.Pixels[o] + picture.Pixels[o + 1] + picture.Pixels[o + 2] < 330 ? 1 : 0;
-            }
-        }
-
-        return n;
-    }
-
-    private static float MeanDifference(VideoFrame a, VideoFrame b)
-    {
-        long sum = 0;
-        ReadOnlySpan<byte> pa = a.ReadOnlyPixels, pb = b.ReadOnlyPixels;
-        for (int i = 0; i < pa.Length; i++)
-        {
-            sum += Math.Abs(pa[i] - pb[i]);
-        }
-
-        return sum / (float)pa.Length;
     }
 }
