@@ -35,6 +35,9 @@ public sealed class LayerPainter
     private readonly Vector2[] _sourceInner = new Vector2[20];
     private Vector3 _lipMean = new(0.5f, 0.3f, 0.3f);
     private Vector3 _lipSpread = new(0.1f);
+
+    /// <summary>The character's own inner-lip gap at rest, in mouth widths (0 for a closed mouth; see <see cref="SetCharacterLips"/>).</summary>
+    private float _restOpening;
     private readonly (int X0, int Y0, int X1, int Y1)[] _painted = new (int, int, int, int)[MaxRects];
     private int _paintedCount;
     private float[] _mask = [];
@@ -150,9 +153,12 @@ public sealed class LayerPainter
             return;
         }
 
-        // A closed mouth paints nothing; the interior fades in over the first two pixels of opening.
+        // The picture's own mouth at rest paints nothing: the warp shows it as drawn (a painted open mouth, or a
+        // closed one whose rig points sit a little apart). The interior fades in as the lips part past that rest
+        // opening: over the first two pixels for a closed mouth, by the time an open one has doubled.
         float gap = Vector2.Distance(p[FaceTopology.UpperLipInner], p[FaceTopology.LowerLipInner]) * scale;
-        float fade = Math.Clamp((gap - 0.5f) / 1.5f, 0, 1);
+        float rest = _restOpening * mouthWidth;
+        float fade = Math.Clamp((gap - rest - 0.5f) / MathF.Max(1.5f, rest), 0, 1);
         if (fade <= 0)
         {
             return;
@@ -250,11 +256,14 @@ public sealed class LayerPainter
     /// <summary>
     /// The character's lip colour (per channel mean and spread over the lips, between the outer and
     /// inner contours of <paramref name="neutral"/>, frame units), from its crop <paramref name="image"/> (planar
-    /// RGBA W·H·4): what the performer's mouth interior is matched to.
+    /// RGBA W·H·4): what the performer's mouth interior is matched to; and the inner lips' gap at rest, which
+    /// the mouth interior is painted beyond.
     /// </summary>
     public void SetCharacterLips(ReadOnlySpan<float> image, ReadOnlySpan<Vector3> neutral)
     {
         float scale = _width - 1;
+        float restWidth = Vector2.Distance(XY(neutral[FaceTopology.MouthRight]), XY(neutral[FaceTopology.MouthLeft]));
+        _restOpening = restWidth > 0 ? Vector2.Distance(XY(neutral[FaceTopology.UpperLipInner]), XY(neutral[FaceTopology.LowerLipInner])) / restWidth : 0;
         Span<Vector2> outer = stackalloc Vector2[20];
         Span<Vector2> inner = stackalloc Vector2[20];
         for (int i = 0; i < 20; i++)
@@ -296,6 +305,8 @@ public sealed class LayerPainter
         _lipMean = sum / count;
         _lipSpread = Vector3.SquareRoot(Vector3.Max(Vector3.Zero, (sum2 / count) - (_lipMean * _lipMean)));
     }
+
+    private static Vector2 XY(Vector3 p) => new(p.X, p.Y);
 
     // The performer's mouth can be used: their frame is given, their face was found in it, and
     // their lips are parted by at least 2 px in it.

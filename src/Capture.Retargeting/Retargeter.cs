@@ -46,6 +46,9 @@ public sealed class Retargeter
     private readonly float[] _blendshapes = new float[ArkitBlendshapes.Count];
     private readonly Vector3[] _lidClose = new Vector3[TrackingFrame.FaceLandmarkCount];
     private readonly float _eyeDistance;
+    /// <summary>The most time one frame moves the face-lost ease by (<see cref="RetargetGains.EaseSeconds"/>): a 10 fps frame interval.</summary>
+    public const float MaxEaseStepSeconds = 0.1f;
+
     private readonly IdleMotion _idle = new();
     private Quaternion _rotation = Quaternion.Identity;
     private Vector3 _translation;
@@ -155,7 +158,9 @@ public sealed class Retargeter
 
         _lastTimestampUs = frame.CaptureTimestampUs;
         _idle.Advance(frame.CaptureTimestampUs / 1e6);
-        float step = _gains.EaseSeconds <= 0 ? 1 : dt / _gains.EaseSeconds;
+        // A gap in the frames (a performer who paused, then the live session's idle frames) still eases over the next
+        // frames: one step covers at most MaxEaseStepSeconds, a 10 fps performer's frame interval.
+        float step = _gains.EaseSeconds <= 0 ? 1 : (float.IsInfinity(dt) ? dt : MathF.Min(dt, MaxEaseStepSeconds)) / _gains.EaseSeconds;
         output.PerformerMouthVisible = frame.Face.Present;
         if (frame.Face.Present)
         {

@@ -20,7 +20,23 @@ public sealed record LiveSessionCreated(string Id, string PerformerToken, string
 /// <param name="Hands">Whether the session renders hands.</param>
 /// <param name="FramesWithHands">Frames that carried at least one hand.</param>
 /// <param name="Drops">What was dropped, and where.</param>
-public sealed record LiveSessionState(string Id, int Size, bool PerformerConnected, int Viewers, long FramesReceived, long FramesRendered, bool Hands, long FramesWithHands, LiveSessionDrops Drops);
+/// <param name="IdleFrames">Idle frames drawn while the connected performer sent none (also in <paramref name="FramesRendered"/>).</param>
+/// <param name="ViewerLinks">Each connected viewer's frames: the step its socket allows and what it drains.</param>
+public sealed record LiveSessionState(string Id, int Size, bool PerformerConnected, int Viewers, long FramesReceived, long FramesRendered, bool Hands, long FramesWithHands, LiveSessionDrops Drops,
+    long IdleFrames, IReadOnlyList<LiveViewerLink> ViewerLinks);
+
+/// <summary>One viewer's frames (docs/live.md, "Across a network").</summary>
+/// <param name="Adapts">Whether its frames follow its socket (adapt=1, or a viewer not on this machine).</param>
+/// <param name="Step">Its step on the ladder, 0 = the session's own frames.</param>
+/// <param name="Side">The side of the frames it gets, in pixels.</param>
+/// <param name="Quality">Their JPEG quality.</param>
+/// <param name="Alpha">Whether they carry the alpha plane.</param>
+/// <param name="KilobytesPerSecond">What its socket took over the last second or so (1 kB = 1000 bytes).</param>
+/// <param name="FramesPerSecond">Frames its socket took a second, over the same time.</param>
+/// <param name="Dropped">Frames it skipped because it was behind (latest frame wins).</param>
+/// <param name="StepsDown">Steps down so far.</param>
+/// <param name="StepsUp">Steps up so far.</param>
+public sealed record LiveViewerLink(bool Adapts, int Step, int Side, int Quality, bool Alpha, double KilobytesPerSecond, double FramesPerSecond, long Dropped, int StepsDown, int StepsUp);
 
 /// <summary>Dropped items of a live session, each counted where it happened.</summary>
 /// <param name="Ingest">Frames dropped because the renderer was behind (live links drop the oldest).</param>

@@ -71,7 +71,7 @@ public static class LiveEndpoints
             "Server → client: RenderedFrame.",
             TokenInQuery: true,
             "The session's viewer token (or its performer token).",
-            [(400, "not a WebSocket request"), (401, "the token is not this session's"), (403, "a browser from an origin that is not allowed (AllowedOrigins)"), (404, "no such live session")]));
+            [(400, "not a WebSocket request, or adapt or alpha not 1 or 0"), (401, "the token is not this session's"), (403, "a browser from an origin that is not allowed (AllowedOrigins)"), (404, "no such live session")]));
     }
 
     internal static IResult Problem(int status, string title, string detail) =>
@@ -101,7 +101,7 @@ public static class LiveEndpoints
     {
         LiveSessionStats st = s.Stats;
         return new LiveSessionState(s.Id, s.Size, s.PerformerConnected, s.ViewerCount, st.FramesReceived, st.FramesRendered, s.Hands, s.FramesWithHands,
-            new LiveSessionDrops(st.IngestDrops, st.ViewerDrops, st.OrderDrops, st.Malformed));
+            new LiveSessionDrops(st.IngestDrops, st.ViewerDrops, st.OrderDrops, st.Malformed), s.IdleFrames, s.ViewerLinks());
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, LiveSessionManager sessions, CharacterCache characters, ILogger<LiveSessionManager> logger)
@@ -240,10 +240,31 @@ public static class LiveEndpoints
     }
 
     /// <summary>A yes/no form field: 1/true/on or 0/false/off, <paramref name="absent"/> when missing or empty, null when it is something else.</summary>
-    private static bool? Switch(IFormCollection form, string name, bool absent)
+    private static bool? Switch(IFormCollection form, string name, bool absent) => Switch(form[name], absent);
+
+    private static bool? Switch(string? text, bool absent) =>
+        string.IsNullOrEmpty(text) ? absent : text is "1" or "true" or "on" ? true : text is "0" or "false" or "off" ? false : null;
+
+    /// <summary>
+    /// A viewer's frames follow its socket (<see cref="ViewerAdaptation"/>) with <c>adapt=1</c>, never with <c>adapt=0</c>; by
+    /// default they do unless the viewer is on this machine (loopback, and no proxy's <c>X-Forwarded-For</c>/<c>Forwarded</c>
+    /// header): a local viewer that falls behind is short of CPU, not bandwidth, and fewer bytes would not help it.
+    /// </summary>
+    private static bool? Adapts(HttpContext http)
     {
-        string? text = form[name];
-        return string.IsNullOrEmpty(text) ? absent : text is "1" or "true" or "on" ? true : text is "0" or "false" or "off" ? false : null;
+        if (Switch(http.Request.Query["adapt"].ToString(), absent: true) is not { } asked)
+        {
+            return null;
+        }
+
+        if (!string.IsNullOrEmpty(http.Request.Query["adapt"].ToString()))
+        {
+            return asked;
+        }
+
+        bool local = http.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote)
+            && !http.Request.Headers.ContainsKey("X-Forwarded-For") && !http.Request.Headers.ContainsKey("Forwarded");
+        return !local;
     }
 
     /// <summary>
@@ -330,13 +351,25 @@ public static class LiveEndpoints
             return;
         }
 
+        if (Adapts(http) is not { } adapt)
+        {
+            await Problem(StatusCodes.Status400BadRequest, "adapt not understood", $"adapt '{Capture.Jobs.ClientText.Printable(http.Request.Query["adapt"], 16)}' is not 1 or 0 (leave it out: on unless the viewer is on this machine)").ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        if (Switch(http.Request.Query["alpha"].ToString(), absent: true) is not { } alpha)
+        {
+            await Problem(StatusCodes.Status400BadRequest, "alpha not understood", $"alpha '{Capture.Jobs.ClientText.Printable(http.Request.Query["alpha"], 16)}' is not 1 or 0 (alpha=0: frames without their alpha plane)").ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
         if (!http.WebSockets.IsWebSocketRequest)
         {
             await Problem(StatusCodes.Status400BadRequest, "WebSocket expected", "the frames URL is a WebSocket: connect with ws://").ExecuteAsync(http).ConfigureAwait(false);
             return;
         }
 
-        ViewerQueue? queue = session.AddViewer();
+        ViewerQueue? queue = session.AddViewer(new ViewerAdaptation(adapt, options.ViewerAdaptWindow, alpha));
         if (queue is null)
         {
             await UnknownSession(id).ExecuteAsync(http).ConfigureAwait(false);

@@ -30,6 +30,13 @@ public sealed record ServerOptions
     /// </summary>
     public int SocketSendBufferBytes { get; init; } = 128 * 1024;
 
+    /// <summary>
+    /// How long a viewer's dropped frames are counted before its frames step down or up (<see cref="Live.ViewerAdaptation"/>).
+    /// A second holds 15–30 frames: enough that one late frame is not "behind", short enough to step down within a few
+    /// seconds of a link slowing.
+    /// </summary>
+    public TimeSpan ViewerAdaptWindow { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How long a session waits for its performer (before the first connection, or after a disconnect without Bye), and how long a connected performer may stay silent.</summary>
     public TimeSpan PerformerTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -135,6 +142,7 @@ public sealed record ServerOptions
         Require(PublicBaseUrl is null || (Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out Uri? pub) && pub.Scheme is "http" or "https"
                 && string.IsNullOrEmpty(pub.Query) && string.IsNullOrEmpty(pub.Fragment)),
             $"public base URL '{PublicBaseUrl}' is not an http(s)://host[:port][/path] address (e.g. https://capture.example.com)");
+        Require(ViewerAdaptWindow > TimeSpan.Zero, $"ViewerAdaptWindow {ViewerAdaptWindow} is not positive");
         Require(SocketSendBufferBytes >= 0, $"SocketSendBufferBytes {SocketSendBufferBytes} is negative");
     }
 }

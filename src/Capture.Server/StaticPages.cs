@@ -121,7 +121,8 @@ public static class StaticPages
     /// <summary>
     /// <c>GET /live/{id}/performer?token=</c> (the viewer or the performer token, as the frames socket takes): whether a
     /// performer is connected and how long since it last sent anything. The viewer page asks when frames stop coming,
-    /// to tell "waiting for the performer" (the ingest closed) from a performer whose camera stalled.
+    /// to tell "waiting for the performer" (the ingest closed) from a performer whose camera stalled; <c>idleFrames</c> is
+    /// true while the session draws idle frames for a connected performer who sends none (the overlay says so).
     /// </summary>
     private static IResult Performer(HttpContext http, string id, LiveSessionManager sessions)
     {
@@ -137,7 +138,7 @@ public static class StaticPages
         }
 
         http.Response.Headers.CacheControl = "no-store";
-        return Results.Json(new { performerConnected = session.PerformerConnected, idleMs = (long)session.Idle.TotalMilliseconds });
+        return Results.Json(new { performerConnected = session.PerformerConnected, idleMs = (long)session.Idle.TotalMilliseconds, idleFrames = session.DrawingIdle });
     }
 
     /// <summary>

@@ -17,14 +17,16 @@ public sealed class Tracker : IDisposable
     private readonly FaceTracker? _face;
     private readonly PoseTracker? _pose;
     private readonly HandTracker? _hands;
+    private readonly TensorModel[] _models;
     private bool _disposed;
 
-    private Tracker(TrackerOptions options, FaceTracker? face, PoseTracker? pose, HandTracker? hands)
+    private Tracker(TrackerOptions options, FaceTracker? face, PoseTracker? pose, HandTracker? hands, TensorModel[] models)
     {
         Options = options;
         _face = face;
         _pose = pose;
         _hands = hands;
+        _models = models;
     }
 
     public TrackerOptions Options { get; }
@@ -88,7 +90,7 @@ public sealed class Tracker : IDisposable
                 hands = new HandTracker(detector, landmarks, recrop, options);
             }
 
-            return new Tracker(options, face, pose, hands);
+            return new Tracker(options, face, pose, hands, [.. owned.OfType<TensorModel>()]);
         }
         catch
         {
@@ -184,6 +186,10 @@ public sealed class Tracker : IDisposable
 
     /// <summary>How many times Holistic's hand re-crop model has run (hands from the body).</summary>
     internal long HandRecropRuns => _hands?.RecropRuns ?? 0;
+
+    /// <summary>Each model's name, runs and time inside ONNX Runtime so far (the hands benchmark's per-stage profile).</summary>
+    internal IEnumerable<(string Name, long Runs, TimeSpan Time)> ModelTimes()
+        => _models.Select(m => (m.Name, m.Runs, System.Diagnostics.Stopwatch.GetElapsedTime(0, m.RunTicks)));
 
     /// <summary>The region the hand model looked at for <paramref name="side"/> in the last frame, or null when that hand is absent.</summary>
     public Geometry.RotatedRect? HandRegion(Handedness side) => _hands?.Region(side);

@@ -15,20 +15,21 @@ namespace Capture.Benchmarks;
 /// face and face + pose beside them, on the shared gesture clip letterboxed to 640×480; MediaPipe JS on the same
 /// frames (<c>@mediapipe/hands</c> and <c>@mediapipe/holistic</c> with useCpuInference, one wasm thread, in headless
 /// Chromium; only <c>send()</c> timed); and the jitter of a still hand against the face's (px std over 30 copies of a
-/// photo at 640×480). Args: [--runs 3] [--frames 103] [--no-js].
+/// photo at 640×480). Args: [--runs 3] [--frames 103] [--no-js] [--profile] (--profile: each configuration's ms a frame
+/// inside each model, and the rest: cropping, decoding, smoothing).
 /// </summary>
 public sealed class HandsBenchmark : IBenchmarkCommand
 {
     public string Name => "hands";
 
-    public string Description => "Hand tracking fps at 640x480, 1 thread (hands, face+hands, face+pose+hands; MediaPipe JS hands/holistic side by side), still-hand jitter vs the face's. [--runs 3] [--frames 103] [--no-js]";
+    public string Description => "Hand tracking fps at 640x480, 1 thread (hands, face+hands, face+pose+hands; MediaPipe JS hands/holistic side by side), still-hand jitter vs the face's. [--runs 3] [--frames 103] [--no-js] [--profile]";
 
     public int Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
 
     private static async Task<int> RunAsync(string[] args)
     {
         int runs = 3, count = 103;
-        bool js = true;
+        bool js = true, profile = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -36,6 +37,7 @@ public sealed class HandsBenchmark : IBenchmarkCommand
                 case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--frames": count = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--no-js": js = false; break;
+                case "--profile": profile = true; break;
                 default:
                     Console.Error.WriteLine($"hands: unknown argument '{args[i]}'");
                     return 2;
@@ -48,8 +50,11 @@ public sealed class HandsBenchmark : IBenchmarkCommand
         List<VideoFrame> frames = Letterboxed(clip, count);
 
         Console.WriteLine();
-        Console.WriteLine("| 640x480, 1 thread | median fps | runs | hand-model runs a frame | palm detector runs |");
-        Console.WriteLine("|---|---|---|---|---|");
+        // CPU ms a frame: the process's CPU time over the run (one ORT thread does the work), steadier than the fps on a
+        // loaded machine, where the wall clock also counts the time other processes had the cores.
+        Console.WriteLine("| 640x480, 1 thread | median fps | runs | hand-model runs a frame | palm detector runs | median CPU ms a frame |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        var profiles = new List<string>();
         foreach ((string name, TrackerOptions options) in new[]
         {
             ("face", new TrackerOptions { Threads = 1 }),
@@ -57,16 +62,26 @@ public sealed class HandsBenchmark : IBenchmarkCommand
             ("face + hands", new TrackerOptions { Hands = true, Threads = 1 }),
             ("face + pose", new TrackerOptions { Body = true, Threads = 1 }),
             ("face + pose + hands (from the pose)", new TrackerOptions { Body = true, Hands = true, Threads = 1 }),
+            ("face + lite pose + hands (Holistic's modelComplexity 0)", new TrackerOptions { Body = true, Hands = true, PoseModel = PoseModel.Lite, Threads = 1 }),
         })
         {
             using Tracker tracker = await Tracker.CreateAsync(options);
             var result = new TrackingFrame();
             var fps = new List<double>();
+            var cpu = new List<double>();
             long handRuns = 0, palmRuns = 0;
+            (string Name, long Runs, TimeSpan Time)[] modelsBefore = [];
+            TimeSpan timed = TimeSpan.Zero;
             for (int run = 0; run < runs + 1; run++)
             {
+                if (run == 1)
+                {
+                    modelsBefore = [.. tracker.ModelTimes()];
+                }
+
                 tracker.Reset();
                 long palmsBefore = tracker.PalmDetectorRuns, handsBefore = tracker.HandLandmarkRuns;
+                TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
                 foreach (VideoFrame f in frames)
                 {
@@ -76,13 +91,27 @@ public sealed class HandsBenchmark : IBenchmarkCommand
                 if (run > 0)
                 {
                     fps.Add(frames.Count / sw.Elapsed.TotalSeconds); // run 0 is warm-up
+                    cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / frames.Count);
+                    timed += sw.Elapsed;
                 }
 
                 (handRuns, palmRuns) = (tracker.HandLandmarkRuns - handsBefore, tracker.PalmDetectorRuns - palmsBefore);
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {BenchmarkReport.Median(fps):F1} | {string.Join(", ", fps.Select(v => v.ToString("F1", CultureInfo.InvariantCulture)))} | {(double)handRuns / frames.Count:F2} | {palmRuns} |"));
+                $"| {name} | {BenchmarkReport.Median(fps):F1} | {string.Join(", ", fps.Select(v => v.ToString("F1", CultureInfo.InvariantCulture)))} | {(double)handRuns / frames.Count:F2} | {palmRuns} | {BenchmarkReport.Median(cpu):F2} |"));
+            if (profile)
+            {
+                profiles.Add(Profile(name, modelsBefore, [.. tracker.ModelTimes()], timed, frames.Count * runs));
+            }
+        }
+
+        if (profile)
+        {
+            Console.WriteLine();
+            Console.WriteLine("| ms a frame (mean over the timed runs) | total | each model: runs a frame × ms a run | rest (crops, decoding, smoothing) |");
+            Console.WriteLine("|---|---|---|---|");
+            profiles.ForEach(Console.WriteLine);
         }
 
         if (js)
@@ -104,13 +133,34 @@ public sealed class HandsBenchmark : IBenchmarkCommand
                 }
 
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| MediaPipe JS {solution}{(solution == "holistic" ? " (face + pose + hands)" : "")} | {BenchmarkReport.Median(fps):F1} | {string.Join(", ", fps.Select(v => v.ToString("F1", CultureInfo.InvariantCulture)))} | | |"));
+                    $"| MediaPipe JS {solution}{(solution == "holistic" ? " (face + pose + hands)" : "")} | {BenchmarkReport.Median(fps):F1} | {string.Join(", ", fps.Select(v => v.ToString("F1", CultureInfo.InvariantCulture)))} | | | |"));
             }
         }
 
         await JitterAsync();
         Console.WriteLine($"load average at the end {LoadAverage()}");
         return 0;
+    }
+
+    /// <summary>One configuration's profile row: the mean frame's time, each model's share of it and what is left.</summary>
+    private static string Profile(string name, (string Name, long Runs, TimeSpan Time)[] before, (string Name, long Runs, TimeSpan Time)[] after, TimeSpan timed, int frameCount)
+    {
+        var parts = new List<string>();
+        double inModels = 0;
+        for (int i = 0; i < after.Length; i++)
+        {
+            long runs = after[i].Runs - before[i].Runs;
+            double ms = (after[i].Time - before[i].Time).TotalMilliseconds;
+            inModels += ms;
+            if (runs > 0)
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{after[i].Name} {(double)runs / frameCount:F2} × {ms / runs:F2}"));
+            }
+        }
+
+        double total = timed.TotalMilliseconds;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"| {name} | {total / frameCount:F2} | {string.Join("; ", parts)} | {(total - inModels) / frameCount:F2} |");
     }
 
     /// <summary>A still hand against a still face, both 30 copies of one photo at 640×480, tracked with and without smoothing.</summary>

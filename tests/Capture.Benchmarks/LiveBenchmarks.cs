@@ -252,7 +252,7 @@ public sealed class LiveSessionsBenchmark : IBenchmarkCommand
     }
 
     // One performer: the recorded frames, looped, restamped now, at 30 fps.
-    private static async Task<long> ReplayAsync(LiveSessionInfo s, List<byte[]> frames, int total)
+    internal static async Task<long> ReplayAsync(LiveSessionInfo s, List<byte[]> frames, int total)
     {
         using var socket = new ClientWebSocket();
         await socket.ConnectAsync(new Uri(s.IngestUrl), CancellationToken.None);
@@ -281,7 +281,7 @@ public sealed class LiveSessionsBenchmark : IBenchmarkCommand
         return total;
     }
 
-    private static List<byte[]> LoadFrames(string path)
+    internal static List<byte[]> LoadFrames(string path)
     {
         using RecordingReader reader = RecordingReader.Open(path);
         var frames = new List<byte[]>();
@@ -298,7 +298,7 @@ public sealed class LiveSessionsBenchmark : IBenchmarkCommand
     }
 
     // What `capture track CLIP -o rec.mpk` makes: every frame of the clip, tracked, in a recording.
-    private static async Task<string> RecordAsync(string clip)
+    internal static async Task<string> RecordAsync(string clip)
     {
         string path = Path.Combine(Path.GetTempPath(), $"capture-live-bench-{Path.GetFileNameWithoutExtension(clip)}.mpk");
         if (File.Exists(path))

@@ -173,6 +173,34 @@ public partial class ProtocolDocTests
         Assert.Equal(new RenderedMatte(235, 235, 235), reader.RenderedMatte);
     }
 
+    [Fact]
+    public void RenderedFrameSteppedDown_DocHex_IsWhatTheWriterWritesAndReadsBack()
+    {
+        var header = new RenderedFrameHeader(7, 1_000_000, 1_012_500, 128, 128);
+        byte[] jpeg = [0xff, 0xd8, 0xff, 0xd9];
+        byte[] written = Encode(b => ProtocolWriter.WriteRenderedFrame(b, header, jpeg, default, null, 45));
+        AssertExact("Frame 7, stepped down to 128×128", written);
+        var reader = new ProtocolReader();
+        Assert.Equal(MessageKind.RenderedFrame, reader.Read(written));
+        Assert.Equal(header, reader.Rendered);
+        Assert.Equal(45, reader.RenderedQuality);
+        Assert.True(reader.RenderedAlpha.IsEmpty);
+        Assert.Null(reader.RenderedMatte);
+        // The next frame at the session's own quality says none.
+        Assert.Equal(MessageKind.RenderedFrame, reader.Read(Encode(b => ProtocolWriter.WriteRenderedFrame(b, header, jpeg, jpeg, null))));
+        Assert.Equal(0, reader.RenderedQuality);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Encode(b => ProtocolWriter.WriteRenderedFrame(b, header, jpeg, default, null, 0)));
+    }
+
+    [Fact]
+    public void RenderedFrameSteppedDown_QualityOutOfRange_IsRefusedNamingIt()
+    {
+        byte[] packet = Encode(b => ProtocolWriter.WriteRenderedFrame(b, new RenderedFrameHeader(7, 1, 2, 2, 2), [0xff, 0xd8, 0xff, 0xd9], default, null, 45));
+        packet[^1] = 0x65;                                                              // 101
+        var ex = Assert.Throws<Capture.Protocol.MessagePack.MessagePackFormatException>(() => new ProtocolReader().Read(packet));
+        Assert.Contains("quality 101", ex.Message);
+    }
+
     private static TrackingFrame Frame7()
     {
         var frame = new TrackingFrame { Sequence = 7, CaptureTimestampUs = 1_000_000, ImageWidth = 1280, ImageHeight = 720 };

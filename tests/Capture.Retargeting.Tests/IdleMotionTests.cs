@@ -88,6 +88,46 @@ public class IdleMotionTests
         Assert.InRange(a.Blinks, 13, 30);
     }
 
+    /// <summary>
+    /// A live performer pauses: frames stop for a second, then the session's idle frames (no face, 15 a second) come.
+    /// The first of them must not switch the character to idle in one frame: the ease moves at most
+    /// <see cref="Retargeter.MaxEaseStepSeconds"/> a frame, however long the gap.
+    /// </summary>
+    [Fact]
+    public void FramesStopForASecond_ThenIdleFrames_EaseInOverSeveralFrames()
+    {
+        CharacterRig rig = TestRigs.SyntheticRig(TestRigs.Picture(96, 96, transparentCorners: false));
+        var calibrator = new PerformerCalibrator();
+        calibrator.AddNeutral(Tracked(SyntheticFace.Create()));
+        var retargeter = new Retargeter(rig, calibrator.Build("test", null), new RetargetGains());
+        var driven = new DrivenFace();
+        long t = 1_000_000_000L;
+        for (int n = 0; n < 2 * Fps; n++, t += 1_000_000L / Fps)
+        {
+            // The performer's head well below neutral, so its pose and idle's differ clearly.
+            TrackingFrame frame = Tracked(SyntheticFace.Create(cy: 0.56f));
+            frame.CaptureTimestampUs = t;
+            retargeter.Update(frame, driven);
+        }
+
+        Vector2[] last = [.. driven.Points];
+        var lost = new TrackingFrame { ImageWidth = Width, ImageHeight = Height };
+        t += 1_000_000L;                                                   // a second of silence
+        var poses = new List<Vector2[]>();
+        for (int k = 0; k < 15; k++, t += 1_000_000L / 15)
+        {
+            lost.CaptureTimestampUs = t;
+            retargeter.Update(lost, driven);
+            poses.Add([.. driven.Points]);
+        }
+
+        static float Far(Vector2[] a, Vector2[] b) => a.Zip(b).Max(p => Vector2.Distance(p.First, p.Second));
+        float whole = Far(last, poses[^1]);
+        float first = Far(last, poses[0]);
+        Assert.True(whole > 1e-2f, $"the performer's pose and idle's are too close to tell ({whole})");
+        Assert.True(first < 0.6f * whole, $"the first idle frame moved {first} of the whole {whole} at once");
+    }
+
     private sealed record Run(float[] Steps, float[] Blink, float[] LidGap, float FromPerformer);
 
     // 9 s: the face nods slowly for 2 s, is gone 5 s, nods again 2 s. Per frame: the largest move of a point other than the lids, the blink, the right lid gap.

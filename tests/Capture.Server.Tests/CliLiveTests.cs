@@ -152,6 +152,18 @@ public sealed class CliLiveTests
         Assert.Contains("frames: 20 sent", live.StdOut, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Live_NoIdle_InHelp_AndRefusedWhenJoiningASession()
+    {
+        CliRun.Result help = await CliRun.RunAsync("live", "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("--no-idle", help.StdOut, StringComparison.Ordinal);
+        Assert.Contains("breathes, blinks and glances", help.StdOut.ReplaceLineEndings(" "), StringComparison.Ordinal);
+        CliRun.Result join = await CliRun.RunAsync("live", Clip, "--server", "http://127.0.0.1:9", "--session", "abc", "--token", "t", "--no-idle");
+        Assert.Equal(1, join.ExitCode);
+        Assert.Contains("--no-idle applies to a session this command creates", join.All.ReplaceLineEndings(""), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("wrong-key", "face", "API key not valid")]
     [InlineData(Key, "chessboard", "no face in the character and no rig")]

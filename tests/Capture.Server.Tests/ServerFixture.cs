@@ -47,6 +47,8 @@ public sealed class ServerFixture : IAsyncLifetime
         MaxConsecutiveBadPackets = 4,
         MaxSessions = 8,
         CalibrationSeconds = 0.2,
+        // A quarter second (the default is 1 s): the adapting-viewer test steps down and back up in seconds.
+        ViewerAdaptWindow = TimeSpan.FromMilliseconds(250),
     };
 
     public async Task InitializeAsync()
@@ -91,7 +93,10 @@ public sealed class ServerFixture : IAsyncLifetime
 
 public sealed record SessionDrops(long Ingest, long Viewer, long Order, long Malformed);
 
-public sealed record SessionState(string Id, int Size, bool PerformerConnected, int Viewers, long FramesReceived, long FramesRendered, SessionDrops Drops);
+public sealed record ViewerLinkState(bool Adapts, int Step, int Side, int Quality, bool Alpha, double KilobytesPerSecond, double FramesPerSecond, long Dropped, int StepsDown, int StepsUp);
+
+public sealed record SessionState(string Id, int Size, bool PerformerConnected, int Viewers, long FramesReceived, long FramesRendered, SessionDrops Drops,
+    long IdleFrames = 0, IReadOnlyList<ViewerLinkState>? ViewerLinks = null);
 
 /// <summary>A performer in the tests: a raw ClientWebSocket speaking schema v1.</summary>
 public sealed class TestPerformer : IAsyncDisposable

@@ -14,6 +14,9 @@ namespace Capture.Cli.Commands;
 /// </summary>
 internal static class LiveCommand
 {
+    // Read by name where it is used: the option only changes the create request.
+    private const string NoIdleName = "--no-idle";
+
     public static Command Create()
     {
         var source = new Argument<string>("source") { Description = "/dev/videoN (a webcam), lavfi:<graph> (a test source), or a video file, played at its own rate like a camera." };
@@ -30,6 +33,7 @@ internal static class LiveCommand
         var maxFrames = new Option<long?>("--max-frames") { Description = "Stop after sending this many frames (default: until the source ends or Ctrl+C)." };
         var noIris = new Option<bool>("--no-iris") { Description = "Plain face mesh (no iris points, no gaze): faster tracking." };
         var hands = new Option<bool>("--hands") { Description = "Track both hands too and send them (protocol v1.4; with --vmc, the 30 finger bones). Costs the hand model twice a frame, and the palm detector while a hand is out of view." };
+        var noIdle = new Option<bool>(NoIdleName) { Description = "With --key: keep the character still at neutral when your face is lost or you send no frames (by default it breathes, blinks and glances)." };
         var noViewer = new Option<bool>("--no-viewer") { Description = "Do not watch the session's frames (then no glass-to-glass latency is measured)." };
         var record = new Option<string?>("--record") { Description = "Also keep the take as a Capture recording (take.mpk: every frame and audio chunk sent), to re-render later: capture render take.mpk --character IMAGE --size 1024." };
         Option<bool> json = CliJson.CreateOption();
@@ -39,7 +43,7 @@ internal static class LiveCommand
             "  join one:      capture live clip.mp4 --server http://127.0.0.1:5080 --session ID --token PERFORMER_TOKEN\n" +
             "It prints the viewer page to open (OBS: Browser Source), and at the end the frames sent, the drops and the latency it measured.")
         {
-            source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, hands, noViewer, record, json,
+            source, server, key, character, rig, profile, size, session, token, vmc, audio, maxFrames, noIris, hands, noViewer, record, json, noIdle,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -95,6 +99,11 @@ internal static class LiveCommand
                 throw new CaptureUserException("--character creates a new session; with --session the session's character is already chosen");
             }
 
+            if (p.GetValue<bool>(NoIdleName))
+            {
+                throw new CaptureUserException("--no-idle applies to a session this command creates (--key); the session you join chose idle when it was created (idle=0)");
+            }
+
             string ws = server.Scheme == "https" ? "wss" : "ws";
             string authority = server.Authority;
             info = new LiveSessionInfo(sessionId, token, "", $"{ws}://{authority}/live/{sessionId}/ingest", "", "", $"/live/{sessionId}/capture?token={token}");
@@ -116,7 +125,8 @@ internal static class LiveCommand
             using var api = new LiveApi(server, key);
             try
             {
-                info = await api.CreateSessionAsync(picture.FullName, size, p.GetValue(rigOpt)?.FullName, p.GetValue(profileOpt)?.FullName, ct, p.GetValue(handsOpt));
+                info = await api.CreateSessionAsync(picture.FullName, size, p.GetValue(rigOpt)?.FullName, p.GetValue(profileOpt)?.FullName, ct, p.GetValue(handsOpt),
+                    idle: !p.GetValue<bool>(NoIdleName));
             }
             catch (HttpRequestException ex)
             {

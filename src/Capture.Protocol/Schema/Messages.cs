@@ -4,8 +4,8 @@ namespace Capture.Protocol.Schema;
 public static class ProtocolVersion
 {
     public const int Major = 1;
-    /// <summary>v1.1 face iris, v1.2 RenderedFrame, v1.3 body world points, v1.4 hands, v1.5 a rendered frame's alpha (docs/protocol.md).</summary>
-    public const int Minor = 5;
+    /// <summary>v1.1 face iris, v1.2 RenderedFrame, v1.3 body world points, v1.4 hands, v1.5 a rendered frame's alpha, v1.6 a stepped-down rendered frame's quality (docs/protocol.md).</summary>
+    public const int Minor = 6;
 }
 
 /// <summary>Message type, the second element of every envelope (docs/protocol.md).</summary>

@@ -55,6 +55,12 @@ public sealed class ProtocolReader
     /// <summary>The colour the last rendered frame's RGB was composited over (v1.5), or null (no alpha, or a cut-out's own RGB).</summary>
     public RenderedMatte? RenderedMatte { get; private set; }
 
+    /// <summary>
+    /// The libjpeg quality of the last rendered frame when the server stepped it down for this viewer (v1.6; 1..100), or 0
+    /// when the frame does not say (the session's own quality, or an older writer).
+    /// </summary>
+    public int RenderedQuality { get; private set; }
+
     public StatsMessage Stats { get; private set; }
 
     public AckMessage Ack { get; private set; }
@@ -561,6 +567,7 @@ public sealed class ProtocolReader
         Rendered = new RenderedFrameHeader(seq, captured, rendered, width, height);
         RenderedAlpha = ReadOnlyMemory<byte>.Empty;
         RenderedMatte = null;
+        RenderedQuality = 0;
         if (body < 7)
         {
             return 6;
@@ -607,7 +614,21 @@ public sealed class ProtocolReader
             RenderedMatte = new RenderedMatte(rgb[0], rgb[1], rgb[2]);
         }
 
-        return 8;
+        if (body < 9)
+        {
+            return 8;
+        }
+
+        // v1.6: the JPEG quality of a frame the server stepped down for this viewer.
+        long qualityAt = r.Consumed;
+        int quality = r.ReadInt32();
+        if (quality is < 1 or > 100)
+        {
+            throw new MessagePackFormatException($"Rendered frame quality {quality} is not in 1..100", qualityAt);
+        }
+
+        RenderedQuality = quality;
+        return 9;
     }
 
     private int ReadStats(ref MessagePackReader r, int body)

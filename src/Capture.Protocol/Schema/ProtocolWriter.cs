@@ -168,6 +168,40 @@ public static class ProtocolWriter
     {
         MessagePackWriter w = RenderedFrameStart(output, header, jpeg, 8);
         w.Write(alphaJpeg);
+        WriteMatte(ref w, matte);
+        w.Flush();
+    }
+
+    /// <summary>
+    /// A rendered frame stepped down for a viewer that falls behind (v1.6): the header, the RGB <paramref name="jpeg"/>, its
+    /// alpha (<paramref name="alphaJpeg"/>, or nil when empty) and <paramref name="matte"/> as in v1.5, then the libjpeg
+    /// <paramref name="quality"/> (1..100) the RGB was encoded at. A v1.5 reader skips the quality; a frame at the
+    /// session's own quality is written without it (the v1.2 or v1.5 bytes).
+    /// </summary>
+    public static void WriteRenderedFrame(IBufferWriter<byte> output, RenderedFrameHeader header, ReadOnlySpan<byte> jpeg, ReadOnlySpan<byte> alphaJpeg, RenderedMatte? matte, int quality)
+    {
+        if (quality is < 1 or > 100)
+        {
+            throw new ArgumentOutOfRangeException(nameof(quality), quality, "JPEG quality is 1..100");
+        }
+
+        MessagePackWriter w = RenderedFrameStart(output, header, jpeg, 9);
+        if (alphaJpeg.IsEmpty)
+        {
+            w.WriteNil();
+        }
+        else
+        {
+            w.Write(alphaJpeg);
+        }
+
+        WriteMatte(ref w, matte);
+        w.Write(quality);
+        w.Flush();
+    }
+
+    private static void WriteMatte(ref MessagePackWriter w, RenderedMatte? matte)
+    {
         if (matte is { } m)
         {
             w.WriteArrayHeader(3);
@@ -179,8 +213,6 @@ public static class ProtocolWriter
         {
             w.WriteNil();
         }
-
-        w.Flush();
     }
 
     /// <summary>A rendered frame's envelope of <paramref name="count"/> elements, its header and the RGB JPEG (v1.2 and v1.5 alike).</summary>

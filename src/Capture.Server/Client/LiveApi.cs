@@ -28,7 +28,8 @@ public sealed class LiveApi : IDisposable
 
     /// <summary>Creates a session for the character picture (and optional rig/profile files).</summary>
     /// <exception cref="LiveApiException">The server refused (its problem title and detail in the message).</exception>
-    public async Task<LiveSessionInfo> CreateSessionAsync(string characterPath, int size = 256, string? rigPath = null, string? profilePath = null, CancellationToken ct = default, bool hands = false)
+    /// <param name="idle">False: the character stays still at neutral while the face is lost or the performer sends nothing (idle=0).</param>
+    public async Task<LiveSessionInfo> CreateSessionAsync(string characterPath, int size = 256, string? rigPath = null, string? profilePath = null, CancellationToken ct = default, bool hands = false, bool idle = true)
     {
         using var form = new MultipartFormDataContent();
         AddFile(form, "character", characterPath);
@@ -46,6 +47,11 @@ public sealed class LiveApi : IDisposable
         if (hands)
         {
             form.Add(new StringContent("true"), "hands");
+        }
+
+        if (!idle)
+        {
+            form.Add(new StringContent("0"), "idle");
         }
 
         using HttpResponseMessage response = await _http.PostAsync("/api/live", form, ct).ConfigureAwait(false);

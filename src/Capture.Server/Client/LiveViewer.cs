@@ -91,7 +91,7 @@ public sealed class LiveViewer : IAsyncDisposable
                             _frames.RemoveRange(0, MaxKept / 2);
                         }
 
-                        _frames.Add(new ViewedFrame(h, arrived, _reader.RenderedJpeg.Length, _reader.RenderedAlpha.Length));
+                        _frames.Add(new ViewedFrame(h, arrived, _reader.RenderedJpeg.Length, _reader.RenderedAlpha.Length, _reader.RenderedQuality, total));
                     }
 
                     OnFrame?.Invoke(h, _reader.RenderedJpeg, arrived);
@@ -145,8 +145,11 @@ public sealed class LiveViewer : IAsyncDisposable
     }
 }
 
-/// <summary>One frame as a viewer got it: its header, when it arrived (Unix µs), the JPEG's size and its alpha's (0: none).</summary>
-public readonly record struct ViewedFrame(RenderedFrameHeader Header, long ArrivedUs, int JpegBytes, int AlphaBytes = 0)
+/// <summary>
+/// One frame as a viewer got it: its header, when it arrived (Unix µs), the JPEG's size and its alpha's (0: none), the JPEG
+/// quality of a frame the server stepped down for this viewer (v1.6; 0: the session's own) and the whole message's bytes.
+/// </summary>
+public readonly record struct ViewedFrame(RenderedFrameHeader Header, long ArrivedUs, int JpegBytes, int AlphaBytes = 0, int Quality = 0, int MessageBytes = 0)
 {
     /// <summary>Glass-to-glass: performer capture → arrival at the viewer, ms.</summary>
     public double LatencyMs => (ArrivedUs - Header.CaptureTimestampUs) / 1000.0;

@@ -35,8 +35,25 @@ public sealed class LiveSession
     /// </summary>
     public const int AlphaJpegQuality = 90;
 
-    // In flight at most: IngestCapacity in the channel, one being rendered, one being filled by the ingest.
-    private const int TrackingFramePool = IngestCapacity + 2;
+    /// <summary>
+    /// A connected performer silent this long (the capture page paused, the camera stalled) gets idle frames instead of a
+    /// frozen character. A performer sends 15–30 frames a second, so a second without one is not network jitter.
+    /// </summary>
+    public static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Idle frames a second while the performer is silent: 15 draws a 0.2 s blink in three frames and a 4.2 s breath
+    /// smoothly, for half the render and send cost of 30 (nobody is moving; a 2-core server keeps the time for sessions
+    /// whose performers are).
+    /// </summary>
+    public const int IdleFramesPerSecond = 15;
+
+    // Idle frames are stamped this far behind the performer's clock as the server estimates it: the performer's next real
+    // frame was captured its tracking and network latency before it arrives, and must still come after them in time.
+    private const long IdleStampLagUs = 250_000;
+
+    // In flight at most: IngestCapacity in the channel, one being rendered, one being filled by the ingest, one idle frame.
+    private const int TrackingFramePool = IngestCapacity + 3;
 
     private readonly LiveRenderer _renderer;
     private readonly JpegEncoder _encoder;
@@ -50,6 +67,11 @@ public sealed class LiveSession
     private readonly Lock _framesLock = new();
     private readonly Lock _viewersLock = new();
     private readonly SharedPacketPool _packets = new(64 * 1024);
+    // One packet per (ladder step, with alpha or not) a frame: made once, shared by every viewer at that step.
+    private readonly SharedPacket?[] _variants = new SharedPacket?[ViewerLadder.Steps.Length * 2];
+    private int[] _viewerKeys = new int[4];
+    // The frame and its alpha halved and quartered for viewers stepped down that far; allocated on first use, then reused.
+    private byte[]? _halfRgb, _halfAlpha, _quarterRgb, _quarterAlpha;
     private readonly CancellationTokenSource _end = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ViewerQueue[] _viewers = [];
@@ -68,6 +90,10 @@ public sealed class LiveSession
     private long _orderDrops;
     private long _malformed;
     private long _framesWithHands;
+    private long _idleFrames;
+    private long _lastFrameTicks;
+    private long _lastFrameCaptureUs = long.MinValue;
+    private Task _idleTicker = Task.CompletedTask;
     private int _renderErrors;
     private readonly Lock _recordingLock = new();
     private Capture.Protocol.Recording.RecordingWriter? _recording;
@@ -133,7 +159,37 @@ public sealed class LiveSession
         Interlocked.Read(ref _received), Interlocked.Read(ref _rendered), Interlocked.Read(ref _ingestDrops),
         Interlocked.Read(ref _viewerDrops), Interlocked.Read(ref _orderDrops), Interlocked.Read(ref _malformed));
 
-    internal void Start() => _renderLoop = Task.Run(RenderLoopAsync);
+    /// <summary>The libjpeg quality of the session's own frames (<see cref="ServerOptions.JpegQuality"/>): step 0 of <see cref="ViewerLadder"/>.</summary>
+    public int JpegQuality => _jpegQuality;
+
+    /// <summary>
+    /// Draw idle frames (breathing, blinks, glances) at <see cref="IdleFramesPerSecond"/> while a connected performer
+    /// sends no frames for <see cref="IdleAfter"/>; false with <c>idle=0</c>, where the character also stays still when
+    /// the face is lost. Set before <see cref="Start"/>.
+    /// </summary>
+    internal bool IdleWhenSilent { get; set; }
+
+    /// <summary>Idle frames the session queued because its connected performer sent none (counted in FramesRendered too).</summary>
+    public long IdleFrames => Interlocked.Read(ref _idleFrames);
+
+    /// <summary>True while idle frames are drawn: idle on, the performer connected, and no frame from it for <see cref="IdleAfter"/>.</summary>
+    public bool DrawingIdle
+    {
+        get
+        {
+            long last = Interlocked.Read(ref _lastFrameTicks);
+            return IdleWhenSilent && PerformerConnected && last != 0 && Stopwatch.GetElapsedTime(last) >= IdleAfter;
+        }
+    }
+
+    internal void Start()
+    {
+        _renderLoop = Task.Run(RenderLoopAsync);
+        if (IdleWhenSilent)
+        {
+            _idleTicker = Task.Run(IdleTickerAsync);
+        }
+    }
 
     /// <summary>How long since the performer last sent anything (or connected, or the session was created).</summary>
     internal TimeSpan Idle => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastActivity));
@@ -191,9 +247,52 @@ public sealed class LiveSession
         }
 
         frame.CopyTo(copy);
-        if (!_ingest.Writer.TryWrite(new IngestItem(copy, Stopwatch.GetTimestamp())))
+        long now = Stopwatch.GetTimestamp();
+        Interlocked.Exchange(ref _lastFrameCaptureUs, frame.CaptureTimestampUs);
+        Interlocked.Exchange(ref _lastFrameTicks, now);
+        if (!_ingest.Writer.TryWrite(new IngestItem(copy, now, Idle: false)))
         {
             ReturnFrame(copy);
+        }
+    }
+
+    /// <summary>
+    /// While the performer is connected and has sent no frame for <see cref="IdleAfter"/>, queues a frame that sees no face
+    /// <see cref="IdleFramesPerSecond"/> times a second: the retargeter eases the performer's last pose out and
+    /// <c>IdleMotion</c> in (the same as for a lost face), and back when frames return. The idle frames run on the
+    /// performer's clock (their last capture time plus the time since it arrived), so a performer whose clock differs
+    /// from the server's comes back without a jump in time. Separate from the render loop, which renders them like any frame.
+    /// </summary>
+    private async Task IdleTickerAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1.0 / IdleFramesPerSecond));
+        CancellationToken ct = _end.Token;
+        long idleTicks = (long)(IdleAfter.TotalSeconds * Stopwatch.Frequency);
+        long sequence = 0;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                long now = Stopwatch.GetTimestamp();
+                long last = Interlocked.Read(ref _lastFrameTicks);
+                if (!PerformerConnected || last == 0 || now - last < idleTicks || RentFrame() is not { } frame)
+                {
+                    continue;
+                }
+
+                frame.Clear();
+                frame.Sequence = --sequence;
+                frame.CaptureTimestampUs = Interlocked.Read(ref _lastFrameCaptureUs) + (long)Stopwatch.GetElapsedTime(last, now).TotalMicroseconds - IdleStampLagUs;
+                Interlocked.Increment(ref _idleFrames);
+                if (!_ingest.Writer.TryWrite(new IngestItem(frame, now, Idle: true)))
+                {
+                    ReturnFrame(frame);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Ended.
         }
     }
 
@@ -223,10 +322,10 @@ public sealed class LiveSession
         shared.Release();
     }
 
-    /// <summary>A new viewer's queue, or null when the session has ended.</summary>
-    public ViewerQueue? AddViewer()
+    /// <summary>A new viewer's queue (its frames stepped down as <paramref name="adaptation"/> decides; null: never), or null when the session has ended.</summary>
+    public ViewerQueue? AddViewer(ViewerAdaptation? adaptation = null)
     {
-        var queue = new ViewerQueue();
+        var queue = new ViewerQueue(adaptation);
         lock (_viewersLock)
         {
             if (Volatile.Read(ref _ended) != 0)
@@ -249,6 +348,22 @@ public sealed class LiveSession
         }
 
         queue.Close();
+    }
+
+    /// <summary>Each connected viewer's step, frame side and quality, and what its socket drains (<c>GET /api/live/{id}</c>).</summary>
+    public IReadOnlyList<LiveViewerLink> ViewerLinks()
+    {
+        ViewerQueue[] viewers = Volatile.Read(ref _viewers);
+        var links = new LiveViewerLink[viewers.Length];
+        for (int i = 0; i < viewers.Length; i++)
+        {
+            ViewerAdaptation a = viewers[i].Adaptation;
+            ViewerLadder.Step step = ViewerLadder.Steps[a.Step];
+            links[i] = new LiveViewerLink(a.Enabled, a.Step, Size / step.Divisor, step.Quality == 0 ? _jpegQuality : step.Quality, a.Alpha && _alphaEncoder is not null,
+                Math.Round(a.BytesPerSecond / 1000, 1), Math.Round(a.FramesPerSecond, 1), viewers[i].Dropped, a.StepsDown, a.StepsUp);
+        }
+
+        return links;
     }
 
     /// <summary>The .mpk this session's motion is kept in (<see cref="ServerOptions.RecordDirectory"/>), or null.</summary>
@@ -318,6 +433,7 @@ public sealed class LiveSession
         try
         {
             await _renderLoop.ConfigureAwait(false);
+            await _idleTicker.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
         {
@@ -373,7 +489,16 @@ public sealed class LiveSession
             _lastCaptureUs = long.MinValue;
         }
 
-        if (frame.CaptureTimestampUs < _lastCaptureUs)
+        if (item.Idle)
+        {
+            // Idle frames keep a calibrated character alive; before calibration there is no motion to ease out of.
+            // They do not move the order check: a returning frame a little older than the last idle one is still the performer's.
+            if (!_renderer.Calibrated)
+            {
+                return;
+            }
+        }
+        else if (frame.CaptureTimestampUs < _lastCaptureUs)
         {
             // The retargeter needs frames in time order; a late one is dropped and counted.
             Interlocked.Increment(ref _orderDrops);
@@ -381,22 +506,20 @@ public sealed class LiveSession
             return;
         }
 
-        _lastCaptureUs = frame.CaptureTimestampUs;
+        else
+        {
+            _lastCaptureUs = frame.CaptureTimestampUs;
+        }
+
         long t0 = Stopwatch.GetTimestamp();
         _metrics.QueueMs.Record(Stopwatch.GetElapsedTime(item.ReceivedTicks, t0).TotalMilliseconds);
-        ReadOnlyMemory<byte> jpeg;
-        ReadOnlyMemory<byte> alpha = default;
         long t1;
+        int encoded;
         try
         {
             _renderer.Render(frame);
             t1 = Stopwatch.GetTimestamp();
-            VideoFrame rendered = _renderer.Frame;
-            jpeg = _encoder.Encode(rendered.ReadOnlyPixels, rendered.Width, rendered.Height, rendered.Stride, JpegInputFormat.Rgb24, _jpegQuality);
-            if (_alphaEncoder is not null)
-            {
-                alpha = _alphaEncoder.Encode(_renderer.Alpha, rendered.Width, rendered.Height, rendered.Width, JpegInputFormat.Grey8, AlphaJpegQuality);
-            }
+            encoded = Publish(frame.CaptureTimestampUs, item.Idle);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -410,35 +533,165 @@ public sealed class LiveSession
         }
 
         long t2 = Stopwatch.GetTimestamp();
-        SharedPacket packet = _packets.Rent();
-        int size = _renderer.Size;
-        var header = new RenderedFrameHeader(_sequence++, frame.CaptureTimestampUs, UnixClock.NowUs, size, size);
-        if (_alphaEncoder is null)
-        {
-            ProtocolWriter.WriteRenderedFrame(packet, header, jpeg.Span);
-        }
-        else
-        {
-            ProtocolWriter.WriteRenderedFrame(packet, header, jpeg.Span, alpha.Span, _matte);
-        }
-
-        packet.CaptureTimestampUs = frame.CaptureTimestampUs;
-        packet.ReadyTicks = Stopwatch.GetTimestamp();
-        foreach (ViewerQueue viewer in Volatile.Read(ref _viewers))
-        {
-            packet.AddReference();
-            if (!viewer.EnqueueFrame(packet))
-            {
-                Interlocked.Increment(ref _viewerDrops);
-                _metrics.Drop(DropLink.Viewer);
-            }
-        }
-
-        packet.Release();
         Interlocked.Increment(ref _rendered);
         _metrics.FramesRendered.Add(1);
         _metrics.RenderMs.Record(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds);
-        _metrics.JpegMs.Record(Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds);
+        if (encoded > 0)
+        {
+            _metrics.JpegMs.Record(Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>
+    /// Hands the rendered frame to every viewer at the step of <see cref="ViewerLadder"/> its <see cref="ViewerAdaptation"/>
+    /// chose: each (step, alpha or not) needed is encoded once and its packet shared by the viewers that take it.
+    /// Returns how many packets were made (0: no viewer).
+    /// </summary>
+    private int Publish(long captureUs, bool idle)
+    {
+        ViewerQueue[] viewers = Volatile.Read(ref _viewers);
+        if (_viewerKeys.Length < viewers.Length)
+        {
+            _viewerKeys = new int[viewers.Length * 2];
+        }
+
+        long now = Stopwatch.GetTimestamp();
+        for (int v = 0; v < viewers.Length; v++)
+        {
+            ViewerAdaptation a = viewers[v].Adaptation;
+            _viewerKeys[v] = (a.Next(now) * 2) + (a.Alpha && _alphaEncoder is not null ? 1 : 0);
+        }
+
+        var header = new RenderedFrameHeader(_sequence++, captureUs, UnixClock.NowUs, _renderer.Size, _renderer.Size);
+        int made = 0;
+        try
+        {
+            for (int step = 0; step < ViewerLadder.Steps.Length; step++)
+            {
+                bool plain = false, withAlpha = false;
+                for (int v = 0; v < viewers.Length; v++)
+                {
+                    plain |= _viewerKeys[v] == step * 2;
+                    withAlpha |= _viewerKeys[v] == (step * 2) + 1;
+                }
+
+                if (plain || withAlpha)
+                {
+                    made += Encode(step, header, plain, withAlpha, idle);
+                }
+            }
+
+            for (int v = 0; v < viewers.Length; v++)
+            {
+                SharedPacket packet = _variants[_viewerKeys[v]]!;
+                packet.AddReference();
+                bool kept = viewers[v].EnqueueFrame(packet);
+                viewers[v].Adaptation.Offered(dropped: !kept);
+                if (!kept)
+                {
+                    Interlocked.Increment(ref _viewerDrops);
+                    _metrics.Drop(DropLink.Viewer);
+                }
+            }
+        }
+        finally
+        {
+            for (int i = 0; i < _variants.Length; i++)
+            {
+                _variants[i]?.Release();
+                _variants[i] = null;
+            }
+        }
+
+        return made;
+    }
+
+    // Encodes the frame at one ladder step into the packets for viewers without alpha (plain) and with it.
+    private int Encode(int step, RenderedFrameHeader header, bool plain, bool withAlpha, bool idle)
+    {
+        ViewerLadder.Step s = ViewerLadder.Steps[step];
+        VideoFrame rendered = _renderer.Frame;
+        int side = rendered.Width / s.Divisor;
+        ReadOnlySpan<byte> rgb = rendered.ReadOnlyPixels;
+        int stride = rendered.Stride;
+        ReadOnlySpan<byte> alphaPlane = _alphaEncoder is null ? default : _renderer.Alpha;
+        if (s.Divisor > 1)
+        {
+            int half = rendered.Width / 2;
+            _halfRgb ??= new byte[half * half * 3];
+            FrameScaling.Halve(rgb, rendered.Width, rendered.Height, stride, 3, _halfRgb);
+            rgb = _halfRgb;
+            stride = half * 3;
+            if (withAlpha)
+            {
+                _halfAlpha ??= new byte[half * half];
+                FrameScaling.Halve(alphaPlane, rendered.Width, rendered.Height, rendered.Width, 1, _halfAlpha);
+                alphaPlane = _halfAlpha;
+            }
+
+            if (s.Divisor > 2)
+            {
+                int quarter = half / 2;
+                _quarterRgb ??= new byte[quarter * quarter * 3];
+                FrameScaling.Halve(rgb, half, half, stride, 3, _quarterRgb);
+                rgb = _quarterRgb;
+                stride = quarter * 3;
+                if (withAlpha)
+                {
+                    _quarterAlpha ??= new byte[quarter * quarter];
+                    FrameScaling.Halve(alphaPlane, half, half, half, 1, _quarterAlpha);
+                    alphaPlane = _quarterAlpha;
+                }
+            }
+        }
+
+        int quality = s.Quality == 0 ? _jpegQuality : s.Quality;
+        RenderedFrameHeader h = header with { Width = side, Height = side };
+        ReadOnlyMemory<byte> jpeg = _encoder.Encode(rgb, side, side, stride, JpegInputFormat.Rgb24, quality);
+        int made = 0;
+        if (plain)
+        {
+            SharedPacket packet = _packets.Rent();
+            if (step == 0)
+            {
+                ProtocolWriter.WriteRenderedFrame(packet, h, jpeg.Span);
+            }
+            else
+            {
+                ProtocolWriter.WriteRenderedFrame(packet, h, jpeg.Span, default, null, quality);
+            }
+
+            Ready(packet, header.CaptureTimestampUs, idle);
+            _variants[step * 2] = packet;
+            made++;
+        }
+
+        if (withAlpha)
+        {
+            ReadOnlyMemory<byte> alpha = _alphaEncoder!.Encode(alphaPlane, side, side, side, JpegInputFormat.Grey8, AlphaJpegQuality);
+            SharedPacket packet = _packets.Rent();
+            if (step == 0)
+            {
+                ProtocolWriter.WriteRenderedFrame(packet, h, jpeg.Span, alpha.Span, _matte);
+            }
+            else
+            {
+                ProtocolWriter.WriteRenderedFrame(packet, h, jpeg.Span, alpha.Span, _matte, quality);
+            }
+
+            Ready(packet, header.CaptureTimestampUs, idle);
+            _variants[(step * 2) + 1] = packet;
+            made++;
+        }
+
+        return made;
+    }
+
+    private static void Ready(SharedPacket packet, long captureUs, bool idle)
+    {
+        packet.CaptureTimestampUs = captureUs;
+        packet.Idle = idle;
+        packet.ReadyTicks = Stopwatch.GetTimestamp();
     }
 
     private TrackingFrame? RentFrame()
@@ -457,7 +710,7 @@ public sealed class LiveSession
         }
     }
 
-    private readonly record struct IngestItem(TrackingFrame Frame, long ReceivedTicks);
+    private readonly record struct IngestItem(TrackingFrame Frame, long ReceivedTicks, bool Idle);
 }
 
 /// <summary>A session's counters since it was created.</summary>

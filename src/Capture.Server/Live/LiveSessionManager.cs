@@ -82,6 +82,7 @@ public sealed class LiveSessionManager : IAsyncDisposable
         }
 
         var session = new LiveSession(Secrets.NewId(), Secrets.NewToken(), Secrets.NewToken(), renderer, encoder, _options.JpegQuality, _metrics, _logger);
+        session.IdleWhenSilent = idle;
         if (!_sessions.TryAdd(session.Id, session))
         {
             renderer.Dispose();

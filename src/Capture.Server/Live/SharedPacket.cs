@@ -33,12 +33,16 @@ public sealed class SharedPacket : IBufferWriter<byte>
     /// <summary>When the packet was ready to send (Stopwatch ticks), for the send-time metric.</summary>
     public long ReadyTicks { get; set; }
 
+    /// <summary>An idle frame (drawn while the performer sent none): its capture time is an estimate, not a latency to measure.</summary>
+    public bool Idle { get; set; }
+
     internal void Reset()
     {
         _bytes.Reset();
         _references = 1;
         CaptureTimestampUs = 0;
         ReadyTicks = 0;
+        Idle = false;
     }
 
     /// <summary>Adds a holder (before handing the packet to a viewer queue).</summary>

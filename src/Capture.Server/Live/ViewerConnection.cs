@@ -26,10 +26,11 @@ internal static class ViewerConnection
                     await socket.SendAsync(packet.Memory, WebSocketMessageType.Binary, endOfMessage: true, abort.Token).ConfigureAwait(false);
                     if (packet.CaptureTimestampUs != 0)
                     {
+                        queue.Adaptation.Sent(packet.Memory.Length);
                         metrics.FramesSent.Add(1);
                         metrics.SendMs.Record(Stopwatch.GetElapsedTime(packet.ReadyTicks).TotalMilliseconds);
                         long latencyUs = UnixClock.NowUs - packet.CaptureTimestampUs;
-                        if (latencyUs is >= 0 and < 60_000_000)
+                        if (!packet.Idle && latencyUs is >= 0 and < 60_000_000)
                         {
                             metrics.LatencyMs.Record(latencyUs / 1000.0);
                         }

@@ -30,6 +30,15 @@ public sealed class ViewerQueue : IValueTaskSource<SharedPacket?>
     private bool _closed;
     private long _dropped;
 
+    /// <param name="adaptation">How this viewer's frames follow its socket (null: never stepped down).</param>
+    public ViewerQueue(ViewerAdaptation? adaptation = null)
+    {
+        Adaptation = adaptation ?? new ViewerAdaptation(enabled: false, TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Where this viewer stands on the <see cref="ViewerLadder"/>, and what its socket drains.</summary>
+    public ViewerAdaptation Adaptation { get; }
+
     /// <summary>Frames and chunks dropped because this viewer was behind.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 

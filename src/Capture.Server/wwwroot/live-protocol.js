@@ -5,8 +5,8 @@
 import { Encoder, Decoder } from '/vendor/@msgpack/msgpack/dist.esm/index.mjs';
 
 export const Major = 1;
-/** The minor this page speaks: it writes v1.0 frames (v1.4 with hands) and reads v1.2 RenderedFrame messages with v1.5's alpha. */
-export const Minor = 5;
+/** The minor this page speaks: it writes v1.0 frames (v1.4 with hands) and reads v1.2 RenderedFrame messages with v1.5's alpha and v1.6's quality. */
+export const Minor = 6;
 export const Kind = Object.freeze({ Hello: 1, TrackingFrame: 2, AudioChunk: 3, Stats: 4, Ack: 5, Bye: 6, RenderedFrame: 7 });
 
 export const FaceLandmarkCount = 468;
@@ -140,7 +140,8 @@ export class PacketReader {
   /**
    * @param {ArrayBuffer} data one WebSocket message.
    * @returns {{kind:number, ...}|{error:string}} RenderedFrame: {kind, seq, captureUs, renderedUs, width, height, jpeg (a view of `data`),
-   *   alpha (v1.5: a greyscale JPEG of the frame's alpha, a view of `data`, or null), matte ([r, g, b] the RGB was composited over, or null)};
+   *   alpha (v1.5: a greyscale JPEG of the frame's alpha, a view of `data`, or null), matte ([r, g, b] the RGB was composited over, or null),
+   *   quality (v1.6: the JPEG quality of a stepped-down frame, or null at the session's own), bytes (the whole message)};
    *   AudioChunk: {kind, seq, tsUs, rate, channels, pcm}; Bye: {kind, reason}; other kinds: {kind}.
    */
   read(data) {
@@ -157,7 +158,9 @@ export class PacketReader {
       if (m.length < 8 || !(m[7] instanceof Uint8Array)) { return { error: 'RenderedFrame without its JPEG bytes' }; }
       const alpha = m.length > 8 && m[8] instanceof Uint8Array ? m[8] : null;
       const matte = m.length > 9 && Array.isArray(m[9]) && m[9].length === 3 && m[9].every((v) => Number.isInteger(v) && v >= 0 && v <= 255) ? m[9] : null;
-      return { kind, seq: m[2], captureUs: m[3], renderedUs: m[4], width: m[5], height: m[6], jpeg: m[7], alpha, matte };
+      // v1.6: the JPEG quality of a frame the server stepped down for this viewer (absent at the session's own quality).
+      const quality = m.length > 10 && Number.isInteger(m[10]) && m[10] >= 1 && m[10] <= 100 ? m[10] : null;
+      return { kind, seq: m[2], captureUs: m[3], renderedUs: m[4], width: m[5], height: m[6], jpeg: m[7], alpha, matte, quality, bytes: data.byteLength };
     }
     if (kind === Kind.AudioChunk) {
       if (m.length < 7 || !(m[6] instanceof Uint8Array)) { return { error: 'AudioChunk without its samples' }; }

@@ -1,5 +1,8 @@
 // The live character for OBS (Browser Source) or any browser: /live/{id}/view?token=<viewerToken>
-//   &stats=1        overlay: frames/s, latency (now − the performer's capture time), drops
+//   &stats=1        overlay: frames/s, latency (now − the performer's capture time), drops, the frames' size and JPEG
+//                   quality (lower when the server stepped them down for this viewer) and kB/s received
+//   &adapt=1|0      frames follow what this viewer's connection drains (quality, then size, down and back up): by
+//                   default on unless the page runs on the server's machine; adapt=0 always takes full frames
 //   &bg=…           transparent (default), RRGGBB (a chroma-key colour for OBS's filter), original, or a picture's URL
 //   &audio=0        do not play the performer's audio
 //   &away=hide      while the performer is away or after the session ended, show nothing (transparent) instead
@@ -14,6 +17,7 @@ const token = address.params.get('token') ?? '';
 const statsOn = address.params.get('stats') === '1';
 const playAudio = address.params.get('audio') !== '0';
 const hideWhenAway = address.params.get('away') === 'hide';
+const adaptParam = address.params.get('adapt');
 const canvas = document.getElementById('character');
 const messageEl = document.getElementById('message');
 const statsEl = document.getElementById('stats');
@@ -52,8 +56,24 @@ const state = {
 };
 window.captureView = state;
 
+// What this viewer's connection carries: bytes of the last ~2 s of messages, the last frame's size and quality.
+const link = { samples: [], side: null, quality: null, idle: false };
+function countBytes(bytes) {
+  const now = performance.now();
+  link.samples.push([now, bytes]);
+  while (link.samples.length && now - link.samples[0][0] > 2000) { link.samples.shift(); }
+}
+function kilobytesPerSecond() {
+  if (link.samples.length < 2) { return 0; }
+  const span = (performance.now() - link.samples[0][0]) / 1000;
+  return span > 0 ? link.samples.reduce((sum, [, b]) => sum + b, 0) / 1000 / Math.max(span, 1) : 0;
+}
+Object.defineProperty(state, 'link', { get: () => ({ side: link.side, quality: link.quality, kBps: kilobytesPerSecond(), idle: link.idle }) });
+
 const painter = new FramePainter(canvas, (frame) => {
   canvas.classList.remove('waiting');
+  link.side = frame.width;
+  link.quality = frame.quality;
   lastFrameMs = performance.now();
   if (state.performer !== 'here') {
     state.performer = 'here';
@@ -66,7 +86,7 @@ const painter = new FramePainter(canvas, (frame) => {
   state.latencies.push(latencyMs);
   if (state.latencies.length > 120) { state.latencies.shift(); }
   window.dispatchEvent(new CustomEvent('capture:frame', {
-    detail: { seq: frame.seq, captureUs: frame.captureUs, renderedUs: frame.renderedUs, width: frame.width, height: frame.height, receivedUs: frame.receivedUs, alpha: frame.alpha !== null },
+    detail: { seq: frame.seq, captureUs: frame.captureUs, renderedUs: frame.renderedUs, width: frame.width, height: frame.height, receivedUs: frame.receivedUs, alpha: frame.alpha !== null, quality: frame.quality },
   }));
 }, { alpha: bg.alpha });
 
@@ -168,7 +188,11 @@ function connect() {
     say('This address has no session or token: open the viewerPage address the server gave');
     return;
   }
-  const ws = new WebSocket(framesUrl(address, token));
+  // bg=original shows the RGB as it comes: the alpha plane would be bytes for nothing (alpha=0 leaves it out).
+  let url = framesUrl(address, token);
+  if (!bg.alpha) { url += '&alpha=0'; }
+  if (adaptParam === '0' || adaptParam === '1') { url += `&adapt=${adaptParam}`; }
+  const ws = new WebSocket(url);
   ws.binaryType = 'arraybuffer';
   let opened = false;
   let byeText = null;
@@ -182,6 +206,7 @@ function connect() {
   ws.onmessage = (event) => {
     if (typeof event.data === 'string') { state.badPackets++; return; }
     const receivedUs = epochUs();
+    countBytes(event.data.byteLength);
     const m = reader.read(event.data);
     if (m.error) { state.badPackets++; state.lastError = m.error; return; }
     if (m.kind === Kind.RenderedFrame) {
@@ -225,8 +250,23 @@ function showStats() {
   if (!statsOn) { return; }
   const sorted = [...state.latencies].sort((a, b) => a - b);
   const p50 = sorted.length ? sorted[Math.floor(sorted.length / 2)].toFixed(0) : '–';
-  statsEl.textContent = `${rate.fps} fps  latency ${p50} ms  dropped ${painter.dropped}${state.badPackets ? `  bad ${state.badPackets}` : ''}`;
+  // The frames' size and quality: "full" is the session's own JPEG quality; a number is a step down for this connection.
+  const frames = link.side === null ? '' : `  ${link.side}² ${link.quality === null ? 'full' : `q${link.quality}`}  ${kilobytesPerSecond().toFixed(0)} kB/s`;
+  statsEl.textContent = `${rate.fps} fps  latency ${p50} ms  dropped ${painter.dropped}${frames}${link.idle ? '  performer silent: idle' : ''}${state.badPackets ? `  bad ${state.badPackets}` : ''}`;
 }
+
+// While the performer is connected but sends nothing, the server keeps the character breathing with idle frames: the
+// picture says nothing (it is what a stream should show), the stats overlay says so. Asked only with stats=1.
+async function checkIdle() {
+  if (!statsOn || ended || !state.connected) { return; }
+  try {
+    const r = await fetch(`/live/${encodeURIComponent(address.id)}/performer?token=${encodeURIComponent(token)}`, { cache: 'no-store' });
+    if (r.ok) { link.idle = (await r.json()).idleFrames === true; }
+  } catch {
+    // The socket's close says what happened to the server.
+  }
+}
+setInterval(checkIdle, 2000);
 setInterval(showStats, 500);
 Object.defineProperty(state, 'dropped', { get: () => painter.dropped });
 Object.defineProperty(state, 'withAlpha', { get: () => painter.withAlpha });

@@ -36,6 +36,19 @@ internal sealed class HandTracker : IDisposable
     private const int MaxHands = 2;
 
     /// <summary>
+    /// The re-crop model is skipped on a frame where the track's rect was kept the last time it ran and the pose's
+    /// wrist has moved less than this share of the rect's side since: the re-crop rect would only confirm the kept one
+    /// (Holistic keeps it within 0.2 of the side, so half that leaves room for the re-crop's own wobble).
+    /// </summary>
+    private const float RecropSkipDrift = 0.1f;
+
+    /// <summary>At most this many frames in a row without the re-crop model (so a hand that slides off its rect is caught as Holistic would, a frame or two late at worst).</summary>
+    private const int MaxRecropSkips = 2;
+
+    /// <summary>After a look with the palm detector that found no hand for a side, that side's next look waits this many frames (a hand out of view stays out of view for a while; each look costs more than both hand-model runs).</summary>
+    private const int PalmRetryFrames = 3;
+
+    /// <summary>
     /// Hands followed at once within a frame: the two tracked plus up to two new palms. MediaPipe Hands runs the hand
     /// model on every tracked region and every palm that overlaps none; with only two slots the two surest stay.
     /// </summary>
@@ -54,6 +67,7 @@ internal sealed class HandTracker : IDisposable
     private readonly RawDetection[] _detections = new RawDetection[MaxHands];
     private readonly float[] _pixels = new float[TrackingFrame.HandLandmarkCount * 3];
     private readonly float[] _world = new float[TrackingFrame.HandLandmarkCount * 3];
+    private readonly int[] _palmWait = new int[MaxHands];
 
     /// <summary>Takes ownership of the models. Without <paramref name="recrop"/> hands always come from the palm detector.</summary>
     public HandTracker(TensorModel palmDetector, TensorModel landmarks, TensorModel? recrop, TrackerOptions options)
@@ -72,7 +86,7 @@ internal sealed class HandTracker : IDisposable
     /// <summary>How many times the palm detector ran.</summary>
     public long PalmDetectorRuns => _palms.Runs;
 
-    /// <summary>How many times the re-crop model ran (twice a frame with a body and both wrists visible).</summary>
+    /// <summary>How many times the re-crop model ran (at most twice a frame with a body and both wrists visible; skipped while a kept hand's wrist stays put).</summary>
     public long RecropRuns { get; private set; }
 
     /// <summary>How many times the hand landmark model ran.</summary>
@@ -87,6 +101,8 @@ internal sealed class HandTracker : IDisposable
         {
             t.Lose();
         }
+
+        Array.Clear(_palmWait);
     }
 
     /// <summary>
@@ -184,24 +200,53 @@ internal sealed class HandTracker : IDisposable
                 continue;
             }
 
-            RotatedRect search = HandRegions.FromPose(Pixel(frame, wrist), Pixel(frame, body.Landmarks[s_posePinky[s]]), Pixel(frame, body.Landmarks[s_poseIndex[s]]));
-            RotatedRect recrop = _recrop!.Run(frame, search);
-            RecropRuns++;
-            RotatedRect roi = recrop;
-            if (t.IsTracking && HandRegions.KeepsTracking(t.Next, recrop, t.Pixels))
+            Vector2 poseWrist = Pixel(frame, wrist);
+            RotatedRect roi;
+            if (t.IsTracking && t.KeptAt is { } keptAt && t.RecropSkips < MaxRecropSkips && !_options.StaticImage
+                && Vector2.Distance(poseWrist, keptAt) <= RecropSkipDrift * t.Next.Width)
             {
+                // Tracked from the previous frame's landmarks, as MediaPipe Hands does: the pose says the hand is
+                // where it was when the re-crop last agreed with the track.
                 roi = t.Next;
+                t.RecropSkips++;
             }
             else
             {
-                // A fresh region: the hand moved fast or was elsewhere; its filter starts again.
-                t.Restart();
+                RotatedRect search = HandRegions.FromPose(poseWrist, Pixel(frame, body.Landmarks[s_posePinky[s]]), Pixel(frame, body.Landmarks[s_poseIndex[s]]));
+                RotatedRect recrop = _recrop!.Run(frame, search);
+                RecropRuns++;
+                roi = recrop;
+                t.RecropSkips = 0;
+                if (t.IsTracking && HandRegions.KeepsTracking(t.Next, recrop, t.Pixels))
+                {
+                    roi = t.Next;
+                    t.KeptAt = poseWrist;
+                }
+                else
+                {
+                    // A fresh region: the hand moved fast or was elsewhere; its filter starts again.
+                    t.Restart();
+                }
             }
 
             Run(frame, t, roi);
             if (!t.Seen)
             {
                 missing |= 1 << s;
+            }
+        }
+
+        // A side found, or whose wrist the body does not see, looks again at once when next missing.
+        for (int s = 0; s < MaxHands; s++)
+        {
+            if ((missing & (1 << s)) == 0)
+            {
+                _palmWait[s] = 0;
+            }
+            else if (_palmWait[s] > 0)
+            {
+                _palmWait[s]--;
+                missing &= ~(1 << s);
             }
         }
 
@@ -247,6 +292,15 @@ internal sealed class HandTracker : IDisposable
                     missing &= ~(1 << s);
                     break;
                 }
+            }
+        }
+
+        // A side the palms did not give waits before the next look.
+        for (int s = 0; s < MaxHands; s++)
+        {
+            if ((missing & (1 << s)) != 0)
+            {
+                _palmWait[s] = PalmRetryFrames;
             }
         }
     }
@@ -461,6 +515,12 @@ internal sealed class HandTracker : IDisposable
         /// <summary>The handedness averaged over the track (one frame's call can flip while the hand turns).</summary>
         public float MeanRightHand => RightHandFrames == 0 ? 0.5f : RightHandSum / RightHandFrames;
 
+        /// <summary>The pose's wrist (pixels) when the re-crop model last agreed with this track (kept its rect); null until it has.</summary>
+        public Vector2? KeptAt { get; set; }
+
+        /// <summary>Frames in a row this track went without the re-crop model.</summary>
+        public int RecropSkips { get; set; }
+
         /// <summary>This frame's (or the last frame's) raw landmarks, pixels.</summary>
         public float[] Pixels { get; } = new float[TrackingFrame.HandLandmarkCount * 3];
 
@@ -478,6 +538,8 @@ internal sealed class HandTracker : IDisposable
             WorldFilter.Reset();
             RightHandSum = 0;
             RightHandFrames = 0;
+            KeptAt = null;
+            RecropSkips = 0;
         }
 
         public void Lose()

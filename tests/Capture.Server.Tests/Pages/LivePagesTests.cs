@@ -220,6 +220,8 @@ public sealed class LivePagesTests(LivePagesFixture fixture, ITestOutputHelper o
         await viewer.GotoAsync(fixture.PageUri(performing.Session.ViewerPage + "&stats=1&bg=00ff00").ToString());
         await WaitForAsync(viewer, "window.captureView && window.captureView.frames >= 2", TimeSpan.FromSeconds(120), "the viewer page to paint frames");
         await WaitForAsync(viewer, "/\\d+ fps +latency \\d+ ms +dropped \\d+/.test(document.getElementById('stats').textContent)", TimeSpan.FromSeconds(10), "the stats overlay");
+        // The frames' side and quality (a loopback viewer keeps the session's own: "full") and the kB/s the page receives.
+        await WaitForAsync(viewer, "/\\d+² full +[1-9]\\d* kB\\/s/.test(document.getElementById('stats').textContent)", TimeSpan.FromSeconds(10), "the overlay's size, quality and kB/s");
         string statsText = await viewer.Locator("#stats").InnerTextAsync();
         output.WriteLine(statsText);
         Assert.Equal("rgb(0, 255, 0)", await viewer.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor"));
