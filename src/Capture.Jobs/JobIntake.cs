@@ -23,6 +23,11 @@ public sealed record StagedUpload
 
     public string? ProfilePath { get; init; }
 
+    /// <summary>The received figure mask (a picture, white = figure), or null.</summary>
+    public string? MaskPath { get; init; }
+
+    public string? MaskName { get; init; }
+
     public JobSettings Settings { get; init; } = new();
 }
 
@@ -133,7 +138,10 @@ public sealed class JobIntake
             await EnsureQueueRoomAsync(ct).ConfigureAwait(false);
             Directory.CreateDirectory(dir);
             string driving = "driving" + DataFolder.SafeExtension(upload.DrivingName, picture: false);
-            string character = "character" + DataFolder.SafeExtension(upload.CharacterName, picture: true);
+            // An Animated Drawings character comes as a zip (told by its content, not its name) and always moves its body.
+            bool drawing = IsZip(upload.CharacterPath);
+            string character = "character" + (drawing ? ".zip" : DataFolder.SafeExtension(upload.CharacterName, picture: true));
+            JobSettings settings = upload.Settings with { Body = upload.Settings.Body || drawing || upload.MaskPath is not null };
             File.Move(upload.DrivingPath, Path.Combine(dir, driving));
             File.Move(upload.CharacterPath, Path.Combine(dir, character));
             string? rig = null;
@@ -148,6 +156,12 @@ public sealed class JobIntake
             {
                 profile = "profile.json";
                 File.Move(upload.ProfilePath, Path.Combine(dir, profile));
+            }
+
+            if (upload.MaskPath is not null)
+            {
+                settings = settings with { MaskFile = "mask" + DataFolder.SafeExtension(upload.MaskName, picture: true) };
+                File.Move(upload.MaskPath, Path.Combine(dir, settings.MaskFile));
             }
 
             // A video is probed here and its face looked for below; a motion file (.mpk, Live Link CSV, BVH)
@@ -165,10 +179,20 @@ public sealed class JobIntake
                     JobPipeline.CheckProfile(Path.Combine(dir, profile));
                 }
 
-                await JobPipeline.CheckCharacterAsync(Path.Combine(dir, character), rig is null ? null : Path.Combine(dir, rig), ct).ConfigureAwait(false);
+                string? rigPath = rig is null ? null : Path.Combine(dir, rig);
+                if (settings.Body)
+                {
+                    await JobPipeline.CheckBodyCharacterAsync(Path.Combine(dir, character), rigPath, settings.MaskFile is null ? null : Path.Combine(dir, settings.MaskFile), ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    await JobPipeline.CheckCharacterAsync(Path.Combine(dir, character), rigPath, ct).ConfigureAwait(false);
+                }
+
                 if (!motionFile)
                 {
-                    await JobPipeline.CheckDrivingFaceAsync(drivingPath, ct).ConfigureAwait(false);
+                    // A body job needs the performer's body, not a face: a full-body clip's face may be too small to find at first.
+                    await JobPipeline.CheckDrivingPerformerAsync(drivingPath, settings.Body, ct).ConfigureAwait(false);
                 }
             }
             finally
@@ -180,7 +204,7 @@ public sealed class JobIntake
             {
                 Id = id,
                 State = JobState.Queued,
-                Settings = upload.Settings,
+                Settings = settings,
                 DrivingFile = driving,
                 CharacterFile = character,
                 RigFile = rig,
@@ -218,6 +242,7 @@ public sealed class JobIntake
                 DeleteQuietly(upload.CharacterPath);
                 DeleteQuietly(upload.RigPath);
                 DeleteQuietly(upload.ProfilePath);
+                DeleteQuietly(upload.MaskPath);
                 try
                 {
                     _data.DeleteJob(id);
@@ -228,6 +253,13 @@ public sealed class JobIntake
                 }
             }
         }
+    }
+
+    private static bool IsZip(string path)
+    {
+        Span<byte> head = stackalloc byte[4];
+        using FileStream file = File.OpenRead(path);
+        return file.ReadAtLeast(head, 4, throwOnEndOfStream: false) == 4 && head.SequenceEqual("PK\u0003\u0004"u8);
     }
 
     private static (double? Seconds, long? Frames) Frames(MediaInfo info)

@@ -24,9 +24,14 @@ public sealed class JobPipeline
     /// Renders a job: inputs from <paramref name="jobDirectory"/> (generated names from the record),
     /// <see cref="DataFolder.ResultVideoName"/> and the motion folder into <paramref name="workDirectory"/>.
     /// </summary>
-    public static Task<RenderResult> RenderAsync(JobRecord job, string jobDirectory, string workDirectory, IProgress<RenderProgress> progress, CancellationToken ct)
+    public static async Task<RenderResult> RenderAsync(JobRecord job, string jobDirectory, string workDirectory, IProgress<RenderProgress> progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(job);
+        string characterPath = Path.Combine(jobDirectory, job.CharacterFile);
+        string? rigPath = job.RigFile is null ? null : Path.Combine(jobDirectory, job.RigFile);
+        BodyCharacter? body = job.Settings.Body
+            ? await CharacterLoader.LoadBodyAsync(characterPath, BodyOptions(jobDirectory, job.Settings.MaskFile, rigPath), log: null, ct).ConfigureAwait(false)
+            : null;
         var options = new RenderOptions
         {
             DrivingPath = Path.Combine(jobDirectory, job.DrivingFile),
@@ -39,8 +44,85 @@ public sealed class JobPipeline
             Gains = new RetargetGains { Intensity = job.Settings.Intensity },
             MotionDataDirectory = job.Settings.MotionData ? Path.Combine(workDirectory, DataFolder.MotionFolderName) : null,
             UntrustedMotion = true,
+            BodyCharacter = body,
         };
-        return RenderPipeline.RunAsync(options, progress, log: null, ct);
+        return await RenderPipeline.RunAsync(options, progress, log: null, ct).ConfigureAwait(false);
+    }
+
+    private static BodyLoadOptions BodyOptions(string jobDirectory, string? maskFile, string? rigPath) =>
+        new() { MaskPath = maskFile is null ? null : Path.Combine(jobDirectory, maskFile), RigPath = rigPath };
+
+    /// <summary>
+    /// A character whose body moves loads as the render will load it (docs/figure.md): a picture with a body the pose tracker
+    /// finds or joints from the rig, an Animated Drawings zip (char_cfg.yaml, texture.png, mask.png), a mask that covers
+    /// the joints. Throws <see cref="JobInputException"/> (415 not a picture, 422 naming the problem otherwise).
+    /// </summary>
+    public static async Task CheckBodyCharacterAsync(string characterPath, string? rigPath, string? maskPath, CancellationToken ct)
+    {
+        try
+        {
+            _ = await CharacterLoader.LoadBodyAsync(characterPath, new BodyLoadOptions { MaskPath = maskPath, RigPath = rigPath }, log: null, ct).ConfigureAwait(false);
+        }
+        catch (MediaInputException ex) when (maskPath is not null && ex.Message.Contains(maskPath, StringComparison.Ordinal))
+        {
+            throw JobInputException.NotMedia($"mask: {ex.Problem}", ex);
+        }
+        catch (MediaInputException ex)
+        {
+            throw JobInputException.NotMedia($"character: {ex.Problem}", ex);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FileNotFoundException)
+        {
+            string message = Strip(ex.Message, characterPath, rigPath);
+            if (maskPath is not null)
+            {
+                message = message.Replace(maskPath, "the mask", StringComparison.Ordinal).Replace(Path.GetFileName(maskPath), "the mask", StringComparison.Ordinal);
+            }
+
+            throw JobInputException.Unusable($"character: {message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// The performer is in the clip's first 5 seconds: the face (where the render takes the performer's neutral), or for a
+    /// body job the body (a full-body clip's face may be too small to find; the body drives and the face stays at rest). 422 otherwise.
+    /// </summary>
+    public static async Task CheckDrivingPerformerAsync(string drivingPath, bool body, CancellationToken ct)
+    {
+        if (!body)
+        {
+            await CheckDrivingFaceAsync(drivingPath, ct).ConfigureAwait(false);
+            return;
+        }
+
+        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = false, Body = true, Threads = 1 }, ct).ConfigureAwait(false);
+        try
+        {
+            await using IFrameSource source = await FrameSources.OpenAsync(drivingPath, null, ct).ConfigureAwait(false);
+            await using VideoMotionDriver driver = VideoMotionDriver.Over(source, tracker);
+            long limit = (long)Math.Ceiling(5 * Math.Max(source.FrameRate, 1));
+            var tracking = new TrackingFrame();
+            for (long i = 0; i < limit; i++)
+            {
+                MotionStep step = await driver.ReadAsync(tracking, ct).ConfigureAwait(false);
+                step.Picture?.Dispose();
+                if (!step.HasFrame)
+                {
+                    break;
+                }
+
+                if (tracking.Body.Present)
+                {
+                    return;
+                }
+            }
+
+            throw JobInputException.Unusable("driving: no body found in the clip's first 5 seconds; the performer's shoulders at least must be in view from the start");
+        }
+        catch (MediaInputException ex)
+        {
+            throw JobInputException.NotMedia($"driving: {ex.Problem}", ex);
+        }
     }
 
     /// <summary>
@@ -127,6 +209,40 @@ public sealed class JobPipeline
         }
     }
 
+    /// <summary>
+    /// The body joints the pose tracker finds in a picture (still-image mode, as a body character's are found): the picture's
+    /// size, whether a body was found, and the joints in the picture by MediaPipe pose's names, picture pixels. 415 when it is
+    /// not a picture.
+    /// </summary>
+    public static async Task<(int Width, int Height, bool Found, Dictionary<string, float[]> Joints)> TrackJointsAsync(string picturePath, CancellationToken ct)
+    {
+        Capture.Core.Frames.RgbaImage picture;
+        try
+        {
+            picture = await ImageFile.LoadRgbaAsync(picturePath, ImageLimits.Default, ct).ConfigureAwait(false);
+        }
+        catch (MediaInputException ex)
+        {
+            throw JobInputException.NotMedia($"picture: {ex.Problem}", ex);
+        }
+
+        TrackedFigure figure = await CharacterLoader.TrackFigureAsync(picture, ct).ConfigureAwait(false);
+        var joints = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        if (figure.BodyPresent)
+        {
+            for (int i = 0; i < figure.Seeds.Joints.Count; i++)
+            {
+                if (figure.Seeds.Known[i])
+                {
+                    System.Numerics.Vector2 p = figure.Seeds.Joints[i];
+                    joints[BodyTopology.Names[i]] = [MathF.Round(p.X, 1), MathF.Round(p.Y, 1)];
+                }
+            }
+        }
+
+        return (picture.Width, picture.Height, joints.Count > 0, joints);
+    }
+
     /// <summary>Points of a rig fitted to a picture, for the rig page: 468 face points in picture pixels and the mesh's triangles.</summary>
     public static async Task<(float[] Points, int[] Triangles)> FitRigAsync(string rigPath, int pictureWidth, int pictureHeight, CancellationToken ct)
     {
@@ -138,6 +254,11 @@ public sealed class JobPipeline
         catch (InvalidDataException ex)
         {
             throw JobInputException.Unusable(Strip(ex.Message, null, rigPath), ex);
+        }
+
+        if (!rig.HasFace)
+        {
+            throw JobInputException.Unusable("the rig marks no face points (a body-only rig): there is no face mesh to fit");
         }
 
         System.Numerics.Vector3[] canonical = (await Capture.Tracking.Face.CanonicalFace.LoadAsync(ct).ConfigureAwait(false)).Landmarks;

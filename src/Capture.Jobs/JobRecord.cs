@@ -26,6 +26,15 @@ public sealed record JobSettings
 
     /// <summary>Write motion.mpk, livelink.csv, motion.csv and motion.bvh beside the video.</summary>
     public bool MotionData { get; init; } = true;
+
+    /// <summary>
+    /// The character's body moves (docs/body.md): its joints from the pose tracker, the rig's body joints or an Animated
+    /// Drawings character (a zip, which turns this on); its figure cut out and the background filled.
+    /// </summary>
+    public bool Body { get; init; }
+
+    /// <summary>Generated name of the uploaded figure mask inside the job folder (<c>mask.png</c>, white = figure), or null.</summary>
+    public string? MaskFile { get; init; }
 }
 
 /// <summary>
@@ -110,6 +119,7 @@ public sealed record JobStatus(
     [property: JsonPropertyName("sideBySide")] bool SideBySide,
     [property: JsonPropertyName("intensity")] float Intensity,
     [property: JsonPropertyName("motionData")] bool MotionData,
+    [property: JsonPropertyName("body")] bool Body,
     [property: JsonPropertyName("attempts")] int Attempts)
 {
     public static JobStatus From(JobRecord job)
@@ -118,7 +128,7 @@ public sealed record JobStatus(
         return new JobStatus(
             job.Id, StateName(job.State), Math.Round(job.Progress, 4), job.FramesDone, job.FramesTotal, Math.Round(job.Fps, 2),
             job.EtaSeconds is double eta ? Math.Round(eta, 1) : null, job.Error, job.CreatedAt, job.StartedAt, job.FinishedAt,
-            job.DrivingName, job.DurationSeconds, job.Settings.Size, job.Settings.SideBySide, job.Settings.Intensity, job.Settings.MotionData, job.Attempts);
+            job.DrivingName, job.DurationSeconds, job.Settings.Size, job.Settings.SideBySide, job.Settings.Intensity, job.Settings.MotionData, job.Settings.Body, job.Attempts);
     }
 
     /// <summary>The state's wire name: <c>queued</c>, <c>running</c>, <c>succeeded</c>, <c>failed</c>, <c>canceled</c>.</summary>

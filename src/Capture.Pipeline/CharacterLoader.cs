@@ -99,19 +99,58 @@ public static class CharacterLoader
         RgbaImage picture = await LoadPictureAsync(path, CharacterRigBuilder.MaxWorkingSide, log, ct).ConfigureAwait(false);
         string name = Path.GetFileNameWithoutExtension(path);
         TrackedFigure found = await TrackFigureAsync(picture, ct).ConfigureAwait(false);
-        if (found.Seeds.IsEmpty || !found.BodyPresent)
+        FigureSeeds seeds = found.Seeds;
+        BodyRig body;
+        if (rigFile?.BodyJointsFor(picture.Width, picture.Height) is { } placed)
         {
-            throw new InvalidDataException(
-                $"{path}: no body found in the picture (the pose tracker reads people and human-like figures). For a drawing, " +
-                "give an Animated Drawings folder (texture.png, mask.png, char_cfg.yaml) as the character; to animate only the face, give the picture without asking for the body.");
+            // Joints placed on the rig page win over the tracker's: the user marked them because the tracker could not.
+            await CheckRigPictureAsync(path, rigFile, ct).ConfigureAwait(false);
+            body = BodyRig.Create($"rig file {rigFile.Path}", placed, rigFile.BodyKnown, picture.Width, picture.Height, "rig page");
+            seeds = new FigureSeeds(placed, rigFile.BodyKnown!, seeds.Face);
+            log?.Invoke($"{Path.GetFileName(path)}: {rigFile.BodyKnown!.Count(k => k)} body joints from the rig file ({(body.HasLegs ? "full body" : "half body")})");
+        }
+        else
+        {
+            if (seeds.IsEmpty || !found.BodyPresent)
+            {
+                throw new InvalidDataException(
+                    $"{path}: no body found in the picture (the pose tracker reads people and human-like figures). For a drawing, " +
+                    "place its joints on the rig page (/rig.html of `capture serve`) and give the rig it saves, or give an Animated Drawings folder " +
+                    "(texture.png, mask.png, char_cfg.yaml) as the character; to animate only the face, give the picture without asking for the body.");
+            }
+
+            body = BodyRig.Create(Path.GetFileName(path), [.. seeds.Joints], [.. seeds.Known], picture.Width, picture.Height, "pose tracker");
+            log?.Invoke($"{Path.GetFileName(path)}: body found, {seeds.Known.Count(k => k)} of {seeds.Known.Count} joints in the picture ({(body.HasLegs ? "full body" : "half body")})");
         }
 
-        FigureSeeds seeds = found.Seeds;
-        BodyRig body = BodyRig.Create(Path.GetFileName(path), [.. seeds.Joints], [.. seeds.Known], picture.Width, picture.Height, "pose tracker");
-        log?.Invoke($"{Path.GetFileName(path)}: body found, {seeds.Known.Count(k => k)} of {seeds.Known.Count} joints in the picture ({(body.HasLegs ? "full body" : "half body")})");
         CharacterRig? face = await FaceRigAsync(path, picture, found.Face, rigFile, log, ct).ConfigureAwait(false);
-        FigureMask mask = await FigureCutout.ChooseAsync(picture, seeds, options.MaskPath, Path.GetFileName(path), log, ct).ConfigureAwait(false);
+        FigureMask mask = await ChooseFigureAsync(picture, seeds, options.MaskPath, rigFile, Path.GetFileName(path), log, ct).ConfigureAwait(false);
         return Finish(name, picture, mask, body, face, log);
+    }
+
+    /// <summary>The figure: a mask file given beside the character wins over the rig file's mask, which wins over a computed one.</summary>
+    private static Task<FigureMask> ChooseFigureAsync(RgbaImage picture, FigureSeeds seeds, string? maskPath, RigFile? rigFile, string name, Action<string>? log, CancellationToken ct)
+    {
+        if (maskPath is null && rigFile?.MaskPng is { } png)
+        {
+            RgbaImage given = ImageFile.Decode($"rig file {rigFile.Path}: mask", png, ImageLimits.Default);
+            return FigureCutout.ChooseAsync(picture, seeds, given, $"rig file {rigFile.Path}: mask", name, log, ct);
+        }
+
+        return FigureCutout.ChooseAsync(picture, seeds, maskPath, name, log, ct);
+    }
+
+    /// <summary>A rig naming its picture by content hash is refused on another picture (two pictures of one shape must not swap points).</summary>
+    private static async Task CheckRigPictureAsync(string picturePath, RigFile rigFile, CancellationToken ct)
+    {
+        if (rigFile.ImageSha256 is null || !File.Exists(picturePath))
+        {
+            return;
+        }
+
+        await using FileStream bytes = File.OpenRead(picturePath);
+        byte[] hash = await System.Security.Cryptography.SHA256.HashDataAsync(bytes, ct).ConfigureAwait(false);
+        rigFile.CheckPicture(Convert.ToHexStringLower(hash), $"'{Path.GetFileName(picturePath)}'");
     }
 
     private static async Task<BodyCharacter> LoadDrawingAsync(string path, BodyLoadOptions options, RigFile? rigFile, Action<string>? log, CancellationToken ct)
@@ -210,15 +249,13 @@ public static class CharacterLoader
     {
         Vector3[]? tracked = found?.Points;
         string name = Path.GetFileNameWithoutExtension(picturePath);
-        if (rigFile?.ImageSha256 is not null)
+        if (rigFile is not null)
         {
             // The rig names its picture by content: two pictures of one shape must not take each other's points.
-            await using FileStream bytes = File.OpenRead(picturePath);
-            byte[] hash = await System.Security.Cryptography.SHA256.HashDataAsync(bytes, ct).ConfigureAwait(false);
-            rigFile.CheckPicture(Convert.ToHexStringLower(hash), $"'{Path.GetFileName(picturePath)}'");
+            await CheckRigPictureAsync(picturePath, rigFile, ct).ConfigureAwait(false);
         }
 
-        if (rigFile is not null)
+        if (rigFile is { HasFace: true })
         {
             Vector3[] canonical = (await CanonicalFace.LoadAsync(ct).ConfigureAwait(false)).Landmarks;
             if (tracked is not null && !rigFile.Agrees(tracked, picture.Width, picture.Height))

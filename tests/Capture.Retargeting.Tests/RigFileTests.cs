@@ -26,12 +26,41 @@ public class RigFileTests
     [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": ["NaN", 10], "points": {} }""", "\"imageSize\" must be [width, height]")]
     [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": [10, 10], "points": { "rightEyeOuter": ["NaN", 1] } }""", "point \"rightEyeOuter\" must be [x, y]")]
     [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": [10, 10], "points": { "rightEyeOuter": [1, 2], "leftEyeOuter": [8, 2], "chin": [5, 9] } }""", "needs at least 4 points")]
+    [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": [10, 10], "points": {}, "body": [1, 2] }""", "\"body\" must be an object")]
+    [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": [10, 10], "points": {}, "body": { "left_tail": [1, 2] } }""", "unknown body joint \"left_tail\"; known joints: nose")]
+    [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": [10, 10], "points": {}, "body": { "nose": [1, 11] } }""", "body joint \"nose\" [1, 11] lies outside the 10x10 image")]
+    [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": [10, 10], "points": {}, "body": { "nose": ["a", 1] } }""", "body joint \"nose\" must be [x, y]")]
+    [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": [10, 10], "points": { "chin": [5, 9] }, "body": { "nose": [1, 1] } }""", "the face points need at least 4 points")]
+    [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": [10, 10], "points": {}, "body": { "nose": [1, 1] }, "mask": "data:image/jpeg;base64,AAAA" }""", "\"mask\" must be a PNG data URL")]
+    [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": [10, 10], "points": {}, "body": { "nose": [1, 1] }, "mask": "data:image/png;base64,!!!" }""", "\"mask\" is not valid base64")]
+    [InlineData("""{ "format": "capture-rig", "version": 1, "imageSize": [10, 10], "points": {}, "body": { "nose": [1, 1] }, "mask": "data:image/png;base64,AAAAAAAAAAAA" }""", "\"mask\" is not a PNG picture")]
     public void Parse_BadRigFile_ThrowsNamingFileAndProblem(string json, string expected)
     {
         InvalidDataException ex = Assert.Throws<InvalidDataException>(() => RigFile.Parse(json, "my-rig.json"));
 
         Assert.Contains("my-rig.json", ex.Message, StringComparison.Ordinal);
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_BodyRigWithoutFace_JointsScaledToThePictureAndTheMaskKept()
+    {
+        byte[] png = [0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10, 0, 0];
+        RigFile rig = RigFile.Parse(
+            """{ "format": "capture-rig", "version": 1, "imageSize": [200, 400], "points": {}, "body": { "left_shoulder": [120, 100], "right_shoulder": [80, 101.5] }, "mask": "data:image/png;base64,"""
+                + Convert.ToBase64String(png) + "\" }",
+            "body.json");
+
+        Assert.False(rig.HasFace);
+        Assert.Equal(png, rig.MaskPng);
+        Vector2[] joints = rig.BodyJointsFor(400, 800)!;
+        Assert.Equal(new Vector2(240, 200), joints[BodyTopology.LeftShoulder]);
+        Assert.Equal(new Vector2(160, 203), joints[BodyTopology.RightShoulder]);
+        Assert.Equal(2, rig.BodyKnown!.Count(k => k));
+        // Another shape would put the joints in the wrong places.
+        InvalidDataException ex = Assert.Throws<InvalidDataException>(() => rig.BodyJointsFor(400, 400));
+        Assert.Contains("does not have the picture's shape", ex.Message, StringComparison.Ordinal);
+        Assert.Null(RigFile.Parse(Valid, "face.json").BodyJoints);
     }
 
     [Fact]

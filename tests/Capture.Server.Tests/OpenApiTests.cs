@@ -106,7 +106,7 @@ public sealed class OpenApiTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.Equal(["character", "rig", "profile", "size", "hands", "body"], live);
         Assert.Equal(["character"], liveRequired);
         (string[] jobs, string[] jobsRequired) = Form(paths.GetProperty("/api/jobs").GetProperty("post"));
-        Assert.Equal(["driving", "character", "rig", "profile", "size", "sideBySide", "intensity", "motionData"], jobs);
+        Assert.Equal(["driving", "character", "rig", "profile", "size", "sideBySide", "intensity", "motionData", "body", "mask"], jobs);
         Assert.Equal(["character", "driving"], jobsRequired.Order(StringComparer.Ordinal));
         JsonElement character = paths.GetProperty("/api/jobs").GetProperty("post").GetProperty("requestBody").GetProperty("content")
             .GetProperty("multipart/form-data").GetProperty("schema").GetProperty("properties").GetProperty("character");

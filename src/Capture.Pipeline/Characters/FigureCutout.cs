@@ -29,11 +29,28 @@ public static class FigureCutout
             return alpha;
         }
 
-        if (maskPath is not null)
+        RgbaImage? maskPicture = maskPath is null ? null : await ImageFile.LoadRgbaAsync(maskPath, ct).ConfigureAwait(false);
+        return await ChooseAsync(picture, seeds, maskPicture, maskPath is null ? null : Path.GetFileName(maskPath), name, log, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// As <see cref="ChooseAsync(RgbaImage, FigureSeeds, string?, string, Action{string}?, CancellationToken)"/> with the mask already
+    /// decoded (a rig file's mask); <paramref name="maskName"/> names it in messages.
+    /// </summary>
+    public static async Task<FigureMask> ChooseAsync(RgbaImage picture, FigureSeeds seeds, RgbaImage? maskPicture, string? maskName, string name, Action<string>? log, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(picture);
+        ArgumentNullException.ThrowIfNull(seeds);
+        if (FigureMask.FromPictureAlpha(picture) is { } alpha)
         {
-            RgbaImage maskPicture = await ImageFile.LoadRgbaAsync(maskPath, ct).ConfigureAwait(false);
-            FigureMask given = FigureMask.FromMaskPicture(maskPicture, picture.Width, picture.Height, maskPath);
-            log?.Invoke($"{name}: figure from {Path.GetFileName(maskPath)}");
+            log?.Invoke($"{name}: figure from the picture's alpha");
+            return alpha;
+        }
+
+        if (maskPicture is not null)
+        {
+            FigureMask given = FigureMask.FromMaskPicture(maskPicture, picture.Width, picture.Height, maskName ?? "mask");
+            log?.Invoke($"{name}: figure from {maskName}");
             return given;
         }
 

@@ -17,6 +17,10 @@ namespace Capture.Retargeting.Rigs;
 /// by a uniform factor). The full 468-point face is derived by fitting the canonical face to them
 /// (similarity, then a thin-plate correction through every given point), or, when the tracker
 /// found a face, by bending the tracked face through them.
+/// Optional for a character whose body moves (docs/figure.md): <c>"body"</c>, the joints in MediaPipe pose's names
+/// (<c>{ "left_shoulder": [x, y], … }</c>, only the joints placed), and <c>"mask"</c>, the figure as a PNG data URL
+/// (<c>"data:image/png;base64,…"</c>, white = figure) — what the rig page saves. With body joints the face points may be
+/// left out (a stick figure has no face to mark).
 /// </summary>
 public sealed class RigFile
 {
@@ -55,6 +59,11 @@ public sealed class RigFile
         ["rightJaw"] = 172,
         ["leftJaw"] = 397,
     };
+
+    /// <summary>The largest mask a rig file may carry (decoded from base64); a 4096² two-colour PNG is far below it.</summary>
+    public const int MaxMaskBytes = 8 * 1024 * 1024;
+
+    private const string MaskPrefix = "data:image/png;base64,";
 
     private RigFile(string path, int width, int height, IReadOnlyList<(string Name, int Index, Vector2 Point)> points, string? image, string? imageSha256)
     {
@@ -100,7 +109,46 @@ public sealed class RigFile
 
     public int ImageWidth { get; }
 
+    /// <summary>
+    /// The body joints placed on the rig page (<c>"body"</c>): 33 points in pose order, pixels of an ImageWidth × ImageHeight
+    /// image, meaningful where <see cref="BodyKnown"/>; null when the rig has no body.
+    /// </summary>
+    public Vector2[]? BodyJoints { get; private init; }
+
+    /// <summary>Which of <see cref="BodyJoints"/> were placed; null when the rig has no body.</summary>
+    public bool[]? BodyKnown { get; private init; }
+
+    /// <summary>The figure mask's PNG bytes (<c>"mask"</c>, white = figure, the picture's shape); null when none.</summary>
+    public byte[]? MaskPng { get; private init; }
+
+    /// <summary>The body joints scaled to a picture of the given size (the rig's own shape), or null when the rig has none.</summary>
+    public Vector2[]? BodyJointsFor(int pictureWidth, int pictureHeight)
+    {
+        if (BodyJoints is null)
+        {
+            return null;
+        }
+
+        CheckShape(pictureWidth, pictureHeight);
+        var scale = new Vector2((float)pictureWidth / ImageWidth, (float)pictureHeight / ImageHeight);
+        return [.. BodyJoints.Select(j => j * scale)];
+    }
+
+    private void CheckShape(int pictureWidth, int pictureHeight)
+    {
+        float sx = (float)pictureWidth / ImageWidth;
+        float sy = (float)pictureHeight / ImageHeight;
+        if (MathF.Abs(sx - sy) > 0.02f * MathF.Max(sx, sy))
+        {
+            throw new InvalidDataException(
+                $"rig file {Path}: imageSize {ImageWidth}x{ImageHeight} does not have the picture's shape ({pictureWidth}x{pictureHeight}); the points would land in the wrong places");
+        }
+    }
+
     public int ImageHeight { get; }
+
+    /// <summary>True when the rig marks a face (named points); a body rig may have none.</summary>
+    public bool HasFace => Points.Count > 0;
 
     /// <summary>The named points in file order, pixels of an ImageWidth × ImageHeight image.</summary>
     public IReadOnlyList<(string Name, int Index, Vector2 Point)> Points { get; }
@@ -179,12 +227,22 @@ public sealed class RigFile
                 points.Add((p.Name, index, xy));
             }
 
+            (Vector2[]? body, bool[]? known) = ParseBody(root, path, wh);
             bool right = points.Any(p => p.Item1.StartsWith("rightEye", StringComparison.Ordinal));
             bool left = points.Any(p => p.Item1.StartsWith("leftEye", StringComparison.Ordinal));
             bool mouth = points.Any(p => p.Item1.StartsWith("mouth", StringComparison.Ordinal) || p.Item1.Contains("Lip", StringComparison.Ordinal));
-            if (points.Count < 4 || !right || !left || !mouth)
+            // A body rig may leave the face out (a stick figure has none to mark); face points given must still make a face.
+            if ((body is null || points.Count > 0) && (points.Count < 4 || !right || !left || !mouth))
             {
-                throw Error(path, "needs at least 4 points, among them a rightEye… point, a leftEye… point and a mouth or lip point");
+                throw Error(path, body is null
+                    ? "needs at least 4 points, among them a rightEye… point, a leftEye… point and a mouth or lip point"
+                    : "the face points need at least 4 points, among them a rightEye… point, a leftEye… point and a mouth or lip point (or none: the body alone)");
+            }
+
+            byte[]? mask = null;
+            if (root.TryGetProperty("mask", out JsonElement m) && m.ValueKind != JsonValueKind.Null)
+            {
+                mask = ParseMask(m, path);
             }
 
             string? image = root.TryGetProperty("image", out JsonElement im) && im.ValueKind == JsonValueKind.String ? im.GetString() : null;
@@ -200,8 +258,92 @@ public sealed class RigFile
                 sha = sha.ToLowerInvariant();
             }
 
-            return new RigFile(path, (int)wh.X, (int)wh.Y, points, image, sha);
+            return new RigFile(path, (int)wh.X, (int)wh.Y, points, image, sha) { BodyJoints = body, BodyKnown = known, MaskPng = mask };
         }
+    }
+
+    private static (Vector2[]? Joints, bool[]? Known) ParseBody(JsonElement root, string path, Vector2 size)
+    {
+        if (!root.TryGetProperty("body", out JsonElement b) || b.ValueKind == JsonValueKind.Null)
+        {
+            return (null, null);
+        }
+
+        if (b.ValueKind != JsonValueKind.Object)
+        {
+            throw Error(path, "\"body\" must be an object of joints named as MediaPipe pose names them ({\"left_shoulder\": [x, y], …})");
+        }
+
+        var joints = new Vector2[TrackingFrame.BodyLandmarkCount];
+        var known = new bool[TrackingFrame.BodyLandmarkCount];
+        foreach (JsonProperty p in b.EnumerateObject())
+        {
+            int index = IndexOfJoint(p.Name);
+            if (index < 0)
+            {
+                throw Error(path, $"unknown body joint \"{p.Name}\"; known joints: {string.Join(", ", BodyTopology.Names)}");
+            }
+
+            if (!TryPair(p.Value, out Vector2 xy))
+            {
+                throw Error(path, $"body joint \"{p.Name}\" must be [x, y] (two numbers)");
+            }
+
+            if (xy.X < 0 || xy.Y < 0 || xy.X > size.X || xy.Y > size.Y)
+            {
+                throw Error(path, $"body joint \"{p.Name}\" [{xy.X}, {xy.Y}] lies outside the {size.X}x{size.Y} image");
+            }
+
+            joints[index] = xy;
+            known[index] = true;
+        }
+
+        return (joints, known);
+    }
+
+    private static int IndexOfJoint(string name)
+    {
+        for (int i = 0; i < BodyTopology.Names.Count; i++)
+        {
+            if (BodyTopology.Names[i] == name)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static byte[] ParseMask(JsonElement m, string path)
+    {
+        string? text = m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+        if (text is null || !text.StartsWith(MaskPrefix, StringComparison.Ordinal))
+        {
+            throw Error(path, "\"mask\" must be a PNG data URL (\"data:image/png;base64,…\"), white = figure");
+        }
+
+        if ((text.Length - MaskPrefix.Length) / 4 * 3 > MaxMaskBytes)
+        {
+            throw Error(path, $"\"mask\" is larger than {MaxMaskBytes / (1024 * 1024)} MiB");
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromBase64String(text[MaskPrefix.Length..]);
+        }
+        catch (FormatException ex)
+        {
+            throw new InvalidDataException($"rig file {path}: \"mask\" is not valid base64 ({ex.Message})", ex);
+        }
+
+        ReadOnlySpan<byte> png = [0x89, (byte)'P', (byte)'N', (byte)'G'];
+        if (bytes.Length < 8 || !bytes.AsSpan(0, 4).SequenceEqual(png))
+        {
+            throw Error(path, "\"mask\" is not a PNG picture");
+        }
+
+        return bytes;
     }
 
     /// <summary>
@@ -211,14 +353,9 @@ public sealed class RigFile
     /// </summary>
     public Vector3[] FitFace(ReadOnlySpan<Vector3> canonical, int pictureWidth, int pictureHeight, ReadOnlySpan<Vector3> tracked = default)
     {
+        CheckShape(pictureWidth, pictureHeight);
         float sx = (float)pictureWidth / ImageWidth;
         float sy = (float)pictureHeight / ImageHeight;
-        if (MathF.Abs(sx - sy) > 0.02f * MathF.Max(sx, sy))
-        {
-            throw new InvalidDataException(
-                $"rig file {Path}: imageSize {ImageWidth}x{ImageHeight} does not have the picture's shape ({pictureWidth}x{pictureHeight}); the points would land in the wrong places");
-        }
-
         int n = Points.Count;
         var targets = new Vector2[n];
         for (int i = 0; i < n; i++)

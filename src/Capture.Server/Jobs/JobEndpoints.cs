@@ -51,13 +51,15 @@ public static class JobEndpoints
             .WithDescription("202 with Location: /api/jobs/{id}; follow it with GET /api/jobs/{id}/events (docs/jobs.md).")
             .WithMetadata(new MultipartForm(
                 new FormField("driving", "The reference video (MP4, MOV, WebM, …; at most Jobs:MaxUploadBytes, Jobs:MaxDurationSeconds).", Required: true, File: true),
-                new FormField("character", "The character's picture (at most Jobs:MaxPictureBytes).", Required: true, File: true),
+                new FormField("character", "The character's picture, or an Animated Drawings character (a zip of texture.png, mask.png and char_cfg.yaml; it moves its body) (at most Jobs:MaxPictureBytes).", Required: true, File: true),
                 new FormField("rig", "A rig (JSON, as a file or as text) for a picture whose face the tracker cannot read; /rig.html makes one.", File: true),
                 new FormField("profile", "A performer profile (JSON, `capture calibrate`).", File: true),
                 new FormField("size", "The rendered side in pixels (default 512).", Values: ["256", "512", "1024"]),
                 new FormField("sideBySide", "Put the reference video beside the character (default false).", Values: ["true", "false"]),
                 new FormField("intensity", "Expression strength, 1 to 5 (default 3)."),
-                new FormField("motionData", "Also write motion.mpk, livelink.csv, motion.csv and motion.bvh (default true).", Values: ["true", "false"])))
+                new FormField("motionData", "Also write motion.mpk, livelink.csv, motion.csv and motion.bvh (default true).", Values: ["true", "false"]),
+                new FormField("body", "The character's body follows the performer's (default false; on for an Animated Drawings zip or with a mask).", Values: ["true", "false"]),
+                new FormField("mask", "The figure's mask for a body (a picture of the character's shape, white = figure).", File: true)))
             .Produces<JobStatus>(StatusCodes.Status202Accepted)
             .Problems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType,
                 StatusCodes.Status422UnprocessableEntity, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status507InsufficientStorage);
@@ -86,11 +88,18 @@ public static class JobEndpoints
             .WithSummary("Cancel a job and delete its files")
             .Produces(StatusCodes.Status204NoContent)
             .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
-        app.MapGroup("/api/rigs").AddEndpointFilter(keyFilter).WithTags("rigs").MapPost("/fit", FitRigAsync)
+        RouteGroupBuilder rigs = app.MapGroup("/api/rigs").AddEndpointFilter(keyFilter).WithTags("rigs");
+        rigs.MapPost("/fit", FitRigAsync)
             .WithSummary("Fit a rig to a picture's size: the face mesh the rig page draws")
             .Accepts<RigFitRequest>("application/json")
             .Produces<RigFit>()
             .Problems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status503ServiceUnavailable);
+        rigs.MapPost("/joints", TrackJointsAsync).DisableAntiforgery()
+            .WithSummary("The body joints the pose tracker finds in a picture: where the rig page's joints start")
+            .WithDescription("The picture's bytes as the body (at most Jobs:MaxPictureBytes); the joints in picture pixels, MediaPipe pose's names, only those in the picture.")
+            .Accepts<byte[]>("application/octet-stream", "image/png", "image/jpeg", "image/webp")
+            .Produces<RigJoints>()
+            .Problems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
@@ -303,6 +312,52 @@ public static class JobEndpoints
         }
     }
 
+    private static async Task<IResult> TrackJointsAsync(HttpContext http, DataFolder data, JobIntake intake, CancellationToken ct)
+    {
+        long limit = intake.Options.MaxPictureBytes;
+        if (http.Request.ContentLength is long declared && declared > limit)
+        {
+            return JobProblems.Problem(StatusCodes.Status413PayloadTooLarge, "too large", $"the picture is over the {limit / (1024 * 1024)} MiB limit (Jobs:MaxPictureBytes)");
+        }
+
+        string path = data.NewUploadPath();
+        try
+        {
+            long received = 0;
+            await using (FileStream file = File.Create(path))
+            {
+                byte[] buffer = new byte[81920];
+                int n;
+                while ((n = await http.Request.Body.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+                {
+                    received += n;
+                    if (received > limit)
+                    {
+                        return JobProblems.Problem(StatusCodes.Status413PayloadTooLarge, "too large", $"the picture is over the {limit / (1024 * 1024)} MiB limit (Jobs:MaxPictureBytes)");
+                    }
+
+                    await file.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                }
+            }
+
+            if (received == 0)
+            {
+                return JobProblems.Problem(StatusCodes.Status400BadRequest, "bad request", "send the picture's bytes as the request body");
+            }
+
+            (int width, int height, bool found, Dictionary<string, float[]> joints) = await JobPipeline.TrackJointsAsync(path, ct).ConfigureAwait(false);
+            return Results.Ok(new RigJoints(width, height, found, joints));
+        }
+        catch (JobInputException ex)
+        {
+            return JobProblems.Problem(ex.Status, ex.Title, ex.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static async Task<JobRecord?> FindAsync(string id, IJobStore store, CancellationToken ct) =>
         DataFolder.IsJobId(id) ? await store.GetAsync(id, ct).ConfigureAwait(false) : null;
 
@@ -325,4 +380,10 @@ public static class JobEndpoints
 
     /// <summary>The rig fit's answer: 468 mesh points (x0, y0, x1, …, picture pixels) and the mesh's triangles (index triples).</summary>
     internal sealed record RigFit(float[] Points, int[] Triangles);
+
+    /// <summary>
+    /// The pose tracker's joints in a picture: its size, whether a body was found, and the joints in the picture
+    /// (MediaPipe pose's names → [x, y] in picture pixels; empty when no body).
+    /// </summary>
+    internal sealed record RigJoints(int Width, int Height, bool Found, Dictionary<string, float[]> Joints);
 }

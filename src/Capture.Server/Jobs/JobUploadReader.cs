@@ -11,8 +11,8 @@ namespace Capture.Server.Jobs;
 /// Reads a <c>POST /api/jobs</c> body section by section with <see cref="MultipartReader"/>,
 /// streaming each file part to a generated name under uploads/ (a fixed 80 KiB copy buffer; a
 /// whole file is never in memory), counting bytes against <see cref="JobsOptions.MaxUploadBytes"/>.
-/// File parts: <c>driving</c>, <c>character</c>, <c>rig</c>, <c>profile</c>; text fields:
-/// <c>size</c>, <c>sideBySide</c>, <c>intensity</c>, <c>motionData</c> (a rig may also come as text).
+/// File parts: <c>driving</c>, <c>character</c>, <c>rig</c>, <c>profile</c>, <c>mask</c>; text fields:
+/// <c>size</c>, <c>sideBySide</c>, <c>intensity</c>, <c>motionData</c>, <c>body</c> (a rig may also come as text).
 /// </summary>
 internal static class JobUploadReader
 {
@@ -58,7 +58,7 @@ internal static class JobUploadReader
 
                 string name = HeaderUtilities.RemoveQuotes(disposition.Name).ToString();
                 bool isFile = disposition.FileName.HasValue || disposition.FileNameStar.HasValue;
-                if (name is "driving" or "character" or "profile" || (name == "rig" && isFile))
+                if (name is "driving" or "character" or "profile" or "mask" || (name == "rig" && isFile))
                 {
                     if (files.ContainsKey(name))
                     {
@@ -71,9 +71,10 @@ internal static class JobUploadReader
                     long limit = name == "driving" ? options.MaxUploadBytes : Math.Min(options.MaxPictureBytes, options.MaxUploadBytes);
                     total += await CopyAsync(section.Body, path, name, limit, options.MaxUploadBytes - total, options, ct).ConfigureAwait(false);
                 }
-                else if (name is "size" or "sideBySide" or "intensity" or "motionData" or "rig")
+                else if (name is "size" or "sideBySide" or "intensity" or "motionData" or "body" or "rig")
                 {
-                    int max = name == "rig" ? 256 * 1024 : MaxFieldChars;
+                    // A rig as text may carry the rig page's figure mask (a PNG data URL): room for a large picture's two-colour mask.
+                    int max = name == "rig" ? 4 * 1024 * 1024 : MaxFieldChars;
                     fields[name] = await ReadTextAsync(section.Body, max, name, ct).ConfigureAwait(false);
                 }
                 else
@@ -113,6 +114,8 @@ internal static class JobUploadReader
                 CharacterName = character.ClientName,
                 RigPath = files.TryGetValue("rig", out var rig) ? rig.Path : null,
                 ProfilePath = files.TryGetValue("profile", out var profile) ? profile.Path : null,
+                MaskPath = files.TryGetValue("mask", out var mask) ? mask.Path : null,
+                MaskName = files.TryGetValue("mask", out var maskFile) ? maskFile.ClientName : null,
                 Settings = ParseSettings(fields),
             };
         }
@@ -279,6 +282,11 @@ internal static class JobUploadReader
         if (fields.TryGetValue("motionData", out string? motion))
         {
             settings = settings with { MotionData = ParseBool(motion, "motionData") };
+        }
+
+        if (fields.TryGetValue("body", out string? body))
+        {
+            settings = settings with { Body = ParseBool(body, "body") };
         }
 
         return settings;

@@ -555,6 +555,10 @@ async function onSubmit(e) {
     if (same) {
       form.append('rig', new Blob([JSON.stringify(rig)], { type: 'application/json' }), 'rig.json');
       names.rig = 'the rig from the rig page';
+      // Body joints placed on the rig page mean the body is to move.
+      if (rig.body) {
+        $('body').checked = true;
+      }
     } else {
       $('rig-not-used').textContent = `The rig from the rig page was made for ${rig.image || 'another picture'}, not ${character.name}: it is not used for this picture.`;
       $('rig-not-used').hidden = false;
@@ -564,6 +568,11 @@ async function onSubmit(e) {
   form.append('sideBySide', String($('side-by-side').checked));
   form.append('intensity', $('intensity').value);
   form.append('motionData', String($('motion-data').checked));
+  form.append('body', String($('body').checked));
+  const mask = $('mask').files[0];
+  if (mask) {
+    form.append('mask', mask, mask.name);
+  }
   $('submit').disabled = true;
   uploading = true;
   document.body.dataset.uploading = 'true';
