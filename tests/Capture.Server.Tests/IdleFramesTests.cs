@@ -92,9 +92,16 @@ public sealed class IdleFramesTests(ServerFixture server) : IClassFixture<Server
         // …and nothing more comes while the performer stays silent, well past IdleAfter (under the 3 s timeout).
         await Task.Delay(TimeSpan.FromSeconds(Math.Max(0, 2.5 - silence.Elapsed.TotalSeconds)));
         Assert.True(silence.Elapsed > TimeSpan.FromSeconds(1.5), $"waiting for the rendered frames took {silence.Elapsed.TotalSeconds:F1} s");
+        SessionState? end = await server.StateAsync(s.Id);
         Assert.Equal(before, viewer.Frames.Count);
-        Assert.Equal(0, (await server.StateAsync(s.Id))!.IdleFrames);
-        await server.DeleteAsync(s.Id);
+
+        // On a loaded machine the rendered frames may take so long to arrive that the 3 s performer timeout ends the
+        // session before this reads it: the viewer's count above still covers the silence past IdleAfter.
+        Assert.True(end is null || end.IdleFrames == 0, $"{end?.IdleFrames} idle frames with idle=0");
+        if (end is not null)
+        {
+            await server.DeleteAsync(s.Id);
+        }
     }
 
     // Sends `count` copies of the face at 30 fps, stamped now; returns the next sequence number.
