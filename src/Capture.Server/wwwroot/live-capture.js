@@ -412,20 +412,28 @@ async function onCameraFrame(now, metadata) {
   }
 }
 
+/**
+ * Loads MediaPipe's /vendor/@mediapipe/NAME/NAME.js once (unless its global constructor is already there); says
+ * what to do when the server has not restored the package.
+ */
+async function loadVendorScript(name, global) {
+  if (typeof window[global] !== 'function') {
+    await new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = `/vendor/@mediapipe/${name}/${name}.js`;
+      script.crossOrigin = 'anonymous';
+      script.onload = resolve;
+      script.onerror = () => reject(new Error(`/vendor/@mediapipe/${name}/${name}.js did not load (run scripts/setup.sh where the server runs)`));
+      document.head.append(script);
+    });
+  }
+  if (typeof window[global] !== 'function') { throw new Error(`MediaPipe ${global} did not load`); }
+}
+
 /** Loads MediaPipe Hands (once, on first use: ~10 MB of model and wasm) and starts it. */
 function loadHands() {
   handsLoading ??= (async () => {
-    if (typeof window.Hands !== 'function') {
-      await new Promise((resolve, reject) => {
-        const script = document.createElement('script');
-        script.src = '/vendor/@mediapipe/hands/hands.js';
-        script.crossOrigin = 'anonymous';
-        script.onload = resolve;
-        script.onerror = () => reject(new Error('/vendor/@mediapipe/hands/hands.js did not load (run scripts/setup.sh where the server runs)'));
-        document.head.append(script);
-      });
-    }
-    if (typeof window.Hands !== 'function') { throw new Error('MediaPipe Hands did not load'); }
+    await loadVendorScript('hands', 'Hands');
     const model = new window.Hands({ locateFile: (file) => `/vendor/@mediapipe/hands/${file}` });
     // Two hands, the full landmark model (what Capture's own tracker runs), not mirrored: the schema's hand points.
     // useCpuInference: the models on the CPU (TFLite XNNPACK in wasm) rather than WebGL. Without a GPU (SwiftShader)
@@ -443,17 +451,7 @@ function loadHands() {
 /** Loads MediaPipe Pose (once, on first use: ~10 MB of model and wasm) and starts it. */
 function loadPose() {
   poseLoading ??= (async () => {
-    if (typeof window.Pose !== 'function') {
-      await new Promise((resolve, reject) => {
-        const script = document.createElement('script');
-        script.src = '/vendor/@mediapipe/pose/pose.js';
-        script.crossOrigin = 'anonymous';
-        script.onload = resolve;
-        script.onerror = () => reject(new Error('/vendor/@mediapipe/pose/pose.js did not load (run scripts/setup.sh where the server runs)'));
-        document.head.append(script);
-      });
-    }
-    if (typeof window.Pose !== 'function') { throw new Error('MediaPipe Pose did not load'); }
+    await loadVendorScript('pose', 'Pose');
     const model = new window.Pose({ locateFile: (file) => `/vendor/@mediapipe/pose/${file}` });
     // The full landmark model (modelComplexity 1: what Capture's own tracker runs), not mirrored, smoothed by the
     // graph (the server adds no second filter), no segmentation. useCpuInference: TFLite XNNPACK in wasm, as the
