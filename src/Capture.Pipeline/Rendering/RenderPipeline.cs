@@ -252,9 +252,8 @@ public static class RenderPipeline
                     retargeter?.Update(tracking, driven);
                     if (bodyRetargeter is not null)
                     {
-                        pose.SetFromObservation(tracking.Body, tracking.ImageWidth, tracking.ImageHeight, tracking.CaptureTimestampUs);
                         // With --hands the hand model turns the character's hands (a hand not tracked leaves the pose's).
-                        pose.SetHands(tracking.LeftHand, tracking.RightHand, tracking.ImageWidth, tracking.ImageHeight);
+                        pose.SetFromFrame(tracking);
                         bodyRetargeter.Update(pose, drivenBody);
                         bodyless += tracking.Body.Present ? 0 : 1;
                     }

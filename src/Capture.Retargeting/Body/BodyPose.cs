@@ -53,6 +53,18 @@ public sealed class BodyPose
     }
 
     /// <summary>
+    /// Fills this pose from a tracked frame: its body (<see cref="SetFromObservation"/>) with the hand tracker's hands
+    /// turning the pose's hand points where it has them (<see cref="SetHands"/>). What a render and a live session drive
+    /// the body with. Allocation-free.
+    /// </summary>
+    public void SetFromFrame(TrackingFrame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        SetFromObservation(frame.Body, frame.ImageWidth, frame.ImageHeight, frame.CaptureTimestampUs);
+        SetHands(frame.LeftHand, frame.RightHand, frame.ImageWidth, frame.ImageHeight);
+    }
+
+    /// <summary>
     /// Where the hand tracker has a hand, turns the pose model's own points of that hand (pinky, index, thumb) about its
     /// wrist until the hand points where the hand model says (wrist → <see cref="HandTopology.PoseDirectionPoint"/>), and
     /// moves them to the hand model's wrist: the character's hand then turns as the performer's hand does (the pose model

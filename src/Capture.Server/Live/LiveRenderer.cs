@@ -197,8 +197,7 @@ public sealed class LiveRenderer : IDisposable
         if (_drivenBody is not null)
         {
             // The body needs no face calibration: it moves from the first frame with a pose.
-            _pose.SetFromObservation(frame.Body, frame.ImageWidth, frame.ImageHeight, frame.CaptureTimestampUs);
-            _pose.SetHands(frame.LeftHand, frame.RightHand, frame.ImageWidth, frame.ImageHeight);
+            _pose.SetFromFrame(frame);
             _bodyRetargeter!.Update(_pose, _drivenBody);
             _generator.GenerateInto(_driven, _drivenBody, Frame, 0, 0, Background);
             return;
