@@ -30,7 +30,7 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
 {
     public string Name => "live-body";
 
-    public string Description => "live body session at 256 wide vs a face session at 256²: render ms a frame (retarget+generate, map/session split), then glass-to-glass through a server with the performer tracking face+body; args: [frames] [runs] [render: skip glass-to-glass]";
+    public string Description => "live body session at 256 wide vs a face session at 256²: render ms a frame (retarget+generate, map/session split), then glass-to-glass through a server with the performer tracking face+body; args: [frames] [runs] [render: skip glass-to-glass | track: only the performer's tracking profile]";
 
     public int Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
 
@@ -41,6 +41,12 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
         int runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
         string clip = SharedMedia.File("vid_body_fullbody_gesture_s13.mp4");
         await CanonicalFace.LoadAsync();
+        if (args.Length > 2 && args[2] == "track")
+        {
+            await TrackingProfileAsync(clip, count, runs);
+            return 0;
+        }
+
         List<TrackingFrame> frames = await TrackAsync(clip, count);
         Console.WriteLine($"{frames.Count} frames of {Path.GetFileName(clip)} tracked (face + body), {frames.Count(f => f.Body.Present)} with a body; {runs} runs each, one ORT thread (as a session)");
 
@@ -112,6 +118,82 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
         var bodyMap = (BodyMeshMap)generator.Map;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  body generator {w}x{h}, lattice {bodyMap.GridSize}x{bodyMap.GridHeight}: body map {map * 1000.0 / Stopwatch.Frequency / frames1:F2} ms, ORT session {session * 1000.0 / Stopwatch.Frequency / frames1:F2} ms a frame (mean of {frames1:F0}; {bodyMap.RelaxedFrames} of {n} frames relaxed)"));
+    }
+
+    /// <summary>
+    /// The performer's tracking alone (<c>capture live --body</c>'s tracker options: iris on, one ORT thread), on the clip's
+    /// frames decoded beforehand at its own size (720×1080) and letterboxed to a webcam's 640×480: ms a frame, and where
+    /// they go (each model's runs a frame × ms a run, the detectors' runs, the rest: crops, smoothing, blendshapes).
+    /// </summary>
+    private static async Task TrackingProfileAsync(string clip, int count, int runs)
+    {
+        foreach ((int w, int h) in new[] { (0, 0), (640, 480) })
+        {
+            List<VideoFrame> frames = await TrackingBenchmark.DecodeAsync(clip, count, w, h);
+            Console.WriteLine($"tracking {frames.Count} frames at {frames[0].Width}x{frames[0].Height}, {runs} timed runs after one warm-up:");
+            foreach ((string name, TrackerOptions options) in new[]
+            {
+                ("face (iris)", new TrackerOptions { RefineLandmarks = true, Threads = 1 }),
+                ("face (iris) + full pose", new TrackerOptions { RefineLandmarks = true, Body = true, Threads = 1 }),
+                ("face (iris) + full pose, overlapped", new TrackerOptions { RefineLandmarks = true, Body = true, Threads = 1, ParallelFaceAndBody = true }),
+                ("face (iris) + lite pose", new TrackerOptions { RefineLandmarks = true, Body = true, PoseModel = PoseModel.Lite, Threads = 1 }),
+                ("face (iris) + lite pose, overlapped", new TrackerOptions { RefineLandmarks = true, Body = true, PoseModel = PoseModel.Lite, Threads = 1, ParallelFaceAndBody = true }),
+                ("full pose alone", new TrackerOptions { Face = false, Body = true, Threads = 1 }),
+            })
+            {
+                using Tracker tracker = await Tracker.CreateAsync(options);
+                var result = new TrackingFrame();
+                var perFrame = new List<double>();
+                (string Name, long Runs, TimeSpan Time)[] before = [];
+                long faceDet = 0, poseDet = 0, fallback = 0, fromPose = 0, faces = 0, bodies = 0;
+                for (int run = 0; run <= runs; run++)
+                {
+                    if (run == 1)
+                    {
+                        before = [.. tracker.ModelTimes()];
+                        (faceDet, poseDet, fallback, fromPose) = (tracker.FaceDetectorRuns, tracker.PoseDetectorRuns, tracker.FaceFallbackRuns, tracker.FacePoseRegionDetections);
+                    }
+
+                    tracker.Reset();
+                    for (int i = 0; i < frames.Count; i++)
+                    {
+                        frames[i].TimestampUs = (run * frames.Count + i) * 40_000L;
+                        long t0 = Stopwatch.GetTimestamp();
+                        tracker.Process(frames[i], result);
+                        if (run > 0)
+                        {
+                            perFrame.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                            faces += result.Face.Present ? 1 : 0;
+                            bodies += result.Body.Present ? 1 : 0;
+                        }
+                    }
+                }
+
+                int n = frames.Count * runs;
+                var parts = new List<string>();
+                double inModels = 0;
+                (string Name, long Runs, TimeSpan Time)[] after = [.. tracker.ModelTimes()];
+                for (int i = 0; i < after.Length; i++)
+                {
+                    long r = after[i].Runs - before[i].Runs;
+                    double ms = (after[i].Time - before[i].Time).TotalMilliseconds;
+                    inModels += ms;
+                    if (r > 0)
+                    {
+                        parts.Add(string.Create(CultureInfo.InvariantCulture, $"{after[i].Name} {(double)r / n:F2}×{ms / r:F2}"));
+                    }
+                }
+
+                double mean = perFrame.Sum() / n;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {name,-37} p50 {BenchServer.Percentile(perFrame, 50),6:F1} ms, mean {mean,6:F1} ms a frame; face in {faces}/{n}, body in {bodies}/{n}; " +
+                    $"detector runs: face {tracker.FaceDetectorRuns - faceDet} (from the pose's head {tracker.FacePoseRegionDetections - fromPose}), face fallback {tracker.FaceFallbackRuns - fallback}, pose {tracker.PoseDetectorRuns - poseDet}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"    models (runs a frame × ms a run): {string.Join("; ", parts)}; rest {mean - (inModels / n):F2} ms"));
+            }
+
+            frames.ForEach(f => f.Dispose());
+        }
     }
 
     private static async Task GlassToGlassAsync(string clip)
