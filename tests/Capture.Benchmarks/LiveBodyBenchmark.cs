@@ -30,7 +30,7 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
 {
     public string Name => "live-body";
 
-    public string Description => "live body session at 256 wide vs a face session at 256²: render ms a frame (retarget+generate, map/session split), then glass-to-glass through a server with the performer tracking face+body; args: [frames] [runs] [render: skip glass-to-glass | g2g: only glass-to-glass | track: only the performer's tracking profile]";
+    public string Description => "live body session at 256 wide vs a face session at 256²: render ms a frame (retarget+generate, map/session split), then glass-to-glass through a server with the performer tracking face+body; args: [frames] [runs] [render: skip glass-to-glass | g2g: only glass-to-glass | track [CONFIGURATION]: only the performer's tracking profile]";
 
     public int Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
 
@@ -43,7 +43,7 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
         await CanonicalFace.LoadAsync();
         if (args.Length > 2 && args[2] == "track")
         {
-            await TrackingProfileAsync(clip, count, runs);
+            await TrackingProfileAsync(clip, count, runs, args.Length > 3 ? args[3] : null);
             return 0;
         }
 
@@ -131,9 +131,11 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
     /// frames decoded beforehand at its own size (720×1080) and letterboxed to a webcam's 640×480: ms a frame, and where
     /// they go (each model's runs a frame × ms a run, the detectors' runs, the rest: crops, smoothing, blendshapes).
     /// </summary>
-    private static async Task TrackingProfileAsync(string clip, int count, int runs)
+    private static async Task TrackingProfileAsync(string clip, int count, int runs, string? only)
     {
-        foreach ((int w, int h) in new[] { (0, 0), (640, 480) })
+        // With a configuration named (e.g. "face (iris) + full pose"), that one alone at the clip's size: two processes
+        // that differ in one setting, for a whole-process before/after.
+        foreach ((int w, int h) in only is null ? new[] { (0, 0), (640, 480) } : [(0, 0)])
         {
             List<VideoFrame> frames = await TrackingBenchmark.DecodeAsync(clip, count, w, h);
             Console.WriteLine($"tracking {frames.Count} frames at {frames[0].Width}x{frames[0].Height}, {runs} timed runs after one warm-up:");
@@ -147,6 +149,11 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
                 ("full pose alone", new TrackerOptions { Face = false, Body = true, Threads = 1 }),
             })
             {
+                if (only is not null && name != only)
+                {
+                    continue;
+                }
+
                 using Tracker tracker = await Tracker.CreateAsync(options);
                 var result = new TrackingFrame();
                 var perFrame = new List<double>();
@@ -236,7 +243,7 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
             double send = BenchServer.Percentile(server.Take("capture_live_send_ms"), 50);
             double toSocket = BenchServer.Percentile(server.Take("capture_live_latency_ms"), 50);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{name,-54} {r.FramesSent} sent of {r.FramesCaptured} captured ({r.SourceDrops} dropped at the source: tracking behind), {r.Viewed.Count} viewed ({r.FramesSent / Math.Max(1e-6, r.Seconds):F1} fps); " +
+                $"{name,-54} {r.FramesSent} sent of {r.FramesCaptured} captured ({r.SourceDrops} dropped at the source: tracking behind), {r.Viewed.Count} viewed ({ViewedFps(r.Viewed):F1} fps at the viewer); " +
                 $"glass-to-glass p50 {BenchServer.Percentile(g2g, 50):F1} ms, p99 {BenchServer.Percentile(g2g, 99):F1} ms"));
 
             // Where the p50 goes (each stage's own p50, so they need not add up exactly): the performer's queue and
@@ -245,6 +252,10 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
                 $"    track {track:F1} ms, source queue + wire in {ingest - track:F1} ms, ingest queue {queue:F1} ms, render {render:F1} ms, JPEG {jpeg:F1} ms, send {send:F1} ms, wire out + viewer {BenchServer.Percentile(g2g, 50) - toSocket:F1} ms"));
         }
     }
+
+    // Frames a second at the viewer, over the span from its first frame to its last (the run's seconds include loading the models).
+    private static double ViewedFps(IReadOnlyList<ViewedFrame> viewed)
+        => viewed.Count < 2 ? 0 : (viewed.Count - 1) / ((viewed[^1].ArrivedUs - viewed[0].ArrivedUs) / 1e6);
 
     // Frames 33 ms apart from now on, as a camera would stamp them (the retargeters need time order).
     private static IEnumerable<TrackingFrame> Restamped(List<TrackingFrame> frames)
