@@ -183,26 +183,13 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
                 }
 
                 int n = frames.Count * runs;
-                var parts = new List<string>();
-                double inModels = 0;
-                (string Name, long Runs, TimeSpan Time)[] after = [.. tracker.ModelTimes()];
-                for (int i = 0; i < after.Length; i++)
-                {
-                    long r = after[i].Runs - before[i].Runs;
-                    double ms = (after[i].Time - before[i].Time).TotalMilliseconds;
-                    inModels += ms;
-                    if (r > 0)
-                    {
-                        parts.Add(string.Create(CultureInfo.InvariantCulture, $"{after[i].Name} {(double)r / n:F2}×{ms / r:F2}"));
-                    }
-                }
-
                 double mean = perFrame.Sum() / n;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {name,-37} p50 {BenchServer.Percentile(perFrame, 50),6:F1} ms, mean {mean,6:F1} ms a frame; face in {faces}/{n}, body in {bodies}/{n}; " +
                     $"detector runs: face {tracker.FaceDetectorRuns - faceDet} (from the pose's head {tracker.FacePoseRegionDetections - fromPose}), face fallback {tracker.FaceFallbackRuns - fallback}, pose {tracker.PoseDetectorRuns - poseDet}"));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"    models (runs a frame × ms a run): {string.Join("; ", parts)}; rest {mean - (inModels / n):F2} ms"));
+
+                // The hands benchmark's profile row: | name | ms a frame | each model's runs a frame × ms a run | the rest |.
+                Console.WriteLine("    " + HandsBenchmark.Profile(name, before, [.. tracker.ModelTimes()], TimeSpan.FromMilliseconds(perFrame.Sum()), n));
             }
 
             frames.ForEach(f => f.Dispose());
