@@ -17,7 +17,7 @@ namespace Capture.Server.Tests.Jobs;
 /// and the page continues the saved rig).
 /// </summary>
 [Collection(JobsCollection.Name)]
-public sealed class RigPageBodyTests : IAsyncLifetime
+public sealed partial class RigPageBodyTests : IAsyncLifetime
 {
     private static readonly string[] s_chromiumArgs =
         ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
