@@ -1261,10 +1261,9 @@ async function openDrawing(file) {
     if (file !== $('picture').files[0]) {
       return;
     }
-    $('picture-status').textContent = '';
-    $('workspace').hidden = image === null;
     // The server's words name the zip and what it lacks (a missing char_cfg.yaml, a joint off the drawing).
-    $('message').textContent = err.status === 422
+    $('picture-status').className = 'error';
+    $('picture-status').textContent = err.status === 422
       ? `${file.name} cannot be opened as an Animated Drawings character: ${err.message.replace(`${file.name}: `, '')}`
       : peopleMessage(err);
     if (err.status === 401) {
@@ -1306,6 +1305,7 @@ $('picture').addEventListener('change', () => {
     return;
   }
   $('picture-status').textContent = '';
+  $('picture-status').className = 'note';
   canvas.dataset.drawingJoints = '0';
   if (isZip(file)) {
     openDrawing(file);

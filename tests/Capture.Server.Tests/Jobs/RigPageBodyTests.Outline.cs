@@ -265,10 +265,11 @@ public sealed partial class RigPageBodyTests
         await page.FillAsync("#key", JobServer.Key);
         await page.PressAsync("#key", "Tab");
         await page.SetInputFilesAsync("#picture", zip);
-        await page.WaitForSelectorAsync("#message:not(:empty)", new() { Timeout = 30_000 });
+        await page.WaitForSelectorAsync("#picture-status.error", new() { Timeout = 30_000 });
         Assert.Equal(
             "no-config.zip cannot be opened as an Animated Drawings character: no char_cfg.yaml in the zip; zip an Animated Drawings character folder (texture.png, mask.png, char_cfg.yaml)",
-            await page.InnerTextAsync("#message"));
+            await page.InnerTextAsync("#picture-status"));
+        Assert.True(await page.IsHiddenAsync("#workspace"));
         Assert.Empty(_pageErrors);
     }
 
@@ -310,7 +311,7 @@ public sealed partial class RigPageBodyTests
             double cy = (p[1] * s) - double.Parse(offset[1], CultureInfo.InvariantCulture);
             double w = await page.EvalOnSelectorAsync<double>("#canvas", "c => c.width");
             double h = await page.EvalOnSelectorAsync<double>("#canvas", "c => c.height");
-            if (cx > 10 && cy > 10 && cx < w - 10 && cy < h - 10)
+            if (cx > 1 && cy > 1 && cx < w - 1 && cy < h - 1)
             {
                 return;
             }
