@@ -88,15 +88,7 @@ public sealed partial class RigPageBodyTests
         Assert.True(mask.Pixels[((10 * 216) + 10) * 4] < 128, "the top-left corner is background");
 
         // The job takes the picture with the rig: its joints and the outlined figure (the upload page sends the rig it kept).
-        string clip = await ShortBodyClipAsync();
-        await page.GotoAsync(_server.Address.ToString());
-        await page.WaitForSelectorAsync("body[data-ready=true]");
-        await page.SetInputFilesAsync("#driving", clip);
-        await page.SetInputFilesAsync("#character", texture);
-        await page.SelectOptionAsync("#size", "256");
-        await page.ClickAsync("#submit");
-        await page.WaitForSelectorAsync("article.job, #message:not(:empty)", new() { Timeout = 120_000 });
-        Assert.Equal("", await page.InnerTextAsync("#message"));
+        Assert.Equal("", await SubmitOnUploadPageAsync(page, texture));
         await StopJobsAsync();
         Assert.Empty(_pageErrors);
     }
@@ -164,14 +156,7 @@ public sealed partial class RigPageBodyTests
 
         await page.ClickAsync("#outline-close");
         await SaveAsync(page);
-        string clip = await ShortBodyClipAsync();
-        await page.GotoAsync(_server.Address.ToString());
-        await page.WaitForSelectorAsync("body[data-ready=true]");
-        await page.SetInputFilesAsync("#driving", clip);
-        await page.SetInputFilesAsync("#character", texture);
-        await page.ClickAsync("#submit");
-        await page.WaitForSelectorAsync("#message:not(:empty)", new() { Timeout = 120_000 });
-        string message = await page.InnerTextAsync("#message");
+        string message = await SubmitOnUploadPageAsync(page, texture);
         Assert.StartsWith("The character picture texture.png: ", message, StringComparison.Ordinal);
         Assert.Contains("the figure's mask leaves out its left elbow (at 185, 147 in the picture)", message, StringComparison.Ordinal);
         Assert.Contains("paint or outline the figure over every joint", message, StringComparison.Ordinal);
@@ -234,16 +219,14 @@ public sealed partial class RigPageBodyTests
         Assert.Equal(78, c.Body.Joint(BodyTopology.Nose).Y, 1.5);
         Assert.Contains(messages, m => m.Contains("figure from rig file", StringComparison.Ordinal));
 
+        // The rig names the zip by its bytes: another zip of the same drawing is not given its joints.
+        string other = Path.Combine(_dir, "other.zip");
+        ZipFile.CreateFromDirectory(s_stick, other, CompressionLevel.NoCompression, includeBaseDirectory: true);
+        InvalidDataException refused = await Assert.ThrowsAsync<InvalidDataException>(() => CharacterLoader.LoadBodyAsync(other, new BodyLoadOptions { RigPath = _lastRig }));
+        Assert.Contains("belongs to the picture 'drawing_stick_char4.zip'", refused.Message, StringComparison.Ordinal);
+
         // And the upload page sends that rig with the zip: the job is accepted.
-        string clip = await ShortBodyClipAsync();
-        await page.GotoAsync(_server.Address.ToString());
-        await page.WaitForSelectorAsync("body[data-ready=true]");
-        await page.SetInputFilesAsync("#driving", clip);
-        await page.SetInputFilesAsync("#character", zip);
-        await page.SelectOptionAsync("#size", "256");
-        await page.ClickAsync("#submit");
-        await page.WaitForSelectorAsync("article.job, #message:not(:empty)", new() { Timeout = 120_000 });
-        Assert.Equal("", await page.InnerTextAsync("#message"));
+        Assert.Equal("", await SubmitOnUploadPageAsync(page, zip));
         await StopJobsAsync();
         Assert.Empty(_pageErrors);
     }
@@ -287,6 +270,7 @@ public sealed partial class RigPageBodyTests
             }
         }
 
+        Assert.Equal("0", await page.GetAttributeAsync("#canvas", "data-joints"));
         foreach ((string name, double[] xy) in s_stickJoints)
         {
             Assert.Equal(name, await page.GetAttributeAsync("#body-prompt", "data-joint"));
@@ -338,6 +322,23 @@ public sealed partial class RigPageBodyTests
         }
 
         return Math.Abs(twice) / 2;
+    }
+
+    /// <summary>
+    /// Goes to the upload page in the same tab (it keeps the rig the rig page saved) and submits the gesture clip driving
+    /// <paramref name="character"/>; returns the page's error, empty when the job was accepted.
+    /// </summary>
+    private async Task<string> SubmitOnUploadPageAsync(IPage page, string character)
+    {
+        string clip = await ShortBodyClipAsync();
+        await page.GotoAsync(_server.Address.ToString());
+        await page.WaitForSelectorAsync("body[data-ready=true]");
+        await page.SetInputFilesAsync("#driving", clip);
+        await page.SetInputFilesAsync("#character", character);
+        await page.SelectOptionAsync("#size", "256");
+        await page.ClickAsync("#submit");
+        await page.WaitForSelectorAsync("article.job, #message:not(:empty)", new() { Timeout = 120_000 });
+        return await page.InnerTextAsync("#message");
     }
 
     /// <summary>The first 2 s of the shared gesture clip at 360 px high (a performer in full view): the job's driving clip.</summary>

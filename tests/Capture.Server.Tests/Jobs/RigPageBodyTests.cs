@@ -118,37 +118,13 @@ public sealed partial class RigPageBodyTests : IAsyncLifetime
     {
         string texture = Path.Combine(s_stick, "texture.png");
         // Where a person clicks: the drawing's joints (char_cfg.yaml's, mapped to pose names).
-        Dictionary<string, double[]> targets = new()
-        {
-            ["right_shoulder"] = [87, 198], ["left_shoulder"] = [138, 189], ["nose"] = [124, 68], ["right_elbow"] = [36, 152],
-            ["right_wrist"] = [22, 64], ["left_elbow"] = [185, 147], ["left_wrist"] = [198, 54], ["right_hip"] = [64, 328],
-            ["left_hip"] = [120, 323], ["right_knee"] = [45, 393], ["right_ankle"] = [31, 467], ["left_knee"] = [124, 388],
-            ["left_ankle"] = [124, 458],
-        };
+        Dictionary<string, double[]> targets = new(s_stickJoints);
         await using IBrowserContext context = await _browser.NewContextAsync(new BrowserNewContextOptions { AcceptDownloads = true, ViewportSize = s_tall });
         IPage page = await OpenAsync(context, texture);
         Assert.Equal(1f, await ScaleAsync(page));
-        await page.ClickAsync("#mode-body");
-        await page.WaitForFunctionAsync("() => !document.getElementById('body-status').textContent.startsWith('looking')", null, new() { Timeout = 60_000 });
 
         // Whatever the tracker offered goes; each joint is placed where the drawing has it.
-        foreach (string name in targets.Keys)
-        {
-            if (await page.IsVisibleAsync($"#joints li.done[data-name={name}]"))
-            {
-                await page.ClickAsync($"#joints li[data-name={name}]");
-                await page.ClickAsync("#joint-remove");
-            }
-        }
-
-        Assert.Equal("0", await page.GetAttributeAsync("#canvas", "data-joints"));
-        foreach ((string name, double[] xy) in targets)
-        {
-            Assert.Equal(name, await page.GetAttributeAsync("#body-prompt", "data-joint"));
-            await page.ClickAsync("#canvas", new() { Position = new Position { X = (float)xy[0], Y = (float)xy[1] } });
-        }
-
-        Assert.Equal("13", await page.GetAttributeAsync("#canvas", "data-joints"));
+        await PlaceStickJointsAsync(page);
         Assert.True(await page.IsDisabledAsync("#save") == false, await page.InnerTextAsync("#body-problem"));
 
         // Drag the head 12 px down: the joint follows the mouse.
