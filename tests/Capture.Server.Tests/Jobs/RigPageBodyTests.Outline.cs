@@ -47,12 +47,9 @@ public sealed partial class RigPageBodyTests
     {
         string texture = Path.Combine(s_stick, "texture.png");
         await using IBrowserContext context = await _browser.NewContextAsync(new BrowserNewContextOptions { AcceptDownloads = true, ViewportSize = s_tall });
-        IPage page = await OpenAsync(context, texture);
-        await PlaceStickJointsAsync(page);
+        IPage page = await OpenStickOutliningAsync(context, texture);
 
         // Zoomed in 1.5× and moved: the outline's points land in picture pixels whatever the view.
-        await page.ClickAsync("#mode-mask");
-        await page.ClickAsync("#outline");
         await page.ClickAsync("#zoom-in");
         Assert.Equal("0", await page.GetAttributeAsync("#canvas", "data-mask"));
         foreach (double[] p in s_aroundFigure)
@@ -98,10 +95,7 @@ public sealed partial class RigPageBodyTests
     {
         string texture = Path.Combine(s_stick, "texture.png");
         await using IBrowserContext context = await _browser.NewContextAsync(new BrowserNewContextOptions { AcceptDownloads = true, ViewportSize = s_tall });
-        IPage page = await OpenAsync(context, texture);
-        await PlaceStickJointsAsync(page);
-        await page.ClickAsync("#mode-mask");
-        await page.ClickAsync("#outline");
+        IPage page = await OpenStickOutliningAsync(context, texture);
 
         // Two points and Enter: nothing is enclosed, the page says why, the points stay.
         await ClickAtAsync(page, [20, 20]);
@@ -241,12 +235,7 @@ public sealed partial class RigPageBodyTests
         }
 
         await using IBrowserContext context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = s_tall });
-        IPage page = await context.NewPageAsync();
-        page.PageError += (_, e) => _pageErrors.Add(e);
-        await page.GotoAsync(new Uri(_server.Address, "rig.html").ToString());
-        await page.WaitForSelectorAsync("body[data-ready=true]");
-        await page.FillAsync("#key", JobServer.Key);
-        await page.PressAsync("#key", "Tab");
+        IPage page = await OpenRigPageAsync(context);
         await page.SetInputFilesAsync("#picture", zip);
         await page.WaitForSelectorAsync("#picture-status.error", new() { Timeout = 30_000 });
         Assert.Equal(
@@ -254,6 +243,16 @@ public sealed partial class RigPageBodyTests
             await page.InnerTextAsync("#picture-status"));
         Assert.True(await page.IsHiddenAsync("#workspace"));
         Assert.Empty(_pageErrors);
+    }
+
+    /// <summary>The stick figure's picture on the rig page, its joints placed, the figure tab's outline tool chosen.</summary>
+    private async Task<IPage> OpenStickOutliningAsync(IBrowserContext context, string texture)
+    {
+        IPage page = await OpenAsync(context, texture);
+        await PlaceStickJointsAsync(page);
+        await page.ClickAsync("#mode-mask");
+        await page.ClickAsync("#outline");
+        return page;
     }
 
     /// <summary>Removes the tracker's joints and clicks each of the drawing's where it is.</summary>

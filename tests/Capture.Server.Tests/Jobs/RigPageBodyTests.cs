@@ -210,15 +210,22 @@ public sealed partial class RigPageBodyTests : IAsyncLifetime
 
     private async Task<IPage> OpenAsync(IBrowserContext context, string picture)
     {
+        IPage page = await OpenRigPageAsync(context);
+        await page.SetInputFilesAsync("#picture", picture);
+        await page.WaitForSelectorAsync("#workspace:not([hidden])");
+        await page.WaitForSelectorAsync("#canvas[data-scale]");
+        return page;
+    }
+
+    /// <summary>The rig page in a new tab of <paramref name="context"/>, the server's key given; its script errors are kept.</summary>
+    private async Task<IPage> OpenRigPageAsync(IBrowserContext context)
+    {
         IPage page = await context.NewPageAsync();
         page.PageError += (_, e) => _pageErrors.Add(e);
         await page.GotoAsync(new Uri(_server.Address, "rig.html").ToString());
         await page.WaitForSelectorAsync("body[data-ready=true]");
         await page.FillAsync("#key", JobServer.Key);
         await page.PressAsync("#key", "Tab");
-        await page.SetInputFilesAsync("#picture", picture);
-        await page.WaitForSelectorAsync("#workspace:not([hidden])");
-        await page.WaitForSelectorAsync("#canvas[data-scale]");
         return page;
     }
 
