@@ -1,6 +1,7 @@
 using Capture.Core.Frames;
 using Capture.Core.Tracking;
 using Capture.Tracking.Face;
+using Capture.Tracking.Geometry;
 using Capture.Tracking.Hands;
 using Capture.Tracking.Onnx;
 using Capture.Tracking.Pose;
@@ -10,7 +11,8 @@ namespace Capture.Tracking;
 /// <summary>
 /// Face (468-point mesh, head pose, ARKit-52 blendshapes), body (33 points) and hands (21 points each)
 /// tracking of one performer, frame after frame, on MediaPipe's own models converted to ONNX. Not thread-safe:
-/// one tracker follows one video stream. <see cref="Process"/> allocates nothing after the first frames.
+/// one tracker follows one video stream. <see cref="Process"/> allocates nothing after the first frames. With
+/// <see cref="TrackerOptions.ParallelFaceAndBody"/> the face runs on a thread of the tracker's own beside the pose model.
 /// </summary>
 public sealed class Tracker : IDisposable
 {
@@ -18,6 +20,8 @@ public sealed class Tracker : IDisposable
     private readonly PoseTracker? _pose;
     private readonly HandTracker? _hands;
     private readonly TensorModel[] _models;
+    private readonly FaceWorker? _faceWorker;
+    private RotatedRect? _poseHead;
     private bool _disposed;
 
     private Tracker(TrackerOptions options, FaceTracker? face, PoseTracker? pose, HandTracker? hands, TensorModel[] models)
@@ -27,6 +31,7 @@ public sealed class Tracker : IDisposable
         _pose = pose;
         _hands = hands;
         _models = models;
+        _faceWorker = options.ParallelFaceAndBody && face is not null && pose is not null && !options.StaticImage ? new FaceWorker(face.Process) : null;
     }
 
     public TrackerOptions Options { get; }
@@ -126,23 +131,47 @@ public sealed class Tracker : IDisposable
         result.ImageHeight = frame.Height;
         result.Clear();
 
-        // The body first: its head points tell the face tracker where a face too small for the whole-frame
-        // detector is (MediaPipe Holistic's order).
-        _pose?.Process(frame, result.Body);
-        if (_face is not null)
+        if (_faceWorker is not null && _face!.IsTracking)
         {
-            _face.PoseRegion = _pose is not null && FaceRegionFromPose.TryGet(result.Body, frame.Width, frame.Height, out Geometry.RotatedRect region)
-                ? region
-                : null;
-            _face.Process(frame, result.Face);
+            // The face follows its own mesh from the last frame and needs the pose's head only if it must detect
+            // again: the face mesh runs on the worker while the pose model runs here, and a re-detection searches
+            // the last frame's head region (a frame old, and the region is 1.5 heads wide).
+            _face.PoseRegion = _poseHead;
+            _faceWorker.Begin(frame, result.Face);
+            try
+            {
+                _pose!.Process(frame, result.Body);
+            }
+            finally
+            {
+                _faceWorker.End();
+            }
+
+            _poseHead = PoseHead(result.Body, frame);
+        }
+        else
+        {
+            // The body first: its head points tell the face tracker where a face too small for the whole-frame
+            // detector is (MediaPipe Holistic's order).
+            _pose?.Process(frame, result.Body);
+            _poseHead = PoseHead(result.Body, frame);
+            if (_face is not null)
+            {
+                _face.PoseRegion = _poseHead;
+                _face.Process(frame, result.Face);
+            }
         }
 
         _hands?.Process(frame, _pose is null ? null : result.Body, result);
     }
 
+    private RotatedRect? PoseHead(BodyObservation body, VideoFrame frame)
+        => _pose is not null && FaceRegionFromPose.TryGet(body, frame.Width, frame.Height, out RotatedRect region) ? region : null;
+
     /// <summary>Forgets the tracked regions and the smoothing history (a new clip or a cut).</summary>
     public void Reset()
     {
+        _poseHead = null;
         _face?.Reset();
         _pose?.Reset();
         _hands?.Reset();
@@ -202,6 +231,7 @@ public sealed class Tracker : IDisposable
         }
 
         _disposed = true;
+        _faceWorker?.Dispose();
         _face?.Dispose();
         _pose?.Dispose();
         _hands?.Dispose();

@@ -44,6 +44,16 @@ public sealed record TrackerOptions
     public HandModel HandModel { get; init; } = HandModel.Full;
 
     /// <summary>
+    /// With <see cref="Face"/> and <see cref="Body"/>: while the face is tracked from the last frame's mesh, run the face
+    /// models on a second thread beside the pose model, so a frame takes about the longer of the two instead of their
+    /// sum (live sessions: the frame's wait before it is sent). A face lost and searched for again still waits for this
+    /// frame's pose (its head region); a re-detection while tracking searches the last frame's head region. Off by
+    /// default (one thread a tracker, as the offline paths and their speed figures in docs/tracking.md assume);
+    /// `capture live --body` turns it on. Ignored for <see cref="StaticImage"/>.
+    /// </summary>
+    public bool ParallelFaceAndBody { get; init; }
+
+    /// <summary>
     /// With <see cref="Body"/>: run Holistic's hand re-crop model on every frame, exactly MediaPipe Holistic's graph.
     /// Default off: while a kept hand's pose wrist stays put the re-crop is skipped (at most 2 frames in a row) and the
     /// hand is tracked from its previous landmarks as MediaPipe Hands does — about a fifth faster with hands, a few

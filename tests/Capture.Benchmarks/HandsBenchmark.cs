@@ -143,7 +143,7 @@ public sealed class HandsBenchmark : IBenchmarkCommand
     }
 
     /// <summary>One configuration's profile row: the mean frame's time, each model's share of it and what is left.</summary>
-    private static string Profile(string name, (string Name, long Runs, TimeSpan Time)[] before, (string Name, long Runs, TimeSpan Time)[] after, TimeSpan timed, int frameCount)
+    internal static string Profile(string name, (string Name, long Runs, TimeSpan Time)[] before, (string Name, long Runs, TimeSpan Time)[] after, TimeSpan timed, int frameCount)
     {
         var parts = new List<string>();
         double inModels = 0;

@@ -243,6 +243,46 @@ public class TrackerTests(ModelsFixture models)
     }
 
     [Fact]
+    public void Process_FaceBesideThePose_GivesTheSequentialTrackersPoints()
+    {
+        // The gesture clip: a full-body shot whose face is tracked from its mesh after the first frame, so the face
+        // runs on the worker beside the pose model from frame 2 on, and must give what the one-thread tracker gives.
+        List<VideoFrame> frames = Ffmpeg.Decode(TestData.Media("vid_body_fullbody_gesture_s13.mp4"), 20);
+        using Tracker sequential = models.Create(new TrackerOptions { Body = true, RefineLandmarks = true });
+        using Tracker parallel = models.Create(new TrackerOptions { Body = true, RefineLandmarks = true, ParallelFaceAndBody = true });
+        var a = new TrackingFrame();
+        var b = new TrackingFrame();
+        int faces = 0;
+
+        foreach (VideoFrame f in frames)
+        {
+            sequential.Process(f, a);
+            parallel.Process(f, b);
+            Assert.Equal(a.Face.Present, b.Face.Present);
+            Assert.Equal(a.Body.Present, b.Body.Present);
+            Assert.Equal(a.Body.Landmarks, b.Body.Landmarks);
+            Assert.Equal(a.Face.Landmarks, b.Face.Landmarks);
+            Assert.Equal(a.Face.Iris, b.Face.Iris);
+            Assert.Equal(a.Face.Blendshapes, b.Face.Blendshapes);
+            faces += b.Face.Present ? 1 : 0;
+        }
+
+        Assert.Equal(frames.Count, faces);
+        Assert.Equal(sequential.FaceDetectorRuns, parallel.FaceDetectorRuns);
+    }
+
+    [Fact]
+    public void Process_FaceBesideThePose_AllocatesNothingAfterWarmUp()
+    {
+        List<VideoFrame> frames = Ffmpeg.Decode(TestData.Media("vid_body_fullbody_gesture_s13.mp4"), 12);
+        using Tracker tracker = models.Create(new TrackerOptions { Body = true, ParallelFaceAndBody = true });
+        var r = new TrackingFrame();
+        long allocated = TestData.AllocatedAfterWarmUp(tracker, frames, r);
+        Assert.True(r.Face.Present && r.Body.Present);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public void SetNeutral_SameFrameAgain_GivesBlendshapesNearZero()
     {
         VideoFrame frame = s_sergey.Value;

@@ -44,6 +44,13 @@ public sealed record LivePerformerOptions
     /// <summary>With <see cref="Body"/>: the BlazePose landmark model (Full by default, as `capture render`; Lite is the fastest).</summary>
     public PoseModel PoseModel { get; init; } = PoseModel.Full;
 
+    /// <summary>
+    /// With <see cref="Body"/>: run the face models on a second thread beside the pose model while the face is tracked
+    /// (<see cref="TrackerOptions.ParallelFaceAndBody"/>): a frame waits about the longer of the two, not their sum.
+    /// On by default; off is the one-thread tracker (the live-body benchmark's comparison).
+    /// </summary>
+    public bool ParallelFaceAndBody { get; init; } = true;
+
     /// <summary>Stop after this many frames sent; null runs until the source ends or the caller cancels.</summary>
     public long? MaxFrames { get; init; }
 
@@ -93,7 +100,7 @@ public static class LivePerformer
     {
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
-        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = options.Iris, Hands = options.Hands, Body = options.Body, PoseModel = options.PoseModel, Threads = 1 }, ct).ConfigureAwait(false);
+        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = options.Iris, Hands = options.Hands, Body = options.Body, PoseModel = options.PoseModel, Threads = 1, ParallelFaceAndBody = options.Body && options.ParallelFaceAndBody }, ct).ConfigureAwait(false);
         await using IFrameSource source = await OpenAsync(options.Source, ct).ConfigureAwait(false);
         bool paced = source is not ILiveFrameSource;
         log?.Invoke($"source: {source.Description}{(paced ? ", played at its own rate" : "")}");
