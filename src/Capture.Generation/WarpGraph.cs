@@ -194,8 +194,9 @@ public static class WarpGraph
     /// (<c>image</c> [1,4,H,W]: colour premultiplied by the figure mask, the mask in channel 3, 0..1),
     /// composited over the filled <c>background</c> [1,3,H,W], then the painted layers:
     /// <c>frame = (rgb·c + background·(1 − α·c))·keep + add</c> (c = coverage, α = the warped mask).
-    /// Outputs as <see cref="Build"/>: floats [1,3,H,W] or packed uint8 rows [1,H,W,3]. A square frame's
-    /// half-pixel scaling and clamp are the face graphs' (per axis here).
+    /// Outputs as <see cref="Build"/>: floats [1,3,H,W] or packed uint8 rows [1,H,W,3]. The samples are the
+    /// face graphs' (positions clamped to the edge pixels' centres), taken by <c>GridSample</c>'s
+    /// <c>align_corners = 1</c>, border-padding kernel (see the graph's comments for why).
     /// </summary>
     public static byte[] BuildBody(int width, int height, int gridWidth, int gridHeight, WarpOutput output = WarpOutput.Bytes)
     {
@@ -213,21 +214,24 @@ public static class WarpGraph
         g.Input(Map, OnnxDataType.Float, 2, nodes);
         g.Input(Coverage, OnnxDataType.Float, 1, nodes);
 
-        // align_corners = 0 coordinates per axis (see the remarks on the face graph), on the lattice.
-        string toHalfPixel = g.Initializer("to_half_pixel", [(float)((width - 1) / (double)width), (float)((height - 1) / (double)height)], 2, 1);
-        string coarse = g.Node("Mul", [Map, toHalfPixel], "coarse_half_pixel");
-        string coarse4 = g.Node("Reshape", [coarse, g.Initializer("coarse_shape", [1L, 2, gridHeight, gridWidth], 4)], "coarse_nchw");
+        // GridSample with align_corners = 1 and border padding reads the lattice's own coordinates (pixel i
+        // of n at -1 + 2i/(n-1)) and clamps at the edge pixels, so no scaling or clipping pass over the
+        // full-size field is needed. The face graphs' zero-padding fast path (see the remarks) is not used
+        // here: ONNX Runtime's CPU kernel builds its plan (56 bytes a pixel, one thread) afresh every run,
+        // and at a body frame's size (720×1584) that costs ~2.6× the CPU of the generic kernel (body-graph
+        // benchmark, docs/body.md "Render speed").
+        string coarse4 = g.Node("Reshape", [Map, g.Initializer("coarse_shape", [1L, 2, gridHeight, gridWidth], 4)], "coarse_nchw");
         string field = g.Node("Resize", [coarse4, "", "", g.Initializer("field_size", [1L, 2, h, w], 4)], "field",
             OnnxAttribute.String("mode", "linear"),
             OnnxAttribute.String("coordinate_transformation_mode", "align_corners"));
-        string low = g.Initializer("clip_low", [(float)(-1 + (1 / (double)width)), (float)(-1 + (1 / (double)height))], 1, 2, 1, 1);
-        string high = g.Initializer("clip_high", [(float)(1 - (1 / (double)width)), (float)(1 - (1 / (double)height))], 1, 2, 1, 1);
-        string clamped = g.Node("Min", [g.Node("Max", [field, low], "field_low"), high], "field_clamped");
-        string grid = g.Node("Transpose", [clamped], "grid", OnnxAttribute.Ints("perm", 0, 2, 3, 1));
+
+        // (Resizing the lattice as NHWC straight into the grid's layout takes ONNX Runtime's generic
+        // N-d path: slower than this Resize and Transpose together.)
+        string grid = g.Node("Transpose", [field], "grid", OnnxAttribute.Ints("perm", 0, 2, 3, 1));
         string warped = g.Node("GridSample", [Image, grid], "warped",
-            OnnxAttribute.Int("align_corners", 0),
+            OnnxAttribute.Int("align_corners", 1),
             OnnxAttribute.String("mode", "bilinear"),
-            OnnxAttribute.String("padding_mode", "zeros"));
+            OnnxAttribute.String("padding_mode", "border"));
         string cover4 = g.Node("Reshape", [Coverage, g.Initializer("cover_shape", [1L, 1, gridHeight, gridWidth], 4)], "cover_nchw");
         string cover = g.Node("Resize", [cover4, "", "", g.Initializer("cover_size", [1L, 1, h, w], 4)], "cover",
             OnnxAttribute.String("mode", "linear"),
