@@ -43,6 +43,14 @@ public sealed record TrackerOptions
     /// <summary>Hand landmark model and palm detector: full (MediaPipe's default) or lite.</summary>
     public HandModel HandModel { get; init; } = HandModel.Full;
 
+    /// <summary>
+    /// With <see cref="Body"/>: run Holistic's hand re-crop model on every frame, exactly MediaPipe Holistic's graph.
+    /// Default off: while a kept hand's pose wrist stays put the re-crop is skipped (at most 2 frames in a row) and the
+    /// hand is tracked from its previous landmarks as MediaPipe Hands does — about a fifth faster with hands, a few
+    /// tenths of a percent further from Holistic's points (docs/tracking.md).
+    /// </summary>
+    public bool HandRecropEveryFrame { get; init; }
+
     /// <summary>ONNX Runtime intra-op threads a model; 0 lets ORT choose.</summary>
     public int Threads { get; init; }
 

@@ -202,7 +202,7 @@ internal sealed class HandTracker : IDisposable
 
             Vector2 poseWrist = Pixel(frame, wrist);
             RotatedRect roi;
-            if (t.IsTracking && t.KeptAt is { } keptAt && t.RecropSkips < MaxRecropSkips && !_options.StaticImage
+            if (t.IsTracking && t.KeptAt is { } keptAt && t.RecropSkips < MaxRecropSkips && !_options.StaticImage && !_options.HandRecropEveryFrame
                 && Vector2.Distance(poseWrist, keptAt) <= RecropSkipDrift * t.Next.Width)
             {
                 // Tracked from the previous frame's landmarks, as MediaPipe Hands does: the pose says the hand is

@@ -24,9 +24,13 @@ public sealed class HandsAgainstMediaPipeTests(ModelsFixture models, ITestOutput
     /// ≤ 1.5 % mean (measured 1.1 %). No hand MediaPipe finds is missed: where MediaPipe reports three hands (its graph
     /// keeps a tracked region and a new palm both; on 7 frames, the third on the shoulder or beside a hand), Capture,
     /// which keeps two, must have two of them.
-    /// Body path against MediaPipe Holistic, given Holistic's own pose: the hands from the pose agree to ≤ 0.5 % mean
-    /// (measured 0.02 %) with none missed; with Capture's own pose the figures are printed (the pose points differ, and
-    /// with them the crops: docs/tracking.md).
+    /// Body path against MediaPipe Holistic, given Holistic's own pose: with Holistic's graph (the re-crop model every
+    /// frame) the hands from the pose agree to ≤ 1 % mean with none missed (measured 0.21 % on an AMD EPYC); with
+    /// Capture's default re-crop skip (a kept hand tracked from its previous landmarks while its wrist stays put) to the
+    /// issue's ≤ 1.5 % (measured 0.46 % on the EPYC, 0.71 % on CI's CPU: MediaPipe's wasm kernels and ORT's round
+    /// differently from one CPU to another, and a few hands' crops follow that noise, up to 15–20 % on one hand);
+    /// with Capture's own pose the figures are printed (the pose points differ, and with them the crops:
+    /// docs/tracking.md).
     /// </summary>
     [Fact]
     public async Task Process_GestureClip_MatchesMediaPipeHandsAndHolistic()
@@ -48,20 +52,25 @@ public sealed class HandsAgainstMediaPipeTests(ModelsFixture models, ITestOutput
             List<IReadOnlyList<CapturedHand>> fromOwnPose = Track(frames, new TrackerOptions { Face = false, Body = true, Hands = true, Smoothing = false });
             IReadOnlyList<MediaPipeResult> hands = await handsTask;
             IReadOnlyList<MediaPipeResult> holistic = await holisticTask;
-            List<IReadOnlyList<CapturedHand>> fromHolisticPose = TrackFromPoses(frames, holistic);
+            List<IReadOnlyList<CapturedHand>> fromHolisticPose = TrackFromPoses(frames, holistic, recropEveryFrame: true);
+            List<IReadOnlyList<CapturedHand>> fromHolisticPoseSkipping = TrackFromPoses(frames, holistic, recropEveryFrame: false);
 
             Summary rawSummary = Compare("palm detector, smoothing off, vs Hands", frames, raw, hands);
             Summary smoothSummary = Compare("palm detector, default smoothing, vs Hands", frames, smoothed, hands);
-            Summary holisticSummary = Compare("hands from Holistic's pose, smoothing off, vs Holistic", frames, fromHolisticPose, holistic);
+            Summary holisticSummary = Compare("hands from Holistic's pose, re-crop every frame, smoothing off, vs Holistic", frames, fromHolisticPose, holistic);
+            Summary skippingSummary = Compare("hands from Holistic's pose, default re-crop skip, smoothing off, vs Holistic", frames, fromHolisticPoseSkipping, holistic);
             Compare("hands from Capture's pose, smoothing off, vs Holistic", frames, fromOwnPose, holistic);
 
             Assert.True(rawSummary.Mean <= 0.005, $"unsmoothed mean NME {rawSummary.Mean * 100:F2} % > 0.5 %");
             Assert.True(smoothSummary.Mean <= 0.015, $"smoothed mean NME {smoothSummary.Mean * 100:F2} % > 1.5 %");
-            Assert.True(holisticSummary.Mean <= 0.005, $"hands from Holistic's pose: mean NME {holisticSummary.Mean * 100:F2} % > 0.5 %");
+            Assert.True(holisticSummary.Mean <= 0.01, $"hands from Holistic's pose, re-crop every frame: mean NME {holisticSummary.Mean * 100:F2} % > 1 %");
+            Assert.True(skippingSummary.Mean <= 0.015, $"hands from Holistic's pose, default re-crop skip: mean NME {skippingSummary.Mean * 100:F2} % > 1.5 %");
             Assert.Empty(rawSummary.Missed);
             Assert.Empty(smoothSummary.Missed);
             Assert.Empty(holisticSummary.Missed);
+            Assert.Empty(skippingSummary.Missed);
             Assert.Equal(0, holisticSummary.OtherSide);
+            Assert.Equal(0, skippingSummary.OtherSide);
         }
         finally
         {
@@ -209,13 +218,13 @@ public sealed class HandsAgainstMediaPipeTests(ModelsFixture models, ITestOutput
     }
 
     /// <summary>Capture's hand path fed with Holistic's own pose points, frame by frame (the hands as Holistic finds them from its body).</summary>
-    private List<IReadOnlyList<CapturedHand>> TrackFromPoses(List<VideoFrame> frames, IReadOnlyList<MediaPipeResult> holistic)
+    private List<IReadOnlyList<CapturedHand>> TrackFromPoses(List<VideoFrame> frames, IReadOnlyList<MediaPipeResult> holistic, bool recropEveryFrame)
     {
         using var tracker = new HandTracker(
             TensorModel.Open(models.Paths.PalmDetection!, TrackerModels.PalmDetectionName(HandModel.Full), 0),
             TensorModel.Open(models.Paths.HandLandmark!, TrackerModels.HandLandmarkName(HandModel.Full), 0),
             TensorModel.Open(models.Paths.HandRecrop!, TrackerModels.HandRecrop, 0),
-            new TrackerOptions { Face = false, Body = true, Hands = true, Smoothing = false });
+            new TrackerOptions { Face = false, Body = true, Hands = true, Smoothing = false, HandRecropEveryFrame = recropEveryFrame });
         var result = new TrackingFrame();
         var body = new BodyObservation();
         var hands = new List<IReadOnlyList<CapturedHand>>(frames.Count);
