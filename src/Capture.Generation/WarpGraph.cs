@@ -188,6 +188,14 @@ public static class WarpGraph
     /// <summary>Body graphs with <see cref="WarpOutput.Bytes"/>: the frame where no figure is, packed uint8 [1,H,W,3] (<see cref="BuildBody"/>).</summary>
     public const string Still = "still";
 
+    /// <summary>
+    /// Body frames up to this many pixels use <c>GridSample</c>'s planned zero-padding kernel, larger ones the
+    /// border-padding one (see <see cref="BuildBody"/>). Measured CPU a run (body-graph benchmark, 2 threads,
+    /// loaded machine): planned 7 vs 15 ms at 256×562, 22 vs 33 ms at 512×720; 173 vs 64 ms at 720×1000,
+    /// 275 vs 105 ms at 720×1584. 2¹⁹ lies between the last size where the plan wins and the first where it loses.
+    /// </summary>
+    public const long PlannedGridSamplePixels = 1 << 19;
+
     /// <summary>Input names of a body graph, in order (<see cref="BuildBody"/>; <see cref="Still"/> only with <see cref="WarpOutput.Bytes"/>).</summary>
     public static IReadOnlyList<string> BodyInputNames { get; } = [Image, Background, Keep, Add, Map, Coverage, Box, Still];
 
@@ -207,8 +215,9 @@ public static class WarpGraph
     /// Outputs: <see cref="WarpOutput.Bytes"/>: the whole frame, packed uint8 rows [1,H,W,3] (the box's
     /// pixels inside the still frame's); <see cref="WarpOutput.Floats"/>: the box as floats [1,3,h,w] (the
     /// generator gives the whole frame as the box then).
-    /// The samples are the face graphs' (positions clamped to the edge pixels' centres), taken by
-    /// <c>GridSample</c>'s <c>align_corners = 1</c>, border-padding kernel (see the graph's comments for why).
+    /// The samples are the face graphs' (positions clamped to the edge pixels' centres), taken by the face
+    /// graphs' kernel up to <see cref="PlannedGridSamplePixels"/> and by <c>GridSample</c>'s
+    /// <c>align_corners = 1</c>, border-padding kernel above (see the graph's comments for why).
     /// </summary>
     public static byte[] BuildBody(int width, int height, int gridWidth, int gridHeight, WarpOutput output = WarpOutput.Bytes)
     {
@@ -249,24 +258,39 @@ public static class WarpGraph
         string fieldSize = g.Node("Concat", [g.Initializer("field_lead", [1L, 2], 2), boxSize], "field_size", OnnxAttribute.Int("axis", 0));
         string coverSize = g.Node("Concat", [g.Initializer("cover_lead", [1L, 1], 2), boxSize], "cover_size", OnnxAttribute.Int("axis", 0));
 
-        // GridSample with align_corners = 1 and border padding reads the lattice's own coordinates (pixel i
-        // of n at -1 + 2i/(n-1)) and clamps at the edge pixels, so no scaling or clipping pass over the
-        // field is needed. The face graphs' zero-padding fast path (see the remarks) is not used here: ONNX
-        // Runtime's CPU kernel builds its plan (56 bytes a pixel, on one thread) afresh every run, and at a
-        // body frame's size (720×1584) that cost ~2.6× the CPU of the generic kernel (body-graph benchmark,
-        // docs/body.md "Render speed").
-        string coarse4 = g.Node("Reshape", [Map, g.Initializer("coarse_shape", [1L, 2, gridHeight, gridWidth], 4)], "coarse_nchw");
+        // Two GridSample kernels of ONNX Runtime's CPU provider, the same samples (positions clamped to the
+        // edge pixels' centres). Up to PlannedGridSamplePixels the face graphs' one: zero padding and
+        // align_corners = 0 on a field scaled by (n−1)/n and clipped, where the kernel precomputes a plan per
+        // output pixel (see the remarks). That plan (56 bytes a pixel) is built afresh on one thread every
+        // run, and at a full-body frame's size it costs more than it saves: above the threshold the graph
+        // uses align_corners = 1 with border padding, which reads the lattice's own coordinates and clamps at
+        // the edges, with no scaling or clipping pass (body-graph benchmark, docs/body.md "Render speed").
+        bool planned = (long)width * height <= PlannedGridSamplePixels;
+        string lattice = Map;
+        if (planned)
+        {
+            string toHalfPixel = g.Initializer("to_half_pixel", [(float)((width - 1) / (double)width), (float)((height - 1) / (double)height)], 2, 1);
+            lattice = g.Node("Mul", [Map, toHalfPixel], "coarse_half_pixel");
+        }
+
+        string coarse4 = g.Node("Reshape", [lattice, g.Initializer("coarse_shape", [1L, 2, gridHeight, gridWidth], 4)], "coarse_nchw");
         string field = g.Node("Resize", [coarse4, roi, "", fieldSize], "field",
             OnnxAttribute.String("mode", "linear"),
             OnnxAttribute.String("coordinate_transformation_mode", "tf_crop_and_resize"));
+        if (planned)
+        {
+            string low = g.Initializer("clip_low", [(float)(-1 + (1 / (double)width)), (float)(-1 + (1 / (double)height))], 1, 2, 1, 1);
+            string high = g.Initializer("clip_high", [(float)(1 - (1 / (double)width)), (float)(1 - (1 / (double)height))], 1, 2, 1, 1);
+            field = g.Node("Min", [g.Node("Max", [field, low], "field_low"), high], "field_clamped");
+        }
 
         // (Resizing the lattice as NHWC straight into the grid's layout takes ONNX Runtime's generic
         // N-d path: slower than this Resize and Transpose together.)
         string grid = g.Node("Transpose", [field], "grid", OnnxAttribute.Ints("perm", 0, 2, 3, 1));
         string warped = g.Node("GridSample", [Image, grid], "warped",
-            OnnxAttribute.Int("align_corners", 1),
+            OnnxAttribute.Int("align_corners", planned ? 0 : 1),
             OnnxAttribute.String("mode", "bilinear"),
-            OnnxAttribute.String("padding_mode", "border"));
+            OnnxAttribute.String("padding_mode", planned ? "zeros" : "border"));
         string cover4 = g.Node("Reshape", [Coverage, g.Initializer("cover_shape", [1L, 1, gridHeight, gridWidth], 4)], "cover_nchw");
         string cover = g.Node("Resize", [cover4, roi, "", coverSize], "cover",
             OnnxAttribute.String("mode", "linear"),

@@ -122,14 +122,22 @@ public class BodyGeneratorTests
         Assert.True(Distance(At(generator, character, crossing), Shirt) < 40, $"behind: {At(generator, character, crossing)}");
     }
 
-    [Fact]
-    public void Generate_FigureBox_SamePixelsAsWarpingTheWholeFrame()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Generate_FigureBox_SamePixelsAsWarpingTheWholeFrame(int scale)
     {
         // The graph warps only the box around the covered lattice cells (and painted layers); outside it
-        // the frame is the still one made once. Rest pose and an arm swung out: the same pixels either way.
-        BodyCharacter character = Figure();
-        (WarpGenerator generator, DrivenBody body, DrivenFace face) = Start(character);
+        // the frame is the still one made once. Rest pose and an arm swung out: the same pixels either way,
+        // with either GridSample kernel (scale 3: 600×960 is over WarpGraph.PlannedGridSamplePixels).
+        int width = Width * scale, height = Height * scale;
+        BodyCharacter character = Create(width, height, new Vector2(100, 170) * scale, 80 * scale);
+        var generator = WarpGenerator.ForBody(width, height, 1);
         using WarpGenerator owned = generator;
+        generator.SetCharacter(character);
+        var body = new DrivenBody();
+        body.SetRest(character.Body);
+        var face = new DrivenFace();
         BodyRig rig = character.Body;
         for (int pose = 0; pose < 2; pose++)
         {
@@ -148,10 +156,10 @@ public class BodyGeneratorTests
             (int top, int left, int bottom, int right) = generator.LastBox;
             generator.WholeFrame = true;
             generator.Generate(face, body);
-            Assert.Equal((0, 0, Height, Width), generator.LastBox);
+            Assert.Equal((0, 0, height, width), generator.LastBox);
             byte[] whole = generator.Frame.ToArray();
 
-            Assert.True((right - left) * (bottom - top) < Width * Height * 0.9, $"pose {pose}: box ({top}, {left})–({bottom}, {right}) is nearly the whole {Width}x{Height} frame");
+            Assert.True((right - left) * (bottom - top) < width * height * 0.9, $"pose {pose}: box ({top}, {left})–({bottom}, {right}) is nearly the whole {width}x{height} frame");
             int off = 0, worst = 0;
             for (int i = 0; i < whole.Length; i++)
             {
