@@ -32,9 +32,10 @@ namespace Capture.Generation;
 /// vertices skinned, then the parts drawn far to near (the performer's depth: an arm across the
 /// chest is drawn after the chest) into the lattice: each node inside a driven triangle reads the
 /// picture at the same barycentric place in the triangle's rest shape, and is marked covered; the
-/// nearest part drawn last wins. Nodes next to covered ones read on past the figure's edge (the
-/// rest picture's own margin, where the mask is 0), so the upsampled map stays smooth at the
-/// silhouette; the rest are uncovered. Allocation-free per frame.</para>
+/// nearest part drawn last wins. Then (<see cref="Finish"/>, after whatever is read on top: the face
+/// riding on the head) turned-over cells are relaxed, and nodes next to covered ones read on past the
+/// figure's edge (the rest picture's own margin, where the mask is 0), so the upsampled map stays smooth
+/// at the silhouette; the rest are uncovered. Allocation-free per frame.</para>
 /// </remarks>
 public sealed class BodyMesh
 {
@@ -325,6 +326,21 @@ public sealed class BodyMesh
         {
             Draw(_order[i], map, coverage);
         }
+    }
+
+    /// <summary>
+    /// Finishes the lattice <see cref="Update"/> drew: relaxes the cells of one part that turn over
+    /// (<see cref="Relax"/>) and reads on past the figure's edge. What is read on top of the drawn parts
+    /// (the face's map riding on the head) goes between the two, so the lattice the graph samples is
+    /// the one relaxed.
+    /// </summary>
+    public void Finish(Span<float> map, ReadOnlySpan<float> coverage)
+    {
+        int nodes = _gridWidth * _gridHeight;
+        if (map.Length != 2 * nodes || coverage.Length != nodes)
+        {
+            throw new ArgumentException($"expected a [2, {nodes}] map and [{nodes}] coverage");
+        }
 
         // Where the lattice samples a joint bent to its limit in a turned-over cell: relaxed there, as
         // the face mesh's lattice is (MeshWarp.RelaxFolds), each part on its own.
@@ -339,7 +355,7 @@ public sealed class BodyMesh
     /// <summary>Relax turned-over cells (on by default; off only to measure what the relaxation does).</summary>
     public bool Relax { get; set; } = true;
 
-    /// <summary>Relaxation rounds the last <see cref="Update"/> needed (0: nothing folded, or <see cref="Relax"/> off).</summary>
+    /// <summary>Relaxation rounds the last <see cref="Finish"/> needed (0: nothing folded, or <see cref="Relax"/> off).</summary>
     public int RelaxedIterations { get; private set; }
 
     // Depth of a segment end: the hand's or foot's tip is its wrist's or ankle's; the virtual joints 0.

@@ -34,6 +34,9 @@ public sealed class BodyMeshMap : IBackwardMap
     private readonly FoldOverCheck _faceCheck = new();
     private readonly Vector2[] _hull = new Vector2[FaceTopology.FaceOval.Length];
     private readonly Vector2[] _innerLips = new Vector2[FaceTopology.LipsInner.Length];
+
+    // The face's animation mask on its square crop (FaceCropSide², row-major, 0..1): how much of the face map's motion a head node takes.
+    private readonly float[] _faceMask = new float[FaceCropSide * FaceCropSide];
     private float[] _map = [];
     private float[] _coverage = [];
     private MapInput[] _inputs = [];
@@ -141,9 +144,8 @@ public sealed class BodyMeshMap : IBackwardMap
         FrameNeutral = [];
         if (_face is not null)
         {
-            var faceMask = new float[FaceCropSide * FaceCropSide];
-            _face.WriteAnimationMask(FaceCropSide, faceMask);
-            _faceRegion = WarpRegion.OfMask(faceMask, FaceCropSide);
+            _face.WriteAnimationMask(FaceCropSide, _faceMask);
+            _faceRegion = WarpRegion.OfMask(_faceMask, FaceCropSide);
             _faceMap.SetCharacter(WarpTarget.OfFace(_face, _faceRegion, FaceCropSide));
 
             // Crop coordinates (u, v in 0..1 across the crop) → picture → output pixels.
@@ -177,15 +179,22 @@ public sealed class BodyMeshMap : IBackwardMap
         // With a face, its own map turns the head (the face tracker's rotation); the body moves it.
         float headAngle = _face is null ? body.HeadAngle : 0;
         mesh.Update(_joints, Vector2.Transform(body.Root, _toFrame), Vector2.Transform(body.Neck, _toFrame), head, headAngle, _depth, _map, _coverage);
-        _bodyRelaxedFrames += mesh.RelaxedIterations > 0 ? 1 : 0;
         _hasFaceFolds = false;
+        if (_face is not null)
+        {
+            // The face rides on the head before the lattice is relaxed: the face map's fine detail (a cheek
+            // squeezed by a turn, ~1 output pixel a face cell) read every 2 px can still turn a cell over.
+            _faceMap.Update(face, null);
+            RideOnHead(mesh);
+        }
+
+        mesh.Finish(_map, _coverage);
+        _bodyRelaxedFrames += mesh.RelaxedIterations > 0 ? 1 : 0;
         if (_face is null)
         {
             return;
         }
 
-        _faceMap.Update(face, null);
-        RideOnHead(mesh);
         WriteFrameFace(face, mesh.HeadMotion);
         if (_faceMap.LimitFolds)
         {
@@ -208,6 +217,10 @@ public sealed class BodyMeshMap : IBackwardMap
     }
 
     // Where the head is drawn, the face map's reading is taken at the body map's: expression on the moved head.
+    // The face map's motion is weighted by the face's animation mask (1 over the face, easing to 0 where its lattice
+    // ends), as a face-only render blends the warped face into the still picture by that mask. Taken whole, the face
+    // map's motion at its lattice's edge (the ring anchors follow the head's turn) met the body's reading there in a
+    // step: on the anime figure a row of turned-over cells across the hair in 102 of the dance clip's 288 frames.
     private void RideOnHead(BodyMesh mesh)
     {
         ReadOnlySpan<byte> parts = mesh.NodeParts;
@@ -217,7 +230,9 @@ public sealed class BodyMeshMap : IBackwardMap
         float y0 = WarpGraph.LatticeY(_faceRegion, FaceCropSide, g, 0), y1 = WarpGraph.LatticeY(_faceRegion, FaceCropSide, g, g - 1);
         float toX = (g - 1) / (x1 - x0), toY = (g - 1) / (y1 - y0);
         int nodes = GridSize * GridHeight;
+        int gg = g * g;
         float halfW = 0.5f * (_width - 1), halfH = 0.5f * (_height - 1);
+        const float halfCrop = 0.5f * (FaceCropSide - 1);
         for (int i = 0; i < nodes; i++)
         {
             if (parts[i] != (byte)BodyPart.Head)
@@ -234,16 +249,29 @@ public sealed class BodyMeshMap : IBackwardMap
                 continue;
             }
 
+            float weight = Bilinear(_faceMask, FaceCropSide, (crop.X + 1) * halfCrop, (crop.Y + 1) * halfCrop);
+            if (weight <= 0)
+            {
+                continue;
+            }
+
             int cx = Math.Min((int)fx, g - 2), cy = Math.Min((int)fy, g - 2);
             float tx = fx - cx, ty = fy - cy;
             int n = (cy * g) + cx;
-            int gg = g * g;
-            float sx = Bilinear(face, n, g, tx, ty);
-            float sy = Bilinear(face, gg + n, g, tx, ty);
-            Vector2 back = Vector2.Transform((new Vector2(sx, sy) + Vector2.One) * 0.5f, _cropToFrame);
+            var read = new Vector2(Bilinear(face, n, g, tx, ty), Bilinear(face, gg + n, g, tx, ty));
+            Vector2 back = Vector2.Transform((Vector2.Lerp(crop, read, weight) + Vector2.One) * 0.5f, _cropToFrame);
             _map[i] = (back.X / halfW) - 1;
             _map[nodes + i] = (back.Y / halfH) - 1;
         }
+    }
+
+    // A side×side row-major raster read bilinearly at pixel (x, y), clamped to its edge.
+    private static float Bilinear(ReadOnlySpan<float> raster, int side, float x, float y)
+    {
+        x = Math.Clamp(x, 0, side - 1);
+        y = Math.Clamp(y, 0, side - 1);
+        int cx = Math.Min((int)x, side - 2), cy = Math.Min((int)y, side - 2);
+        return Bilinear(raster, (cy * side) + cx, side, x - cx, y - cy);
     }
 
     private static float Bilinear(ReadOnlySpan<float> lattice, int n, int g, float tx, float ty)

@@ -243,6 +243,40 @@ public sealed class JobPipeline
         return (picture.Width, picture.Height, joints.Count > 0, joints);
     }
 
+    /// <summary>
+    /// An Animated Drawings character zip for the rig page: its drawing and mask (the PNG bytes as they are in the zip), its
+    /// size, and its joints mapped onto the body rig by the loader's one mapping (MediaPipe pose's names, picture pixels), with
+    /// the 16 joints of its <c>char_cfg.yaml</c> as read. 422 naming the file when it is not a character zip.
+    /// </summary>
+    public static async Task<DrawingForRig> ReadDrawingAsync(string zipPath, string displayName, CancellationToken ct)
+    {
+        AnimatedDrawing drawing;
+        try
+        {
+            drawing = await CharacterLoader.ReadDrawingAsync(zipPath, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FileNotFoundException or MediaInputException)
+        {
+            string message = ex is MediaInputException media ? media.Problem : ex.Message;
+            throw JobInputException.Unusable(ClientText.NamePaths(message, (zipPath, displayName)), ex);
+        }
+
+        var joints = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        for (int i = 0; i < TrackingFrame.BodyLandmarkCount; i++)
+        {
+            if (drawing.Body.Known(i))
+            {
+                System.Numerics.Vector2 p = drawing.Body.Joint(i);
+                joints[BodyTopology.Names[i]] = [MathF.Round(p.X, 1), MathF.Round(p.Y, 1)];
+            }
+        }
+
+        DrawingJoint[] own = [.. AnimatedDrawingsConfig.Skeleton.Select(j => new DrawingJoint(
+            j.Name, j.Parent, [MathF.Round(drawing.Config.Joints[j.Name].X, 1), MathF.Round(drawing.Config.Joints[j.Name].Y, 1)],
+            j.PoseIndex < 0 ? null : BodyTopology.Names[j.PoseIndex]))];
+        return new DrawingForRig(drawing.Files.Name, drawing.Texture.Width, drawing.Texture.Height, drawing.Files.Texture, drawing.Files.Mask, joints, own);
+    }
+
     /// <summary>Points of a rig fitted to a picture, for the rig page: 468 face points in picture pixels and the mesh's triangles.</summary>
     public static async Task<(float[] Points, int[] Triangles)> FitRigAsync(string rigPath, int pictureWidth, int pictureHeight, CancellationToken ct)
     {
@@ -289,3 +323,16 @@ public sealed class JobPipeline
             (picturePath, Path.GetFileName(picturePath ?? "")),
             (rigPath, Path.GetFileName(rigPath ?? "")));
 }
+
+/// <summary>An Animated Drawings character for the rig page (<see cref="JobPipeline.ReadDrawingAsync"/>).</summary>
+/// <param name="Name">The character's name (its folder's).</param>
+/// <param name="Width">The drawing's width, pixels.</param>
+/// <param name="Height">The drawing's height, pixels.</param>
+/// <param name="Texture">texture.png's bytes, as in the zip.</param>
+/// <param name="Mask">mask.png's bytes, as in the zip (white = figure).</param>
+/// <param name="Joints">The joints mapped onto the body rig: MediaPipe pose's names → [x, y], picture pixels.</param>
+/// <param name="DrawingJoints">The 16 joints of char_cfg.yaml as read, each with the pose joint it maps to (null: not used).</param>
+public sealed record DrawingForRig(string Name, int Width, int Height, byte[] Texture, byte[] Mask, Dictionary<string, float[]> Joints, DrawingJoint[] DrawingJoints);
+
+/// <summary>One joint of an Animated Drawings skeleton: its name, parent, [x, y] in picture pixels, and the pose joint it maps to (null: not used).</summary>
+public sealed record DrawingJoint(string Name, string? Parent, float[] Loc, string? MapsTo);

@@ -153,8 +153,15 @@ public static class CharacterLoader
         rigFile.CheckPicture(Convert.ToHexStringLower(hash), $"'{Path.GetFileName(picturePath)}'");
     }
 
-    private static async Task<BodyCharacter> LoadDrawingAsync(string path, BodyLoadOptions options, RigFile? rigFile, Action<string>? log, CancellationToken ct)
+    /// <summary>
+    /// Reads an Animated Drawings character (a folder or a zip of texture.png, mask.png and char_cfg.yaml) and maps its 16
+    /// joints onto the 33-point vocabulary (<see cref="AnimatedDrawingsConfig"/>), at the drawing's own size: what the rig page
+    /// shows for the zip and what <see cref="LoadBodyAsync"/> starts from. A configuration that does not fit its drawing, or
+    /// joints that make no body, are an <see cref="InvalidDataException"/> naming the file.
+    /// </summary>
+    public static async Task<AnimatedDrawing> ReadDrawingAsync(string path, CancellationToken ct = default)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
         AnimatedDrawingsFiles files = await AnimatedDrawingsFiles.ReadAsync(path, ct).ConfigureAwait(false);
         string texturePath = Path.Combine(path, AnimatedDrawingsFiles.TextureName);
         string configPath = Path.Combine(path, AnimatedDrawingsConfig.FileName);
@@ -166,24 +173,58 @@ public static class CharacterLoader
                 $"{configPath}: width {config.Width} and height {config.Height} do not match {AnimatedDrawingsFiles.TextureName}, which is {drawing.Width}x{drawing.Height}");
         }
 
+        (Vector2[] joints, bool[] known) = config.ToPoseJoints();
+        BodyRig body = BodyRig.Create(configPath, joints, known, drawing.Width, drawing.Height, AnimatedDrawingsConfig.FileName);
+        return new AnimatedDrawing(files, drawing, config, body);
+    }
+
+    private static async Task<BodyCharacter> LoadDrawingAsync(string path, BodyLoadOptions options, RigFile? rigFile, Action<string>? log, CancellationToken ct)
+    {
+        AnimatedDrawing read = await ReadDrawingAsync(path, ct).ConfigureAwait(false);
+        AnimatedDrawingsFiles files = read.Files;
+        RgbaImage drawing = read.Texture;
+        string texturePath = Path.Combine(path, AnimatedDrawingsFiles.TextureName);
+        string configPath = Path.Combine(path, AnimatedDrawingsConfig.FileName);
         (RgbaImage picture, string? message) = CharacterRigBuilder.FitWorkingSize(drawing, AnimatedDrawingsFiles.TextureName);
         if (message is not null)
         {
             log?.Invoke(message);
         }
 
-        (Vector2[] joints, bool[] known) = config.ToPoseJoints();
-        float scale = picture.Width / (float)drawing.Width;
-        for (int i = 0; i < joints.Length; i++)
+        BodyRig body;
+        Vector2[] joints;
+        bool[] known;
+        if (rigFile?.BodyJointsFor(picture.Width, picture.Height) is { } placed)
         {
-            joints[i] *= scale;
+            // Joints edited on the rig page (which opened this zip) win over char_cfg.yaml's; the rig names the zip by its hash.
+            await CheckRigPictureAsync(path, rigFile, ct).ConfigureAwait(false);
+            (joints, known) = (placed, rigFile.BodyKnown!);
+            body = BodyRig.Create($"rig file {rigFile.Path}", joints, known, picture.Width, picture.Height, "rig page");
+            log?.Invoke($"{files.Name}: {known.Count(k => k)} body joints from the rig file, instead of {AnimatedDrawingsConfig.FileName}'s");
+        }
+        else
+        {
+            joints = read.Body.Joints.ToArray();
+            known = read.Body.KnownFlags.ToArray();
+            float scale = picture.Width / (float)drawing.Width;
+            for (int i = 0; i < joints.Length; i++)
+            {
+                joints[i] *= scale;
+            }
+
+            body = BodyRig.Create(configPath, joints, known, picture.Width, picture.Height, AnimatedDrawingsConfig.FileName);
         }
 
-        BodyRig body = BodyRig.Create(configPath, joints, known, picture.Width, picture.Height, AnimatedDrawingsConfig.FileName);
         FigureMask mask;
         if (options.MaskPath is not null)
         {
             mask = await FigureCutout.ChooseAsync(picture, new FigureSeeds(joints, known, null), options.MaskPath, files.Name, log, ct).ConfigureAwait(false);
+        }
+        else if (rigFile?.MaskPng is { } png)
+        {
+            // The figure painted or outlined on the rig page, instead of mask.png.
+            RgbaImage given = ImageFile.Decode($"rig file {rigFile.Path}: mask", png, ImageLimits.Default);
+            mask = await FigureCutout.ChooseAsync(picture, new FigureSeeds(joints, known, null), given, $"rig file {rigFile.Path}: mask", files.Name, log, ct).ConfigureAwait(false);
         }
         else
         {
@@ -357,6 +398,9 @@ public static class CharacterLoader
 /// <param name="BodyPresent">True when the pose tracker found a body.</param>
 /// <param name="Seeds">The joints in the picture and the face's points, picture pixels.</param>
 public sealed record TrackedFigure(TrackedPicture? Face, bool BodyPresent, FigureSeeds Seeds);
+
+/// <summary>An Animated Drawings character as read (<see cref="CharacterLoader.ReadDrawingAsync"/>): its files, the decoded drawing, its configuration and its joints mapped onto the body rig, at the drawing's size.</summary>
+public sealed record AnimatedDrawing(AnimatedDrawingsFiles Files, RgbaImage Texture, AnimatedDrawingsConfig Config, BodyRig Body);
 
 /// <summary>What <see cref="CharacterLoader.LoadBodyAsync"/> takes besides the character.</summary>
 public sealed record BodyLoadOptions

@@ -17,9 +17,9 @@ public class BodyGeneratorTests
 
     private static BodyCharacter Figure() => Create(Width, Height, new Vector2(100, 170), 80);
 
-    private static (WarpGenerator Generator, DrivenBody Body, DrivenFace Face) Start(BodyCharacter character, WarpOutput output = WarpOutput.Bytes)
+    private static (WarpGenerator Generator, DrivenBody Body, DrivenFace Face) Start(BodyCharacter character, WarpOutput output = WarpOutput.Bytes, int size = Width)
     {
-        (int w, int h) = character.OutputSize(Width);
+        (int w, int h) = character.OutputSize(size);
         var generator = WarpGenerator.ForBody(w, h, 1, output);
         generator.SetCharacter(character);
         var body = new DrivenBody();
@@ -239,5 +239,50 @@ public class BodyGeneratorTests
         // And the forearm is where it was bent to.
         Vector2 middle = (rig.Joint(BodyTopology.LeftElbow) + body.Joints[BodyTopology.LeftWrist]) * 0.5f;
         Assert.True(Distance(At(generator, character, middle), LeftArm) < 40, $"{degrees}°: the forearm's middle reads {At(generator, character, middle)}");
+    }
+
+    [Theory]
+    [InlineData(30, 0)]
+    [InlineData(-30, 0)]
+    [InlineData(20, 0.08)]
+    [InlineData(-20, 0.08)]
+    [InlineData(0, 0.15)]
+    public void Generate_FaceTurnsAndLowersTheHead_TheHeadNeverFolds(int rollDegrees, float lower)
+    {
+        // A figure with a face: the face map turns and moves the head (its ring anchors over the hair follow the
+        // head), the body map places it. Taken whole at the face lattice's edge, the face map's motion met the
+        // body's reading there in a step, a row of turned-over cells across the hair (the anime figure on the
+        // dance clip, 102 of 288 frames); weighted by the face's animation mask it fades out before that edge.
+        BodyCharacter character = WithFace(2 * Width, 2 * Height, new Vector2(200, 340), 160, 0.35f);
+        (WarpGenerator generator, DrivenBody body, DrivenFace face) = Start(character, size: 2 * Width);
+        using WarpGenerator owned = generator;
+        CharacterRig rig = character.Face!;
+        face.SetNeutral(rig.Neutral);
+        face.HeadPivot = rig.Neutral[FaceTopology.NoseTip];
+        face.HeadRotation = Quaternion.CreateFromAxisAngle(Vector3.UnitZ, rollDegrees * MathF.PI / 180);
+        face.HeadShift = new Vector3(0, lower, 0);
+        for (int i = 0; i < face.Points.Length; i++)
+        {
+            Vector3 moved = face.MoveWithHead(rig.Neutral[i]);
+            face.Points[i] = new Vector2(moved.X, moved.Y);
+        }
+
+        generator.Generate(face, body);
+
+        var map = (BodyMeshMap)generator.Map;
+        Assert.Equal(0, map.Mesh!.CountFoldedCells(map.Lattice));
+        Assert.Equal(0, generator.Map.CountFolds(new FoldOverCheck(), [], []));
+
+        // Unfolded as composed, not by the relaxation after it (a rigid body here leaves it nothing else to do).
+        Assert.Equal(0, map.Mesh.RelaxedIterations);
+
+        // And the face still rides on the head: where the driven nose tip is drawn, the picture is read at the rest one.
+        Vector2 Frame(Vector2 crop) => Vector2.Transform(new Vector2(rig.CropLeft, rig.CropTop) + (crop * rig.CropSide), BodyMeshMap.PictureToFrame(character, generator.Width, generator.Height));
+        Vector2 nose = Frame(face.Points[FaceTopology.NoseTip]);
+        Vector2 rest = Frame(new Vector2(rig.Neutral[FaceTopology.NoseTip].X, rig.Neutral[FaceTopology.NoseTip].Y));
+        int g = map.GridSize, nodes = g * map.GridHeight;
+        int node = ((int)MathF.Round(nose.Y / BodyMeshMap.LatticeStep) * g) + (int)MathF.Round(nose.X / BodyMeshMap.LatticeStep);
+        var read = new Vector2((map.Lattice[node] + 1) * 0.5f * (generator.Width - 1), (map.Lattice[nodes + node] + 1) * 0.5f * (generator.Height - 1));
+        Assert.True(Vector2.Distance(read, rest) < 2.5f, $"the driven nose tip at {nose} reads {read}, its rest place is {rest}");
     }
 }

@@ -1,6 +1,7 @@
 using System.Numerics;
 using Capture.Core.Frames;
 using Capture.Core.Tracking;
+using Capture.Retargeting;
 using Capture.Retargeting.Rigs;
 using Capture.Retargeting.Tests;
 
@@ -82,6 +83,24 @@ internal static class SyntheticFigure
         }
 
         return BodyCharacter.Create("figure", picture, mask, background, rig, face: null);
+    }
+
+    /// <summary>
+    /// <see cref="Create"/>'s figure with a face rig on its head: the synthetic face's points scaled so its
+    /// oval's radius is <paramref name="faceShare"/> of the painted head disc's (as the face tracker puts a face
+    /// on a full-body picture; under ~0.5 the head reaches past the face's animation mask, as big hair does).
+    /// </summary>
+    internal static BodyCharacter WithFace(int width, int height, Vector2 hips, float torso, float faceShare)
+    {
+        BodyCharacter plain = Create(width, height, hips, torso);
+        Vector2[] joints = SyntheticBody.Standing(hips, torso);
+        Vector2 head = (joints[BodyTopology.LeftEar] + joints[BodyTopology.RightEar]) * 0.5f;
+        Vector3[] face = SyntheticFace.Create();
+        (Vector2 centre, Vector2 radius) = FaceMeasures.OvalEllipse(face);
+        float scale = faceShare * 0.26f * torso / MathF.Max(radius.X, radius.Y);
+        Vector3[] pixels = [.. face.Select(p => new Vector3(head + ((new Vector2(p.X, p.Y) - centre) * scale), p.Z * scale))];
+        CharacterRig rig = CharacterRigBuilder.FromLandmarks("figure", plain.Picture, pixels, "test");
+        return BodyCharacter.Create("figure", plain.Picture, plain.Mask, plain.Background, plain.Body, rig);
     }
 
     private static bool InsideTorso(Vector2 q, Vector2[] j, float torso)

@@ -15,7 +15,7 @@ namespace Capture.Server.Jobs;
 /// The jobs API (docs/jobs.md): <c>POST /api/jobs</c> (multipart) → 202 + Location,
 /// <c>GET /api/jobs</c>, <c>GET /api/jobs/{id}</c>, <c>GET /api/jobs/{id}/events</c> (server-sent
 /// events of the same object), <c>GET /api/jobs/{id}/result</c>, <c>GET /api/jobs/{id}/motion/{file}</c>,
-/// <c>DELETE /api/jobs/{id}</c>; <c>POST /api/rigs/fit</c> for the rig page; the upload page at <c>/</c>.
+/// <c>DELETE /api/jobs/{id}</c>; <c>POST /api/rigs/fit</c>, <c>/joints</c> and <c>/drawing</c> for the rig page; the upload page at <c>/</c>.
 /// All under the Bearer key; errors as problem+json.
 /// </summary>
 public static class JobEndpoints
@@ -100,6 +100,13 @@ public static class JobEndpoints
             .Accepts<byte[]>("application/octet-stream", "image/png", "image/jpeg", "image/webp")
             .Produces<RigJoints>()
             .Problems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status503ServiceUnavailable);
+        rigs.MapPost("/drawing", ReadDrawingAsync).DisableAntiforgery()
+            .WithSummary("An Animated Drawings character zip, read for the rig page: its drawing, mask and joints on Capture's body")
+            .WithDescription("The zip's bytes as the body (texture.png, mask.png, char_cfg.yaml; at most Jobs:MaxPictureBytes); ?name= the file's name for messages. " +
+                "texture and mask are the PNGs as in the zip (base64); joints are the 16 joints mapped by the loader's mapping (docs/body.md), MediaPipe pose's names, picture pixels.")
+            .Accepts<byte[]>("application/zip", "application/octet-stream")
+            .Produces<DrawingForRig>()
+            .Problems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
@@ -312,12 +319,28 @@ public static class JobEndpoints
         }
     }
 
-    private static async Task<IResult> TrackJointsAsync(HttpContext http, DataFolder data, JobIntake intake, CancellationToken ct)
+    private static Task<IResult> TrackJointsAsync(HttpContext http, DataFolder data, JobIntake intake, CancellationToken ct) =>
+        WithBodyFileAsync(http, data, intake, "the picture", async path =>
+        {
+            (int width, int height, bool found, Dictionary<string, float[]> joints) = await JobPipeline.TrackJointsAsync(path, ct).ConfigureAwait(false);
+            return Results.Ok(new RigJoints(width, height, found, joints));
+        }, ct);
+
+    private static Task<IResult> ReadDrawingAsync(HttpContext http, DataFolder data, JobIntake intake, string? name, CancellationToken ct) =>
+        WithBodyFileAsync(http, data, intake, "the zip", async path =>
+        {
+            string shown = ClientText.Printable(Path.GetFileName(name ?? "")) is { Length: > 0 } n ? n : "the zip";
+            return Results.Ok(await JobPipeline.ReadDrawingAsync(path, shown, ct).ConfigureAwait(false));
+        }, ct);
+
+    /// <summary>The request's body into an upload file (refused over Jobs:MaxPictureBytes or empty), handed to <paramref name="use"/>, then deleted.</summary>
+    private static async Task<IResult> WithBodyFileAsync(HttpContext http, DataFolder data, JobIntake intake, string what, Func<string, Task<IResult>> use, CancellationToken ct)
     {
         long limit = intake.Options.MaxPictureBytes;
+        string tooLarge = $"{what} is over the {limit / (1024 * 1024)} MiB limit (Jobs:MaxPictureBytes)";
         if (http.Request.ContentLength is long declared && declared > limit)
         {
-            return JobProblems.Problem(StatusCodes.Status413PayloadTooLarge, "too large", $"the picture is over the {limit / (1024 * 1024)} MiB limit (Jobs:MaxPictureBytes)");
+            return JobProblems.Problem(StatusCodes.Status413PayloadTooLarge, "too large", tooLarge);
         }
 
         string path = data.NewUploadPath();
@@ -333,7 +356,7 @@ public static class JobEndpoints
                     received += n;
                     if (received > limit)
                     {
-                        return JobProblems.Problem(StatusCodes.Status413PayloadTooLarge, "too large", $"the picture is over the {limit / (1024 * 1024)} MiB limit (Jobs:MaxPictureBytes)");
+                        return JobProblems.Problem(StatusCodes.Status413PayloadTooLarge, "too large", tooLarge);
                     }
 
                     await file.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
@@ -342,11 +365,10 @@ public static class JobEndpoints
 
             if (received == 0)
             {
-                return JobProblems.Problem(StatusCodes.Status400BadRequest, "bad request", "send the picture's bytes as the request body");
+                return JobProblems.Problem(StatusCodes.Status400BadRequest, "bad request", $"send {what}'s bytes as the request body");
             }
 
-            (int width, int height, bool found, Dictionary<string, float[]> joints) = await JobPipeline.TrackJointsAsync(path, ct).ConfigureAwait(false);
-            return Results.Ok(new RigJoints(width, height, found, joints));
+            return await use(path).ConfigureAwait(false);
         }
         catch (JobInputException ex)
         {

@@ -188,6 +188,10 @@ function peopleWords(text, names) {
     }
     text = `${PartNames[part[1]]}${name && !problem.includes(name) ? ` ${name}` : ''}: ${problem}`;
   }
+  // The body check names a joint as the rig file does (left_wrist): say it as a person would, and how to fix it.
+  text = text.replace(/the figure mask does not cover (\w+) at \((-?\d+), (-?\d+)\): the mask and the joints do not belong together/,
+    (_, joint, x, y) => `the figure's mask leaves out its ${joint.replace(/_/g, ' ')} (at ${x}, ${y} in the picture): ` +
+      'on the rig page, paint or outline the figure over every joint, or move that joint onto the figure');
   // A server setting named in parentheses is for whoever runs the server.
   return text.replace(/\s*\(((?:Jobs|Live):\w+)\)/g, ' (whoever runs the server can change $1)');
 }

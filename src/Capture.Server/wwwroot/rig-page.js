@@ -4,7 +4,9 @@
 // the figure's mask for a character whose body moves; save the rig (capture-rig v1 with "body" and
 // "mask", calibration/README.md) as a download and for the next job. Zoom and pan (wheel, pinch,
 // buttons, drag) and a magnifier under the cursor make small faces markable; every point is kept in
-// picture pixels whatever the zoom.
+// picture pixels whatever the zoom. The figure can also be outlined (a polygon clicked point by point, which
+// fills or cuts out the mask), and an Animated Drawings character zip opens as its drawing, mask and joints
+// (POST /api/rigs/drawing: the server's loader maps its 16 joints, the page draws and edits them).
 import { api, getKey, RIG_ITEM, fileSha256, peopleMessage, wireKey, checkKey } from './jobs-api.js';
 
 // Point names of the rig format, in the order they are asked for.
@@ -92,6 +94,12 @@ const maskCtx = maskCanvas.getContext('2d');
 const tintCanvas = document.createElement('canvas');
 let maskPainted = false;
 let meshCells = null;
+
+/** The outline being drawn (picture pixels), closed into the mask; where the pointer is, for the line to it. */
+let outline = [];
+let outlineHover = null;
+/** An Animated Drawings character opened as the picture: its name and joints as the server mapped them. */
+let drawing = null;
 
 /** The view: canvas pixel = picture pixel × fit × zoom − offset. */
 const view = { fit: 1, zoom: 1, ox: 0, oy: 0 };
@@ -242,6 +250,10 @@ function draw() {
   if (mode === 'body' || (mode === 'mask' && joints.size > 0)) {
     drawSkeleton(ctx, toCanvas, mode === 'body' ? 1 : 0.5);
   }
+  if (mode === 'mask' && outline.length > 0) {
+    drawOutline(ctx, toCanvas, outlineHover);
+  }
+  canvas.dataset.outline = String(outline.length);
   canvas.dataset.scale = String(s);
   canvas.dataset.zoom = String(view.zoom);
   canvas.dataset.offset = `${view.ox},${view.oy}`;
@@ -293,6 +305,43 @@ function drawSkeleton(g, map, alpha) {
     g.stroke();
   }
   g.globalAlpha = 1;
+}
+
+/** The outline so far: its points, the line from the last one to the pointer, the first point ringed (click it to close). */
+function drawOutline(g, map, hover) {
+  const cut = outlineCuts(false);
+  g.strokeStyle = cut ? '#c00' : '#0a0';
+  g.lineWidth = 2;
+  g.beginPath();
+  outline.forEach(([x, y], i) => {
+    const [cx, cy] = map(x, y);
+    if (i === 0) {
+      g.moveTo(cx, cy);
+    } else {
+      g.lineTo(cx, cy);
+    }
+  });
+  g.stroke();
+  if (hover) {
+    const [ax, ay] = map(...outline[outline.length - 1]);
+    const [bx, by] = map(...hover);
+    g.setLineDash([4, 4]);
+    g.beginPath();
+    g.moveTo(ax, ay);
+    g.lineTo(bx, by);
+    g.stroke();
+    g.setLineDash([]);
+  }
+  outline.forEach(([x, y], i) => {
+    const [cx, cy] = map(x, y);
+    g.fillStyle = i === 0 ? '#fff' : g.strokeStyle;
+    g.beginPath();
+    g.arc(cx, cy, i === 0 ? HIT_RADIUS * 0.7 : 3, 0, Math.PI * 2);
+    g.fill();
+    if (i === 0) {
+      g.stroke();
+    }
+  });
 }
 
 /** The figure's cells coloured by the part they follow (the nearest bone): a preview of how the body mesh splits. */
@@ -423,6 +472,7 @@ function showJoints() {
   $('joint-skip').disabled = !current || JOINTS.find(([n]) => n === current)[2];
   $('joint-remove').disabled = !selectedJoint || !joints.has(selectedJoint);
   $('joints-tracker').disabled = !trackerJoints;
+  $('joints-tracker').textContent = drawing ? "start again from the drawing's joints" : "start again from the tracker's joints";
   canvas.dataset.joints = String(joints.size);
   updateSave();
 }
@@ -512,7 +562,7 @@ $('zoom-fit').addEventListener('click', () => image && fitView());
 // ---- the magnifier: the picture around the cursor, magnified, with a cross on the pixel a click places ----
 
 function showMagnifier(e) {
-  if (!image || mode === 'mask' || press?.panning) {
+  if (!image || (mode === 'mask' && !outlineTool()) || press?.panning) {
     magnifier.hidden = true;
     return;
   }
@@ -543,6 +593,9 @@ function showMagnifier(e) {
     }
   } else {
     drawSkeleton(mctx, map, 1);
+    if (mode === 'mask' && outline.length > 0) {
+      drawOutline(mctx, map, [px, py]);
+    }
   }
   mctx.strokeStyle = 'rgba(255, 0, 0, 0.9)';
   mctx.lineWidth = 1;
@@ -574,7 +627,21 @@ const pointers = new Map();
 let pinch = null;
 let spaceHeld = false;
 
+/** True while the person types in a text box: the page's keys are theirs then. */
+const typing = (e) => e.target instanceof HTMLTextAreaElement || (e.target instanceof HTMLInputElement && /^(text|password|search|number)$/.test(e.target.type));
+
 window.addEventListener('keydown', (e) => {
+  if (mode === 'mask' && outline.length > 0 && !typing(e) && ['Enter', 'Escape', 'Backspace'].includes(e.key)) {
+    e.preventDefault();
+    if (e.key === 'Enter') {
+      closeOutline(e.altKey);
+    } else if (e.key === 'Escape') {
+      cancelOutline();
+    } else {
+      undoOutlinePoint();
+    }
+    return;
+  }
   if (e.code === 'Space' && e.target === document.body) {
     spaceHeld = true;
     e.preventDefault();
@@ -624,7 +691,7 @@ canvas.addEventListener('pointerdown', (e) => {
   press = { cx, cy, lastX: cx, lastY: cy, panning: false, joint: null, painting: false };
   if (!panOnly && mode === 'body') {
     press.joint = jointAt(cx, cy);
-  } else if (!panOnly && mode === 'mask') {
+  } else if (!panOnly && mode === 'mask' && !outlineTool()) {
     press.painting = true;
     paint(cx, cy, cx, cy);
   }
@@ -664,6 +731,10 @@ canvas.addEventListener('pointermove', (e) => {
     }
     press.lastX = cx;
     press.lastY = cy;
+  }
+  if (mode === 'mask' && outline.length > 0 && image) {
+    outlineHover = toPicture(cx, cy);
+    draw();
   }
   showMagnifier(e);
 });
@@ -705,6 +776,12 @@ canvas.addEventListener('pointerup', async (e) => {
   if (x < 0 || y < 0 || x > image.naturalWidth || y > image.naturalHeight) {
     return;
   }
+  if (mode === 'mask') {
+    if (outlineTool()) {
+      outlineClick(cx, cy, x, y, e.altKey);
+    }
+    return;
+  }
   if (mode === 'face') {
     if (step >= POINTS.length) {
       return;
@@ -728,6 +805,16 @@ canvas.addEventListener('pointerup', async (e) => {
 canvas.addEventListener('pointercancel', (e) => endPress(e));
 canvas.addEventListener('pointerleave', () => {
   magnifier.hidden = true;
+  if (outlineHover) {
+    outlineHover = null;
+    draw();
+  }
+});
+canvas.addEventListener('dblclick', (e) => {
+  if (mode === 'mask' && outlineTool() && outline.length > 0) {
+    e.preventDefault();
+    closeOutline(e.altKey);
+  }
 });
 
 function clampToPicture(x, y) {
@@ -741,6 +828,87 @@ function jointsChanged() {
 }
 
 // ---- the mask ----
+
+const outlineTool = () => $('outline').checked || $('outline-cut').checked;
+/** The outline cuts out (erases) rather than fills: the "cuts out" tool, or Alt held while closing. */
+const outlineCuts = (alt) => $('outline-cut').checked !== Boolean(alt);
+
+/** A click with the outline tool: on the first point (3 or more placed) it closes the outline, else adds a point. */
+function outlineClick(cx, cy, x, y, alt) {
+  if (outline.length > 0) {
+    const [fx, fy] = toCanvas(...outline[0]);
+    if (Math.hypot(fx - cx, fy - cy) <= HIT_RADIUS) {
+      closeOutline(alt);
+      return;
+    }
+    // The second click of a double-click lands where the first did: the double-click closes, it adds no point.
+    const [lx, ly] = toCanvas(...outline[outline.length - 1]);
+    if (Math.hypot(lx - cx, ly - cy) <= DRAG_SLOP) {
+      return;
+    }
+  }
+  outline.push(clampToPicture(x, y));
+  outlineChanged('');
+}
+
+function outlineChanged(problem) {
+  $('mask-problem').textContent = problem;
+  const n = outline.length;
+  $('outline-undo').disabled = n === 0;
+  $('outline-cancel').disabled = n === 0;
+  $('outline-close').disabled = n === 0;
+  if (n > 0) {
+    $('mask-status').textContent = `outline: ${n} point${n === 1 ? '' : 's'}${n < 3 ? ` (at least 3 to close it)` : ''}`;
+  }
+  if (n === 0) {
+    outlineHover = null;
+  }
+  draw();
+}
+
+function closeOutline(alt) {
+  if (outline.length < 3) {
+    outlineChanged(outline.length === 0
+      ? ''
+      : `an outline needs at least 3 points around the figure to enclose anything; it has ${outline.length}: click more points along the figure's edge, or Escape to drop it`);
+    return;
+  }
+  const cut = outlineCuts(alt);
+  maskCtx.globalCompositeOperation = cut ? 'destination-out' : 'source-over';
+  maskCtx.fillStyle = '#fff';
+  maskCtx.beginPath();
+  outline.forEach(([x, y], i) => (i === 0 ? maskCtx.moveTo(x, y) : maskCtx.lineTo(x, y)));
+  maskCtx.closePath();
+  maskCtx.fill();
+  maskCtx.globalCompositeOperation = 'source-over';
+  outline = [];
+  outlineChanged('');
+  maskChanged();
+  $('mask-status').textContent += cut ? ' (the outline was cut out)' : ' (the outline was added)';
+}
+
+function cancelOutline() {
+  outline = [];
+  outlineChanged('');
+  $('mask-status').textContent = 'outline dropped';
+}
+
+function undoOutlinePoint() {
+  outline.pop();
+  outlineChanged('');
+}
+
+$('outline-undo').addEventListener('click', undoOutlinePoint);
+$('outline-close').addEventListener('click', (e) => closeOutline(e.altKey));
+$('outline-cancel').addEventListener('click', cancelOutline);
+for (const input of document.querySelectorAll('input[name=brush]')) {
+  input.addEventListener('change', () => {
+    $('outline-help').hidden = !outlineTool();
+    $('outline-tools').hidden = !outlineTool();
+    canvas.style.cursor = mode === 'mask' && !outlineTool() ? 'cell' : 'crosshair';
+    outlineChanged('');
+  });
+}
 
 function paint(x0, y0, x1, y1) {
   const [a, b] = toPicture(x0, y0);
@@ -864,7 +1032,7 @@ for (const input of document.querySelectorAll('input[name=mode]')) {
     $('body-tools').hidden = mode !== 'body';
     $('joints').hidden = mode !== 'body';
     $('mask-tools').hidden = mode !== 'mask';
-    canvas.style.cursor = mode === 'mask' ? 'cell' : 'crosshair';
+    canvas.style.cursor = mode === 'mask' && !outlineTool() ? 'cell' : 'crosshair';
     magnifier.hidden = true;
     showJoints();
     draw();
@@ -1029,46 +1197,129 @@ $('open-rig').addEventListener('change', async () => {
   await fit();
 });
 
+/** Shows a picture to rig: the view fitted, everything placed on the last one dropped. */
+function openPicture(img, file, sha256) {
+  imageSha256 = sha256;
+  image = img;
+  imageName = file.name;
+  pictureFile = file;
+  // The whole picture fits the canvas at first (never enlarged); zoom in to place points precisely.
+  view.fit = Math.min(1, 720 / img.naturalWidth, 640 / img.naturalHeight);
+  canvas.width = Math.round(img.naturalWidth * view.fit);
+  canvas.height = Math.round(img.naturalHeight * view.fit);
+  maskCanvas.width = tintCanvas.width = img.naturalWidth;
+  maskCanvas.height = tintCanvas.height = img.naturalHeight;
+  maskPainted = false;
+  meshCells = null;
+  outline = [];
+  outlineHover = null;
+  clicked.clear();
+  joints.clear();
+  skippedJoints.clear();
+  selectedJoint = null;
+  trackerJoints = null;
+  bodyUsed = mode === 'body';
+  fitted = null;
+  step = 0;
+  $('open-rig').disabled = false;
+  $('workspace').hidden = false;
+  $('message').textContent = '';
+  $('mask-status').textContent = '';
+  $('mask-problem').textContent = '';
+  canvas.dataset.mask = '0';
+  fitView();
+  showSteps();
+  fit();
+}
+
+function loadImage(src) {
+  return new Promise((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => resolve(img);
+    img.onerror = () => reject(new Error('not a picture the browser can open'));
+    img.src = src;
+  });
+}
+
+const isZip = (file) => /\.zip$/i.test(file.name) || file.type === 'application/zip' || file.type === 'application/x-zip-compressed';
+
+/**
+ * An Animated Drawings character zip: the server reads it with the loader jobs use (POST /api/rigs/drawing) and maps its
+ * 16 joints onto Capture's body; the page shows the drawing, its mask and those joints, to edit like any other. The rig
+ * saved names the zip (its SHA-256), so the upload page sends it with the zip and the job uses the edited joints and mask.
+ */
+async function openDrawing(file) {
+  drawing = null;
+  $('picture-status').textContent = `reading ${file.name} on the server…`;
+  let result;
+  try {
+    const response = await api(`/api/rigs/drawing?name=${encodeURIComponent(file.name)}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/zip' }, body: file,
+    });
+    result = await response.json();
+  } catch (err) {
+    if (file !== $('picture').files[0]) {
+      return;
+    }
+    // The server's words name the zip and what it lacks (a missing char_cfg.yaml, a joint off the drawing).
+    $('picture-status').className = 'error';
+    $('picture-status').textContent = err.status === 422
+      ? `${file.name} cannot be opened as an Animated Drawings character: ${err.message.replace(`${file.name}: `, '')}`
+      : peopleMessage(err);
+    if (err.status === 401) {
+      keyBox.showRefused(peopleMessage(err));
+    }
+    return;
+  }
+  const [texture, mask, sha] = await Promise.all([
+    loadImage(`data:image/png;base64,${result.texture}`),
+    loadImage(`data:image/png;base64,${result.mask}`),
+    fileSha256(file),
+  ]).catch((err) => {
+    $('message').textContent = `${file.name}: ${err.message}`;
+    return [];
+  });
+  if (!texture || file !== $('picture').files[0]) {
+    return;
+  }
+  openPicture(texture, file, sha);
+  drawing = { name: result.name, joints: result.joints, own: result.drawingJoints };
+  trackerJoints = result.joints;
+  useTrackerJoints();
+  bodyUsed = true;
+  maskFrom(mask, false);
+  const used = result.drawingJoints.filter((j) => j.mapsTo).length;
+  const unused = result.drawingJoints.filter((j) => !j.mapsTo).map((j) => j.name);
+  canvas.dataset.drawingJoints = String(result.drawingJoints.length);
+  $('picture-status').textContent = `${result.name}: an Animated Drawings character, ${result.width}×${result.height}. Its ` +
+    `${result.drawingJoints.length} joints are on the body tab: ${used} map onto Capture's body (${unused.join(', ')} are not ` +
+    "used: Capture's pelvis is between the hips, its chest between the shoulders); its mask is on the figure tab. Edit either, save the rig, " +
+    `and send it with ${file.name} from the upload page.`;
+  $('body-status').textContent = `${used} joints from ${result.name}'s char_cfg.yaml; drag any that are off`;
+  $('mode-body').click();
+}
+
 $('picture').addEventListener('change', () => {
   const file = $('picture').files[0];
   if (!file) {
     return;
   }
-  const img = new Image();
+  $('picture-status').textContent = '';
+  $('picture-status').className = 'note';
+  canvas.dataset.drawingJoints = '0';
+  if (isZip(file)) {
+    openDrawing(file);
+    return;
+  }
+  drawing = null;
   const hashing = fileSha256(file);
-  img.onload = async () => {
-    imageSha256 = await hashing;
-    image = img;
-    imageName = file.name;
-    pictureFile = file;
-    // The whole picture fits the canvas at first (never enlarged); zoom in to place points precisely.
-    view.fit = Math.min(1, 720 / img.naturalWidth, 640 / img.naturalHeight);
-    canvas.width = Math.round(img.naturalWidth * view.fit);
-    canvas.height = Math.round(img.naturalHeight * view.fit);
-    maskCanvas.width = tintCanvas.width = img.naturalWidth;
-    maskCanvas.height = tintCanvas.height = img.naturalHeight;
-    maskPainted = false;
-    meshCells = null;
-    clicked.clear();
-    joints.clear();
-    skippedJoints.clear();
-    selectedJoint = null;
-    bodyUsed = mode === 'body';
-    fitted = null;
-    step = 0;
-    $('open-rig').disabled = false;
-    $('workspace').hidden = false;
-    $('mask-status').textContent = '';
-    fitView();
-    showSteps();
-    fit();
+  loadImage(URL.createObjectURL(file)).then(async (img) => {
+    openPicture(img, file, await hashing);
     trackJoints(file);
-  };
-  img.onerror = () => {
+  }, () => {
     $('workspace').hidden = false;
     $('message').textContent = `${file.name} is not a picture the browser can open`;
-  };
-  img.src = URL.createObjectURL(file);
+  });
 });
 
 // A corrected key clears the key's error at once, and fits the points already placed.

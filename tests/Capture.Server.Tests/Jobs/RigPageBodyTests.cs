@@ -17,7 +17,7 @@ namespace Capture.Server.Tests.Jobs;
 /// and the page continues the saved rig).
 /// </summary>
 [Collection(JobsCollection.Name)]
-public sealed class RigPageBodyTests : IAsyncLifetime
+public sealed partial class RigPageBodyTests : IAsyncLifetime
 {
     private static readonly string[] s_chromiumArgs =
         ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -118,37 +118,13 @@ public sealed class RigPageBodyTests : IAsyncLifetime
     {
         string texture = Path.Combine(s_stick, "texture.png");
         // Where a person clicks: the drawing's joints (char_cfg.yaml's, mapped to pose names).
-        Dictionary<string, double[]> targets = new()
-        {
-            ["right_shoulder"] = [87, 198], ["left_shoulder"] = [138, 189], ["nose"] = [124, 68], ["right_elbow"] = [36, 152],
-            ["right_wrist"] = [22, 64], ["left_elbow"] = [185, 147], ["left_wrist"] = [198, 54], ["right_hip"] = [64, 328],
-            ["left_hip"] = [120, 323], ["right_knee"] = [45, 393], ["right_ankle"] = [31, 467], ["left_knee"] = [124, 388],
-            ["left_ankle"] = [124, 458],
-        };
+        Dictionary<string, double[]> targets = new(s_stickJoints);
         await using IBrowserContext context = await _browser.NewContextAsync(new BrowserNewContextOptions { AcceptDownloads = true, ViewportSize = s_tall });
         IPage page = await OpenAsync(context, texture);
         Assert.Equal(1f, await ScaleAsync(page));
-        await page.ClickAsync("#mode-body");
-        await page.WaitForFunctionAsync("() => !document.getElementById('body-status').textContent.startsWith('looking')", null, new() { Timeout = 60_000 });
 
         // Whatever the tracker offered goes; each joint is placed where the drawing has it.
-        foreach (string name in targets.Keys)
-        {
-            if (await page.IsVisibleAsync($"#joints li.done[data-name={name}]"))
-            {
-                await page.ClickAsync($"#joints li[data-name={name}]");
-                await page.ClickAsync("#joint-remove");
-            }
-        }
-
-        Assert.Equal("0", await page.GetAttributeAsync("#canvas", "data-joints"));
-        foreach ((string name, double[] xy) in targets)
-        {
-            Assert.Equal(name, await page.GetAttributeAsync("#body-prompt", "data-joint"));
-            await page.ClickAsync("#canvas", new() { Position = new Position { X = (float)xy[0], Y = (float)xy[1] } });
-        }
-
-        Assert.Equal("13", await page.GetAttributeAsync("#canvas", "data-joints"));
+        await PlaceStickJointsAsync(page);
         Assert.True(await page.IsDisabledAsync("#save") == false, await page.InnerTextAsync("#body-problem"));
 
         // Drag the head 12 px down: the joint follows the mouse.
@@ -234,15 +210,22 @@ public sealed class RigPageBodyTests : IAsyncLifetime
 
     private async Task<IPage> OpenAsync(IBrowserContext context, string picture)
     {
+        IPage page = await OpenRigPageAsync(context);
+        await page.SetInputFilesAsync("#picture", picture);
+        await page.WaitForSelectorAsync("#workspace:not([hidden])");
+        await page.WaitForSelectorAsync("#canvas[data-scale]");
+        return page;
+    }
+
+    /// <summary>The rig page in a new tab of <paramref name="context"/>, the server's key given; its script errors are kept.</summary>
+    private async Task<IPage> OpenRigPageAsync(IBrowserContext context)
+    {
         IPage page = await context.NewPageAsync();
         page.PageError += (_, e) => _pageErrors.Add(e);
         await page.GotoAsync(new Uri(_server.Address, "rig.html").ToString());
         await page.WaitForSelectorAsync("body[data-ready=true]");
         await page.FillAsync("#key", JobServer.Key);
         await page.PressAsync("#key", "Tab");
-        await page.SetInputFilesAsync("#picture", picture);
-        await page.WaitForSelectorAsync("#workspace:not([hidden])");
-        await page.WaitForSelectorAsync("#canvas[data-scale]");
         return page;
     }
 
