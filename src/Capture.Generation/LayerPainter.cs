@@ -114,6 +114,29 @@ public sealed class LayerPainter
         PaintLid(face.Points, FaceTopology.LeftEye, face.BlinkLeft, lidColor, keep, add);
     }
 
+    /// <summary>
+    /// The union of the rectangles the last <see cref="Paint"/> wrote (inclusive pixel bounds in the
+    /// painter's frame); null when nothing was painted: keep and add are then at their base everywhere.
+    /// </summary>
+    public (int X0, int Y0, int X1, int Y1)? PaintedBounds()
+    {
+        if (_paintedCount == 0)
+        {
+            return null;
+        }
+
+        (int x0, int y0, int x1, int y1) = _painted[0];
+        for (int r = 1; r < _paintedCount; r++)
+        {
+            x0 = Math.Min(x0, _painted[r].X0);
+            y0 = Math.Min(y0, _painted[r].Y0);
+            x1 = Math.Max(x1, _painted[r].X1);
+            y1 = Math.Max(y1, _painted[r].Y1);
+        }
+
+        return (x0, y0, x1, y1);
+    }
+
     private void Restore((int X0, int Y0, int X1, int Y1) r, Span<float> keep, Span<float> add)
     {
         int width = r.X1 - r.X0 + 1;

@@ -69,6 +69,11 @@ public sealed class WarpGenerator : ICharacterGenerator
     private readonly float[] _background = [];
     private BodyCharacter? _body;
 
+    // Body mode: the frame's box the graph warps this run (top, left, bottom, right; bound as the graph's
+    // `box` input), and the frame without the figure and with the layers at rest (its `still` input, bytes).
+    private readonly long[] _box = new long[4];
+    private byte[] _still = [];
+
     /// <summary>
     /// The warp every command, the live server and the jobs use unless told otherwise: the mesh
     /// (measured against the spline in docs/generator.md: no fold-over frames with either; lower
@@ -295,6 +300,16 @@ public sealed class WarpGenerator : ICharacterGenerator
             _image[i] *= _scale;
         }
 
+        // Outside the figure's box the graph's sum is background·1 + add at rest (coverage 0, no layer):
+        // the same float sum, clipped and truncated as the graph's Cast does.
+        for (int i = 0; _canvas is not null && i < plane; i++)
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                _still[(i * 3) + c] = (byte)Math.Clamp((_background[(c * plane) + i] * _regionMask[i]) + _regionStill[(c * plane) + i], 0f, 255f);
+            }
+        }
+
         _body = character;
         _rig = character.Face;
     }
@@ -345,6 +360,15 @@ public sealed class WarpGenerator : ICharacterGenerator
         {
             names.Add(input.Name);
             inputs.Add(OrtValue.CreateTensorValueFromMemory(input.Buffer, input.Shape));
+        }
+
+        names.Add(WarpGraph.Box);
+        inputs.Add(OrtValue.CreateTensorValueFromMemory(_box, [4]));
+        if (_canvas is not null)
+        {
+            _still = new byte[plane * 3];
+            names.Add(WarpGraph.Still);
+            inputs.Add(OrtValue.CreateTensorValueFromMemory(_still, [1, h, w, 3]));
         }
 
         if (_canvas is null)
@@ -566,6 +590,11 @@ public sealed class WarpGenerator : ICharacterGenerator
             _painter.Paint(painted, rig.MouthColor, rig.TeethColor, rig.LidColor, _regionKeep, _regionAdd);
         }
 
+        if (_map is BodyMeshMap drawn)
+        {
+            SetBox(drawn);
+        }
+
         long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!ReferenceEquals(_boundOutput, output))
         {
@@ -578,6 +607,76 @@ public sealed class WarpGenerator : ICharacterGenerator
         MapTicks += t1 - t0;
         LayerTicks += t2 - t1;
         SessionTicks += t3 - t2;
+    }
+
+    /// <summary>
+    /// Body generators: warp the whole frame every run instead of the figure's box (the same pixels,
+    /// up to float rounding: tests hold the two together; off by default).
+    /// </summary>
+    public bool WholeFrame { get; set; }
+
+    /// <summary>Body generators: the last run's box (top, left, bottom, right; ends exclusive), what the graph warped.</summary>
+    public (int Top, int Left, int Bottom, int Right) LastBox => ((int)_box[0], (int)_box[1], (int)_box[2], (int)_box[3]);
+
+    // The box the body graph warps: every lattice cell with a covered corner (outside them the coverage the
+    // graph interpolates is exactly 0) and the rectangles the painter wrote layers into (outside them keep
+    // and add are at rest), so outside the box the frame is the still one. Floats output: the whole frame.
+    private void SetBox(BodyMeshMap map)
+    {
+        int w = _width, h = _height;
+        if (WholeFrame || _canvas is null)
+        {
+            _box[0] = 0;
+            _box[1] = 0;
+            _box[2] = h;
+            _box[3] = w;
+            return;
+        }
+
+        ReadOnlySpan<float> coverage = map.Covered;
+        int gw = map.GridSize, gh = map.GridHeight;
+        int gx0 = gw, gy0 = gh, gx1 = -1, gy1 = -1;
+        for (int gy = 0; gy < gh; gy++)
+        {
+            ReadOnlySpan<float> row = coverage.Slice(gy * gw, gw);
+            int first = row.IndexOfAnyExcept(0f);
+            if (first < 0)
+            {
+                continue;
+            }
+
+            gx0 = Math.Min(gx0, first);
+            gx1 = Math.Max(gx1, row.LastIndexOfAnyExcept(0f));
+            gy0 = Math.Min(gy0, gy);
+            gy1 = gy;
+        }
+
+        // Lattice node i sits at pixel i·(n − 1)/(G − 1); the cells either side of a covered node are covered in part.
+        float sx = (w - 1) / (float)(gw - 1), sy = (h - 1) / (float)(gh - 1);
+        int left = w, top = h, right = 0, bottom = 0;
+        if (gx1 >= 0)
+        {
+            left = (int)MathF.Floor((gx0 - 1) * sx);
+            right = (int)MathF.Ceiling((gx1 + 1) * sx) + 1;
+            top = (int)MathF.Floor((gy0 - 1) * sy);
+            bottom = (int)MathF.Ceiling((gy1 + 1) * sy) + 1;
+        }
+
+        if (_painter.PaintedBounds() is (int X0, int Y0, int X1, int Y1) painted)
+        {
+            left = Math.Min(left, painted.X0);
+            top = Math.Min(top, painted.Y0);
+            right = Math.Max(right, painted.X1 + 1);
+            bottom = Math.Max(bottom, painted.Y1 + 1);
+        }
+
+        // Clamped to the frame, at least 2×2 (the graph's Resize needs two pixels a side).
+        left = Math.Clamp(left, 0, w - 2);
+        top = Math.Clamp(top, 0, h - 2);
+        _box[0] = top;
+        _box[1] = left;
+        _box[2] = Math.Clamp(bottom, top + 2, h);
+        _box[3] = Math.Clamp(right, left + 2, w);
     }
 
     private void CheckFits(VideoFrame destination, int left, int top)

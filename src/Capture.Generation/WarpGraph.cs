@@ -182,20 +182,42 @@ public static class WarpGraph
         return g.ToModelBytes();
     }
 
-    /// <summary>Input names of a body graph, in order (<see cref="BuildBody"/>).</summary>
-    public static IReadOnlyList<string> BodyInputNames { get; } = [Image, Background, Keep, Add, Map, Coverage];
+    /// <summary>Body graphs: the rectangle of the frame the figure is drawn in, int64 [4] = (top, left, bottom, right), ends exclusive (<see cref="BuildBody"/>).</summary>
+    public const string Box = "box";
+
+    /// <summary>Body graphs with <see cref="WarpOutput.Bytes"/>: the frame where no figure is, packed uint8 [1,H,W,3] (<see cref="BuildBody"/>).</summary>
+    public const string Still = "still";
 
     /// <summary>
-    /// Builds the body generator's graph: the whole <paramref name="width"/>×<paramref name="height"/>
-    /// frame is rendered, its backward map given as a <paramref name="gridWidth"/>×<paramref name="gridHeight"/>
-    /// lattice (<c>map</c> [2, Gw·Gh], all x then all y, row-major, normalized align-corners
-    /// coordinates of the frame; <c>coverage</c> [1, Gw·Gh], 1 where the driven figure covers the
-    /// node), upsampled like the face graphs' lattice, one <c>GridSample</c> of the figure
-    /// (<c>image</c> [1,4,H,W]: colour premultiplied by the figure mask, the mask in channel 3, 0..1),
-    /// composited over the filled <c>background</c> [1,3,H,W], then the painted layers:
+    /// Body frames up to this many pixels use <c>GridSample</c>'s planned zero-padding kernel, larger ones the
+    /// border-padding one (see <see cref="BuildBody"/>). Measured CPU a run (body-graph benchmark, 2 threads,
+    /// loaded machine): planned 7 vs 15 ms at 256×562, 22 vs 33 ms at 512×720; 173 vs 64 ms at 720×1000,
+    /// 275 vs 105 ms at 720×1584. 2¹⁹ lies between the last size where the plan wins and the first where it loses.
+    /// </summary>
+    public const long PlannedGridSamplePixels = 1 << 19;
+
+    /// <summary>Input names of a body graph, in order (<see cref="BuildBody"/>; <see cref="Still"/> only with <see cref="WarpOutput.Bytes"/>).</summary>
+    public static IReadOnlyList<string> BodyInputNames { get; } = [Image, Background, Keep, Add, Map, Coverage, Box, Still];
+
+    /// <summary>
+    /// Builds the body generator's graph for a <paramref name="width"/>×<paramref name="height"/> frame whose
+    /// backward map is given as a <paramref name="gridWidth"/>×<paramref name="gridHeight"/> lattice
+    /// (<c>map</c> [2, Gw·Gh], all x then all y, row-major, normalized align-corners coordinates of the
+    /// frame; <c>coverage</c> [1, Gw·Gh], 1 where the driven figure covers the node). Only the
+    /// <c>box</c> (int64 [4]: top, left, bottom, right; ends exclusive; at least 2×2) is warped: the lattice
+    /// is upsampled over the box alone (<c>Resize</c>'s <c>tf_crop_and_resize</c>, whose positions are the
+    /// whole-frame upsampling's), one <c>GridSample</c> of the figure (<c>image</c> [1,4,H,W]: colour
+    /// premultiplied by the figure mask, the mask in channel 3, 0..1) over the box, composited over the
+    /// filled <c>background</c> [1,3,H,W], then the painted layers:
     /// <c>frame = (rgb·c + background·(1 − α·c))·keep + add</c> (c = coverage, α = the warped mask).
-    /// Outputs as <see cref="Build"/>: floats [1,3,H,W] or packed uint8 rows [1,H,W,3]. A square frame's
-    /// half-pixel scaling and clamp are the face graphs' (per axis here).
+    /// The caller's box holds every covered lattice cell and every painted layer, so outside it the frame is
+    /// <c>still</c> (uint8 [1,H,W,3]: the same sum with c = 0 and the layers at rest, made once a character).
+    /// Outputs: <see cref="WarpOutput.Bytes"/>: the whole frame, packed uint8 rows [1,H,W,3] (the box's
+    /// pixels inside the still frame's); <see cref="WarpOutput.Floats"/>: the box as floats [1,3,h,w] (the
+    /// generator gives the whole frame as the box then).
+    /// The samples are the face graphs' (positions clamped to the edge pixels' centres), taken by the face
+    /// graphs' kernel up to <see cref="PlannedGridSamplePixels"/> and by <c>GridSample</c>'s
+    /// <c>align_corners = 1</c>, border-padding kernel above (see the graph's comments for why).
     /// </summary>
     public static byte[] BuildBody(int width, int height, int gridWidth, int gridHeight, WarpOutput output = WarpOutput.Bytes)
     {
@@ -212,43 +234,99 @@ public static class WarpGraph
         g.Input(Add, OnnxDataType.Float, 1, 3, h, w);
         g.Input(Map, OnnxDataType.Float, 2, nodes);
         g.Input(Coverage, OnnxDataType.Float, 1, nodes);
+        g.Input(Box, OnnxDataType.Int64, 4);
 
-        // align_corners = 0 coordinates per axis (see the remarks on the face graph), on the lattice.
-        string toHalfPixel = g.Initializer("to_half_pixel", [(float)((width - 1) / (double)width), (float)((height - 1) / (double)height)], 2, 1);
-        string coarse = g.Node("Mul", [Map, toHalfPixel], "coarse_half_pixel");
-        string coarse4 = g.Node("Reshape", [coarse, g.Initializer("coarse_shape", [1L, 2, gridHeight, gridWidth], 4)], "coarse_nchw");
-        string field = g.Node("Resize", [coarse4, "", "", g.Initializer("field_size", [1L, 2, h, w], 4)], "field",
+        // The box's corners, its size and its place on the lattice (tiny tensors; per run).
+        string Part(string name, long from, long to) => g.Node("Slice", [Box, g.Initializer($"{name}_from", [from], 1), g.Initializer($"{name}_to", [to], 1)], name);
+        string top = Part("box_top", 0, 1), left = Part("box_left", 1, 2), bottom = Part("box_bottom", 2, 3), right = Part("box_right", 3, 4);
+        string starts = Part("box_starts", 0, 2), ends = Part("box_ends", 2, 4);
+        string spatial = g.Initializer("spatial_axes", [2L, 3], 2);
+        string boxSize = g.Node("Sub", [ends, starts], "box_size");
+
+        // tf_crop_and_resize reads lattice position start·(G−1) + i·(end − start)·(G−1)/(n−1) for output i of n:
+        // with start = first/(frame − 1), end = last/(frame − 1) that is the whole-frame align-corners Resize's
+        // position of pixel first + i. The ends are pulled in by 2⁻²⁰ so rounding never puts the last pixel
+        // past the lattice (where the Resize would write its extrapolation value instead).
+        string boxFloat = g.Node("Cast", [Box], "box_float", OnnxAttribute.Int("to", (long)OnnxDataType.Float));
+        string lastPixel = g.Node("Sub", [boxFloat, g.Initializer("last_pixel", [0f, 0, 1, 1], 4)], "box_last");
+        const float Inside = 1 - (1f / (1 << 20));
+        string roiScale = g.Initializer("roi_scale", [1f / (height - 1), 1f / (width - 1), Inside / (height - 1), Inside / (width - 1)], 4);
+        string roiBox = g.Node("Mul", [lastPixel, roiScale], "roi_box");
+        string roiStart = g.Node("Slice", [roiBox, g.Initializer("roi_start_from", [0L], 1), g.Initializer("roi_start_to", [2L], 1)], "roi_start");
+        string roiEnd = g.Node("Slice", [roiBox, g.Initializer("roi_end_from", [2L], 1), g.Initializer("roi_end_to", [4L], 1)], "roi_end");
+        string roi = g.Node("Concat", [g.Initializer("roi_lead", [0f, 0], 2), roiStart, g.Initializer("roi_mid", [1f, 1], 2), roiEnd], "roi", OnnxAttribute.Int("axis", 0));
+        string fieldSize = g.Node("Concat", [g.Initializer("field_lead", [1L, 2], 2), boxSize], "field_size", OnnxAttribute.Int("axis", 0));
+        string coverSize = g.Node("Concat", [g.Initializer("cover_lead", [1L, 1], 2), boxSize], "cover_size", OnnxAttribute.Int("axis", 0));
+
+        // Two GridSample kernels of ONNX Runtime's CPU provider, the same samples (positions clamped to the
+        // edge pixels' centres). Up to PlannedGridSamplePixels the face graphs' one: zero padding and
+        // align_corners = 0 on a field scaled by (n−1)/n and clipped, where the kernel precomputes a plan per
+        // output pixel (see the remarks). That plan (56 bytes a pixel) is built afresh on one thread every
+        // run, and at a full-body frame's size it costs more than it saves: above the threshold the graph
+        // uses align_corners = 1 with border padding, which reads the lattice's own coordinates and clamps at
+        // the edges, with no scaling or clipping pass (body-graph benchmark, docs/body.md "Render speed").
+        bool planned = (long)width * height <= PlannedGridSamplePixels;
+        string lattice = Map;
+        if (planned)
+        {
+            string toHalfPixel = g.Initializer("to_half_pixel", [(float)((width - 1) / (double)width), (float)((height - 1) / (double)height)], 2, 1);
+            lattice = g.Node("Mul", [Map, toHalfPixel], "coarse_half_pixel");
+        }
+
+        string coarse4 = g.Node("Reshape", [lattice, g.Initializer("coarse_shape", [1L, 2, gridHeight, gridWidth], 4)], "coarse_nchw");
+        string field = g.Node("Resize", [coarse4, roi, "", fieldSize], "field",
             OnnxAttribute.String("mode", "linear"),
-            OnnxAttribute.String("coordinate_transformation_mode", "align_corners"));
-        string low = g.Initializer("clip_low", [(float)(-1 + (1 / (double)width)), (float)(-1 + (1 / (double)height))], 1, 2, 1, 1);
-        string high = g.Initializer("clip_high", [(float)(1 - (1 / (double)width)), (float)(1 - (1 / (double)height))], 1, 2, 1, 1);
-        string clamped = g.Node("Min", [g.Node("Max", [field, low], "field_low"), high], "field_clamped");
-        string grid = g.Node("Transpose", [clamped], "grid", OnnxAttribute.Ints("perm", 0, 2, 3, 1));
+            OnnxAttribute.String("coordinate_transformation_mode", "tf_crop_and_resize"));
+        if (planned)
+        {
+            string low = g.Initializer("clip_low", [(float)(-1 + (1 / (double)width)), (float)(-1 + (1 / (double)height))], 1, 2, 1, 1);
+            string high = g.Initializer("clip_high", [(float)(1 - (1 / (double)width)), (float)(1 - (1 / (double)height))], 1, 2, 1, 1);
+            field = g.Node("Min", [g.Node("Max", [field, low], "field_low"), high], "field_clamped");
+        }
+
+        // (Resizing the lattice as NHWC straight into the grid's layout takes ONNX Runtime's generic
+        // N-d path: slower than this Resize and Transpose together.)
+        string grid = g.Node("Transpose", [field], "grid", OnnxAttribute.Ints("perm", 0, 2, 3, 1));
         string warped = g.Node("GridSample", [Image, grid], "warped",
-            OnnxAttribute.Int("align_corners", 0),
+            OnnxAttribute.Int("align_corners", planned ? 0 : 1),
             OnnxAttribute.String("mode", "bilinear"),
-            OnnxAttribute.String("padding_mode", "zeros"));
+            OnnxAttribute.String("padding_mode", planned ? "zeros" : "border"));
         string cover4 = g.Node("Reshape", [Coverage, g.Initializer("cover_shape", [1L, 1, gridHeight, gridWidth], 4)], "cover_nchw");
-        string cover = g.Node("Resize", [cover4, "", "", g.Initializer("cover_size", [1L, 1, h, w], 4)], "cover",
+        string cover = g.Node("Resize", [cover4, roi, "", coverSize], "cover",
             OnnxAttribute.String("mode", "linear"),
-            OnnxAttribute.String("coordinate_transformation_mode", "align_corners"));
+            OnnxAttribute.String("coordinate_transformation_mode", "tf_crop_and_resize"));
+        string background = g.Node("Slice", [Background, starts, ends, spatial], "background_box");
+        string keep = g.Node("Slice", [Keep, starts, ends, spatial], "keep_box");
+        string add = g.Node("Slice", [Add, starts, ends, spatial], "add_box");
         IReadOnlyList<string> parts = g.Node("Split", [warped, g.Initializer("split", [3L, 1], 2)], ["warped_rgb", "warped_alpha"], OnnxAttribute.Int("axis", 1));
         string alpha = g.Node("Mul", [parts[1], cover], "alpha");
         string figure = g.Node("Mul", [parts[0], cover], "figure");
-        string behind = g.Node("Mul", [Background, g.Node("Sub", [g.Initializer("one", [1f]), alpha], "uncovered")], "behind");
+        string behind = g.Node("Mul", [background, g.Node("Sub", [g.Initializer("one", [1f]), alpha], "uncovered")], "behind");
         string composite = g.Node("Add", [figure, behind], "composite");
-        string kept = g.Node("Mul", [composite, Keep], "kept");
+        string kept = g.Node("Mul", [composite, keep], "kept");
         if (output == WarpOutput.Floats)
         {
-            g.Node("Add", [kept, Add], Frame);
-            g.Output(Frame, OnnxDataType.Float, 1, 3, h, w);
+            g.Node("Add", [kept, add], Frame);
+            g.Output(Frame, OnnxDataType.Float, 1, 3, -1, -1);
             return g.ToModelBytes();
         }
 
-        string layered = g.Node("Add", [kept, Add], "layered");
+        string layered = g.Node("Add", [kept, add], "layered");
         string clipped = g.Node("Clip", [layered, g.Initializer("byte_low", [0f]), g.Initializer("byte_high", [255f])], "clipped");
         string bytes = g.Node("Cast", [clipped], "bytes", OnnxAttribute.Int("to", (long)OnnxDataType.UInt8));
-        g.Node("Transpose", [bytes], Frame, OnnxAttribute.Ints("perm", 0, 2, 3, 1));
+        string packed = g.Node("Transpose", [bytes], "packed", OnnxAttribute.Ints("perm", 0, 2, 3, 1));
+
+        // The box into the still frame: its rows' still strips left and right of it, then the rows above and below.
+        g.Input(Still, OnnxDataType.UInt8, 1, h, w, 3);
+        string zero = g.Initializer("zero", [0L], 1);
+        string rowsAxis = g.Initializer("rows_axis", [1L], 1);
+        string rowsAndColumns = g.Initializer("rows_columns_axes", [1L, 2], 2);
+        string leftStrip = g.Node("Slice", [Still, g.Node("Concat", [top, zero], "left_from", OnnxAttribute.Int("axis", 0)), g.Node("Concat", [bottom, left], "left_to", OnnxAttribute.Int("axis", 0)), rowsAndColumns], "left_strip");
+        string rightStrip = g.Node("Slice", [Still, g.Node("Concat", [top, right], "right_from", OnnxAttribute.Int("axis", 0)), g.Node("Concat", [bottom, g.Initializer("width", [w], 1)], "right_to", OnnxAttribute.Int("axis", 0)), rowsAndColumns], "right_strip");
+        string band = g.Node("Concat", [leftStrip, packed, rightStrip], "band", OnnxAttribute.Int("axis", 2));
+        string above = g.Node("Slice", [Still, zero, top, rowsAxis], "above");
+        string below = g.Node("Slice", [Still, bottom, g.Initializer("height", [h], 1), rowsAxis], "below");
+        g.Node("Concat", [above, band, below], Frame, OnnxAttribute.Int("axis", 1));
         g.Output(Frame, OnnxDataType.UInt8, 1, h, w, 3);
         return g.ToModelBytes();
     }

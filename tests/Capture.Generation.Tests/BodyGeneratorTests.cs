@@ -122,6 +122,57 @@ public class BodyGeneratorTests
         Assert.True(Distance(At(generator, character, crossing), Shirt) < 40, $"behind: {At(generator, character, crossing)}");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Generate_FigureBox_SamePixelsAsWarpingTheWholeFrame(int scale)
+    {
+        // The graph warps only the box around the covered lattice cells (and painted layers); outside it
+        // the frame is the still one made once. Rest pose and an arm swung out: the same pixels either way,
+        // with either GridSample kernel (scale 3: 600×960 is over WarpGraph.PlannedGridSamplePixels).
+        int width = Width * scale, height = Height * scale;
+        BodyCharacter character = Create(width, height, new Vector2(100, 170) * scale, 80 * scale);
+        var generator = WarpGenerator.ForBody(width, height, 1);
+        using WarpGenerator owned = generator;
+        generator.SetCharacter(character);
+        var body = new DrivenBody();
+        body.SetRest(character.Body);
+        var face = new DrivenFace();
+        BodyRig rig = character.Body;
+        for (int pose = 0; pose < 2; pose++)
+        {
+            if (pose == 1)
+            {
+                var swing = Matrix3x2.CreateRotation(-1.2f, rig.Joint(BodyTopology.LeftShoulder));
+                foreach (int j in new[] { BodyTopology.LeftElbow, BodyTopology.LeftWrist, BodyTopology.LeftPinky, BodyTopology.LeftIndex, BodyTopology.LeftThumb })
+                {
+                    body.Joints[j] = Vector2.Transform(rig.Joint(j), swing);
+                }
+            }
+
+            generator.WholeFrame = false;
+            generator.Generate(face, body);
+            byte[] boxed = generator.Frame.ToArray();
+            (int top, int left, int bottom, int right) = generator.LastBox;
+            generator.WholeFrame = true;
+            generator.Generate(face, body);
+            Assert.Equal((0, 0, height, width), generator.LastBox);
+            byte[] whole = generator.Frame.ToArray();
+
+            Assert.True((right - left) * (bottom - top) < width * height * 0.9, $"pose {pose}: box ({top}, {left})–({bottom}, {right}) is nearly the whole {width}x{height} frame");
+            int off = 0, worst = 0;
+            for (int i = 0; i < whole.Length; i++)
+            {
+                int d = Math.Abs(whole[i] - boxed[i]);
+                off += d > 1 ? 1 : 0;
+                worst = Math.Max(worst, d);
+            }
+
+            // Float rounding of the box's crop of the lattice may move a sample by a hair: a level at most.
+            Assert.True(off == 0, $"pose {pose}: {off} channel values differ by more than 1 level (worst {worst})");
+        }
+    }
+
     [Fact]
     public void GenerateInto_BodyDriven_AllocatesNothingPerFrame()
     {
