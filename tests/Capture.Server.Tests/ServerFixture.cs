@@ -71,10 +71,11 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public Live.LiveSessionManager Sessions => App.Services.GetRequiredService<Live.LiveSessionManager>();
 
-    public async Task<LiveSessionInfo> CreateSessionAsync(string? picture = null, int size = 256)
+    /// <param name="idle">False: the session draws no idle frames while the performer sends none (a test that counts rendered frames against sent ones).</param>
+    public async Task<LiveSessionInfo> CreateSessionAsync(string? picture = null, int size = 256, bool idle = true)
     {
         using var api = new LiveApi(BaseAddress, ApiKey);
-        return await api.CreateSessionAsync(picture ?? FaceCharacter, size);
+        return await api.CreateSessionAsync(picture ?? FaceCharacter, size, idle: idle);
     }
 
     public async Task<HttpStatusCode> DeleteAsync(string id)

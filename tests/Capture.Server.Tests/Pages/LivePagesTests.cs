@@ -234,6 +234,14 @@ public sealed class LivePagesTests(LivePagesFixture fixture, ITestOutputHelper o
     /// </summary>
     private const double MinTrackedFps = 12;
 
+    /// <summary>
+    /// On a machine so loaded that Chromium's fake camera itself delivers under <see cref="MinTrackedFps"/> (seen once
+    /// in a full run: 65 camera frames, the tracker at 45 ms a frame), the page passes if it tracks at least this many
+    /// a second and keeps up with the camera (≥ 80 % of its frames in the window): still above WebGL on SwiftShader's
+    /// 1–5, which falls behind any camera.
+    /// </summary>
+    private const double MinTrackedFpsCameraBound = 8;
+
     [Fact]
     public async Task CapturePage_NoGpu_TracksOnTheProcessorAtCameraSpeed()
     {
@@ -247,15 +255,20 @@ public sealed class LivePagesTests(LivePagesFixture fixture, ITestOutputHelper o
             // Past the tracker's start (graph and models loaded, first frames tracked), then count for 4 s.
             await WaitForAsync(page, "window.captureLive.tracked >= 10", TimeSpan.FromSeconds(60), "the first tracked frames");
             int before = await page.EvaluateAsync<int>("() => window.captureLive.tracked");
+            int cameraBefore = await page.EvaluateAsync<int>("() => window.captureLive.cameraFrames");
             var clock = Stopwatch.StartNew();
             await Task.Delay(4000);
             int after = await page.EvaluateAsync<int>("() => window.captureLive.tracked");
+            int cameraAfter = await page.EvaluateAsync<int>("() => window.captureLive.cameraFrames");
             double fps = (after - before) / clock.Elapsed.TotalSeconds;
+            double cameraFps = (cameraAfter - cameraBefore) / clock.Elapsed.TotalSeconds;
             JsonElement live = await page.EvaluateAsync<JsonElement>(
                 "() => ({ inference: window.captureLive.inference, why: window.captureLive.inferenceWhy, renderer: window.captureLive.renderer, trackMs: window.captureLive.trackMs, camera: window.captureLive.cameraFrames, busy: window.captureLive.trackerBusySkips })");
             string shown = await page.EvaluateAsync<string>("() => document.getElementById('tracker-now')?.textContent ?? ''");
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tracked {fps:F1} fps; {live}; page: {shown}"));
-            Assert.True(fps >= MinTrackedFps, string.Create(CultureInfo.InvariantCulture, $"tracked {fps:F1} fps, under {MinTrackedFps}: {live}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tracked {fps:F1} fps of the camera's {cameraFps:F1}; {live}; page: {shown}"));
+            bool cameraBound = fps >= MinTrackedFpsCameraBound && fps >= 0.8 * cameraFps;
+            Assert.True(fps >= MinTrackedFps || cameraBound, string.Create(CultureInfo.InvariantCulture,
+                $"tracked {fps:F1} fps of the camera's {cameraFps:F1}: under {MinTrackedFps}, and not keeping up with the camera at ≥ {MinTrackedFpsCameraBound}: {live}"));
             // Which path runs, and why, is on the page: here a software renderer, so the processor.
             Assert.Equal("cpu", live.GetProperty("inference").GetString());
             Assert.Contains("SwiftShader", live.GetProperty("renderer").GetString(), StringComparison.Ordinal);
