@@ -302,11 +302,14 @@ public sealed class WarpGenerator : ICharacterGenerator
 
         // Outside the figure's box the graph's sum is background·1 + add at rest (coverage 0, no layer):
         // the same float sum, clipped and truncated as the graph's Cast does.
-        for (int i = 0; _canvas is not null && i < plane; i++)
+        if (_canvas is not null)
         {
-            for (int c = 0; c < 3; c++)
+            for (int i = 0; i < plane; i++)
             {
-                _still[(i * 3) + c] = (byte)Math.Clamp((_background[(c * plane) + i] * _regionMask[i]) + _regionStill[(c * plane) + i], 0f, 255f);
+                for (int c = 0; c < 3; c++)
+                {
+                    _still[(i * 3) + c] = (byte)Math.Clamp((_background[(c * plane) + i] * _regionMask[i]) + _regionStill[(c * plane) + i], 0f, 255f);
+                }
             }
         }
 

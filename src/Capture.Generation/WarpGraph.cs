@@ -237,9 +237,9 @@ public static class WarpGraph
         g.Input(Box, OnnxDataType.Int64, 4);
 
         // The box's corners, its size and its place on the lattice (tiny tensors; per run).
-        string Part(string name, long from, long to) => g.Node("Slice", [Box, g.Initializer($"{name}_from", [from], 1), g.Initializer($"{name}_to", [to], 1)], name);
-        string top = Part("box_top", 0, 1), left = Part("box_left", 1, 2), bottom = Part("box_bottom", 2, 3), right = Part("box_right", 3, 4);
-        string starts = Part("box_starts", 0, 2), ends = Part("box_ends", 2, 4);
+        string Part(string source, string name, long from, long to) => g.Node("Slice", [source, g.Initializer($"{name}_from", [from], 1), g.Initializer($"{name}_to", [to], 1)], name);
+        string top = Part(Box, "box_top", 0, 1), left = Part(Box, "box_left", 1, 2), bottom = Part(Box, "box_bottom", 2, 3), right = Part(Box, "box_right", 3, 4);
+        string starts = Part(Box, "box_starts", 0, 2), ends = Part(Box, "box_ends", 2, 4);
         string spatial = g.Initializer("spatial_axes", [2L, 3], 2);
         string boxSize = g.Node("Sub", [ends, starts], "box_size");
 
@@ -252,8 +252,7 @@ public static class WarpGraph
         const float Inside = 1 - (1f / (1 << 20));
         string roiScale = g.Initializer("roi_scale", [1f / (height - 1), 1f / (width - 1), Inside / (height - 1), Inside / (width - 1)], 4);
         string roiBox = g.Node("Mul", [lastPixel, roiScale], "roi_box");
-        string roiStart = g.Node("Slice", [roiBox, g.Initializer("roi_start_from", [0L], 1), g.Initializer("roi_start_to", [2L], 1)], "roi_start");
-        string roiEnd = g.Node("Slice", [roiBox, g.Initializer("roi_end_from", [2L], 1), g.Initializer("roi_end_to", [4L], 1)], "roi_end");
+        string roiStart = Part(roiBox, "roi_start", 0, 2), roiEnd = Part(roiBox, "roi_end", 2, 4);
         string roi = g.Node("Concat", [g.Initializer("roi_lead", [0f, 0], 2), roiStart, g.Initializer("roi_mid", [1f, 1], 2), roiEnd], "roi", OnnxAttribute.Int("axis", 0));
         string fieldSize = g.Node("Concat", [g.Initializer("field_lead", [1L, 2], 2), boxSize], "field_size", OnnxAttribute.Int("axis", 0));
         string coverSize = g.Node("Concat", [g.Initializer("cover_lead", [1L, 1], 2), boxSize], "cover_size", OnnxAttribute.Int("axis", 0));

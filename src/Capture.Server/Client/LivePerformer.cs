@@ -100,7 +100,7 @@ public static class LivePerformer
     {
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
-        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = options.Iris, Hands = options.Hands, Body = options.Body, PoseModel = options.PoseModel, Threads = 1, ParallelFaceAndBody = options.Body && options.ParallelFaceAndBody }, ct).ConfigureAwait(false);
+        using Tracker tracker = await Tracker.CreateAsync(new TrackerOptions { Face = true, RefineLandmarks = options.Iris, Hands = options.Hands, Body = options.Body, PoseModel = options.PoseModel, Threads = 1, ParallelFaceAndBody = options.ParallelFaceAndBody }, ct).ConfigureAwait(false);
         await using IFrameSource source = await OpenAsync(options.Source, ct).ConfigureAwait(false);
         bool paced = source is not ILiveFrameSource;
         log?.Invoke($"source: {source.Description}{(paced ? ", played at its own rate" : "")}");

@@ -45,6 +45,12 @@ const handsHelp = handsCostEl.textContent;
 const bodyBox = document.getElementById('body');
 const bodyCostEl = document.getElementById('body-cost');
 const bodyHelp = bodyCostEl.textContent;
+// The trackers a box turns on beside the face (setTracker): the box, its cost line and that line's help text,
+// the loader, the state flag the frame loop reads, and the word the page's messages use.
+const optionalTrackers = {
+  hands: { box: handsBox, costEl: handsCostEl, help: handsHelp, load: loadHands, flag: 'handsOn', noun: 'hand' },
+  body: { box: bodyBox, costEl: bodyCostEl, help: bodyHelp, load: loadPose, flag: 'bodyOn', noun: 'body' },
+};
 
 // Keep at most ~6 frames (3 KB each) in the socket's send buffer: beyond that the link is behind, and
 // the newest frame waits in one slot that the next frame replaces (the older one counts as dropped).
@@ -387,7 +393,7 @@ async function onCameraFrame(now, metadata) {
       } catch (e) {
         // The face goes on without hands.
         setMessage('hands', `Hand tracking failed: ${e?.message ?? e} — sending the face only`);
-        setHands(false);
+        setTracker('hands', false);
       }
     }
     let body = null;
@@ -401,7 +407,7 @@ async function onCameraFrame(now, metadata) {
       } catch (e) {
         // The face goes on without the body.
         setMessage('body', `Body tracking failed: ${e?.message ?? e} — sending the face only`);
-        setBody(false);
+        setTracker('body', false);
       }
     }
     if (faceResults !== null) { finishFrame(faceResults, hands, body); }
@@ -430,7 +436,7 @@ async function loadVendorScript(name, global) {
   if (typeof window[global] !== 'function') { throw new Error(`MediaPipe ${global} did not load`); }
 }
 
-/** Loads MediaPipe Hands (once, on first use: ~10 MB of model and wasm) and starts it. */
+/** Loads MediaPipe Hands (once, on first use: ~10 MB of model and wasm) and starts it; a failed start is forgotten, so the box can try again. */
 function loadHands() {
   handsLoading ??= (async () => {
     await loadVendorScript('hands', 'Hands');
@@ -444,11 +450,11 @@ function loadHands() {
     model.onResults(onHandResults);
     await model.initialize();
     handsModel = model;
-  })();
+  })().catch((e) => { handsLoading = null; throw e; });
   return handsLoading;
 }
 
-/** Loads MediaPipe Pose (once, on first use: ~10 MB of model and wasm) and starts it. */
+/** Loads MediaPipe Pose (once, on first use: ~10 MB of model and wasm) and starts it; a failed start is forgotten, so the box can try again. */
 function loadPose() {
   poseLoading ??= (async () => {
     await loadVendorScript('pose', 'Pose');
@@ -463,50 +469,32 @@ function loadPose() {
     model.onResults(onPoseResults);
     await model.initialize();
     poseModel = model;
-  })();
+  })().catch((e) => { poseLoading = null; throw e; });
   return poseLoading;
 }
 
-/** Turns body tracking on or off (the "Track body" box, or &body=1 at start). */
-async function setBody(on) {
-  bodyBox.checked = on;
+/**
+ * Turns an optional tracker beside the face on or off: 'hands' (the "Track hands" box, or &hands=1 at start) or
+ * 'body' (the "Track body" box, or &body=1).
+ */
+async function setTracker(kind, on) {
+  const t = optionalTrackers[kind];
+  t.box.checked = on;
   if (!on) {
-    state.bodyOn = false;
-    bodyCostEl.textContent = bodyHelp;
+    state[t.flag] = false;
+    t.costEl.textContent = t.help;
     return;
   }
-  setMessage('body', 'Loading the body tracker…', true);
+  setMessage(kind, `Loading the ${t.noun} tracker…`, true);
   try {
-    await loadPose();
+    await t.load();
   } catch (e) {
-    poseLoading = null;
-    bodyBox.checked = false;
-    setMessage('body', `The body tracker could not start: ${e?.message ?? e}`);
+    t.box.checked = false;
+    setMessage(kind, `The ${t.noun} tracker could not start: ${e?.message ?? e}`);
     return;
   }
-  setMessage('body', null);
-  state.bodyOn = bodyBox.checked;
-}
-
-/** Turns hand tracking on or off (the "Track hands" box, or &hands=1 at start). */
-async function setHands(on) {
-  handsBox.checked = on;
-  if (!on) {
-    state.handsOn = false;
-    handsCostEl.textContent = handsHelp;
-    return;
-  }
-  setMessage('hands', 'Loading the hand tracker…', true);
-  try {
-    await loadHands();
-  } catch (e) {
-    handsLoading = null;
-    handsBox.checked = false;
-    setMessage('hands', `The hand tracker could not start: ${e?.message ?? e}`);
-    return;
-  }
-  setMessage('hands', null);
-  state.handsOn = handsBox.checked;
+  setMessage(kind, null);
+  state[t.flag] = t.box.checked;
 }
 
 async function startCamera() {
@@ -691,12 +679,12 @@ async function main() {
   if (!(await startCamera())) { return; }
   if (!(await startTracker())) { return; }
   handsBox.disabled = false;
-  handsBox.addEventListener('change', () => { setHands(handsBox.checked); });
+  handsBox.addEventListener('change', () => { setTracker('hands', handsBox.checked); });
   // The hand model loads while the face frames already flow (the server ends a session that hears nothing for a minute).
-  if (handsAsked) { setHands(true); }
+  if (handsAsked) { setTracker('hands', true); }
   bodyBox.disabled = false;
-  bodyBox.addEventListener('change', () => { setBody(bodyBox.checked); });
-  if (bodyAsked) { setBody(true); }
+  bodyBox.addEventListener('change', () => { setTracker('body', bodyBox.checked); });
+  if (bodyAsked) { setTracker('body', true); }
   if (typeof video.requestVideoFrameCallback === 'function') {
     video.requestVideoFrameCallback(onVideoFrame);
   } else {
