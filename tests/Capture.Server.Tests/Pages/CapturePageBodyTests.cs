@@ -1,7 +1,6 @@
 using System.Globalization;
-using System.IO.Compression;
-using System.Net.Http.Headers;
 using System.Text.Json;
+using Capture.Server.Client;
 using Capture.Testing;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -25,21 +24,8 @@ public sealed class CapturePageBodyTests(LivePagesFixture fixture, ITestOutputHe
         await fixture.FfmpegAsync("-i", SharedMedia.File("vid_body_fullbody_gesture_s13.mp4"), "-an",
             "-vf", "scale=240:360,fps=30", "-pix_fmt", "yuv420p", y4m);
 
-        // The stick figure as a zip: a body session, whose capture address asks the page for the body.
-        string zip = Path.Combine(fixture.TempFolder, "drawing_stick_char4.zip");
-        if (!File.Exists(zip))
-        {
-            ZipFile.CreateFromDirectory(SharedMedia.File("drawing_stick_char4"), zip);
-        }
-
-        using var form = new MultipartFormDataContent();
-        var drawing = new ByteArrayContent(await File.ReadAllBytesAsync(zip));
-        drawing.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
-        form.Add(drawing, "character", "drawing_stick_char4.zip");
-        using HttpResponseMessage created = await fixture.Http.PostAsync(fixture.PageUri("/api/live"), form);
-        string answer = await created.Content.ReadAsStringAsync();
-        Assert.True(created.IsSuccessStatusCode, $"POST /api/live: {(int)created.StatusCode} {answer}");
-        LiveSessionInfo session = JsonSerializer.Deserialize<LiveSessionInfo>(answer, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        // The stick figure (sent as a zip of its folder): a body session, whose capture address asks the page for the body.
+        LiveSessionInfo session = await fixture.CreateSessionAsync(character: SharedMedia.File("drawing_stick_char4"));
         Assert.EndsWith("&body=1", session.CapturePage, StringComparison.Ordinal);
 
         IBrowser browser = await fixture.LaunchAsync(y4m);

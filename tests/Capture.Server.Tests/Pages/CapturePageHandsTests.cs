@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Capture.Server.Client;
 using Capture.Testing;
 using Microsoft.Playwright;
 using Xunit.Abstractions;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Capture.Server.Client;
 using Capture.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
@@ -98,24 +99,16 @@ public sealed class LivePagesFixture : IAsyncLifetime
             ],
         });
 
-    /// <summary>Creates a live session for <see cref="Character"/> at 256² (on <paramref name="server"/>, or the fixture's server; with <paramref name="hands"/>, a session for a performer who tracks the hands).</summary>
-    public async Task<LiveSessionInfo> CreateSessionAsync(Uri? server = null, bool hands = false)
+    /// <summary>
+    /// Creates a live session at 256² through <see cref="LiveApi"/> (what <c>capture live</c> uses) for <see cref="Character"/>
+    /// or <paramref name="character"/> (a picture, or an Animated Drawings folder, sent zipped: a body session), on
+    /// <paramref name="server"/> or the fixture's server; with <paramref name="hands"/>, a session for a performer who
+    /// tracks the hands.
+    /// </summary>
+    public async Task<LiveSessionInfo> CreateSessionAsync(Uri? server = null, bool hands = false, string? character = null)
     {
-        using var form = new MultipartFormDataContent();
-        var picture = new ByteArrayContent(await File.ReadAllBytesAsync(SharedMedia.File(Character)));
-        picture.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
-        form.Add(picture, "character", Character);
-        form.Add(new StringContent("256"), "size");
-        if (hands)
-        {
-            form.Add(new StringContent("true"), "hands");
-        }
-
-        using HttpResponseMessage response = await Http.PostAsync(new Uri(server ?? BaseUri, "/api/live"), form);
-        string body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"POST /api/live: {(int)response.StatusCode} {body}");
-        return JsonSerializer.Deserialize<LiveSessionInfo>(body, new JsonSerializerOptions(JsonSerializerDefaults.Web))
-            ?? throw new InvalidOperationException("POST /api/live returned no JSON");
+        using var api = new LiveApi(server ?? BaseUri, ApiKey);
+        return await api.CreateSessionAsync(character ?? SharedMedia.File(Character), 256, hands: hands);
     }
 
     /// <summary>The session's state as GET /api/live/{id} reports it.</summary>
@@ -225,10 +218,6 @@ public sealed class LivePagesFixture : IAsyncLifetime
         }
     }
 }
-
-/// <summary>The JSON <c>POST /api/live</c> returns.</summary>
-public sealed record LiveSessionInfo(
-    string Id, string PerformerToken, string ViewerToken, string IngestUrl, string FramesUrl, string ViewerPage, string CapturePage);
 
 /// <summary>A session with the capture page performing into it.</summary>
 public sealed record PerformingSession(LiveSessionInfo Session, IBrowserContext Context, IPage CapturePage);

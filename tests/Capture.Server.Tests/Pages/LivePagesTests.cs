@@ -4,6 +4,7 @@ using System.Text.Json;
 using Capture.Core.Frames;
 using Capture.Core.Tracking;
 using Capture.Media;
+using Capture.Server.Client;
 using Capture.Tracking;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
@@ -416,8 +417,7 @@ public sealed class LivePagesTests(LivePagesFixture fixture, ITestOutputHelper o
         await WaitForAsync(viewer, "window.captureView && window.captureView.connected", TimeSpan.FromSeconds(30), "the viewer to connect");
 
         // A performer streaming frames (no face: the server renders the neutral character) at 30 fps until told to stop.
-        var client = new Capture.Server.Client.LiveSessionInfo(session.Id, session.PerformerToken, session.ViewerToken, session.IngestUrl, session.FramesUrl, session.ViewerPage, session.CapturePage);
-        await using TestPerformer performer = await TestPerformer.ConnectAsync(client, capabilities: ["face"]);
+        await using TestPerformer performer = await TestPerformer.ConnectAsync(session, capabilities: ["face"]);
         using var stop = new CancellationTokenSource();
         Task streaming = Task.Run(async () =>
         {
