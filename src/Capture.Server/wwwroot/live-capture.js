@@ -225,20 +225,29 @@ function mouthOpening(lm) {
   return face > 0 ? gap / face : null;
 }
 
+/**
+ * Strokes one of MediaPipe's connection lists (pairs of point indices; absent until its script has loaded) between
+ * normalized points on the performer canvas; a pair with a point under minVisibility is left out.
+ */
+function strokeConnections(points, connections, lineWidth, colour, minVisibility = 0) {
+  if (!Array.isArray(connections)) { return; }
+  const w = performerCanvas.width;
+  const h = performerCanvas.height;
+  performerCtx.lineWidth = lineWidth;
+  performerCtx.strokeStyle = colour;
+  performerCtx.beginPath();
+  for (const [a, b] of connections) {
+    if ((points[a].visibility ?? 1) < minVisibility || (points[b].visibility ?? 1) < minVisibility) { continue; }
+    performerCtx.moveTo(points[a].x * w, points[a].y * h);
+    performerCtx.lineTo(points[b].x * w, points[b].y * h);
+  }
+  performerCtx.stroke();
+}
+
 function drawMesh(lm) {
   const w = performerCanvas.width;
   const h = performerCanvas.height;
-  performerCtx.lineWidth = 0.6;
-  performerCtx.strokeStyle = 'rgba(80, 220, 255, 0.55)';
-  const tess = window.FACEMESH_TESSELATION;
-  if (Array.isArray(tess)) {
-    performerCtx.beginPath();
-    for (const [a, b] of tess) {
-      performerCtx.moveTo(lm[a].x * w, lm[a].y * h);
-      performerCtx.lineTo(lm[b].x * w, lm[b].y * h);
-    }
-    performerCtx.stroke();
-  }
+  strokeConnections(lm, window.FACEMESH_TESSELATION, 0.6, 'rgba(80, 220, 255, 0.55)');
   performerCtx.fillStyle = 'rgba(120, 255, 160, 0.9)';
   for (let i = 0; i < FaceLandmarkCount; i++) { performerCtx.fillRect((lm[i].x * w) - 1, (lm[i].y * h) - 1, 2, 2); }
 }
@@ -246,17 +255,7 @@ function drawMesh(lm) {
 function drawHand(landmarks, colour) {
   const w = performerCanvas.width;
   const h = performerCanvas.height;
-  performerCtx.lineWidth = 2;
-  performerCtx.strokeStyle = colour;
-  const connections = window.HAND_CONNECTIONS;
-  if (Array.isArray(connections)) {
-    performerCtx.beginPath();
-    for (const [a, b] of connections) {
-      performerCtx.moveTo(landmarks[a].x * w, landmarks[a].y * h);
-      performerCtx.lineTo(landmarks[b].x * w, landmarks[b].y * h);
-    }
-    performerCtx.stroke();
-  }
+  strokeConnections(landmarks, window.HAND_CONNECTIONS, 2, colour);
   performerCtx.fillStyle = colour;
   for (const p of landmarks) { performerCtx.fillRect((p.x * w) - 2, (p.y * h) - 2, 4, 4); }
 }
@@ -282,20 +281,7 @@ function performerHands(results) {
 }
 
 function drawBody(landmarks) {
-  const w = performerCanvas.width;
-  const h = performerCanvas.height;
-  performerCtx.lineWidth = 3;
-  performerCtx.strokeStyle = 'rgba(255, 200, 40, 0.9)';
-  const connections = window.POSE_CONNECTIONS;
-  if (Array.isArray(connections)) {
-    performerCtx.beginPath();
-    for (const [a, b] of connections) {
-      if ((landmarks[a].visibility ?? 1) < 0.5 || (landmarks[b].visibility ?? 1) < 0.5) { continue; }
-      performerCtx.moveTo(landmarks[a].x * w, landmarks[a].y * h);
-      performerCtx.lineTo(landmarks[b].x * w, landmarks[b].y * h);
-    }
-    performerCtx.stroke();
-  }
+  strokeConnections(landmarks, window.POSE_CONNECTIONS, 3, 'rgba(255, 200, 40, 0.9)', 0.5);
 }
 
 /** MediaPipe Pose's results as the schema's body: the 33 image points with visibility and the 33 world points. */
