@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using Capture.Media;
 using Capture.Retargeting.Calibration;
 using Capture.Pipeline;
+using Capture.Pipeline.Characters;
 using Capture.Retargeting.Rigs;
 using Capture.Server.Live;
 using Capture.Server.Metrics;
@@ -159,7 +160,13 @@ public static class LiveEndpoints
         }
 
         // body=1, or an Animated Drawings character (a zip of texture.png, mask.png, char_cfg.yaml): the pose drives the body.
-        bool drawing = Path.GetExtension(picture.FileName).Equals(".zip", StringComparison.OrdinalIgnoreCase);
+        // A zip is told by its content, as jobs and the CLI tell it (a PNG named x.zip is a picture, a zip named x.bin a drawing).
+        bool drawing;
+        await using (Stream head = picture.OpenReadStream())
+        {
+            drawing = AnimatedDrawingsFiles.IsZip(head);
+        }
+
         if (Switch(form, "body", drawing) is not { } body)
         {
             return Problem(StatusCodes.Status400BadRequest, "body not understood", $"body '{Capture.Jobs.ClientText.Printable(form["body"], 16)}' is not true or false (1/0, on/off)");
@@ -172,7 +179,7 @@ public static class LiveEndpoints
 
         string folder = Path.Combine(Path.GetTempPath(), "capture-upload-" + Secrets.NewToken());
         Directory.CreateDirectory(folder);
-        string picturePath = Path.Combine(folder, "character" + SafeExtension(picture.FileName));
+        string picturePath = Path.Combine(folder, "character" + (drawing ? ".zip" : SafeExtension(picture.FileName)));
         string rigPath = Path.Combine(folder, "rig.json");
         string profilePath = Path.Combine(folder, "profile.json");
         IFormFile? rig = form.Files.GetFile("rig") is { Length: > 0 } r ? r : null;
@@ -435,6 +442,6 @@ public static class LiveEndpoints
     private static string SafeExtension(string fileName)
     {
         string ext = Path.GetExtension(fileName).ToLowerInvariant();
-        return ext is ".png" or ".jpg" or ".jpeg" or ".webp" or ".bmp" or ".tif" or ".tiff" or ".gif" or ".zip" ? ext : ".png";
+        return ext is ".png" or ".jpg" or ".jpeg" or ".webp" or ".bmp" or ".tif" or ".tiff" or ".gif" ? ext : ".png";
     }
 }

@@ -3,6 +3,7 @@ using System.Numerics;
 using Capture.Core.Frames;
 using Capture.Core.Tracking;
 using Capture.Media;
+using Capture.Pipeline.Characters;
 using Capture.Retargeting.Rigs;
 using Capture.Testing;
 
@@ -83,6 +84,26 @@ public sealed class BodyLoaderTests : IDisposable
             Assert.Equal(folder.Body.Joints.ToArray(), z.Body.Joints.ToArray());
             Assert.Equal(folder.Picture.Pixels, z.Picture.Pixels);
         }
+    }
+
+    [Fact]
+    public async Task LoadBodyAsync_ZipToldByContentNotName_ZipNamedBinIsTheDrawing_PictureNamedZipIsAPicture()
+    {
+        string bin = Path.Combine(_dir, "character.bin");
+        ZipFile.CreateFromDirectory(s_stick, bin, CompressionLevel.Fastest, includeBaseDirectory: false);
+        string cat = Path.Combine(_dir, "cat.zip");
+        File.Copy(Media("char_animal_cat_chelsea.png"), cat);
+
+        BodyCharacter drawing = await CharacterLoader.LoadBodyAsync(bin);
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => CharacterLoader.LoadBodyAsync(cat));
+
+        Assert.Equal(AnimatedDrawingsConfig.FileName, drawing.Body.Source);
+        Assert.Equal((216, 475), (drawing.Picture.Width, drawing.Picture.Height));
+        Assert.True(AnimatedDrawingsFiles.IsCharacterFolder(s_stick) && AnimatedDrawingsFiles.IsCharacterFolder(bin));
+        Assert.False(AnimatedDrawingsFiles.IsCharacterFolder(cat) || AnimatedDrawingsFiles.IsCharacterFolder(Path.Combine(_dir, "missing.zip")));
+
+        // Read as the picture it is: the pose tracker's message, not "not a readable zip".
+        Assert.Contains("no body found in the picture", e.Message, StringComparison.Ordinal);
     }
 
     public static TheoryData<string, string, string> BrokenFolders => new()
