@@ -103,7 +103,7 @@ public sealed class OpenApiTests(ServerFixture server) : IClassFixture<ServerFix
         }
 
         (string[] live, string[] liveRequired) = Form(paths.GetProperty("/api/live").GetProperty("post"));
-        Assert.Equal(["character", "rig", "profile", "size", "hands", "body"], live);
+        Assert.Equal(["character", "rig", "profile", "size", "hands", "idle", "body"], live);
         Assert.Equal(["character"], liveRequired);
         (string[] jobs, string[] jobsRequired) = Form(paths.GetProperty("/api/jobs").GetProperty("post"));
         Assert.Equal(["driving", "character", "rig", "profile", "size", "sideBySide", "intensity", "motionData", "body", "mask"], jobs);
