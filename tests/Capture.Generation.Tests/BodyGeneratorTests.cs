@@ -249,6 +249,7 @@ public class BodyGeneratorTests
 
             Assert.True(alphaOff == 0, $"pose {pose}: {alphaOff} alpha values differ by more than 1 level");
             Assert.Contains((byte)255, boxedAlpha);
+            Assert.Contains((byte)0, boxedAlpha);
         }
     }
 
