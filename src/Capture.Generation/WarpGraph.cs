@@ -345,6 +345,8 @@ public static class WarpGraph
         {
             // α·c in byte levels, rounded (+0.5: the Cast truncates), padded with zeros out to the frame: outside the
             // box no lattice cell is covered, so no figure. Padded as bytes after the Cast: a quarter of the float traffic.
+            // (ONNX Runtime's CUDA provider has no uint8 Pad: under CUDA this one node runs on the CPU, where the output
+            // is bound anyway, so the box's bytes cross to the host instead of the whole plane's.)
             string levels = g.Node("Add", [g.Node("Mul", [alpha, g.Initializer("alpha_levels", [255f])], "alpha_scaled"), g.Initializer("alpha_round", [0.5f])], "alpha_rounded");
             string alphaClipped = g.Node("Clip", [levels, g.Initializer("alpha_low", [0f]), g.Initializer("alpha_high", [255f])], "alpha_clipped");
             string alphaBytes = g.Node("Cast", [alphaClipped], "alpha_bytes", OnnxAttribute.Int("to", (long)OnnxDataType.UInt8));
