@@ -29,14 +29,7 @@ public sealed class ViewerAlphaPageTests(LivePagesFixture fixture, ITestOutputHe
     {
         using var api = new LiveApi(fixture.BaseUri, fixture.ApiKey);
         Client.LiveSessionInfo session = await api.CreateSessionAsync(AlphaViewerTests.Sprite, Side);
-        byte[]? rgbJpeg = null;
-        byte[]? alphaJpeg = null;
-        await using var probe = new LiveViewer
-        {
-            OnFrame = (_, jpeg, _) => rgbJpeg ??= jpeg.ToArray(),
-            OnAlpha = (_, a, _) => alphaJpeg ??= a.ToArray(),
-        };
-        await probe.ConnectAsync(new Uri(session.FramesUrl));
+        await using FirstFrameProbe probe = await FirstFrameProbe.ConnectAsync(session);
         await using TestPerformer performer = await TestPerformer.ConnectAsync(session);
 
         // Frames without a face from a performer never seen: the session is not calibrated, so every frame is the
@@ -44,8 +37,8 @@ public sealed class ViewerAlphaPageTests(LivePagesFixture fixture, ITestOutputHe
         string shotA = await ShotAsync(session, performer, Checker(invert: false), "a");
         string shotB = await ShotAsync(session, performer, Checker(invert: true), "b");
         await api.DeleteSessionAsync(session.Id);
-        Assert.NotNull(rgbJpeg);
-        Assert.NotNull(alphaJpeg);
+        byte[] rgbJpeg = Assert.IsType<byte[]>(probe.Rgb);
+        byte[] alphaJpeg = Assert.IsType<byte[]>(probe.Alpha);
 
         RgbaImage a = await ImageFile.LoadRgbaAsync(shotA);
         RgbaImage b = await ImageFile.LoadRgbaAsync(shotB);
@@ -131,25 +124,18 @@ public sealed class ViewerAlphaPageTests(LivePagesFixture fixture, ITestOutputHe
         // The stick drawing (a body session, 256 wide and its own tall shape) at rest: the performer sends no body.
         using var api = new LiveApi(fixture.BaseUri, fixture.ApiKey);
         Client.LiveSessionInfo session = await api.CreateSessionAsync(SharedMedia.File("drawing_stick_char4"), Side);
-        byte[]? rgbJpeg = null;
-        byte[]? alphaJpeg = null;
-        await using var probe = new LiveViewer
-        {
-            OnFrame = (_, jpeg, _) => rgbJpeg ??= jpeg.ToArray(),
-            OnAlpha = (_, a, _) => alphaJpeg ??= a.ToArray(),
-        };
-        await probe.ConnectAsync(new Uri(session.FramesUrl));
+        await using FirstFrameProbe probe = await FirstFrameProbe.ConnectAsync(session);
         await using TestPerformer performer = await TestPerformer.ConnectAsync(session, capabilities: ["face", "blendshapes", "headpose", "body"]);
         await performer.SendFrameAsync(0);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (alphaJpeg is null)
+        while (probe.Alpha is null)
         {
             Assert.True(DateTime.UtcNow < deadline, $"no frame with alpha reached the probe; {fixture.LogText()}");
             await Task.Delay(50);
         }
 
-        RgbaImage rgb = ImageFile.Decode("rgb.jpg", rgbJpeg!, ImageLimits.Default);
-        RgbaImage sent = ImageFile.Decode("alpha.jpg", alphaJpeg, ImageLimits.Default);
+        RgbaImage rgb = ImageFile.Decode("rgb.jpg", probe.Rgb!, ImageLimits.Default);
+        RgbaImage sent = ImageFile.Decode("alpha.jpg", probe.Alpha, ImageLimits.Default);
         Assert.True(rgb.Height > rgb.Width * 2, $"a {rgb.Width}x{rgb.Height} frame: not the drawing's tall shape");
         Assert.Equal((rgb.Width, rgb.Height), (sent.Width, sent.Height));
 
@@ -231,6 +217,31 @@ public sealed class ViewerAlphaPageTests(LivePagesFixture fixture, ITestOutputHe
         string url = "data:image/png;base64," + Convert.ToBase64String(File.ReadAllBytes(path));
         File.Delete(path);
         return url;
+    }
+
+    /// <summary>A viewer on the session's frames keeping the first frame's RGB and alpha JPEGs as it received them.</summary>
+    private sealed class FirstFrameProbe : IAsyncDisposable
+    {
+        private readonly LiveViewer _viewer;
+
+        private FirstFrameProbe() => _viewer = new LiveViewer
+        {
+            OnFrame = (_, jpeg, _) => Rgb ??= jpeg.ToArray(),
+            OnAlpha = (_, a, _) => Alpha ??= a.ToArray(),
+        };
+
+        public byte[]? Rgb { get; private set; }
+
+        public byte[]? Alpha { get; private set; }
+
+        public static async Task<FirstFrameProbe> ConnectAsync(Client.LiveSessionInfo session)
+        {
+            var probe = new FirstFrameProbe();
+            await probe._viewer.ConnectAsync(new Uri(session.FramesUrl));
+            return probe;
+        }
+
+        public ValueTask DisposeAsync() => _viewer.DisposeAsync();
     }
 
     private static double Distance(double[] p, double[] q) => Math.Sqrt(p.Zip(q, (u, v) => (u - v) * (u - v)).Sum());
