@@ -134,7 +134,7 @@ public sealed class LiveRenderer : IDisposable
     /// <summary>True when the performer's pose drives the character's body.</summary>
     public bool HasBody => _body is not null;
 
-    /// <summary>The last rendered frame, RGB24 Size×Size. Owned by the renderer; overwritten by the next <see cref="Render"/>.</summary>
+    /// <summary>The last rendered frame, RGB24 <see cref="Size"/> × <see cref="Height"/>. Owned by the renderer; overwritten by the next <see cref="Render"/>.</summary>
     public VideoFrame Frame { get; }
 
     /// <summary>
