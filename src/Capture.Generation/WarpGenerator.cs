@@ -74,6 +74,10 @@ public sealed class WarpGenerator : ICharacterGenerator
     private readonly long[] _box = new long[4];
     private byte[] _still = [];
 
+    // Body mode with an alpha plane (ForBody withAlpha): the graph's FrameAlpha output, bound once to this plane.
+    private readonly byte[]? _alphaPlane;
+    private OrtValue? _alphaOutput;
+
     /// <summary>
     /// The warp every command, the live server and the jobs use unless told otherwise: the mesh
     /// (measured against the spline in docs/generator.md: no fold-over frames with either; lower
@@ -94,7 +98,7 @@ public sealed class WarpGenerator : ICharacterGenerator
     {
     }
 
-    private WarpGenerator(int width, int height, int channels, int intraOpThreads, int gridSize, WarpOutput output, IBackwardMap map)
+    private WarpGenerator(int width, int height, int channels, int intraOpThreads, int gridSize, WarpOutput output, IBackwardMap map, bool alphaPlane = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 16);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 16);
@@ -129,6 +133,7 @@ public sealed class WarpGenerator : ICharacterGenerator
         if (map is BodyMeshMap)
         {
             _background = new float[plane * 3];
+            _alphaPlane = alphaPlane ? new byte[plane] : null;
         }
     }
 
@@ -138,8 +143,20 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// RGB, the body's skinned mesh with the face mesh riding on its head (<see cref="BodyMeshMap"/>),
     /// the figure over its filled background, in the one warp graph (<see cref="WarpGraph.BuildBody"/>).
     /// </summary>
-    public static WarpGenerator ForBody(int width, int height, int intraOpThreads = 0, WarpOutput output = WarpOutput.Bytes) =>
-        new(width, height, 3, intraOpThreads, DefaultGridSize, output, new BodyMeshMap());
+    /// <param name="withAlpha">
+    /// Also give each frame's alpha (the figure's opacity, 0 where no figure is: <see cref="CopyAlphaTo"/>), a second
+    /// output of the same graph (live sessions, whose viewers stand the figure on their own background); bytes only.
+    /// Off for renders that only want the composite (its cost: docs/live.md "Body sessions").
+    /// </param>
+    public static WarpGenerator ForBody(int width, int height, int intraOpThreads = 0, WarpOutput output = WarpOutput.Bytes, bool withAlpha = false)
+    {
+        if (withAlpha && output != WarpOutput.Bytes)
+        {
+            throw new ArgumentException("a body generator's alpha comes with byte output (WarpOutput.Bytes)", nameof(withAlpha));
+        }
+
+        return new(width, height, 3, intraOpThreads, DefaultGridSize, output, new BodyMeshMap(), withAlpha);
+    }
 
     /// <summary>Output width (a face crop's side; a body character's frame width).</summary>
     public int Size => _size;
@@ -159,8 +176,8 @@ public sealed class WarpGenerator : ICharacterGenerator
     /// <summary>Lattice side G of the backward map (a <see cref="FoldOverCheck"/> of this side measures it).</summary>
     public int GridSize => _gridSize;
 
-    /// <summary>True when the alpha channel is warped (see the constructor).</summary>
-    public bool WithAlpha => _channels == 4;
+    /// <summary>True when frames have an alpha: the picture's alpha channel warped (see the constructor), or a body generator's alpha plane (<see cref="ForBody"/>).</summary>
+    public bool WithAlpha => _channels == 4 || _alphaPlane is not null;
 
     /// <summary>
     /// The last frame of <see cref="Generate"/>, planar RGBA floats 0..1 (alpha all 1 without
@@ -340,7 +357,7 @@ public sealed class WarpGenerator : ICharacterGenerator
     {
         DisposeSession();
         int w = _width, h = _height, plane = w * h;
-        byte[] model = WarpGraph.BuildBody(w, h, map.GridSize, map.GridHeight, _outputKind);
+        byte[] model = WarpGraph.BuildBody(w, h, map.GridSize, map.GridHeight, _outputKind, _alphaPlane is not null);
         using (SessionOptions options = InferenceEnvironment.CreateSessionOptions(_intraOpThreads))
         {
             _session = new InferenceSession(model, options);
@@ -389,6 +406,13 @@ public sealed class WarpGenerator : ICharacterGenerator
         for (int i = 0; i < _inputs.Length; i++)
         {
             _binding.BindInput(names[i], _inputs[i]);
+        }
+
+        if (_alphaPlane is not null)
+        {
+            // Bound once, like the inputs: every run writes the plane in place (the frame output may be rebound per destination).
+            _alphaOutput = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<byte>(_alphaPlane), [1, h, w]);
+            _binding.BindOutput(WarpGraph.FrameAlpha, _alphaOutput);
         }
     }
 
@@ -473,6 +497,8 @@ public sealed class WarpGenerator : ICharacterGenerator
         _boundOutput = null;
         _regionOutput?.Dispose();
         _regionOutput = null;
+        _alphaOutput?.Dispose();
+        _alphaOutput = null;
         Unbind();
         _session?.Dispose();
         _session = null;
@@ -750,13 +776,22 @@ public sealed class WarpGenerator : ICharacterGenerator
         }
     }
 
-    /// <summary>The last frame's alpha, Width × Height bytes row by row (255 everywhere without <see cref="WithAlpha"/>).</summary>
+    /// <summary>
+    /// The last frame's alpha, Width × Height bytes row by row (255 everywhere without <see cref="WithAlpha"/>): the
+    /// picture's warped alpha, or a body generator's figure (<see cref="ForBody"/> withAlpha; 0 where no figure is).
+    /// </summary>
     public void CopyAlphaTo(Span<byte> destination)
     {
         int plane = _width * _height;
         if (destination.Length < plane)
         {
             throw new ArgumentException($"destination holds {destination.Length} bytes; a {_width}x{_height} alpha needs {plane}", nameof(destination));
+        }
+
+        if (_alphaPlane is not null)
+        {
+            _alphaPlane.CopyTo(destination);
+            return;
         }
 
         if (_channels == 3)

@@ -196,6 +196,12 @@ public static class WarpGraph
     /// </summary>
     public const long PlannedGridSamplePixels = 1 << 19;
 
+    /// <summary>
+    /// Body graphs built with an alpha plane: the frame's alpha, uint8 [1,H,W] (255 = the figure, 0 where no figure is;
+    /// <see cref="BuildBody"/>).
+    /// </summary>
+    public const string FrameAlpha = "frame_alpha";
+
     /// <summary>Input names of a body graph, in order (<see cref="BuildBody"/>; <see cref="Still"/> only with <see cref="WarpOutput.Bytes"/>).</summary>
     public static IReadOnlyList<string> BodyInputNames { get; } = [Image, Background, Keep, Add, Map, Coverage, Box, Still];
 
@@ -214,13 +220,21 @@ public static class WarpGraph
     /// <c>still</c> (uint8 [1,H,W,3]: the same sum with c = 0 and the layers at rest, made once a character).
     /// Outputs: <see cref="WarpOutput.Bytes"/>: the whole frame, packed uint8 rows [1,H,W,3] (the box's
     /// pixels inside the still frame's); <see cref="WarpOutput.Floats"/>: the box as floats [1,3,h,w] (the
-    /// generator gives the whole frame as the box then).
+    /// generator gives the whole frame as the box then). With <paramref name="alphaPlane"/> (bytes only) a second
+    /// output, <see cref="FrameAlpha"/>: the figure's opacity α·c over the box as uint8 [1,H,W] (rounded), 0 outside the
+    /// box (no lattice cell there is covered), from the same <c>GridSample</c>: what a live viewer stands the figure on
+    /// its own background with (the RGB output stays the composite over the filled background).
     /// The samples are the face graphs' (positions clamped to the edge pixels' centres), taken by the face
     /// graphs' kernel up to <see cref="PlannedGridSamplePixels"/> and by <c>GridSample</c>'s
     /// <c>align_corners = 1</c>, border-padding kernel above (see the graph's comments for why).
     /// </summary>
-    public static byte[] BuildBody(int width, int height, int gridWidth, int gridHeight, WarpOutput output = WarpOutput.Bytes)
+    public static byte[] BuildBody(int width, int height, int gridWidth, int gridHeight, WarpOutput output = WarpOutput.Bytes, bool alphaPlane = false)
     {
+        if (alphaPlane && output != WarpOutput.Bytes)
+        {
+            throw new ArgumentException("the body graph's alpha plane comes with byte output (WarpOutput.Bytes)", nameof(alphaPlane));
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 2);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 2);
         ArgumentOutOfRangeException.ThrowIfLessThan(gridWidth, 2);
@@ -327,6 +341,23 @@ public static class WarpGraph
         string below = g.Node("Slice", [Still, bottom, g.Initializer("height", [h], 1), rowsAxis], "below");
         g.Node("Concat", [above, band, below], Frame, OnnxAttribute.Int("axis", 1));
         g.Output(Frame, OnnxDataType.UInt8, 1, h, w, 3);
+        if (alphaPlane)
+        {
+            // α·c in byte levels, rounded (+0.5: the Cast truncates), padded with zeros out to the frame: outside the
+            // box no lattice cell is covered, so no figure. Padded as bytes after the Cast: a quarter of the float traffic.
+            // (ONNX Runtime's CUDA provider has no uint8 Pad: under CUDA this one node runs on the CPU, where the output
+            // is bound anyway, so the box's bytes cross to the host instead of the whole plane's.)
+            string levels = g.Node("Add", [g.Node("Mul", [alpha, g.Initializer("alpha_levels", [255f])], "alpha_scaled"), g.Initializer("alpha_round", [0.5f])], "alpha_rounded");
+            string alphaClipped = g.Node("Clip", [levels, g.Initializer("alpha_low", [0f]), g.Initializer("alpha_high", [255f])], "alpha_clipped");
+            string alphaBytes = g.Node("Cast", [alphaClipped], "alpha_bytes", OnnxAttribute.Int("to", (long)OnnxDataType.UInt8));
+            string alphaRows = g.Node("Squeeze", [alphaBytes, g.Initializer("alpha_channel_axis", [1L], 1)], "alpha_rows");
+            string under = g.Node("Sub", [g.Initializer("alpha_height", [h], 1), bottom], "alpha_under");
+            string beside = g.Node("Sub", [g.Initializer("alpha_width", [w], 1), right], "alpha_beside");
+            string pads = g.Node("Concat", [zero, top, left, zero, under, beside], "alpha_pads", OnnxAttribute.Int("axis", 0));
+            g.Node("Pad", [alphaRows, pads], FrameAlpha, OnnxAttribute.String("mode", "constant"));
+            g.Output(FrameAlpha, OnnxDataType.UInt8, 1, h, w);
+        }
+
         return g.ToModelBytes();
     }
 

@@ -13,19 +13,21 @@ namespace Capture.Benchmarks;
 /// Runtime's profiler on an identity map with a figure covering the middle third of the frame's columns
 /// (the box the generator would give: those columns, every row; or the whole frame with <c>--whole</c>),
 /// and each node's mean kernel time printed beside the whole run's. The inputs are synthetic: node times
-/// depend on the tensor shapes, not on where the figure is.
+/// depend on the tensor shapes, not on where the figure is. <c>--alpha</c> builds the graph with its alpha plane
+/// (what live body sessions run) and binds that output too.
 /// </summary>
 public sealed class BodyGraphBenchmark : IBenchmarkCommand
 {
     public string Name => "body-graph";
 
-    public string Description => "the body warp graph's nodes under ORT's profiler (ms a run each); args: [width=720] [height=1584] [lattice step=BodyMeshMap.LatticeStep] [runs=20] [threads=0] [--whole: warp the whole frame, not the figure's box]";
+    public string Description => "the body warp graph's nodes under ORT's profiler (ms a run each); args: [width=720] [height=1584] [lattice step=BodyMeshMap.LatticeStep] [runs=20] [threads=0] [--whole: warp the whole frame, not the figure's box] [--alpha: with the alpha plane, as live body sessions]";
 
     public int Run(string[] args)
     {
         Console.WriteLine(BenchmarkReport.MachineLine());
         bool whole = args.Contains("--whole");
-        args = [.. args.Where(a => a != "--whole")];
+        bool alpha = args.Contains("--alpha");
+        args = [.. args.Where(a => a is not "--whole" and not "--alpha")];
         int width = Arg(args, 0, 720);
         int height = Arg(args, 1, 1584);
         int step = Arg(args, 2, BodyMeshMap.LatticeStep);
@@ -67,7 +69,7 @@ public sealed class BodyGraphBenchmark : IBenchmarkCommand
         using SessionOptions options = InferenceEnvironment.CreateSessionOptions(threads);
         options.EnableProfiling = true;
         options.ProfileOutputPathPrefix = prefix;
-        using var session = new InferenceSession(WarpGraph.BuildBody(width, height, gw, gh), options);
+        using var session = new InferenceSession(WarpGraph.BuildBody(width, height, gw, gh, alphaPlane: alpha), options);
         using var run = new RunOptions();
         OrtValue[] values =
         [
@@ -88,6 +90,12 @@ public sealed class BodyGraphBenchmark : IBenchmarkCommand
         }
 
         binding.BindOutput(WarpGraph.Frame, output);
+        var alphaPlane = new byte[plane];
+        using var alphaOutput = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<byte>(alphaPlane), [1, height, width]);
+        if (alpha)
+        {
+            binding.BindOutput(WarpGraph.FrameAlpha, alphaOutput);
+        }
         session.RunWithBinding(run, binding);
         var wall = new List<double>();
         using var process = Process.GetCurrentProcess();
@@ -128,7 +136,7 @@ public sealed class BodyGraphBenchmark : IBenchmarkCommand
 
         File.Delete(file);
         CultureInfo c = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(c, $"body graph {width}x{height}, lattice every {step} px ({gw}x{gh} nodes), box {box[3] - box[1]}x{box[2] - box[0]}, {threads} intra-op threads (0 = ORT's default): median {BenchmarkReport.Median(wall):F1} ms a run over {runs} runs, CPU {cpuPerRun:F1} ms a run"));
+        Console.WriteLine(string.Create(c, $"body graph {width}x{height}, lattice every {step} px ({gw}x{gh} nodes), box {box[3] - box[1]}x{box[2] - box[0]}{(alpha ? ", with its alpha plane" : "")}, {threads} intra-op threads (0 = ORT's default): median {BenchmarkReport.Median(wall):F1} ms a run over {runs} runs, CPU {cpuPerRun:F1} ms a run"));
         double total = 0;
         foreach ((string node, (string op, double us, int count)) in sums.OrderByDescending(s => s.Value.Us / s.Value.Count))
         {

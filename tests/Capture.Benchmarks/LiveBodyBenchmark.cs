@@ -69,8 +69,13 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
         Row("face session 256x256", runs, () => new LiveRenderer(face, 256, null, 30), frames);
         (int w, int h) = drawing.OutputSize(256);
         Row($"body session {w}x{h} (stick figure)", runs, () => new LiveRenderer(drawing, 256, null, 30), frames);
-        Split(drawing, 256, frames, runs);
-        Split(drawing, 720, frames, runs);
+        foreach (int width in new[] { 256, 720 })
+        {
+            // Without and with the alpha plane (offline renders vs live sessions), one after the other on the same frames.
+            Split(drawing, width, frames, runs, withAlpha: false);
+            Split(drawing, width, frames, runs, withAlpha: true);
+        }
+
         if (!(args.Length > 2 && args[2] == "render"))
         {
             await GlassToGlassAsync(clip, runs);
@@ -99,10 +104,10 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
     }
 
     // The body generator alone on the retargeted frames: where a body frame's time goes.
-    private static void Split(BodyCharacter drawing, int width, List<TrackingFrame> frames, int runs)
+    private static void Split(BodyCharacter drawing, int width, List<TrackingFrame> frames, int runs, bool withAlpha)
     {
         (int w, int h) = drawing.OutputSize(width);
-        using WarpGenerator generator = WarpGenerator.ForBody(w, h, intraOpThreads: 1);
+        using WarpGenerator generator = WarpGenerator.ForBody(w, h, intraOpThreads: 1, withAlpha: withAlpha);
         generator.SetCharacter(drawing);
         var driven = new DrivenFace();
         var body = new DrivenBody();
@@ -131,7 +136,7 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
         double frames1 = Math.Max(1, n - 6);
         var bodyMap = (BodyMeshMap)generator.Map;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  body generator {w}x{h}, lattice {bodyMap.GridSize}x{bodyMap.GridHeight}: body map {map * 1000.0 / Stopwatch.Frequency / frames1:F2} ms, ORT session {session * 1000.0 / Stopwatch.Frequency / frames1:F2} ms a frame (mean of {frames1:F0}; {bodyMap.RelaxedFrames} of {n} frames relaxed)"));
+            $"  body generator {w}x{h}{(withAlpha ? " + alpha" : ""),-8}, lattice {bodyMap.GridSize}x{bodyMap.GridHeight}: body map {map * 1000.0 / Stopwatch.Frequency / frames1:F2} ms, ORT session {session * 1000.0 / Stopwatch.Frequency / frames1:F2} ms a frame (mean of {frames1:F0}; {bodyMap.RelaxedFrames} of {n} frames relaxed)"));
     }
 
     /// <summary>

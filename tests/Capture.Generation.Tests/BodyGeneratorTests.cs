@@ -17,10 +17,10 @@ public class BodyGeneratorTests
 
     private static BodyCharacter Figure() => Create(Width, Height, new Vector2(100, 170), 80);
 
-    private static (WarpGenerator Generator, DrivenBody Body, DrivenFace Face) Start(BodyCharacter character, WarpOutput output = WarpOutput.Bytes, int size = Width)
+    private static (WarpGenerator Generator, DrivenBody Body, DrivenFace Face) Start(BodyCharacter character, WarpOutput output = WarpOutput.Bytes, int size = Width, bool withAlpha = false)
     {
         (int w, int h) = character.OutputSize(size);
-        var generator = WarpGenerator.ForBody(w, h, 1, output);
+        var generator = WarpGenerator.ForBody(w, h, 1, output, withAlpha);
         generator.SetCharacter(character);
         var body = new DrivenBody();
         body.SetRest(character.Body);
@@ -91,6 +91,71 @@ public class BodyGeneratorTests
     }
 
     [Fact]
+    public void Generate_WithAlpha_AlphaIsTheFigureMovesWithItAndTheColourIsUnchanged()
+    {
+        BodyCharacter character = Figure();
+        (WarpGenerator generator, DrivenBody body, DrivenFace face) = Start(character, withAlpha: true);
+        using WarpGenerator owned = generator;
+        (WarpGenerator plain, DrivenBody plainBody, _) = Start(character);
+        using WarpGenerator ownedPlain = plain;
+        Assert.True(generator.WithAlpha);
+        Assert.False(plain.WithAlpha);
+        var alpha = new byte[Width * Height];
+
+        // At rest the alpha is the figure's mask (the frame is the whole picture): only its bilinear edge differs.
+        generator.Generate(face, body);
+        generator.CopyAlphaTo(alpha);
+        int off = 0;
+        for (int i = 0; i < alpha.Length; i++)
+        {
+            off += Math.Abs(alpha[i] - character.Mask[i]) > 64 ? 1 : 0;
+        }
+
+        Assert.True(off < Width * Height / 50, $"{off} alpha values off the figure's mask by more than 64 levels");
+        Assert.Equal(0, AlphaAt(generator, character, alpha, new Vector2(3, 3)));
+        Assert.Equal(0, AlphaAt(generator, character, alpha, new Vector2(Width - 4, Height - 4)));
+        Assert.Equal(255, AlphaAt(generator, character, alpha, (character.Body.Neck + character.Body.Root) * 0.5f));
+
+        // The left arm swung out: its alpha goes with it, and where it hung the background is transparent.
+        BodyRig rig = character.Body;
+        var swing = Matrix3x2.CreateRotation(-1.2f, rig.Joint(BodyTopology.LeftShoulder));
+        foreach (DrivenBody b in new[] { body, plainBody })
+        {
+            foreach (int j in new[] { BodyTopology.LeftElbow, BodyTopology.LeftWrist, BodyTopology.LeftPinky, BodyTopology.LeftIndex, BodyTopology.LeftThumb })
+            {
+                b.Joints[j] = Vector2.Transform(rig.Joint(j), swing);
+            }
+        }
+
+        generator.Generate(face, body);
+        generator.CopyAlphaTo(alpha);
+        Vector2 hung = (rig.Joint(BodyTopology.LeftElbow) + rig.Joint(BodyTopology.LeftWrist)) * 0.5f;
+        Vector2 swung = Vector2.Transform(hung, swing);
+        Assert.Equal(0, AlphaAt(generator, character, alpha, hung));
+        Assert.Equal(255, AlphaAt(generator, character, alpha, swung));
+        Assert.True(Distance(At(generator, character, swung), LeftArm) < 40, $"the swung forearm reads {At(generator, character, swung)}");
+
+        // The alpha is a second output of the same graph: the colour is what a generator without it renders.
+        plain.Generate(face, plainBody);
+        Assert.True(generator.Frame.SequenceEqual(plain.Frame), "the frame's colour differs with the alpha plane on");
+    }
+
+    [Fact]
+    public void ForBody_AlphaWithFloatOutput_IsRefusedNamingIt()
+    {
+        ArgumentException e = Assert.Throws<ArgumentException>(() => WarpGenerator.ForBody(Width, Height, 1, WarpOutput.Floats, withAlpha: true));
+        Assert.Contains("WarpOutput.Bytes", e.Message, StringComparison.Ordinal);
+    }
+
+    // The alpha plane's value at picture point p (frame = whole picture, as At).
+    private static byte AlphaAt(WarpGenerator generator, BodyCharacter character, byte[] alpha, Vector2 p)
+    {
+        Vector2 o = Vector2.Transform(p, BodyMeshMap.PictureToFrame(character, generator.Width, generator.Height));
+        int x = Math.Clamp((int)MathF.Round(o.X), 0, generator.Width - 1), y = Math.Clamp((int)MathF.Round(o.Y), 0, generator.Height - 1);
+        return alpha[(y * generator.Width) + x];
+    }
+
+    [Fact]
     public void Generate_ArmAcrossTheChest_DrawnInFrontOnlyWhenNearer()
     {
         BodyCharacter character = Figure();
@@ -129,12 +194,14 @@ public class BodyGeneratorTests
     {
         // The graph warps only the box around the covered lattice cells (and painted layers); outside it
         // the frame is the still one made once. Rest pose and an arm swung out: the same pixels either way,
-        // with either GridSample kernel (scale 3: 600×960 is over WarpGraph.PlannedGridSamplePixels).
+        // with either GridSample kernel (scale 3: 600×960 is over WarpGraph.PlannedGridSamplePixels), and the same alpha.
         int width = Width * scale, height = Height * scale;
         BodyCharacter character = Create(width, height, new Vector2(100, 170) * scale, 80 * scale);
-        var generator = WarpGenerator.ForBody(width, height, 1);
+        var generator = WarpGenerator.ForBody(width, height, 1, withAlpha: true);
         using WarpGenerator owned = generator;
         generator.SetCharacter(character);
+        var boxedAlpha = new byte[width * height];
+        var wholeAlpha = new byte[width * height];
         var body = new DrivenBody();
         body.SetRest(character.Body);
         var face = new DrivenFace();
@@ -153,11 +220,13 @@ public class BodyGeneratorTests
             generator.WholeFrame = false;
             generator.Generate(face, body);
             byte[] boxed = generator.Frame.ToArray();
+            generator.CopyAlphaTo(boxedAlpha);
             (int top, int left, int bottom, int right) = generator.LastBox;
             generator.WholeFrame = true;
             generator.Generate(face, body);
             Assert.Equal((0, 0, height, width), generator.LastBox);
             byte[] whole = generator.Frame.ToArray();
+            generator.CopyAlphaTo(wholeAlpha);
 
             Assert.True((right - left) * (bottom - top) < width * height * 0.9, $"pose {pose}: box ({top}, {left})–({bottom}, {right}) is nearly the whole {width}x{height} frame");
             int off = 0, worst = 0;
@@ -170,18 +239,32 @@ public class BodyGeneratorTests
 
             // Float rounding of the box's crop of the lattice may move a sample by a hair: a level at most.
             Assert.True(off == 0, $"pose {pose}: {off} channel values differ by more than 1 level (worst {worst})");
+
+            // The alpha plane too: the box's alpha padded with zeros is the whole frame's.
+            int alphaOff = 0;
+            for (int i = 0; i < wholeAlpha.Length; i++)
+            {
+                alphaOff += Math.Abs(wholeAlpha[i] - boxedAlpha[i]) > 1 ? 1 : 0;
+            }
+
+            Assert.True(alphaOff == 0, $"pose {pose}: {alphaOff} alpha values differ by more than 1 level");
+            Assert.Contains((byte)255, boxedAlpha);
+            Assert.Contains((byte)0, boxedAlpha);
         }
     }
 
-    [Fact]
-    public void GenerateInto_BodyDriven_AllocatesNothingPerFrame()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GenerateInto_BodyDriven_AllocatesNothingPerFrame(bool withAlpha)
     {
         BodyCharacter character = Figure();
-        (WarpGenerator generator, DrivenBody body, DrivenFace face) = Start(character);
+        (WarpGenerator generator, DrivenBody body, DrivenFace face) = Start(character, withAlpha: withAlpha);
         using WarpGenerator owned = generator;
         var retargeter = new BodyRetargeter(character.Body);
         var pose = new BodyPose();
         var frame = VideoFrame.CreateUnpooled(generator.Width, generator.Height);
+        var alpha = new byte[generator.Width * generator.Height];
         Vector2[] performer = SyntheticBody.Standing(new Vector2(300, 300), 100);
         var p = new Vector2[performer.Length];
         int[] arm = [BodyTopology.LeftElbow, BodyTopology.LeftWrist, BodyTopology.LeftPinky, BodyTopology.LeftIndex, BodyTopology.LeftThumb];
@@ -192,6 +275,7 @@ public class BodyGeneratorTests
             SyntheticBody.Pose(pose, p, t * 33_333L);
             retargeter.Update(pose, body);
             generator.GenerateInto(face, body, frame, 0, 0, (0, 0, 0));
+            generator.CopyAlphaTo(alpha);
         }
 
         for (int t = 0; t < 4; t++)
@@ -207,6 +291,10 @@ public class BodyGeneratorTests
 
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated == 0, $"{allocated} bytes allocated over 16 frames");
+
+        // The last frame's figure is there (the swung arm's alpha included) or, without the plane, alpha 255 throughout.
+        Assert.Equal(withAlpha, alpha.Contains((byte)0));
+        Assert.Contains((byte)255, alpha);
     }
     [Theory]
     [InlineData(-170)]

@@ -14,7 +14,7 @@ namespace Capture.Server.Tests;
 /// <summary>
 /// Live sessions whose character's body follows the performer's pose (issue 23 item 7): the Animated Drawings stick
 /// figure driven by the shared gesture clip, tracked with the real pose model, through the real server and WebSockets,
-/// looked at in the viewer's pixels.
+/// looked at in the viewer's pixels, its alpha plane (the figure on nothing) included.
 /// </summary>
 public sealed class BodyLiveTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
@@ -40,7 +40,12 @@ public sealed class BodyLiveTests(ServerFixture server) : IClassFixture<ServerFi
         Assert.InRange(height, 540, 580); // the drawing's 720×1584 shape at 256 wide
 
         var frames = new List<byte[]>();
-        await using var viewer = new LiveViewer { OnFrame = (h, jpeg, _) => { lock (frames) { frames.Add(jpeg.ToArray()); } } };
+        var alphas = new List<(byte[] Jpeg, RenderedMatte? Matte)>();
+        await using var viewer = new LiveViewer
+        {
+            OnFrame = (h, jpeg, _) => { lock (frames) { frames.Add(jpeg.ToArray()); } },
+            OnAlpha = (h, alpha, matte) => { lock (alphas) { alphas.Add((alpha.ToArray(), matte)); } },
+        };
         await viewer.ConnectAsync(new Uri(s.FramesUrl));
         await using TestPerformer performer = await TestPerformer.ConnectAsync(s, capabilities: ["face", "blendshapes", "headpose", "body"]);
 
@@ -92,6 +97,21 @@ public sealed class BodyLiveTests(ServerFixture server) : IClassFixture<ServerFi
         Assert.True(Dark(driven, 70, 180, 200, 390) > 250, "the torso's pencil is there");
         float moved = MeanDifference(early, driven);
         Assert.True(moved > 0.3f, $"frames 3 and {frames.Count - 1} differ by {moved:F2} levels on average");
+
+        // Every frame carries the figure's alpha (the frame's shape, no matte: the RGB is the drawing over its own
+        // paper), and it moves with the figure: opaque up in the raised hands at rest, transparent there once they came down.
+        Assert.Equal(frames.Count, alphas.Count);
+        Assert.All(alphas, a => Assert.Null(a.Matte));
+        RgbaImage restAlpha = ImageFile.Decode("rest-alpha.jpg", alphas[0].Jpeg, ImageLimits.Default);
+        RgbaImage drivenAlpha = ImageFile.Decode("driven-alpha.jpg", alphas[^1].Jpeg, ImageLimits.Default);
+        Assert.Equal((256, height), (drivenAlpha.Width, drivenAlpha.Height));
+        int raisedOpaque = Opaque(restAlpha, 0, 24, 60, 130) + Opaque(restAlpha, 196, 24, 256, 130);
+        int loweredOpaque = Opaque(drivenAlpha, 0, 24, 60, 130) + Opaque(drivenAlpha, 196, 24, 256, 130);
+        Assert.True(raisedOpaque > 200, $"the raised hands' alpha at rest: {raisedOpaque} opaque pixels");
+        Assert.True(loweredOpaque < raisedOpaque / 4, $"after the arms came down: {loweredOpaque} opaque pixels up there, {raisedOpaque} at rest");
+        Assert.True(Opaque(drivenAlpha, 110, 320, 150, 380) > 40 * 60 * 9 / 10, "the torso below the arms is opaque");
+        int clear = (256 * height) - Opaque(drivenAlpha, 0, 0, 256, height, 10);
+        Assert.True(clear > 256 * height / 2, $"only {clear} of {256 * height} pixels are transparent: the paper is not cut away");
     }
 
     [Fact]
@@ -184,6 +204,21 @@ public sealed class BodyLiveTests(ServerFixture server) : IClassFixture<ServerFi
             {
                 int o = ((y * picture.Width) + x) * 4;
                 n += picture.Pixels[o] + picture.Pixels[o + 1] + picture.Pixels[o + 2] < 330 ? 1 : 0;
+            }
+        }
+
+        return n;
+    }
+
+    // Alpha pixels (a decoded greyscale JPEG) at or above `level`.
+    private static int Opaque(RgbaImage alpha, int x0, int y0, int x1, int y1, int level = 245)
+    {
+        int n = 0;
+        for (int y = y0; y < Math.Min(y1, alpha.Height); y++)
+        {
+            for (int x = x0; x < Math.Min(x1, alpha.Width); x++)
+            {
+                n += alpha.Pixels[((y * alpha.Width) + x) * 4] >= level ? 1 : 0;
             }
         }
 

@@ -12,12 +12,13 @@ namespace Capture.Server.Live;
 /// <summary>
 /// The server's one use of the render stages: character rig + performer profile → retarget → generate one
 /// RGB frame into a buffer reused frame after frame (<see cref="Frame"/>), and its alpha (<see cref="Alpha"/>) when the
-/// character has one (its picture's, or its figure cut out). Performers that send landmarks
+/// character has one (its picture's, or its figure cut out; a body character's figure always). Performers that send landmarks
 /// only are completed by <see cref="LandmarkFaceSolver"/> first. Without a profile the performer's neutral
 /// is the mean of their first tracked frames (<c>calibrationFrames</c>); until then the character is drawn
 /// at rest. A body character (<see cref="LiveRenderer(BodyCharacter, int, PerformerProfile?, int, RetargetGains?)"/>)
 /// is driven by the frames' pose landmarks too (<see cref="BodyRetargeter"/>, the same as <c>capture render --body</c>)
-/// and rendered through the same warp graph, its face (if it has one) riding on the head.
+/// and rendered through the same warp graph, its face (if it has one) riding on the head; the graph's second output is
+/// the figure's alpha (the RGB stays the figure over its filled background, as a face cut-out keeps its own background).
 /// Allocation-free per frame after calibration; not thread-safe (the session's render loop owns it).
 /// </summary>
 public sealed class LiveRenderer : IDisposable
@@ -98,17 +99,19 @@ public sealed class LiveRenderer : IDisposable
         _drivenBody.SetRest(body.Body);
         _bodyRetargeter = new BodyRetargeter(body.Body);
         (int w, int h) = body.OutputSize(width);
-        _generator = WarpGenerator.ForBody(w, h, intraOpThreads: 1);
+        _generator = WarpGenerator.ForBody(w, h, intraOpThreads: 1, withAlpha: true);
         try
         {
             _generator.SetCharacter(body, Background);
             Frame = VideoFrame.CreateUnpooled(w, h);
+            _alpha = new byte[w * h];
             if (_rig is not null)
             {
                 _driven.SetNeutral(_rig.Neutral);
             }
 
             _generator.GenerateInto(_driven, _drivenBody, Frame, 0, 0, Background);
+            _generator.CopyAlphaTo(_alpha);
         }
         catch
         {
@@ -131,24 +134,25 @@ public sealed class LiveRenderer : IDisposable
     /// <summary>True when the performer's pose drives the character's body.</summary>
     public bool HasBody => _body is not null;
 
-    /// <summary>The last rendered frame, RGB24 Size×Size. Owned by the renderer; overwritten by the next <see cref="Render"/>.</summary>
+    /// <summary>The last rendered frame, RGB24 <see cref="Size"/> × <see cref="Height"/>. Owned by the renderer; overwritten by the next <see cref="Render"/>.</summary>
     public VideoFrame Frame { get; }
 
     /// <summary>
-    /// The last rendered frame's alpha, Size × Size bytes (255 = the character), or null for an opaque character. Owned
-    /// by the renderer; overwritten by the next <see cref="Render"/>.
+    /// The last rendered frame's alpha, <see cref="Size"/> × <see cref="Height"/> bytes (255 = the character), or null for an
+    /// opaque face character. Owned by the renderer; overwritten by the next <see cref="Render"/>.
     /// </summary>
     public ReadOnlySpan<byte> Alpha => _alpha;
 
-    /// <summary>True when <see cref="Alpha"/> is there: the picture's own alpha, or its figure cut out.</summary>
+    /// <summary>True when <see cref="Alpha"/> is there: the picture's own alpha, or its figure cut out (every body character).</summary>
     public bool HasAlpha => _alpha is not null;
 
     /// <summary>
     /// What <see cref="Frame"/>'s colour was composited over where <see cref="Alpha"/> is below 255: <see cref="Background"/>
     /// for a picture with its own alpha (its colours outside the figure mean nothing); null for a cut-out character,
-    /// whose frame is the picture's own colours, background included (what old viewers showed, and "bg=original").
+    /// whose frame is the picture's own colours, background included (what old viewers showed, and "bg=original"), and for
+    /// a body character, whose frame is the figure over its filled background (no one colour to take out of its edges).
     /// </summary>
-    public (byte R, byte G, byte B)? Matte => _alpha is not null && !_rig!.AlphaIsCutOut ? Background : null;
+    public (byte R, byte G, byte B)? Matte => _alpha is not null && _body is null && !_rig!.AlphaIsCutOut ? Background : null;
 
     /// <summary>True once the performer's face neutral is known (from the profile or their first frames).</summary>
     public bool Calibrated => _retargeter is not null;
@@ -200,6 +204,7 @@ public sealed class LiveRenderer : IDisposable
             _pose.SetFromFrame(frame);
             _bodyRetargeter!.Update(_pose, _drivenBody);
             _generator.GenerateInto(_driven, _drivenBody, Frame, 0, 0, Background);
+            _generator.CopyAlphaTo(_alpha);
             return;
         }
 

@@ -11,7 +11,8 @@ namespace Capture.Server.Tests.Pages;
 /// <summary>
 /// The viewer page over a checkerboard (issue 21): a character with its own alpha, drawn on the page's transparent
 /// canvas with <c>bg=</c> set to a checkerboard picture. Two screenshots, over the checkerboard and over its inverse,
-/// give each pixel's alpha and colour as the page composited them.
+/// give each pixel's alpha and colour as the page composited them. And a body session's figure (the stick drawing,
+/// a tall frame) over a chosen colour, its paper cut away.
 /// </summary>
 [Collection(LivePagesCollection.Name)]
 [Trait("Category", "Browser")]
@@ -28,14 +29,7 @@ public sealed class ViewerAlphaPageTests(LivePagesFixture fixture, ITestOutputHe
     {
         using var api = new LiveApi(fixture.BaseUri, fixture.ApiKey);
         Client.LiveSessionInfo session = await api.CreateSessionAsync(AlphaViewerTests.Sprite, Side);
-        byte[]? rgbJpeg = null;
-        byte[]? alphaJpeg = null;
-        await using var probe = new LiveViewer
-        {
-            OnFrame = (_, jpeg, _) => rgbJpeg ??= jpeg.ToArray(),
-            OnAlpha = (_, a, _) => alphaJpeg ??= a.ToArray(),
-        };
-        await probe.ConnectAsync(new Uri(session.FramesUrl));
+        await using FirstFrameProbe probe = await FirstFrameProbe.ConnectAsync(session);
         await using TestPerformer performer = await TestPerformer.ConnectAsync(session);
 
         // Frames without a face from a performer never seen: the session is not calibrated, so every frame is the
@@ -43,8 +37,8 @@ public sealed class ViewerAlphaPageTests(LivePagesFixture fixture, ITestOutputHe
         string shotA = await ShotAsync(session, performer, Checker(invert: false), "a");
         string shotB = await ShotAsync(session, performer, Checker(invert: true), "b");
         await api.DeleteSessionAsync(session.Id);
-        Assert.NotNull(rgbJpeg);
-        Assert.NotNull(alphaJpeg);
+        byte[] rgbJpeg = Assert.IsType<byte[]>(probe.Rgb);
+        byte[] alphaJpeg = Assert.IsType<byte[]>(probe.Alpha);
 
         RgbaImage a = await ImageFile.LoadRgbaAsync(shotA);
         RgbaImage b = await ImageFile.LoadRgbaAsync(shotB);
@@ -124,11 +118,65 @@ public sealed class ViewerAlphaPageTests(LivePagesFixture fixture, ITestOutputHe
         Assert.True(toTruth < toNaive / 2, $"edge band colour {Fmt(edgeMean)} is nearer the grey-composited RGB {Fmt(naiveMean)} ({toNaive:F1}) than the figure's own ({toTruth:F1}): a grey halo");
     }
 
-    private async Task<string> ShotAsync(Client.LiveSessionInfo session, TestPerformer performer, string background, string name)
+    [Fact]
+    public async Task ViewerPage_BodySession_FigureOverTheChosenColourWithoutItsPaper()
+    {
+        // The stick drawing (a body session, 256 wide and its own tall shape) at rest: the performer sends no body.
+        using var api = new LiveApi(fixture.BaseUri, fixture.ApiKey);
+        Client.LiveSessionInfo session = await api.CreateSessionAsync(SharedMedia.File("drawing_stick_char4"), Side);
+        await using FirstFrameProbe probe = await FirstFrameProbe.ConnectAsync(session);
+        await using TestPerformer performer = await TestPerformer.ConnectAsync(session, capabilities: ["face", "blendshapes", "headpose", "body"]);
+        await performer.SendFrameAsync(0);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (probe.Alpha is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no frame with alpha reached the probe; {fixture.LogText()}");
+            await Task.Delay(50);
+        }
+
+        RgbaImage rgb = ImageFile.Decode("rgb.jpg", probe.Rgb!, ImageLimits.Default);
+        RgbaImage sent = ImageFile.Decode("alpha.jpg", probe.Alpha, ImageLimits.Default);
+        Assert.True(rgb.Height > rgb.Width * 2, $"a {rgb.Width}x{rgb.Height} frame: not the drawing's tall shape");
+        Assert.Equal((rgb.Width, rgb.Height), (sent.Width, sent.Height));
+
+        // A page exactly the frame's size, so the fitted canvas is the frame 1:1, painted magenta behind the figure.
+        string shot = await ShotAsync(session, performer, "ff00ff", "body", rgb.Width, rgb.Height);
+        await api.DeleteSessionAsync(session.Id);
+        RgbaImage page = await ImageFile.LoadRgbaAsync(shot);
+        Assert.Equal((rgb.Width, rgb.Height), (page.Width, page.Height));
+        int transparent = 0, transparentMagenta = 0, opaque = 0, opaqueAsSent = 0;
+        for (int i = 0; i < rgb.Width * rgb.Height; i++)
+        {
+            int a = sent.Pixels[i * 4];
+            int toMagenta = Math.Max(Math.Abs(page.Pixels[i * 4] - 255), Math.Max(page.Pixels[(i * 4) + 1], Math.Abs(page.Pixels[(i * 4) + 2] - 255)));
+            int toSent = Math.Max(Math.Abs(page.Pixels[i * 4] - rgb.Pixels[i * 4]), Math.Max(Math.Abs(page.Pixels[(i * 4) + 1] - rgb.Pixels[(i * 4) + 1]), Math.Abs(page.Pixels[(i * 4) + 2] - rgb.Pixels[(i * 4) + 2])));
+            if (a <= 6)
+            {
+                transparent++;
+                transparentMagenta += toMagenta <= 6 ? 1 : 0;
+            }
+            else if (a >= 249)
+            {
+                opaque++;
+                opaqueAsSent += toSent <= 6 ? 1 : 0;
+            }
+        }
+
+        int n = rgb.Width * rgb.Height;
+        output.WriteLine($"{rgb.Width}x{rgb.Height}: transparent {transparent} ({transparentMagenta} magenta on the page), opaque {opaque} ({opaqueAsSent} as sent)");
+
+        // The drawing's paper is gone: the page's magenta shows around the stick figure, which is drawn as sent.
+        Assert.True(transparent > n / 2, $"only {transparent} of {n} pixels are transparent: the paper is not cut away");
+        Assert.True(transparentMagenta >= transparent * 0.99, $"{transparent - transparentMagenta} transparent pixels are not the page's magenta");
+        Assert.True(opaque > n / 50, $"only {opaque} opaque pixels: no figure");
+        Assert.True(opaqueAsSent >= opaque * 0.99, $"{opaque - opaqueAsSent} of the figure's {opaque} pixels are not its sent colour");
+    }
+
+    private async Task<string> ShotAsync(Client.LiveSessionInfo session, TestPerformer performer, string background, string name, int width = Side, int height = Side)
     {
         await using IBrowserContext context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
         {
-            ViewportSize = new ViewportSize { Width = Side, Height = Side },
+            ViewportSize = new ViewportSize { Width = width, Height = height },
         });
         IPage page = await context.NewPageAsync();
         fixture.Trace(page, $"viewer over checkerboard {name}");
@@ -169,6 +217,31 @@ public sealed class ViewerAlphaPageTests(LivePagesFixture fixture, ITestOutputHe
         string url = "data:image/png;base64," + Convert.ToBase64String(File.ReadAllBytes(path));
         File.Delete(path);
         return url;
+    }
+
+    /// <summary>A viewer on the session's frames keeping the first frame's RGB and alpha JPEGs as it received them.</summary>
+    private sealed class FirstFrameProbe : IAsyncDisposable
+    {
+        private readonly LiveViewer _viewer;
+
+        private FirstFrameProbe() => _viewer = new LiveViewer
+        {
+            OnFrame = (_, jpeg, _) => Rgb ??= jpeg.ToArray(),
+            OnAlpha = (_, a, _) => Alpha ??= a.ToArray(),
+        };
+
+        public byte[]? Rgb { get; private set; }
+
+        public byte[]? Alpha { get; private set; }
+
+        public static async Task<FirstFrameProbe> ConnectAsync(Client.LiveSessionInfo session)
+        {
+            var probe = new FirstFrameProbe();
+            await probe._viewer.ConnectAsync(new Uri(session.FramesUrl));
+            return probe;
+        }
+
+        public ValueTask DisposeAsync() => _viewer.DisposeAsync();
     }
 
     private static double Distance(double[] p, double[] q) => Math.Sqrt(p.Zip(q, (u, v) => (u - v) * (u - v)).Sum());
