@@ -1,5 +1,6 @@
 using System.Globalization;
 using Capture.Media;
+using Capture.Pipeline.Characters;
 using Capture.Pipeline.Motion;
 using Capture.Pipeline.Rendering;
 using Microsoft.Extensions.Options;
@@ -139,7 +140,7 @@ public sealed class JobIntake
             Directory.CreateDirectory(dir);
             string driving = "driving" + DataFolder.SafeExtension(upload.DrivingName, picture: false);
             // An Animated Drawings character comes as a zip (told by its content, not its name) and always moves its body.
-            bool drawing = IsZip(upload.CharacterPath);
+            bool drawing = AnimatedDrawingsFiles.IsZip(upload.CharacterPath);
             string character = "character" + (drawing ? ".zip" : DataFolder.SafeExtension(upload.CharacterName, picture: true));
             JobSettings settings = upload.Settings with { Body = upload.Settings.Body || drawing || upload.MaskPath is not null };
             File.Move(upload.DrivingPath, Path.Combine(dir, driving));
@@ -253,13 +254,6 @@ public sealed class JobIntake
                 }
             }
         }
-    }
-
-    private static bool IsZip(string path)
-    {
-        Span<byte> head = stackalloc byte[4];
-        using FileStream file = File.OpenRead(path);
-        return file.ReadAtLeast(head, 4, throwOnEndOfStream: false) == 4 && head.SequenceEqual("PK\u0003\u0004"u8);
     }
 
     private static (double? Seconds, long? Frames) Frames(MediaInfo info)

@@ -184,7 +184,6 @@ public static class CharacterLoader
         AnimatedDrawingsFiles files = read.Files;
         RgbaImage drawing = read.Texture;
         string texturePath = Path.Combine(path, AnimatedDrawingsFiles.TextureName);
-        string configPath = Path.Combine(path, AnimatedDrawingsConfig.FileName);
         (RgbaImage picture, string? message) = CharacterRigBuilder.FitWorkingSize(drawing, AnimatedDrawingsFiles.TextureName);
         if (message is not null)
         {
@@ -192,29 +191,21 @@ public static class CharacterLoader
         }
 
         BodyRig body;
-        Vector2[] joints;
-        bool[] known;
         if (rigFile?.BodyJointsFor(picture.Width, picture.Height) is { } placed)
         {
             // Joints edited on the rig page (which opened this zip) win over char_cfg.yaml's; the rig names the zip by its hash.
             await CheckRigPictureAsync(path, rigFile, ct).ConfigureAwait(false);
-            (joints, known) = (placed, rigFile.BodyKnown!);
-            body = BodyRig.Create($"rig file {rigFile.Path}", joints, known, picture.Width, picture.Height, "rig page");
-            log?.Invoke($"{files.Name}: {known.Count(k => k)} body joints from the rig file, instead of {AnimatedDrawingsConfig.FileName}'s");
+            body = BodyRig.Create($"rig file {rigFile.Path}", placed, rigFile.BodyKnown, picture.Width, picture.Height, "rig page");
+            log?.Invoke($"{files.Name}: {rigFile.BodyKnown!.Count(k => k)} body joints from the rig file, instead of {AnimatedDrawingsConfig.FileName}'s");
         }
         else
         {
-            joints = read.Body.Joints.ToArray();
-            known = read.Body.KnownFlags.ToArray();
-            float scale = picture.Width / (float)drawing.Width;
-            for (int i = 0; i < joints.Length; i++)
-            {
-                joints[i] *= scale;
-            }
-
-            body = BodyRig.Create(configPath, joints, known, picture.Width, picture.Height, AnimatedDrawingsConfig.FileName);
+            // char_cfg.yaml's rig, built and checked once by ReadDrawingAsync at the drawing's size, follows the picture.
+            body = read.Body.ScaledTo(picture.Width, picture.Height);
         }
 
+        Vector2[] joints = body.Joints.ToArray();
+        bool[] known = body.KnownFlags.ToArray();
         FigureMask mask;
         if (options.MaskPath is not null)
         {

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using Capture.Media;
 using Capture.Retargeting.Calibration;
 using Capture.Pipeline;
+using Capture.Pipeline.Characters;
 using Capture.Retargeting.Rigs;
 using Capture.Server.Live;
 using Capture.Server.Metrics;
@@ -43,8 +44,9 @@ public static class LiveEndpoints
                 new FormField("rig", "A rig file (JSON, calibration/rigs/) for a picture whose face the tracker cannot read.", File: true),
                 new FormField("profile", "A performer profile (JSON, `capture calibrate`).", File: true),
                 new FormField("size", "The rendered side in pixels (default 256).", Values: ["256", "512"]),
-                new FormField("hands", "Render the performer's hands too (default false).", Values: ["true", "false", "1", "0", "on", "off"]),
-                new FormField("body", "The performer's pose drives the character's body (default false; an Animated Drawings zip as the character implies it). The output is size wide, the picture's shape kept.", Values: ["true", "false", "1", "0", "on", "off"])))
+                new FormField("hands", "Render the performer's hands too (default false).", Values: FormSwitch.Values),
+                new FormField("idle", "The character breathes, blinks and glances while the face is lost (default true).", Values: FormSwitch.Values),
+                new FormField("body", "The performer's pose drives the character's body (default false; an Animated Drawings zip as the character implies it). The output is size wide, the picture's shape kept.", Values: FormSwitch.Values)))
             .Produces<LiveSessionCreated>(StatusCodes.Status201Created)
             .Problems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge,
                 StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status503ServiceUnavailable);
@@ -121,7 +123,7 @@ public static class LiveEndpoints
         if (!http.Request.HasFormContentType)
         {
             return Problem(StatusCodes.Status415UnsupportedMediaType, "multipart form expected",
-                "POST /api/live takes multipart/form-data: 'character' (the picture), optional 'rig', 'profile', 'size' (256 or 512), 'hands' (true/false), 'body' (true/false)");
+                "POST /api/live takes multipart/form-data: 'character' (the picture), optional 'rig', 'profile', 'size' (256 or 512), 'hands', 'idle', 'body' (true/false)");
         }
 
         IFormCollection form;
@@ -149,20 +151,26 @@ public static class LiveEndpoints
 
         if (Switch(form, "hands", false) is not { } hands)
         {
-            return Problem(StatusCodes.Status400BadRequest, "hands not understood", $"hands '{Capture.Jobs.ClientText.Printable(form["hands"], 16)}' is not true or false (1/0, on/off)");
+            return Problem(StatusCodes.Status400BadRequest, "hands not understood", FormSwitch.Problem("hands", form["hands"]));
         }
 
         // idle=0: the character stays still at neutral while the face is lost, instead of breathing, blinking and glancing.
         if (Switch(form, "idle", true) is not { } idle)
         {
-            return Problem(StatusCodes.Status400BadRequest, "idle not understood", $"idle '{Capture.Jobs.ClientText.Printable(form["idle"], 16)}' is not true or false (1/0, on/off)");
+            return Problem(StatusCodes.Status400BadRequest, "idle not understood", FormSwitch.Problem("idle", form["idle"]));
         }
 
         // body=1, or an Animated Drawings character (a zip of texture.png, mask.png, char_cfg.yaml): the pose drives the body.
-        bool drawing = Path.GetExtension(picture.FileName).Equals(".zip", StringComparison.OrdinalIgnoreCase);
+        // A zip is told by its content, as jobs and the CLI tell it (a PNG named x.zip is a picture, a zip named x.bin a drawing).
+        bool drawing;
+        await using (Stream head = picture.OpenReadStream())
+        {
+            drawing = AnimatedDrawingsFiles.IsZip(head);
+        }
+
         if (Switch(form, "body", drawing) is not { } body)
         {
-            return Problem(StatusCodes.Status400BadRequest, "body not understood", $"body '{Capture.Jobs.ClientText.Printable(form["body"], 16)}' is not true or false (1/0, on/off)");
+            return Problem(StatusCodes.Status400BadRequest, "body not understood", FormSwitch.Problem("body", form["body"]));
         }
 
         if (drawing && !body)
@@ -172,7 +180,7 @@ public static class LiveEndpoints
 
         string folder = Path.Combine(Path.GetTempPath(), "capture-upload-" + Secrets.NewToken());
         Directory.CreateDirectory(folder);
-        string picturePath = Path.Combine(folder, "character" + SafeExtension(picture.FileName));
+        string picturePath = Path.Combine(folder, "character" + (drawing ? ".zip" : SafeExtension(picture.FileName)));
         string rigPath = Path.Combine(folder, "rig.json");
         string profilePath = Path.Combine(folder, "profile.json");
         IFormFile? rig = form.Files.GetFile("rig") is { Length: > 0 } r ? r : null;
@@ -267,10 +275,7 @@ public static class LiveEndpoints
     }
 
     /// <summary>A yes/no form field: 1/true/on or 0/false/off, <paramref name="absent"/> when missing or empty, null when it is something else.</summary>
-    private static bool? Switch(IFormCollection form, string name, bool absent) => Switch(form[name], absent);
-
-    private static bool? Switch(string? text, bool absent) =>
-        string.IsNullOrEmpty(text) ? absent : text is "1" or "true" or "on" ? true : text is "0" or "false" or "off" ? false : null;
+    private static bool? Switch(IFormCollection form, string name, bool absent) => FormSwitch.Parse(form[name], absent);
 
     /// <summary>
     /// A viewer's frames follow its socket (<see cref="ViewerAdaptation"/>) with <c>adapt=1</c>, never with <c>adapt=0</c>; by
@@ -279,7 +284,7 @@ public static class LiveEndpoints
     /// </summary>
     private static bool? Adapts(HttpContext http)
     {
-        if (Switch(http.Request.Query["adapt"].ToString(), absent: true) is not { } asked)
+        if (FormSwitch.Parse(http.Request.Query["adapt"], absent: true) is not { } asked)
         {
             return null;
         }
@@ -384,7 +389,7 @@ public static class LiveEndpoints
             return;
         }
 
-        if (Switch(http.Request.Query["alpha"].ToString(), absent: true) is not { } alpha)
+        if (FormSwitch.Parse(http.Request.Query["alpha"], absent: true) is not { } alpha)
         {
             await Problem(StatusCodes.Status400BadRequest, "alpha not understood", $"alpha '{Capture.Jobs.ClientText.Printable(http.Request.Query["alpha"], 16)}' is not 1 or 0 (alpha=0: frames without their alpha plane)").ExecuteAsync(http).ConfigureAwait(false);
             return;
@@ -435,6 +440,6 @@ public static class LiveEndpoints
     private static string SafeExtension(string fileName)
     {
         string ext = Path.GetExtension(fileName).ToLowerInvariant();
-        return ext is ".png" or ".jpg" or ".jpeg" or ".webp" or ".bmp" or ".tif" or ".tiff" or ".gif" or ".zip" ? ext : ".png";
+        return ext is ".png" or ".jpg" or ".jpeg" or ".webp" or ".bmp" or ".tif" or ".tiff" or ".gif" ? ext : ".png";
     }
 }

@@ -131,13 +131,14 @@ public sealed class Tracker : IDisposable
         result.ImageHeight = frame.Height;
         result.Clear();
 
-        if (_faceWorker is not null && _face!.IsTracking)
+        bool overlapped = _faceWorker is not null && _face!.IsTracking;
+        if (overlapped)
         {
             // The face follows its own mesh from the last frame and needs the pose's head only if it must detect
             // again: the face mesh runs on the worker while the pose model runs here, and a re-detection searches
             // the last frame's head region (a frame old, and the region is 1.5 heads wide).
-            _face.PoseRegion = _poseHead;
-            _faceWorker.Begin(frame, result.Face);
+            _face!.PoseRegion = _poseHead;
+            _faceWorker!.Begin(frame, result.Face);
             try
             {
                 _pose!.Process(frame, result.Body);
@@ -146,20 +147,20 @@ public sealed class Tracker : IDisposable
             {
                 _faceWorker.End();
             }
-
-            _poseHead = PoseHead(result.Body, frame);
         }
         else
         {
+            _pose?.Process(frame, result.Body);
+        }
+
+        // This frame's head, for this frame's face below or the next frame's re-detection above.
+        _poseHead = PoseHead(result.Body, frame);
+        if (!overlapped && _face is not null)
+        {
             // The body first: its head points tell the face tracker where a face too small for the whole-frame
             // detector is (MediaPipe Holistic's order).
-            _pose?.Process(frame, result.Body);
-            _poseHead = PoseHead(result.Body, frame);
-            if (_face is not null)
-            {
-                _face.PoseRegion = _poseHead;
-                _face.Process(frame, result.Face);
-            }
+            _face.PoseRegion = _poseHead;
+            _face.Process(frame, result.Face);
         }
 
         _hands?.Process(frame, _pose is null ? null : result.Body, result);

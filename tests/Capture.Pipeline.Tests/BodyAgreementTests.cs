@@ -100,4 +100,36 @@ public class BodyAgreementTests(ITestOutputHelper output)
         Assert.True(s.DrivenDegrees <= 2, $"the driven limbs are {s.DrivenDegrees:F1}° from the performer's");
         Assert.Equal(0, s.FoldOverFrames);
     }
+
+    [Fact]
+    public async Task Pictures_FoldsNotRelaxed_TheWorstFoldFrameIsWrittenBesideTheMoments()
+    {
+        BodyCharacter drawing = await BodyCharacters.DrawingAsync();
+        string dir = Directory.CreateTempSubdirectory("capture-body-pictures-").FullName;
+        try
+        {
+            // Relaxation off (--no-limit): the stick figure's skin turns over at its joints on the gesture clip (docs/body.md).
+            BodyScores s = Assert.Single(await BodyAgreement.RunAsync(
+                [drawing], [Media("vid_body_fullbody_gesture_s13.mp4")], new BodyAgreement.Options(Size: 216, Every: 4, MaxFrames: 60, PicturesDirectory: dir, LimitFolds: false)));
+            Report(s);
+            Assert.True(s.FoldOverFrames > 0, "the unrelaxed lattice folds somewhere in the first 60 frames");
+
+            string prefix = $"body_{drawing.Name}_vid_body_fullbody_gesture_s13_";
+            string[] written = [.. Directory.GetFiles(dir).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
+            output.WriteLine(string.Join(", ", written));
+            string fold = Assert.Single(written, f => f.StartsWith(prefix + "fold_f", StringComparison.Ordinal));
+            int frame = int.Parse(fold[(prefix.Length + "fold_f".Length)..^".png".Length], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(frame, 0, 59);
+            Assert.Contains(written, f => f is { } name && (name.EndsWith("_spread.png", StringComparison.Ordinal) || name.EndsWith("_cross.png", StringComparison.Ordinal)));
+
+            // The clip's frame beside the generated one, as the moments are.
+            RgbaImage picture = await ImageFile.LoadRgbaAsync(Path.Combine(dir, fold));
+            (int w, int h) = drawing.OutputSize(216);
+            Assert.Equal((w * 2, h), (picture.Width, picture.Height));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

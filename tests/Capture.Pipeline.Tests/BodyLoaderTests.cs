@@ -3,6 +3,7 @@ using System.Numerics;
 using Capture.Core.Frames;
 using Capture.Core.Tracking;
 using Capture.Media;
+using Capture.Pipeline.Characters;
 using Capture.Retargeting.Rigs;
 using Capture.Testing;
 
@@ -83,6 +84,66 @@ public sealed class BodyLoaderTests : IDisposable
             Assert.Equal(folder.Body.Joints.ToArray(), z.Body.Joints.ToArray());
             Assert.Equal(folder.Picture.Pixels, z.Picture.Pixels);
         }
+    }
+
+    [Fact]
+    public async Task LoadBodyAsync_ZipToldByContentNotName_ZipNamedBinIsTheDrawing_PictureNamedZipIsAPicture()
+    {
+        string bin = Path.Combine(_dir, "character.bin");
+        ZipFile.CreateFromDirectory(s_stick, bin, CompressionLevel.Fastest, includeBaseDirectory: false);
+        string cat = Path.Combine(_dir, "cat.zip");
+        File.Copy(Media("char_animal_cat_chelsea.png"), cat);
+
+        BodyCharacter drawing = await CharacterLoader.LoadBodyAsync(bin);
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => CharacterLoader.LoadBodyAsync(cat));
+
+        Assert.Equal(AnimatedDrawingsConfig.FileName, drawing.Body.Source);
+        Assert.Equal((216, 475), (drawing.Picture.Width, drawing.Picture.Height));
+        Assert.True(AnimatedDrawingsFiles.IsCharacterFolder(s_stick) && AnimatedDrawingsFiles.IsCharacterFolder(bin));
+        Assert.False(AnimatedDrawingsFiles.IsCharacterFolder(cat) || AnimatedDrawingsFiles.IsCharacterFolder(Path.Combine(_dir, "missing.zip")));
+
+        // Read as the picture it is: the pose tracker's message, not "not a readable zip".
+        Assert.Contains("no body found in the picture", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LoadBodyAsync_DrawingOverTheWorkingSize_JointsScaledWithThePicture()
+    {
+        // The stick figure nine times over (1944x4275): taller than the 4096-px working size, so the loader halves the
+        // picture and scales char_cfg.yaml's joints with it.
+        const int Times = 9;
+        string big = StickCopy("big", folder =>
+        {
+            foreach (string png in new[] { "texture.png", "mask.png" })
+            {
+                string path = Path.Combine(folder, png);
+                RgbaImage small = ImageFile.LoadRgbaAsync(path).GetAwaiter().GetResult();
+                var pixels = new byte[small.Width * Times * small.Height * Times * 4];
+                for (int y = 0; y < small.Height * Times; y++)
+                {
+                    for (int x = 0; x < small.Width * Times; x++)
+                    {
+                        small.Pixels.AsSpan((((y / Times) * small.Width) + (x / Times)) * 4, 4).CopyTo(pixels.AsSpan(((y * small.Width * Times) + x) * 4));
+                    }
+                }
+
+                ImageFile.SavePngAsync(path, pixels, small.Width * Times, small.Height * Times, hasAlpha: true).GetAwaiter().GetResult();
+            }
+
+            string config = Path.Combine(folder, "char_cfg.yaml");
+            File.WriteAllText(config, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(config), @"(?m)^(\s*- |width: |height: )(\d+)\s*$",
+                m => m.Groups[1].Value + (int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) * Times).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        });
+
+        BodyCharacter c = await CharacterLoader.LoadBodyAsync(big);
+
+        Assert.Equal((216 * Times / 2, 475 * Times / 2), (c.Picture.Width, c.Picture.Height)); // halved to fit 4096
+        Assert.Equal((c.Picture.Width, c.Picture.Height), (c.Body.Width, c.Body.Height));
+        Assert.Equal(AnimatedDrawingsConfig.FileName, c.Body.Source);
+        float scale = c.Picture.Width / (216f * Times);
+        Assert.Equal(new Vector2(198 * Times, 54 * Times) * scale, c.Body.Joint(BodyTopology.LeftWrist));
+        Assert.Equal(new Vector2(31 * Times, 467 * Times) * scale, c.Body.Joint(BodyTopology.RightAnkle));
+        Assert.True(c.Body.HasLegs);
     }
 
     public static TheoryData<string, string, string> BrokenFolders => new()

@@ -132,6 +132,43 @@ public sealed class BodyLiveTests(ServerFixture server) : IClassFixture<ServerFi
         Assert.DoesNotContain(Path.GetTempPath(), refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task CreateSession_ZipToldByContentAsJobsTellIt_ZipNamedBinIsADrawing_PictureNamedZipAPicture()
+    {
+        // A zip of the drawing's folder uploaded as character.bin, no body field: a body session, as a job makes it.
+        string dir = Directory.CreateTempSubdirectory("capture-live-zip-").FullName;
+        try
+        {
+            string zip = Path.Combine(dir, "character.bin");
+            System.IO.Compression.ZipFile.CreateFromDirectory(Drawing, zip);
+            string id = await CreateAsync(zip, "character.bin");
+            Assert.True((await StateJsonAsync(id)).GetProperty("body").GetBoolean());
+            await server.DeleteAsync(id);
+
+            // The face picture uploaded as face.zip: a picture (a face session), not "not a readable zip".
+            id = await CreateAsync(ServerFixture.FaceCharacter, "face.zip");
+            Assert.False((await StateJsonAsync(id)).GetProperty("body").GetBoolean());
+            await server.DeleteAsync(id);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
+        async Task<string> CreateAsync(string path, string name)
+        {
+            using var form = new MultipartFormDataContent();
+            using var file = new ByteArrayContent(await File.ReadAllBytesAsync(path));
+            form.Add(file, "character", name);
+            form.Add(new StringContent("256"), "size");
+            using HttpResponseMessage r = await server.Http.PostAsync("/api/live", form);
+            string text = await r.Content.ReadAsStringAsync();
+            Assert.True(r.StatusCode == HttpStatusCode.Created, $"{name}: {(int)r.StatusCode} {text}");
+            using JsonDocument doc = JsonDocument.Parse(text);
+            return doc.RootElement.GetProperty("id").GetString()!;
+        }
+    }
+
     private async Task<JsonElement> StateJsonAsync(string id)
     {
         using HttpResponseMessage r = await server.Http.GetAsync($"/api/live/{id}");

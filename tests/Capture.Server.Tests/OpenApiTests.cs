@@ -103,7 +103,7 @@ public sealed class OpenApiTests(ServerFixture server) : IClassFixture<ServerFix
         }
 
         (string[] live, string[] liveRequired) = Form(paths.GetProperty("/api/live").GetProperty("post"));
-        Assert.Equal(["character", "rig", "profile", "size", "hands", "body"], live);
+        Assert.Equal(["character", "rig", "profile", "size", "hands", "idle", "body"], live);
         Assert.Equal(["character"], liveRequired);
         (string[] jobs, string[] jobsRequired) = Form(paths.GetProperty("/api/jobs").GetProperty("post"));
         Assert.Equal(["driving", "character", "rig", "profile", "size", "sideBySide", "intensity", "motionData", "body", "mask"], jobs);
@@ -137,5 +137,24 @@ public sealed class OpenApiTests(ServerFixture server) : IClassFixture<ServerFix
         string html = await page.Content.ReadAsStringAsync();
         Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
         Assert.Contains("<script type=\"module\" src=\"/api.js\"></script>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task YesNoFields_LiveAndJobs_ListTheSameWords()
+    {
+        using JsonDocument doc = JsonDocument.Parse(await server.Anonymous.GetStringAsync(ApiDocument.Path));
+        string[] Words(string path, string field) =>
+        [
+            .. doc.RootElement.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("requestBody").GetProperty("content")
+                .GetProperty("multipart/form-data").GetProperty("schema").GetProperty("properties").GetProperty(field).GetProperty("enum")
+                .EnumerateArray().Select(e => e.GetString()!),
+        ];
+
+        string[] liveBody = Words("/api/live", "body");
+        Assert.Equal(["true", "false", "1", "0", "on", "off", "yes", "no"], liveBody);
+        foreach ((string path, string field) in new[] { ("/api/live", "hands"), ("/api/live", "idle"), ("/api/jobs", "body"), ("/api/jobs", "sideBySide"), ("/api/jobs", "motionData") })
+        {
+            Assert.True(liveBody.SequenceEqual(Words(path, field)), $"{path} {field}: {string.Join(", ", Words(path, field))}");
+        }
     }
 }

@@ -28,7 +28,7 @@ internal static class EvalCommand
                 "frames are read back by the pose tracker and compared with the performer's: limb directions (the 8 arm and leg bones, degrees; " +
                 "goal ≤ 12°), body found, fold-over frames. Drawings the tracker cannot read are scored on the joints their rig was driven to.",
         };
-        var pictures = new Option<DirectoryInfo?>("--pictures") { Description = "With --cross: write side-by-side PNGs (performer | character) at each clip's widest mouth and biggest head turn into DIR." };
+        var pictures = new Option<DirectoryInfo?>("--pictures") { Description = "With --cross: write side-by-side PNGs (performer | character) at each clip's widest mouth and biggest head turn into DIR; with --body at the widest arm spread, a crossing arm, the biggest step and the frame with the most folded cells (body_CHARACTER_CLIP_fold_fN.png, when any fold)." };
         var rigs = new Option<DirectoryInfo?>("--rig-dir") { Description = "With --cross: a character PICTURE uses DIR/NAME.json as its rig file when that exists (e.g. calibration/rigs)." };
         var paintedMouth = new Option<bool>("--painted-mouth") { Description = "Paint the mouth interior instead of taking the performer's own from the driving frame (as render --painted-mouth)." };
         var warp = new Option<Capture.Generation.WarpKind>("--warp") { Description = "The generator's backward map: Mesh (piecewise-affine on the face triangulation, the default) or Spline (the limited thin-plate spline; docs/generator.md compares them).", DefaultValueFactory = _ => Capture.Generation.WarpGenerator.DefaultWarp };

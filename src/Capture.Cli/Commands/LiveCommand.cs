@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using Capture.Pipeline.Characters;
 using Capture.Server.Client;
 using Spectre.Console;
 
@@ -132,7 +133,7 @@ internal static class LiveCommand
             }
 
             using var api = new LiveApi(server, key);
-            trackBody |= Directory.Exists(picture.FullName) || picture.Extension.Equals(".zip", StringComparison.OrdinalIgnoreCase);
+            trackBody |= AnimatedDrawingsFiles.IsCharacterFolder(picture.FullName);
             try
             {
                 info = await api.CreateSessionAsync(picture.FullName, size, p.GetValue(rigOpt)?.FullName, p.GetValue(profileOpt)?.FullName, ct, p.GetValue(handsOpt), trackBody,

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Capture.Pipeline;
+using Capture.Pipeline.Characters;
 using Capture.Pipeline.Rendering;
 using Capture.Retargeting;
 using Spectre.Console;
@@ -81,7 +82,7 @@ internal static class RenderCommand
 
             string? characterPath = parseResult.GetValue(character);
             bool wantsBody = parseResult.GetValue(body) || (characterPath is not null &&
-                (Directory.Exists(characterPath) || characterPath.EndsWith(".zip", StringComparison.OrdinalIgnoreCase)));
+                AnimatedDrawingsFiles.IsCharacterFolder(characterPath));
             if (parseResult.GetValue(mask) is not null && !wantsBody)
             {
                 throw new CaptureUserException("--mask is the figure's mask for a body character: add --body");

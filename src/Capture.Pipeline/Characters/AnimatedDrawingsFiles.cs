@@ -22,9 +22,36 @@ public sealed record AnimatedDrawingsFiles(string Name, string Source, byte[] Te
 
     private static readonly string[] s_names = [TextureName, MaskName, AnimatedDrawingsConfig.FileName];
 
-    /// <summary>True when <paramref name="path"/> names a folder or a .zip: an Animated Drawings character rather than a picture.</summary>
-    public static bool IsCharacterFolder(string path) =>
-        Directory.Exists(path) || path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// True when <paramref name="path"/> is a folder or a zip: an Animated Drawings character rather than a picture. A zip is
+    /// told by its content (<see cref="IsZip(Stream)"/>), never by its name: a zip saved as <c>character.bin</c> is a drawing
+    /// and a PNG named <c>x.zip</c> is a picture, on the command line, in jobs and in live sessions alike.
+    /// </summary>
+    public static bool IsCharacterFolder(string path) => Directory.Exists(path) || IsZip(path);
+
+    /// <summary>True when the file at <paramref name="path"/> starts with the zip signature; false for a missing file (the picture loader names it).</summary>
+    public static bool IsZip(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        using FileStream file = File.OpenRead(path);
+        return IsZip(file);
+    }
+
+    /// <summary>
+    /// True when <paramref name="stream"/>, read from its current position, starts with a zip's local file header
+    /// signature (<c>PK\x03\x04</c>, the first four bytes of any zip that holds a file). Reads at most four bytes; the
+    /// caller owns the stream and its position afterwards.
+    /// </summary>
+    public static bool IsZip(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Span<byte> head = stackalloc byte[4];
+        return stream.ReadAtLeast(head, 4, throwOnEndOfStream: false) == 4 && head.SequenceEqual("PK\u0003\u0004"u8);
+    }
 
     /// <summary>Reads the three files; a missing file, a bad zip or a file over the limits is an <see cref="InvalidDataException"/> naming it.</summary>
     public static async Task<AnimatedDrawingsFiles> ReadAsync(string path, CancellationToken ct = default)

@@ -192,6 +192,10 @@ public static class BodyAgreement
         double drivenSum = 0, jointSum = 0;
         long drivenCount = 0, jointCount = 0, compared = 0, read = 0, found = 0, foldFrames = 0;
         Matrix3x2 toFrame = BodyMeshMap.PictureToFrame(character, w, h);
+
+        // With --pictures, the frame with the most folded cells is kept as it is generated and written at the end.
+        VideoFrame? worstFold = null;
+        int worstFoldAt = -1, worstFolds = 0;
         for (int n = 0; n < performance.Frames.Count; n++)
         {
             TrackingFrame t = performance.Frames[n];
@@ -199,9 +203,17 @@ public static class BodyAgreement
             pose.SetFromObservation(t.Body, t.ImageWidth, t.ImageHeight, t.CaptureTimestampUs);
             bodies.Update(pose, body);
             generator.Generate(driven, body);
-            if (generator.Map.CountFolds(folds, [], []) > 0)
+            int folded = generator.Map.CountFolds(folds, [], []);
+            if (folded > 0)
             {
                 foldFrames++;
+            }
+
+            if (options.PicturesDirectory is not null && folded > worstFolds)
+            {
+                worstFold ??= VideoFrame.CreateUnpooled(w, h);
+                generator.CopyTo(worstFold, 0, 0, matte);
+                (worstFoldAt, worstFolds) = (n, folded);
             }
 
             if (t.Body.Present)
@@ -223,7 +235,7 @@ public static class BodyAgreement
 
             if (save)
             {
-                await SaveSideBySideAsync(options.PicturesDirectory!, character.Name, performance, n, picture, ct).ConfigureAwait(false);
+                await SaveSideBySideAsync(options.PicturesDirectory!, character.Name, performance, n, picture, MomentNames(performance, n), ct).ConfigureAwait(false);
             }
 
             if (!readable || !performance.Readings.TryGetValue(n, out Vector3[]? truth))
@@ -255,6 +267,11 @@ public static class BodyAgreement
             }
 
             compared += any ? 1 : 0;
+        }
+
+        if (worstFold is not null)
+        {
+            await SaveSideBySideAsync(options.PicturesDirectory!, character.Name, performance, worstFoldAt, worstFold, [$"fold_f{worstFoldAt}"], ct).ConfigureAwait(false);
         }
 
         double limbTotal = 0;
@@ -403,7 +420,11 @@ public static class BodyAgreement
 
     private static readonly string[] s_momentNames = ["spread", "cross", "step"];
 
-    private static async Task SaveSideBySideAsync(string directory, string character, Performance performance, int n, VideoFrame generated, CancellationToken ct)
+    private static IEnumerable<string> MomentNames(Performance performance, int n) =>
+        performance.Moments.Where(m => m.Key == n).Select(m => s_momentNames[m.Value]);
+
+    // The clip's frame n beside the generated one, as body_{character}_{clip}_{name}.png for each name (a moment, or the worst fold).
+    private static async Task SaveSideBySideAsync(string directory, string character, Performance performance, int n, VideoFrame generated, IEnumerable<string> names, CancellationToken ct)
     {
         Directory.CreateDirectory(directory);
         int w = generated.Width, h = generated.Height;
@@ -432,13 +453,10 @@ public static class BodyAgreement
         }
 
         string clip = System.IO.Path.GetFileNameWithoutExtension(performance.Clip);
-        foreach ((int frame, int what) in performance.Moments)
+        foreach (string name in names)
         {
-            if (frame == n)
-            {
-                string path = System.IO.Path.Combine(directory, $"body_{character}_{clip}_{s_momentNames[what]}.png");
-                await ImageFile.SavePngAsync(path, both.Pixels.ToArray(), w * 2, h, hasAlpha: false, ct).ConfigureAwait(false);
-            }
+            string path = System.IO.Path.Combine(directory, $"body_{character}_{clip}_{name}.png");
+            await ImageFile.SavePngAsync(path, both.Pixels.ToArray(), w * 2, h, hasAlpha: false, ct).ConfigureAwait(false);
         }
     }
 }

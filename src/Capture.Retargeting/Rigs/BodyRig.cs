@@ -176,6 +176,31 @@ public sealed class BodyRig
         return new BodyRig(joints.ToArray(), known.ToArray(), width, height, source);
     }
 
+    /// <summary>
+    /// This rig for its picture scaled whole to <paramref name="width"/>×<paramref name="height"/> (a drawing fitted to the
+    /// working size): every joint times <paramref name="width"/> / <see cref="Width"/>, the flags and source kept; this rig
+    /// itself at its own size. What <see cref="Create"/> checked holds at any scale (its limits are fractions of the
+    /// picture), so nothing is checked again.
+    /// </summary>
+    public BodyRig ScaledTo(int width, int height)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        if (width == Width && height == Height)
+        {
+            return this;
+        }
+
+        float scale = width / (float)Width;
+        var joints = new Vector2[_joints.Length];
+        for (int i = 0; i < joints.Length; i++)
+        {
+            joints[i] = _joints[i] * scale;
+        }
+
+        return new BodyRig(joints, (bool[])_known.Clone(), width, height, Source);
+    }
+
     /// <summary>A bone shorter than this fraction of the picture's long side is a joint placed on its parent by mistake.</summary>
     public const float MinBoneFraction = 0.004f;
 }

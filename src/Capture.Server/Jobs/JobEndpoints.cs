@@ -55,10 +55,10 @@ public static class JobEndpoints
                 new FormField("rig", "A rig (JSON, as a file or as text) for a picture whose face the tracker cannot read; /rig.html makes one.", File: true),
                 new FormField("profile", "A performer profile (JSON, `capture calibrate`).", File: true),
                 new FormField("size", "The rendered side in pixels (default 512).", Values: ["256", "512", "1024"]),
-                new FormField("sideBySide", "Put the reference video beside the character (default false).", Values: ["true", "false"]),
+                new FormField("sideBySide", "Put the reference video beside the character (default false).", Values: FormSwitch.Values),
                 new FormField("intensity", "Expression strength, 1 to 5 (default 3)."),
-                new FormField("motionData", "Also write motion.mpk, livelink.csv, motion.csv and motion.bvh (default true).", Values: ["true", "false"]),
-                new FormField("body", "The character's body follows the performer's (default false; on for an Animated Drawings zip or with a mask).", Values: ["true", "false"]),
+                new FormField("motionData", "Also write motion.mpk, livelink.csv, motion.csv and motion.bvh (default true).", Values: FormSwitch.Values),
+                new FormField("body", "The character's body follows the performer's (default false; on for an Animated Drawings zip or with a mask).", Values: FormSwitch.Values),
                 new FormField("mask", "The figure's mask for a body (a picture of the character's shape, white = figure).", File: true)))
             .Produces<JobStatus>(StatusCodes.Status202Accepted)
             .Problems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType,

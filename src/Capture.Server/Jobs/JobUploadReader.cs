@@ -274,30 +274,17 @@ internal static class JobUploadReader
             };
         }
 
-        if (fields.TryGetValue("sideBySide", out string? sbs))
+        // Missing or empty: JobSettings' own default (motion data on, side by side and body off).
+        return settings with
         {
-            settings = settings with { SideBySide = ParseBool(sbs, "sideBySide") };
-        }
-
-        if (fields.TryGetValue("motionData", out string? motion))
-        {
-            settings = settings with { MotionData = ParseBool(motion, "motionData") };
-        }
-
-        if (fields.TryGetValue("body", out string? body))
-        {
-            settings = settings with { Body = ParseBool(body, "body") };
-        }
-
-        return settings;
+            SideBySide = Switch(fields, "sideBySide", settings.SideBySide),
+            MotionData = Switch(fields, "motionData", settings.MotionData),
+            Body = Switch(fields, "body", settings.Body),
+        };
     }
 
-    private static bool ParseBool(string text, string name) => text.Trim().ToLowerInvariant() switch
-    {
-        "true" or "1" or "on" or "yes" => true,
-        "false" or "0" or "off" or "no" or "" => false,
-        _ => throw JobInputException.BadField($"{name} '{Short(text)}' must be true or false"),
-    };
+    private static bool Switch(Dictionary<string, string> fields, string name, bool absent) =>
+        FormSwitch.Parse(fields.GetValueOrDefault(name), absent) ?? throw JobInputException.BadField(FormSwitch.Problem(name, fields[name]));
 
     private static string Short(string text) => JobProblems.Display(text.Trim());
 

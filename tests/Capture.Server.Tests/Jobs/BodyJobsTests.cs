@@ -95,7 +95,8 @@ public sealed class BodyJobsTests : IAsyncLifetime
         };
         string good = Rig("good.rig.json", joints);
         Dictionary<string, string> body = new() { ["size"] = "256", ["body"] = "1", ["motionData"] = "false" };
-        using (MultipartFormDataContent form = WithMask(JobClient.Form(clip, texture, fields: body, rigPath: good), mask))
+        // body=ON: the yes/no words live sessions take (any case), jobs take too.
+        using (MultipartFormDataContent form = WithMask(JobClient.Form(clip, texture, fields: new(body) { ["body"] = "ON" }, rigPath: good), mask))
         {
             string id = await JobClient.SubmitAsync(_server.Client, form);
             Assert.True((await JobClient.GetAsync(_server.Client, id)).GetProperty("body").GetBoolean());
@@ -151,7 +152,7 @@ public sealed class BodyJobsTests : IAsyncLifetime
             ("unknown joint name", JobClient.Form(clip, texture, fields: body, rigPath: Rig("unknown.json", new(joints) { ["left_tail"] = (10, 10) })), 422, "unknown body joint \"left_tail\""),
             ("a picture without a body", JobClient.Form(clip, JobClient.Media("char_animal_cat_chelsea.png"), fields: body), 422, "no body found in the picture"),
             ("a clip without a performer's body", JobClient.Form(pattern, texture, fields: body, rigPath: good), 422, "no body found in the clip's first 5 seconds"),
-            ("body not true or false", JobClient.Form(clip, texture, fields: new() { ["body"] = "arms" }), 400, "body 'arms' must be true or false"),
+            ("body not true or false", JobClient.Form(clip, texture, fields: new() { ["body"] = "arms" }), 400, "body 'arms' is not true or false (1/0, on/off, yes/no)"),
         ];
 
         foreach ((string name, MultipartFormDataContent form, int status, string reason) in cases)

@@ -12,6 +12,9 @@ namespace Capture.Server.Tests.Jobs;
 [Collection(JobsCollection.Name)]
 public sealed class JobsBadUploadTests : IAsyncLifetime
 {
+    /// <summary>What live sessions and jobs both answer for a yes/no field (body, hands, idle, sideBySide, motionData) that is neither.</summary>
+    private const string YesNoRefusal = "body 'legs' is not true or false (1/0, on/off, yes/no)";
+
     private readonly string _dir = Directory.CreateTempSubdirectory("capture-jobs-bad-").FullName;
     private JobServer _server = null!;
 
@@ -109,6 +112,54 @@ public sealed class JobsBadUploadTests : IAsyncLifetime
         Assert.True(finished.GetProperty("state").GetString() == "succeeded", finished.ToString());
         using HttpResponseMessage health = await _server.Client.GetAsync("healthz");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
+    public async Task YesNoFields_LiveAndJobs_SameWordsAccepted_SameRefusalForABadOne()
+    {
+        // Live takes what jobs take: 'YES' and ' no ' (jobs already did; live refused them).
+        using (MultipartFormDataContent form = LiveForm(new() { ["hands"] = "YES", ["idle"] = " no ", ["body"] = "Off" }))
+        using (HttpResponseMessage created = await _server.Client.PostAsync("api/live", form))
+        {
+            string text = await created.Content.ReadAsStringAsync();
+            Assert.True(created.StatusCode == HttpStatusCode.Created, $"{(int)created.StatusCode} {text}");
+            string id = JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
+            using JsonDocument state = JsonDocument.Parse(await _server.Client.GetStringAsync($"api/live/{id}"));
+            Assert.True(state.RootElement.GetProperty("hands").GetBoolean());
+            Assert.False(state.RootElement.GetProperty("body").GetBoolean());
+            using HttpResponseMessage deleted = await _server.Client.DeleteAsync($"api/live/{id}");
+        }
+
+        // A word that is neither: the same 400 with the same words from both.
+        using (MultipartFormDataContent form = LiveForm(new() { ["body"] = "legs" }))
+        using (HttpResponseMessage refused = await _server.Client.PostAsync("api/live", form))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal(YesNoRefusal, JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString());
+        }
+
+        using (MultipartFormDataContent form = JobClient.Form(JobClient.Media("vid_expr_man_d18.mp4"), ServerFixture.FaceCharacter, fields: new() { ["body"] = "legs" }))
+        {
+            (int status, JsonElement problem) = await JobClient.PostExpectingProblemAsync(_server.Client, form);
+            Assert.Equal(400, status);
+            Assert.Equal(YesNoRefusal, problem.GetProperty("detail").GetString());
+        }
+
+        Assert.Empty(Directory.GetFiles(Path.Combine(_server.DataDirectory, "uploads")));
+    }
+
+    private static MultipartFormDataContent LiveForm(Dictionary<string, string> fields)
+    {
+        var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(File.ReadAllBytes(ServerFixture.FaceCharacter)), "character", "face.png" },
+        };
+        foreach ((string name, string value) in fields)
+        {
+            form.Add(new StringContent(value), name);
+        }
+
+        return form;
     }
 
     [Fact]
