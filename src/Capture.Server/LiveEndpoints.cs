@@ -385,13 +385,13 @@ public static class LiveEndpoints
 
         if (Adapts(http) is not { } adapt)
         {
-            await Problem(StatusCodes.Status400BadRequest, "adapt not understood", $"adapt '{Capture.Jobs.ClientText.Printable(http.Request.Query["adapt"], 16)}' is not 1 or 0 (leave it out: on unless the viewer is on this machine)").ExecuteAsync(http).ConfigureAwait(false);
+            await Problem(StatusCodes.Status400BadRequest, "adapt not understood", $"{FormSwitch.Problem("adapt", http.Request.Query["adapt"])} (leave it out: on unless the viewer is on this machine)").ExecuteAsync(http).ConfigureAwait(false);
             return;
         }
 
         if (FormSwitch.Parse(http.Request.Query["alpha"], absent: true) is not { } alpha)
         {
-            await Problem(StatusCodes.Status400BadRequest, "alpha not understood", $"alpha '{Capture.Jobs.ClientText.Printable(http.Request.Query["alpha"], 16)}' is not 1 or 0 (alpha=0: frames without their alpha plane)").ExecuteAsync(http).ConfigureAwait(false);
+            await Problem(StatusCodes.Status400BadRequest, "alpha not understood", $"{FormSwitch.Problem("alpha", http.Request.Query["alpha"])} (alpha=0: frames without their alpha plane)").ExecuteAsync(http).ConfigureAwait(false);
             return;
         }
 

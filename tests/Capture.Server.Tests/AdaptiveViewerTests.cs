@@ -130,7 +130,9 @@ public sealed class AdaptiveViewerTests(ServerFixture server) : IClassFixture<Se
         using var request = new HttpRequestMessage(HttpMethod.Get, $"{frames.AbsolutePath}?token={Uri.EscapeDataString(s.ViewerToken)}&{option}");
         using HttpResponseMessage r = await server.Anonymous.SendAsync(request);
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, r.StatusCode);
-        Assert.Contains(option.Split('=')[0] + " not understood", await r.Content.ReadAsStringAsync());
+        string problem = await r.Content.ReadAsStringAsync();
+        Assert.Contains(option.Split('=')[0] + " not understood", problem);
+        Assert.Contains("is not true or false (1/0, on/off, yes/no)", problem);
         await server.DeleteAsync(s.Id);
     }
 
