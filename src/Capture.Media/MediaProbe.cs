@@ -18,6 +18,18 @@ public static class MediaProbe
     public static Task<MediaInfo> ProbeAsync(string path, CancellationToken ct = default) =>
         ProbeFileAsync(path, requireVideo: true, ct);
 
+    /// <summary>
+    /// Probes a character picture: the same checks as <see cref="ProbeAsync"/>, said of a picture
+    /// (<c>notes.png: not a picture (ffprobe: …)</c>, <c>song.png: not a picture (only audio (mp3))</c>).
+    /// </summary>
+    /// <exception cref="MediaInputException">The file is missing, empty, unreadable, or holds no picture ffmpeg can decode.</exception>
+    public static async Task<MediaInfo> ProbePictureAsync(string path, CancellationToken ct = default)
+    {
+        CheckFile(path);
+        string url = FileUrl(path);
+        return await RunProbeAsync(path, url, ["-i", url], "not a picture", requireVideo: true, ct, noVideo: "not a picture").ConfigureAwait(false);
+    }
+
     /// <summary>Like <see cref="ProbeAsync"/> but accepts inputs without video (audio sources for a sink).</summary>
     internal static async Task<MediaInfo> ProbeFileAsync(string path, bool requireVideo, CancellationToken ct)
     {
@@ -84,7 +96,7 @@ public static class MediaProbe
     }
 
     private static async Task<MediaInfo> RunProbeAsync(
-        string displayName, string url, string[] input, string failure, bool requireVideo, CancellationToken ct)
+        string displayName, string url, string[] input, string failure, bool requireVideo, CancellationToken ct, string noVideo = "no video stream")
     {
         string[] args = ["-hide_banner", "-v", "error", "-of", "json", "-show_format", "-show_streams", .. input];
         await using FfmpegProcess probe = FfmpegProcess.Start("ffprobe", args, readStdout: true, writeStdin: false);
@@ -128,7 +140,7 @@ public static class MediaProbe
             }
 
             string found = info.Audio is null ? "no audio or video streams" : $"only audio ({info.Audio.Codec})";
-            throw new MediaInputException(displayName, $"no video stream ({found})");
+            throw new MediaInputException(displayName, $"{noVideo} ({found})");
         }
 
         return info;

@@ -253,7 +253,7 @@ public static class CharacterLoader
             throw new FileNotFoundException($"character picture {picturePath} does not exist", picturePath);
         }
 
-        MediaInfo info = await MediaProbe.ProbeAsync(picturePath, ct).ConfigureAwait(false);
+        MediaInfo info = await MediaProbe.ProbePictureAsync(picturePath, ct).ConfigureAwait(false);
         if (info.Video is { } v && (v.Width > CharacterRigBuilder.MaxPictureSide || v.Height > CharacterRigBuilder.MaxPictureSide))
         {
             throw new InvalidDataException(

@@ -1,3 +1,5 @@
+using Capture.Testing;
+
 namespace Capture.Media.Tests;
 
 /// <summary>
@@ -49,6 +51,21 @@ public sealed class BadInputTests : IClassFixture<TempDir>
         var ex = await Assert.ThrowsAsync<MediaInputException>(() => FrameSources.OpenFileAsync(path));
         Assert.Equal($"{path}: empty file (0 bytes)", ex.Message);
         TestMedia.AssertNoFfmpegMentioning(path);
+    }
+
+    [Fact]
+    public async Task ProbePictureAsync_TextOrSoundNamedPng_SaysNotAPicture()
+    {
+        string notes = _temp.File("notes.png");
+        await File.WriteAllTextAsync(notes, "these are meeting notes, not a picture\n");
+        var ex = await Assert.ThrowsAsync<MediaInputException>(() => MediaProbe.ProbePictureAsync(notes));
+        Assert.StartsWith($"{notes}: not a picture (ffprobe: ", ex.Message, StringComparison.Ordinal);
+
+        string sound = _temp.File("sound.png");
+        Assert.Equal(0, (await ToolProcess.RunAsync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "sine=duration=0.2", "-c:a", "pcm_s16le", "-f", "wav", "-y", sound])).ExitCode);
+        ex = await Assert.ThrowsAsync<MediaInputException>(() => MediaProbe.ProbePictureAsync(sound));
+        Assert.Equal($"{sound}: not a picture (only audio (pcm_s16le))", ex.Message);
+        TestMedia.AssertNoFfmpegMentioning(notes);
     }
 
     [Fact]

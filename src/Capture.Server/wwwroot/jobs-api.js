@@ -183,8 +183,8 @@ function peopleWords(text, names) {
     const name = names[part[1]];
     let problem = part[2];
     if (part[1] !== 'driving') {
-      // The server probes pictures with the video prober, which says "not a video file (ffprobe: …)".
-      problem = problem.replace(/^not a video file\s*\(ffprobe: [^)]*\)/, 'not a picture (the server cannot open it)');
+      // The server says why ffmpeg could not read the picture ("not a picture (ffprobe: …)"): words for a person instead.
+      problem = problem.replace(/^not a picture\s*\(ffprobe: [^)]*\)/, 'not a picture (the server cannot open it)');
     }
     text = `${PartNames[part[1]]}${name && !problem.includes(name) ? ` ${name}` : ''}: ${problem}`;
   }

@@ -191,7 +191,7 @@ public sealed partial class PageTests
         await page.SelectOptionAsync("#size", "256");
         await page.ClickAsync("#submit");
         await page.WaitForFunctionAsync("() => document.getElementById('message').textContent !== ''", null, new() { Timeout = 60_000 });
-        // (The server's problem says "character: not a video file (ffprobe: …)": the prober's words.)
+        // (The server's problem says "character: not a picture (ffprobe: …)": ffmpeg's words.)
         Assert.Equal("The character picture notes.png: not a picture (the server cannot open it)", await page.InnerTextAsync("#message"));
 
         // A job deleted in the page while it is waiting or rendering.
