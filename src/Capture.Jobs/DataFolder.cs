@@ -176,7 +176,7 @@ public sealed class DataFolder : IDisposable
     public static string SafeExtension(string? clientName, bool picture)
     {
         string ext = Path.GetExtension(LeafName(clientName) ?? string.Empty).ToLowerInvariant();
-        string[] known = picture ? [".png", ".jpg", ".jpeg", ".webp", ".bmp"] : [".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".y4m", ".mpk", ".csv", ".bvh"];
+        string[] known = picture ? [".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"] : [".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".y4m", ".mpk", ".csv", ".bvh"];
         foreach (string k in known)
         {
             if (ext == k)

@@ -180,7 +180,7 @@ public static class LiveEndpoints
 
         string folder = Path.Combine(Path.GetTempPath(), "capture-upload-" + Secrets.NewToken());
         Directory.CreateDirectory(folder);
-        string picturePath = Path.Combine(folder, "character" + (drawing ? ".zip" : SafeExtension(picture.FileName)));
+        string picturePath = Path.Combine(folder, "character" + (drawing ? ".zip" : Capture.Jobs.DataFolder.SafeExtension(picture.FileName, picture: true)));
         string rigPath = Path.Combine(folder, "rig.json");
         string profilePath = Path.Combine(folder, "profile.json");
         IFormFile? rig = form.Files.GetFile("rig") is { Length: > 0 } r ? r : null;
@@ -434,12 +434,5 @@ public static class LiveEndpoints
     {
         await using FileStream output = File.Create(path);
         await file.CopyToAsync(output, ct).ConfigureAwait(false);
-    }
-
-    // The picture keeps its extension (ffprobe and the still loader go by it), restricted to a plain one.
-    private static string SafeExtension(string fileName)
-    {
-        string ext = Path.GetExtension(fileName).ToLowerInvariant();
-        return ext is ".png" or ".jpg" or ".jpeg" or ".webp" or ".bmp" or ".tif" or ".tiff" or ".gif" ? ext : ".png";
     }
 }
