@@ -23,19 +23,18 @@ public static class MediaProbe
     /// (<c>notes.png: not a picture (ffprobe: …)</c>, <c>song.png: not a picture (only audio (mp3))</c>).
     /// </summary>
     /// <exception cref="MediaInputException">The file is missing, empty, unreadable, or holds no picture ffmpeg can decode.</exception>
-    public static async Task<MediaInfo> ProbePictureAsync(string path, CancellationToken ct = default)
-    {
-        CheckFile(path);
-        string url = FileUrl(path);
-        return await RunProbeAsync(path, url, ["-i", url], "not a picture", requireVideo: true, ct, noVideo: "not a picture").ConfigureAwait(false);
-    }
+    public static Task<MediaInfo> ProbePictureAsync(string path, CancellationToken ct = default) =>
+        ProbeFileAsync(path, requireVideo: true, ct, notUsable: "not a picture");
 
-    /// <summary>Like <see cref="ProbeAsync"/> but accepts inputs without video (audio sources for a sink).</summary>
-    internal static async Task<MediaInfo> ProbeFileAsync(string path, bool requireVideo, CancellationToken ct)
+    /// <summary>
+    /// Like <see cref="ProbeAsync"/> but accepts inputs without video (audio sources for a sink). A file ffprobe cannot
+    /// use, or one without video, is said to be <paramref name="notUsable"/> (default: "not a video file", "no video stream").
+    /// </summary>
+    internal static async Task<MediaInfo> ProbeFileAsync(string path, bool requireVideo, CancellationToken ct, string? notUsable = null)
     {
         CheckFile(path);
         string url = FileUrl(path);
-        return await RunProbeAsync(path, url, ["-i", url], "not a video file", requireVideo, ct).ConfigureAwait(false);
+        return await RunProbeAsync(path, url, ["-i", url], notUsable ?? "not a video file", requireVideo, ct, notUsable ?? "no video stream").ConfigureAwait(false);
     }
 
     /// <summary>Probes a V4L2 capture device (opening it briefly, as ffprobe does).</summary>
