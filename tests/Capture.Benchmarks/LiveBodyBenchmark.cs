@@ -231,19 +231,7 @@ public sealed class LiveBodyBenchmark : IBenchmarkCommand
             for (int c = 0; c < configurations.Length; c++)
             {
                 (string name, string character, bool body, PoseModel pose, bool parallel) = configurations[c];
-                LiveSessionInfo s = await api.CreateSessionAsync(character, 256, body: body);
-                server.Samples.Clear();
-                LivePerformerResult r = await LivePerformer.RunAsync(new LivePerformerOptions
-                {
-                    Source = clip,
-                    IngestUrl = new Uri(s.IngestUrl),
-                    PerformerToken = s.PerformerToken,
-                    FramesUrl = new Uri(s.FramesUrl),
-                    Iris = false,
-                    Body = body,
-                    PoseModel = pose,
-                    ParallelFaceAndBody = parallel,
-                });
+                LivePerformerResult r = await server.PerformAsync(api, character, 256, clip, body, pose, parallel);
                 double[] g2g = [.. r.Viewed.Select(f => f.LatencyMs)];
                 double track = BenchServer.Percentile(r.TrackMs, 50);
                 double p50 = BenchServer.Percentile(g2g, 50);
