@@ -6,6 +6,7 @@
 #   bash scripts/services.sh restart [pg|rabbitmq]   stop + start (the restart tests use it)
 #   bash scripts/services.sh status                  running or not, one line each; exit 1 when one is down
 #   bash scripts/services.sh env                     `export CAPTURE_TEST_PG=… CAPTURE_TEST_AMQP=…` lines for eval
+#   bash scripts/services.sh logs [pg|rabbitmq]      the last lines of each server's logs (why one stopped or never started)
 #
 # Each server runs as a private instance: loopback only, non-default ports, its own data folder under
 # $CAPTURE_SERVICES_DIR (default: the ignored .cache/services). Nothing system-wide is configured or
@@ -143,7 +144,12 @@ rmq_env() {
 }
 rmq_pid() { local p; p="$(cat "$rmq_dir/rabbitmq.pid" 2>/dev/null)" || return 1; [ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "$p"; }
 rmq_running() { rmq_pid >/dev/null; }
-rmq_ready() { tcp_open "$amqp_port"; }
+# Ready = answers the AMQP 0-9-1 protocol header with a frame (type 1, Connection.Start), not merely an open port.
+rmq_ready() {
+  local first
+  first="$( (exec 3<>"/dev/tcp/127.0.0.1/$amqp_port" && printf 'AMQP\x00\x00\x09\x01' >&3 && timeout 5 head -c 1 <&3 | od -An -tx1 | tr -d ' \n') 2>/dev/null)"
+  [ "$first" = 01 ]
+}
 
 rmq_start() {
   if rmq_running && rmq_ready; then return 0; fi
@@ -157,7 +163,7 @@ listeners.tcp.default = 127.0.0.1:$amqp_port
 default_user = $user
 default_pass = $password
 loopback_users = none
-log.file.level = warning
+log.file.level = info
 EOF
   if ! rmq_running; then
     tcp_open "$amqp_port" && die "port $amqp_port is taken by another program (set CAPTURE_AMQP_PORT)"
@@ -209,13 +215,27 @@ case "$cmd" in
   status)
     up=0
     if want pg; then
-      if pg_running && pg_ready; then echo "PostgreSQL  running  $pg_conn"; else echo "PostgreSQL  stopped"; up=1; fi
+      if pg_running && pg_ready; then echo "PostgreSQL  running  $pg_conn"
+      elif pg_running; then echo "PostgreSQL  not answering on 127.0.0.1:$pg_port (its process is up)"; up=1
+      else echo "PostgreSQL  stopped"; up=1; fi
     fi
     if want rabbitmq; then
-      if rmq_running && rmq_ready; then echo "RabbitMQ    running  $amqp_uri"; else echo "RabbitMQ    stopped"; up=1; fi
+      if rmq_running && rmq_ready; then echo "RabbitMQ    running  $amqp_uri"
+      elif rmq_running; then echo "RabbitMQ    not answering AMQP on 127.0.0.1:$amqp_port (its process $(rmq_pid) is up)"; up=1
+      else echo "RabbitMQ    stopped"; up=1; fi
     fi
     exit $up
     ;;
   env) print_env ;;
-  *) die "usage: services.sh start|stop|restart|status|env [pg|rabbitmq]" ;;
+  logs)
+    files=()
+    if want pg; then files+=("$pg_dir/postgres.log" "$pg_dir/initdb.log"); fi
+    if want rabbitmq; then files+=("$rmq_dir/log/startup.log" "$rmq_dir/log/capture@localhost.log"); fi
+    for f in "${files[@]}"; do
+      [ -s "$f" ] || continue
+      echo "--- $f (last 40 lines)"
+      tail -n 40 "$f"
+    done
+    ;;
+  *) die "usage: services.sh start|stop|restart|status|env|logs [pg|rabbitmq]" ;;
 esac

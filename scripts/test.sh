@@ -15,7 +15,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 if [ -z "${CAPTURE_MEDIA:-}" ] && [ -d "$root/../shared/media" ]; then
   export CAPTURE_MEDIA="$(cd "$root/../shared/media" && pwd)"
 fi
-services_pid=""; services_log="$(mktemp)"
+services_pid=""; services_log="$(mktemp)"; services_ours=0
 if [ -z "${CAPTURE_NO_SERVICES:-}" ] && { [ -z "${CAPTURE_TEST_PG:-}" ] || [ -z "${CAPTURE_TEST_AMQP:-}" ]; }; then
   if ! bash scripts/services.sh status >/dev/null 2>&1; then
     trap 'bash scripts/services.sh stop >/dev/null 2>&1 || true' EXIT
@@ -32,7 +32,20 @@ if [ -n "$services_pid" ]; then
   wait "$services_pid" || { cat "$services_log"; echo "[test] services did not start (CAPTURE_NO_SERVICES=1 skips the distributed tests)"; exit 1; }
   cat "$services_log"
   eval "$(bash scripts/services.sh env)"
+  services_ours=1
 fi
+# The suites that talk to the servers. Before each: are the servers this script started still up? A
+# server found down (or not answering) is named, its log's last lines printed (the reason it stopped),
+# and the servers are restarted, so one server's death shows as itself and not as a run of timed-out tests.
+services_check() { # suite
+  [ "$services_ours" -eq 1 ] || return 0
+  bash scripts/services.sh status >/dev/null 2>&1 && return 0
+  echo "[test] before $1: a server this run started is down:"
+  bash scripts/services.sh status || true
+  bash scripts/services.sh logs || true
+  echo "[test] restarting the servers"
+  bash scripts/services.sh restart || { echo "[test] they did not start again"; return 1; }
+}
 rm -f "$services_log"
 
 log="$(mktemp)"
@@ -40,10 +53,20 @@ status=0
 # Test assemblies run one after another: the machine has 2 cores, and several suites start real
 # processes (ffmpeg, node, chromium) that would otherwise fight for them.
 for proj in tests/*.Tests/*.Tests.csproj; do
-  echo "[test] $(basename "$proj" .csproj)"
+  suite="$(basename "$proj" .csproj)"
+  echo "[test] $suite"
+  uses_services=0; case "$suite" in *.Distributed.*) uses_services=1;; esac
+  [ $uses_services -eq 0 ] || services_check "$suite" || status=1
   out="$(mktemp)"
   dotnet test "$proj" -c Release --no-build -nologo -v:q --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$out"
-  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+    status=1
+    # A failed suite that uses the servers: say how they stand and what their logs end with.
+    if [ $uses_services -eq 1 ] && [ "$services_ours" -eq 1 ]; then
+      echo "[test] $suite failed; the servers now:"
+      bash scripts/services.sh status || bash scripts/services.sh logs || true
+    fi
+  fi
   # A suite that printed no summary did not run (e.g. its assembly is missing): that is a failure too.
   grep -Eq 'Failed: +[0-9]+, Passed: +[0-9]+' "$out" || { echo "[test] $(basename "$proj" .csproj) ran no tests"; status=1; }
   cat "$out" >> "$log"; rm -f "$out"

@@ -62,6 +62,7 @@ internal sealed class Cluster : IAsyncDisposable
 
     public static async Task<Cluster> StartAsync()
     {
+        await ScaleOutEnvironment.RequireServersAsync(TimeSpan.FromSeconds(20));
         var cluster = new Cluster();
         await using (var c = new NpgsqlConnection(ScaleOutEnvironment.Pg))
         {

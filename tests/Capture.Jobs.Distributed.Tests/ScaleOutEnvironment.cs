@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Capture.Testing;
+using Npgsql;
+using RabbitMQ.Client;
 
 namespace Capture.Jobs.Distributed.Tests;
 
@@ -32,6 +34,66 @@ internal static class ScaleOutEnvironment
     {
         ToolProcess.Result r = await ToolProcess.RunAsync("bash", [ServicesScript!, .. args]);
         Assert.True(r.ExitCode == 0, $"services.sh {string.Join(' ', args)}: {r.StdOut}{r.StdErr}");
+    }
+
+    /// <summary>
+    /// Fails at once, naming the server, when PostgreSQL or RabbitMQ does not take a connection within
+    /// <paramref name="patience"/>: a server that is down is then one clear failure a test, not minutes of
+    /// workers retrying until a job times out. The message carries <c>services.sh status</c> where it manages them.
+    /// </summary>
+    public static async Task RequireServersAsync(TimeSpan patience)
+    {
+        Task<string?> pg = TryAsync(patience, async () =>
+        {
+            await using var c = new NpgsqlConnection(Pg);
+            await c.OpenAsync();
+        });
+        Task<string?> amqp = TryAsync(patience, async () =>
+        {
+            var factory = new ConnectionFactory { Uri = new Uri(Amqp!), RequestedConnectionTimeout = TimeSpan.FromSeconds(5) };
+            await using IConnection connection = await factory.CreateConnectionAsync();
+        });
+        string? pgProblem = await pg;
+        string? amqpProblem = await amqp;
+        if (pgProblem is null && amqpProblem is null)
+        {
+            return;
+        }
+
+        string status = string.Empty;
+        if (RestartSkipReason is null)
+        {
+            ToolProcess.Result r = await ToolProcess.RunAsync("bash", [ServicesScript!, "status"]);
+            status = $"\nscripts/services.sh status:\n{r.StdOut}(`bash scripts/services.sh logs` shows why)";
+        }
+
+        Assert.Fail(string.Join("\n", new[]
+        {
+            pgProblem is null ? null : $"PostgreSQL (CAPTURE_TEST_PG) takes no connection after {patience.TotalSeconds:0} s: {pgProblem}",
+            amqpProblem is null ? null : $"RabbitMQ (CAPTURE_TEST_AMQP, {new Uri(Amqp!).Authority}) takes no connection after {patience.TotalSeconds:0} s: {amqpProblem}",
+        }.Where(line => line is not null)) + status);
+    }
+
+    private static async Task<string?> TryAsync(TimeSpan patience, Func<Task> connect)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await connect();
+                return null;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or RabbitMQ.Client.Exceptions.RabbitMQClientException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+            {
+                if (clock.Elapsed >= patience)
+                {
+                    return ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
+                }
+            }
+
+            await Task.Delay(500);
+        }
     }
 
     private static string? FindServicesScript()
