@@ -55,16 +55,21 @@ public sealed partial class PageTests
     [Fact]
     public async Task UploadPage_ReloadedMidJob_PicksUpEveryJobItsProgressAndResults()
     {
-        string a = await JobClient.TrimAsync(JobClient.Media("vid_expr_man_d18.mp4"), 4, Path.Combine(_dir, "take-long.mp4"));
+        // The long take runs long enough to be reloaded mid-job: 24 s (the clip looped) are ~720 frames, several
+        // seconds at 256² even with the models warm in the process (a 4 s take could end before the second upload had).
+        string a = await JobClient.TrimAsync(JobClient.Media("vid_expr_man_d18.mp4"), 24, Path.Combine(_dir, "take-long.mp4"), loop: true);
         string b = await JobClient.TrimAsync(JobClient.Media("vid_expr_man_d18.mp4"), 1, Path.Combine(_dir, "take-short.mp4"));
         await using IBrowserContext context = await _browser.NewContextAsync();
         (IPage page, List<string> errors) = await OpenUploadPageAsync(context);
         string first = await SubmitAsync(page, a, JobClient.Media(Mona));
-        string second = await SubmitAsync(page, b, JobClient.Media(Mona));
         await page.WaitForSelectorAsync($"article.job[data-id='{first}'] .stats:has-text('fps')", new() { Timeout = 180_000 });
+        string second = await SubmitAsync(page, b, JobClient.Media(Mona));
 
-        // The second job waits behind the first at the reload: it cannot start before the first has ended.
-        Assert.Equal("queued", await page.GetAttributeAsync($"#jobs tr[data-id='{second}']", "data-state"));
+        // The second job waits behind the first: it cannot start while the first is running.
+        string?[] states = await page.EvalOnSelectorAllAsync<string?[]>(
+            $"#jobs tr[data-id='{first}'], #jobs tr[data-id='{second}']", "rows => rows.map(r => r.dataset.id + ' ' + r.dataset.state)");
+        Assert.True(states.Length == 2, string.Join(", ", states));
+        Assert.False(states.Contains($"{first} running") && !states.Contains($"{second} queued"), string.Join(", ", states));
         await page.ReloadAsync();
         await page.WaitForSelectorAsync("body[data-ready=true]");
         // Both panels are back, nothing clicked.
