@@ -19,10 +19,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf 'services: %s\n' "$*" >&2; exit 1; }
 
-pg_port="${CAPTURE_PG_PORT:-55432}"
-amqp_port="${CAPTURE_AMQP_PORT:-55672}"
-dist_port="${CAPTURE_RABBITMQ_DIST_PORT:-55673}"   # Erlang distribution (rabbitmqctl ↔ node)
-epmd_port="${CAPTURE_EPMD_PORT:-55674}"            # a private epmd, not the system's 4369
+# Below Linux's ephemeral range (32768–60999): an outgoing connection never takes one of these as its own
+# port (which could keep a server from binding it on a restart, or make a probe connect to itself).
+pg_port="${CAPTURE_PG_PORT:-27432}"
+amqp_port="${CAPTURE_AMQP_PORT:-27672}"
+dist_port="${CAPTURE_RABBITMQ_DIST_PORT:-27673}"   # Erlang distribution (rabbitmqctl ↔ node)
+epmd_port="${CAPTURE_EPMD_PORT:-27674}"            # a private epmd, not the system's 4369
 user=capture; password=capture; database=capture
 pg_bin=/usr/lib/postgresql/15/bin
 rmq_bin=/usr/lib/rabbitmq/bin
@@ -109,7 +111,8 @@ EOF
   fi
   if ! pg_running; then
     tcp_open "$pg_port" && die "port $pg_port is taken by another program (set CAPTURE_PG_PORT)"
-    as_pg "$pg_bin/pg_ctl" start -D "$pg_data" -l "$pg_dir/postgres.log" -w -t 60 >/dev/null 2>&1 \
+    # The port on the command line: it wins over the one initdb's postgresql.conf got (a data folder made when the port was another).
+    as_pg "$pg_bin/pg_ctl" start -D "$pg_data" -o "-p $pg_port" -l "$pg_dir/postgres.log" -w -t 60 >/dev/null 2>&1 \
       || die "PostgreSQL did not start: see $pg_dir/postgres.log"
   fi
   if [ ! -f "$pg_dir/.db-created" ]; then
