@@ -95,7 +95,11 @@ public sealed class CliLiveTests
                     DrivingPath = recording, CharacterPath = ServerFixture.FaceCharacter, OutputPath = Path.Combine(dir, Path.GetFileName(recording) + ".mp4"), Size = 256,
                 });
                 Assert.Equal(Capture.Pipeline.Motion.MotionKind.Recording, r.DrivingKind);
-                Assert.InRange(r.Frames, 38, 80); // the take's timestamps set the length: 40 frames sent, some late ones held
+                // The take's timestamps set the length: from the first frame's capture time to the last at the take's
+                // rate (a frame that came late is held, so a stall on a loaded machine lengthens it), and none is lost.
+                List<long> times = Timestamps(recording);
+                Assert.Equal(Capture.Pipeline.Motion.MotionClock.FromTimestamps(times).FrameCount, r.Frames);
+                Assert.True(r.Frames >= 38, $"{r.Frames} frames from 40 sent over {(times[^1] - times[0]) / 1e6:0.00} s");
             }
         }
         finally
@@ -104,17 +108,23 @@ public sealed class CliLiveTests
         }
     }
 
-    private static int CountFrames(string path)
+    private static int CountFrames(string path) => Timestamps(path).Count;
+
+    /// <summary>The capture timestamps (µs) of a recording's tracking frames, in order.</summary>
+    private static List<long> Timestamps(string path)
     {
         using var reader = Capture.Protocol.Recording.RecordingReader.Open(path);
         var protocol = new Capture.Protocol.Schema.ProtocolReader();
-        int frames = 0;
+        var times = new List<long>();
         while (reader.TryReadNext(out ReadOnlyMemory<byte> packet))
         {
-            frames += protocol.Read(packet.Span) == Capture.Protocol.Schema.MessageKind.TrackingFrame ? 1 : 0;
+            if (protocol.Read(packet.Span) == Capture.Protocol.Schema.MessageKind.TrackingFrame)
+            {
+                times.Add(protocol.Frame.CaptureTimestampUs);
+            }
         }
 
-        return frames;
+        return times;
     }
 
     private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout)
