@@ -36,13 +36,15 @@ public sealed class LiveProtocolJsTests(LivePagesFixture fixture)
               lm[9] = { x: NaN, y: 0.5, z: 0 };
               const hex = (u8) => Array.from(u8, (b) => b.toString(16).padStart(2, '0')).join('');
               const now = p.epochUs();
+              // Read beside it, before the packing (which can take a loaded machine hundreds of milliseconds).
+              const dateNowUs = Date.now() * 1000;
               return {
                 hello: hex(w.hello(['face'], 'browser', 'tok3n')),
                 face: hex(w.trackingFrame(41, now, 640, 480, lm)),
                 none: hex(w.trackingFrame(42, now + 33333, 640, 480, null)),
                 bye: hex(w.bye('done')),
                 now,
-                dateNowUs: Date.now() * 1000,
+                dateNowUs,
               };
             }
             """);
