@@ -41,7 +41,7 @@ if [ $is_root -eq 1 ] && id postgres >/dev/null 2>&1 && ! runuser -u postgres --
   mkdir -p "$base"
 fi
 pg_dir="$base/pg"; pg_data="$pg_dir/data"
-rmq_dir="$base/rabbitmq"
+rmq_dir="$base/rabbitmq"; rmq_node=capture@localhost
 
 pg_conn="Host=127.0.0.1;Port=$pg_port;Database=$database;Username=$user;Password=$password"
 amqp_uri="amqp://$user:$password@127.0.0.1:$amqp_port/"
@@ -133,7 +133,7 @@ pg_stop() {
 # Every rabbitmq program reads these: the node, its folders and ports, and an empty env/config of its own
 # so /etc/rabbitmq is not consulted. HOME holds the node's Erlang cookie.
 rmq_env() {
-  export RABBITMQ_NODENAME="capture@localhost" RABBITMQ_USE_LONGNAME=false
+  export RABBITMQ_NODENAME="$rmq_node" RABBITMQ_USE_LONGNAME=false
   export RABBITMQ_CONF_ENV_FILE="$rmq_dir/rabbitmq-env.conf"
   export RABBITMQ_CONFIG_FILE="$rmq_dir/rabbitmq.conf"
   export RABBITMQ_ADVANCED_CONFIG_FILE="$rmq_dir/advanced.config"
@@ -233,7 +233,7 @@ case "$cmd" in
   logs)
     files=()
     if want pg; then files+=("$pg_dir/postgres.log" "$pg_dir/initdb.log"); fi
-    if want rabbitmq; then files+=("$rmq_dir/log/startup.log" "$rmq_dir/log/capture@localhost.log"); fi
+    if want rabbitmq; then files+=("$rmq_dir/log/startup.log" "$rmq_dir/log/$rmq_node.log"); fi
     for f in "${files[@]}"; do
       [ -s "$f" ] || continue
       echo "--- $f (last 40 lines)"

@@ -15,7 +15,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 if [ -z "${CAPTURE_MEDIA:-}" ] && [ -d "$root/../shared/media" ]; then
   export CAPTURE_MEDIA="$(cd "$root/../shared/media" && pwd)"
 fi
-services_pid=""; services_log="$(mktemp)"; services_ours=0
+services_pid=""; services_log="$(mktemp)"
 if [ -z "${CAPTURE_NO_SERVICES:-}" ] && { [ -z "${CAPTURE_TEST_PG:-}" ] || [ -z "${CAPTURE_TEST_AMQP:-}" ]; }; then
   if ! bash scripts/services.sh status >/dev/null 2>&1; then
     trap 'bash scripts/services.sh stop >/dev/null 2>&1 || true' EXIT
@@ -32,13 +32,12 @@ if [ -n "$services_pid" ]; then
   wait "$services_pid" || { cat "$services_log"; echo "[test] services did not start (CAPTURE_NO_SERVICES=1 skips the distributed tests)"; exit 1; }
   cat "$services_log"
   eval "$(bash scripts/services.sh env)"
-  services_ours=1
 fi
 # The suites that talk to the servers. Before each: are the servers this script started still up? A
 # server found down (or not answering) is named, its log's last lines printed (the reason it stopped),
 # and the servers are restarted, so one server's death shows as itself and not as a run of timed-out tests.
 services_check() { # suite
-  [ "$services_ours" -eq 1 ] || return 0
+  [ -n "$services_pid" ] || return 0
   bash scripts/services.sh status >/dev/null 2>&1 && return 0
   echo "[test] before $1: a server this run started is down:"
   bash scripts/services.sh status || true
@@ -62,13 +61,13 @@ for proj in tests/*.Tests/*.Tests.csproj; do
   if [ "${PIPESTATUS[0]}" -ne 0 ]; then
     status=1
     # A failed suite that uses the servers: say how they stand and what their logs end with.
-    if [ $uses_services -eq 1 ] && [ "$services_ours" -eq 1 ]; then
+    if [ $uses_services -eq 1 ] && [ -n "$services_pid" ]; then
       echo "[test] $suite failed; the servers now:"
       bash scripts/services.sh status || bash scripts/services.sh logs || true
     fi
   fi
   # A suite that printed no summary did not run (e.g. its assembly is missing): that is a failure too.
-  grep -Eq 'Failed: +[0-9]+, Passed: +[0-9]+' "$out" || { echo "[test] $(basename "$proj" .csproj) ran no tests"; status=1; }
+  grep -Eq 'Failed: +[0-9]+, Passed: +[0-9]+' "$out" || { echo "[test] $suite ran no tests"; status=1; }
   cat "$out" >> "$log"; rm -f "$out"
 done
 

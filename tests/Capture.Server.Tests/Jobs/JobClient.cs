@@ -116,7 +116,6 @@ internal static class JobClient
     /// <summary>The first <paramref name="seconds"/> of a clip, re-encoded (keeps its audio); <paramref name="loop"/>: the clip over and over until that length.</summary>
     public static async Task<string> TrimAsync(string source, double seconds, string output, bool loop = false)
     {
-        // loop: the source played over and over until the length is reached (a take longer than the source).
         string[] input = loop ? ["-stream_loop", "-1", "-i", source] : ["-i", source];
         await RunToolAsync("ffmpeg", ["-v", "error", "-y", .. input, "-t", seconds.ToString(CultureInfo.InvariantCulture),
             "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", output]);
